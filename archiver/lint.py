@@ -1,0 +1,80 @@
+"""Lint: extract and repair the citations of documents, before anything is fetched."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from .errors import InputError
+from .extract import Document, extract, read_document
+from .findings import at_least
+from .models import Repaired
+from .repair import repair_document
+
+# A repair is applied by --diff (and used without a warning) from this confidence up.
+CONFIDENT = 0.8
+
+
+@dataclass
+class LintedDocument:
+    path: str
+    document: Document | None
+    repaired: list[Repaired] = field(default_factory=list)
+    error: str | None = None  # the document could not be read
+
+
+def lint_paths(paths: Iterable[str], *, base_url: str | None = None,
+               fmt: str | None = None) -> Iterator[LintedDocument]:
+    """Lint each document in turn; an unreadable one is reported and the others still processed."""
+    for path in paths:
+        try:
+            doc = read_document(path, fmt)
+        except InputError as exc:
+            yield LintedDocument(path, None, error=str(exc))
+            continue
+        yield LintedDocument(path, doc, repair_document(list(extract(doc, base_url=base_url))))
+
+
+def worst_at_least(docs: Iterable[LintedDocument], threshold: str) -> bool:
+    return any(at_least(f.severity, threshold) for d in docs for r in d.repaired for f in r.findings)
+
+
+def summarize(docs: list[LintedDocument]) -> dict:
+    by_severity = {"error": 0, "warning": 0, "info": 0}
+    by_name: dict[str, int] = {}
+    cits = [r for d in docs for r in d.repaired]
+    for r in cits:
+        for f in r.findings:
+            by_severity[f.severity] += 1
+            by_name[f.name] = by_name.get(f.name, 0) + 1
+    return {
+        "documents": sum(1 for d in docs if d.document),
+        "unreadable": [d.error for d in docs if d.error],
+        "citations": len(cits),
+        "urls": len({r.url for r in cits if r.url}),
+        "unrecovered": sum(1 for r in cits if r.url is None and r.citation.raw),
+        "repaired": sum(1 for r in cits if r.url and r.url != r.citation.raw),
+        **by_severity,
+        "by_finding": dict(sorted(by_name.items())),
+    }
+
+
+def fixed_text(doc: Document, repaired: list[Repaired], min_confidence: float = CONFIDENT) -> str:
+    """The document with its confident repairs applied (what `lint --diff` shows)."""
+    lines = doc.text.splitlines(keepends=True)
+    for rep in repaired:
+        if not rep.url or rep.confidence < min_confidence or not rep.span or rep.span == rep.url:
+            continue
+        first = rep.citation.line - 1
+        chunk = "".join(lines[first:first + 1 + rep.span.count("\n")])
+        if rep.span in chunk:
+            new = chunk.replace(rep.span, rep.url, 1)
+            lines[first:first + 1 + rep.span.count("\n")] = new.splitlines(keepends=True) or [""]
+    return "".join(lines)
+
+
+def unified_diff(doc: Document, repaired: list[Repaired]) -> str:
+    after = fixed_text(doc, repaired)
+    return "".join(difflib.unified_diff(doc.text.splitlines(keepends=True), after.splitlines(keepends=True),
+                                        fromfile=f"a/{doc.path}", tofile=f"b/{doc.path}"))

@@ -1,0 +1,121 @@
+"""The values passed between pipeline stages.
+
+Every stage takes and returns frozen dataclasses so that provenance (which document, line and note a
+URL came from) travels with the URL, and so that a per-URL failure is a value, never an exception.
+
+    Citation -> Repaired -> CheckResult (+ Snapshot) -> Capture
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One cited URL (or what is left of it) as found in a document."""
+
+    source: str  # the path as the user gave it
+    line: int  # 1-based line of the note / link in the source
+    note: str | None  # note number as printed ("25"), None for free text
+    raw: str  # the text of the URL as printed, damage included
+    context: str | None = None  # the citing sentence, where the format shows it
+    accessed: date | None = None  # "accessed 12 January 2021" and friends
+    index: int = 0  # position of this URL within its note (0 for the first)
+    note_text: str | None = None  # the whole note, for repairs that span it
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A diagnosis of one citation, like a linter message."""
+
+    code: str  # stable, e.g. "A101"
+    name: str  # kebab-case, e.g. "typographic-dash"
+    severity: str  # "error" | "warning" | "info"
+    message: str
+    fix: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity,
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+
+@dataclass(frozen=True)
+class Repaired:
+    """What repair makes of one citation."""
+
+    citation: Citation
+    url: str | None  # best absolute URL, None when none can be recovered with confidence
+    findings: tuple[Finding, ...] = ()
+    candidates: tuple[str, ...] = ()
+    confidence: float = 1.0  # 0..1: how sure the repair is (1.0 untouched)
+    span: str = ""  # the printed text that `url` replaces (raw minus wrappers and punctuation)
+    fragment: str | None = None  # what is left of a URL whose host or tail was cut off
+
+    @property
+    def worst(self) -> str | None:
+        order = {"error": 3, "warning": 2, "info": 1}
+        if not self.findings:
+            return None
+        return max(self.findings, key=lambda f: order.get(f.severity, 0)).severity
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The bytes of one fetched page (content-addressed)."""
+
+    sha256: str
+    body: bytes
+    content_type: str | None
+    size: int
+    truncated: bool = False
+    title: str | None = None
+    text: str | None = None
+    charset: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of checking one URL once."""
+
+    url: str
+    status: str  # vocabulary in archiver.classify.STATUSES
+    alive: bool | None  # None: cannot tell
+    http_status: int | None = None
+    final_url: str | None = None
+    redirects: tuple[dict, ...] = ()  # [{"url", "status", "location"}]
+    elapsed_ms: int | None = None
+    error: str | None = None
+    checked_at: datetime | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    snapshot: Snapshot | None = None
+    transport_failure: bool = False  # no HTTP answer at all (dns, connect, tls, timeout)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One copy of a URL in a web archive."""
+
+    url: str
+    archive: str  # "wayback"
+    timestamp: str | None  # 14 digits
+    archive_url: str | None
+    job_id: str | None = None
+    state: str = "unknown"
+    status_code: str | None = None  # the status the archive recorded for the capture
+
+
+@dataclass
+class Summary:
+    """Counts a command reports at the end."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n

@@ -1,0 +1,437 @@
+"""Diagnose and repair damaged URLs, like a linter.
+
+Notes reach us through CMSs, PDFs and word processors that turn `-` into `–`, break URLs at spaces,
+glue punctuation on, and cut hosts off. Each rule below is a small named function that handles one
+kind of real-world damage and reports it as a Finding. The pipeline is
+`split_note` (find the URL-ish spans of a note, joining pieces that belong together) ->
+`repair_url` (scrub -> repair -> normalize one span) -> `repair_document` (what needs the other
+citations: duplicates, a cut host inferred from the other notes).
+
+Everything here is pure and must never raise: unknown input yields an `invalid-url` finding.
+Repair is idempotent: repairing a repaired URL changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .findings import finding
+from .models import Citation, Finding, Repaired
+
+__all__ = ["split_note", "repair_url", "repair_citation", "repair_document", "UrlRepair"]
+
+# U+2010..U+2015 (hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar) and
+# U+2212 (minus sign): what word processors and PDF copy-paste put where a URL had "-".
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+_DASH_RE = re.compile(f"[{DASHES}]")
+# Soft hyphen (PDF line breaks), zero-width space/joiners, word joiner, BOM.
+_INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+# NBSP and other spaces that copy-paste leaves between URL pieces.
+_SPACE_CHARS = " \t\r\n\u00a0\u2007\u202f\u2009\u200a"
+_WS_RE = re.compile(f"[{_SPACE_CHARS}]+")
+
+# Where a URL starts: a scheme (also the broken ones we repair), or "www.".
+_SCHEME = r"(?:https?|htt?ps?|htps?|hhttps?|ttps?|ftp)"
+_START_RE = re.compile(
+    rf"(?i)(?<![\w@.])(?:{_SCHEME}(?::/{{1,3}}|//|:\\\\|;//)|www\d?\.(?=[\w-]))"
+)
+# A host-and-path printed without scheme: "example.com/path", or a cut one: "kz/ru/news/...".
+_BARE_PATH_RE = re.compile(r"(?i)^[\w-]+(?:\.[\w-]+)*\.?/[^\s/]+/")
+_DOMAIN_RE = re.compile(r"(?i)^(?:[\w-]+\.)+[a-z\u0400-\u04ff]{2,}$")
+_ELLIPSIS_RE = re.compile(r"…|\.\.\.")
+
+TRAIL_PUNCT = ".,;:!?"
+OPENERS, CLOSERS = "([{<", ")]}>"
+QUOTES = {'"': '"', "'": "'", "«": "»", "“": "”", "„": "“", "‘": "’", "‹": "›", "<": ">", "`": "`"}
+
+LOGIN_WALLED = ("facebook.com", "fb.com", "instagram.com", "x.com", "twitter.com", "linkedin.com",
+                "tiktok.com", "threads.net", "vk.com")
+TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "igshid", "igsh", "mc_cid", "mc_eid", "yclid",
+                   "_hsenc", "_hsmi", "mkt_tok", "frommail", "ref_src", "si", "spm", "s_cid"}
+# Hosts where a typographic dash is often genuinely part of the page name.
+_DASH_KEEPING_HOSTS = re.compile(r"(?i)(^|\.)(wikipedia|wiktionary|wikisource|wikiquote|wikimedia)\.org$")
+# Words that end a URL when they follow a "/" (prose, not a path segment).
+_STOP_WORDS = {"and", "or", "accessed", "retrieved", "see", "at", "in", "on", "last", "visited",
+               "и", "или", "дата", "обращения"}
+
+
+@dataclass(frozen=True)
+class UrlRepair:
+    """The outcome of repairing one span."""
+
+    url: str | None
+    findings: tuple[Finding, ...]
+    span: str  # the part of the raw text the URL replaces (raw minus wrappers and punctuation)
+    confidence: float
+    candidates: tuple[str, ...] = ()
+    fragment: str | None = None  # what was left of a URL whose host was cut off
+
+
+# ---------------------------------------------------------------- segmenting ---
+def split_note(text: str, *, allow_fragment: bool = True) -> list[str]:
+    """The URL-ish spans of one note, pieces split by whitespace joined where they belong together.
+
+    "…supporters–facing –pressure–01052021" is one URL (a space before a dash joins);
+    "https://a/ https://b/" is two (a new scheme starts a new URL); "https://x/ - final report"
+    and "https://x/ accessed on 1 May" end at the space.
+    """
+    starts: list[int] = []
+    for m in _START_RE.finditer(text):
+        # "https://https://x" and "https://www.x": a start with no space since the last one is
+        # part of that URL, not a new one.
+        if not starts or any(ch in _SPACE_CHARS for ch in text[starts[-1]:m.start()]):
+            starts.append(m.start())
+    if not starts:
+        bare = _bare_span(text, allow_fragment)
+        return [bare] if bare else []
+    spans = [_take_url(text[a:b]) for a, b in zip(starts, starts[1:] + [len(text)])]
+    return [s for s in spans if s]
+
+
+def _take_url(chunk: str) -> str:
+    """From text starting at a URL, take the URL with any pieces that belong to it."""
+    pieces = re.split(f"([{_SPACE_CHARS}]+)", chunk)
+    out = pieces[0]
+    i = 1
+    while i + 1 < len(pieces):
+        gap, nxt = pieces[i], pieces[i + 1]
+        if not nxt or not _joins(out, nxt):
+            break
+        out += gap + nxt
+        i += 2
+    return out
+
+
+def _ends_open(prev: str) -> bool:
+    return bool(prev) and (prev[-1] in "-=&?_" or prev[-1] in DASHES)
+
+
+def _joins(prev: str, nxt: str) -> bool:
+    """Does the piece after a space continue the URL? (the whitespace-join rule)"""
+    if set(nxt) <= set("-" + DASHES) or _START_RE.match(nxt):
+        return False  # " - final report" or a new URL
+    if nxt.lower().strip(TRAIL_PUNCT) in _STOP_WORDS:
+        return False
+    if _ends_open(prev):
+        return nxt[0].isalnum() or nxt[0] in "%_"  # "svoix– agitatorov/", "ID= 5904"
+    if nxt[0] in "-" + DASHES and len(nxt) > 1 and nxt[1].isalnum():
+        return True  # "facing –pressure–01052021"
+    if prev.endswith("/"):
+        core = nxt.rstrip(TRAIL_PUNCT + CLOSERS)
+        return bool(core) and (any(c.isdigit() for c in core) or bool(re.search(r"[-_/%=?&]", core)))
+    return False
+
+
+def _bare_span(text: str, allow_fragment: bool) -> str | None:
+    """A host-and-path without scheme ("example.com/a/b" or, in a note, a cut "kz/ru/news/...")."""
+    for token in text.split():
+        t = token.strip("\"'«»“”()[]<>")
+        if not (_BARE_PATH_RE.match(t) and t.count("/") >= 2 and len(t) >= 10):
+            continue
+        if allow_fragment or _DOMAIN_RE.match(t.split("/", 1)[0]):
+            return _take_url(text[text.index(token):])
+    return None
+
+
+# ------------------------------------------------------------------- repair ---
+def repair_url(raw: str) -> UrlRepair:
+    """Scrub -> repair -> normalize one span. Never raises."""
+    try:
+        return _repair(raw)
+    except Exception as exc:  # pragma: no cover - a bug, but one citation must not stop a run
+        return UrlRepair(None, (finding("invalid-url", f"cannot read as a URL ({exc})"),), raw, 0.0)
+
+
+def _repair(raw: str) -> UrlRepair:
+    findings: list[Finding] = []
+    confidence = 1.0
+    text = raw.strip(_SPACE_CHARS)
+    span, text, conf = _unwrap(text, findings)
+    confidence = min(confidence, conf)
+    text, conf = _strip_invisible(text, findings)
+    confidence = min(confidence, conf)
+    text, conf = _join_whitespace(text, findings)
+    confidence = min(confidence, conf)
+    text, conf = _trailing_punctuation(text, findings)
+    confidence = min(confidence, conf)
+    span = _shrink_span(span, raw, text)
+    text = _html_entities(text, findings)
+    if _ELLIPSIS_RE.search(text):
+        prefix = _ELLIPSIS_RE.split(text)[0]
+        findings.append(finding("truncated-url", "the URL is cut short by an ellipsis; the rest is lost",
+                                None))
+        return UrlRepair(None, tuple(findings), span, 0.0, fragment=_DASH_RE.sub("-", prefix))
+    text, conf = _fix_scheme(text, findings)
+    confidence = min(confidence, conf)
+    if text is None:
+        if _DASH_RE.search(span):
+            findings.append(finding("typographic-dash", "typographic dashes in what is left of the URL"))
+        return UrlRepair(None, tuple(findings), span, 0.0, fragment=_missing_host_fragment(span))
+    text, conf, candidates = _typographic_dashes(text, findings)
+    confidence = min(confidence, conf)
+    problem = _invalid(text)
+    if problem:
+        findings.append(finding("invalid-url", problem))
+        return UrlRepair(None, tuple(findings), span, 0.0)
+    _advice(text, findings)
+    return UrlRepair(text, tuple(findings), span, confidence, candidates)
+
+
+def _unwrap(text: str, findings: list[Finding]) -> tuple[str, str, float]:
+    """Quotes, guillemets and angle brackets around a URL: <https://x>, «https://x», "https://x"."""
+    if len(text) > 2 and text[0] in QUOTES:
+        close = QUOTES[text[0]]
+        inner = text[1:]
+        cut = inner.rfind(close)
+        if cut > 0:
+            inner = inner[:cut]
+        findings.append(finding("wrapped-url", f"removed {text[0]}…{close} around the URL"))
+        return inner, inner, 1.0
+    return text, text, 1.0
+
+
+def _strip_invisible(text: str, findings: list[Finding]) -> tuple[str, float]:
+    """Soft hyphens and zero-width characters from PDFs and CMSs; NBSP is handled as whitespace."""
+    if _INVISIBLE_RE.search(text) or "\u00a0" in text:
+        names = sorted({f"U+{ord(c):04X}" for c in text if _INVISIBLE_RE.match(c) or c == "\u00a0"})
+        text = _INVISIBLE_RE.sub("", text)
+        findings.append(finding("invisible-character", f"removed invisible characters {', '.join(names)}"))
+    return text, 1.0
+
+
+def _join_whitespace(text: str, findings: list[Finding]) -> tuple[str, float]:
+    """Spaces and line breaks inside a URL (split_note already decided the pieces belong together)."""
+    if _WS_RE.search(text):
+        joined = _WS_RE.sub("", text)
+        findings.append(finding("embedded-whitespace", "whitespace inside the URL; pieces joined",
+                                joined))
+        return joined, 0.9
+    return text, 1.0
+
+
+def _trailing_punctuation(text: str, findings: list[Finding]) -> tuple[str, float]:
+    """Sentence punctuation and unbalanced closing brackets glued to the end; balanced ones stay
+    (https://en.wikipedia.org/wiki/Kettling_(police_tactic))."""
+    original = text
+    while text:
+        last = text[-1]
+        if last in TRAIL_PUNCT or last in "\"'»”’›`":
+            text = text[:-1]
+        elif last in CLOSERS:
+            opener = OPENERS[CLOSERS.index(last)]
+            if text.count(opener) < text.count(last):
+                text = text[:-1]
+            else:
+                break
+        else:
+            break
+    if text != original:
+        findings.append(finding("trailing-punctuation",
+                                f"removed {original[len(text):]!r} from the end of the URL", text))
+    return text, 1.0
+
+
+def _shrink_span(span: str, raw: str, text: str) -> str:
+    """The printed text the repaired URL stands for: the span minus what was stripped at its end."""
+    stripped = len(_WS_RE.sub("", _INVISIBLE_RE.sub("", span))) - len(_WS_RE.sub("", text))
+    out = span.rstrip(_SPACE_CHARS)
+    while stripped > 0 and out:
+        if out[-1] not in _SPACE_CHARS:
+            stripped -= 1
+        out = out[:-1]
+    return out.rstrip(_SPACE_CHARS)
+
+
+def _html_entities(text: str, findings: list[Finding]) -> str:
+    """`&amp;` left over from HTML source pasted as text."""
+    fixed = re.sub(r"&(?:amp|#0*38|#x0*26);", "&", text, flags=re.I)
+    if fixed != text:
+        findings.append(finding("html-entity", "replaced &amp; with &", fixed))
+    return fixed
+
+
+def _fix_scheme(text: str, findings: list[Finding]) -> tuple[str | None, float]:
+    """Doubled or broken schemes (https://https://, https//, https:/, htps://) and www. without one."""
+    lower = text.lower()
+    if lower.startswith(("http://", "https://")) and not re.match(r"(?i)^(https?://)+https?://", text):
+        return text, 1.0
+    doubled = re.match(r"(?i)^(?:https?://)+(?=https?://)", text)
+    if doubled:
+        fixed = text[doubled.end():]
+        findings.append(finding("broken-scheme", "doubled scheme", fixed))
+        return fixed, 0.95
+    m = re.match(r"(?i)^(h?t?t?p?s?|hhttps?|ftp)(:/{1,3}|//|:\\\\|;//)", text)
+    if m and m.group(1).lower() not in ("ftp",):
+        secure = m.group(1).lower().endswith("s") or not m.group(1)
+        fixed = ("https://" if secure else "http://") + text[m.end():].lstrip("/")
+        if fixed != text:
+            findings.append(finding("broken-scheme", f"{m.group(0)!r} is not a scheme", fixed))
+        return fixed, 0.9
+    if m:
+        return text, 1.0  # ftp://
+    if re.match(r"(?i)^www\d?\.", text):
+        fixed = "https://" + text
+        findings.append(finding("missing-scheme", "printed without a scheme; https:// assumed", fixed))
+        return fixed, 0.85
+    host = text.split("/", 1)[0]
+    if _DOMAIN_RE.match(host):
+        fixed = "https://" + text
+        findings.append(finding("missing-scheme", "printed without a scheme; https:// assumed", fixed))
+        return fixed, 0.8
+    if re.match(r"^[a-z][a-z0-9+.-]*:", text, re.I):
+        return text, 1.0  # mailto:, doi:, ... reported later as unsupported
+    findings.append(finding(
+        "missing-host", f"scheme and host are cut off; {host!r} is only the end of a host name"))
+    return None, 0.0
+
+
+def _missing_host_fragment(span: str) -> str:
+    return _DASH_RE.sub("-", _WS_RE.sub("", span)).strip(TRAIL_PUNCT)
+
+
+def _typographic_dashes(text: str, findings: list[Finding]) -> tuple[str, float, tuple[str, ...]]:
+    """`–` for `-`: word processors' smart dashes. In a Wikipedia title the en dash may be real."""
+    if not _DASH_RE.search(text):
+        return text, 1.0, ()
+    fixed = _DASH_RE.sub("-", text)
+    host = urlsplit(fixed).hostname or ""
+    if _DASH_KEEPING_HOSTS.search(host) and not _DASH_RE.search(text.split("/", 3)[2] if text.count("/") >= 2 else ""):
+        findings.append(finding(
+            "ambiguous-dash", "the page name has a typographic dash, which Wikipedia titles often use; "
+            "check which form the source had", fixed))
+        return text, 0.6, (fixed,)
+    chars = sorted({f"U+{ord(c):04X}" for c in text if c in DASHES})
+    findings.append(finding("typographic-dash", f"replaced typographic dashes ({', '.join(chars)}) with '-'",
+                            fixed))
+    return fixed, 0.95, ()
+
+
+def _invalid(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        return f"not a valid URL: {exc}"
+    if parts.scheme.lower() in ("http", "https"):
+        host = parts.hostname or ""
+        if not host or any(c in host for c in " <>\"{}|\\^`") or host.startswith(".") or ".." in host:
+            return f"{host!r} is not a valid host name"
+    if _WS_RE.search(url):
+        return "whitespace left inside the URL"
+    return None
+
+
+def _advice(url: str, findings: list[Finding]) -> None:
+    """Findings about a URL that is fine as printed: scheme, login walls, tracking parameters."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        findings.append(finding("unsupported-scheme", f"{parts.scheme}: URLs are not checked or archived"))
+        return
+    host = (parts.hostname or "").lower()
+    platform = next((p for p in LOGIN_WALLED if host == p or host.endswith("." + p)), None)
+    if platform:
+        findings.append(finding(
+            "login-walled-platform",
+            f"{platform} usually shows crawlers and archives a login wall; keep a screenshot or "
+            "a logged-in capture as well"))
+    if parts.query:
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        tracking = [k for k, _ in pairs if k.lower() in TRACKING_PARAMS or k.lower().startswith("utm_")]
+        if tracking:
+            kept = [(k, v) for k, v in pairs if k not in tracking]
+            clean = urlunsplit(parts._replace(query=urlencode(kept, safe=":/@!$'()*+,;")))
+            findings.append(finding("tracking-parameter",
+                                    f"tracking parameter(s) {', '.join(tracking)} in the query", clean))
+
+
+# ----------------------------------------------------------------- citations ---
+def repair_citation(citation: Citation) -> Repaired:
+    """Repair one citation on its own (document-level findings come from repair_document)."""
+    result = repair_url(citation.raw)
+    return _to_repaired(citation, result)
+
+
+def _to_repaired(citation: Citation, result: UrlRepair) -> Repaired:
+    return Repaired(citation, result.url, result.findings, result.candidates,
+                    confidence=result.confidence, span=result.span, fragment=result.fragment)
+
+
+def repair_document(citations: list[Citation]) -> list[Repaired]:
+    """Repair every citation of one document, then add what needs the others: duplicates, and
+    candidates for a cut host or a truncated URL inferred from the other citations."""
+    repaired = [repair_citation(c) if c.raw else _no_url(c) for c in citations]
+    repaired = _add_multiple(repaired)
+    known = [r.url for r in repaired if r.url]
+    out: list[Repaired] = []
+    first_note: dict[str, str] = {}
+    for rep in repaired:
+        if rep.url is None and rep.fragment:
+            rep = replace(rep, candidates=tuple(_infer_candidates(rep, known)))
+        elif rep.url:
+            key = _dup_key(rep.url)
+            note = rep.citation.note
+            earlier = first_note.get(key)
+            if earlier is not None and earlier != note:
+                rep = replace(rep, findings=rep.findings + (finding(
+                    "duplicate-url", f"same URL as note {earlier}" if earlier else "same URL as earlier"),))
+            else:
+                first_note.setdefault(key, note or "")
+        out.append(rep)
+    return out
+
+
+def _no_url(c: Citation) -> Repaired:
+    return Repaired(c, None, (finding("no-url", "no URL in this note"),), (), confidence=1.0, span="")
+
+
+def _add_multiple(repaired: list[Repaired]) -> list[Repaired]:
+    per_note: dict[tuple, int] = {}
+    for r in repaired:
+        if r.citation.raw:
+            key = (r.citation.source, r.citation.line, r.citation.note)
+            per_note[key] = per_note.get(key, 0) + 1
+    out = []
+    for r in repaired:
+        n = per_note.get((r.citation.source, r.citation.line, r.citation.note), 0)
+        if n > 1 and r.citation.note is not None:
+            r = replace(r, findings=r.findings + (finding(
+                "multiple-urls-in-note", f"note {r.citation.note} cites {n} URLs; this is #{r.citation.index + 1}"),))
+        out.append(r)
+    return out
+
+
+def _dup_key(url: str) -> str:
+    p = urlsplit(url)
+    return urlunsplit((p.scheme.lower(), p.netloc.lower(), p.path, p.query, ""))
+
+
+def _infer_candidates(rep: Repaired, known: list[str]) -> list[str]:
+    """Hosts of the same document whose name ends the fragment's first label and whose paths share
+    its leading segments: "kz/ru/news/x" + "https://kaztag.kz/ru/news/y" -> "https://kaztag.kz/ru/news/x"."""
+    frag = rep.fragment or ""
+    if rep.url is None and any(f.name == "truncated-url" for f in rep.findings):
+        return sorted({u for u in known if frag and u.startswith(frag) and u != frag})[:5]
+    head, _, path = frag.partition("/")
+    segments = [s for s in path.split("/") if s]
+    scored: dict[str, int] = {}
+    for url in known:
+        p = urlsplit(url)
+        host = (p.hostname or "").lower()
+        if not head or not (host == head.lower() or host.endswith(head.lower()) and
+                            (head.startswith(".") or host[-len(head) - 1] in ".-" or "." in head)):
+            continue
+        theirs = [s for s in p.path.split("/") if s]
+        shared = 0
+        for a, b in zip(segments, theirs):
+            if a != b:
+                break
+            shared += 1
+        if shared:
+            base = f"{p.scheme}://{p.netloc}"
+            scored[base] = max(scored.get(base, 0), shared)
+    if not scored:
+        return []
+    best = max(scored.values())
+    return [f"{base}/{path}" for base, score in sorted(scored.items()) if score == best]

@@ -1,0 +1,227 @@
+"""archive.db: everything archiver has seen, in one SQLite file any client (Datasette, sqlite3) can read.
+
+Why SQLite: one file a researcher can copy as evidence, transactional writes so a killed run never
+leaves half a row, WAL so a report can read while a check writes. All SQL lives in this package:
+`__init__` opens, migrates and locks; `checks.py` holds check history, snapshots and drift;
+`captures.py` holds the Wayback captures. Every write is committed as it arrives, so a run killed
+with SIGKILL resumes having lost at most the URLs in flight.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import sqlite_utils
+
+from ..errors import ConfigError, StoreError, StoreLocked
+from ..models import Repaired
+from .schema import MIGRATIONS
+
+__all__ = ["Store", "utcnow", "iso"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def iso(when: datetime | None) -> str | None:
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    """An open archive.db. Use as a context manager; `lock()` before writing in a long run."""
+
+    def __init__(self, path: str | os.PathLike, *, clock=utcnow):
+        self.path = Path(path)
+        self.clock = clock
+        self._lock_fd: int | None = None
+        if self.path.is_dir():
+            raise ConfigError(f"{self.path} is a directory; --db needs a file path")
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open {self.path} as an archive database: {exc}. "
+                "Point --db at an archive.db or a new file."
+            ) from exc
+        self.db = sqlite_utils.Database(conn)
+        self._migrate()
+
+    # -- lifecycle -----------------------------------------------------------
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.unlock()
+        self.db.close()
+
+    def lock(self) -> None:
+        """Take the run lock: two runs on one database never overlap. The OS drops it if we die."""
+        fd = os.open(str(self.path) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.read(fd, 100).decode(errors="replace").strip()
+            os.close(fd)
+            raise StoreLocked(
+                f"{self.path} is in use by another archiver run ({other or 'unknown pid'}); "
+                "wait for it to finish or use another --db"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}".encode())
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.ftruncate(self._lock_fd, 0)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _migrate(self) -> None:
+        conn = self.db.conn
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        current = row[0] or 0
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path} has schema version {current}, newer than this archiver knows "
+                f"({len(MIGRATIONS)}); upgrade archiver"
+            )
+        for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _split_sql(sql):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version VALUES (?)", [version])
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StoreError(f"migrating {self.path} to version {version} failed: {exc}") from exc
+
+    @property
+    def version(self) -> int:
+        return self.db.conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+
+    def now(self) -> str:
+        return iso(self.clock())
+
+    # -- runs ----------------------------------------------------------------
+    def start_run(self, command: str) -> int:
+        cur = self.db.conn.execute(
+            "INSERT INTO runs (command, started) VALUES (?, ?)", [command, self.now()]
+        )
+        return cur.lastrowid
+
+    def finish_run(self, run_id: int, outcome: str, summary: dict) -> None:
+        self.db.conn.execute(
+            "UPDATE runs SET finished = ?, outcome = ?, summary = ? WHERE id = ?",
+            [self.now(), outcome, json.dumps(summary, sort_keys=True), run_id],
+        )
+
+    # -- documents, citations, findings --------------------------------------
+    def save_document(self, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired]) -> int:
+        """Record a document and its citations in one transaction; re-running adds nothing twice."""
+        now = self.now()
+        with self.db.atomic():
+            conn = self.db.conn
+            conn.execute(
+                "INSERT INTO documents (path, format, sha256, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+                "format = excluded.format, sha256 = excluded.sha256, last_seen = excluded.last_seen",
+                [path, fmt, sha256, now, now],
+            )
+            doc_id = conn.execute("SELECT id FROM documents WHERE path = ?", [path]).fetchone()[0]
+            for rep in repaired:
+                self._save_citation(doc_id, rep, now)
+        return doc_id
+
+    def _save_citation(self, doc_id: int, rep: Repaired, now: str) -> None:
+        c = rep.citation
+        conn = self.db.conn
+        url_id = self.url_id(rep.url, now) if rep.url else None
+        conn.execute(
+            "INSERT INTO citations (document_id, line, note, idx, raw, url_id, candidates, context,"
+            " accessed, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(document_id, line, idx, raw) DO UPDATE SET note = excluded.note,"
+            " url_id = excluded.url_id, candidates = excluded.candidates, context = excluded.context,"
+            " accessed = excluded.accessed, last_seen = excluded.last_seen",
+            [doc_id, c.line, c.note, c.index, c.raw, url_id, json.dumps(list(rep.candidates)),
+             c.context, c.accessed.isoformat() if c.accessed else None, now, now],
+        )
+        cit_id = conn.execute(
+            "SELECT id FROM citations WHERE document_id = ? AND line = ? AND idx = ? AND raw = ?",
+            [doc_id, c.line, c.index, c.raw],
+        ).fetchone()[0]
+        conn.execute("DELETE FROM findings WHERE citation_id = ?", [cit_id])
+        conn.executemany(
+            "INSERT OR IGNORE INTO findings (citation_id, code, name, severity, message, fix)"
+            " VALUES (?,?,?,?,?,?)",
+            [[cit_id, f.code, f.name, f.severity, f.message, f.fix] for f in rep.findings],
+        )
+
+    def url_id(self, url: str, now: str | None = None) -> int:
+        conn = self.db.conn
+        row = conn.execute("SELECT id FROM urls WHERE url = ?", [url]).fetchone()
+        if row:
+            return row[0]
+        cur = conn.execute(
+            "INSERT INTO urls (url, host, first_seen) VALUES (?, ?, ?)",
+            [url, (urlsplit(url).hostname or "").lower(), now or self.now()],
+        )
+        return cur.lastrowid
+
+    def url_row(self, url: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM urls WHERE url = ?", [url]))
+        return rows[0] if rows else None
+
+    def notes_for(self, url: str) -> list[str]:
+        """The note numbers citing a URL, in document order."""
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT c.note FROM citations c JOIN urls u ON u.id = c.url_id "
+            "WHERE u.url = ? AND c.note IS NOT NULL ORDER BY c.document_id, c.line",
+            [url],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def first_cited(self, url: str) -> tuple[str | None, str | None]:
+        """(earliest access date stated by any citation, first time archiver saw it)."""
+        row = self.db.conn.execute(
+            "SELECT min(c.accessed), min(c.first_seen) FROM citations c JOIN urls u ON u.id = c.url_id"
+            " WHERE u.url = ?",
+            [url],
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def counts(self) -> dict[str, int]:
+        return {t: self.db[t].count for t in ("documents", "citations", "urls", "findings", "checks",
+                                              "snapshots", "captures")}
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into complete statements, so it can run inside our own transaction."""
+    statements, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            statements.append(buf.strip())
+            buf = ""
+    return statements

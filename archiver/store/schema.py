@@ -1,0 +1,149 @@
+"""The archive.db schema, as an ordered list of migrations.
+
+Each migration is plain SQL run once, inside one transaction, and recorded in `schema_version`, so an
+old archive.db is brought forward on open and a failed migration leaves the database as it was.
+Never edit a migration that has been released; append a new one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: documents, citations, urls, findings; checks, snapshots, headers, drift; captures; runs.
+    """
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,          -- as the user gave it
+        format TEXT,
+        sha256 TEXT,                        -- of the file as last read
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    CREATE TABLE urls (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        host TEXT,
+        first_seen TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'unchecked', -- unchecked|alive|failing|dead|revived|unknown
+        failures INTEGER NOT NULL DEFAULT 0,     -- consecutive failed checks that count
+        first_failed_at TEXT,
+        last_failed_at TEXT,
+        dead_since TEXT,
+        last_checked TEXT,
+        last_status TEXT,
+        last_alive INTEGER,
+        last_sha256 TEXT
+    );
+    CREATE TABLE citations (
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES documents(id),
+        line INTEGER NOT NULL,
+        note TEXT,
+        idx INTEGER NOT NULL DEFAULT 0,
+        raw TEXT NOT NULL,
+        url_id INTEGER REFERENCES urls(id),  -- the repaired URL, NULL when none was recovered
+        candidates TEXT,                      -- JSON list
+        context TEXT,
+        accessed TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        UNIQUE (document_id, line, idx, raw)
+    );
+    CREATE INDEX citations_url ON citations(url_id);
+    CREATE TABLE findings (
+        id INTEGER PRIMARY KEY,
+        citation_id INTEGER NOT NULL REFERENCES citations(id) ON DELETE CASCADE,
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        fix TEXT,
+        UNIQUE (citation_id, code, message)
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        command TEXT NOT NULL,
+        started TEXT NOT NULL,
+        finished TEXT,
+        outcome TEXT,                          -- ok|problems|offline|failed|interrupted
+        summary TEXT                           -- JSON
+    );
+    CREATE TABLE snapshots (
+        sha256 TEXT PRIMARY KEY,               -- of the decoded body as fetched
+        body BLOB,                             -- zlib-compressed
+        content_type TEXT,
+        charset TEXT,
+        size INTEGER NOT NULL,
+        truncated INTEGER NOT NULL DEFAULT 0,
+        title TEXT,
+        text TEXT,                             -- extracted main text
+        first_seen TEXT NOT NULL
+    );
+    CREATE TABLE checks (
+        id INTEGER PRIMARY KEY,
+        url_id INTEGER NOT NULL REFERENCES urls(id),
+        run_id INTEGER REFERENCES runs(id),
+        checked_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        alive INTEGER,                         -- 1, 0, NULL (cannot tell)
+        http_status INTEGER,
+        final_url TEXT,
+        redirects TEXT,                        -- JSON list of {url, status, location}
+        elapsed_ms INTEGER,
+        error TEXT,
+        sha256 TEXT REFERENCES snapshots(sha256),
+        inconclusive INTEGER NOT NULL DEFAULT 0, -- recorded during a network outage
+        state TEXT                             -- the url's state after this check
+    );
+    CREATE INDEX checks_url ON checks(url_id, checked_at);
+    CREATE TABLE headers (
+        check_id INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL
+    );
+    CREATE INDEX headers_check ON headers(check_id);
+    CREATE TABLE drift (
+        id INTEGER PRIMARY KEY,
+        url_id INTEGER NOT NULL REFERENCES urls(id),
+        detected_at TEXT NOT NULL,
+        old_sha256 TEXT NOT NULL,
+        new_sha256 TEXT NOT NULL,
+        similarity REAL,                       -- 0..1, of the extracted texts
+        summary TEXT
+    );
+    CREATE TABLE captures (
+        id INTEGER PRIMARY KEY,
+        url_id INTEGER NOT NULL REFERENCES urls(id),
+        archive TEXT NOT NULL DEFAULT 'wayback',
+        need TEXT NOT NULL,                    -- 'save' (live link) | 'match' (dead link)
+        job_id TEXT,
+        state TEXT NOT NULL,                   -- queued|pending|success|failed|quota|unknown|matched|none
+        submitted TEXT,
+        finished TEXT,
+        timestamp TEXT,                        -- 14 digits
+        archive_url TEXT,
+        status_code TEXT,                      -- status the archive recorded
+        error TEXT,
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT,
+        updated TEXT NOT NULL
+    );
+    CREATE INDEX captures_url ON captures(url_id, archive, need);
+    CREATE INDEX captures_job ON captures(job_id);
+    CREATE TABLE archive_state (
+        key TEXT PRIMARY KEY,                  -- e.g. 'quota_until', 'backoff_until'
+        value TEXT
+    );
+    CREATE VIEW latest_status AS
+    SELECT d.path AS document, c.note, c.line, c.idx, c.raw, u.url, u.state,
+           k.status, k.alive, k.http_status, k.final_url, k.checked_at, k.sha256,
+           (SELECT p.archive_url FROM captures p
+             WHERE p.url_id = u.id AND p.archive_url IS NOT NULL
+             ORDER BY p.updated DESC LIMIT 1) AS archive_url
+    FROM citations c
+    JOIN documents d ON d.id = c.document_id
+    LEFT JOIN urls u ON u.id = c.url_id
+    LEFT JOIN checks k ON k.id = (
+        SELECT id FROM checks WHERE url_id = u.id ORDER BY checked_at DESC, id DESC LIMIT 1);
+    """,
+]
