@@ -40,7 +40,7 @@ _START_RE = re.compile(
 # A host-and-path printed without scheme: "example.com/path", or a cut one: "kz/ru/news/...".
 _BARE_PATH_RE = re.compile(r"(?i)^[\w-]+(?:\.[\w-]+)*\.?/[^\s/]+/")
 _DOMAIN_RE = re.compile(r"(?i)^(?:[\w-]+\.)+[a-z\u0400-\u04ff]{2,}$")
-_ELLIPSIS_RE = re.compile(r"…|\.\.\.")
+_ELLIPSIS_RE = re.compile(r"…|\.\.\.$")
 
 TRAIL_PUNCT = ".,;:!?"
 OPENERS, CLOSERS = "([{<", ")]}>"
@@ -154,15 +154,12 @@ def _repair(raw: str) -> UrlRepair:
     confidence = min(confidence, conf)
     text, conf = _join_whitespace(text, findings)
     confidence = min(confidence, conf)
+    if _ELLIPSIS_RE.search(text.rstrip(TRAIL_PUNCT.replace(".", "") + CLOSERS + "\"'»”")):
+        return _truncated(text, span, findings)
     text, conf = _trailing_punctuation(text, findings)
     confidence = min(confidence, conf)
     span = _shrink_span(span, raw, text)
     text = _html_entities(text, findings)
-    if _ELLIPSIS_RE.search(text):
-        prefix = _ELLIPSIS_RE.split(text)[0]
-        findings.append(finding("truncated-url", "the URL is cut short by an ellipsis; the rest is lost",
-                                None))
-        return UrlRepair(None, tuple(findings), span, 0.0, fragment=_DASH_RE.sub("-", prefix))
     text, conf = _fix_scheme(text, findings)
     confidence = min(confidence, conf)
     if text is None:
@@ -175,8 +172,22 @@ def _repair(raw: str) -> UrlRepair:
     if problem:
         findings.append(finding("invalid-url", problem))
         return UrlRepair(None, tuple(findings), span, 0.0)
+    # every repair finding proposes the whole repaired URL, not the step it took
+    findings = [replace(f, fix=text) if f.code.startswith("U1") and f.code != "U110" and f.fix else f
+                for f in findings]
     _advice(text, findings)
     return UrlRepair(text, tuple(findings), span, confidence, candidates)
+
+
+def _truncated(text: str, span: str, findings: list[Finding]) -> UrlRepair:
+    """An ellipsis marks a URL cut short (often by a CMS shortening long links): unrecoverable."""
+    prefix = _DASH_RE.sub("-", _ELLIPSIS_RE.split(text)[0])
+    findings.append(finding("truncated-url", "the URL is cut short by an ellipsis; the rest is lost"))
+    if not re.match(r"(?i)^(?:[a-z][a-z0-9+.-]*:|www\d?\.)", prefix) and not _DOMAIN_RE.match(prefix.split("/")[0]):
+        findings.append(finding("missing-host", "scheme and host are cut off too"))
+    if _DASH_RE.search(text):
+        findings.append(finding("typographic-dash", "typographic dashes in what is left of the URL"))
+    return UrlRepair(None, tuple(findings), span, 0.0, fragment=prefix)
 
 
 def _unwrap(text: str, findings: list[Finding]) -> tuple[str, str, float]:
@@ -189,6 +200,9 @@ def _unwrap(text: str, findings: list[Finding]) -> tuple[str, str, float]:
             inner = inner[:cut]
         findings.append(finding("wrapped-url", f"removed {text[0]}…{close} around the URL"))
         return inner, inner, 1.0
+    if len(text) > 2 and text[0] in "([{" and text.count(text[0]) > text.count(CLOSERS[OPENERS.index(text[0])]) - 1:
+        # "(https://x/a_(b))": the opener is prose; trailing-punctuation drops its closer
+        return text[1:], text[1:], 1.0
     return text, text, 1.0
 
 
@@ -411,7 +425,8 @@ def _infer_candidates(rep: Repaired, known: list[str]) -> list[str]:
     """Hosts of the same document whose name ends the fragment's first label and whose paths share
     its leading segments: "kz/ru/news/x" + "https://kaztag.kz/ru/news/y" -> "https://kaztag.kz/ru/news/x"."""
     frag = rep.fragment or ""
-    if rep.url is None and any(f.name == "truncated-url" for f in rep.findings):
+    names = {f.name for f in rep.findings}
+    if "truncated-url" in names and "missing-host" not in names:
         return sorted({u for u in known if frag and u.startswith(frag) and u != frag})[:5]
     head, _, path = frag.partition("/")
     segments = [s for s in path.split("/") if s]

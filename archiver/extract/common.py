@@ -65,16 +65,19 @@ def parse_date(when: str) -> date | None:
     return None
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”»)]?\s+(?=[\"'“«(]?[A-ZА-ЯЁ0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”»)]?(?:\d{1,3})?\s+(?=[\"'“«(]?[A-ZА-ЯЁ0-9])")
 
 
 def sentence_around(text: str, pos: int, limit: int = 400) -> str:
     """The sentence of `text` that contains position `pos` (whitespace collapsed, capped)."""
-    start = 0
-    for m in _SENTENCE_END.finditer(text, 0, pos):
+    para_start = max(text.rfind("\n\n", 0, pos) + 2, 0) if "\n\n" in text[:pos] else 0
+    para_end = text.find("\n\n", pos)
+    para_end = len(text) if para_end < 0 else para_end
+    start = para_start
+    for m in _SENTENCE_END.finditer(text, para_start, pos):
         start = m.end()
-    m = _SENTENCE_END.search(text, pos)
-    end = m.start() + 1 if m else len(text)
+    m = _SENTENCE_END.search(text, pos, para_end)
+    end = m.start() + len(m.group(0).rstrip()) if m else para_end
     sentence = " ".join(text[start:end].split())
     return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 

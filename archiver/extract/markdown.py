@@ -15,7 +15,7 @@ SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 
 _FOOTNOTE_DEF = re.compile(r"^\s{0,3}\[\^([^\]\s]+)\]:\s*(.*)$")
 _REF_DEF = re.compile(r"^\s{0,3}\[([^\]^][^\]]*)\]:\s*<?(\S+?)>?(?:\s+[\"'(].*)?\s*$")
-_INLINE = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+(?:\([^)\s]*\)[^)\s>]*)*)>?(?:\s+[\"'(][^)]*)?\)")
+_INLINE = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?((?:[^()\s<>]+|\([^()\s]*\))+)>?(?:\s+[\"'(][^)]*)?\)")
 _AUTOLINK = re.compile(r"<((?:https?|ftp)://[^>\s]+)>")
 _FOOTREF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 _CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)

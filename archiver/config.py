@@ -1,0 +1,152 @@
+"""Settings: defaults < archiver.toml / [tool.archiver] in pyproject.toml < ARCHIVER_* env < CLI.
+
+Internet Archive keys come from IA_ACCESS_KEY / IA_SECRET_KEY or the config file's [wayback]
+table; they are held in `Secret`, whose repr is '***', so they never reach logs, reports or the DB.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+
+class Secret:
+    """A value that never prints."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: str = "archive.db"
+    concurrency: int = 32
+    per_host: int = 2
+    per_host_interval: float = 0.0
+    timeout: float = 20.0
+    retries: int = 2
+    max_body: int = 50 * 1024 * 1024
+    user_agent: str | None = None
+    allow_private: bool = False
+    confirm_checks: int = 3  # failed checks before a link is called dead
+    confirm_spacing_hours: float = 24.0  # ... at least this far apart
+    canary_url: str | None = None
+    outage_share: float = 0.8  # share of hosts failing at transport level that means "we are offline"
+    wayback_url: str = "https://web.archive.org"
+    if_not_archived_within_days: float = 30.0
+    saves_per_minute: float = 6.0
+    ia_access_key: Secret | None = field(default=None, repr=False)
+    ia_secret_key: Secret | None = field(default=None, repr=False)
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self.ia_access_key) and bool(self.ia_secret_key)
+
+
+_ENV = {
+    "ARCHIVER_DB": "db",
+    "ARCHIVER_CONCURRENCY": "concurrency",
+    "ARCHIVER_PER_HOST": "per_host",
+    "ARCHIVER_TIMEOUT": "timeout",
+    "ARCHIVER_USER_AGENT": "user_agent",
+    "ARCHIVER_WAYBACK_URL": "wayback_url",
+    "ARCHIVER_CANARY_URL": "canary_url",
+}
+
+
+def load_settings(config_path: str | None = None, environ: dict | None = None, **cli) -> Settings:
+    """Merge the layers; `cli` holds only the options the user actually gave (None = not given)."""
+    environ = os.environ if environ is None else environ
+    values: dict = {}
+    values.update(_file_values(config_path))
+    for var, name in _ENV.items():
+        if environ.get(var):
+            values[name] = environ[var]
+    if environ.get("IA_ACCESS_KEY"):
+        values["ia_access_key"] = environ["IA_ACCESS_KEY"]
+    if environ.get("IA_SECRET_KEY"):
+        values["ia_secret_key"] = environ["IA_SECRET_KEY"]
+    values.update({k: v for k, v in cli.items() if v is not None})
+    return _coerce(values)
+
+
+def _file_values(config_path: str | None) -> dict:
+    if config_path:
+        path = Path(config_path)
+        if not path.is_file():
+            raise ConfigError(f"{config_path}: config file not found")
+    elif Path("archiver.toml").is_file():
+        path = Path("archiver.toml")
+    else:
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc})") from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("archiver", {})
+    flat: dict = {}
+    for key, value in data.items():
+        if isinstance(value, dict):  # [check], [wayback] tables
+            for k, v in value.items():
+                flat[{"access_key": "ia_access_key", "secret_key": "ia_secret_key"}.get(k, k)] = v
+        else:
+            flat[key] = value
+    return flat
+
+
+def _coerce(values: dict) -> Settings:
+    known = {f.name: f for f in fields(Settings)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+    base = Settings()
+    out = {}
+    for name, value in values.items():
+        default = getattr(base, name)
+        try:
+            if name in ("ia_access_key", "ia_secret_key"):
+                out[name] = value if isinstance(value, Secret) else Secret(str(value))
+            elif isinstance(default, bool):
+                out[name] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+            elif isinstance(default, int):
+                out[name] = int(value)
+            elif isinstance(default, float):
+                out[name] = float(value)
+            else:
+                out[name] = str(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"setting {name}={value!r} is not a valid {type(default).__name__}") from None
+    settings = replace(base, **out)
+    if settings.concurrency < 1 or settings.per_host < 1:
+        raise ConfigError("concurrency and per-host limits must be at least 1")
+    return settings
+
+
+def parse_age(text: str) -> float:
+    """'7d', '12h', '30m', '90s' or plain seconds -> seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    text = text.strip().lower()
+    try:
+        if text and text[-1] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"{text!r} is not an age; use e.g. 7d, 12h, 30m") from None

@@ -1,0 +1,190 @@
+"""Repair rules, table-driven: real damage, and valid URLs that must pass untouched."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archiver.models import Citation
+from archiver.repair import repair_document, repair_url, split_note
+
+REPAIRS = [
+    # (printed, repaired URL, finding names)
+    ("https://eurasianet.org/kazakhstan–vote–unfolds", "https://eurasianet.org/kazakhstan-vote-unfolds",
+     {"typographic-dash"}),
+    ("https://x.org/a‐b‑c‒d—e―f−g", "https://x.org/a-b-c-d-e-f-g", {"typographic-dash"}),
+    ("https://misk.org.kz/ru/events/37df5545–eb48–475c–a217–940a5ddfa479/",
+     "https://misk.org.kz/ru/events/37df5545-eb48-475c-a217-940a5ddfa479/", {"typographic-dash"}),
+    ("https://x.org/annual\u00adreport", "https://x.org/annualreport", {"invisible-character"}),
+    ("https://x.org/a\u200bb", "https://x.org/ab", {"invisible-character"}),
+    ("https://x.org/a\u00a0b", "https://x.org/ab", {"invisible-character", "embedded-whitespace"}),
+    ("https://x.org/a/ 123", "https://x.org/a/123", {"embedded-whitespace"}),
+    ("https://x.org/a/\n123", "https://x.org/a/123", {"embedded-whitespace"}),
+    ("https://x.org/page.", "https://x.org/page", {"trailing-punctuation"}),
+    ("https://x.org/page),", "https://x.org/page", {"trailing-punctuation"}),
+    ("https://x.org/page”", "https://x.org/page", {"trailing-punctuation"}),
+    ("<https://x.org/page>", "https://x.org/page", {"wrapped-url"}),
+    ("«https://x.org/page»", "https://x.org/page", {"wrapped-url"}),
+    ('"https://x.org/page"', "https://x.org/page", {"wrapped-url"}),
+    ("https://x.org/?a=1&amp;b=2", "https://x.org/?a=1&b=2", {"html-entity"}),
+    ("https://https://x.org/a", "https://x.org/a", {"broken-scheme"}),
+    ("https//x.org/a", "https://x.org/a", {"broken-scheme"}),
+    ("https:/x.org/a", "https://x.org/a", {"broken-scheme"}),
+    ("htps://x.org/a", "https://x.org/a", {"broken-scheme"}),
+    ("http:\\\\x.org/a", "http://x.org/a", {"broken-scheme"}),
+    ("www.rferl.org/a/1.html", "https://www.rferl.org/a/1.html", {"missing-scheme"}),
+    ("rferl.org/a/b/1.html", "https://rferl.org/a/b/1.html", {"missing-scheme"}),
+]
+
+UNTOUCHED = [
+    "https://rus.azattyq.org/a/31041509.html",
+    "https://en.wikipedia.org/wiki/Kettling_(police_tactic)",
+    "https://ru.wikipedia.org/wiki/Казахстан",
+    "https://кремль.рф/events/president/news",
+    "https://xn--h1alffa9f.xn--p1ai/",
+    "https://example.com/%D0%BF%D1%83%D1%82%D1%8C?q=%20",
+    "http://127.0.0.1:8080/a",
+    "https://example.com/a#section-2",
+    "https://example.com/a,b,c/d",
+    "https://www.election.gov.kz/rus/news/acts/index.php?ID=5904",
+    "https://example.com/a-b_c~d",
+]
+
+
+@pytest.mark.parametrize("printed,url,names", REPAIRS)
+def test_repairs(printed, url, names):
+    result = repair_url(printed)
+    assert result.url == url
+    assert {f.name for f in result.findings} == names
+    assert all(f.fix == url for f in result.findings if f.code.startswith("U1") and f.fix)
+
+
+@pytest.mark.parametrize("url", UNTOUCHED)
+def test_valid_urls_pass_untouched(url):
+    result = repair_url(url)
+    assert result.url == url
+    assert [f.name for f in result.findings] == []
+    assert result.confidence == 1.0
+
+
+def test_wikipedia_en_dash_warns_and_offers_both_forms():
+    result = repair_url("https://en.wikipedia.org/wiki/Sino–Soviet_split")
+    assert result.url == "https://en.wikipedia.org/wiki/Sino–Soviet_split"
+    assert [f.name for f in result.findings] == ["ambiguous-dash"]
+    assert result.candidates == ("https://en.wikipedia.org/wiki/Sino-Soviet_split",)
+    assert result.findings[0].severity == "warning"
+
+
+@pytest.mark.parametrize("printed,names", [
+    ("https://x.org/reports/annual-rep…", {"truncated-url"}),
+    ("https://x.org/reports/annual-rep...", {"truncated-url"}),
+    ("kz/ru/news/aktivist–s–600–…", {"truncated-url", "missing-host", "typographic-dash"}),
+    ("kz/ru/news/aktivist–s–600", {"missing-host", "typographic-dash"}),
+    ("https://exa mple.com:99999/", {"embedded-whitespace", "invalid-url"}),
+    ("https:///path/only", {"invalid-url"}),
+])
+def test_unrecoverable_is_an_error_with_no_url(printed, names):
+    result = repair_url(printed)
+    assert result.url is None
+    assert {f.name for f in result.findings} == names
+    assert any(f.severity == "error" for f in result.findings)
+
+
+@pytest.mark.parametrize("url,names", [
+    ("https://www.facebook.com/groups/x", {"login-walled-platform"}),
+    ("https://m.facebook.com/story.php?id=1", {"login-walled-platform"}),
+    ("https://x.com/user/status/1", {"login-walled-platform"}),
+    ("https://twitter.com/user/status/1", {"login-walled-platform"}),
+    ("https://www.linkedin.com/posts/a", {"login-walled-platform"}),
+    ("https://www.tiktok.com/@a/video/1", {"login-walled-platform"}),
+    ("https://www.instagram.com/p/C/?igshid=abc", {"login-walled-platform", "tracking-parameter"}),
+    ("https://example.com/a?utm_source=x&id=3", {"tracking-parameter"}),
+    ("https://example.com/a?fbclid=IwAR0", {"tracking-parameter"}),
+    ("https://notfacebook.com/a", set()),
+    ("https://box.com/a", set()),
+    ("ftp://ftp.example.org/pub/report.pdf", {"unsupported-scheme"}),
+])
+def test_advice(url, names):
+    result = repair_url(url)
+    assert result.url == url  # advice never changes the URL
+    assert {f.name for f in result.findings} == names
+
+
+def test_tracking_fix_drops_only_tracking_parameters():
+    result = repair_url("https://example.com/a?utm_source=x&id=3&utm_medium=y")
+    (f,) = result.findings
+    assert f.fix == "https://example.com/a?id=3"
+
+
+@pytest.mark.parametrize("note,spans", [
+    # joins: a space after /, -, = or before a dash
+    ("https://a.org/x–y –z", ["https://a.org/x–y –z"]),
+    ("https://a.org/x– y", ["https://a.org/x– y"]),
+    ("https://a.org/index.php?ID= 5904", ["https://a.org/index.php?ID= 5904"]),
+    ("https://a.org/permalink/ 2886756481643616.", ["https://a.org/permalink/ 2886756481643616."]),
+    # does not join
+    ("https://a.org/report - final report", ["https://a.org/report"]),
+    ("https://a.org/report/ and https://b.org/", ["https://a.org/report/", "https://b.org/"]),
+    ("https://a.org/report accessed on 12 January 2021", ["https://a.org/report"]),
+    ("https://a.org/report/ accessed on 12 January 2021", ["https://a.org/report/"]),
+    ("https://a.org/x, https://b.org/y", ["https://a.org/x,", "https://b.org/y"]),
+    ("https://a.org/x; https://b.org/y", ["https://a.org/x;", "https://b.org/y"]),
+    ("https://a.org/x https://b.org/y", ["https://a.org/x", "https://b.org/y"]),
+    ("see www.a.org/x.", ["www.a.org/x."]),
+    ("Kettling is a police tactic for control of large crowds.", []),
+    ("kz/ru/news/aktivist–s–600", ["kz/ru/news/aktivist–s–600"]),
+])
+def test_split_note(note, spans):
+    assert split_note(note) == spans
+
+
+def test_split_free_text_ignores_dates_and_fractions():
+    assert split_note("On 1/2/2021 and/or 3/4/5 things happened.", allow_fragment=False) == []
+
+
+def _cit(note, raw, idx=0, line=None):
+    return Citation("doc.txt", line or int(note), note, raw, None, None, idx, raw)
+
+
+def test_document_duplicates_and_candidates():
+    cits = [
+        _cit("20", "https://kaztag.kz/ru/news/na–vybory"),
+        _cit("21", "https://kaztag.kz/ru/news/na–vybory)"),
+        _cit("22", "https://misk.org.kz/ru/events/1/"),
+        _cit("25", "kz/ru/news/aktivist–s–600"),
+    ]
+    out = repair_document(cits)
+    assert [f.message for f in out[1].findings if f.name == "duplicate-url"] == ["same URL as note 20"]
+    assert out[3].url is None
+    assert out[3].candidates == ("https://kaztag.kz/ru/news/aktivist-s-600",)
+
+
+def test_truncated_url_candidates_from_same_document():
+    cits = [_cit("1", "https://x.org/reports/annual-report-2021.pdf"), _cit("2", "https://x.org/reports/annual-rep…")]
+    out = repair_document(cits)
+    assert out[1].url is None
+    assert out[1].candidates == ("https://x.org/reports/annual-report-2021.pdf",)
+
+
+# ------------------------------------------------------------ properties ---
+url_chars = st.sampled_from(list("abcxyz019-_/.?=&%#:–— \u00ad\u200b\u00a0()[]<>«»\"',;…") + ["https://", "www.", "кз"])
+urlish = st.lists(url_chars, max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(urlish, st.builds(lambda s: "https://" + s, urlish)))
+def test_repair_is_idempotent(text):
+    first = repair_url(text)
+    if first.url is not None:
+        again = repair_url(first.url)
+        assert again.url == first.url
+        assert not [f for f in again.findings if f.code.startswith(("U1", "U2"))]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_never_raises_on_arbitrary_unicode(text):
+    result = repair_url(text)
+    assert result.url is None or isinstance(result.url, str)
+    for span in split_note(text):
+        repair_url(span)
+    repair_document([_cit("1", text)])
