@@ -116,7 +116,7 @@ MIGRATIONS: list[str] = [
         archive TEXT NOT NULL DEFAULT 'wayback',
         need TEXT NOT NULL,                    -- 'save' (live link) | 'match' (dead link)
         job_id TEXT,
-        state TEXT NOT NULL,                   -- queued|pending|success|failed|quota|unknown|matched|none
+        state TEXT NOT NULL,                   -- queued|submitting|pending|success|failed|quota|unknown|matched|none
         submitted TEXT,
         finished TEXT,
         timestamp TEXT,                        -- 14 digits
