@@ -1,0 +1,535 @@
+"""The archiving policy: which cited URLs to save, which to pair with an old capture, and how to
+spend Save Page Now's limits without wasting a capture or ever submitting a URL twice for one need.
+
+Why it is shaped like this:
+- Live links (alive, revived, unchecked-but-ok) are looked up in CDX first; a capture within
+  `if_not_archived_within` counts as archived. Only then is the URL submitted, with the same window
+  sent to SPN2 so the server deduplicates too.
+- Dead, failing, soft-404 and parked links are never submitted (that would archive the error page):
+  they are paired with the capture closest to the citation's access date, before it first, then
+  after (as InternetArchiveBot does), preferring captures recorded with status 200.
+- Crash safety, step by step, for one submission (all in archive.db, each step one committed UPDATE):
+  1. after the pacer grants the slot, the row becomes 'submitting' (attempts + 1);
+  2. POST /save;
+  3. the reply's job id and state 'pending' are written in one UPDATE, before any polling;
+  4. polling ends in success | failed | quota | unknown.
+  A run killed after 3 polls the job id on restart, never resubmitting. A run killed between 1 and 3
+  left 'submitting': on restart we ask CDX for a capture since the submit time, and if there is none
+  we POST again. That second POST is safe: SPN2 returns the same job id for the same URL within an
+  hour (§1.3 A), and `if_not_archived_within` stops a second capture after that. So the server never
+  makes two captures for one need, though it may see one repeated POST for a crash in that window.
+- Replay links are built on the configured base URL, so they also work against a self-hosted or
+  fake Wayback; with the default base they are the public https://web.archive.org/web/<ts>/<url>.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from .store import Store
+from .store import captures as db
+from .wayback import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
+                      TARGET_THROTTLED, TRANSIENT, SaveResult, WaybackClient, archive_url, host_of)
+
+__all__ = ["ArchiveSettings", "ArchiveResult", "ArchiveReport", "archive_urls", "choose_capture",
+           "ACTIONS", "LOGIN_WALLED_HOSTS"]
+
+log = logging.getLogger("archiver.archive")
+
+ACTIONS = ("submitted", "already-archived", "matched", "no-capture", "skipped", "queued", "failed")
+LOGIN_WALLED_HOSTS = ("facebook.com", "instagram.com", "x.com", "twitter.com", "linkedin.com", "tiktok.com")
+DEAD_STATES = {"dead", "failing"}
+DEAD_STATUSES = {"soft-404", "parked"}
+LIVE_STATES = {"alive", "revived"}
+STATUS_TTL = 3600.0  # SPN2 keeps job status for about an hour (§1.4)
+NO_KEYS = ("no Internet Archive keys: lookups only. Set IA_ACCESS_KEY and IA_SECRET_KEY "
+           "(from https://archive.org/account/s3.php) to submit")
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    if_not_archived_within_days: float = 30.0
+    max_attempts: int = 3  # POSTs per URL per run for 5xx/520/523/transport/transient errors
+    retry_delays: tuple[float, ...] = (5.0, 20.0, 60.0)
+    max_429: int = 5  # 429s tolerated for one URL in one run (each waits out the backoff)
+    poll_interval: float = 5.0
+    poll_timeout: float = 180.0
+    max_concurrency: int = 3  # jobs in flight; lowered to /save/status/user `available`
+    session_wait: float = 120.0  # how long to wait for a free session on error:user-session-limit
+    force_login_walled: bool = False
+    capture_all: bool = False
+    match_candidates: int = 50  # the nearest N captures considered when matching a dead link
+    retry_later: float = 3600.0  # next_attempt for transient failures that ran out of retries
+    throttled_retry: float = 600.0  # target host throttling SPN ("Crawling this host is paused")
+    failed_retry_days: float = 7.0  # permanent failures are tried again after this
+    unknown_recheck_hours: float = 24.0  # an unconfirmed job is resubmitted only after this
+    no_capture_recheck_days: float = 7.0
+
+
+@dataclass(frozen=True)
+class ArchiveResult:
+    url: str
+    action: str
+    archive_url: str | None = None
+    timestamp: str | None = None
+    job_id: str | None = None
+    reason: str = ""
+    notes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {"url": self.url, "action": self.action, "archive_url": self.archive_url,
+                "timestamp": self.timestamp, "job_id": self.job_id, "reason": self.reason,
+                "notes": list(self.notes)}
+
+
+@dataclass
+class ArchiveReport:
+    results: list[ArchiveResult] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = Counter(r.action for r in self.results)
+        return {a: counts.get(a, 0) for a in ACTIONS}
+
+    def as_dict(self) -> dict:
+        return {"results": [r.as_dict() for r in self.results], "summary": self.summary}
+
+
+# -- time helpers ------------------------------------------------------------------------------
+
+
+def ts14(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y%m%d%H%M%S")
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+
+
+def epoch_of(text: str | None) -> float | None:
+    """Epoch seconds from an ISO datetime, a 'YYYY-MM-DD' date or a 14-digit Wayback timestamp."""
+    if not text:
+        return None
+    try:
+        if text.isdigit():
+            return datetime.strptime(text.ljust(14, "0")[:14], "%Y%m%d%H%M%S").replace(
+                tzinfo=timezone.utc).timestamp()
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def next_utc_midnight(epoch: float) -> float:
+    day = datetime.fromtimestamp(epoch, timezone.utc).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
+
+
+def login_walled(url: str) -> bool:
+    host = host_of(url)
+    return any(host == h or host.endswith("." + h) for h in LOGIN_WALLED_HOSTS)
+
+
+# -- choosing a capture for a dead link -------------------------------------------------------
+
+
+def _usable(status: str) -> bool:
+    return status == "-" or status[:1] in ("2", "3")
+
+
+def choose_capture(rows: list[dict], ref_ts: str, basis: str) -> tuple[dict, str] | None:
+    """The capture closest to `ref_ts`: status 200 before it, else 200 after it, else another
+    usable status (2xx/3xx/revisit) before, then after. 4xx/5xx captures are never chosen."""
+    ok = [r for r in rows if r.get("statuscode") == "200"]
+    other = [r for r in rows if r.get("statuscode") != "200" and _usable(r.get("statuscode", ""))]
+    ref = epoch_of(ref_ts) or 0.0
+    for tier in (ok, other):
+        before = [r for r in tier if r["timestamp"] <= ref_ts]
+        after = [r for r in tier if r["timestamp"] > ref_ts]
+        pick = max(before, key=lambda r: r["timestamp"]) if before else (
+            min(after, key=lambda r: r["timestamp"]) if after else None)
+        if pick is None:
+            continue
+        gap = abs((epoch_of(pick["timestamp"]) or 0.0) - ref) / 86400
+        side = "before" if before else "after"
+        return pick, (f"closest capture with status {pick['statuscode']} {side} the {basis} "
+                      f"{ref_ts[:4]}-{ref_ts[4:6]}-{ref_ts[6:8]} ({gap:.0f} days {side})")
+    return None
+
+
+# -- the engine --------------------------------------------------------------------------------
+
+
+class _Run:
+    def __init__(self, store: Store, client: WaybackClient, settings: ArchiveSettings, dry_run: bool,
+                 clock: Callable[[], float], sleep):
+        self.store, self.client, self.s, self.dry_run = store, client, settings, dry_run
+        self.clock, self.sleep = clock, sleep
+        self.window = settings.if_not_archived_within_days * 86400
+        self.stop_reason: str | None = None  # set: no more submissions in this run
+        self.stop_until: float | None = None
+        self.auth_failures = 0
+        self.sessions = asyncio.Semaphore(max(1, settings.max_concurrency))
+
+    def now(self) -> str:
+        return iso(self.clock())
+
+    def result(self, url: str, action: str, reason: str, **kw) -> ArchiveResult:
+        res = ArchiveResult(url, action, reason=reason, notes=tuple(self.store.notes_for(url)), **kw)
+        log.info("%s %s: %s", action, url, reason)
+        return res
+
+    def link(self, ts: str, url: str) -> str:
+        return archive_url(self.client.base, ts, url)
+
+    # -- start -----------------------------------------------------------------------------
+    async def preflight(self) -> None:
+        quota = epoch_of(db.get_state(self.store, "quota_until"))
+        if quota and quota > self.clock():
+            self.stop(f"the account's daily Save Page Now quota is used up until {iso(quota)}", quota)
+        paused = epoch_of(db.get_state(self.store, "save_paused_until"))
+        if paused and paused > self.clock():
+            self.client.save_pacer.pause_until(paused)
+        if self.client.has_keys and not self.dry_run and not self.stop_reason:
+            user = await self.client.user_status()
+            if user.http_status == 401:
+                self.stop("Save Page Now refused the keys (HTTP 401); check IA_ACCESS_KEY/IA_SECRET_KEY")
+            elif user.available is not None:
+                n = max(1, min(self.s.max_concurrency, user.available))
+                log.info("Save Page Now: %s sessions available, %s processing; using %d",
+                         user.available, user.processing, n)
+                self.sessions = asyncio.Semaphore(n)
+
+    def stop(self, reason: str, until: float | None = None) -> None:
+        if self.stop_reason is None:
+            log.warning("stopping submissions: %s", reason)
+        self.stop_reason, self.stop_until = reason, until
+
+    # -- per URL ---------------------------------------------------------------------------
+    async def handle(self, url: str) -> ArchiveResult:
+        row = self.store.url_row(url) or {}
+        state, status = row.get("state") or "unchecked", row.get("last_status")
+        if state in DEAD_STATES or status in DEAD_STATUSES:
+            return await self.match(url, f"{state}/{status}" if status else state)
+        if state in LIVE_STATES or (state == "unchecked" and status == "ok"):
+            if status == "login-required" or (login_walled(url) and not self.s.force_login_walled):
+                return self.result(url, "skipped", "login-walled platform: the Wayback Machine usually stores "
+                                   "only the login page for it (force with the login-walled setting)")
+            return await self.save(url)
+        if state == "unchecked":
+            return self.result(url, "skipped", "not checked yet: run `archiver check` first")
+        return self.result(url, "skipped", f"link state is {state}: the last check was inconclusive")
+
+    async def save(self, url: str) -> ArchiveResult:
+        cur = db.current(self.store, url, "save")
+        now = self.clock()
+        if cur:
+            early = self.from_row(url, cur, now)
+            if early is not None:
+                return early
+        found = await self.client.newest(url, since=ts14(now - self.window))
+        if found.ok and found.rows:
+            ts = found.rows[-1]["timestamp"]
+            self.write(url, cur, "success", timestamp=ts, archive_url=self.link(ts, url), status_code="200",
+                       reason="recent capture found in CDX")
+            return self.result(url, "already-archived", f"captured {ts[:8]}, within "
+                               f"{self.s.if_not_archived_within_days:g} days", archive_url=self.link(ts, url),
+                               timestamp=ts)
+        note = "" if found.ok else f" (CDX lookup failed: {found.error}; relying on if_not_archived_within)"
+        if cur and cur["state"] == "unknown" and found.ok:
+            waiting = await self.recheck(url, cur)
+            if waiting is not None:
+                return waiting
+        if not self.client.has_keys:
+            self.write(url, cur, "queued", reason=NO_KEYS)
+            return self.result(url, "queued", NO_KEYS + note)
+        if self.stop_reason:
+            return self.queue(url, cur, self.stop_reason, self.stop_until)
+        if self.dry_run:
+            return self.result(url, "queued", "dry run: would submit to Save Page Now" + note)
+        cid = cur["id"] if cur and cur["state"] in ("queued", "unknown", "failed") else \
+            db.open_row(self.store, url, "save", "queued", self.now())
+        return await self.submit(url, cid)
+
+    def from_row(self, url: str, cur: dict, now: float) -> ArchiveResult | None:
+        """An answer from archive.db alone, or None when the network is needed."""
+        state, ts = cur["state"], cur["timestamp"]
+        when = epoch_of(ts) or epoch_of(cur["finished"]) or 0.0
+        if state in ("success", "quota") and now - when < self.window:
+            return self.result(url, "already-archived", cur["reason"] or "archived", timestamp=ts,
+                               archive_url=cur["archive_url"], job_id=cur["job_id"])
+        due = epoch_of(cur["next_attempt"])
+        if state in ("queued", "failed") and due and due > now:
+            action = "failed" if state == "failed" else "queued"
+            return self.result(url, action, f"{cur['reason'] or cur['error']}; next attempt after {iso(due)}",
+                               job_id=cur["job_id"])
+        if state in ("submitting", "pending") and self.dry_run:
+            return self.result(url, "queued", "dry run: a job from an earlier run is still open",
+                               job_id=cur["job_id"])
+        return None
+
+    def write(self, url: str, cur: dict | None, state: str, **fields) -> int | None:
+        """Record a state on the open row for this need, or a new row. Nothing in a dry run."""
+        if self.dry_run:
+            return None
+        now = self.now()
+        if cur and cur["state"] not in ("success", "quota", "matched", "none"):
+            db.finish(self.store, cur["id"], state, now, **fields)
+            return cur["id"]
+        return db.open_row(self.store, url, cur["need"] if cur else "save", state, now, finished=now,
+                           **fields)
+
+    def queue(self, url: str, cur: dict | int | None, reason: str, until: float | None) -> ArchiveResult:
+        fields = {"reason": reason, "next_attempt": iso(until) if until else None}
+        if isinstance(cur, int):
+            if not self.dry_run:
+                db.finish(self.store, cur, "queued", self.now(), **fields)
+        else:
+            self.write(url, cur, "queued", **fields)
+        return self.result(url, "queued", reason)
+
+    # -- submitting --------------------------------------------------------------------------
+    async def submit(self, url: str, cid: int) -> ArchiveResult:
+        async with self.sessions:
+            attempts = n429 = 0
+            while True:
+                if self.stop_reason:
+                    return self.queue(url, cid, self.stop_reason, self.stop_until)
+                reply = await self.client.save(
+                    url, if_not_archived_within=f"{self.s.if_not_archived_within_days:g}d",
+                    capture_all=self.s.capture_all, before_post=lambda: self.begin(cid))
+                if not reply.sent:
+                    continue  # the loop head turns this into 'queued'
+                if reply.accepted:
+                    db.record_job(self.store, cid, reply.job_id, self.now(), reason=reply.message)
+                    log.info("submitted %s as job %s", url, reply.job_id)
+                    outcome = await self.poll(url, cid, reply.job_id, reply.begin_in)
+                    if isinstance(outcome, ArchiveResult):
+                        return outcome
+                    reply = outcome  # a transient job error: retry like a transient submit error
+                cls = reply.retry_class
+                if cls == RATE_LIMITED:
+                    n429 += 1
+                    db.set_state(self.store, "save_paused_until", iso(self.client.save_pacer.paused_until))
+                    if n429 > self.s.max_429:
+                        return self.queue(url, cid, "Save Page Now keeps answering 429", None)
+                    continue
+                if cls == TRANSIENT:
+                    attempts += 1
+                    if attempts >= self.s.max_attempts:
+                        return self.queue(url, cid, f"gave up after {attempts} tries: {describe(reply)}",
+                                          self.clock() + self.s.retry_later)
+                    await self.sleep(self.s.retry_delays[min(attempts, len(self.s.retry_delays)) - 1])
+                    if reply.maybe_captured:  # 523 / timeout: the capture may have landed (§1.3 D)
+                        landed = await self.landed(url, cid)
+                        if landed:
+                            return landed
+                    continue
+                if cls == SESSION_LIMIT and await self.wait_for_session():
+                    continue
+                return await self.refused(url, cid, reply)
+
+    def begin(self, cid: int) -> bool:
+        if self.stop_reason:
+            return False
+        db.begin_submit(self.store, cid, self.now())
+        return True
+
+    async def refused(self, url: str, cid: int, reply: SaveResult) -> ArchiveResult:
+        cls, why = reply.retry_class, describe(reply)
+        if cls == QUOTA_URL_DAY:
+            found = await self.client.newest(url)
+            ts = found.rows[-1]["timestamp"] if found.ok and found.rows else None
+            link = self.link(ts, url) if ts else None
+            reason = f"archived today (per-URL daily cap reached): {why}"
+            db.finish(self.store, cid, "quota", self.now(), timestamp=ts, archive_url=link, reason=reason)
+            return self.result(url, "already-archived", reason, archive_url=link, timestamp=ts,
+                               job_id=reply.job_id)
+        if cls == QUOTA_ACCOUNT_DAY:
+            until = next_utc_midnight(self.clock())
+            db.set_state(self.store, "quota_until", iso(until))
+            self.stop(f"the account's daily Save Page Now quota is used up until {iso(until)}", until)
+            return self.queue(url, cid, self.stop_reason, until)
+        if cls == SESSION_LIMIT:
+            return self.queue(url, cid, f"no free capture session: {why}", self.clock() + self.s.poll_interval)
+        if cls == TARGET_THROTTLED:
+            wait = max(reply.retry_after or 0.0, self.s.throttled_retry)
+            return self.queue(url, cid, f"the site throttles Save Page Now: {why}", self.clock() + wait)
+        if cls == AUTH:
+            self.auth_failures += 1
+            if self.auth_failures >= 2:
+                self.stop("Save Page Now refused the keys (HTTP 401); check IA_ACCESS_KEY/IA_SECRET_KEY")
+            return self.queue(url, cid, f"not logged in: {why}", None)
+        db.finish(self.store, cid, "failed", self.now(), error=why, reason=f"Save Page Now refused it: {why}",
+                  next_attempt=iso(self.clock() + self.s.failed_retry_days * 86400), job_id=reply.job_id)
+        return self.result(url, "failed", f"Save Page Now refused it: {why}", job_id=reply.job_id)
+
+    async def wait_for_session(self) -> bool:
+        deadline = self.clock() + self.s.session_wait
+        while self.clock() < deadline:
+            await self.sleep(self.s.poll_interval)
+            user = await self.client.user_status()
+            if user.available:
+                return True
+        return False
+
+    async def poll(self, url: str, cid: int, job_id: str, begin_in: float = 0.0,
+                   deadline: float | None = None) -> ArchiveResult | SaveResult:
+        """Poll a job: honour "will begin in N s", then every poll_interval, up to poll_timeout."""
+        deadline = deadline or self.clock() + begin_in + self.s.poll_timeout
+        wait = begin_in or self.s.poll_interval
+        while True:
+            await self.sleep(wait)
+            wait = self.s.poll_interval
+            st = await self.client.job_status(job_id)
+            if st.status == "success" and st.timestamp:
+                original = st.original_url or url
+                link = self.link(st.timestamp, original)
+                reason = "captured" if not st.message else f"captured ({st.message})"
+                db.finish(self.store, cid, "success", self.now(), timestamp=st.timestamp, archive_url=link,
+                          status_code=str(st.http_status) if st.http_status else None, reason=reason)
+                return self.result(url, "submitted", reason, archive_url=link, timestamp=st.timestamp,
+                                   job_id=job_id)
+            if st.status == "error":
+                reply = SaveResult(url, job_id=job_id, message=st.message, status_ext=st.status_ext,
+                                   retry_class=st.retry_class or PERMANENT)
+                if reply.retry_class == TRANSIENT:
+                    return reply
+                return await self.refused(url, cid, reply)
+            if (st.status == "unknown" and st.request_status == 404) or self.clock() >= deadline:
+                return await self.unconfirmed(url, cid, job_id)
+
+    async def unconfirmed(self, url: str, cid: int, job_id: str) -> ArchiveResult:
+        """Polling gave up or the status expired: never resubmit now; CDX decides, now or later."""
+        landed = await self.landed(url, cid)
+        if landed:
+            return landed
+        reason = (f"job {job_id} not finished within {self.s.poll_timeout:g} s; a later run checks CDX "
+                  "before resubmitting")
+        db.finish(self.store, cid, "unknown", self.now(), reason=reason)
+        return self.result(url, "submitted", reason, job_id=job_id)
+
+    async def landed(self, url: str, cid: int) -> ArchiveResult | None:
+        """A capture since this row's submission, found in CDX, recorded as success."""
+        row = self.store.db.conn.execute("SELECT submitted, job_id FROM captures WHERE id = ?", [cid]).fetchone()
+        since = epoch_of(row[0]) if row and row[0] else self.clock()
+        found = await self.client.newest(url, since=ts14(since - 60))
+        if not (found.ok and found.rows):
+            return None
+        ts = found.rows[-1]["timestamp"]
+        db.finish(self.store, cid, "success", self.now(), timestamp=ts, archive_url=self.link(ts, url),
+                  status_code="200", reason="capture confirmed in CDX")
+        return self.result(url, "submitted", "capture confirmed in CDX", archive_url=self.link(ts, url),
+                           timestamp=ts, job_id=row[1] if row else None)
+
+    # -- resuming what a killed run left -------------------------------------------------------
+    async def resume(self, row: dict) -> ArchiveResult:
+        url, cid, job_id = row["url"], row["id"], row["job_id"]
+        submitted = epoch_of(row["submitted"]) or 0.0
+        if row["state"] == "pending" and job_id:
+            log.info("resuming job %s for %s", job_id, url)
+            async with self.sessions:
+                if self.clock() - submitted < STATUS_TTL:
+                    outcome = await self.poll(url, cid, job_id, 0.0)
+                    if isinstance(outcome, ArchiveResult):
+                        return outcome
+                    return self.queue(url, cid, f"job {job_id} failed: {describe(outcome)}",
+                                      self.clock() + self.s.retry_later)
+                return await self.unconfirmed(url, cid, job_id)
+        # 'submitting': the POST may have landed. CDX first; else re-POST (the server dedups).
+        landed = await self.landed(url, cid)
+        if landed:
+            return landed
+        if self.stop_reason or not self.client.has_keys:
+            return self.queue(url, cid, self.stop_reason or NO_KEYS, self.stop_until)
+        return await self.submit(url, cid)
+
+    async def recheck(self, url: str, cur: dict) -> ArchiveResult | None:
+        """A job an earlier run left 'unknown' and CDX does not show yet: poll it while SPN2 keeps its
+        status, then wait `unknown_recheck_hours` for CDX before submitting again (None = resubmit)."""
+        submitted = epoch_of(cur["submitted"]) or 0.0
+        age = self.clock() - submitted
+        if cur["job_id"] and age < STATUS_TTL and not self.dry_run:
+            async with self.sessions:
+                outcome = await self.poll(url, cur["id"], cur["job_id"], 0.0)
+            if isinstance(outcome, ArchiveResult):
+                return outcome
+            return self.queue(url, cur["id"], f"job {cur['job_id']} failed: {describe(outcome)}",
+                              self.clock() + self.s.retry_later)
+        if age < self.s.unknown_recheck_hours * 3600:
+            return self.result(url, "queued", f"waiting for job {cur['job_id']}'s capture to appear in CDX; "
+                               "not resubmitting yet", job_id=cur["job_id"])
+        return None
+
+    # -- dead links --------------------------------------------------------------------------
+    async def match(self, url: str, verdict: str) -> ArchiveResult:
+        cur = db.current(self.store, url, "match")
+        now = self.clock()
+        if cur and cur["state"] == "matched" and cur["timestamp"]:
+            return self.result(url, "matched", cur["reason"] or "", archive_url=cur["archive_url"],
+                               timestamp=cur["timestamp"])
+        if cur and cur["state"] == "none" and now - (epoch_of(cur["finished"]) or 0) < \
+                self.s.no_capture_recheck_days * 86400:
+            return self.result(url, "no-capture", cur["reason"] or "no usable capture")
+        accessed, first_seen = self.store.first_cited(url)
+        if accessed:
+            ref, basis = accessed.replace("-", "")[:8] + "235959", "access date"
+        elif first_seen:
+            ref, basis = ts14(epoch_of(first_seen) or now), "date archiver first saw the citation"
+        else:
+            ref, basis = ts14(now), "date of this run"
+        found = await self.client.around(url, ref, limit=self.s.match_candidates)
+        if not found.ok:
+            return self.result(url, "failed", f"link is {verdict}; CDX lookup failed: {found.error}")
+        chosen = choose_capture(list(found.rows), ref, basis)
+        if chosen is None:
+            reason = f"link is {verdict}; no usable capture in the Wayback Machine"
+            self.write(url, cur or {"need": "match", "state": "none"}, "none", reason=reason)
+            return self.result(url, "no-capture", reason)
+        row, why = chosen
+        link = self.link(row["timestamp"], url)
+        reason = f"link is {verdict}; {why}"
+        self.write(url, cur or {"need": "match", "state": "none"}, "matched", timestamp=row["timestamp"],
+                   archive_url=link, status_code=row.get("statuscode"), reason=reason)
+        return self.result(url, "matched", reason, archive_url=link, timestamp=row["timestamp"])
+
+
+def describe(reply: SaveResult) -> str:
+    parts = [p for p in (reply.status_ext, reply.message, reply.error) if p]
+    return "; ".join(parts) or "no detail"
+
+
+async def archive_urls(store: Store, client: WaybackClient, urls: list[str] | None = None,
+                       settings: ArchiveSettings | None = None, *, dry_run: bool = False,
+                       clock: Callable[[], float] | None = None, sleep=None,
+                       on_result: Callable[[ArchiveResult], None] | None = None) -> ArchiveReport:
+    """Archive or match each URL (all URLs in archive.db when `urls` is None); results in input order.
+
+    Jobs left open by a killed run are finished first (polled, never resubmitted).
+    `clock`/`sleep` default to the client's, so one scaled clock drives the whole run.
+    """
+    run = _Run(store, client, settings or ArchiveSettings(), dry_run, clock or client.clock,
+               sleep or client.sleep)
+    if urls is None:
+        urls = [r[0] for r in store.db.conn.execute("SELECT url FROM urls ORDER BY id")]
+    urls = list(dict.fromkeys(urls))
+    await run.preflight()
+    done: dict[str, ArchiveResult] = {}
+
+    async def go(url: str, job) -> None:
+        done[url] = await job
+        if on_result:
+            on_result(done[url])
+
+    open_rows = [] if dry_run else db.open_jobs(store)
+    resumed = {r["url"] for r in open_rows}
+    tasks = [go(r["url"], run.resume(r)) for r in open_rows]
+    tasks += [go(u, run.handle(u)) for u in urls if u not in resumed]
+    await asyncio.gather(*tasks)
+    order = urls + [u for u in done if u not in urls]
+    return ArchiveReport([done[u] for u in order if u in done])
