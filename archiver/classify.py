@@ -1,0 +1,403 @@
+"""Page-level verdicts: is a page that answered really the page that was cited?
+
+A status code says little about a citation. Servers answer 200 with "Page not found" (soft 404s),
+send dead links to the home page, park expired domains, hide pages behind logins and bot walls.
+These pure functions turn one HTTP answer (code, headers, redirect chain, decoded page) into a
+status from the vocabulary in STATUSES. fetch.py owns the network and the mapping of transport
+errors; nothing here does I/O, so every rule is tested with plain strings.
+
+Redirect policy: every redirect is followed. The result is the final page's verdict, with two
+refinements: when the FIRST hop is permanent (301/308) and lands on another page, the cited URL
+has moved and the status is `redirected` (alive, final URL recorded so a citation can be
+updated); temporary hops (302/303/307) leave the status `ok`, since the cited URL is still the
+entry point. A redirect of a deep link to the site root or a generic page is `homepage-redirect`.
+
+Soft 404s follow Bar-Yossef et al., "Sic transit gloria telae" (WWW 2004): fetch a random path
+on the same host; if that also answers 200 with a page like the checked one, the checked page
+is the server's "not found" page. Phrase rules (English and Russian) count on their own when
+they hit the title or h1, or when the page is short. A long article that merely mentions
+"not found" stays alive.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html as htmllib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+__all__ = [
+    "STATUSES",
+    "Probe",
+    "alive_of",
+    "classify_response",
+    "decode_body",
+    "detect_charset",
+    "extract_h1",
+    "extract_text",
+    "extract_title",
+    "is_html",
+    "similarity",
+]
+
+# status -> (alive, description). alive None means "cannot tell from here".
+STATUSES: dict[str, tuple[bool | None, str]] = {
+    "ok": (True, "the page answered 2xx and looks like a real page (temporary redirects followed)"),
+    "redirected": (True, "the cited URL moved permanently (301/308) to another page; final_url"),
+    "not-found": (False, "HTTP 404"),
+    "gone": (False, "HTTP 410"),
+    "soft-404": (False, "2xx, but the page says 'not found' (phrases, or the random-path probe)"),
+    "homepage-redirect": (False, "a deep link redirected to the site root or a generic page"),
+    "parked": (False, "a domain-parking / domain-for-sale page"),
+    "login-required": (None, "redirected to a login page, or the page is a password form"),
+    "blocked": (None, "401/403, or a bot challenge (Cloudflare, DDoS-Guard, captcha)"),
+    "legal": (None, "HTTP 451, unavailable for legal reasons"),
+    "rate-limited": (None, "HTTP 429 after the retries (Retry-After honoured up to a cap)"),
+    "server-error": (False, "5xx after the retries; failing, to be confirmed by a later run"),
+    "client-error": (False, "another 4xx (400, 405, ...)"),
+    "http-error": (None, "an HTTP answer archiver does not interpret (1xx, 3xx without Location)"),
+    "timeout": (False, "no answer in time (transport_failure)"),
+    "dns-error": (False, "the host name does not resolve (transport_failure)"),
+    "connection-error": (False, "refused, reset (also mid-body) or broken HTTP (transport_failure)"),
+    "tls-error": (False, "TLS handshake or certificate failure (transport_failure)"),
+    "too-many-redirects": (False, "more redirects than the limit, or a redirect loop"),
+    "skipped": (None, "not checked: non-HTTP scheme, malformed URL or refused private address"),
+}
+
+
+def alive_of(status: str) -> bool | None:
+    return STATUSES[status][0]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a random path on the same host returned (the soft-404 probe)."""
+
+    status_code: int | None  # None: the probe failed at the transport level
+    title: str | None = None
+    text: str | None = None
+    final_url: str | None = None
+
+
+# ---------------------------------------------------------------- text ---
+
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# Blocks that are never the page's main text (layout and code).
+_DROP = re.compile(
+    r"<(script|style|noscript|template|svg|head|nav|aside|footer)\b[^>]*>.*?</\1\s*>", re.S | re.I
+)
+_TAG = re.compile(r"<[^>]*>")
+_WS = re.compile(r"\s+")
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.S | re.I)
+_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", re.S | re.I)
+
+
+def _clean(fragment: str) -> str:
+    return _WS.sub(" ", htmllib.unescape(_TAG.sub(" ", fragment))).strip()
+
+
+def extract_title(html: str) -> str | None:
+    m = _TITLE.search(html)
+    if not m:
+        return None
+    return _clean(m.group(1)) or None
+
+
+def extract_h1(html: str) -> str | None:
+    m = _H1.search(html)
+    if not m:
+        return None
+    return _clean(m.group(1)) or None
+
+
+def extract_text(html: str) -> str:
+    """Visible main text: scripts, styles, head, nav/aside/footer dropped, whitespace collapsed."""
+    return _clean(_DROP.sub(" ", _COMMENT.sub(" ", html)))
+
+
+def is_html(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    ct = content_type.split(";", 1)[0].strip().lower()
+    return ct in ("text/html", "application/xhtml+xml")
+
+
+def _is_text(content_type: str | None) -> bool:
+    if not content_type:
+        return True  # undeclared: sniff it
+    ct = content_type.split(";", 1)[0].strip().lower()
+    return ct.startswith("text/") or ct.endswith(("+xml", "/xml", "/json", "+json", "/javascript"))
+
+
+# ------------------------------------------------------------- charset ---
+
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _valid_codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return None
+    return name.lower()
+
+
+def detect_charset(body: bytes, content_type: str | None) -> str:
+    """Header, then BOM, then <meta>, then strict UTF-8, then charset_normalizer."""
+    if content_type:
+        m = _HEADER_CHARSET.search(content_type)
+        if m and (name := _valid_codec(m.group(1))):
+            return name
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return name
+    m = _META_CHARSET.search(body[:4096])
+    if m and (name := _valid_codec(m.group(1).decode("ascii", "replace"))):
+        return name
+    head = body[:65536]
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as e:
+        if e.start >= len(head) - 3 and len(body) > len(head):
+            return "utf-8"  # a character cut by the slice
+    from charset_normalizer import from_bytes  # slow import, rarely needed
+
+    best = from_bytes(head).best()
+    return best.encoding.lower() if best else "utf-8"
+
+
+def decode_body(body: bytes, content_type: str | None, limit: int = 256 * 1024) -> tuple[str | None, str | None]:
+    """(text, charset) of the first `limit` bytes, or (None, None) for binary content."""
+    if not body or not _is_text(content_type):
+        return None, None
+    if not content_type and b"\x00" in body[:1024]:
+        return None, None
+    charset = detect_charset(body, content_type)
+    return body[:limit].decode(charset, errors="replace"), charset
+
+
+# ----------------------------------------------------------- similarity ---
+
+_WORD = re.compile(r"\w+")
+
+
+def _shingles(text: str, k: int = 3, limit: int = 3000) -> set[int]:
+    words = _WORD.findall(text.lower())[:limit]
+    if len(words) < k:
+        return {hash(tuple(words))} if words else set()
+    return {hash(tuple(words[i : i + k])) for i in range(len(words) - k + 1)}
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard similarity of word 3-shingles (0..1)."""
+    sa, sb = _shingles(a), _shingles(b)
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / len(sa | sb)
+
+
+# ---------------------------------------------------------------- rules ---
+
+# Titles/h1 of "not found" pages; a title is short, so broad phrases are safe there.
+_NOT_FOUND_TITLE = re.compile(
+    r"\bnot\s+found\b|^\W*404\b|\b404\W*$|\berror\W*404\b|\b404\W*error\b"
+    r"|\bpage\s+(?:does\s+not|doesn'?t|no\s+longer)\s+exists?\b|\bno\s+such\s+page\b"
+    r"|не\s+найден|ошибка\W*404|404\W*ошибка|страница\s+не\s+существует|страница\s+удалена"
+    r"|нет\s+такой\s+страницы|такой\s+страницы\s+нет",
+    re.I,
+)
+# Phrases that make a SHORT page a "not found" page.
+_NOT_FOUND_BODY = re.compile(
+    r"\b(?:page|file|document|article|post|resource|url|content)\s+(?:was\s+|is\s+)?not\s+found\b"
+    r"|\b(?:could\s+not|couldn'?t|cannot|can'?t)\s+be\s+found\b|\bwe\s+(?:could\s+not|couldn'?t)\s+find\b"
+    r"|\b404\s+not\s+found\b|\berror\W*404\b|\bpage\s+(?:does\s+not|doesn'?t)\s+exist\b"
+    r"|\bno\s+longer\s+(?:available|exists)\b|\bhas\s+been\s+(?:moved\s+or\s+)?(?:removed|deleted)\b"
+    r"|страница\s+не\s+найдена|не\s+найдено|ошибка\W*404|не\s+удалось\s+найти"
+    r"|страница\s+не\s+существует|страница\s+(?:была\s+)?удалена|такой\s+страницы\s+нет",
+    re.I,
+)
+_SHORT_PAGE = 2000  # characters of main text
+
+# Parking services (script/iframe hosts); counted only on pages with little text.
+_PARKED_MARKUP = re.compile(
+    r"parkingcrew\.net|sedoparking\.com|bodis\.com|parklogic|above\.com/|dan\.com/|afternic\.com"
+    r"|hugedomains\.com|domainmarket\.com|window\.park\b|/park\.js\b",
+    re.I,
+)
+_PARKED_PHRASE = re.compile(
+    r"\bthis\s+domain\s+(?:name\s+)?(?:is|may\s+be)\s+for\s+sale\b|\bbuy\s+this\s+domain\b"
+    r"|\bdomain\s+(?:name\s+)?(?:is\s+)?for\s+sale\b|\bdomain\s+\S+\s+(?:is|may\s+be)\s+for\s+sale\b"
+    r"|\b(?:domain|website)\s+(?:is\s+)?parked\b|\bparked\s+(?:domain|free|by)\b"
+    r"|домен\s+прода[её]тся|купить\s+(?:этот\s+)?домен|домен\s+припаркован",
+    re.I,
+)
+_PARKED_TEXT_MAX = 2500
+
+# Bot walls. Titles are decisive; in-page markers only on short pages, because Cloudflare
+# injects /cdn-cgi/challenge-platform/ scripts into many ordinary pages.
+_CHALLENGE_TITLE = re.compile(
+    r"^just a moment|attention required|checking your browser|ddos-guard|ddos protection"
+    r"|\bcaptcha\b|are you a (?:robot|human)|verify you are (?:a )?human|один момент"
+    r"|проверка браузера|^access denied",
+    re.I,
+)
+_CHALLENGE_MARKUP = re.compile(
+    r"cf-chl|cf_chl_opt|/cdn-cgi/challenge-platform/|ddos-guard|g-recaptcha|h-captcha|cf-turnstile",
+    re.I,
+)
+_CHALLENGE_TEXT_MAX = 1500
+
+_LOGIN_PATH = re.compile(
+    r"/(?:log-?in|log_in|sign-?in|sign_in|logon|auth|sso|session/new|sessions/new|users/sign_in"
+    r"|wp-login\.php|accounts?/log-?in|uas/login|checkpoint/lg)(?:[/.?]|$)",
+    re.I,
+)
+_RETURN_KEYS = {"next", "return_to", "returnto", "returnurl", "return_url", "redirect_to",
+                "redirect", "continue", "came_from", "backurl", "back_url"}
+_PASSWORD_INPUT = re.compile(r"<input\b[^>]*\btype\s*=\s*[\"']?password", re.I)
+_LOGIN_TEXT_MAX = 3000
+
+_GENERIC_PATH = re.compile(
+    r"^(?:|/index|/home|/default|/main|/start|/404|/error|/errors?/404|/not-?found|/page-?not-?found"
+    r"|/[a-z]{2}(?:[-_][a-z]{2})?)(?:\.(?:s?html?|php|aspx?|jsp))?/?$",
+    re.I,
+)
+
+
+def _path(url: str | None) -> str:
+    return urlsplit(url or "").path
+
+
+def _header_dict(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {k.lower(): v for k, v in items}
+
+
+def _is_challenge(code: int, headers: dict[str, str], html: str, title: str | None, text: str) -> bool:
+    if headers.get("cf-mitigated", "").lower() == "challenge":
+        return True
+    if "ddos-guard" in headers.get("server", "").lower() and code in (403, 503):
+        return True
+    if title and _CHALLENGE_TITLE.search(title):
+        return True
+    return len(text) < _CHALLENGE_TEXT_MAX and bool(_CHALLENGE_MARKUP.search(html))
+
+
+def _is_parked(html: str, title: str | None, text: str) -> bool:
+    if title and _PARKED_PHRASE.search(title):
+        return True
+    if len(text) > _PARKED_TEXT_MAX:
+        return False
+    return bool(_PARKED_PHRASE.search(text) or _PARKED_MARKUP.search(html))
+
+
+def _is_login(url: str, final_url: str | None, redirects: Sequence[dict], html: str, text: str) -> bool:
+    if redirects and final_url and not _LOGIN_PATH.search(_path(url)):
+        if _LOGIN_PATH.search(_path(final_url)):
+            return True
+        for key, value in parse_qsl(urlsplit(final_url).query):
+            if key.lower() in _RETURN_KEYS and value.startswith(("/", "http")):
+                return True
+    return len(text) < _LOGIN_TEXT_MAX and bool(_PASSWORD_INPUT.search(html))
+
+
+def _is_homepage_redirect(url: str, final_url: str | None, redirects: Sequence[dict]) -> bool:
+    if not redirects or not final_url:
+        return False
+    return bool(_GENERIC_PATH.match(_path(final_url))) and not _GENERIC_PATH.match(_path(url))
+
+
+def _is_soft404(url: str, html: str, title: str | None, text: str, probe: Probe | None) -> bool:
+    if (title and _NOT_FOUND_TITLE.search(title)) or (
+        (h1 := extract_h1(html)) and _NOT_FOUND_TITLE.search(h1)
+    ):
+        return True
+    if len(text) < _SHORT_PAGE and _NOT_FOUND_BODY.search(text):
+        return True
+    return _probe_matches(url, title, text, probe)
+
+
+def _probe_matches(url: str, title: str | None, text: str, probe: Probe | None) -> bool:
+    """Bar-Yossef et al.: a random path answering 200 with the same page."""
+    if probe is None or probe.status_code is None or not 200 <= probe.status_code < 300:
+        return False
+    if _GENERIC_PATH.match(_path(url)):
+        return False  # the home page itself: a catch-all site serves it for every path
+    ptext = probe.text or ""
+    if len(_WORD.findall(text[:2000])) < 20 or len(_WORD.findall(ptext[:2000])) < 20:
+        return False  # too little text to compare (script shells, images)
+    sim = similarity(text, ptext)
+    same_title = bool(title) and title == probe.title
+    return sim >= 0.85 or (same_title and sim >= 0.5)
+
+
+def _same_page(a: str, b: str | None) -> bool:
+    """Equal up to http->https, a leading www. and a trailing slash."""
+    if not b:
+        return True
+    sa, sb = urlsplit(a), urlsplit(b)
+
+    def key(s):
+        host = (s.hostname or "").lower().removeprefix("www.")
+        return host, s.path.rstrip("/") or "/", s.query
+
+    return key(sa) == key(sb)
+
+
+def classify_response(
+    status_code: int,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+    *,
+    url: str,
+    final_url: str | None = None,
+    redirects: Sequence[dict] = (),
+    html: str | None = None,
+    title: str | None = None,
+    text: str | None = None,
+    probe: Probe | None = None,
+) -> tuple[str, bool | None]:
+    """The verdict for one HTTP answer: (status, alive).
+
+    `html` is the decoded page (the first ~200 KB is enough); `title` and `text` are computed
+    from it when not given. `redirects` is the chain of {"url", "status", "location"} hops.
+    """
+    hdrs = _header_dict(headers)
+    html = html or ""
+    if title is None and html:
+        title = extract_title(html)
+    if text is None:
+        text = extract_text(html) if html else ""
+    status = _status_for(status_code, hdrs, url, final_url, redirects, html, title, text, probe)
+    return status, alive_of(status)
+
+
+def _status_for(code, hdrs, url, final_url, redirects, html, title, text, probe) -> str:
+    if _is_challenge(code, hdrs, html, title, text) or code in (401, 403, 999):
+        return "blocked"
+    simple = {404: "not-found", 410: "gone", 429: "rate-limited", 451: "legal"}
+    if code in simple:
+        return simple[code]
+    if 500 <= code < 600:
+        return "server-error"
+    if 400 <= code < 500:
+        return "client-error"
+    if not 200 <= code < 300:
+        return "http-error"
+    if _is_parked(html, title, text):
+        return "parked"
+    if _is_login(url, final_url, redirects, html, text):
+        return "login-required"
+    if _is_homepage_redirect(url, final_url, redirects):
+        return "homepage-redirect"
+    if html and _is_soft404(url, html, title, text, probe):
+        return "soft-404"
+    if redirects and redirects[0]["status"] in (301, 308) and not _same_page(url, final_url):
+        return "redirected"
+    return "ok"

@@ -1,0 +1,532 @@
+"""The async checker: one shared httpx.AsyncClient, bounded memory, outcomes as values.
+
+This is the ONE place where httpx exceptions become statuses (timeout, dns-error, tls-error,
+connection-error, ...); everything upstream sees CheckResult values. The client is injected
+(`make_client` builds the recommended one) so tests can hand in a client for the loopback web
+or an httpx.MockTransport.
+
+Redirects are followed by hand so the whole chain is recorded and each target passes the
+private-address guard. Bodies are streamed, capped on DECODED bytes (a gzip bomb stops at the
+cap) and hashed while streaming. `check_urls` pulls URLs through a bounded queue and yields
+results as they complete, so memory does not grow with the number of URLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import ipaddress
+import random
+import re
+import secrets
+import socket
+import ssl
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from archiver import __version__
+from archiver.classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
+from archiver.models import CheckResult, Snapshot
+
+__all__ = [
+    "USER_AGENT",
+    "FetchSettings",
+    "check_one",
+    "check_urls",
+    "make_client",
+    "parse_retry_after",
+    "system_resolver",
+]
+
+USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver-project/archiver)"
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    concurrency: int = 32  # URLs in flight, all hosts together
+    per_host: int = 2  # requests in flight per host (scheme://host:port)
+    per_host_interval: float = 0.0  # seconds between request starts to one host
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0  # per read, not per body
+    total_timeout: float = 60.0  # per URL: redirects, retries and waits included
+    retries: int = 2  # extra attempts after connection errors, 5xx and 429
+    backoff_base: float = 0.5  # seconds; doubles each attempt, plus up to this much jitter
+    backoff_max: float = 10.0
+    retry_after_cap: float = 30.0  # a longer Retry-After gives up at once (rate-limited)
+    max_redirects: int = 10
+    max_body: int = 50 * 1024 * 1024  # decoded bytes kept (and hashed) per page
+    text_bytes: int = 256 * 1024  # bytes decoded for title, text and classification
+    offload_bytes: int = 128 * 1024  # bodies above this are analysed in a worker thread
+    user_agent: str = USER_AGENT
+    allow_private: bool = False  # fetch private, loopback, link-local ... addresses
+    probe_soft404: bool = True  # one random-path probe per host (Bar-Yossef et al. 2004)
+    probe_cache: int = 1024  # hosts whose probe result is kept during a run
+
+
+def make_client(settings: FetchSettings | None = None) -> httpx.AsyncClient:
+    """The client the CLI should build once per run and pass to check_urls/check_one."""
+    s = settings or FetchSettings()
+    return httpx.AsyncClient(
+        http2=True,
+        headers={"User-Agent": s.user_agent},
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=max(s.concurrency, 1) * 2,
+                            max_keepalive_connections=max(s.concurrency, 1)),
+        timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout,
+                              write=s.connect_timeout, pool=s.total_timeout),
+    )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+_HOSTNAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*\.?$", re.I)
+# RFC 6761: .invalid never resolves, so answer without asking the network.
+_NEVER_RESOLVES = re.compile(r"(^|\.)invalid\.?$", re.I)
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """Addresses of `host` via the system resolver (loop.getaddrinfo)."""
+    if _NEVER_RESOLVES.search(host):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return sorted({info[4][0] for info in infos})
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _is_private(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return (not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local
+            or ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+# ------------------------------------------------------------- errors ---
+
+class _Skip(Exception):
+    """The URL is not fetched: non-HTTP, malformed, private address."""
+
+
+class _TooManyRedirects(Exception):
+    pass
+
+
+_DNS_TEXT = re.compile(r"Name or service not known|nodename nor servname|Temporary failure in name "
+                       r"resolution|No address associated with hostname|getaddrinfo failed", re.I)
+_TLS_TEXT = re.compile(r"\bSSL\b|CERTIFICATE_VERIFY|\bTLS\b", re.I)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what caused it (explicit causes first, then implicit context)."""
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return [e for e in seen if not isinstance(e, asyncio.CancelledError)]
+
+
+def _map_exception(exc: BaseException) -> tuple[str, str, bool]:
+    """(status, error, transport_failure) for an exception raised while fetching one URL."""
+    if isinstance(exc, _Skip):
+        return "skipped", str(exc), False
+    if isinstance(exc, _TooManyRedirects):
+        return "too-many-redirects", str(exc), False
+    chain = _causes(exc)
+    messages = [f"{type(e).__name__}: {e}" for e in chain if str(e)]
+    detail = "; ".join(dict.fromkeys(messages)) or type(exc).__name__
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+        return "timeout", detail, True
+    if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
+        return "skipped", f"malformed URL: {exc}", False
+    if any(isinstance(e, socket.gaierror) for e in chain) or _DNS_TEXT.search(detail):
+        return "dns-error", detail, True
+    if any(isinstance(e, (ssl.SSLError, ssl.CertificateError)) for e in chain) or _TLS_TEXT.search(detail):
+        return "tls-error", detail, True
+    if isinstance(exc, httpx.DecodingError):
+        return "connection-error", detail, False  # the server answered, the encoding was broken
+    return "connection-error", detail, True
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Connection errors are retried; timeouts, DNS and TLS errors are not."""
+    if not isinstance(exc, (httpx.TransportError, OSError)) or isinstance(exc, httpx.TimeoutException):
+        return False
+    return _map_exception(exc)[0] == "connection-error"
+
+
+# ------------------------------------------------------------- hosts ---
+
+@dataclass
+class _HostState:
+    sem: asyncio.Semaphore
+    next_start: float = 0.0
+    users: int = 0
+
+
+class _HostGate:
+    """Per-host concurrency and minimum interval between request starts."""
+
+    def __init__(self, settings: FetchSettings, monotonic: Callable[[], float]):
+        self._per_host = max(settings.per_host, 1)
+        self._interval = settings.per_host_interval
+        self._monotonic = monotonic
+        self._hosts: dict[str, _HostState] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(self, key: str):
+        state = self._hosts.get(key)
+        if state is None:
+            state = self._hosts[key] = _HostState(asyncio.Semaphore(self._per_host))
+        state.users += 1
+        try:
+            async with state.sem:
+                if self._interval > 0:
+                    now = self._monotonic()
+                    start = max(now, state.next_start)
+                    state.next_start = start + self._interval
+                    if start > now:
+                        await asyncio.sleep(start - now)
+                yield
+        finally:
+            state.users -= 1
+            if state.users == 0 and state.next_start <= self._monotonic():
+                self._hosts.pop(key, None)  # keeps the dict as small as the hosts in use
+
+
+# --------------------------------------------------------------- run ---
+
+@dataclass
+class _Hop:
+    status: int
+    headers: httpx.Headers
+    location: str | None = None
+    body: bytes = b""
+    sha256: str = ""
+    truncated: bool = False
+    attempts: int = 1
+    note: str | None = None
+
+
+@dataclass
+class _Run:
+    """State shared by the checks of one run: host gates, probe cache, DNS cache."""
+
+    client: httpx.AsyncClient
+    settings: FetchSettings
+    clock: Callable[[], datetime] = _utcnow
+    monotonic: Callable[[], float] = time.monotonic
+    resolver: Resolver = system_resolver
+    rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self):
+        self.hosts = _HostGate(self.settings, self.monotonic)
+        self.probes: OrderedDict[str, asyncio.Task] = OrderedDict()
+        self.dns: OrderedDict[str, list[str]] = OrderedDict()
+
+    async def close(self) -> None:
+        for task in self.probes.values():
+            task.cancel()
+        await asyncio.gather(*self.probes.values(), return_exceptions=True)
+        self.probes.clear()
+
+    async def check(self, url: str) -> CheckResult:
+        started, checked_at = self.monotonic(), self.clock()
+        chain: list[dict] = []
+        base = dict(url=url, checked_at=checked_at, redirects=chain)
+        try:
+            async with asyncio.timeout(self.settings.total_timeout):
+                final_url, hop = await self._follow(url, chain)
+                result = await self._judge(url, final_url, hop, chain)
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError, _Skip, _TooManyRedirects) as exc:
+            status, error, transport = _map_exception(exc)
+            if isinstance(exc, TimeoutError) and not str(exc):
+                error = f"no complete answer within {self.settings.total_timeout:g} s"
+            result = dict(status=status, alive=alive_of(status), error=error,
+                          transport_failure=transport, final_url=chain[-1]["location"] if chain else None)
+        base.update(result, redirects=tuple(chain))
+        return CheckResult(**base, elapsed_ms=round((self.monotonic() - started) * 1000))
+
+    async def _guard(self, url: str) -> httpx.URL:
+        try:
+            u = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError, ValueError) as e:
+            raise _Skip(f"malformed URL: {e}") from None
+        if u.scheme not in ("http", "https"):
+            raise _Skip(f"not an HTTP(S) URL: scheme {u.scheme or 'missing'!r}")
+        if not u.host:
+            raise _Skip("malformed URL: no host")
+        host = u.raw_host.decode("ascii")
+        try:
+            addresses = [str(ipaddress.ip_address(host.strip("[]")))]
+        except ValueError:
+            addresses = None
+        if addresses is None:
+            if len(host) > 253 or not _HOSTNAME.match(host):
+                raise _Skip(f"malformed URL: invalid host {host!r}")
+            addresses = await self._resolve(host, u.port or (443 if u.scheme == "https" else 80))
+        if not self.settings.allow_private:
+            # TOCTOU: httpx resolves the name again when it connects; a DNS answer that changes
+            # in between (rebinding) slips through. Accepted: this guard stops accidents and
+            # plain private links, not a hostile resolver.
+            for address in addresses:
+                if _is_private(address):
+                    raise _Skip(f"refused private address {address} (use --allow-private)")
+        return u
+
+    async def _resolve(self, host: str, port: int) -> list[str]:
+        if (cached := self.dns.get(host)) is not None:
+            return cached
+        addresses = await self.resolver(host, port)  # errors are not cached
+        self.dns[host] = addresses
+        if len(self.dns) > 4096:
+            self.dns.popitem(last=False)
+        return addresses
+
+    async def _follow(self, url: str, chain: list[dict]) -> tuple[str, _Hop]:
+        seen, current = {url}, url
+        for _ in range(self.settings.max_redirects + 1):
+            u = await self._guard(current)
+            hop = await self._fetch(u)
+            if hop.location is None:
+                return current, hop
+            try:
+                target = str(u.join(hop.location))
+            except httpx.InvalidURL as e:
+                raise _Skip(f"malformed redirect target {hop.location!r}: {e}") from None
+            chain.append({"url": current, "status": hop.status, "location": target})
+            if target in seen:
+                raise _TooManyRedirects(f"redirect loop back to {target}")
+            seen.add(target)
+            current = target
+        raise _TooManyRedirects(f"more than {self.settings.max_redirects} redirects")
+
+    async def _fetch(self, u: httpx.URL) -> _Hop:
+        """One hop with retries on connection errors, 5xx and 429."""
+        s = self.settings
+        for attempt in range(s.retries + 1):
+            last = attempt == s.retries
+            try:
+                hop = await self._request(u)
+            except (httpx.TransportError, OSError) as exc:
+                if last or not _retryable(exc):
+                    raise
+                await asyncio.sleep(self._backoff(attempt))
+                continue
+            hop.attempts = attempt + 1
+            if not (hop.status == 429 or 500 <= hop.status < 600 and hop.status != 501) or last:
+                return hop
+            wait = parse_retry_after(hop.headers.get("retry-after"), self.clock())
+            if wait is not None and wait > s.retry_after_cap:
+                hop.note = f"Retry-After {wait:g} s is over the cap of {s.retry_after_cap:g} s"
+                return hop
+            await asyncio.sleep(self._backoff(attempt) if wait is None else wait + self.rng.uniform(0, 0.05))
+        raise AssertionError("unreachable")
+
+    def _backoff(self, attempt: int) -> float:
+        s = self.settings
+        return min(s.backoff_max, s.backoff_base * 2**attempt) + self.rng.uniform(0, s.backoff_base)
+
+    async def _request(self, u: httpx.URL) -> _Hop:
+        key = f"{u.scheme}://{u.netloc.decode('ascii')}"
+        headers = {"User-Agent": self.settings.user_agent}
+        async with self.hosts.slot(key):
+            async with self.client.stream("GET", u, headers=headers, follow_redirects=False) as resp:
+                location = resp.headers.get("location")
+                if resp.status_code in REDIRECT_CODES and location:
+                    await _drain(resp, 64 * 1024)  # small bodies: keep the connection alive
+                    return _Hop(resp.status_code, resp.headers, location=location)
+                body, digest, truncated = await _read_capped(resp, self.settings.max_body)
+                return _Hop(resp.status_code, resp.headers, body=body, sha256=digest, truncated=truncated)
+
+    async def _judge(self, url: str, final_url: str, hop: _Hop, chain: list[dict]) -> dict:
+        s = self.settings
+        ctype = hop.headers.get("content-type")
+        page = await _analyse_async(hop.body, ctype, s)
+        html = page.pop("html")
+        snapshot = Snapshot(sha256=hop.sha256, body=hop.body, content_type=ctype, size=len(hop.body),
+                            truncated=hop.truncated, **page)
+        kwargs = dict(url=url, final_url=final_url, redirects=chain, html=html,
+                      title=page["title"], text=page["text"])
+        status, alive = classify_response(hop.status, hop.headers.multi_items(), **kwargs)
+        if alive and s.probe_soft404 and html and is_html(ctype) and 200 <= hop.status < 300:
+            probe = await self._probe(final_url)
+            status, alive = classify_response(hop.status, hop.headers.multi_items(), probe=probe, **kwargs)
+        error = hop.note
+        if hop.attempts > 1 and status in ("server-error", "rate-limited"):
+            error = error or f"HTTP {hop.status} after {hop.attempts} attempts"
+        return dict(status=status, alive=alive, http_status=hop.status, final_url=final_url,
+                    headers=tuple(hop.headers.multi_items()), snapshot=snapshot, error=error)
+
+    async def _probe(self, page_url: str) -> Probe:
+        """The soft-404 probe, fetched once per host per run and shared by concurrent checks."""
+        u = httpx.URL(page_url)
+        key = f"{u.scheme}://{u.netloc.decode('ascii')}"
+        task = self.probes.get(key)
+        if task is None:
+            probe_url = str(u.copy_with(path=f"/archiver-probe-{secrets.token_hex(8)}", query=None,
+                                        fragment=None))
+            task = self.probes[key] = asyncio.ensure_future(self._run_probe(probe_url))
+            if len(self.probes) > self.settings.probe_cache:  # drop the oldest finished probe
+                old = next((k for k, t in self.probes.items() if t.done()), None)
+                if old is not None:
+                    del self.probes[old]
+        return await asyncio.shield(task)
+
+    async def _run_probe(self, probe_url: str) -> Probe:
+        try:
+            async with asyncio.timeout(self.settings.total_timeout):
+                final_url, hop = await self._follow(probe_url, [])
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError, _Skip, _TooManyRedirects):
+            return Probe(status_code=None)
+        page = await _analyse_async(hop.body, hop.headers.get("content-type"), self.settings)
+        return Probe(hop.status, title=page["title"], text=page["text"], final_url=final_url)
+
+
+def _analyse(body: bytes, content_type: str | None, text_bytes: int) -> dict:
+    """Decode, title and main text of a page (CPU work: big bodies go to a thread)."""
+    decoded, charset = decode_body(body, content_type, text_bytes)
+    if decoded is None:
+        return dict(html=None, title=None, text=None, charset=None)
+    if is_html(content_type) or (not content_type and "<html" in decoded[:1024].lower()):
+        return dict(html=decoded, title=extract_title(decoded), text=extract_text(decoded), charset=charset)
+    return dict(html=None, title=None, text=decoded, charset=charset)
+
+
+async def _analyse_async(body: bytes, content_type: str | None, s: FetchSettings) -> dict:
+    if len(body) > s.offload_bytes:
+        return await asyncio.to_thread(_analyse, body, content_type, s.text_bytes)
+    return _analyse(body, content_type, s.text_bytes)
+
+
+async def _drain(resp: httpx.Response, limit: int) -> None:
+    if resp.is_stream_consumed:  # e.g. httpx.MockTransport responses are pre-read
+        return
+    read = 0
+    async for chunk in resp.aiter_raw():
+        read += len(chunk)
+        if read > limit:
+            break
+
+
+async def _read_capped(resp: httpx.Response, cap: int) -> tuple[bytes, str, bool]:
+    """Decoded body up to `cap` bytes, its SHA-256, and whether more was left."""
+    digest, parts, size, truncated = hashlib.sha256(), [], 0, False
+    async for chunk in resp.aiter_bytes():
+        if len(chunk) > cap - size:
+            chunk, truncated = chunk[: cap - size], True
+        digest.update(chunk)
+        parts.append(chunk)
+        size += len(chunk)
+        if truncated:
+            break
+    return b"".join(parts), digest.hexdigest(), truncated
+
+
+# --------------------------------------------------------- entry points ---
+
+async def check_one(
+    client: httpx.AsyncClient,
+    url: str,
+    settings: FetchSettings | None = None,
+    *,
+    clock: Callable[[], datetime] = _utcnow,
+    monotonic: Callable[[], float] = time.monotonic,
+    resolver: Resolver = system_resolver,
+) -> CheckResult:
+    """Check one URL (its own probe cache and host gates; use check_urls for many)."""
+    run = _Run(client, settings or FetchSettings(), clock, monotonic, resolver)
+    try:
+        return await run.check(url)
+    finally:
+        await run.close()
+
+
+_DONE = object()
+
+
+async def check_urls(
+    client: httpx.AsyncClient,
+    urls: Iterable[str] | AsyncIterable[str],
+    settings: FetchSettings | None = None,
+    *,
+    clock: Callable[[], datetime] = _utcnow,
+    monotonic: Callable[[], float] = time.monotonic,
+    resolver: Resolver = system_resolver,
+) -> AsyncIterator[CheckResult]:
+    """Check URLs with `settings.concurrency` workers; yield results in completion order.
+
+    URLs are pulled lazily through a bounded queue and results leave through another, so at
+    most about 3 x concurrency URLs are held at any time, whatever the length of `urls`.
+    """
+    s = settings or FetchSettings()
+    run = _Run(client, s, clock, monotonic, resolver)
+    workers = max(s.concurrency, 1)
+    todo: asyncio.Queue = asyncio.Queue(maxsize=workers)
+    done: asyncio.Queue = asyncio.Queue(maxsize=workers)
+    feed_error: list[BaseException] = []
+
+    async def feed() -> None:
+        try:
+            if isinstance(urls, AsyncIterable):
+                async for url in urls:
+                    await todo.put(url)
+            else:
+                for url in urls:
+                    await todo.put(url)
+        except Exception as exc:  # the input failed: finish what is queued, then re-raise
+            feed_error.append(exc)
+        for _ in range(workers):
+            await todo.put(_DONE)
+
+    async def work() -> None:
+        try:
+            while (url := await todo.get()) is not _DONE:
+                await done.put(await run.check(url))
+        except Exception as exc:  # a bug, not a per-URL failure: surface it
+            await done.put(exc)
+        await done.put(_DONE)
+
+    tasks = [asyncio.ensure_future(feed())] + [asyncio.ensure_future(work()) for _ in range(workers)]
+    try:
+        finished = 0
+        while finished < workers:
+            item = await done.get()
+            if item is _DONE:
+                finished += 1
+            elif isinstance(item, Exception):
+                raise item
+            else:
+                yield item
+        if feed_error:
+            raise feed_error[0]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await run.close()

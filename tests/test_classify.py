@@ -1,0 +1,180 @@
+"""Page-level verdicts from plain strings: no network."""
+
+from __future__ import annotations
+
+import pytest
+
+from archiver.classify import (
+    STATUSES,
+    Probe,
+    classify_response,
+    decode_body,
+    detect_charset,
+    extract_text,
+    extract_title,
+    similarity,
+)
+from tests.web import ARTICLE, CATCHALL, CATCHALL_REAL, CHALLENGE, LOGIN, PARKED, SOFT_EN, SOFT_RU
+
+U = "https://example.org/2021/05/article"
+
+
+def html(title: str, body: str) -> str:
+    return f"<html><head><title>{title}</title></head><body>{body}</body></html>"
+
+
+LONG = "<p>" + "The committee published its findings on regional water policy. " * 60 + "</p>"
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        (ARTICLE, "ok"),  # mentions "not found" and "page not found", but is a long article
+        (html("Budget 2021", LONG + "<p>Some files were not found in the archive.</p>"), "ok"),
+        (SOFT_EN.format(path="/x"), "soft-404"),
+        (html("Example News", "<h1>Page not found</h1>"), "soft-404"),  # h1 only
+        (html("404", "<p>Nothing here.</p>"), "soft-404"),
+        (html("Error 404 - Example", LONG), "soft-404"),  # title decides even on a long page
+        (html("Example", "<p>Sorry, the page you requested could not be found.</p>"), "soft-404"),
+        (SOFT_RU.format(path="/x"), "soft-404"),
+        (html("Новости", "<h1>Страница не найдена</h1>"), "soft-404"),
+        (html("Сайт", "<p>К сожалению, ничего не найдено.</p>"), "soft-404"),
+        (html("Ошибка 404", "<p>Вернитесь на главную.</p>"), "soft-404"),
+        (html("Flight 404 to Oslo: what happened", LONG), "ok"),  # 404 inside a title
+        (PARKED, "parked"),
+        (html("example.net", "<p>The domain example.net may be for sale.</p>"), "parked"),
+        (html("example.ru", "<p>Этот домен продается!</p>"), "parked"),
+        (html("Domain parking explained", LONG + "<p>Some sites say: buy this domain.</p>"), "ok"),
+        (LOGIN, "login-required"),
+        (CHALLENGE, "blocked"),
+        (html("Attention Required! | Cloudflare", "<p>Sorry, you have been blocked</p>"), "blocked"),
+        (html("DDoS-Guard", "<p>Checking your browser</p>"), "blocked"),
+        (html("Our blog", LONG + "<script src='/cdn-cgi/challenge-platform/scripts/jsd/main.js'></script>"),
+         "ok"),  # the script Cloudflare injects into ordinary pages
+    ],
+)
+def test_page_verdicts(page: str, expected: str) -> None:
+    status, alive = classify_response(200, {"content-type": "text/html"}, url=U, final_url=U, html=page)
+    assert status == expected
+    assert alive == STATUSES[expected][0]
+
+
+@pytest.mark.parametrize(
+    ("code", "headers", "expected", "alive"),
+    [
+        (404, {}, "not-found", False),
+        (410, {}, "gone", False),
+        (401, {}, "blocked", None),
+        (403, {}, "blocked", None),
+        (451, {}, "legal", None),
+        (429, {}, "rate-limited", None),
+        (503, {}, "server-error", False),
+        (500, {}, "server-error", False),
+        (400, {}, "client-error", False),
+        (999, {}, "blocked", None),
+        (503, {"cf-mitigated": "challenge"}, "blocked", None),
+        (503, {"Server": "ddos-guard"}, "blocked", None),
+        (304, {}, "http-error", None),
+        (204, {}, "ok", True),
+    ],
+)
+def test_status_codes(code, headers, expected, alive) -> None:
+    assert classify_response(code, headers, url=U, html="") == (expected, alive)
+
+
+def hop(url: str, status: int, location: str) -> dict:
+    return {"url": url, "status": status, "location": location}
+
+
+@pytest.mark.parametrize(
+    ("chain", "final", "expected"),
+    [
+        ([hop(U, 301, "https://example.org/new")], "https://example.org/new", "redirected"),
+        ([hop(U, 308, "https://example.com/a")], "https://example.com/a", "redirected"),
+        ([hop(U, 302, "https://example.org/b")], "https://example.org/b", "ok"),
+        ([hop(U, 302, "https://example.org/b"), hop("https://example.org/b", 301, "https://example.org/c")],
+         "https://example.org/c", "ok"),  # the cited URL itself only moved temporarily
+        ([hop("http://example.org/2021/05/article", 301, U)], U, "ok"),  # http -> https, same page
+        ([hop(U, 301, "https://example.org/")], "https://example.org/", "homepage-redirect"),
+        ([hop(U, 302, "https://example.org/index.php")], "https://example.org/index.php", "homepage-redirect"),
+        ([hop(U, 302, "https://example.org/404.html")], "https://example.org/404.html", "homepage-redirect"),
+        ([hop(U, 302, "https://example.org/login?next=/x")], "https://example.org/login?next=/x",
+         "login-required"),
+        ([hop(U, 302, "https://example.org/accounts/login/")], "https://example.org/accounts/login/",
+         "login-required"),
+        ([hop(U, 302, "https://sso.example.org/?return_to=https://example.org/x")],
+         "https://sso.example.org/?return_to=https://example.org/x", "login-required"),
+    ],
+)
+def test_redirect_verdicts(chain, final, expected) -> None:
+    start = chain[0]["url"]
+    status, _ = classify_response(200, {}, url=start, final_url=final, redirects=chain,
+                                  html=html("A page", LONG))
+    assert status == expected
+
+
+def test_home_page_itself_is_not_a_homepage_redirect() -> None:
+    chain = [hop("http://example.org/", 301, "https://example.org/")]
+    status, _ = classify_response(200, {}, url="http://example.org/", final_url="https://example.org/",
+                                  redirects=chain, html=html("Home", LONG))
+    assert status == "ok"
+
+
+def test_probe_similar_page_is_soft404() -> None:
+    probe = Probe(200, title=extract_title(CATCHALL), text=extract_text(CATCHALL))
+    status, alive = classify_response(200, {}, url=U, html=CATCHALL, probe=probe)
+    assert (status, alive) == ("soft-404", False)
+    # the same site's real page differs from the probe
+    assert classify_response(200, {}, url=U, html=CATCHALL_REAL, probe=probe)[0] == "ok"
+    # a probe that 404s says nothing
+    assert classify_response(200, {}, url=U, html=CATCHALL, probe=Probe(404))[0] == "ok"
+    # the home page of a catch-all site is not a soft 404
+    assert classify_response(200, {}, url="https://example.org/", html=CATCHALL, probe=probe)[0] == "ok"
+
+
+def test_similarity() -> None:
+    assert similarity("a b c d e f", "a b c d e f") == 1.0
+    assert similarity("", "a b c") == 0.0
+    assert similarity(extract_text(ARTICLE), extract_text(CATCHALL)) < 0.1
+
+
+def test_extract_title_and_text() -> None:
+    page = ("<html><head><title> A &amp; B\n title </title><style>p{}</style></head><body>"
+            "<nav>Menu</nav><!-- hidden --><script>var x = '<p>';</script><p>Hello&nbsp;<b>world</b></p>"
+            "\n\n<p>again</p><footer>(c) 2021</footer></body></html>")
+    assert extract_title(page) == "A & B title"
+    assert extract_text(page) == "Hello world again"  # &nbsp; is whitespace too
+    assert extract_title("<p>no title</p>") is None
+    assert extract_title("<title></title>") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "charset"),
+    [
+        ("привет".encode("cp1251"), "text/html; charset=windows-1251", "windows-1251"),
+        (b"<meta charset='koi8-r'>" + "привет".encode("koi8-r"), "text/html", "koi8-r"),
+        (b"<meta http-equiv='Content-Type' content='text/html; charset=windows-1251'>", "text/html",
+         "windows-1251"),
+        ("héllo".encode(), "text/html", "utf-8"),
+        (b"\xef\xbb\xbfhi", "text/html", "utf-8"),
+        (b"<meta charset='no-such-codec'>hi", "text/html; charset=bogus", "utf-8"),
+    ],
+)
+def test_detect_charset(body: bytes, ctype: str, charset: str) -> None:
+    assert detect_charset(body, ctype) == charset
+
+
+def test_detect_charset_falls_back_to_charset_normalizer() -> None:
+    text = "Съешь же ещё этих мягких французских булок, да выпей чаю. " * 20
+    assert detect_charset(text.encode("cp1251"), "text/html") in ("cp1251", "windows-1251")
+
+
+def test_decode_body_skips_binary() -> None:
+    assert decode_body(b"%PDF-1.4 ...", "application/pdf") == (None, None)
+    assert decode_body(b"", "text/html") == (None, None)
+    assert decode_body("ok".encode(), "text/plain") == ("ok", "utf-8")
+
+
+def test_every_status_documented() -> None:
+    for name, (alive, description) in STATUSES.items():
+        assert alive in (True, False, None) and description, name

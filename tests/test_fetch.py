@@ -1,0 +1,406 @@
+"""The checker against the loopback test web (real sockets) and a few MockTransport cases."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+import ssl
+import time
+import uuid
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+
+from archiver.fetch import (
+    USER_AGENT,
+    FetchSettings,
+    _is_private,
+    _map_exception,
+    check_one,
+    check_urls,
+    make_client,
+    parse_retry_after,
+)
+from archiver.models import CheckResult
+from tests.conftest_web import no_proxy_env, test_web  # noqa: F401  (until conftest.py loads them)
+from tests.web import ARTICLE
+
+pytestmark = pytest.mark.usefixtures("no_proxy_env")
+
+FAST = FetchSettings(allow_private=True, backoff_base=0.01, read_timeout=5, total_timeout=15,
+                     max_body=1_000_000)
+
+
+def check(url: str, settings: FetchSettings = FAST, **kwargs) -> CheckResult:
+    async def go():
+        async with make_client(settings) as client:
+            return await check_one(client, url, settings, **kwargs)
+
+    return asyncio.run(go())
+
+
+def collect(urls, settings: FetchSettings = FAST) -> list[CheckResult]:
+    async def go():
+        async with make_client(settings) as client:
+            return [r async for r in check_urls(client, urls, settings)]
+
+    return asyncio.run(go())
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}/{uuid.uuid4().hex[:12]}"
+
+
+@pytest.mark.parametrize(
+    ("path", "host", "status", "alive", "code"),
+    [
+        ("/ok", "main", "ok", True, 200),  # a long article that mentions "not found"
+        ("/notfound", "main", "not-found", False, 404),
+        ("/gone", "main", "gone", False, 410),
+        ("/moved", "main", "redirected", True, 200),
+        ("/moved308", "main", "redirected", True, 200),
+        ("/temp", "main", "ok", True, 200),
+        ("/loop/a", "main", "too-many-redirects", False, None),
+        ("/hops/12", "main", "too-many-redirects", False, None),
+        ("/hops/3", "main", "ok", True, 200),
+        ("/old", "main", "homepage-redirect", False, 200),
+        ("/soft404", "main", "soft-404", False, 200),
+        ("/soft404-ru", "main", "soft-404", False, 200),
+        ("/some/article", "soft-en", "soft-404", False, 200),
+        ("/статья", "soft-ru", "soft-404", False, 200),
+        ("/products/old-item", "catchall", "soft-404", False, 200),  # only the probe can tell
+        ("/teapot", "catchall", "ok", True, 200),
+        ("/parked", "main", "parked", False, 200),
+        ("/members", "main", "login-required", None, 200),
+        ("/account", "main", "login-required", None, 200),
+        ("/challenge", "main", "blocked", None, 403),
+        ("/auth", "main", "blocked", None, 401),
+        ("/legal", "main", "legal", None, 451),
+        ("/ratelimit-long", "main", "rate-limited", None, 429),
+        ("/down", "main", "server-error", False, 503),
+        ("/reset", "main", "connection-error", False, None),
+        ("/gzip", "main", "ok", True, 200),
+        ("/cp1251", "main", "ok", True, 200),
+        ("/", "main", "ok", True, 200),
+    ],
+)
+def test_behaviour_table(test_web, path, host, status, alive, code) -> None:
+    result = check(test_web.url(path, host))
+    assert (result.status, result.alive, result.http_status) == (status, alive, code), result.error
+
+
+def test_result_fields(test_web) -> None:
+    fixed = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    result = check(test_web.url("/ok"), clock=lambda: fixed)
+    assert result.checked_at == fixed
+    assert result.elapsed_ms is not None and result.elapsed_ms >= 0
+    assert result.final_url == test_web.url("/ok")
+    assert ("content-type", "text/html; charset=utf-8") in result.headers
+    snap = result.snapshot
+    assert snap.sha256 == hashlib.sha256(ARTICLE.encode()).hexdigest()
+    assert snap.title == "On broken links in citations"
+    assert "Link rot is the process" in snap.text and "<p>" not in snap.text
+    assert test_web.headers_of("/ok")["user-agent"] == USER_AGENT
+
+
+def test_user_agent_configurable(test_web) -> None:
+    path = unique("/page")
+    check(test_web.url(path), FetchSettings(allow_private=True, user_agent="tester/1"))
+    assert test_web.headers_of(path)["user-agent"] == "tester/1"
+
+
+def test_server_error_then_ok_is_retried(test_web) -> None:
+    path = unique("/flaky")
+    result = check(test_web.url(path))
+    assert (result.status, result.http_status) == ("ok", 200)
+    assert test_web.hits(path) == 2
+
+
+def test_server_error_retries_exhausted(test_web) -> None:
+    before = test_web.hits("/down")
+    result = check(test_web.url("/down"), FetchSettings(allow_private=True, backoff_base=0.01, retries=3))
+    assert result.status == "server-error" and "after 4 attempts" in result.error
+    assert test_web.hits("/down") - before == 4
+
+
+def test_retry_after_is_honoured(test_web) -> None:
+    path = unique("/ratelimit")
+    started = time.monotonic()
+    result = check(test_web.url(path + "?after=1"))
+    assert result.status == "ok"
+    assert test_web.hits(path) == 2
+    assert time.monotonic() - started >= 1.0
+
+
+def test_retry_after_over_cap_gives_up(test_web) -> None:
+    before = test_web.hits("/ratelimit-long")
+    result = check(test_web.url("/ratelimit-long"))
+    assert result.status == "rate-limited" and "cap" in result.error
+    assert test_web.hits("/ratelimit-long") - before == 1
+
+
+def test_parse_retry_after() -> None:
+    now = datetime(2015, 10, 21, 7, 28, 0, tzinfo=timezone.utc)
+    assert parse_retry_after("120", now) == 120
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now) == 30
+    assert parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now) == 0
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after(None, now) is None
+
+
+def test_redirect_chain_recorded(test_web) -> None:
+    result = check(test_web.url("/temp"))
+    assert result.redirects == (
+        {"url": test_web.url("/temp"), "status": 302, "location": test_web.url("/temp2")},
+        {"url": test_web.url("/temp2"), "status": 307, "location": test_web.url("/article")},
+    )
+    assert result.final_url == test_web.url("/article")
+
+
+def test_redirect_loop_detected(test_web) -> None:
+    result = check(test_web.url("/loop/a"))
+    assert "loop" in result.error
+    assert [hop["status"] for hop in result.redirects] == [302, 302]
+
+
+def test_max_redirects_setting(test_web) -> None:
+    settings = FetchSettings(allow_private=True, max_redirects=2)
+    assert check(test_web.url("/hops/2"), settings).status == "ok"
+    result = check(test_web.url("/hops/3"), settings)
+    assert result.status == "too-many-redirects" and len(result.redirects) == 3
+
+
+def test_body_cap_truncates(test_web) -> None:
+    cap = 64 * 1024
+    result = check(test_web.url("/huge"), FetchSettings(allow_private=True, max_body=cap))
+    snap = result.snapshot
+    assert (result.status, snap.truncated, snap.size, len(snap.body)) == ("ok", True, cap, cap)
+    assert snap.sha256 == hashlib.sha256((b"0123456789abcdef" * 131_072)[:cap]).hexdigest()
+
+
+def test_gzip_decoded_and_hashed(test_web) -> None:
+    result = check(test_web.url("/gzip"))
+    assert result.snapshot.body == ARTICLE.encode()
+    assert result.snapshot.sha256 == hashlib.sha256(ARTICLE.encode()).hexdigest()
+    assert not result.snapshot.truncated
+
+
+def test_gzip_bomb_capped_on_decoded_bytes(test_web) -> None:
+    result = check(test_web.url("/bomb"), FetchSettings(allow_private=True, max_body=1_000_000))
+    assert result.snapshot.truncated and result.snapshot.size == 1_000_000
+
+
+def test_charset_from_meta(test_web) -> None:
+    snap = check(test_web.url("/cp1251")).snapshot
+    assert (snap.charset, snap.title) == ("windows-1251", "Новости дня")
+
+
+def test_reset_mid_body(test_web) -> None:
+    result = check(test_web.url("/reset"), FetchSettings(allow_private=True, retries=0))
+    assert (result.status, result.transport_failure) == ("connection-error", True)
+
+
+def test_read_timeout(test_web) -> None:
+    settings = FetchSettings(allow_private=True, read_timeout=0.2, retries=0)
+    started = time.monotonic()
+    result = check(test_web.url("/slow?delay=2"), settings)
+    assert (result.status, result.alive, result.transport_failure) == ("timeout", False, True)
+    assert time.monotonic() - started < 1.5
+
+
+def test_total_timeout(test_web) -> None:
+    settings = FetchSettings(allow_private=True, read_timeout=10, total_timeout=0.3, retries=0)
+    result = check(test_web.url("/slow?delay=2"), settings)
+    assert result.status == "timeout" and "0.3 s" in result.error
+
+
+def test_dns_error_fails_fast() -> None:
+    started = time.monotonic()
+    result = check("http://nonexistent.invalid/")  # RFC 6761: answered without the network
+    assert (result.status, result.transport_failure) == ("dns-error", True)
+    assert time.monotonic() - started < 2
+
+
+def test_injected_resolver() -> None:
+    async def resolver(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    result = check("https://archived.example/", resolver=resolver)
+    assert result.status == "dns-error" and "Temporary failure" in result.error
+
+
+def test_tls_error_against_plain_http_port(test_web) -> None:
+    result = check(test_web.url("/ok").replace("http://", "https://"), FetchSettings(allow_private=True, retries=0))
+    assert (result.status, result.transport_failure) == ("tls-error", True)
+
+
+def test_connection_refused() -> None:
+    with socket.socket() as s:  # a port that was free a moment ago
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = check(f"http://127.0.0.1:{port}/", FetchSettings(allow_private=True, retries=1, backoff_base=0.01))
+    assert (result.status, result.transport_failure) == ("connection-error", True)
+
+
+@pytest.mark.parametrize(
+    ("exc", "status"),
+    [
+        (httpx.ConnectError("[Errno -2] Name or service not known"), "dns-error"),
+        (httpx.ConnectError("[Errno 8] nodename nor servname provided, or not known"), "dns-error"),
+        (httpx.ConnectTimeout(""), "timeout"),
+        (httpx.ReadError(""), "connection-error"),
+        (httpx.RemoteProtocolError("peer closed connection"), "connection-error"),
+        (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "tls-error"),
+    ],
+)
+def test_map_exception(exc, status) -> None:
+    assert _map_exception(exc)[0] == status
+
+
+def test_map_exception_follows_causes() -> None:
+    try:
+        try:
+            raise socket.gaierror(-2, "whatever")
+        except socket.gaierror as e:
+            raise httpx.ConnectError("connect failed") from e
+    except httpx.ConnectError as exc:
+        assert _map_exception(exc)[:3:2] == ("dns-error", True)
+    try:
+        try:
+            raise ssl.SSLCertVerificationError("bad cert")
+        except ssl.SSLError as e:
+            raise httpx.ConnectError("handshake") from e
+    except httpx.ConnectError as exc:
+        assert _map_exception(exc)[0] == "tls-error"
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/file", "mailto:someone@example.org", "http://",
+                                 "not a url", "http://exa mple.org/"])
+def test_skipped(url: str) -> None:
+    result = check(url)
+    assert (result.status, result.alive, result.transport_failure) == ("skipped", None, False)
+
+
+def test_private_address_refused_by_default(test_web) -> None:
+    before = test_web.hits("/ok")
+    result = check(test_web.url("/ok"), FetchSettings())
+    assert result.status == "skipped"
+    assert result.error == "refused private address 127.0.0.1 (use --allow-private)"
+    assert test_web.hits("/ok") == before
+
+
+@pytest.mark.parametrize(
+    ("address", "private"),
+    [("127.0.0.1", True), ("10.1.2.3", True), ("192.168.0.1", True), ("169.254.169.254", True),
+     ("100.64.0.1", True), ("224.0.0.1", True), ("0.0.0.0", True), ("::1", True), ("fe80::1", True),
+     ("::ffff:127.0.0.1", True), ("fd00::1", True), ("93.184.216.34", False),
+     ("2606:2800:220:1:248:1893:25c8:1946", False)],
+)
+def test_is_private(address: str, private: bool) -> None:
+    assert _is_private(address) is private
+
+
+def test_private_guard_checks_resolved_names_and_redirects() -> None:
+    async def resolver(host: str, port: int) -> list[str]:
+        return {"public.example": ["93.184.216.34"], "intranet.example": ["10.0.0.5"]}[host]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": "http://intranet.example/admin"})
+
+    async def go(url):
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            return await check_one(client, url, FetchSettings(), resolver=resolver)
+
+    result = asyncio.run(go("http://intranet.example/"))
+    assert result.error == "refused private address 10.0.0.5 (use --allow-private)"
+    result = asyncio.run(go("http://public.example/page"))
+    assert result.status == "skipped" and "10.0.0.5" in result.error
+    assert result.redirects[0]["location"] == "http://intranet.example/admin"
+
+
+def test_per_host_concurrency_bounded(test_web) -> None:
+    test_web.reset_stats()
+    urls = [test_web.url(f"/page/c{i}?delay=0.1", "other") for i in range(10)]
+    settings = FetchSettings(allow_private=True, concurrency=8, per_host=2, probe_soft404=False)
+    results = collect(urls, settings)
+    assert len(results) == 10 and {r.status for r in results} == {"ok"}
+    assert test_web.peak_in_flight("other") == 2
+
+
+def test_global_concurrency_bounded(test_web) -> None:
+    test_web.reset_stats()
+    urls = [test_web.url(f"/page/g{i}?delay=0.1", "other") for i in range(9)]
+    settings = FetchSettings(allow_private=True, concurrency=3, per_host=10, probe_soft404=False)
+    collect(urls, settings)
+    assert test_web.peak_in_flight("other") == 3
+
+
+def test_per_host_interval(test_web) -> None:
+    urls = [test_web.url(f"/page/i{i}", "other") for i in range(4)]
+    settings = FetchSettings(allow_private=True, per_host=4, per_host_interval=0.1, probe_soft404=False)
+    started = time.monotonic()
+    collect(urls, settings)
+    assert time.monotonic() - started >= 0.3
+
+
+def test_probe_fetched_once_per_host(test_web) -> None:
+    before = test_web.hits_matching("/archiver-probe-", "catchall")
+    urls = [test_web.url(f"/gone-product-{i}", "catchall") for i in range(6)]
+    results = collect(urls, FetchSettings(allow_private=True, concurrency=6, per_host=6))
+    assert {r.status for r in results} == {"soft-404"}
+    assert test_web.hits_matching("/archiver-probe-", "catchall") - before == 1
+
+
+def test_check_urls_pulls_lazily(test_web) -> None:
+    pulled = []
+
+    def urls():
+        for i in range(1000):
+            pulled.append(i)
+            yield test_web.url(f"/page/lazy{i}")
+
+    async def go():
+        settings = FetchSettings(allow_private=True, concurrency=2, per_host=2, probe_soft404=False)
+        async with make_client(settings) as client:
+            gen = check_urls(client, urls(), settings)
+            first = await anext(gen)
+            await gen.aclose()  # the consumer stops early: workers are cancelled cleanly
+            return first
+
+    first = asyncio.run(go())
+    assert first.status == "ok"
+    assert len(pulled) <= 10  # 2 workers + 2 queued + 1 being put, not 1000
+
+
+def test_check_urls_async_iterable_and_all_results(test_web) -> None:
+    async def urls():
+        for i in range(20):
+            yield test_web.url(f"/page/a{i}")
+        yield "ftp://example.org/"
+
+    results = collect(urls(), FetchSettings(allow_private=True, concurrency=4, per_host=4))
+    assert len(results) == 21
+    assert sorted(r.status for r in results).count("ok") == 20
+    assert len({r.url for r in results}) == 21
+
+
+def test_check_urls_input_error_raised() -> None:
+    def urls():
+        yield "ftp://example.org/"
+        raise RuntimeError("input broke")
+
+    with pytest.raises(RuntimeError, match="input broke"):
+        collect(urls())
+
+
+def test_make_client() -> None:
+    async def go():
+        client = make_client(FetchSettings(connect_timeout=3, read_timeout=7))
+        async with client:
+            assert client.headers["user-agent"] == USER_AGENT
+            assert client.follow_redirects is False
+            assert (client.timeout.connect, client.timeout.read) == (3, 7)
+
+    asyncio.run(go())
