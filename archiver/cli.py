@@ -112,8 +112,9 @@ def lint(paths, fmt, diff, fail_on, base_url, input_format):
               help="Exit 1 when any lint finding is at or above this severity.")
 @click.option("--base-url", help="Resolve relative links in HTML against this URL.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")
+@click.option("--lint-only", is_flag=True, help="Only extract, repair and record citations; fetch nothing.")
 @handle_errors
-def run(paths, db, fail_on, base_url, config_path):
+def run(paths, db, fail_on, base_url, config_path, lint_only):
     """Run every stage on PATHS (default sources.txt) into archive.db: the cron entry point.
 
     Lints the documents and records their citations and findings; re-running the same input adds

@@ -375,14 +375,14 @@ def _to_repaired(citation: Citation, result: UrlRepair) -> Repaired:
 def repair_document(citations: list[Citation]) -> list[Repaired]:
     """Repair every citation of one document, then add what needs the others: duplicates, and
     candidates for a cut host or a truncated URL inferred from the other citations."""
-    repaired = [repair_citation(c) if c.raw else _no_url(c) for c in citations]
-    repaired = _add_multiple(repaired)
-    known = [r.url for r in repaired if r.url]
+    repaired = _add_multiple([repair_citation(c) if c.raw else _no_url(c) for c in citations])
+    index: _UrlIndex | None = None
     out: list[Repaired] = []
     first_note: dict[str, str] = {}
     for rep in repaired:
         if rep.url is None and rep.fragment:
-            rep = replace(rep, candidates=tuple(_infer_candidates(rep, known)))
+            index = index or _UrlIndex([r.url for r in repaired if r.url])
+            rep = replace(rep, candidates=tuple(index.candidates(rep)))
         elif rep.url:
             key = _dup_key(rep.url)
             note = rep.citation.note
@@ -421,32 +421,58 @@ def _dup_key(url: str) -> str:
     return urlunsplit((p.scheme.lower(), p.netloc.lower(), p.path, p.query, ""))
 
 
-def _infer_candidates(rep: Repaired, known: list[str]) -> list[str]:
-    """Hosts of the same document whose name ends the fragment's first label and whose paths share
-    its leading segments: "kz/ru/news/x" + "https://kaztag.kz/ru/news/y" -> "https://kaztag.kz/ru/news/x"."""
-    frag = rep.fragment or ""
-    names = {f.name for f in rep.findings}
-    if "truncated-url" in names and "missing-host" not in names:
-        return sorted({u for u in known if frag and u.startswith(frag) and u != frag})[:5]
-    head, _, path = frag.partition("/")
-    segments = [s for s in path.split("/") if s]
-    scored: dict[str, int] = {}
-    for url in known:
-        p = urlsplit(url)
-        host = (p.hostname or "").lower()
-        if not head or not (host == head.lower() or host.endswith(head.lower()) and
-                            (head.startswith(".") or host[-len(head) - 1] in ".-" or "." in head)):
-            continue
-        theirs = [s for s in p.path.split("/") if s]
-        shared = 0
-        for a, b in zip(segments, theirs):
-            if a != b:
-                break
-            shared += 1
-        if shared:
-            base = f"{p.scheme}://{p.netloc}"
-            scored[base] = max(scored.get(base, 0), shared)
-    if not scored:
-        return []
-    best = max(scored.values())
-    return [f"{base}/{path}" for base, score in sorted(scored.items()) if score == best]
+class _UrlIndex:
+    """The document's URLs, indexed for candidate inference (built once, only when needed)."""
+
+    DEPTH = 4  # leading path segments compared
+
+    def __init__(self, urls: list[str]):
+        self.sorted = sorted(set(urls))
+        self.prefixes: dict[str, set[tuple[str, ...]]] = {}  # "https://host" -> leading segments
+        for url in self.sorted:
+            p = urlsplit(url)
+            segs = tuple(s for s in p.path.split("/") if s)[: self.DEPTH]
+            bucket = self.prefixes.setdefault(f"{p.scheme}://{p.netloc}", set())
+            bucket.update(segs[:k] for k in range(1, len(segs) + 1))
+
+    def candidates(self, rep: Repaired) -> list[str]:
+        frag = rep.fragment or ""
+        names = {f.name for f in rep.findings}
+        if "truncated-url" in names and "missing-host" not in names:
+            return self._completions(frag)
+        return self._hosts_for(frag)
+
+    def _completions(self, prefix: str) -> list[str]:
+        """URLs of the document that a truncated URL may have been."""
+        import bisect
+
+        if not prefix:
+            return []
+        i = bisect.bisect_left(self.sorted, prefix)
+        out = []
+        while i < len(self.sorted) and self.sorted[i].startswith(prefix) and len(out) < 5:
+            if self.sorted[i] != prefix:
+                out.append(self.sorted[i])
+            i += 1
+        return out
+
+    def _hosts_for(self, frag: str) -> list[str]:
+        """Hosts whose name ends the fragment's first label and whose paths share its leading
+        segments: "kz/ru/news/x" + "https://kaztag.kz/ru/news/y" -> "https://kaztag.kz/ru/news/x"."""
+        head, _, path = frag.partition("/")
+        head = head.lower()
+        segs = tuple(s for s in path.split("/") if s)[: self.DEPTH]
+        if not head or not segs:
+            return []
+        scored: dict[str, int] = {}
+        for base, prefixes in self.prefixes.items():
+            host = (urlsplit(base).hostname or "").lower()
+            if not (host == head or host.endswith(head) and ("." in head or host[-len(head) - 1] in ".-")):
+                continue
+            shared = next((k for k in range(len(segs), 0, -1) if segs[:k] in prefixes), 0)
+            if shared:
+                scored[base] = shared
+        if not scored:
+            return []
+        best = max(scored.values())
+        return [f"{base}/{path}" for base, score in sorted(scored.items()) if score == best]

@@ -17,8 +17,8 @@ from .common import note_citations, sentence_around
 
 SUFFIXES = (".txt", ".text", ".notes", "")
 
-_NOTE_RE = re.compile(r"^\s{0,8}(?:\[(\d{1,4})\]|\^(\d{1,4})|(\d{1,4})[.)])\s+(\S.*)$")
-_BRACKETED_RE = re.compile(r"^\s{0,8}(?:\[(\d{1,4})\]|\^(\d{1,4}))\s")
+_NOTE_RE = re.compile(r"^\s{0,8}(?:\[(\d{1,6})\]|\^(\d{1,6})|(\d{1,6})[.)])\s+(\S.*)$")
+_BRACKETED_RE = re.compile(r"^\s{0,8}(?:\[(\d{1,6})\]|\^(\d{1,6}))\s")
 _HEADING_RE = re.compile(
     r"(?i)^\s*#*\s*(notes?|endnotes|footnotes|references|sources|bibliography|works cited|links|"
     r"примечания|источники|ссылки|литература|сноски)\s*:?\s*$"

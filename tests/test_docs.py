@@ -1,0 +1,29 @@
+"""Docs stay true: every finding code documented, every command in the README."""
+
+import re
+
+from archiver.cli import main
+from archiver.findings import RULES
+
+from .conftest import REPO
+
+
+def test_every_finding_code_is_documented():
+    doc = (REPO / "docs" / "findings.md").read_text(encoding="utf-8")
+    headings = set(re.findall(r"^## (U\d{3}) ([a-z-]+)$", doc, re.M))
+    for rule in RULES.values():
+        assert (rule.code, rule.name) in headings, f"{rule.code} {rule.name} missing from docs/findings.md"
+        section = doc.split(f"## {rule.code} {rule.name}\n", 1)[1].split("\n## ", 1)[0]
+        assert f"Severity: {rule.severity}." in section
+        assert "Example:" in section
+
+
+def test_codes_are_unique():
+    codes = [r.code for r in RULES.values()]
+    assert len(codes) == len(set(codes))
+
+
+def test_every_command_is_in_the_readme():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name in main.commands:
+        assert f"archiver {name}" in readme, f"`archiver {name}` is not documented in README.md"
