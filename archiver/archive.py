@@ -117,7 +117,7 @@ def epoch_of(text: str | None) -> float | None:
         return None
     try:
         if text.isdigit():
-            return datetime.strptime(text.ljust(14, "0")[:14], "%Y%m%d%H%M%S").replace(
+            return datetime.strptime(text[:14] + "00000101000000"[len(text[:14]):], "%Y%m%d%H%M%S").replace(
                 tzinfo=timezone.utc).timestamp()
         when = datetime.fromisoformat(text)
     except ValueError:
@@ -142,12 +142,15 @@ def _usable(status: str) -> bool:
     return status == "-" or status[:1] in ("2", "3")
 
 
+def _day(ts: str) -> int:
+    return datetime.strptime(ts[:8], "%Y%m%d").toordinal()
+
+
 def choose_capture(rows: list[dict], ref_ts: str, basis: str) -> tuple[dict, str] | None:
     """The capture closest to `ref_ts`: status 200 before it, else 200 after it, else another
     usable status (2xx/3xx/revisit) before, then after. 4xx/5xx captures are never chosen."""
     ok = [r for r in rows if r.get("statuscode") == "200"]
     other = [r for r in rows if r.get("statuscode") != "200" and _usable(r.get("statuscode", ""))]
-    ref = epoch_of(ref_ts) or 0.0
     for tier in (ok, other):
         before = [r for r in tier if r["timestamp"] <= ref_ts]
         after = [r for r in tier if r["timestamp"] > ref_ts]
@@ -155,10 +158,10 @@ def choose_capture(rows: list[dict], ref_ts: str, basis: str) -> tuple[dict, str
             min(after, key=lambda r: r["timestamp"]) if after else None)
         if pick is None:
             continue
-        gap = abs((epoch_of(pick["timestamp"]) or 0.0) - ref) / 86400
+        gap = abs(_day(pick["timestamp"]) - _day(ref_ts))  # calendar days, as a reader counts them
         side = "before" if before else "after"
         return pick, (f"closest capture with status {pick['statuscode']} {side} the {basis} "
-                      f"{ref_ts[:4]}-{ref_ts[4:6]}-{ref_ts[6:8]} ({gap:.0f} days {side})")
+                      f"{ref_ts[:4]}-{ref_ts[4:6]}-{ref_ts[6:8]} ({gap} days {side})")
     return None
 
 
@@ -296,7 +299,7 @@ class _Run:
     # -- submitting --------------------------------------------------------------------------
     async def submit(self, url: str, cid: int) -> ArchiveResult:
         async with self.sessions:
-            attempts = n429 = 0
+            attempts = n429 = waits = 0
             while True:
                 if self.stop_reason:
                     return self.queue(url, cid, self.stop_reason, self.stop_until)
@@ -330,7 +333,8 @@ class _Run:
                         if landed:
                             return landed
                     continue
-                if cls == SESSION_LIMIT and await self.wait_for_session():
+                if cls == SESSION_LIMIT and waits < self.s.max_attempts and await self.wait_for_session():
+                    waits += 1
                     continue
                 return await self.refused(url, cid, reply)
 

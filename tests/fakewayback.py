@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import heapq
 import json
 import re
 import threading
@@ -32,6 +33,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+import httpx
+
 DEFAULT_FL = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 HOUR = 3600.0
 
@@ -41,7 +44,9 @@ def ts14(epoch: float) -> str:
 
 
 def epoch14(ts: str) -> float:
-    return datetime.strptime(ts.ljust(14, "0")[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc).timestamp()
+    """A 1–14 digit Wayback timestamp as epoch seconds ("2014" is 2014-01-01T00:00:00Z)."""
+    ts = ts[:14] + "00000101000000"[len(ts[:14]):]
+    return datetime.strptime(ts, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc).timestamp()
 
 
 def urlkey(url: str) -> str:
@@ -109,20 +114,60 @@ class ScaledClock:
 
 
 class VirtualClock:
-    """Time that moves only when someone sleeps: a sleeper wakes with at least its wait elapsed."""
+    """Discrete-event time for tests: nothing really waits, and time moves only when every task is
+    asleep and no HTTP request is in flight (see `ClockedTransport`). The sleeper with the earliest
+    wake time goes first, so a request is stamped with the time its sender saw when it sent it.
+    """
 
     def __init__(self, start: float = 1_767_225_600.0):  # 2026-01-01T00:00:00Z
         self.now = start
-        self.slept = 0.0
+        self.busy = 0  # HTTP requests in flight
+        self._sleepers: list[tuple[float, int]] = []
+        self._seq = 0
 
     def __call__(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
-        target = self.now + max(0.0, seconds)
-        self.slept += max(0.0, seconds)
-        await asyncio.sleep(0)
-        self.now = max(self.now, target)
+        self._seq += 1
+        me = (self.now + max(0.0, seconds), self._seq)
+        heapq.heappush(self._sleepers, me)
+        spins, started = 0, time.monotonic()
+        try:
+            while True:
+                await asyncio.sleep(0)
+                if self.busy == 0 and self._sleepers[0] == me:
+                    spins += 1
+                    if spins >= 3:  # let tasks made runnable by the last wake-up reach their next await
+                        self.now = max(self.now, me[0])
+                        return
+                else:
+                    spins = 0
+                if time.monotonic() - started > 30:
+                    raise RuntimeError("virtual clock stalled: a task waits on something that never comes")
+        finally:
+            self._sleepers.remove(me)
+            heapq.heapify(self._sleepers)
+
+
+class ClockedTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that holds a `VirtualClock` still while a request is in flight."""
+
+    def __init__(self, clock: VirtualClock, inner: httpx.AsyncBaseTransport | None = None):
+        self.clock = clock
+        self.inner = inner or httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request):
+        self.clock.busy += 1
+        try:
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+            return response
+        finally:
+            self.clock.busy -= 1
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 class FakeWayback:
@@ -143,7 +188,8 @@ class FakeWayback:
         self.requests: list[Recorded] = []
         self.save_faults: list[tuple[int, bool]] = []  # (HTTP status, capture lands anyway)
         self.refusals: dict[str, str] = {}  # url -> url-daily|account-daily|session-limit|blocked-url
-        self.scripts: dict[str, list] = {}  # url -> ["pending", "success" | ("error", ext, msg)]
+        self.refuse_once: dict[str, str] = {}  # the same, for the next POST of that URL only
+        self.scripts: dict[str, list] = {}  # url -> ["pending", "success" | ("error", ext, msg)], next job only
         self.begin_in: dict[str, int] = {}
         self.cdx_blocked: set[str] = set()
         self.system_status = "ok"
@@ -254,7 +300,7 @@ class FakeWayback:
         return 200, "application/json", json.dumps(reply)
 
     def _refusal(self, url: str, now: float) -> dict | None:
-        kind = self.refusals.get(url)
+        kind = self.refuse_once.pop(url, None) or self.refusals.get(url)
         today = self._today(now)
         accepted_today = sum(1 for j in self.jobs.values() if self._today(j.submitted_at) == today)
         if kind == "account-daily" or accepted_today >= self.daily_limit:
@@ -277,7 +323,7 @@ class FakeWayback:
         job_id = "spn2-" + hashlib.sha1(f"{url}#{n}".encode() if n else url.encode()).hexdigest()
         options = {k: truthy((form.get(k) or [None])[0]) for k in
                    ("capture_all", "capture_outlinks", "capture_screenshot", "skip_first_archive", "force_get")}
-        job = Job(job_id, url, now, options, script=list(self.scripts.get(url, [])) or None)
+        job = Job(job_id, url, now, options, script=list(self.scripts.pop(url, [])) or None)
         window = parse_window((form.get("if_not_archived_within") or [""])[0])
         if window:
             recent = [c for c in self._visible(url, now) if now - epoch14(c["timestamp"]) < window]
@@ -466,6 +512,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch(parse_qs(raw, keep_blank_values=True))
 
     def _dispatch(self, form: dict[str, list[str]]) -> None:
+        try:
+            self._route(form)
+        except Exception as exc:  # a bug in the fake must show as a 500, not a hung client
+            self._send(500, f"fake wayback error: {type(exc).__name__}: {exc}", "text/plain")
+
+    def _route(self, form: dict[str, list[str]]) -> None:
         path, query, headers = self._record(form)
         fake = self.fake
         with fake.lock:
@@ -511,3 +563,32 @@ class _Handler(BaseHTTPRequestHandler):
 def _swap(reply: tuple[int, str, str]) -> tuple[int, str, str]:
     status, ctype, body = reply
     return status, body, ctype
+
+
+def drive(argv: list[str] | None = None) -> None:
+    """A tiny `archiver archive` stand-in for the crash test, until the CLI has the verb:
+
+        python -c "from tests.fakewayback import drive; drive()" DB BASE_URL [SCALE]
+
+    Archives every URL in DB against BASE_URL with keys from IA_ACCESS_KEY/IA_SECRET_KEY, on a clock
+    running SCALE times real time; prints the report as JSON.
+    """
+    import os
+    import sys
+
+    from archiver.archive import ArchiveSettings, archive_urls
+    from archiver.store import Store
+    from archiver.wayback import WaybackClient, WaybackConfig, keys_from_env
+
+    db_path, base_url, *rest = argv if argv is not None else sys.argv[1:]
+    clock = ScaledClock(float(rest[0]) if rest else 60.0)
+    settings = ArchiveSettings(poll_timeout=3600.0)
+
+    async def go() -> dict:
+        async with httpx.AsyncClient(timeout=10) as http:
+            client = WaybackClient(http, WaybackConfig(base_url=base_url, keys=keys_from_env(os.environ)),
+                                   clock=clock, sleep=clock.sleep)
+            with Store(db_path) as store:
+                return (await archive_urls(store, client, None, settings)).as_dict()
+
+    print(json.dumps(asyncio.run(go())), flush=True)
