@@ -6,16 +6,20 @@ Exit codes: 0 clean, 1 problems at or above --fail-on, 2 usage error, 3 runtime 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sys
+from datetime import timedelta
 
 import click
 
 from . import __version__
 from .errors import ArchiverError
 from .findings import SEVERITIES
-from .lint import lint_paths, unified_diff, worst_at_least
-from .report import LINT_RENDERERS
+from .config import load_settings, parse_age
+from .lint import lint_paths, summarize, unified_diff, worst_at_least
+from .report import CHECK_RENDERERS, LINT_RENDERERS, check_summary_line
+from .store import Store
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
 DEFAULT_INPUT = "sources.txt"
@@ -105,48 +109,171 @@ def lint(paths, fmt, diff, fail_on, base_url, input_format):
     sys.exit(EXIT_PROBLEMS if worst_at_least(docs, fail_on) else EXIT_OK)
 
 
+def db_option(f):
+    return click.option("--db", default=None, help="The archive database (ARCHIVER_DB).  [default: archive.db]")(f)
+
+
+def check_options(f):
+    options = [
+        click.option("--concurrency", type=click.IntRange(1, 1024), help="URLs in flight.  [default: 32]"),
+        click.option("--per-host", type=click.IntRange(1, 1024), help="Requests in flight per host.  [default: 2]"),
+        click.option("--per-host-interval", type=click.FloatRange(0), help="Seconds between requests to one host.  [default: 0]"),
+        click.option("--timeout", type=click.FloatRange(0.1), help="Read timeout in seconds.  [default: 20]"),
+        click.option("--stale", metavar="AGE", help="Only URLs not checked within AGE (7d, 12h, 30m)."),
+        click.option("--allow-private", is_flag=True, default=None,
+                     help="Fetch private, loopback and link-local addresses (refused by default)."),
+        click.option("--user-agent", help="User-Agent header (default names archiver and its homepage)."),
+        click.option("--confirm", "confirm_checks", type=click.IntRange(1), help="Failed checks before a link is dead.  [default: 3]"),
+        click.option("--confirm-spacing", metavar="AGE", help="Minimum time between counted failures.  [default: 24h]"),
+        click.option("--canary", "canary_url", help="A URL that must answer for the run to count as online."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@main.command(epilog=EXIT_CODES_HELP.replace("findings at or above --fail-on (or failing/dead links)",
+                                              "some links failing or dead"))
+@paths_argument
+@db_option
+@check_options
+@click.option("--format", "fmt", type=click.Choice(sorted(CHECK_RENDERERS)), default="text", show_default=True,
+              help="Output format.")
+@click.option("--base-url", help="Resolve relative links in HTML against this URL.")
+@handle_errors
+def check(paths, db, fmt, base_url, stale, confirm_spacing, config_path, **opts):
+    """Fetch every URL cited in PATHS (default sources.txt), classify it and store what was seen.
+
+    \b
+    Each check records a fine status (ok, redirected, not-found, gone, soft-404, homepage-redirect,
+    parked, login-required, blocked, legal, rate-limited, server-error, timeout, dns-error,
+    connection-error, tls-error, too-many-redirects, skipped) and the link's state: a failing link
+    is `failing` at once and `dead` only after --confirm failed checks at least --confirm-spacing
+    apart; a dead link that answers again is `revived`. When this machine is offline, nothing
+    changes state and the run exits 3 saying "network unavailable".
+
+    \b
+    Example:
+        archiver check sources.txt
+        archiver check notes.md --stale 7d --format json > checks.json
+    """
+    settings = load_settings(config_path, db=db, **opts)
+    docs = _lint(paths, "text", base_url, None)
+    with Store(settings.db) as store:
+        store.lock()
+        _record_documents(store, docs)
+        run = _check_stage(store, settings, docs, stale, confirm_spacing)
+        click.echo(CHECK_RENDERERS[fmt](run, store.notes_for), nl=False)
+    sys.exit(_check_exit(run, docs))
+
+
+def _record_documents(store, docs) -> None:
+    for d in docs:
+        if d.document:
+            store.save_document(d.path, d.document.format, d.document.sha256, d.repaired)
+
+
+def _check_stage(store, settings, docs, stale, confirm_spacing):
+    from .fetch import FetchSettings, make_client
+    from .pipeline import run_checks
+    from .state import ConfirmPolicy
+
+    fs = FetchSettings(
+        concurrency=settings.concurrency, per_host=settings.per_host,
+        per_host_interval=settings.per_host_interval, read_timeout=settings.timeout,
+        retries=settings.retries, max_body=settings.max_body, allow_private=settings.allow_private,
+        **({"user_agent": settings.user_agent} if settings.user_agent else {}))
+    spacing = timedelta(seconds=parse_age(confirm_spacing)) if confirm_spacing else \
+        timedelta(hours=settings.confirm_spacing_hours)
+    policy = ConfirmPolicy(settings.confirm_checks, spacing)
+    urls = [r.url for d in docs for r in d.repaired if r.url]
+    progress = _Progress(len(set(urls)))
+
+    async def go():
+        async with make_client(fs) as client:
+            return await run_checks(store, urls, client, fs, policy=policy,
+                                    stale=timedelta(seconds=parse_age(stale)) if stale else None,
+                                    canary=settings.canary_url, outage_share=settings.outage_share,
+                                    on_result=progress.advance)
+
+    try:
+        run = asyncio.run(go())
+    finally:
+        progress.close()
+    if run.offline:
+        click.echo(f"archiver: network unavailable: {run.offline_reason}. Recorded as inconclusive; "
+                   "no link changed state. Check this machine's connection and run again.", err=True)
+    return run
+
+
+def _check_exit(run, docs) -> int:
+    if run.offline or any(d.error for d in docs):
+        return EXIT_RUNTIME
+    return EXIT_PROBLEMS if any(o.state in ("failing", "dead") for o in run.outcomes) else EXIT_OK
+
+
+class _Progress:
+    """A progress bar on a terminal; a quiet line every 100 URLs otherwise (both on stderr)."""
+
+    def __init__(self, total: int):
+        self.total, self.done = total, 0
+        self.bar = None
+        if sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("checking", total=total)
+
+    def advance(self, outcome) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"{outcome.state} {outcome.url[:60]}")
+        elif self.done % 100 == 0:
+            click.echo(f"checked {self.done}/{self.total}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 @main.command(epilog=EXIT_CODES_HELP)
 @paths_argument
-@click.option("--db", default=None, help="The archive database.  [default: archive.db]")
+@db_option
+@check_options
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
               help="Exit 1 when any lint finding is at or above this severity.")
 @click.option("--base-url", help="Resolve relative links in HTML against this URL.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")
 @click.option("--lint-only", is_flag=True, help="Only extract, repair and record citations; fetch nothing.")
 @handle_errors
-def run(paths, db, fail_on, base_url, config_path, lint_only):
+def run(paths, db, fail_on, base_url, lint_only, stale, confirm_spacing, config_path, **opts):
     """Run every stage on PATHS (default sources.txt) into archive.db: the cron entry point.
 
-    Lints the documents and records their citations and findings; re-running the same input adds
-    nothing twice.
+    \b
+    1. lint: extract and repair citations, record them and their findings;
+    2. check: fetch every URL, classify it, store snapshots and history.
+    Re-running the same input adds no citation twice. A killed run resumes where it stopped.
 
     \b
     Example:
         archiver run sources.txt --db archive.db
-        0 3 * * *  cd ~/report && archiver run notes.txt >> archiver.log 2>&1
+        0 3 * * *  cd ~/report && archiver run notes.txt --stale 20h >> archiver.log 2>&1
     """
-    from .config import load_settings
-    from .store import Store
-
-    settings = load_settings(config_path, db=db)
+    settings = load_settings(config_path, db=db, **opts)
     docs = _lint(paths, "text", base_url, None)
     with Store(settings.db) as store:
         store.lock()
-        run_id = store.start_run("run")
-        for d in docs:
-            if d.document:
-                store.save_document(d.path, d.document.format, d.document.sha256, d.repaired)
-        from .lint import summarize
-
+        _record_documents(store, docs)
         summary = summarize(docs)
-        store.finish_run(run_id, "ok", summary)
-        counts = store.counts()
-    click.echo(f"lint: {summary['citations']} citations, {summary['urls']} URLs, "
-               f"{summary['error']} errors, {summary['warning']} warnings -> {settings.db} "
-               f"({counts['citations']} citations, {counts['urls']} URLs stored)", err=True)
-    if any(d.error for d in docs):
-        sys.exit(EXIT_RUNTIME)
-    sys.exit(EXIT_PROBLEMS if worst_at_least(docs, fail_on) else EXIT_OK)
+        click.echo(f"lint: {summary['citations']} citations, {summary['urls']} URLs, {summary['error']} errors, "
+                   f"{summary['warning']} warnings -> {settings.db}", err=True)
+        lint_code = EXIT_PROBLEMS if worst_at_least(docs, fail_on) else EXIT_OK
+        if lint_only:
+            sys.exit(EXIT_RUNTIME if any(d.error for d in docs) else lint_code)
+        crun = _check_stage(store, settings, docs, stale, confirm_spacing)
+        click.echo("check: " + check_summary_line(crun.summary()), err=True)
+    sys.exit(max(lint_code, _check_exit(crun, docs)))
 
 
 if __name__ == "__main__":  # pragma: no cover

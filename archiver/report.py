@@ -107,3 +107,92 @@ def _page(title: str, table: str) -> str:
 
 LINT_RENDERERS = {"text": lint_lines, "json": lint_json, "csv": lint_csv, "markdown": lint_markdown,
                   "html": lint_html}
+
+
+# ---------------------------------------------------------------- check ---
+def check_result_json(outcome, notes: list[str]) -> dict:
+    r = outcome.result
+    return {
+        "url": r.url,
+        "status": r.status,
+        "alive": r.alive,
+        "http_status": r.http_status,
+        "final_url": r.final_url,
+        "redirects": list(r.redirects),
+        "state": outcome.state,
+        "previous_state": outcome.previous,
+        "sha256": r.snapshot.sha256 if r.snapshot else None,
+        "elapsed_ms": r.elapsed_ms,
+        "error": r.error,
+        "checked_at": r.checked_at.isoformat() if r.checked_at else None,
+        "content_changed": outcome.drift is not None,
+        "notes": notes,
+    }
+
+
+def check_json(run, notes_for) -> str:
+    payload = {
+        "results": [check_result_json(o, notes_for(o.url)) for o in run.outcomes],
+        "summary": {**run.summary(), "offline_reason": run.offline_reason},
+    }
+    return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def check_lines(run, notes_for) -> str:
+    out = []
+    for o in sorted(run.outcomes, key=lambda o: (_state_rank(o.state), o.url)):
+        r = o.result
+        notes = ",".join(notes_for(o.url))
+        extra = f" -> {r.final_url}" if r.final_url and r.final_url != r.url else ""
+        err = f" ({r.error})" if r.error else ""
+        out.append(f"{o.state:<12} {r.status:<18} {r.http_status or '-':>3}  {r.url}{extra}{err}"
+                   + (f"  [note {notes}]" if notes else ""))
+    s = run.summary()
+    out.append(check_summary_line(s))
+    if run.offline:
+        out.append(f"network unavailable: {run.offline_reason}; recorded as inconclusive, no link changed state")
+    return "\n".join(out) + "\n"
+
+
+def check_summary_line(s: dict) -> str:
+    states = ", ".join(f"{v} {k}" for k, v in s["by_state"].items()) or "nothing checked"
+    return (f"checked {s['checked']} URLs: {states}; newly failing {s['newly_failing']}, "
+            f"newly dead {s['newly_dead']}, revived {s['revived']}, content changed {s['changed_content']}")
+
+
+def check_csv(run, notes_for) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["url", "state", "status", "alive", "http_status", "final_url", "elapsed_ms", "error", "notes"])
+    for o in run.outcomes:
+        r = o.result
+        w.writerow([r.url, o.state, r.status, r.alive, r.http_status or "", r.final_url or "",
+                    r.elapsed_ms or "", r.error or "", " ".join(notes_for(o.url))])
+    return buf.getvalue()
+
+
+def check_markdown(run, notes_for) -> str:
+    out = ["| note | URL | state | status | HTTP |", "|---|---|---|---|---|"]
+    for o in sorted(run.outcomes, key=lambda o: (_state_rank(o.state), o.url)):
+        r = o.result
+        out.append(f"| {', '.join(notes_for(o.url))} | {_md(r.url)} | {o.state} | {r.status} | {r.http_status or ''} |")
+    out.append("")
+    out.append(check_summary_line(run.summary()))
+    return "\n".join(out) + "\n"
+
+
+def check_html(run, notes_for) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(', '.join(notes_for(o.url)))}</td><td><a href=\"{html.escape(o.url)}\">"
+        f"{html.escape(o.url)}</a></td><td>{o.state}</td><td>{o.result.status}</td>"
+        f"<td>{o.result.http_status or ''}</td></tr>"
+        for o in sorted(run.outcomes, key=lambda o: (_state_rank(o.state), o.url)))
+    return _page("archiver check", "<tr><th>note</th><th>URL</th><th>state</th><th>status</th><th>HTTP</th></tr>" + rows)
+
+
+def _state_rank(state: str) -> int:
+    return {"dead": 0, "failing": 1, "inconclusive": 2, "unknown": 3, "revived": 4, "alive": 5}.get(state, 6)
+
+
+CHECK_RENDERERS = {"text": check_lines, "json": check_json, "csv": check_csv, "markdown": check_markdown,
+                   "html": check_html}

@@ -1,0 +1,164 @@
+"""The check stage as a run: which URLs, in what order, with the outage guard and resume.
+
+Network outage guard: when the run itself is offline, every host fails at the transport level (DNS,
+connect, TLS, timeout) and a naive checker marks the whole corpus failing. Here a transport failure
+is first written as an *inconclusive* check (committed at once, so nothing is lost if the run is
+killed) and only applied to the link's state at the end, when the run knows it was online: most
+distinct hosts answered something, and the canary (if configured) was reached. Otherwise no link
+changes state and the run reports "network unavailable".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+
+from .fetch import FetchSettings, check_one, check_urls
+from .models import CheckResult
+from .state import ConfirmPolicy, next_state
+from .store import Store, iso, utcnow
+from .store.checks import (checked_in_run, record_check, settle_inconclusive, stale_urls, unfinished_run,
+                           url_state)
+
+EARLY_OUTAGE_HOSTS = 10  # this many distinct hosts and not one HTTP answer: stop, we are offline
+
+
+@dataclass
+class CheckOutcome:
+    url: str
+    result: CheckResult
+    state: str  # after this check; "inconclusive" during an outage
+    previous: str
+    drift: float | None = None
+
+
+@dataclass
+class CheckRun:
+    run_id: int
+    outcomes: list[CheckOutcome] = field(default_factory=list)
+    offline: bool = False
+    offline_reason: str | None = None
+    resumed: bool = False
+    skipped_fresh: int = 0
+
+    def summary(self) -> dict:
+        by_status: dict[str, int] = {}
+        for o in self.outcomes:
+            by_status[o.result.status] = by_status.get(o.result.status, 0) + 1
+        states: dict[str, int] = {}
+        for o in self.outcomes:
+            states[o.state] = states.get(o.state, 0) + 1
+        return {
+            "checked": len(self.outcomes),
+            "by_status": dict(sorted(by_status.items())),
+            "by_state": dict(sorted(states.items())),
+            "newly_failing": sum(1 for o in self.outcomes if o.state == "failing" and o.previous != "failing"),
+            "newly_dead": sum(1 for o in self.outcomes if o.state == "dead" and o.previous != "dead"),
+            "revived": sum(1 for o in self.outcomes if o.state == "revived"),
+            "changed_content": sum(1 for o in self.outcomes if o.drift is not None),
+            "network_unavailable": self.offline,
+            "resumed": self.resumed,
+            "skipped_fresh": self.skipped_fresh,
+        }
+
+
+async def run_checks(
+    store: Store,
+    urls: list[str],
+    client: httpx.AsyncClient,
+    fetch_settings: FetchSettings,
+    *,
+    policy: ConfirmPolicy = ConfirmPolicy(),
+    stale: timedelta | None = None,
+    canary: str | None = None,
+    outage_share: float = 0.8,
+    clock: Callable[[], datetime] = utcnow,
+    on_result: Callable[[CheckOutcome], None] | None = None,
+    resolver=None,
+) -> CheckRun:
+    """Check `urls`, committing each result as it arrives. A killed run of `check` is resumed.
+
+    When the run finds itself offline it returns with `offline` set (and the reason): transport
+    failures stay inconclusive and no link changes state."""
+    previous = unfinished_run(store, "check")
+    run = CheckRun(previous or store.start_run("check"), resumed=previous is not None)
+    todo = list(dict.fromkeys(urls))
+    if previous is not None:
+        done = checked_in_run(store, previous)
+        todo = [u for u in todo if u not in done]
+    if stale is not None:
+        fresh_before = len(todo)
+        todo = stale_urls(store, todo, iso(clock() - stale))
+        run.skipped_fresh = fresh_before - len(todo)
+    extra = {"resolver": resolver} if resolver else {}
+    if canary:
+        probe = await check_one(client, canary, fetch_settings, clock=clock, **extra)
+        if probe.transport_failure:
+            run.offline, run.offline_reason = True, f"canary {canary} unreachable ({probe.status})"
+            store.finish_run(run.run_id, "offline", run.summary())
+            return run
+    pending: list[tuple[int, CheckOutcome]] = []  # transport failures held back
+    hosts_answered: set[str] = set()
+    hosts_failed: set[str] = set()
+    gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, **extra)
+    try:
+        async for result in gen:
+            host = urlsplit(result.url).netloc.lower()
+            prev = url_state(store, result.url)
+            if result.transport_failure:
+                hosts_failed.add(host)
+                rec = record_check(store, result, run_id=run.run_id, new=None)
+                outcome = CheckOutcome(result.url, result, "inconclusive", prev.state)
+                pending.append((rec["check_id"], outcome))
+            else:
+                if result.status != "skipped":
+                    hosts_answered.add(host)
+                new = next_state(prev, result, result.checked_at or clock(), policy)
+                rec = record_check(store, result, run_id=run.run_id, new=new, similarity=_similarity)
+                outcome = CheckOutcome(result.url, result, new.state, prev.state, rec["drift"])
+            run.outcomes.append(outcome)
+            if on_result:
+                on_result(outcome)
+            if not hosts_answered and len(hosts_failed) >= EARLY_OUTAGE_HOSTS:
+                break
+    finally:
+        await gen.aclose()
+    offline_hosts = hosts_failed - hosts_answered
+    seen = hosts_failed | hosts_answered
+    if len(seen) >= 3 and len(offline_hosts) >= outage_share * len(seen):
+        run.offline = True
+        run.offline_reason = (f"{len(offline_hosts)} of {len(seen)} hosts failed at the network level "
+                              f"(DNS, connection, TLS or timeout)")
+    if run.offline:
+        store.finish_run(run.run_id, "offline", run.summary())
+        return run
+    for check_id, outcome in pending:
+        prev = url_state(store, outcome.url)
+        new = next_state(prev, outcome.result, outcome.result.checked_at or clock(), policy)
+        settle_inconclusive(store, check_id, outcome.url, new, outcome.result)
+        outcome.previous, outcome.state = prev.state, new.state
+    store.finish_run(run.run_id, "problems" if any(o.state in ("failing", "dead") for o in run.outcomes)
+                     else "ok", run.summary())
+    return run
+
+
+def _similarity(a: str, b: str) -> float:
+    from .classify import similarity
+
+    return similarity(a, b)
+
+
+def interleave_hosts(urls: list[str]) -> list[str]:
+    """Round-robin over hosts, so per-host limits never starve the global concurrency."""
+    by_host: dict[str, list[str]] = {}
+    for u in urls:
+        by_host.setdefault(urlsplit(u).netloc.lower(), []).append(u)
+    queues = list(by_host.values())
+    out: list[str] = []
+    for i in range(max((len(q) for q in queues), default=0)):
+        out.extend(q[i] for q in queues if i < len(q))
+    return out

@@ -1,0 +1,140 @@
+"""Check history, snapshots, headers and content drift.
+
+Each check is written in one transaction with its snapshot, headers, drift row and the URL's new
+state, and committed at once: a killed run loses only the URLs in flight, never half a check.
+Snapshots are content-addressed (SHA-256 of the decoded body) and zlib-compressed, so a page that
+did not change costs one row in `checks`, not another copy of its bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+
+from ..models import CheckResult
+from . import Store, iso
+
+
+@dataclass(frozen=True)
+class UrlState:
+    """What the database knows about a URL between checks (see archiver.state)."""
+
+    state: str = "unchecked"
+    failures: int = 0
+    first_failed_at: str | None = None
+    last_failed_at: str | None = None
+    dead_since: str | None = None
+
+
+def url_state(store: Store, url: str) -> UrlState:
+    row = store.url_row(url)
+    if not row:
+        return UrlState()
+    return UrlState(row["state"], row["failures"], row["first_failed_at"], row["last_failed_at"],
+                    row["dead_since"])
+
+
+def record_check(store: Store, result: CheckResult, *, run_id: int | None, new: UrlState | None,
+                 similarity=None) -> dict:
+    """Write one check. `new` is the URL's state after it, or None for an inconclusive check
+    (during a network outage), which changes nothing but history. Returns what changed:
+    {"check_id", "drift": similarity or None}."""
+    conn = store.db.conn
+    when = iso(result.checked_at) or store.now()
+    drift = None
+    with store.db.atomic():
+        url_id = store.url_id(result.url, when)
+        prev_sha = conn.execute("SELECT last_sha256 FROM urls WHERE id = ?", [url_id]).fetchone()[0]
+        snap = result.snapshot
+        if snap is not None:
+            conn.execute(
+                "INSERT OR IGNORE INTO snapshots (sha256, body, content_type, charset, size, truncated,"
+                " title, text, first_seen) VALUES (?,?,?,?,?,?,?,?,?)",
+                [snap.sha256, zlib.compress(snap.body, 6), snap.content_type, snap.charset, snap.size,
+                 int(snap.truncated), snap.title, snap.text, when],
+            )
+        cur = conn.execute(
+            "INSERT INTO checks (url_id, run_id, checked_at, status, alive, http_status, final_url,"
+            " redirects, elapsed_ms, error, sha256, inconclusive, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [url_id, run_id, when, result.status, _bool(result.alive), result.http_status, result.final_url,
+             json.dumps(list(result.redirects)), result.elapsed_ms, result.error,
+             snap.sha256 if snap else None, int(new is None), new.state if new else None],
+        )
+        check_id = cur.lastrowid
+        conn.executemany("INSERT INTO headers (check_id, name, value) VALUES (?,?,?)",
+                         [[check_id, k, v] for k, v in result.headers])
+        if snap is not None and result.alive and prev_sha and prev_sha != snap.sha256:
+            drift = _record_drift(store, url_id, when, prev_sha, snap.sha256, similarity)
+        if new is not None:
+            conn.execute(
+                "UPDATE urls SET state = ?, failures = ?, first_failed_at = ?, last_failed_at = ?,"
+                " dead_since = ?, last_checked = ?, last_status = ?, last_alive = ?,"
+                " last_sha256 = coalesce(?, last_sha256) WHERE id = ?",
+                [new.state, new.failures, new.first_failed_at, new.last_failed_at, new.dead_since, when,
+                 result.status, _bool(result.alive), snap.sha256 if snap and result.alive else None, url_id],
+            )
+        else:
+            conn.execute("UPDATE urls SET last_checked = ? WHERE id = ?", [when, url_id])
+    return {"check_id": check_id, "drift": drift}
+
+
+def _record_drift(store: Store, url_id: int, when: str, old: str, new: str, similarity) -> float | None:
+    """A page's text changed between snapshots: record how much (1.0 = same text, new bytes)."""
+    conn = store.db.conn
+    texts = dict(conn.execute("SELECT sha256, text FROM snapshots WHERE sha256 IN (?, ?)", [old, new]).fetchall())
+    a, b = texts.get(old) or "", texts.get(new) or ""
+    if a == b:
+        return None  # only markup, ads or timestamps outside the main text changed
+    score = similarity(a, b) if similarity else None
+    summary = f"text changed: {len(a)} -> {len(b)} characters"
+    if score is not None:
+        summary += f", {score:.0%} similar"
+    conn.execute(
+        "INSERT INTO drift (url_id, detected_at, old_sha256, new_sha256, similarity, summary) VALUES (?,?,?,?,?,?)",
+        [url_id, when, old, new, score, summary],
+    )
+    return score if score is not None else 0.0
+
+
+def snapshot_body(store: Store, sha256: str) -> bytes | None:
+    row = store.db.conn.execute("SELECT body FROM snapshots WHERE sha256 = ?", [sha256]).fetchone()
+    return zlib.decompress(row[0]) if row and row[0] is not None else None
+
+
+def checked_in_run(store: Store, run_id: int) -> set[str]:
+    """URLs that already have a check in this run (to resume a killed run)."""
+    rows = store.db.conn.execute(
+        "SELECT u.url FROM checks k JOIN urls u ON u.id = k.url_id WHERE k.run_id = ?", [run_id]).fetchall()
+    return {r[0] for r in rows}
+
+
+def unfinished_run(store: Store, command: str) -> int | None:
+    """The newest run of `command` that never finished (killed), to resume it."""
+    row = store.db.conn.execute(
+        "SELECT id FROM runs WHERE command = ? AND finished IS NULL ORDER BY id DESC LIMIT 1", [command]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def settle_inconclusive(store: Store, check_id: int, url: str, new: UrlState, result: CheckResult) -> None:
+    """Apply a transport failure held back while the outage guard was undecided."""
+    with store.db.atomic():
+        store.db.conn.execute("UPDATE checks SET inconclusive = 0, state = ? WHERE id = ?", [new.state, check_id])
+        store.db.conn.execute(
+            "UPDATE urls SET state = ?, failures = ?, first_failed_at = ?, last_failed_at = ?, dead_since = ?,"
+            " last_status = ?, last_alive = ? WHERE url = ?",
+            [new.state, new.failures, new.first_failed_at, new.last_failed_at, new.dead_since,
+             result.status, _bool(result.alive), url],
+        )
+
+
+def stale_urls(store: Store, urls: list[str], older_than: str) -> list[str]:
+    """Those of `urls` not checked since `older_than` (ISO time)."""
+    fresh = {r[0] for r in store.db.conn.execute(
+        "SELECT url FROM urls WHERE last_checked IS NOT NULL AND last_checked >= ?", [older_than])}
+    return [u for u in urls if u not in fresh]
+
+
+def _bool(value: bool | None) -> int | None:
+    return None if value is None else int(value)

@@ -1,0 +1,314 @@
+"""The check stage as a run: confirmation over time, outage guard, lock, resume, drift, the store."""
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import main
+from archiver.errors import StoreLocked
+from archiver.fetch import FetchSettings, make_client
+from archiver.pipeline import interleave_hosts, run_checks
+from archiver.state import ConfirmPolicy
+from archiver.store import Store
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+FS = FetchSettings(allow_private=True, retries=0, read_timeout=5, total_timeout=10)
+
+
+class Clock:
+    def __init__(self, now=T0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def check(store, urls, clock, **kw):
+    async def go():
+        async with make_client(FS) as client:
+            return await run_checks(store, urls, client, FS, clock=clock, **kw)
+
+    return asyncio.run(go())
+
+
+def state_of(store, url):
+    return store.url_row(url)["state"]
+
+
+class MutableSite:
+    """A one-page site whose answer the test changes: for drift, death and revival."""
+
+    def __init__(self):
+        self.status, self.body = 200, b"<html><head><title>A</title></head><body><p>first text</p></body></html>"
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(site.status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(site.body)))
+                self.end_headers()
+                self.wfile.write(site.body)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/doc"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture()
+def site():
+    s = MutableSite()
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def store(tmp_path):
+    with Store(tmp_path / "archive.db") as s:
+        yield s
+
+
+def test_dead_only_after_three_failures_a_day_apart_then_revived(store, site):
+    clock = Clock()
+    policy = ConfirmPolicy(checks=3, spacing=timedelta(hours=24))
+    check(store, [site.url], clock, policy=policy)
+    assert state_of(store, site.url) == "alive"
+    site.status = 404
+    expected = [(timedelta(hours=1), "failing", 1), (timedelta(hours=5), "failing", 1),  # same night
+                (timedelta(hours=26), "failing", 2), (timedelta(hours=51), "dead", 3),
+                (timedelta(hours=60), "dead", 3)]
+    for offset, state, failures in expected:
+        clock.now = T0 + offset
+        run = check(store, [site.url], clock, policy=policy)
+        row = store.url_row(site.url)
+        assert (row["state"], row["failures"]) == (state, failures), offset
+    assert run.summary()["newly_dead"] == 0
+    site.status = 200
+    clock.now = T0 + timedelta(hours=70)
+    run = check(store, [site.url], clock, policy=policy)
+    assert state_of(store, site.url) == "revived"
+    assert run.summary()["revived"] == 1
+    site.status = 500
+    clock.now = T0 + timedelta(hours=71)
+    check(store, [site.url], clock, policy=policy)
+    assert (store.url_row(site.url)["state"], store.url_row(site.url)["failures"]) == ("failing", 1)
+
+
+def test_a_success_resets_the_count(store, site):
+    clock = Clock()
+    site.status = 404
+    check(store, [site.url], clock)
+    clock.now += timedelta(days=2)
+    check(store, [site.url], clock)
+    assert store.url_row(site.url)["failures"] == 2
+    site.status = 200
+    clock.now += timedelta(days=2)
+    check(store, [site.url], clock)
+    assert (state_of(store, site.url), store.url_row(site.url)["failures"]) == ("alive", 0)
+
+
+def test_cannot_tell_changes_nothing(store, test_web):
+    clock = Clock()
+    url = test_web.url("/challenge")
+    run = check(store, [url], clock)
+    assert run.outcomes[0].result.status == "blocked"
+    assert state_of(store, url) == "unknown"
+
+
+def test_outage_guard_marks_nothing(store):
+    clock = Clock()
+    urls = [f"https://host{i}.invalid/page" for i in range(5)]
+    run = check(store, urls, clock)
+    assert run.offline and "5 of 5 hosts" in run.offline_reason
+    conn = store.db.conn
+    assert conn.execute("select count(*) from checks where inconclusive = 1").fetchone()[0] == 5
+    assert {r[0] for r in conn.execute("select state from urls")} == {"unchecked"}
+    assert conn.execute("select outcome from runs").fetchone()[0] == "offline"
+
+
+def test_outage_guard_stops_early_on_a_large_offline_run(store):
+    urls = [f"https://host{i}.invalid/page/{j}" for i in range(30) for j in range(3)]
+    run = check(store, urls, Clock())
+    assert run.offline
+    assert len(run.outcomes) < len(urls)
+
+
+def test_one_dead_host_among_live_ones_is_failing(store, test_web):
+    urls = [test_web.url("/ok"), test_web.url("/ok", "other"), test_web.url("/", "catchall"),
+            "https://gone-for-good.invalid/x"]
+    run = check(store, urls, Clock())
+    assert not run.offline
+    assert state_of(store, "https://gone-for-good.invalid/x") == "failing"
+    row = store.db.conn.execute("select inconclusive, k.state from checks k join urls u on u.id = k.url_id "
+                                "where u.url like '%invalid%'").fetchone()
+    assert row == (0, "failing")
+
+
+def test_unreachable_canary_means_offline(store, test_web):
+    run = check(store, [test_web.url("/ok")], Clock(), canary="https://canary.invalid/")
+    assert run.offline and "canary" in run.offline_reason
+    assert store.url_row(test_web.url("/ok")) is None or state_of(store, test_web.url("/ok")) == "unchecked"
+
+
+def test_snapshot_is_content_addressed_and_compressed(store, test_web):
+    url = test_web.url("/ok")
+    run = check(store, [url, test_web.url("/article")], Clock())
+    shas = {o.result.snapshot.sha256 for o in run.outcomes}
+    assert len(shas) == 1  # same bytes, one snapshot row
+    (body, size, title) = store.db.conn.execute("select body, size, title from snapshots").fetchone()
+    import hashlib
+
+    raw = zlib.decompress(body)
+    assert len(raw) == size and hashlib.sha256(raw).hexdigest() in shas
+    assert title == "On broken links in citations"
+    headers = store.db.conn.execute("select count(*) from headers").fetchone()[0]
+    assert headers >= 4
+
+
+def test_drift_is_recorded_when_text_changes(store, site):
+    clock = Clock()
+    check(store, [site.url], clock)
+    clock.now += timedelta(hours=1)
+    run = check(store, [site.url], clock)
+    assert run.summary()["changed_content"] == 0
+    site.body = b"<html><head><title>A</title></head><body><p>second, rewritten text</p></body></html>"
+    clock.now += timedelta(hours=1)
+    run = check(store, [site.url], clock)
+    assert run.summary()["changed_content"] == 1
+    (summary,) = store.db.conn.execute("select summary from drift").fetchone()
+    assert summary.startswith("text changed")
+
+
+def test_stale_skips_recent_checks(store, test_web):
+    clock = Clock()
+    url = test_web.url("/page/stale")
+    check(store, [url], clock)
+    clock.now += timedelta(hours=2)
+    run = check(store, [url], clock, stale=timedelta(days=1))
+    assert run.outcomes == [] and run.skipped_fresh == 1
+    clock.now += timedelta(days=2)
+    run = check(store, [url], clock, stale=timedelta(days=1))
+    assert len(run.outcomes) == 1
+
+
+def test_latest_status_view(tmp_path, test_web):
+    doc = tmp_path / "notes.txt"
+    doc.write_text(f"1. {test_web.url('/notfound')}\n2. {test_web.url('/ok')}\n", encoding="utf-8")
+    db = tmp_path / "a.db"
+    result = CliRunner().invoke(main, ["check", str(doc), "--db", str(db), "--allow-private"],
+                                catch_exceptions=False)
+    assert result.exit_code == 1
+    rows = sqlite3.connect(db).execute("select note, state, status, http_status from latest_status order by note").fetchall()
+    assert rows == [("1", "failing", "not-found", 404), ("2", "alive", "ok", 200)]
+
+
+def test_check_json_contract(tmp_path, test_web):
+    doc = tmp_path / "notes.txt"
+    doc.write_text(f"1. {test_web.url('/moved')}\n2. {test_web.url('/gone')}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(doc), "--db", str(tmp_path / "a.db"), "--allow-private",
+                                       "--format", "json"], catch_exceptions=False)
+    payload = json.loads(result.stdout)
+    by_url = {r["url"]: r for r in payload["results"]}
+    moved = by_url[test_web.url("/moved")]
+    assert {"url", "status", "alive", "http_status", "final_url", "redirects", "state", "sha256",
+            "elapsed_ms", "error", "notes"} <= set(moved)
+    assert (moved["status"], moved["alive"], moved["state"], moved["notes"]) == ("redirected", True, "alive", ["1"])
+    assert moved["final_url"] == test_web.url("/article") and moved["redirects"][0]["status"] == 301
+    gone = by_url[test_web.url("/gone")]
+    assert (gone["status"], gone["alive"], gone["state"]) == ("gone", False, "failing")
+    assert payload["summary"]["newly_failing"] == 1
+
+
+def test_private_addresses_refused_by_default(tmp_path, test_web):
+    doc = tmp_path / "notes.txt"
+    doc.write_text(f"1. {test_web.url('/ok')}\n", encoding="utf-8")
+    hits = test_web.hits("/ok")
+    result = CliRunner().invoke(main, ["check", str(doc), "--db", str(tmp_path / "a.db"), "--format", "json"],
+                                catch_exceptions=False)
+    (r,) = json.loads(result.stdout)["results"]
+    assert r["status"] == "skipped" and "refused private address 127.0.0.1" in r["error"]
+    assert test_web.hits("/ok") == hits
+
+
+def test_offline_cli_says_network_unavailable(tmp_path):
+    doc = tmp_path / "notes.txt"
+    doc.write_text("".join(f"{i}. https://site{i}.invalid/a\n" for i in range(1, 6)), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(doc), "--db", str(tmp_path / "a.db")], catch_exceptions=False)
+    assert result.exit_code == 3
+    assert "network unavailable" in result.stderr
+    states = sqlite3.connect(tmp_path / "a.db").execute("select distinct state from urls").fetchall()
+    assert states == [("unchecked",)]
+
+
+def test_lock_keeps_two_runs_apart(tmp_path, test_web):
+    db = tmp_path / "a.db"
+    with Store(db) as first:
+        first.lock()
+        with Store(db) as second, pytest.raises(StoreLocked, match="in use by another archiver run"):
+            second.lock()
+        doc = tmp_path / "n.txt"
+        doc.write_text(f"1. {test_web.url('/ok')}\n", encoding="utf-8")
+        result = CliRunner().invoke(main, ["check", str(doc), "--db", str(db), "--allow-private"])
+        assert result.exit_code == 3 and "in use by another archiver run" in result.stderr
+    with Store(db) as third:
+        third.lock()  # released when the first closed
+
+
+def test_interleave_hosts():
+    urls = ["http://a/1", "http://a/2", "http://a/3", "http://b/1", "http://c/1", "http://c/2"]
+    assert interleave_hosts(urls) == ["http://a/1", "http://b/1", "http://c/1", "http://a/2", "http://c/2", "http://a/3"]
+
+
+def test_resume_after_sigkill(tmp_path, test_web):
+    """Kill a run mid-way; the rerun checks only what the first did not finish."""
+    n = 24
+    paths = [f"/page/resume{i}?delay=0.4" for i in range(n)]
+    doc = tmp_path / "notes.txt"
+    doc.write_text("".join(f"{i + 1}. {test_web.url(p, ('main', 'other')[i % 2])}\n" for i, p in enumerate(paths)),
+                   encoding="utf-8")
+    db = tmp_path / "a.db"
+    cmd = [sys.executable, "-m", "archiver", "check", str(doc), "--db", str(db), "--allow-private",
+           "--concurrency", "4", "--per-host", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    done = 0
+    while time.monotonic() < deadline and done < 6:
+        time.sleep(0.1)
+        if db.exists():
+            try:
+                done = sqlite3.connect(db).execute("select count(*) from checks").fetchone()[0]
+            except sqlite3.OperationalError:
+                pass
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    first = sqlite3.connect(db).execute("select count(*) from checks").fetchone()[0]
+    assert 6 <= first < n
+    rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert rerun.returncode == 0, rerun.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("select count(distinct url_id) from checks").fetchone()[0] == n
+    assert conn.execute("select count(*) from checks").fetchone()[0] == n  # none checked twice
+    assert conn.execute("select count(*) from runs").fetchone()[0] == 1  # the killed run was resumed
+    for i, p in enumerate(paths):
+        host = ("main", "other")[i % 2]
+        assert 1 <= test_web.hits(p.split("?")[0], host) <= 2  # at most once more (the in-flight ones)
