@@ -244,7 +244,7 @@ class _Run:
                                f"{self.s.if_not_archived_within_days:g} days", archive_url=self.link(ts, url),
                                timestamp=ts)
         note = "" if found.ok else f" (CDX lookup failed: {found.error}; relying on if_not_archived_within)"
-        if cur and cur["state"] == "unknown" and found.ok:
+        if cur and cur["state"] == "unknown":
             waiting = await self.recheck(url, cur)
             if waiting is not None:
                 return waiting
@@ -336,6 +336,10 @@ class _Run:
                 if cls == SESSION_LIMIT and waits < self.s.max_attempts and await self.wait_for_session():
                     waits += 1
                     continue
+                if cls == AUTH and self.auth_failures == 0:  # IA says "not logged in" when overloaded
+                    self.auth_failures += 1  # (§1.1): once is transient, twice is the keys
+                    await self.sleep(self.s.retry_delays[0])
+                    continue
                 return await self.refused(url, cid, reply)
 
     def begin(self, cid: int) -> bool:
@@ -365,10 +369,8 @@ class _Run:
             wait = max(reply.retry_after or 0.0, self.s.throttled_retry)
             return self.queue(url, cid, f"the site throttles Save Page Now: {why}", self.clock() + wait)
         if cls == AUTH:
-            self.auth_failures += 1
-            if self.auth_failures >= 2:
-                self.stop("Save Page Now refused the keys (HTTP 401); check IA_ACCESS_KEY/IA_SECRET_KEY")
-            return self.queue(url, cid, f"not logged in: {why}", None)
+            self.stop("Save Page Now refused the keys (HTTP 401); check IA_ACCESS_KEY/IA_SECRET_KEY")
+            return self.queue(url, cid, self.stop_reason, None)
         db.finish(self.store, cid, "failed", self.now(), error=why, reason=f"Save Page Now refused it: {why}",
                   next_attempt=iso(self.clock() + self.s.failed_retry_days * 86400), job_id=reply.job_id)
         return self.result(url, "failed", f"Save Page Now refused it: {why}", job_id=reply.job_id)

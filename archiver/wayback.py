@@ -38,7 +38,7 @@ __all__ = [
     "SaveResult", "JobStatus", "UserStatus", "CdxResult", "Availability", "classify",
     "parse_save_reply", "parse_job_status", "parse_cdx", "parse_begin_in", "archive_url",
     "TRANSIENT", "PERMANENT", "QUOTA_URL_DAY", "QUOTA_ACCOUNT_DAY", "SESSION_LIMIT",
-    "TARGET_THROTTLED", "RATE_LIMITED", "AUTH", "PUBLIC_BASE",
+    "TARGET_THROTTLED", "RATE_LIMITED", "AUTH", "PUBLIC_BASE", "host_of",
 ]
 
 log = logging.getLogger("archiver.wayback")
@@ -404,12 +404,15 @@ class Backoff:
 class Pacer:
     """A strict-spacing token bucket (burst 1) with a pause switch, on an injected clock and sleep.
 
-    Spacing every call by 60/rate seconds means no 60-second window ever holds more than `rate`
-    calls, which is what the server counts.
+    Spacing every call by 60/rate seconds means no 60-second window holds more than `rate` calls,
+    which is what the server counts. Exactly 60/rate would put call N+1 exactly 60 s after call 1,
+    so a few milliseconds of network jitter could land N+1 calls in one window: `margin` (2%) widens
+    the spacing to absorb that.
     """
 
-    def __init__(self, per_minute: float, clock: Clock, sleep: Sleep, backoff: Backoff | None = None):
-        self.interval = 60.0 / per_minute if per_minute and per_minute > 0 else 0.0
+    def __init__(self, per_minute: float, clock: Clock, sleep: Sleep, backoff: Backoff | None = None,
+                 margin: float = 0.02):
+        self.interval = 60.0 / per_minute * (1 + margin) if per_minute and per_minute > 0 else 0.0
         self.clock, self.sleep = clock, sleep
         self.backoff = backoff or Backoff()
         self.paused_until = 0.0

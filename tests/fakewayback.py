@@ -193,6 +193,7 @@ class FakeWayback:
         self.begin_in: dict[str, int] = {}
         self.cdx_blocked: set[str] = set()
         self.system_status = "ok"
+        self.refuse_keys = 0  # answer the next N authenticated POSTs with 401 (bad keys / IA overload)
         self.rejected_429: list[float] = []
         self.lock = threading.RLock()
         self._save_times: list[float] = []
@@ -263,6 +264,9 @@ class FakeWayback:
         now = self.clock()
         if self.require_auth and "authorization" not in headers and "cookie" not in headers:
             return 401, "text/html", "<html><body><p>You need to be logged in to use Save Page Now.</p></body></html>"
+        if self.refuse_keys > 0:
+            self.refuse_keys -= 1
+            return 401, "application/json", json.dumps({"message": "You need to be logged in to use Save Page Now."})
         if self.save_faults:
             status, lands = self.save_faults.pop(0)
             if lands and form.get("url"):  # 523/timeout although the capture succeeded (§1.3 D)

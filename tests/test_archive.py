@@ -413,3 +413,19 @@ def test_keys_never_leak(fake_wayback, wayback_clock, store_factory, caplog):
     assert ACCESS not in blob and SECRET not in blob
     assert "LOW " not in dump(store)
     assert fake_wayback.saves()[0].headers["authorization"] == f"LOW {ACCESS}:{SECRET}"  # they were used
+
+
+def test_401_with_keys_is_transient_once_then_stops_submissions(fake_wayback, wayback_clock, store_factory):
+    a, b, c = "https://k1.example/", "https://k2.example/", "https://k3.example/"
+    store = store_factory({a: ALIVE})
+    fake_wayback.refuse_keys = 1
+    assert by_url(run(store, fake_wayback, wayback_clock))[a].action == "submitted"
+    assert len(fake_wayback.saves(a)) == 2
+    for url in (b, c):
+        store.url_id(url)
+        store.db.conn.execute("UPDATE urls SET state='alive', last_status='ok' WHERE url=?", [url])
+    fake_wayback.refuse_keys = 99
+    res = by_url(run(store, fake_wayback, wayback_clock, [b, c], settings=ArchiveSettings(max_concurrency=1)))
+    assert {r.action for r in res.values()} == {"queued"}
+    assert all("IA_ACCESS_KEY" in r.reason for r in res.values())
+    assert len(fake_wayback.saves()) == 4  # a twice, b twice (transient once), c never
