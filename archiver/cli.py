@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sqlite3
 import sys
 from datetime import timedelta
 
@@ -44,6 +45,14 @@ def handle_errors(f):
             return f(*args, **kwargs)
         except ArchiverError as exc:
             click.echo(f"archiver: error: {exc}", err=True)
+            sys.exit(EXIT_RUNTIME)
+        except sqlite3.Error as exc:
+            hint = " Free some disk space and run again." if "full" in str(exc) else ""
+            click.echo(f"archiver: error: the archive database failed: {exc}. Every write is a "
+                       f"transaction, so what was recorded before is intact.{hint}", err=True)
+            sys.exit(EXIT_RUNTIME)
+        except OSError as exc:
+            click.echo(f"archiver: error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
             sys.exit(EXIT_RUNTIME)
         except KeyboardInterrupt:
             click.echo("archiver: interrupted; everything recorded so far is kept", err=True)

@@ -126,3 +126,33 @@ def test_help_has_examples():
 def test_python_dash_m(notes_path):
     proc = subprocess.run([sys.executable, "-m", "archiver", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and "archiver" in proc.stdout
+
+
+def test_full_disk_is_a_clear_error_and_keeps_the_database(tmp_path, notes_path, monkeypatch):
+    """A database that cannot grow (as on a full disk) fails cleanly, keeping what it had."""
+    db = tmp_path / "archive.db"
+    assert invoke("run", notes_path, "--db", str(db), "--lint-only").exit_code == 1
+    conn = sqlite3.connect(db)
+    pages = conn.execute("pragma page_count").fetchone()[0]
+    conn.close()
+    other = tmp_path / "other.txt"
+    other.write_text("".join(f"{i}. https://example{i}.org/a/{'x' * 200}\n" for i in range(1, 400)), encoding="utf-8")
+    # max_page_count is per connection: cap every connection the store opens at the current size
+    import archiver.store as store_mod
+
+    real_connect = store_mod.sqlite3.connect
+
+    def limited(*a, **kw):
+        c = real_connect(*a, **kw)
+        c.execute(f"pragma max_page_count = {pages}")
+        return c
+
+    monkeypatch.setattr(store_mod.sqlite3, "connect", limited)
+    result = invoke("run", str(other), "--db", str(db), "--lint-only")
+    monkeypatch.undo()
+    assert result.exit_code == 3
+    assert "database or disk is full" in result.stderr and "intact" in result.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("select count(*) from citations").fetchone()[0] == 32  # the failed document left nothing
+    assert conn.execute("select count(*) from documents").fetchone()[0] == 1
