@@ -41,6 +41,10 @@ LONG = "<p>" + "The committee published its findings on regional water policy. "
         (html("Сайт", "<p>К сожалению, ничего не найдено.</p>"), "soft-404"),
         (html("Ошибка 404", "<p>Вернитесь на главную.</p>"), "soft-404"),
         (html("Flight 404 to Oslo: what happened", LONG), "ok"),  # 404 inside a title
+        (html("Synthetic ok page 404", LONG), "ok"),
+        (html("404 | Example", "<p>x</p>"), "soft-404"),
+        (html("Example — 404", "<p>x</p>"), "soft-404"),
+        (html("404 Not Found", "<p>x</p>"), "soft-404"),
         (PARKED, "parked"),
         (html("example.net", "<p>The domain example.net may be for sale.</p>"), "parked"),
         (html("example.ru", "<p>Этот домен продается!</p>"), "parked"),

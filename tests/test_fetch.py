@@ -192,6 +192,64 @@ def test_gzip_bomb_capped_on_decoded_bytes(test_web) -> None:
     assert result.snapshot.truncated and result.snapshot.size == 1_000_000
 
 
+def test_gzip_bomb_memory_stays_bounded(test_web) -> None:
+    import tracemalloc
+
+    settings = FetchSettings(allow_private=True, max_body=1_000_000)
+    check(test_web.url("/bomb"), settings)  # let the server build its bomb first
+    tracemalloc.start()
+    try:
+        result = check(test_web.url("/bomb"), settings)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.snapshot.size == 1_000_000
+    assert peak < 16_000_000  # 20 MB of zeros behind 20 KB of gzip, never inflated at once (httpx: ~50 MB)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate", "br", "gzip, identity"])
+def test_content_encodings_decoded(coding: str) -> None:
+    import brotli
+    import gzip
+    import zlib
+
+    body = ARTICLE.encode() * 50
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    encoded = {"gzip": gzip.compress(body), "deflate": zlib.compress(body), "br": brotli.compress(body),
+               "raw-deflate": raw.compress(body) + raw.flush(), "gzip, identity": gzip.compress(body)}[coding]
+    header = "deflate" if coding == "raw-deflate" else coding
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Encoding": header, "Content-Type": "text/html"},
+                              stream=httpx.ByteStream(encoded))
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["93.184.216.34"]
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            return await check_one(client, "http://public.example/", FetchSettings(), resolver=resolver)
+
+    snap = asyncio.run(go()).snapshot
+    assert snap.body == body and snap.sha256 == hashlib.sha256(body).hexdigest()
+
+
+def test_broken_gzip_is_a_decoding_failure(test_web) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip"))
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["93.184.216.34"]
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            return await check_one(client, "http://public.example/", FetchSettings(retries=0), resolver=resolver)
+
+    result = asyncio.run(go())
+    assert (result.status, result.transport_failure) == ("connection-error", False)
+    assert "gzip" in result.error
+
+
 def test_charset_from_meta(test_web) -> None:
     snap = check(test_web.url("/cp1251")).snapshot
     assert (snap.charset, snap.title) == ("windows-1251", "Новости дня")

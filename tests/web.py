@@ -207,9 +207,13 @@ class TestWeb:
 
     async def _serve(self, host: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         while True:
-            line = await reader.readline()
-            if not line:
+            first = await reader.read(1)
+            if not first:
                 return
+            if first == b"\x16":  # a TLS ClientHello on this plain-HTTP port: answer in plain HTTP
+                await self._send(writer, "GET", Reply(400, "bad request"), False)
+                return
+            line = first + await reader.readline()
             if not line.strip():
                 continue
             try:
