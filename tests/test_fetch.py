@@ -24,7 +24,6 @@ from archiver.fetch import (
     parse_retry_after,
 )
 from archiver.models import CheckResult
-from tests.conftest_web import no_proxy_env, test_web  # noqa: F401  (until conftest.py loads them)
 from tests.web import ARTICLE
 
 pytestmark = pytest.mark.usefixtures("no_proxy_env")
