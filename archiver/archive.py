@@ -178,6 +178,7 @@ class _Run:
         self.stop_until: float | None = None
         self.auth_failures = 0
         self.sessions = asyncio.Semaphore(max(1, settings.max_concurrency))
+        self.lookups = asyncio.Semaphore(8)
 
     def now(self) -> str:
         return iso(self.clock())
@@ -215,6 +216,14 @@ class _Run:
 
     # -- per URL ---------------------------------------------------------------------------
     async def handle(self, url: str) -> ArchiveResult:
+        """Look up under `lookups` (few URLs at a time keep the event loop light, so a paced request
+        leaves when its slot is granted), then submit under `sessions`."""
+        async with self.lookups:
+            outcome = await self.decide(url)
+        return outcome if isinstance(outcome, ArchiveResult) else await self.submit(url, outcome)
+
+    async def decide(self, url: str) -> ArchiveResult | int:
+        """A final result, or the id of the capture row to submit."""
         row = self.store.url_row(url) or {}
         state, status = row.get("state") or "unchecked", row.get("last_status")
         if state in DEAD_STATES or status in DEAD_STATUSES:
@@ -228,7 +237,7 @@ class _Run:
             return self.result(url, "skipped", "not checked yet: run `archiver check` first")
         return self.result(url, "skipped", f"link state is {state}: the last check was inconclusive")
 
-    async def save(self, url: str) -> ArchiveResult:
+    async def save(self, url: str) -> ArchiveResult | int:
         cur = db.current(self.store, url, "save")
         now = self.clock()
         if cur:
@@ -255,9 +264,9 @@ class _Run:
             return self.queue(url, cur, self.stop_reason, self.stop_until)
         if self.dry_run:
             return self.result(url, "queued", "dry run: would submit to Save Page Now" + note)
-        cid = cur["id"] if cur and cur["state"] in ("queued", "unknown", "failed") else \
-            db.open_row(self.store, url, "save", "queued", self.now())
-        return await self.submit(url, cid)
+        if cur and cur["state"] in ("queued", "unknown", "failed"):
+            return cur["id"]
+        return db.open_row(self.store, url, "save", "queued", self.now())
 
     def from_row(self, url: str, cur: dict, now: float) -> ArchiveResult | None:
         """An answer from archive.db alone, or None when the network is needed."""

@@ -7,7 +7,8 @@ UPDATE, committed at once (the Store runs in autocommit), so a run killed at any
 job id it was given and polls it instead of submitting again. A need that is met and later comes
 back (the newest capture grew older than the policy window) gets a new row; old rows stay as history.
 
-States: queued | submitting | pending | success | failed | quota | unknown | matched | none | skipped.
+States: queued | submitting | pending | success | failed | quota | unknown (need 'save');
+matched | none (need 'match'). Skipped URLs (login walls, unchecked links) get no row.
 """
 
 from __future__ import annotations
