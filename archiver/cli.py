@@ -21,6 +21,7 @@ from .config import load_settings, parse_age
 from .lint import lint_paths, summarize, unified_diff, worst_at_least
 from .report import CHECK_RENDERERS, LINT_RENDERERS, check_summary_line
 from .store import Store
+from .store.checks import run_checks_rows
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
 DEFAULT_INPUT = "sources.txt"
@@ -173,7 +174,9 @@ def check(paths, db, fmt, base_url, stale, confirm_spacing, config_path, **opts)
         store.lock()
         _record_documents(store, docs)
         run = _check_stage(store, settings, docs, stale, confirm_spacing)
-        click.echo(CHECK_RENDERERS[fmt](run, store.notes_for), nl=False)
+        summary = {**run.summary(), "offline_reason": run.offline_reason}
+        for chunk in CHECK_RENDERERS[fmt](run_checks_rows(store, run.run_id), store.notes_for, summary):
+            click.echo(chunk, nl=False)
     sys.exit(_check_exit(run, docs))
 
 
@@ -219,7 +222,7 @@ def _check_stage(store, settings, docs, stale, confirm_spacing):
 def _check_exit(run, docs) -> int:
     if run.offline or any(d.error for d in docs):
         return EXIT_RUNTIME
-    return EXIT_PROBLEMS if any(o.state in ("failing", "dead") for o in run.outcomes) else EXIT_OK
+    return EXIT_PROBLEMS if run.problems else EXIT_OK
 
 
 class _Progress:

@@ -11,7 +11,7 @@ changes state and the run reports "network unavailable".
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -29,37 +29,55 @@ EARLY_OUTAGE_HOSTS = 10  # this many distinct hosts and not one HTTP answer: sto
 
 @dataclass
 class CheckOutcome:
+    """One check as it happened (handed to `on_result`; the run keeps only counts)."""
+
     url: str
     result: CheckResult
-    state: str  # after this check; "inconclusive" during an outage
+    state: str  # after this check; "inconclusive" while the outage guard is undecided
     previous: str
     drift: float | None = None
 
 
 @dataclass
 class CheckRun:
+    """A check run's counts. Results themselves are in archive.db (`checks.run_id`), so memory
+    does not grow with the number of URLs."""
+
     run_id: int
-    outcomes: list[CheckOutcome] = field(default_factory=list)
     offline: bool = False
     offline_reason: str | None = None
     resumed: bool = False
     skipped_fresh: int = 0
+    checked: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_state: dict[str, int] = field(default_factory=dict)
+    newly_failing: int = 0
+    newly_dead: int = 0
+    revived: int = 0
+    changed_content: int = 0
+
+    def count(self, o: CheckOutcome, sign: int = 1) -> None:
+        self.checked += sign
+        self.by_status[o.result.status] = self.by_status.get(o.result.status, 0) + sign
+        self.by_state[o.state] = self.by_state.get(o.state, 0) + sign
+        self.newly_failing += sign * (o.state == "failing" and o.previous != "failing")
+        self.newly_dead += sign * (o.state == "dead" and o.previous != "dead")
+        self.revived += sign * (o.state == "revived")
+        self.changed_content += sign * (o.drift is not None)
+
+    @property
+    def problems(self) -> bool:
+        return bool(self.by_state.get("failing") or self.by_state.get("dead"))
 
     def summary(self) -> dict:
-        by_status: dict[str, int] = {}
-        for o in self.outcomes:
-            by_status[o.result.status] = by_status.get(o.result.status, 0) + 1
-        states: dict[str, int] = {}
-        for o in self.outcomes:
-            states[o.state] = states.get(o.state, 0) + 1
         return {
-            "checked": len(self.outcomes),
-            "by_status": dict(sorted(by_status.items())),
-            "by_state": dict(sorted(states.items())),
-            "newly_failing": sum(1 for o in self.outcomes if o.state == "failing" and o.previous != "failing"),
-            "newly_dead": sum(1 for o in self.outcomes if o.state == "dead" and o.previous != "dead"),
-            "revived": sum(1 for o in self.outcomes if o.state == "revived"),
-            "changed_content": sum(1 for o in self.outcomes if o.drift is not None),
+            "checked": self.checked,
+            "by_status": {k: v for k, v in sorted(self.by_status.items()) if v},
+            "by_state": {k: v for k, v in sorted(self.by_state.items()) if v},
+            "newly_failing": self.newly_failing,
+            "newly_dead": self.newly_dead,
+            "revived": self.revived,
+            "changed_content": self.changed_content,
             "network_unavailable": self.offline,
             "resumed": self.resumed,
             "skipped_fresh": self.skipped_fresh,
@@ -101,7 +119,7 @@ async def run_checks(
             run.offline, run.offline_reason = True, f"canary {canary} unreachable ({probe.status})"
             store.finish_run(run.run_id, "offline", run.summary())
             return run
-    pending: list[tuple[int, CheckOutcome]] = []  # transport failures held back
+    pending: list[tuple[int, CheckOutcome]] = []  # transport failures held back (no bodies: small)
     hosts_answered: set[str] = set()
     hosts_failed: set[str] = set()
     gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, **extra)
@@ -112,7 +130,8 @@ async def run_checks(
             if result.transport_failure:
                 hosts_failed.add(host)
                 rec = record_check(store, result, run_id=run.run_id, new=None)
-                outcome = CheckOutcome(result.url, result, "inconclusive", prev.state)
+                outcome = CheckOutcome(result.url, replace(result, snapshot=None, headers=()), "inconclusive",
+                                       prev.state)
                 pending.append((rec["check_id"], outcome))
             else:
                 if result.status != "skipped":
@@ -120,7 +139,7 @@ async def run_checks(
                 new = next_state(prev, result, result.checked_at or clock(), policy)
                 rec = record_check(store, result, run_id=run.run_id, new=new, similarity=_similarity)
                 outcome = CheckOutcome(result.url, result, new.state, prev.state, rec["drift"])
-            run.outcomes.append(outcome)
+            run.count(outcome)
             if on_result:
                 on_result(outcome)
             if not hosts_answered and len(hosts_failed) >= EARLY_OUTAGE_HOSTS:
@@ -139,10 +158,11 @@ async def run_checks(
     for check_id, outcome in pending:
         prev = url_state(store, outcome.url)
         new = next_state(prev, outcome.result, outcome.result.checked_at or clock(), policy)
-        settle_inconclusive(store, check_id, outcome.url, new, outcome.result)
+        settle_inconclusive(store, check_id, outcome.url, new, outcome.result.status, outcome.result.alive)
+        run.count(outcome, -1)
         outcome.previous, outcome.state = prev.state, new.state
-    store.finish_run(run.run_id, "problems" if any(o.state in ("failing", "dead") for o in run.outcomes)
-                     else "ok", run.summary())
+        run.count(outcome)
+    store.finish_run(run.run_id, "problems" if run.problems else "ok", run.summary())
     return run
 
 

@@ -110,88 +110,69 @@ LINT_RENDERERS = {"text": lint_lines, "json": lint_json, "csv": lint_csv, "markd
 
 
 # ---------------------------------------------------------------- check ---
-def check_result_json(outcome, notes: list[str]) -> dict:
-    r = outcome.result
-    return {
-        "url": r.url,
-        "status": r.status,
-        "alive": r.alive,
-        "http_status": r.http_status,
-        "final_url": r.final_url,
-        "redirects": list(r.redirects),
-        "state": outcome.state,
-        "previous_state": outcome.previous,
-        "sha256": r.snapshot.sha256 if r.snapshot else None,
-        "elapsed_ms": r.elapsed_ms,
-        "error": r.error,
-        "checked_at": r.checked_at.isoformat() if r.checked_at else None,
-        "content_changed": outcome.drift is not None,
-        "notes": notes,
-    }
+# Check renderers take the run's rows from archive.db (an iterator, so 50,000 results never sit in
+# memory at once) and yield text chunks.
+
+CHECK_FIELDS = ("url", "status", "alive", "http_status", "final_url", "redirects", "state", "previous_state",
+                "sha256", "elapsed_ms", "error", "checked_at", "content_changed")
 
 
-def check_json(run, notes_for) -> str:
-    payload = {
-        "results": [check_result_json(o, notes_for(o.url)) for o in run.outcomes],
-        "summary": {**run.summary(), "offline_reason": run.offline_reason},
-    }
-    return json.dumps(payload, ensure_ascii=False, indent=2)
+def check_json(rows, notes_for, summary: dict):
+    yield '{"results": ['
+    for i, row in enumerate(rows):
+        item = {k: row[k] for k in CHECK_FIELDS}
+        item["notes"] = notes_for(row["url"])
+        yield ("," if i else "") + "\n  " + json.dumps(item, ensure_ascii=False)
+    yield '\n], "summary": ' + json.dumps(summary, ensure_ascii=False) + "}\n"
 
 
-def check_lines(run, notes_for) -> str:
-    out = []
-    for o in sorted(run.outcomes, key=lambda o: (_state_rank(o.state), o.url)):
-        r = o.result
-        notes = ",".join(notes_for(o.url))
-        extra = f" -> {r.final_url}" if r.final_url and r.final_url != r.url else ""
-        err = f" ({r.error})" if r.error else ""
-        out.append(f"{o.state:<12} {r.status:<18} {r.http_status or '-':>3}  {r.url}{extra}{err}"
-                   + (f"  [note {notes}]" if notes else ""))
-    s = run.summary()
-    out.append(check_summary_line(s))
-    if run.offline:
-        out.append(f"network unavailable: {run.offline_reason}; recorded as inconclusive, no link changed state")
-    return "\n".join(out) + "\n"
+def check_lines(rows, notes_for, summary: dict):
+    for row in rows:
+        notes = ",".join(notes_for(row["url"]))
+        extra = f" -> {row['final_url']}" if row["final_url"] and row["final_url"] != row["url"] else ""
+        err = f" ({row['error']})" if row["error"] else ""
+        yield (f"{row['state']:<12} {row['status']:<18} {row['http_status'] or '-':>3}  {row['url']}{extra}{err}"
+               + (f"  [note {notes}]" if notes else "") + "\n")
+    yield check_summary_line(summary) + "\n"
 
 
 def check_summary_line(s: dict) -> str:
     states = ", ".join(f"{v} {k}" for k, v in s["by_state"].items()) or "nothing checked"
-    return (f"checked {s['checked']} URLs: {states}; newly failing {s['newly_failing']}, "
+    line = (f"checked {s['checked']} URLs: {states}; newly failing {s['newly_failing']}, "
             f"newly dead {s['newly_dead']}, revived {s['revived']}, content changed {s['changed_content']}")
+    if s.get("network_unavailable"):
+        line += f"\nnetwork unavailable: {s.get('offline_reason')}; recorded as inconclusive, no link changed state"
+    return line
 
 
-def check_csv(run, notes_for) -> str:
+def check_csv(rows, notes_for, summary: dict):
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["url", "state", "status", "alive", "http_status", "final_url", "elapsed_ms", "error", "notes"])
-    for o in run.outcomes:
-        r = o.result
-        w.writerow([r.url, o.state, r.status, r.alive, r.http_status or "", r.final_url or "",
-                    r.elapsed_ms or "", r.error or "", " ".join(notes_for(o.url))])
-    return buf.getvalue()
+    for row in rows:
+        w.writerow([row["url"], row["state"], row["status"], row["alive"], row["http_status"] or "",
+                    row["final_url"] or "", row["elapsed_ms"] or "", row["error"] or "", " ".join(notes_for(row["url"]))])
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
 
 
-def check_markdown(run, notes_for) -> str:
-    out = ["| note | URL | state | status | HTTP |", "|---|---|---|---|---|"]
-    for o in sorted(run.outcomes, key=lambda o: (_state_rank(o.state), o.url)):
-        r = o.result
-        out.append(f"| {', '.join(notes_for(o.url))} | {_md(r.url)} | {o.state} | {r.status} | {r.http_status or ''} |")
-    out.append("")
-    out.append(check_summary_line(run.summary()))
-    return "\n".join(out) + "\n"
+def check_markdown(rows, notes_for, summary: dict):
+    yield "| note | URL | state | status | HTTP |\n|---|---|---|---|---|\n"
+    for row in rows:
+        yield (f"| {', '.join(notes_for(row['url']))} | {_md(row['url'])} | {row['state']} | {row['status']} | "
+               f"{row['http_status'] or ''} |\n")
+    yield "\n" + check_summary_line(summary) + "\n"
 
 
-def check_html(run, notes_for) -> str:
-    rows = "".join(
-        f"<tr><td>{html.escape(', '.join(notes_for(o.url)))}</td><td><a href=\"{html.escape(o.url)}\">"
-        f"{html.escape(o.url)}</a></td><td>{o.state}</td><td>{o.result.status}</td>"
-        f"<td>{o.result.http_status or ''}</td></tr>"
-        for o in sorted(run.outcomes, key=lambda o: (_state_rank(o.state), o.url)))
-    return _page("archiver check", "<tr><th>note</th><th>URL</th><th>state</th><th>status</th><th>HTTP</th></tr>" + rows)
-
-
-def _state_rank(state: str) -> int:
-    return {"dead": 0, "failing": 1, "inconclusive": 2, "unknown": 3, "revived": 4, "alive": 5}.get(state, 6)
+def check_html(rows, notes_for, summary: dict):
+    yield _page("archiver check", "<tr><th>note</th><th>URL</th><th>state</th><th>status</th><th>HTTP</th></tr>"
+                "<!--rows-->").split("<!--rows-->")[0]
+    for row in rows:
+        url = html.escape(row["url"])
+        yield (f"<tr><td>{html.escape(', '.join(notes_for(row['url'])))}</td><td><a href=\"{url}\">{url}</a></td>"
+               f"<td>{row['state']}</td><td>{row['status']}</td><td>{row['http_status'] or ''}</td></tr>\n")
+    yield f"</table><p>{html.escape(check_summary_line(summary))}</p></body></html>\n"
 
 
 CHECK_RENDERERS = {"text": check_lines, "json": check_json, "csv": check_csv, "markdown": check_markdown,

@@ -8,7 +8,8 @@ Each peer gets a FRESH miniweb (/work/shared/bench/miniweb.py, 8 hosts as 8 port
 /usr/bin/time -v, which gives wall time, peak RSS and CPU. archiver runs through the library
 (`check_urls`, concurrency 64, per-host limits lifted, allow_private) in a child process of this
 script; it computes everything a Snapshot needs (SHA-256, charset, title, text) but stores
-nothing. lychee gets --max-concurrency 64 --host-concurrency 64 --host-request-interval 0s.
+nothing. archiver-cli is the whole `archiver check` command: lint the list, fetch and classify,
+and commit every check, snapshot (zlib) and header set to a fresh SQLite archive.db as it arrives. lychee gets --max-concurrency 64 --host-concurrency 64 --host-request-interval 0s.
 Verdicts are scored against truth.tsv (broken = alive is False).
 """
 
@@ -113,6 +114,12 @@ def run_peer(peer: str, out: Path, n: int, conc: int) -> None:
     if peer == "archiver":
         cmd = [sys.executable, __file__, "--_worker", str(out / "urls.txt"),
                str(out / "archiver.verdicts.tsv"), str(conc)]
+    elif peer == "archiver-cli":  # the whole `archiver check`: lint, fetch, classify, store in SQLite
+        db = out / "bench.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        cmd = [str(Path(sys.executable).with_name("archiver")), "check", str(out / "urls.txt"), "--db", str(db),
+               "--allow-private", "--concurrency", str(conc), "--per-host", str(conc), "--format", "json"]
     elif peer == "lychee":
         cmd = [LYCHEE, "--no-progress", "--max-concurrency", str(conc), "--host-concurrency", str(conc),
                "--host-request-interval", "0s", "--format", "json", "--output", str(out / "lychee.json"),
@@ -125,6 +132,9 @@ def run_peer(peer: str, out: Path, n: int, conc: int) -> None:
 
 
 def verdicts(peer: str, out: Path, truth: dict) -> dict:
+    if peer == "archiver-cli":
+        results = json.loads((out / "archiver-cli.stdout").read_text())["results"]
+        return {r["url"]: "broken" if r["alive"] is False else "ok" for r in results}
     if peer == "archiver":
         v = {}
         for line in (out / "archiver.verdicts.tsv").read_text().splitlines():
@@ -200,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         return worker_main(argv[1:])
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=2000, help="number of URLs (default 2000)")
-    p.add_argument("--peers", nargs="+", default=["archiver", "lychee"], choices=["archiver", "lychee"])
+    p.add_argument("--peers", nargs="+", default=["archiver-cli", "archiver", "lychee"], choices=["archiver", "archiver-cli", "lychee"])
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--latency-ms", type=float, default=100.0)
     p.add_argument("--slow-ms", type=float, default=2000.0)

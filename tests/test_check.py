@@ -22,6 +22,7 @@ from archiver.fetch import FetchSettings, make_client
 from archiver.pipeline import interleave_hosts, run_checks
 from archiver.state import ConfirmPolicy
 from archiver.store import Store
+from archiver.store.checks import run_checks_rows
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 FS = FetchSettings(allow_private=True, retries=0, read_timeout=5, total_timeout=10)
@@ -131,7 +132,7 @@ def test_cannot_tell_changes_nothing(store, test_web):
     clock = Clock()
     url = test_web.url("/challenge")
     run = check(store, [url], clock)
-    assert run.outcomes[0].result.status == "blocked"
+    assert run.by_status == {"blocked": 1}
     assert state_of(store, url) == "unknown"
 
 
@@ -150,7 +151,7 @@ def test_outage_guard_stops_early_on_a_large_offline_run(store):
     urls = [f"https://host{i}.invalid/page/{j}" for i in range(30) for j in range(3)]
     run = check(store, urls, Clock())
     assert run.offline
-    assert len(run.outcomes) < len(urls)
+    assert run.checked < len(urls)
 
 
 def test_one_dead_host_among_live_ones_is_failing(store, test_web):
@@ -173,7 +174,7 @@ def test_unreachable_canary_means_offline(store, test_web):
 def test_snapshot_is_content_addressed_and_compressed(store, test_web):
     url = test_web.url("/ok")
     run = check(store, [url, test_web.url("/article")], Clock())
-    shas = {o.result.snapshot.sha256 for o in run.outcomes}
+    shas = {r["sha256"] for r in run_checks_rows(store, run.run_id)}
     assert len(shas) == 1  # same bytes, one snapshot row
     (body, size, title) = store.db.conn.execute("select body, size, title from snapshots").fetchone()
     import hashlib
@@ -205,10 +206,10 @@ def test_stale_skips_recent_checks(store, test_web):
     check(store, [url], clock)
     clock.now += timedelta(hours=2)
     run = check(store, [url], clock, stale=timedelta(days=1))
-    assert run.outcomes == [] and run.skipped_fresh == 1
+    assert run.checked == 0 and run.skipped_fresh == 1
     clock.now += timedelta(days=2)
     run = check(store, [url], clock, stale=timedelta(days=1))
-    assert len(run.outcomes) == 1
+    assert run.checked == 1
 
 
 def test_latest_status_view(tmp_path, test_web):
@@ -234,6 +235,7 @@ def test_check_json_contract(tmp_path, test_web):
             "elapsed_ms", "error", "notes"} <= set(moved)
     assert (moved["status"], moved["alive"], moved["state"], moved["notes"]) == ("redirected", True, "alive", ["1"])
     assert moved["final_url"] == test_web.url("/article") and moved["redirects"][0]["status"] == 301
+    assert moved["previous_state"] == "unchecked" and moved["content_changed"] is False
     gone = by_url[test_web.url("/gone")]
     assert (gone["status"], gone["alive"], gone["state"]) == ("gone", False, "failing")
     assert payload["summary"]["newly_failing"] == 1

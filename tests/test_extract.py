@@ -212,3 +212,12 @@ def test_golden_json_for_the_notes(notes_path):
     if not golden.exists():  # pragma: no cover - written once, then reviewed and committed
         golden.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     assert payload == json.loads(golden.read_text(encoding="utf-8"))
+
+
+def test_link_list_lines_are_separate_citations():
+    text = "- https://a.org/x accessed 1 May 2021\n- https://b.org/y\nhttps://c.org/z Retrieved 2020-02-03\n"
+    cits = _cits(text, "text")
+    assert [(c.line, c.raw, c.accessed) for c in cits] == [
+        (1, "https://a.org/x", date(2021, 5, 1)), (2, "https://b.org/y", None),
+        (3, "https://c.org/z", date(2020, 2, 3))]
+    assert cits[1].context == "- https://b.org/y"

@@ -68,8 +68,13 @@ def parse_date(when: str) -> date | None:
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”»)]?(?:\d{1,3})?\s+(?=[\"'“«(]?[A-ZА-ЯЁ0-9])")
 
 
-def sentence_around(text: str, pos: int, limit: int = 400) -> str:
-    """The sentence of `text` that contains position `pos` (whitespace collapsed, capped)."""
+def sentence_around(text: str, pos: int, limit: int = 400, window: int = 2000) -> str:
+    """The sentence of `text` that contains position `pos` (whitespace collapsed, capped).
+
+    Only `window` characters either side are looked at, so a long text costs the same per call."""
+    if len(text) > 2 * window:
+        lo = max(0, pos - window)
+        text, pos = text[lo:pos + window], pos - lo
     para_start = max(text.rfind("\n\n", 0, pos) + 2, 0) if "\n\n" in text[:pos] else 0
     para_end = text.find("\n\n", pos)
     para_end = len(text) if para_end < 0 else para_end
@@ -87,7 +92,7 @@ def note_citations(
     allow_fragment: bool = True, empty_ok: bool = True,
 ) -> Iterator[Citation]:
     """One Citation per URL span of a note; a numbered note without a URL yields one with raw=''."""
-    accessed = parse_accessed(text)
+    accessed = parse_accessed(text) if note is not None else None
     spans = split_note(text, allow_fragment=allow_fragment)
     if not spans:
         if note is not None and empty_ok:
@@ -98,5 +103,8 @@ def note_citations(
         pos = text.find(span, offset)
         offset = pos + len(span) if pos >= 0 else offset
         span_line = line + text.count("\n", 0, max(pos, 0))
-        ctx = context if context is not None or note is not None else sentence_around(text, max(pos, 0))
-        yield Citation(source, span_line, note, span, ctx, accessed, i, text)
+        if note is None:  # free text: the date and context of this URL's own sentence
+            ctx = context if context is not None else sentence_around(text, max(pos, 0))
+            yield Citation(source, span_line, note, span, ctx, parse_accessed(ctx) or parse_accessed(text), i, ctx)
+        else:
+            yield Citation(source, span_line, note, span, context, accessed, i, text)

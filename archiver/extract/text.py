@@ -19,6 +19,8 @@ SUFFIXES = (".txt", ".text", ".notes", "")
 
 _NOTE_RE = re.compile(r"^\s{0,8}(?:\[(\d{1,6})\]|\^(\d{1,6})|(\d{1,6})[.)])\s+(\S.*)$")
 _BRACKETED_RE = re.compile(r"^\s{0,8}(?:\[(\d{1,6})\]|\^(\d{1,6}))\s")
+# A line that starts with a URL (sources.txt, a bullet list of links) is a citation on its own.
+_URL_LINE_RE = re.compile(r"(?i)^\s*(?:[-*•+]\s+)?(?:https?:/|www\.)")
 _HEADING_RE = re.compile(
     r"(?i)^\s*#*\s*(notes?|endnotes|footnotes|references|sources|bibliography|works cited|links|"
     r"примечания|источники|ссылки|литература|сноски)\s*:?\s*$"
@@ -57,6 +59,9 @@ def extract(text: str, source: str) -> Iterator[Citation]:
             note = (i, number, [m.group(4)])
         elif not ln.strip():
             yield from flush()
+        elif note is None and _URL_LINE_RE.match(ln):
+            yield from flush()
+            yield from note_citations(source, i, None, ln.strip(), context=ln.strip(), allow_fragment=False)
         elif note is not None:
             note[2].append(ln.strip())
         elif para is not None:

@@ -54,12 +54,14 @@ def record_check(store: Store, result: CheckResult, *, run_id: int | None, new: 
                 [snap.sha256, zlib.compress(snap.body, 6), snap.content_type, snap.charset, snap.size,
                  int(snap.truncated), snap.title, snap.text, when],
             )
+        previous = conn.execute("SELECT state FROM urls WHERE id = ?", [url_id]).fetchone()[0]
         cur = conn.execute(
             "INSERT INTO checks (url_id, run_id, checked_at, status, alive, http_status, final_url,"
-            " redirects, elapsed_ms, error, sha256, inconclusive, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " redirects, elapsed_ms, error, sha256, inconclusive, state, previous_state)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [url_id, run_id, when, result.status, _bool(result.alive), result.http_status, result.final_url,
              json.dumps(list(result.redirects)), result.elapsed_ms, result.error,
-             snap.sha256 if snap else None, int(new is None), new.state if new else None],
+             snap.sha256 if snap else None, int(new is None), new.state if new else None, previous],
         )
         check_id = cur.lastrowid
         conn.executemany("INSERT INTO headers (check_id, name, value) VALUES (?,?,?)",
@@ -117,7 +119,8 @@ def unfinished_run(store: Store, command: str) -> int | None:
     return row[0] if row else None
 
 
-def settle_inconclusive(store: Store, check_id: int, url: str, new: UrlState, result: CheckResult) -> None:
+def settle_inconclusive(store: Store, check_id: int, url: str, new: UrlState, status: str,
+                        alive: bool | None) -> None:
     """Apply a transport failure held back while the outage guard was undecided."""
     with store.db.atomic():
         store.db.conn.execute("UPDATE checks SET inconclusive = 0, state = ? WHERE id = ?", [new.state, check_id])
@@ -125,8 +128,27 @@ def settle_inconclusive(store: Store, check_id: int, url: str, new: UrlState, re
             "UPDATE urls SET state = ?, failures = ?, first_failed_at = ?, last_failed_at = ?, dead_since = ?,"
             " last_status = ?, last_alive = ? WHERE url = ?",
             [new.state, new.failures, new.first_failed_at, new.last_failed_at, new.dead_since,
-             result.status, _bool(result.alive), url],
+             status, _bool(alive), url],
         )
+
+
+def run_checks_rows(store: Store, run_id: int):
+    """The checks of one run, as the check report shows them (streamed, in check order)."""
+    cur = store.db.conn.execute(
+        "SELECT u.url, k.status, k.alive, k.http_status, k.final_url, k.redirects, k.state, k.previous_state,"
+        " k.sha256, k.elapsed_ms, k.error, k.checked_at, k.inconclusive,"
+        " EXISTS (SELECT 1 FROM drift d WHERE d.url_id = k.url_id AND d.new_sha256 = k.sha256"
+        "         AND d.detected_at = k.checked_at) AS content_changed"
+        " FROM checks k JOIN urls u ON u.id = k.url_id WHERE k.run_id = ? ORDER BY k.id", [run_id])
+    names = [d[0] for d in cur.description]
+    for row in cur:
+        r = dict(zip(names, row))
+        r["alive"] = None if r["alive"] is None else bool(r["alive"])
+        r["redirects"] = json.loads(r["redirects"] or "[]")
+        r["content_changed"] = bool(r["content_changed"])
+        if r["inconclusive"]:
+            r["state"] = "inconclusive"
+        yield r
 
 
 def stale_urls(store: Store, urls: list[str], older_than: str) -> list[str]:

@@ -92,7 +92,8 @@ MIGRATIONS: list[str] = [
         error TEXT,
         sha256 TEXT REFERENCES snapshots(sha256),
         inconclusive INTEGER NOT NULL DEFAULT 0, -- recorded during a network outage
-        state TEXT                             -- the url's state after this check
+        state TEXT,                            -- the url's state after this check
+        previous_state TEXT                    -- ... and before it
     );
     CREATE INDEX checks_url ON checks(url_id, checked_at);
     CREATE TABLE headers (
