@@ -19,7 +19,7 @@ from .errors import ArchiverError
 from .findings import SEVERITIES
 from .config import load_settings, parse_age
 from .lint import lint_paths, summarize, unified_diff, worst_at_least
-from .report import CHECK_RENDERERS, LINT_RENDERERS, check_summary_line
+from .report import ARCHIVE_RENDERERS, CHECK_RENDERERS, LINT_RENDERERS, archive_summary_line, check_summary_line
 from .store import Store
 from .store.checks import run_checks_rows
 
@@ -250,21 +250,115 @@ class _Progress:
             self.bar.stop()
 
 
+def archive_options(f):
+    options = [
+        click.option("--wayback-url", help="Base URL of the Wayback Machine: every endpoint (save, status, CDX, "
+                     "availability) under it (ARCHIVER_WAYBACK_URL).  [default: https://web.archive.org]"),
+        click.option("--if-not-archived-within", "archived_within", metavar="AGE",
+                     help="A capture this recent counts as archived.  [default: 30d]"),
+        click.option("--dry-run", is_flag=True, help="Show what would be submitted; submit and write nothing."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+ARCHIVE_EXIT_HELP = """
+\b
+Exit codes: 0 every link archived or matched, 1 some link failed, has no capture or is
+queued (no keys, quota), 2 usage error, 3 runtime error.
+"""
+
+
+@main.command(epilog=ARCHIVE_EXIT_HELP)
+@paths_argument
+@db_option
+@archive_options
+@click.option("--format", "fmt", type=click.Choice(sorted(ARCHIVE_RENDERERS)), default="text", show_default=True,
+              help="Output format.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")
+@click.option("--base-url", help="Resolve relative links in HTML against this URL.")
+@handle_errors
+def archive(paths, db, wayback_url, archived_within, dry_run, fmt, config_path, base_url):
+    """Preserve the URLs cited in PATHS (default sources.txt) in the Wayback Machine.
+
+    \b
+    Live links (as the last `archiver check` saw them) are looked up in CDX and submitted to Save
+    Page Now 2 only when no capture within --if-not-archived-within exists; submissions are paced
+    under the account's limits, jobs are polled, and a killed run resumes its pending jobs without
+    resubmitting. Dead, failing, soft-404 and parked links are matched to the capture nearest the
+    citation's access date (before it first, then after). facebook.com, instagram.com, x.com & co.
+    are not submitted: Wayback usually stores only their login wall.
+    Keys: IA_ACCESS_KEY and IA_SECRET_KEY (https://archive.org/account/s3.php); without them,
+    lookups only.
+
+    \b
+    Example:
+        archiver check sources.txt && archiver archive sources.txt
+        archiver archive notes.md --dry-run --format json
+    """
+    settings = load_settings(config_path, db=db, wayback_url=wayback_url)
+    docs = _lint(paths, "text", base_url, None)
+    with Store(settings.db) as store:
+        store.lock()
+        _record_documents(store, docs)
+        report = _archive_stage(store, settings, docs, archived_within, dry_run)
+        click.echo(ARCHIVE_RENDERERS[fmt](report), nl=False)
+    sys.exit(_archive_exit(report, docs))
+
+
+def _archive_stage(store, settings, docs, archived_within, dry_run):
+    import httpx
+
+    from .archive import ArchiveSettings, archive_urls
+    from .wayback import WaybackClient, WaybackConfig, WaybackKeys
+
+    days = parse_age(archived_within) / 86400 if archived_within else settings.if_not_archived_within_days
+    keys = WaybackKeys(settings.ia_access_key, settings.ia_secret_key) if settings.has_keys else None
+    config = WaybackConfig(base_url=settings.wayback_url, keys=keys, save_per_minute=settings.saves_per_minute,
+                           cdx_per_minute=settings.cdx_per_minute)
+    policy = ArchiveSettings(if_not_archived_within_days=days, poll_interval=settings.poll_interval,
+                             poll_timeout=settings.poll_timeout, force_login_walled=settings.force_login_walled)
+    if keys is None:
+        click.echo("archiver: no Internet Archive keys, so lookups only: set IA_ACCESS_KEY and IA_SECRET_KEY "
+                   "(from https://archive.org/account/s3.php) to submit live links", err=True)
+    urls = [r.url for d in docs for r in d.repaired if r.url]
+
+    async def go():
+        async with httpx.AsyncClient(timeout=httpx.Timeout(60, connect=15), follow_redirects=False) as http:
+            client = WaybackClient(http, config)
+            return await archive_urls(store, client, urls, policy, dry_run=dry_run)
+
+    return asyncio.run(go())
+
+
+def _archive_exit(report, docs) -> int:
+    if any(d.error for d in docs):
+        return EXIT_RUNTIME
+    bad = sum(report.summary.get(k, 0) for k in ("failed", "no-capture", "queued"))
+    return EXIT_PROBLEMS if bad else EXIT_OK
+
+
 @main.command(epilog=EXIT_CODES_HELP)
 @paths_argument
 @db_option
 @check_options
+@archive_options
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
               help="Exit 1 when any lint finding is at or above this severity.")
 @click.option("--base-url", help="Resolve relative links in HTML against this URL.")
 @click.option("--lint-only", is_flag=True, help="Only extract, repair and record citations; fetch nothing.")
+@click.option("--no-archive", is_flag=True, help="Stop after the check stage.")
 @handle_errors
-def run(paths, db, fail_on, base_url, lint_only, stale, confirm_spacing, config_path, **opts):
+def run(paths, db, fail_on, base_url, lint_only, no_archive, stale, confirm_spacing, config_path, wayback_url,
+        archived_within, dry_run, **opts):
     """Run every stage on PATHS (default sources.txt) into archive.db: the cron entry point.
 
     \b
     1. lint: extract and repair citations, record them and their findings;
-    2. check: fetch every URL, classify it, store snapshots and history.
+    2. check: fetch every URL, classify it, store snapshots and history;
+    3. archive: submit live links to the Wayback Machine, match dead ones to old captures
+       (skipped when the network is unavailable).
     Re-running the same input adds no citation twice. A killed run resumes where it stopped.
 
     \b
@@ -272,7 +366,7 @@ def run(paths, db, fail_on, base_url, lint_only, stale, confirm_spacing, config_
         archiver run sources.txt --db archive.db
         0 3 * * *  cd ~/report && archiver run notes.txt --stale 20h >> archiver.log 2>&1
     """
-    settings = load_settings(config_path, db=db, **opts)
+    settings = load_settings(config_path, db=db, wayback_url=wayback_url, **opts)
     docs = _lint(paths, "text", base_url, None)
     with Store(settings.db) as store:
         store.lock()
@@ -285,7 +379,12 @@ def run(paths, db, fail_on, base_url, lint_only, stale, confirm_spacing, config_
             sys.exit(EXIT_RUNTIME if any(d.error for d in docs) else lint_code)
         crun = _check_stage(store, settings, docs, stale, confirm_spacing)
         click.echo("check: " + check_summary_line(crun.summary()), err=True)
-    sys.exit(max(lint_code, _check_exit(crun, docs)))
+        codes = [lint_code, _check_exit(crun, docs)]
+        if not no_archive and not crun.offline:
+            report = _archive_stage(store, settings, docs, archived_within, dry_run)
+            click.echo(archive_summary_line(report.summary), err=True)
+            codes.append(_archive_exit(report, docs))
+    sys.exit(EXIT_RUNTIME if EXIT_RUNTIME in codes else max(codes))
 
 
 if __name__ == "__main__":  # pragma: no cover

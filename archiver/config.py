@@ -15,7 +15,7 @@ from .errors import ConfigError
 
 
 class Secret:
-    """A value that never prints."""
+    """A credential that never shows itself in a repr, str, log line, exception or report."""
 
     __slots__ = ("_value",)
 
@@ -26,12 +26,21 @@ class Secret:
         return self._value
 
     def __repr__(self) -> str:
-        return "Secret('***')"
+        return "***"
 
     __str__ = __repr__
 
     def __bool__(self) -> bool:
         return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self):  # refuse pickling into logs/caches by accident
+        raise TypeError("Secret cannot be pickled")
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,10 @@ class Settings:
     wayback_url: str = "https://web.archive.org"
     if_not_archived_within_days: float = 30.0
     saves_per_minute: float = 6.0
+    cdx_per_minute: float = 24.0
+    poll_interval: float = 5.0  # seconds between Save Page Now job status polls
+    poll_timeout: float = 180.0  # give up polling a job (re-checked in CDX next run)
+    force_login_walled: bool = False  # submit facebook.com & co. although Wayback stores the login wall
     ia_access_key: Secret | None = field(default=None, repr=False)
     ia_secret_key: Secret | None = field(default=None, repr=False)
 

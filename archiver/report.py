@@ -177,3 +177,55 @@ def check_html(rows, notes_for, summary: dict):
 
 CHECK_RENDERERS = {"text": check_lines, "json": check_json, "csv": check_csv, "markdown": check_markdown,
                    "html": check_html}
+
+
+# -------------------------------------------------------------- archive ---
+def archive_json(report) -> str:
+    return json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def archive_summary_line(summary: dict) -> str:
+    parts = ", ".join(f"{v} {k}" for k, v in summary.items() if v) or "nothing to do"
+    return f"archive: {parts}"
+
+
+def archive_lines(report) -> str:
+    out = []
+    for r in report.results:
+        notes = f"  [note {','.join(r.notes)}]" if r.notes else ""
+        link = f" -> {r.archive_url}" if r.archive_url else ""
+        out.append(f"{r.action:<17} {r.url}{link}{notes}\n    {r.reason}")
+    out.append(archive_summary_line(report.summary))
+    return "\n".join(out) + "\n"
+
+
+def archive_csv(report) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["url", "action", "archive_url", "timestamp", "job_id", "reason", "notes"])
+    for r in report.results:
+        w.writerow([r.url, r.action, r.archive_url or "", r.timestamp or "", r.job_id or "", r.reason, " ".join(r.notes)])
+    return buf.getvalue()
+
+
+def archive_markdown(report) -> str:
+    out = ["| note | URL | action | archive | reason |", "|---|---|---|---|---|"]
+    for r in report.results:
+        out.append(f"| {', '.join(r.notes)} | {_md(r.url)} | {r.action} | {_md(r.archive_url or '')} | {_md(r.reason)} |")
+    return "\n".join(out) + "\n\n" + archive_summary_line(report.summary) + "\n"
+
+
+def archive_html(report) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(', '.join(r.notes))}</td><td>{html.escape(r.url)}</td><td>{r.action}</td>"
+        f"<td>{_link(r.archive_url)}</td><td>{html.escape(r.reason)}</td></tr>" for r in report.results)
+    return _page("archiver archive", "<tr><th>note</th><th>URL</th><th>action</th><th>archive</th><th>reason</th></tr>"
+                 + rows)
+
+
+def _link(url: str | None) -> str:
+    return f'<a href="{html.escape(url)}">{html.escape(url)}</a>' if url else ""
+
+
+ARCHIVE_RENDERERS = {"text": archive_lines, "json": archive_json, "csv": archive_csv,
+                     "markdown": archive_markdown, "html": archive_html}

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .config import Secret
 from .models import Capture
 
 __all__ = [
@@ -57,32 +58,6 @@ SESSION_LIMIT = "session-limit"  # our concurrent sessions are full: wait for av
 TARGET_THROTTLED = "target-throttled"  # the target host throttles SPN: wait ≥ 60 s / 10 min
 RATE_LIMITED = "rate-limited"  # HTTP 429 to us: back off the whole endpoint family
 AUTH = "auth"  # HTTP 401: keys missing or refused
-
-
-class Secret:
-    """A credential that never shows itself in a repr, str, log line, exception or report."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str):
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "***"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __reduce__(self):  # refuse pickling into logs/caches by accident
-        raise TypeError("Secret cannot be pickled")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -567,32 +567,3 @@ class _Handler(BaseHTTPRequestHandler):
 def _swap(reply: tuple[int, str, str]) -> tuple[int, str, str]:
     status, ctype, body = reply
     return status, body, ctype
-
-
-def drive(argv: list[str] | None = None) -> None:
-    """A tiny `archiver archive` stand-in for the crash test, until the CLI has the verb:
-
-        python -c "from tests.fakewayback import drive; drive()" DB BASE_URL [SCALE]
-
-    Archives every URL in DB against BASE_URL with keys from IA_ACCESS_KEY/IA_SECRET_KEY, on a clock
-    running SCALE times real time; prints the report as JSON.
-    """
-    import os
-    import sys
-
-    from archiver.archive import ArchiveSettings, archive_urls
-    from archiver.store import Store
-    from archiver.wayback import WaybackClient, WaybackConfig, keys_from_env
-
-    db_path, base_url, *rest = argv if argv is not None else sys.argv[1:]
-    clock = ScaledClock(float(rest[0]) if rest else 60.0)
-    settings = ArchiveSettings(poll_timeout=3600.0)
-
-    async def go() -> dict:
-        async with httpx.AsyncClient(timeout=10) as http:
-            client = WaybackClient(http, WaybackConfig(base_url=base_url, keys=keys_from_env(os.environ)),
-                                   clock=clock, sleep=clock.sleep)
-            with Store(db_path) as store:
-                return (await archive_urls(store, client, None, settings)).as_dict()
-
-    print(json.dumps(asyncio.run(go())), flush=True)

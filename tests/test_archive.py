@@ -13,7 +13,6 @@ import sys
 import time
 from collections import Counter
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,7 +24,6 @@ from archiver.store import captures as db
 from archiver.wayback import WaybackClient, WaybackConfig, WaybackKeys
 from tests.fakewayback import ClockedTransport, FakeWayback, ts14
 
-REPO = Path(__file__).parent.parent
 ACCESS, SECRET = "ACCESSKEY123", "SECRETKEY456"
 KEYS = WaybackKeys.of(ACCESS, SECRET)
 DAY = 86400.0
@@ -363,9 +361,13 @@ def test_no_duplicate_submission_after_sigkill(tmp_path):
         store = make_store(tmp_path, time.time, {u: ALIVE for u in urls})
         store.close()
         dbfile = str(tmp_path / "archive.db")
-        env = {**os.environ, "IA_ACCESS_KEY": ACCESS, "IA_SECRET_KEY": SECRET, "PYTHONPATH": str(REPO)}
-        cmd = [sys.executable, "-c", "from tests.fakewayback import drive; drive()", dbfile, fake.base_url, "60"]
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        env = {**os.environ, "IA_ACCESS_KEY": ACCESS, "IA_SECRET_KEY": SECRET}
+        (tmp_path / "notes.txt").write_text("".join(f"{i + 1}. {u}\n" for i, u in enumerate(urls)))
+        (tmp_path / "archiver.toml").write_text("poll_interval = 0.05\npoll_timeout = 60\ncdx_per_minute = 6000\n"
+                                                "saves_per_minute = 6000\n")
+        cmd = [sys.executable, "-m", "archiver", "archive", "notes.txt", "--db", dbfile, "--wayback-url",
+               fake.base_url, "--format", "json"]
+        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
@@ -383,7 +385,7 @@ def test_no_duplicate_submission_after_sigkill(tmp_path):
             proc.stderr.close()
         killed_after = len(fake.saves())
         fake.release()
-        done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         report = json.loads(done.stdout)
         posts = Counter(s.form["url"][0] for s in fake.saves())

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from archiver.cli import main
 
-from .conftest import FIXTURES, REPO
+from .conftest import REPO
 
 
 def invoke(*args):
