@@ -19,20 +19,21 @@ Design:
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import math
 import random
-import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
 
 from .config import Secret
-from .models import Capture
+from .pacing import Backoff, Clock, Pacer, Sleep
+from .wayback_protocol import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
+                               TARGET_THROTTLED, TRANSIENT, Availability, CdxResult, JobStatus, SaveResult,
+                               PUBLIC_BASE, UserStatus, archive_url, classify, json_or_none, parse_begin_in,
+                               parse_cdx, parse_job_status, parse_save_reply)
 
 __all__ = [
     "Secret", "WaybackKeys", "WaybackConfig", "keys_from_env", "WaybackClient", "Pacer", "Backoff",
@@ -44,20 +45,8 @@ __all__ = [
 
 log = logging.getLogger("archiver.wayback")
 
-PUBLIC_BASE = "https://web.archive.org"
 PUBLIC_AVAILABILITY = "https://archive.org/wayback/available"
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
 
-# Retry classes (§1.5, §8.5).
-TRANSIENT = "transient"  # retry soon, a bounded number of times
-PERMANENT = "permanent"  # record the failure and move on
-QUOTA_URL_DAY = "quota-url-day"  # this URL hit its per-URL daily cap: it IS archived today
-QUOTA_ACCOUNT_DAY = "quota-account-day"  # the account's daily quota: stop until 00:00 UTC
-SESSION_LIMIT = "session-limit"  # our concurrent sessions are full: wait for available > 0
-TARGET_THROTTLED = "target-throttled"  # the target host throttles SPN: wait ≥ 60 s / 10 min
-RATE_LIMITED = "rate-limited"  # HTTP 429 to us: back off the whole endpoint family
-AUTH = "auth"  # HTTP 401: keys missing or refused
 
 
 @dataclass(frozen=True)
@@ -125,299 +114,6 @@ class WaybackConfig:
             return self.availability_url
         return PUBLIC_AVAILABILITY if self.base == PUBLIC_BASE else f"{self.base}/wayback/available"
 
-
-def archive_url(base: str, timestamp: str, url: str) -> str:
-    """The replay link. Built on the configured base so links work against a self-hosted Wayback."""
-    return f"{base.rstrip('/')}/web/{timestamp}/{url}"
-
-
-# -- results -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SaveResult:
-    """What `POST /save` answered. `job_id` set means accepted; otherwise see `retry_class`."""
-
-    url: str
-    job_id: str | None = None
-    message: str | None = None
-    status_ext: str | None = None
-    http_status: int | None = None
-    error: str | None = None  # transport error or unparsable reply
-    retry_class: str | None = None  # None when accepted
-    begin_in: float = 0.0  # "Your capture will begin in N s"
-    retry_after: float | None = None  # a hint in seconds for the caller
-    maybe_captured: bool = False  # 523 / timeout: the capture may have landed anyway (§1.3 D)
-    sent: bool = True  # False when `before_post` vetoed the POST after pacing
-
-    @property
-    def accepted(self) -> bool:
-        return self.job_id is not None
-
-
-@dataclass(frozen=True)
-class JobStatus:
-    job_id: str
-    status: str  # pending | success | error | unknown (unparsable, expired, transport error)
-    timestamp: str | None = None
-    original_url: str | None = None
-    status_ext: str | None = None
-    message: str | None = None
-    http_status: int | None = None  # of the capture, not of our request
-    resources: tuple[str, ...] = ()
-    download_size: int | None = None
-    error: str | None = None
-    request_status: int | None = None  # HTTP status of the status request itself
-    retry_class: str | None = None
-
-
-@dataclass(frozen=True)
-class UserStatus:
-    available: int | None = None
-    processing: int | None = None
-    daily_captures: int | None = None
-    daily_captures_limit: int | None = None
-    http_status: int | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class CdxResult:
-    """Rows as dicts keyed by `fl` (header row), plus the resume key when one was framed."""
-
-    rows: tuple[dict[str, str], ...] = ()
-    resume_key: str | None = None
-    http_status: int | None = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def captures(self, base: str = PUBLIC_BASE) -> list[Capture]:
-        out = []
-        for row in self.rows:
-            ts, original = row.get("timestamp"), row.get("original")
-            link = archive_url(base, ts, original) if ts and original else None
-            out.append(Capture(url=original or "", archive="wayback", timestamp=ts, archive_url=link,
-                               state="archived", status_code=row.get("statuscode")))
-        return out
-
-
-@dataclass(frozen=True)
-class Availability:
-    url: str
-    available: bool = False
-    timestamp: str | None = None
-    archive_url: str | None = None
-    status: str | None = None
-    http_status: int | None = None
-    error: str | None = None
-
-
-# -- classification (§1.5) ---------------------------------------------------------------------
-
-_TRANSIENT_EXT = {
-    "bad-gateway", "bandwidth-limit-exceeded", "browsing-timeout", "capture-location-error",
-    "cannot-fetch", "celery", "gateway-timeout", "internal-server-error", "invalid-server-response",
-    "job-failed", "no-browsers-available", "protocol-error", "proxy-error", "read-timeout",
-    "soft-time-limit-exceeded", "service-unavailable",
-}
-_EXT_CLASS = {
-    "too-many-daily-captures": QUOTA_URL_DAY,
-    "max-daily-bandwidth": QUOTA_ACCOUNT_DAY,
-    "max-daily-bandwidth-from-ip": QUOTA_ACCOUNT_DAY,
-    "max-daily-bandwidth-host": TARGET_THROTTLED,
-    "user-session-limit": SESSION_LIMIT,
-    "too-many-requests": TARGET_THROTTLED,
-}
-# Human messages seen in submit replies, matched as substrings as SPN-SH does (§1.3 C).
-_MESSAGE_RULES: tuple[tuple[re.Pattern, str, float | None], ...] = (
-    (re.compile(r"cannot make more than [\d,]+ captures per day|daily .*captures limit", re.I),
-     QUOTA_ACCOUNT_DAY, None),
-    (re.compile(r"already captured \d+ times today", re.I), QUOTA_URL_DAY, None),
-    (re.compile(r"limit of active sessions", re.I), SESSION_LIMIT, 5.0),
-    (re.compile(r"crawling this host is paused", re.I), TARGET_THROTTLED, 600.0),
-    (re.compile(r"cannot start capture|internal error|didn't respond in time", re.I), TRANSIENT, None),
-)
-
-
-def classify(status_ext: str | None, message: str | None = None) -> tuple[str, float | None]:
-    """(retry class, suggested wait in seconds or None). Unknown codes are permanent for this run."""
-    code = (status_ext or "").removeprefix("error:")
-    if code in _EXT_CLASS:
-        cls = _EXT_CLASS[code]
-        return cls, {TARGET_THROTTLED: 60.0, SESSION_LIMIT: 5.0}.get(cls)
-    if code in _TRANSIENT_EXT:
-        return TRANSIENT, None
-    for pattern, cls, wait in _MESSAGE_RULES:
-        if message and pattern.search(message):
-            return cls, wait
-    return PERMANENT, None
-
-
-_BEGIN_RE = re.compile(r"(?:begin|start) in ([^.]*)", re.I)
-_UNIT_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(hours?|h|minutes?|min|m|seconds?|sec|s)\b", re.I)
-
-
-def parse_begin_in(message: str | None) -> float:
-    """Seconds from "Your capture will begin in 20s." / "will start in 1 hour 2 minutes 3 seconds"."""
-    match = _BEGIN_RE.search(message or "")
-    if not match:
-        return 0.0
-    total = 0.0
-    for number, unit in _UNIT_RE.findall(match.group(1)):
-        total += float(number) * {"h": 3600, "m": 60}.get(unit[0].lower(), 1)
-    return total
-
-
-def _json(text: str):
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def parse_save_reply(url: str, http_status: int, body: str) -> SaveResult:
-    """Every shape `POST /save` answers with (§1.3 A–D); the HTTP status alone cannot tell them."""
-    data = _json(body)
-    if http_status == 429:
-        return SaveResult(url, http_status=429, retry_class=RATE_LIMITED, error="HTTP 429 Too Many Requests")
-    if http_status == 401:
-        return SaveResult(url, http_status=401, retry_class=AUTH,
-                          error="HTTP 401: Save Page Now wants valid keys",
-                          message=data.get("message") if isinstance(data, dict) else None)
-    if http_status >= 500 or http_status == 509:
-        return SaveResult(url, http_status=http_status, retry_class=TRANSIENT, error=f"HTTP {http_status}",
-                          maybe_captured=http_status in (523, 524))
-    if http_status >= 400:
-        return SaveResult(url, http_status=http_status, retry_class=PERMANENT, error=f"HTTP {http_status}")
-    if not isinstance(data, dict):
-        cls, wait = classify(None, body)  # an HTML page: match the messages SPN-SH knows
-        if cls == PERMANENT:
-            cls = TRANSIENT
-        return SaveResult(url, http_status=http_status, retry_class=cls, retry_after=wait,
-                          error="unparsable reply" if body.strip() else "empty reply")
-    message = data.get("message") or None
-    if data.get("job_id"):
-        return SaveResult(url, job_id=str(data["job_id"]), message=message, http_status=http_status,
-                          begin_in=parse_begin_in(message))
-    cls, wait = classify(data.get("status_ext"), message)
-    return SaveResult(url, message=message, status_ext=data.get("status_ext"), http_status=http_status,
-                      retry_class=cls, retry_after=wait)
-
-
-def parse_job_status(job_id: str, http_status: int, body: str) -> JobStatus:
-    data = _json(body)
-    if not isinstance(data, dict) or http_status >= 400:
-        message = data.get("message") if isinstance(data, dict) else None
-        return JobStatus(job_id, "unknown", request_status=http_status, message=message,
-                         error=f"HTTP {http_status}" if http_status >= 400 else "unparsable status reply",
-                         retry_class=RATE_LIMITED if http_status == 429 else None)
-    status = data.get("status") if data.get("status") in ("pending", "success", "error") else "unknown"
-    resources = data.get("resources", data.get("ressources")) or ()
-    cls = classify(data.get("status_ext"), data.get("message"))[0] if status == "error" else None
-    ts = data.get("timestamp")
-    size = data.get("download_size")
-    return JobStatus(
-        job_id=str(data.get("job_id") or job_id), status=status,
-        timestamp=str(ts) if ts else None, original_url=data.get("original_url"),
-        status_ext=data.get("status_ext"), message=data.get("message"),
-        http_status=data.get("http_status") if isinstance(data.get("http_status"), int) else None,
-        resources=tuple(r for r in resources if isinstance(r, str)),
-        download_size=size if isinstance(size, int) else None, request_status=http_status,
-        retry_class=cls,
-    )
-
-
-def parse_cdx(http_status: int, body: str) -> CdxResult:
-    """output=json: header row, data rows, and `[], [key]` framing for the resume key (§4)."""
-    if http_status == 429:
-        return CdxResult(http_status=429, error="HTTP 429 Too Many Requests")
-    if "AdministrativeAccessControlException" in body or "Blocked Site Error" in body:
-        return CdxResult(http_status=http_status, error="blocked site (excluded from the Wayback Machine)")
-    if http_status >= 400:
-        return CdxResult(http_status=http_status, error=f"HTTP {http_status}")
-    if not body.strip():
-        return CdxResult(http_status=http_status)
-    data = _json(body)
-    if not isinstance(data, list):
-        return CdxResult(http_status=http_status, error="unparsable CDX reply")
-    if not data:
-        return CdxResult(http_status=http_status)
-    header, rows, resume = [str(h) for h in data[0]], [], None
-    body_rows = data[1:]
-    for i, row in enumerate(body_rows):
-        if row == [] and i + 1 < len(body_rows) and body_rows[i + 1]:
-            resume = str(body_rows[i + 1][0])
-            break
-        rows.append(dict(zip(header, (str(v) for v in row))))
-    return CdxResult(rows=tuple(rows), resume_key=resume, http_status=http_status)
-
-
-# -- pacing ----------------------------------------------------------------------------------
-
-
-class Backoff:
-    """60 s after a 429, doubling per repeat, capped (30 min), with additive jitter."""
-
-    def __init__(self, initial: float = 60.0, cap: float = 1800.0, jitter: float = 0.1,
-                 rng: random.Random | None = None):
-        self.initial, self.cap, self.jitter = initial, cap, jitter
-        self.rng = rng or random.Random()
-        self.trips = 0
-
-    def next_delay(self) -> float:
-        base = min(self.initial * (2 ** self.trips), self.cap)
-        self.trips += 1
-        return min(base * (1 + self.jitter * self.rng.random()), self.cap) if base < self.cap else self.cap
-
-    def reset(self) -> None:
-        self.trips = 0
-
-
-class Pacer:
-    """A strict-spacing token bucket (burst 1) with a pause switch, on an injected clock and sleep.
-
-    Spacing every call by 60/rate seconds means no 60-second window holds more than `rate` calls,
-    which is what the server counts. Exactly 60/rate would put call N+1 exactly 60 s after call 1,
-    so a few milliseconds of network jitter could land N+1 calls in one window: `margin` (2%) widens
-    the spacing to absorb that.
-    """
-
-    def __init__(self, per_minute: float, clock: Clock, sleep: Sleep, backoff: Backoff | None = None,
-                 margin: float = 0.02):
-        self.interval = 60.0 / per_minute * (1 + margin) if per_minute and per_minute > 0 else 0.0
-        self.clock, self.sleep = clock, sleep
-        self.backoff = backoff or Backoff()
-        self.paused_until = 0.0
-        self._next = -math.inf
-        self._lock: asyncio.Lock | None = None
-        self.calls = 0
-
-    async def acquire(self) -> None:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            while True:
-                now = self.clock()
-                due = max(self._next, self.paused_until)
-                if now >= due:
-                    break
-                await self.sleep(due - now)
-            self._next = now + self.interval
-            self.calls += 1
-
-    def trip(self) -> float:
-        """A 429 arrived: pause this family; returns the time it may resume."""
-        self.paused_until = max(self.paused_until, self.clock() + self.backoff.next_delay())
-        return self.paused_until
-
-    def pause_until(self, when: float) -> None:
-        self.paused_until = max(self.paused_until, when)
-
-    def ok(self) -> None:
-        self.backoff.reset()
 
 
 # -- the client ------------------------------------------------------------------------------
@@ -522,7 +218,7 @@ class WaybackClient:
         reply = await self._request("GET", self.config.availability_endpoint, auth=False, params=params)
         if isinstance(reply, str):
             return Availability(url, error=reply)
-        data = _json(reply.text)
+        data = json_or_none(reply.text)
         if reply.status_code >= 400 or not isinstance(data, dict):
             return Availability(url, http_status=reply.status_code, error=f"HTTP {reply.status_code}")
         closest = (data.get("archived_snapshots") or {}).get("closest") or {}
@@ -580,7 +276,7 @@ class WaybackClient:
                                     params={"_t": str(time.time_ns())})
         if isinstance(reply, str):
             return UserStatus(error=reply)
-        data = _json(reply.text)
+        data = json_or_none(reply.text)
         if reply.status_code >= 400 or not isinstance(data, dict):
             return UserStatus(http_status=reply.status_code, error=f"HTTP {reply.status_code}")
         ints = {k: data.get(k) if isinstance(data.get(k), int) else None
@@ -591,7 +287,7 @@ class WaybackClient:
         reply = await self._request("GET", f"{self.config.status_endpoint}/system", auth=False)
         if isinstance(reply, str):
             return reply
-        data = _json(reply.text)
+        data = json_or_none(reply.text)
         return str(data.get("status")) if isinstance(data, dict) else f"HTTP {reply.status_code}"
 
 
