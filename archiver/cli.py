@@ -174,7 +174,7 @@ def check(paths, db, fmt, base_url, stale, confirm_spacing, config_path, **opts)
         store.lock()
         _record_documents(store, docs)
         run = _check_stage(store, settings, docs, stale, confirm_spacing)
-        summary = {**run.summary(), "offline_reason": run.offline_reason}
+        summary = run.summary()
         for chunk in CHECK_RENDERERS[fmt](run_checks_rows(store, run.run_id), store.notes_for, summary):
             click.echo(chunk, nl=False)
     sys.exit(_check_exit(run, docs))
@@ -378,7 +378,7 @@ def run(paths, db, fail_on, base_url, lint_only, no_archive, stale, confirm_spac
         if lint_only:
             sys.exit(EXIT_RUNTIME if any(d.error for d in docs) else lint_code)
         crun = _check_stage(store, settings, docs, stale, confirm_spacing)
-        click.echo("check: " + check_summary_line(crun.summary()), err=True)
+        click.echo("check: " + check_summary_line(crun.summary(), network=False), err=True)
         codes = [lint_code, _check_exit(crun, docs)]
         if not no_archive and not crun.offline:
             report = _archive_stage(store, settings, docs, archived_within, dry_run)

@@ -79,6 +79,7 @@ class CheckRun:
             "revived": self.revived,
             "changed_content": self.changed_content,
             "network_unavailable": self.offline,
+            "offline_reason": self.offline_reason,
             "resumed": self.resumed,
             "skipped_fresh": self.skipped_fresh,
         }

@@ -136,11 +136,11 @@ def check_lines(rows, notes_for, summary: dict):
     yield check_summary_line(summary) + "\n"
 
 
-def check_summary_line(s: dict) -> str:
+def check_summary_line(s: dict, network: bool = True) -> str:
     states = ", ".join(f"{v} {k}" for k, v in s["by_state"].items()) or "nothing checked"
     line = (f"checked {s['checked']} URLs: {states}; newly failing {s['newly_failing']}, "
             f"newly dead {s['newly_dead']}, revived {s['revived']}, content changed {s['changed_content']}")
-    if s.get("network_unavailable"):
+    if network and s.get("network_unavailable"):
         line += f"\nnetwork unavailable: {s.get('offline_reason')}; recorded as inconclusive, no link changed state"
     return line
 

@@ -217,10 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=18800, help="first of 8 miniweb ports (default 18800)")
     p.add_argument("--out", type=Path, help="default /tmp/archiver-bench/N<n>")
     p.add_argument("--rss-50k", action="store_true",
-                   help="archiver only, N=50,000, latency 10 ms, slow 200 ms: peak RSS with many URLs")
+                   help="archiver-cli only (or --peers), N=50,000, latency 10 ms, slow 200 ms: peak RSS with "
+                        "many URLs")
     a = p.parse_args(argv)
     if a.rss_50k:
-        a.n, a.peers, a.latency_ms, a.slow_ms = 50_000, ["archiver"], 10.0, 200.0
+        explicit = any(x.startswith("--peers") for x in argv)
+        a.n, a.latency_ms, a.slow_ms = 50_000, 10.0, 200.0
+        a.peers = a.peers if explicit else ["archiver-cli"]
     out = a.out or Path(f"/tmp/archiver-bench/N{a.n}")
     rows = bench(a.n, a.peers, out, a.port, a.concurrency, a.latency_ms, a.slow_ms)
     text = table(rows, a.n)
