@@ -314,3 +314,18 @@ def test_resume_after_sigkill(tmp_path, test_web):
     for i, p in enumerate(paths):
         host = ("main", "other")[i % 2]
         assert 1 <= test_web.hits(p.split("?")[0], host) <= 2  # at most once more (the in-flight ones)
+
+
+def test_text_excerpt_kept_and_drift_compares_full_text(store, site):
+    head = "<html><head><title>Long</title></head><body><p>" + "word " * 3000
+    site.body = (head + "ending one</p></body></html>").encode()
+    clock = Clock()
+    check(store, [site.url], clock)
+    (text,) = store.db.conn.execute("select text from snapshots").fetchone()
+    assert len(text) == 4000 and text.startswith("word word")
+    site.body = (head + "ending two</p></body></html>").encode()  # a change past the excerpt
+    clock.now += timedelta(hours=1)
+    run = check(store, [site.url], clock)
+    assert run.changed_content == 1
+    (similarity,) = store.db.conn.execute("select similarity from drift").fetchone()
+    assert 0.9 < similarity < 1.0

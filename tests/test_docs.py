@@ -27,3 +27,12 @@ def test_every_command_is_in_the_readme():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for name in main.commands:
         assert f"archiver {name}" in readme, f"`archiver {name}` is not documented in README.md"
+
+
+def test_every_check_status_is_documented():
+    from archiver.classify import STATUSES
+
+    doc = (REPO / "docs" / "statuses.md").read_text(encoding="utf-8")
+    for status, (alive, _) in STATUSES.items():
+        expected = {True: "true", False: "false", None: "null"}[alive]
+        assert f"| `{status}` | {expected} |" in doc, f"{status} is missing from docs/statuses.md"

@@ -52,7 +52,7 @@ def record_check(store: Store, result: CheckResult, *, run_id: int | None, new: 
                 "INSERT OR IGNORE INTO snapshots (sha256, body, content_type, charset, size, truncated,"
                 " title, text, first_seen) VALUES (?,?,?,?,?,?,?,?,?)",
                 [snap.sha256, zlib.compress(snap.body, 6), snap.content_type, snap.charset, snap.size,
-                 int(snap.truncated), snap.title, snap.text, when],
+                 int(snap.truncated), snap.title, _excerpt(snap.text), when],
             )
         previous = conn.execute("SELECT state FROM urls WHERE id = ?", [url_id]).fetchone()[0]
         cur = conn.execute(
@@ -81,11 +81,33 @@ def record_check(store: Store, result: CheckResult, *, run_id: int | None, new: 
     return {"check_id": check_id, "drift": drift}
 
 
+TEXT_EXCERPT = 4000  # characters of extracted text kept in snapshots.text, for browsing and search
+
+
+def _excerpt(text: str | None) -> str | None:
+    return text[:TEXT_EXCERPT] if text else text
+
+
+def snapshot_text(store: Store, sha256: str) -> str:
+    """The full extracted text of a snapshot, from its stored body."""
+    from ..classify import decode_body, extract_text, is_html
+
+    row = store.db.conn.execute("SELECT body, content_type FROM snapshots WHERE sha256 = ?", [sha256]).fetchone()
+    if not row or row[0] is None:
+        return ""
+    decoded, _ = decode_body(zlib.decompress(row[0]), row[1])
+    if decoded is None:
+        return ""
+    return extract_text(decoded) if is_html(row[1]) or "<html" in decoded[:1024].lower() else decoded
+
+
 def _record_drift(store: Store, url_id: int, when: str, old: str, new: str, similarity) -> float | None:
-    """A page's text changed between snapshots: record how much (1.0 = same text, new bytes)."""
+    """A page's text changed between snapshots: record how much (1.0 = same text, new bytes).
+
+    Only an excerpt of the text is kept in `snapshots.text`; the comparison uses the full text,
+    extracted again from the stored bodies (this runs only when the bytes changed)."""
     conn = store.db.conn
-    texts = dict(conn.execute("SELECT sha256, text FROM snapshots WHERE sha256 IN (?, ?)", [old, new]).fetchall())
-    a, b = texts.get(old) or "", texts.get(new) or ""
+    a, b = snapshot_text(store, old), snapshot_text(store, new)
     if a == b:
         return None  # only markup, ads or timestamps outside the main text changed
     score = similarity(a, b) if similarity else None
