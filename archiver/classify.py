@@ -188,16 +188,16 @@ def decode_body(body: bytes, content_type: str | None, limit: int = 256 * 1024) 
 _WORD = re.compile(r"\w+")
 
 
-def _shingles(text: str, k: int = 3, limit: int = 1000) -> set[int]:
+def _shingles(text: str, k: int = 3, limit: int | None = 1000) -> set[int]:
     words = _WORD.findall(text.lower())[:limit]
     if len(words) < k:
         return {hash(tuple(words))} if words else set()
     return {hash(tuple(words[i : i + k])) for i in range(len(words) - k + 1)}
 
 
-def similarity(a: str, b: str) -> float:
-    """Jaccard similarity of word 3-shingles (0..1)."""
-    sa, sb = _shingles(a), _shingles(b)
+def similarity(a: str, b: str, limit: int | None = 1000) -> float:
+    """Jaccard similarity of word 3-shingles (0..1) over the first `limit` words (None: all)."""
+    sa, sb = _shingles(a, limit=limit), _shingles(b, limit=limit)
     if not sa or not sb:
         return 0.0
     return len(sa & sb) / len(sa | sb)

@@ -170,7 +170,7 @@ async def run_checks(
 def _similarity(a: str, b: str) -> float:
     from .classify import similarity
 
-    return similarity(a, b)
+    return similarity(a, b, limit=None)  # drift: the whole text, not just its start
 
 
 def interleave_hosts(urls: list[str]) -> list[str]:
