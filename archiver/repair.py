@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .findings import finding
 from .models import Citation, Finding, Repaired
@@ -166,9 +166,11 @@ def _repair(raw: str) -> UrlRepair:
     confidence = min(confidence, conf)
     if _ELLIPSIS_RE.search(text.rstrip(TRAIL_PUNCT.replace(".", "") + CLOSERS + "\"'»”")):
         return _truncated(text, span, findings)
+    before = len(text)
     text, conf = _trailing_punctuation(text, findings)
     confidence = min(confidence, conf)
-    span = _shrink_span(span, raw, text)
+    if len(text) < before:
+        span = _shrink_span(span, before - len(text))
     text = _html_entities(text, findings)
     text, conf = _fix_scheme(text, findings)
     confidence = min(confidence, conf)
@@ -178,14 +180,14 @@ def _repair(raw: str) -> UrlRepair:
         return UrlRepair(None, tuple(findings), span, 0.0, fragment=_missing_host_fragment(span))
     text, conf, candidates = _typographic_dashes(text, findings)
     confidence = min(confidence, conf)
-    problem = _invalid(text)
+    parts, problem = _parse(text)
     if problem:
         findings.append(finding("invalid-url", problem))
         return UrlRepair(None, tuple(findings), span, 0.0)
     # every repair finding proposes the whole repaired URL, not the step it took
-    findings = [replace(f, fix=text) if f.code.startswith("U1") and f.code != "U110" and f.fix else f
-                for f in findings]
-    _advice(text, findings)
+    findings = [replace(f, fix=text) if f.fix and f.fix != text and f.code != "U110" and f.code.startswith("U1")
+                else f for f in findings]
+    _advice(text, findings, parts)
     return UrlRepair(text, tuple(findings), span, confidence, candidates)
 
 
@@ -257,9 +259,9 @@ def _trailing_punctuation(text: str, findings: list[Finding]) -> tuple[str, floa
     return text, 1.0
 
 
-def _shrink_span(span: str, raw: str, text: str) -> str:
-    """The printed text the repaired URL stands for: the span minus what was stripped at its end."""
-    stripped = len(_WS_RE.sub("", _INVISIBLE_RE.sub("", span))) - len(_WS_RE.sub("", text))
+def _shrink_span(span: str, stripped: int) -> str:
+    """The printed text the repaired URL stands for: the span minus the `stripped` characters of
+    punctuation taken off its end (spaces inside the span do not count)."""
     out = span.rstrip(_SPACE_CHARS)
     while stripped > 0 and out:
         if out[-1] not in _SPACE_CHARS:
@@ -320,36 +322,37 @@ def _typographic_dashes(text: str, findings: list[Finding]) -> tuple[str, float,
     if not _DASH_RE.search(text):
         return text, 1.0, ()
     fixed = _DASH_RE.sub("-", text)
-    host = urlsplit(fixed).hostname or ""
-    if _DASH_KEEPING_HOSTS.search(host) and not _DASH_RE.search(text.split("/", 3)[2] if text.count("/") >= 2 else ""):
+    host = (urlsplit(fixed).hostname or "") if "wik" in fixed else ""
+    if host and _DASH_KEEPING_HOSTS.search(host) and not _DASH_RE.search(text.split("/", 3)[2] if text.count("/") >= 2 else ""):
         findings.append(finding(
             "ambiguous-dash", "the page name has a typographic dash, which Wikipedia titles often use; "
             "check which form the source had", fixed))
         return text, 0.6, (fixed,)
-    chars = sorted({f"U+{ord(c):04X}" for c in text if c in DASHES})
+    chars = sorted({f"U+{ord(c):04X}" for c in set(_DASH_RE.findall(text))})
     findings.append(finding("typographic-dash", f"replaced typographic dashes ({', '.join(chars)}) with '-'",
                             fixed))
     return fixed, 0.95, ()
 
 
-def _invalid(url: str) -> str | None:
+def _parse(url: str) -> tuple[SplitResult | None, str | None]:
+    """(parts, None) for a URL that can be used, or (None, what is wrong with it)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError as exc:
-        return f"not a valid URL: {exc}"
+        return None, f"not a valid URL: {exc}"
     if parts.scheme.lower() in ("http", "https"):
         host = parts.hostname or ""
         if not host or any(c in host for c in " <>\"{}|\\^`") or host.startswith(".") or ".." in host:
-            return f"{host!r} is not a valid host name"
+            return None, f"{host!r} is not a valid host name"
     if _WS_RE.search(url):
-        return "whitespace left inside the URL"
-    return None
+        return None, "whitespace left inside the URL"
+    return parts, None
 
 
-def _advice(url: str, findings: list[Finding]) -> None:
+def _advice(url: str, findings: list[Finding], parts: SplitResult | None = None) -> None:
     """Findings about a URL that is fine as printed: scheme, login walls, tracking parameters."""
-    parts = urlsplit(url)
+    parts = parts or urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
         findings.append(finding("unsupported-scheme", f"{parts.scheme}: URLs are not checked or archived"))
         return
@@ -427,8 +430,11 @@ def _add_multiple(repaired: list[Repaired]) -> list[Repaired]:
 
 
 def _dup_key(url: str) -> str:
-    p = urlsplit(url)
-    return urlunsplit((p.scheme.lower(), p.netloc.lower(), p.path, p.query, ""))
+    """The URL as compared for duplicates: scheme and host case-folded, fragment dropped."""
+    url = url.split("#", 1)[0]
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}"
 
 
 class _UrlIndex:

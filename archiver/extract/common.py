@@ -32,8 +32,14 @@ _ACCESSED_RE = re.compile(
 )
 
 
+_ACCESS_WORDS = ("access", "retriev", "visit", "viewed", "consulted", "обращ", "просмотр")
+
+
 def parse_accessed(text: str) -> date | None:
     """The access date a note states, if any."""
+    lower = text.lower()
+    if not any(w in lower for w in _ACCESS_WORDS):  # most notes state none: skip the big regex
+        return None
     m = _ACCESSED_RE.search(text)
     if not m:
         return None
