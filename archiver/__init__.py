@@ -6,27 +6,41 @@ talks to a terminal. The stages, in pipeline order:
     lint_paths / extract / repair_document      citations and findings, nothing fetched
     check_urls (fetch) / run_checks (pipeline)  verdicts, snapshots, history in archive.db
     archive_urls                                Wayback Machine submissions and matches
+
+Names are imported on first use, so `archiver lint` does not pay for httpx and the Wayback client.
 """
+
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-from .archive import ArchiveReport, ArchiveResult, ArchiveSettings, archive_urls  # noqa: E402
-from .config import Settings, load_settings  # noqa: E402
-from .errors import ArchiverError, ConfigError, InputError, NetworkUnavailable, StoreError, StoreLocked  # noqa: E402
-from .extract import Document, extract, read_document  # noqa: E402
-from .fetch import FetchSettings, check_one, check_urls, make_client  # noqa: E402
-from .lint import LintedDocument, lint_paths  # noqa: E402
-from .models import Capture, CheckResult, Citation, Finding, Repaired, Snapshot  # noqa: E402
-from .pipeline import CheckRun, run_checks  # noqa: E402
-from .repair import repair_document, repair_url, split_note  # noqa: E402
-from .store import Store  # noqa: E402
-from .wayback import WaybackClient, WaybackConfig, WaybackKeys  # noqa: E402
+_WHERE = {
+    "ArchiveReport": "archive", "ArchiveResult": "archive", "ArchiveSettings": "archive", "archive_urls": "archive",
+    "Settings": "config", "load_settings": "config",
+    "ArchiverError": "errors", "ConfigError": "errors", "InputError": "errors", "NetworkUnavailable": "errors",
+    "StoreError": "errors", "StoreLocked": "errors",
+    "Document": "extract", "extract": "extract", "read_document": "extract",
+    "FetchSettings": "fetch", "check_one": "fetch", "check_urls": "fetch", "make_client": "fetch",
+    "LintedDocument": "lint", "lint_paths": "lint",
+    "Capture": "models", "CheckResult": "models", "Citation": "models", "Finding": "models", "Repaired": "models",
+    "Snapshot": "models",
+    "CheckRun": "pipeline", "run_checks": "pipeline",
+    "repair_document": "repair", "repair_url": "repair", "split_note": "repair",
+    "Store": "store",
+    "WaybackClient": "wayback", "WaybackConfig": "wayback", "WaybackKeys": "wayback",
+}
 
-__all__ = [
-    "ArchiveReport", "ArchiveResult", "ArchiveSettings", "ArchiverError", "Capture", "CheckResult",
-    "CheckRun", "Citation", "ConfigError", "Document", "FetchSettings", "Finding", "InputError",
-    "LintedDocument", "NetworkUnavailable", "Repaired", "Settings", "Snapshot", "Store", "StoreError",
-    "StoreLocked", "WaybackClient", "WaybackConfig", "WaybackKeys", "__version__", "archive_urls",
-    "check_one", "check_urls", "extract", "lint_paths", "load_settings", "make_client", "read_document",
-    "repair_document", "repair_url", "run_checks", "split_note",
-]
+__all__ = sorted([*_WHERE, "__version__"])
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'archiver' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

@@ -21,7 +21,7 @@ from .config import load_settings, parse_age
 from .lint import lint_paths, summarize, unified_diff, worst_at_least
 from .report import ARCHIVE_RENDERERS, CHECK_RENDERERS, LINT_RENDERERS, archive_summary_line, check_summary_line
 from .store import Store
-from .store.checks import run_checks_rows
+from .store.checks import notes_by_url, run_checks_rows
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
 DEFAULT_INPUT = "sources.txt"
@@ -128,6 +128,8 @@ def check_options(f):
         click.option("--concurrency", type=click.IntRange(1, 1024), help="URLs in flight.  [default: 32]"),
         click.option("--per-host", type=click.IntRange(1, 1024), help="Requests in flight per host.  [default: 2]"),
         click.option("--per-host-interval", type=click.FloatRange(0), help="Seconds between requests to one host.  [default: 0]"),
+        click.option("--processes", type=click.IntRange(0, 64),
+                     help="Worker processes that fetch (hosts are split between them); 0: one per core.  [default: 0]"),
         click.option("--timeout", type=click.FloatRange(0.1), help="Read timeout in seconds.  [default: 20]"),
         click.option("--stale", metavar="AGE", help="Only URLs not checked within AGE (7d, 12h, 30m)."),
         click.option("--allow-private", is_flag=True, default=None,
@@ -175,7 +177,8 @@ def check(paths, db, fmt, base_url, stale, confirm_spacing, config_path, **opts)
         _record_documents(store, docs)
         run = _check_stage(store, settings, docs, stale, confirm_spacing)
         summary = run.summary()
-        for chunk in CHECK_RENDERERS[fmt](run_checks_rows(store, run.run_id), store.notes_for, summary):
+        notes = notes_by_url(store, run.run_id)
+        for chunk in CHECK_RENDERERS[fmt](run_checks_rows(store, run.run_id), lambda u: notes.get(u, []), summary):
             click.echo(chunk, nl=False)
     sys.exit(_check_exit(run, docs))
 
@@ -190,6 +193,7 @@ def _check_stage(store, settings, docs, stale, confirm_spacing):
     from .fetch import FetchSettings, make_client
     from .pipeline import run_checks
     from .state import ConfirmPolicy
+    from .workers import default_processes
 
     fs = FetchSettings(
         concurrency=settings.concurrency, per_host=settings.per_host,
@@ -207,16 +211,27 @@ def _check_stage(store, settings, docs, stale, confirm_spacing):
             return await run_checks(store, urls, client, fs, policy=policy,
                                     stale=timedelta(seconds=parse_age(stale)) if stale else None,
                                     canary=settings.canary_url, outage_share=settings.outage_share,
-                                    on_result=progress.advance)
+                                    on_result=progress.advance,
+                                    processes=settings.processes or default_processes())
 
     try:
-        run = asyncio.run(go())
+        run = run_async(go())
     finally:
         progress.close()
     if run.offline:
         click.echo(f"archiver: network unavailable: {run.offline_reason}. Recorded as inconclusive; "
                    "no link changed state. Check this machine's connection and run again.", err=True)
     return run
+
+
+def run_async(coro):
+    """asyncio.run on uvloop where it is installed (it cuts the checker's CPU per request)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
 
 
 def _check_exit(run, docs) -> int:
@@ -329,7 +344,7 @@ def _archive_stage(store, settings, docs, archived_within, dry_run):
             client = WaybackClient(http, config)
             return await archive_urls(store, client, urls, policy, dry_run=dry_run)
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def _archive_exit(report, docs) -> int:

@@ -20,6 +20,7 @@ import httpx
 from .fetch import FetchSettings, check_one, check_urls
 from .models import CheckResult
 from .state import ConfirmPolicy, next_state
+from .workers import check_urls_in_processes
 from .store import Store, iso, utcnow
 from .store.checks import (checked_in_run, record_check, settle_inconclusive, stale_urls, unfinished_run,
                            url_state)
@@ -98,11 +99,13 @@ async def run_checks(
     clock: Callable[[], datetime] = utcnow,
     on_result: Callable[[CheckOutcome], None] | None = None,
     resolver=None,
+    processes: int = 1,
 ) -> CheckRun:
     """Check `urls`, committing each result as it arrives. A killed run of `check` is resumed.
 
     When the run finds itself offline it returns with `offline` set (and the reason): transport
-    failures stay inconclusive and no link changes state."""
+    failures stay inconclusive and no link changes state. With `processes` > 1 the fetching runs in
+    that many worker processes (archiver.workers); this process still writes every result."""
     previous = unfinished_run(store, "check")
     run = CheckRun(previous or store.start_run("check"), resumed=previous is not None)
     todo = list(dict.fromkeys(urls))
@@ -123,23 +126,26 @@ async def run_checks(
     pending: list[tuple[int, CheckOutcome]] = []  # transport failures held back (no bodies: small)
     hosts_answered: set[str] = set()
     hosts_failed: set[str] = set()
-    gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, **extra)
+    if processes > 1 and resolver is None and len(todo) > processes:
+        gen = check_urls_in_processes(interleave_hosts(todo), fetch_settings, processes)
+    else:
+        gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, **extra)
     try:
         async for result in gen:
             host = urlsplit(result.url).netloc.lower()
-            prev = url_state(store, result.url)
+            when = result.checked_at or clock()
             if result.transport_failure:
                 hosts_failed.add(host)
-                rec = record_check(store, result, run_id=run.run_id, new=None)
+                rec = record_check(store, result, run_id=run.run_id, decide=lambda prev: None)
                 outcome = CheckOutcome(result.url, replace(result, snapshot=None, headers=()), "inconclusive",
-                                       prev.state)
+                                       rec["previous"].state)
                 pending.append((rec["check_id"], outcome))
             else:
                 if result.status != "skipped":
                     hosts_answered.add(host)
-                new = next_state(prev, result, result.checked_at or clock(), policy)
-                rec = record_check(store, result, run_id=run.run_id, new=new, similarity=_similarity)
-                outcome = CheckOutcome(result.url, result, new.state, prev.state, rec["drift"])
+                rec = record_check(store, result, run_id=run.run_id, similarity=_similarity,
+                                   decide=lambda prev: next_state(prev, result, when, policy))
+                outcome = CheckOutcome(result.url, result, rec["new"].state, rec["previous"].state, rec["drift"])
             run.count(outcome)
             if on_result:
                 on_result(outcome)

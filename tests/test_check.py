@@ -304,8 +304,14 @@ def test_resume_after_sigkill(tmp_path, test_web):
                 done = sqlite3.connect(db).execute("select count(*) from checks").fetchone()[0]
             except sqlite3.OperationalError:
                 pass
+    workers = _children(proc.pid)
+    assert workers, "the check ran in worker processes"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{pid}") for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if os.path.exists(f"/proc/{pid}")], "orphaned workers kept running"
     first = sqlite3.connect(db).execute("select count(*) from checks").fetchone()[0]
     assert 6 <= first < n
     rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -332,3 +338,40 @@ def test_text_excerpt_kept_and_drift_compares_full_text(store, site):
     assert run.changed_content == 1
     (similarity,) = store.db.conn.execute("select similarity from drift").fetchone()
     assert 0.9 < similarity < 1.0
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def test_worker_processes_give_the_same_verdicts_and_keep_host_limits(store, test_web):
+    paths = ["/ok", "/notfound", "/gone", "/moved", "/soft404", "/parked", "/challenge", "/legal"]
+    urls = [test_web.url(p, h) for p in paths for h in ("main", "other")] + \
+        [test_web.url(f"/page/w{i}?delay=0.2", h) for i in range(6) for h in ("main", "other")]
+    fs = FetchSettings(allow_private=True, retries=0, per_host=2, concurrency=8)
+    test_web.reset_stats()
+
+    async def go(processes):
+        async with make_client(fs) as client:
+            return await run_checks(store, urls, client, fs, clock=Clock(), processes=processes)
+
+    run = asyncio.run(go(2))
+    rows = {r["url"]: r["status"] for r in run_checks_rows(store, run.run_id)}
+    assert len(rows) == len(urls)
+    for h in ("main", "other"):
+        assert rows[test_web.url("/soft404", h)] == "soft-404"
+        assert rows[test_web.url("/moved", h)] == "redirected"
+        assert rows[test_web.url("/challenge", h)] == "blocked"
+        assert test_web.peak_in_flight(h) <= 2
+    single = asyncio.run(go(1))
+    assert {r["url"]: r["status"] for r in run_checks_rows(store, single.run_id)} == rows

@@ -11,7 +11,10 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Tag
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # bs4 is imported on first use: plain-text lint never needs it
+    from bs4 import BeautifulSoup, Tag
 
 from ..models import Citation
 from .common import parse_accessed, sentence_around
@@ -23,6 +26,8 @@ _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 
 
 def extract(text: str, source: str, *, base_url: str | None = None) -> Iterator[Citation]:
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(text, "html.parser")
     base_tag = soup.find("base", href=True)
     base = base_tag["href"] if base_tag else base_url
@@ -65,7 +70,7 @@ def _is_marker(a: Tag) -> bool:
 
 def _note_container(a: Tag) -> Tag | None:
     for parent in a.parents:
-        if not isinstance(parent, Tag) or parent.name in ("body", "html"):
+        if getattr(parent, "name", None) in (None, "body", "html", "[document]"):
             return None
         if parent.get("id") and _NOTE_ID.match(parent["id"]):
             return parent

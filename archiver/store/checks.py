@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..models import CheckResult
@@ -35,17 +36,22 @@ def url_state(store: Store, url: str) -> UrlState:
                     row["dead_since"])
 
 
-def record_check(store: Store, result: CheckResult, *, run_id: int | None, new: UrlState | None,
-                 similarity=None) -> dict:
-    """Write one check. `new` is the URL's state after it, or None for an inconclusive check
-    (during a network outage), which changes nothing but history. Returns what changed:
-    {"check_id", "drift": similarity or None}."""
+def record_check(store: Store, result: CheckResult, *, run_id: int | None,
+                 decide: Callable[[UrlState], UrlState | None], similarity=None) -> dict:
+    """Write one check, in one transaction. `decide(previous state)` gives the URL's state after it,
+    or None for an inconclusive check (during a network outage), which changes nothing but history.
+    Returns {"check_id", "previous", "new", "drift": similarity or None}."""
     conn = store.db.conn
     when = iso(result.checked_at) or store.now()
     drift = None
     with store.db.atomic():
-        url_id = store.url_id(result.url, when)
-        prev_sha = conn.execute("SELECT last_sha256 FROM urls WHERE id = ?", [url_id]).fetchone()[0]
+        row = conn.execute("SELECT id, state, failures, first_failed_at, last_failed_at, dead_since, last_sha256"
+                           " FROM urls WHERE url = ?", [result.url]).fetchone()
+        if row is None:
+            url_id, previous, prev_sha = store.url_id(result.url, when), UrlState(), None
+        else:
+            url_id, prev_sha, previous = row[0], row[6], UrlState(*row[1:6])
+        new = decide(previous)
         snap = result.snapshot
         if snap is not None:
             conn.execute(
@@ -54,14 +60,13 @@ def record_check(store: Store, result: CheckResult, *, run_id: int | None, new: 
                 [snap.sha256, zlib.compress(snap.body, 6), snap.content_type, snap.charset, snap.size,
                  int(snap.truncated), snap.title, _excerpt(snap.text), when],
             )
-        previous = conn.execute("SELECT state FROM urls WHERE id = ?", [url_id]).fetchone()[0]
         cur = conn.execute(
             "INSERT INTO checks (url_id, run_id, checked_at, status, alive, http_status, final_url,"
             " redirects, elapsed_ms, error, sha256, inconclusive, state, previous_state)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [url_id, run_id, when, result.status, _bool(result.alive), result.http_status, result.final_url,
              json.dumps(list(result.redirects)), result.elapsed_ms, result.error,
-             snap.sha256 if snap else None, int(new is None), new.state if new else None, previous],
+             snap.sha256 if snap else None, int(new is None), new.state if new else None, previous.state],
         )
         check_id = cur.lastrowid
         conn.executemany("INSERT INTO headers (check_id, name, value) VALUES (?,?,?)",
@@ -78,7 +83,18 @@ def record_check(store: Store, result: CheckResult, *, run_id: int | None, new: 
             )
         else:
             conn.execute("UPDATE urls SET last_checked = ? WHERE id = ?", [when, url_id])
-    return {"check_id": check_id, "drift": drift}
+    return {"check_id": check_id, "previous": previous, "new": new, "drift": drift}
+
+
+def notes_by_url(store: Store, run_id: int) -> dict[str, list[str]]:
+    """url -> the note numbers citing it, for every URL checked in a run (one query)."""
+    out: dict[str, list[str]] = {}
+    for url, note in store.db.conn.execute(
+            "SELECT DISTINCT u.url, c.note FROM checks k JOIN urls u ON u.id = k.url_id"
+            " JOIN citations c ON c.url_id = u.id WHERE k.run_id = ? AND c.note IS NOT NULL"
+            " ORDER BY c.document_id, c.line", [run_id]):
+        out.setdefault(url, []).append(note)
+    return out
 
 
 TEXT_EXCERPT = 4000  # characters of extracted text kept in snapshots.text, for browsing and search
