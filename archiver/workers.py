@@ -80,9 +80,20 @@ async def _worker(settings: FetchSettings, inbox, outbox, parent: int) -> None:
         await task
 
 
+def _alive(pid: int) -> bool:
+    """Is the parent run still there? (Checked by pid, not ppid, so any start method works.)"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _get(inbox, parent: int):
     """The next chunk of URLs, or None at the end or once the parent has died."""
-    while os.getppid() == parent:
+    while _alive(parent):
         try:
             return inbox.get(timeout=0.5)
         except queue.Empty:
@@ -92,7 +103,7 @@ def _get(inbox, parent: int):
 
 def _put(outbox, batch: list, parent: int) -> None:
     """Send a batch to the parent; give up (drop it) if the parent has died."""
-    while os.getppid() == parent:
+    while _alive(parent):
         try:
             return outbox.put(batch, timeout=0.5)
         except queue.Full:
@@ -102,6 +113,8 @@ def _put(outbox, batch: list, parent: int) -> None:
 async def check_urls_in_processes(urls: Iterable[str], settings: FetchSettings,
                                   processes: int) -> AsyncIterator[CheckResult]:
     """Like fetch.check_urls, with the hosts split over `processes` worker processes."""
+    # spawn: nothing of this (possibly threaded) process is forked, and the workers are our own
+    # children, so their CPU and memory show in the run's accounting.
     ctx = mp.get_context("spawn")
     share = replace(settings, concurrency=max(1, settings.concurrency // processes))
     inboxes = [ctx.Queue(maxsize=max(2, share.concurrency // 4)) for _ in range(processes)]
@@ -111,9 +124,11 @@ async def check_urls_in_processes(urls: Iterable[str], settings: FetchSettings,
     for w in workers:
         w.start()
     stop = threading.Event()
-    feeder = threading.Thread(target=_feed, args=(urls, inboxes, stop), daemon=True, name="archiver-feed")
+    dealt = [0]
+    feeder = threading.Thread(target=_feed, args=(urls, inboxes, stop, dealt), daemon=True, name="archiver-feed")
     feeder.start()
     loop = asyncio.get_running_loop()
+    received = 0
     try:
         finished = 0
         while finished < processes:
@@ -125,7 +140,11 @@ async def check_urls_in_processes(urls: Iterable[str], settings: FetchSettings,
             else:
                 for result in item:
                     if result is not None:
+                        received += 1
                         yield result
+        feeder.join(5)
+        if received != dealt[0]:
+            raise RuntimeError(f"check workers returned {received} results for {dealt[0]} URLs")
     finally:
         stop.set()
         for w in workers:
@@ -138,7 +157,7 @@ async def check_urls_in_processes(urls: Iterable[str], settings: FetchSettings,
             q.close()
 
 
-def _feed(urls: Iterable[str], inboxes: list, stop: threading.Event, chunk: int = 8) -> None:
+def _feed(urls: Iterable[str], inboxes: list, stop: threading.Event, dealt: list[int], chunk: int = 8) -> None:
     """Deal URLs to the workers in small chunks, every URL of one host to the same worker."""
     owner: dict[str, int] = {}
     pending: list[list[str]] = [[] for _ in inboxes]
@@ -148,6 +167,7 @@ def _feed(urls: Iterable[str], inboxes: list, stop: threading.Event, chunk: int 
                 return
             index = owner.setdefault(urlsplit(url).netloc.lower(), len(owner) % len(inboxes))
             pending[index].append(url)
+            dealt[0] += 1
             if len(pending[index]) >= chunk:
                 inboxes[index].put(pending[index])
                 pending[index] = []
