@@ -174,8 +174,8 @@ def check(paths, db, fmt, base_url, stale, confirm_spacing, config_path, **opts)
     docs = _lint(paths, "text", base_url, None)
     with Store(settings.db) as store:
         store.lock()
-        _record_documents(store, docs)
-        run = _check_stage(store, settings, docs, stale, confirm_spacing)
+        urls = _record_documents(store, docs)
+        run = _check_stage(store, settings, urls, stale, confirm_spacing)
         summary = run.summary()
         notes = notes_by_url(store, run.run_id)
         for chunk in CHECK_RENDERERS[fmt](run_checks_rows(store, run.run_id), lambda u: notes.get(u, []), summary):
@@ -183,13 +183,20 @@ def check(paths, db, fmt, base_url, stale, confirm_spacing, config_path, **opts)
     sys.exit(_check_exit(run, docs))
 
 
-def _record_documents(store, docs) -> None:
+def _record_documents(store, docs) -> list[str]:
+    """Record each document's citations; return the URLs to work on. The citations themselves are
+    dropped from memory here (they are in archive.db now): a 50,000-URL run stays small."""
+    urls: list[str] = []
     for d in docs:
         if d.document:
             store.save_document(d.path, d.document.format, d.document.sha256, d.repaired)
+            urls.extend(r.url for r in d.repaired if r.url)
+            d.repaired = []
+            d.document = None
+    return list(dict.fromkeys(urls))
 
 
-def _check_stage(store, settings, docs, stale, confirm_spacing):
+def _check_stage(store, settings, urls, stale, confirm_spacing):
     from .fetch import FetchSettings, make_client
     from .pipeline import run_checks
     from .state import ConfirmPolicy
@@ -203,8 +210,7 @@ def _check_stage(store, settings, docs, stale, confirm_spacing):
     spacing = timedelta(seconds=parse_age(confirm_spacing)) if confirm_spacing else \
         timedelta(hours=settings.confirm_spacing_hours)
     policy = ConfirmPolicy(settings.confirm_checks, spacing)
-    urls = [r.url for d in docs for r in d.repaired if r.url]
-    progress = _Progress(len(set(urls)))
+    progress = _Progress(len(urls))
 
     async def go():
         async with make_client(fs) as client:
@@ -316,13 +322,13 @@ def archive(paths, db, wayback_url, archived_within, dry_run, fmt, config_path, 
     docs = _lint(paths, "text", base_url, None)
     with Store(settings.db) as store:
         store.lock()
-        _record_documents(store, docs)
-        report = _archive_stage(store, settings, docs, archived_within, dry_run)
+        urls = _record_documents(store, docs)
+        report = _archive_stage(store, settings, urls, archived_within, dry_run)
         click.echo(ARCHIVE_RENDERERS[fmt](report), nl=False)
     sys.exit(_archive_exit(report, docs))
 
 
-def _archive_stage(store, settings, docs, archived_within, dry_run):
+def _archive_stage(store, settings, urls, archived_within, dry_run):
     import httpx
 
     from .archive import ArchiveSettings, archive_urls
@@ -337,8 +343,6 @@ def _archive_stage(store, settings, docs, archived_within, dry_run):
     if keys is None:
         click.echo("archiver: no Internet Archive keys, so lookups only: set IA_ACCESS_KEY and IA_SECRET_KEY "
                    "(from https://archive.org/account/s3.php) to submit live links", err=True)
-    urls = [r.url for d in docs for r in d.repaired if r.url]
-
     async def go():
         async with httpx.AsyncClient(timeout=httpx.Timeout(60, connect=15), follow_redirects=False) as http:
             client = WaybackClient(http, config)
@@ -385,18 +389,18 @@ def run(paths, db, fail_on, base_url, lint_only, no_archive, stale, confirm_spac
     docs = _lint(paths, "text", base_url, None)
     with Store(settings.db) as store:
         store.lock()
-        _record_documents(store, docs)
         summary = summarize(docs)
+        lint_code = EXIT_PROBLEMS if worst_at_least(docs, fail_on) else EXIT_OK
+        urls = _record_documents(store, docs)
         click.echo(f"lint: {summary['citations']} citations, {summary['urls']} URLs, {summary['error']} errors, "
                    f"{summary['warning']} warnings -> {settings.db}", err=True)
-        lint_code = EXIT_PROBLEMS if worst_at_least(docs, fail_on) else EXIT_OK
         if lint_only:
             sys.exit(EXIT_RUNTIME if any(d.error for d in docs) else lint_code)
-        crun = _check_stage(store, settings, docs, stale, confirm_spacing)
+        crun = _check_stage(store, settings, urls, stale, confirm_spacing)
         click.echo("check: " + check_summary_line(crun.summary(), network=False), err=True)
         codes = [lint_code, _check_exit(crun, docs)]
         if not no_archive and not crun.offline:
-            report = _archive_stage(store, settings, docs, archived_within, dry_run)
+            report = _archive_stage(store, settings, urls, archived_within, dry_run)
             click.echo(archive_summary_line(report.summary), err=True)
             codes.append(_archive_exit(report, docs))
     sys.exit(EXIT_RUNTIME if EXIT_RUNTIME in codes else max(codes))
