@@ -405,7 +405,11 @@ class _Run:
             if st.status == "success" and st.timestamp:
                 original = st.original_url or url
                 link = self.link(st.timestamp, original)
-                reason = "captured" if not st.message else f"captured ({st.message})"
+                reason = f"captured by Save Page Now on {st.timestamp[:4]}-{st.timestamp[4:6]}-{st.timestamp[6:8]}"
+                if st.http_status:
+                    reason += f" (the page answered {st.http_status})"
+                if st.message:
+                    reason += f"; {st.message}"
                 db.finish(self.store, cid, "success", self.now(), timestamp=st.timestamp, archive_url=link,
                           status_code=str(st.http_status) if st.http_status else None, reason=reason)
                 return self.result(url, "submitted", reason, archive_url=link, timestamp=st.timestamp,
