@@ -26,7 +26,6 @@ from archiver.fetch import (
 from archiver.models import CheckResult
 from tests.web import ARTICLE
 
-pytestmark = pytest.mark.usefixtures("no_proxy_env")
 
 FAST = FetchSettings(allow_private=True, backoff_base=0.01, read_timeout=5, total_timeout=15,
                      max_body=1_000_000)
