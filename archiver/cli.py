@@ -159,11 +159,12 @@ def check(paths, db, fmt, base_url, stale, confirm_spacing, config_path, **opts)
 
     \b
     Each check records a fine status (ok, redirected, not-found, gone, soft-404, homepage-redirect,
-    parked, login-required, blocked, legal, rate-limited, server-error, timeout, dns-error,
-    connection-error, tls-error, too-many-redirects, skipped) and the link's state: a failing link
-    is `failing` at once and `dead` only after --confirm failed checks at least --confirm-spacing
-    apart; a dead link that answers again is `revived`. When this machine is offline, nothing
-    changes state and the run exits 3 saying "network unavailable".
+    parked, login-required, blocked, legal, rate-limited, server-error, client-error, http-error,
+    timeout, dns-error, connection-error, tls-error, too-many-redirects, skipped; see
+    docs/statuses.md) and the link's state: a failing link is `failing` at once and `dead` only
+    after --confirm failed checks at least --confirm-spacing apart; a dead link that answers
+    again is `revived`. When this machine is offline, nothing changes state and the run exits 3
+    saying "network unavailable".
 
     \b
     Example:
