@@ -179,7 +179,8 @@ def check(paths, db, fmt, base_url, stale, confirm_spacing, config_path, **opts)
         run = _check_stage(store, settings, urls, stale, confirm_spacing)
         summary = run.summary()
         notes = notes_by_url(store, run.run_id)
-        for chunk in CHECK_RENDERERS[fmt](run_checks_rows(store, run.run_id), lambda u: notes.get(u, []), summary):
+        rows = run_checks_rows(store, run.run_id, problems_first=fmt in ("text", "markdown", "html"))
+        for chunk in CHECK_RENDERERS[fmt](rows, lambda u: notes.get(u, []), summary):
             click.echo(chunk, nl=False)
     sys.exit(_check_exit(run, docs))
 

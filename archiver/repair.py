@@ -90,10 +90,18 @@ def split_note(text: str, *, allow_fragment: bool = True) -> list[str]:
     return [s for s in spans if s]
 
 
+# Prose glued to a finished URL by a dash: "…/report.pdf—see page 4". A file extension says the
+# URL ended there; inside a path ("kazakhstan–vote") the dash is damaged "-" and stays.
+_PROSE_DASH_RE = re.compile(rf"(?i)\.(?:s?html?|php|aspx?|pdf|jsp|cfm|docx?|xlsx?)(?=[{DASHES}][^\W\d_])")
+
+
 def _take_url(chunk: str) -> str:
     """From text starting at a URL, take the URL with any pieces that belong to it."""
     pieces = re.split(f"([{_SPACE_CHARS}]+)", chunk)
     out = pieces[0]
+    glued = _PROSE_DASH_RE.search(out)
+    if glued:
+        return out[:glued.end()]
     i = 1
     while i + 1 < len(pieces):
         gap, nxt = pieces[i], pieces[i + 1]

@@ -375,3 +375,13 @@ def test_worker_processes_give_the_same_verdicts_and_keep_host_limits(store, tes
         assert test_web.peak_in_flight(h) <= 2
     single = asyncio.run(go(1))
     assert {r["url"]: r["status"] for r in run_checks_rows(store, single.run_id)} == rows
+
+
+def test_text_report_lists_problems_first(tmp_path, test_web):
+    doc = tmp_path / "notes.txt"
+    doc.write_text(f"1. {test_web.url('/ok')}\n2. {test_web.url('/gone')}\n3. {test_web.url('/challenge')}\n",
+                   encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(doc), "--db", str(tmp_path / "a.db"), "--allow-private"],
+                                catch_exceptions=False)
+    states = [line.split()[0] for line in result.stdout.splitlines()[:-1]]
+    assert states == ["failing", "unknown", "alive"]

@@ -132,6 +132,10 @@ def test_tracking_fix_drops_only_tracking_parameters():
     ("see www.a.org/x.", ["www.a.org/x."]),
     ("Kettling is a police tactic for control of large crowds.", []),
     ("kz/ru/news/aktivist–s–600", ["kz/ru/news/aktivist–s–600"]),
+    # a dash after a file extension is prose, inside a path it is a damaged hyphen
+    ("https://a.org/report.pdf—see page 4", ["https://a.org/report.pdf"]),
+    ("https://a.org/news.html–and more", ["https://a.org/news.html"]),
+    ("https://a.org/kazakhstan–vote–unfolds.html", ["https://a.org/kazakhstan–vote–unfolds.html"]),
 ])
 def test_split_note(note, spans):
     assert split_note(note) == spans

@@ -170,14 +170,20 @@ def settle_inconclusive(store: Store, check_id: int, url: str, new: UrlState, st
         )
 
 
-def run_checks_rows(store: Store, run_id: int):
-    """The checks of one run, as the check report shows them (streamed, in check order)."""
+_PROBLEMS_FIRST = ("CASE WHEN k.inconclusive THEN 2 ELSE CASE k.state WHEN 'dead' THEN 0 WHEN 'failing' THEN 1"
+                   " WHEN 'unknown' THEN 3 WHEN 'revived' THEN 4 ELSE 5 END END, k.id")
+
+
+def run_checks_rows(store: Store, run_id: int, *, problems_first: bool = False):
+    """The checks of one run, as the check report shows them (streamed; in check order, or dead,
+    failing, inconclusive and unknown links first, for people)."""
     cur = store.db.conn.execute(
         "SELECT u.url, k.status, k.alive, k.http_status, k.final_url, k.redirects, k.state, k.previous_state,"
         " k.sha256, k.elapsed_ms, k.error, k.checked_at, k.inconclusive,"
         " EXISTS (SELECT 1 FROM drift d WHERE d.url_id = k.url_id AND d.new_sha256 = k.sha256"
         "         AND d.detected_at = k.checked_at) AS content_changed"
-        " FROM checks k JOIN urls u ON u.id = k.url_id WHERE k.run_id = ? ORDER BY k.id", [run_id])
+        " FROM checks k JOIN urls u ON u.id = k.url_id WHERE k.run_id = ? ORDER BY "
+        + (_PROBLEMS_FIRST if problems_first else "k.id"), [run_id])
     names = [d[0] for d in cur.description]
     for row in cur:
         r = dict(zip(names, row))
