@@ -25,7 +25,7 @@ _WHERE = {
     "Capture": "models", "CheckResult": "models", "Citation": "models", "Finding": "models", "Repaired": "models",
     "Snapshot": "models",
     "CheckRun": "pipeline", "run_checks": "pipeline",
-    "repair_document": "repair", "repair_url": "repair", "split_note": "repair",
+    "repair_document": "repair", "repair_url": "repair", "split_note": "segment",
     "Store": "store",
     "WaybackClient": "wayback", "WaybackConfig": "wayback", "WaybackKeys": "wayback",
 }

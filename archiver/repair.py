@@ -3,7 +3,7 @@
 Notes reach us through CMSs, PDFs and word processors that turn `-` into `–`, break URLs at spaces,
 glue punctuation on, and cut hosts off. Each rule below is a small named function that handles one
 kind of real-world damage and reports it as a Finding. The pipeline is
-`split_note` (find the URL-ish spans of a note, joining pieces that belong together) ->
+`segment.split_note` (find the URL-ish spans of a note, joining pieces that belong together) ->
 `repair_url` (scrub -> repair -> normalize one span) -> `repair_document` (what needs the other
 citations: duplicates, a cut host inferred from the other notes).
 
@@ -19,31 +19,14 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .findings import finding
 from .models import Citation, Finding, Repaired
+from .segment import (DASH_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, WS_RE, CLOSERS, TRAIL_PUNCT,
+                      split_note)
 
-__all__ = ["split_note", "repair_url", "repair_citation", "repair_document", "UrlRepair"]
+__all__ = ["repair_url", "repair_citation", "repair_document", "UrlRepair"]
 
-# U+2010..U+2015 (hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar) and
-# U+2212 (minus sign): what word processors and PDF copy-paste put where a URL had "-".
-DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
-_DASH_RE = re.compile(f"[{DASHES}]")
-# Soft hyphen (PDF line breaks), zero-width space/joiners, word joiner, BOM.
-_INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
-# NBSP and other spaces that copy-paste leaves between URL pieces.
-_SPACE_CHARS = " \t\r\n\u00a0\u2007\u202f\u2009\u200a"
-_WS_RE = re.compile(f"[{_SPACE_CHARS}]+")
-
-# Where a URL starts: a scheme (also the broken ones we repair), or "www.".
-_SCHEME = r"(?:https?|htt?ps?|htps?|hhttps?|ttps?|ftp)"
-_START_RE = re.compile(
-    rf"(?i)(?<![\w@.])(?:{_SCHEME}(?::/{{1,3}}|//|:\\\\|;//)|www\d?\.(?=[\w-]))"
-)
-# A host-and-path printed without scheme: "example.com/path", or a cut one: "kz/ru/news/...".
-_BARE_PATH_RE = re.compile(r"(?i)^[\w-]+(?:\.[\w-]+)*\.?/[^\s/]+/")
-_DOMAIN_RE = re.compile(r"(?i)^(?:[\w-]+\.)+[a-z\u0400-\u04ff]{2,}$")
 _ELLIPSIS_RE = re.compile(r"…|\.\.\.$")
 
-TRAIL_PUNCT = ".,;:!?"
-OPENERS, CLOSERS = "([{<", ")]}>"
+OPENERS = "([{<"
 QUOTES = {'"': '"', "'": "'", "«": "»", "“": "”", "„": "“", "‘": "’", "‹": "›", "<": ">", "`": "`"}
 
 LOGIN_WALLED = ("facebook.com", "fb.com", "instagram.com", "x.com", "twitter.com", "linkedin.com",
@@ -52,9 +35,7 @@ TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "igshid", "igsh", "mc_cid", "mc_e
                    "_hsenc", "_hsmi", "mkt_tok", "frommail", "ref_src", "si", "spm", "s_cid"}
 # Hosts where a typographic dash is often genuinely part of the page name.
 _DASH_KEEPING_HOSTS = re.compile(r"(?i)(^|\.)(wikipedia|wiktionary|wikisource|wikiquote|wikimedia)\.org$")
-# Words that end a URL when they follow a "/" (prose, not a path segment).
-_STOP_WORDS = {"and", "or", "accessed", "retrieved", "see", "at", "in", "on", "last", "visited",
-               "и", "или", "дата", "обращения"}
+
 
 
 @dataclass(frozen=True)
@@ -67,80 +48,6 @@ class UrlRepair:
     confidence: float
     candidates: tuple[str, ...] = ()
     fragment: str | None = None  # what was left of a URL whose host was cut off
-
-
-# ---------------------------------------------------------------- segmenting ---
-def split_note(text: str, *, allow_fragment: bool = True) -> list[str]:
-    """The URL-ish spans of one note, pieces split by whitespace joined where they belong together.
-
-    "…supporters–facing –pressure–01052021" is one URL (a space before a dash joins);
-    "https://a/ https://b/" is two (a new scheme starts a new URL); "https://x/ - final report"
-    and "https://x/ accessed on 1 May" end at the space.
-    """
-    starts: list[int] = []
-    for m in _START_RE.finditer(text):
-        # "https://https://x" and "https://www.x": a start with no space since the last one is
-        # part of that URL, not a new one.
-        if not starts or any(ch in _SPACE_CHARS for ch in text[starts[-1]:m.start()]):
-            starts.append(m.start())
-    if not starts:
-        bare = _bare_span(text, allow_fragment)
-        return [bare] if bare else []
-    spans = [_take_url(text[a:b]) for a, b in zip(starts, starts[1:] + [len(text)])]
-    return [s for s in spans if s]
-
-
-# Prose glued to a finished URL by a dash: "…/report.pdf—see page 4". A file extension says the
-# URL ended there; inside a path ("kazakhstan–vote") the dash is damaged "-" and stays.
-_PROSE_DASH_RE = re.compile(rf"(?i)\.(?:s?html?|php|aspx?|pdf|jsp|cfm|docx?|xlsx?)(?=[{DASHES}][^\W\d_])")
-
-
-def _take_url(chunk: str) -> str:
-    """From text starting at a URL, take the URL with any pieces that belong to it."""
-    pieces = re.split(f"([{_SPACE_CHARS}]+)", chunk)
-    out = pieces[0]
-    glued = _PROSE_DASH_RE.search(out)
-    if glued:
-        return out[:glued.end()]
-    i = 1
-    while i + 1 < len(pieces):
-        gap, nxt = pieces[i], pieces[i + 1]
-        if not nxt or not _joins(out, nxt):
-            break
-        out += gap + nxt
-        i += 2
-    return out
-
-
-def _ends_open(prev: str) -> bool:
-    return bool(prev) and (prev[-1] in "-=&?_" or prev[-1] in DASHES)
-
-
-def _joins(prev: str, nxt: str) -> bool:
-    """Does the piece after a space continue the URL? (the whitespace-join rule)"""
-    if set(nxt) <= set("-" + DASHES) or _START_RE.match(nxt):
-        return False  # " - final report" or a new URL
-    if nxt.lower().strip(TRAIL_PUNCT) in _STOP_WORDS:
-        return False
-    if _ends_open(prev):
-        return nxt[0].isalnum() or nxt[0] in "%_"  # "svoix– agitatorov/", "ID= 5904"
-    if nxt[0] in "-" + DASHES and len(nxt) > 1 and nxt[1].isalnum():
-        return True  # "facing –pressure–01052021"
-    if prev.endswith("/"):
-        core = nxt.rstrip(TRAIL_PUNCT + CLOSERS)
-        return bool(core) and (any(c.isdigit() for c in core) or bool(re.search(r"[-_/%=?&]", core)))
-    return False
-
-
-def _bare_span(text: str, allow_fragment: bool) -> str | None:
-    """A host-and-path without scheme ("example.com/a/b" or, in a note, a cut "kz/ru/news/...")."""
-    for token in text.split():
-        t = token.strip("\"'«»“”()[]<>")
-        if not (_BARE_PATH_RE.match(t) and t.count("/") >= 2 and len(t) >= 10):
-            continue
-        if allow_fragment or _DOMAIN_RE.match(t.split("/", 1)[0]):
-            return _take_url(text[text.index(token):])
-    return None
 
 
 # ------------------------------------------------------------------- repair ---
@@ -165,7 +72,7 @@ def _repair(raw: str) -> UrlRepair:
         return UrlRepair(raw, tuple(findings), raw, 1.0)
     findings = []
     confidence = 1.0
-    text = raw.strip(_SPACE_CHARS)
+    text = raw.strip(SPACE_CHARS)
     span, text, conf = _unwrap(text, findings)
     confidence = min(confidence, conf)
     text, conf = _strip_invisible(text, findings)
@@ -183,7 +90,7 @@ def _repair(raw: str) -> UrlRepair:
     text, conf = _fix_scheme(text, findings)
     confidence = min(confidence, conf)
     if text is None:
-        if _DASH_RE.search(span):
+        if DASH_RE.search(span):
             findings.append(finding("typographic-dash", "typographic dashes in what is left of the URL"))
         return UrlRepair(None, tuple(findings), span, 0.0, fragment=_missing_host_fragment(span))
     text, conf, candidates = _typographic_dashes(text, findings)
@@ -201,11 +108,11 @@ def _repair(raw: str) -> UrlRepair:
 
 def _truncated(text: str, span: str, findings: list[Finding]) -> UrlRepair:
     """An ellipsis marks a URL cut short (often by a CMS shortening long links): unrecoverable."""
-    prefix = _DASH_RE.sub("-", _ELLIPSIS_RE.split(text)[0])
+    prefix = DASH_RE.sub("-", _ELLIPSIS_RE.split(text)[0])
     findings.append(finding("truncated-url", "the URL is cut short by an ellipsis; the rest is lost"))
-    if not re.match(r"(?i)^(?:[a-z][a-z0-9+.-]*:|www\d?\.)", prefix) and not _DOMAIN_RE.match(prefix.split("/")[0]):
+    if not re.match(r"(?i)^(?:[a-z][a-z0-9+.-]*:|www\d?\.)", prefix) and not DOMAIN_RE.match(prefix.split("/")[0]):
         findings.append(finding("missing-host", "scheme and host are cut off too"))
-    if _DASH_RE.search(text):
+    if DASH_RE.search(text):
         findings.append(finding("typographic-dash", "typographic dashes in what is left of the URL"))
     return UrlRepair(None, tuple(findings), span, 0.0, fragment=prefix)
 
@@ -228,17 +135,17 @@ def _unwrap(text: str, findings: list[Finding]) -> tuple[str, str, float]:
 
 def _strip_invisible(text: str, findings: list[Finding]) -> tuple[str, float]:
     """Soft hyphens and zero-width characters from PDFs and CMSs; NBSP is handled as whitespace."""
-    if _INVISIBLE_RE.search(text) or "\u00a0" in text:
-        names = sorted({f"U+{ord(c):04X}" for c in text if _INVISIBLE_RE.match(c) or c == "\u00a0"})
-        text = _INVISIBLE_RE.sub("", text)
+    if INVISIBLE_RE.search(text) or "\u00a0" in text:
+        names = sorted({f"U+{ord(c):04X}" for c in text if INVISIBLE_RE.match(c) or c == "\u00a0"})
+        text = INVISIBLE_RE.sub("", text)
         findings.append(finding("invisible-character", f"removed invisible characters {', '.join(names)}"))
     return text, 1.0
 
 
 def _join_whitespace(text: str, findings: list[Finding]) -> tuple[str, float]:
     """Spaces and line breaks inside a URL (split_note already decided the pieces belong together)."""
-    if _WS_RE.search(text):
-        joined = _WS_RE.sub("", text)
+    if WS_RE.search(text):
+        joined = WS_RE.sub("", text)
         findings.append(finding("embedded-whitespace", "whitespace inside the URL; pieces joined",
                                 joined))
         return joined, 0.9
@@ -270,12 +177,12 @@ def _trailing_punctuation(text: str, findings: list[Finding]) -> tuple[str, floa
 def _shrink_span(span: str, stripped: int) -> str:
     """The printed text the repaired URL stands for: the span minus the `stripped` characters of
     punctuation taken off its end (spaces inside the span do not count)."""
-    out = span.rstrip(_SPACE_CHARS)
+    out = span.rstrip(SPACE_CHARS)
     while stripped > 0 and out:
-        if out[-1] not in _SPACE_CHARS:
+        if out[-1] not in SPACE_CHARS:
             stripped -= 1
         out = out[:-1]
-    return out.rstrip(_SPACE_CHARS)
+    return out.rstrip(SPACE_CHARS)
 
 
 def _html_entities(text: str, findings: list[Finding]) -> str:
@@ -310,7 +217,7 @@ def _fix_scheme(text: str, findings: list[Finding]) -> tuple[str | None, float]:
         findings.append(finding("missing-scheme", "printed without a scheme; https:// assumed", fixed))
         return fixed, 0.85
     host = text.split("/", 1)[0]
-    if _DOMAIN_RE.match(host):
+    if DOMAIN_RE.match(host):
         fixed = "https://" + text
         findings.append(finding("missing-scheme", "printed without a scheme; https:// assumed", fixed))
         return fixed, 0.8
@@ -322,21 +229,21 @@ def _fix_scheme(text: str, findings: list[Finding]) -> tuple[str | None, float]:
 
 
 def _missing_host_fragment(span: str) -> str:
-    return _DASH_RE.sub("-", _WS_RE.sub("", span)).strip(TRAIL_PUNCT)
+    return DASH_RE.sub("-", WS_RE.sub("", span)).strip(TRAIL_PUNCT)
 
 
 def _typographic_dashes(text: str, findings: list[Finding]) -> tuple[str, float, tuple[str, ...]]:
     """`–` for `-`: word processors' smart dashes. In a Wikipedia title the en dash may be real."""
-    if not _DASH_RE.search(text):
+    if not DASH_RE.search(text):
         return text, 1.0, ()
-    fixed = _DASH_RE.sub("-", text)
+    fixed = DASH_RE.sub("-", text)
     host = (urlsplit(fixed).hostname or "") if "wik" in fixed else ""
-    if host and _DASH_KEEPING_HOSTS.search(host) and not _DASH_RE.search(text.split("/", 3)[2] if text.count("/") >= 2 else ""):
+    if host and _DASH_KEEPING_HOSTS.search(host) and not DASH_RE.search(text.split("/", 3)[2] if text.count("/") >= 2 else ""):
         findings.append(finding(
             "ambiguous-dash", "the page name has a typographic dash, which Wikipedia titles often use; "
             "check which form the source had", fixed))
         return text, 0.6, (fixed,)
-    chars = sorted({f"U+{ord(c):04X}" for c in set(_DASH_RE.findall(text))})
+    chars = sorted({f"U+{ord(c):04X}" for c in set(DASH_RE.findall(text))})
     findings.append(finding("typographic-dash", f"replaced typographic dashes ({', '.join(chars)}) with '-'",
                             fixed))
     return fixed, 0.95, ()
@@ -353,7 +260,7 @@ def _parse(url: str) -> tuple[SplitResult | None, str | None]:
         host = parts.hostname or ""
         if not host or any(c in host for c in " <>\"{}|\\^`") or host.startswith(".") or ".." in host:
             return None, f"{host!r} is not a valid host name"
-    if _WS_RE.search(url):
+    if WS_RE.search(url):
         return None, "whitespace left inside the URL"
     return parts, None
 

@@ -5,7 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archiver.models import Citation
-from archiver.repair import repair_document, repair_url, split_note
+from archiver.repair import repair_document, repair_url
+from archiver.segment import split_note
 
 REPAIRS = [
     # (printed, repaired URL, finding names)

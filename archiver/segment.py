@@ -1,0 +1,110 @@
+"""Find the URL-ish spans of a note: where URLs start, and which pieces split by whitespace belong
+to them. "…supporters–facing –pressure–01052021" is one URL; "https://a/ https://b/" two.
+
+Shared with repair.py: the character classes of the damage (typographic dashes, invisible
+characters, the spaces copy-paste leaves).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["split_note", "DASHES", "DASH_RE", "DOMAIN_RE", "INVISIBLE_RE", "SPACE_CHARS", "WS_RE", "TRAIL_PUNCT",
+           "CLOSERS"]
+
+# U+2010..U+2015 (hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar) and
+# U+2212 (minus sign): what word processors and PDF copy-paste put where a URL had "-".
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+DASH_RE = re.compile(f"[{DASHES}]")
+# Soft hyphen (PDF line breaks), zero-width space/joiners, word joiner, BOM.
+INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+# NBSP and other spaces that copy-paste leaves between URL pieces.
+SPACE_CHARS = " \t\r\n\u00a0\u2007\u202f\u2009\u200a"
+WS_RE = re.compile(f"[{SPACE_CHARS}]+")
+
+# Where a URL starts: a scheme (also the broken ones we repair), or "www.".
+_SCHEME = r"(?:https?|htt?ps?|htps?|hhttps?|ttps?|ftp)"
+_START_RE = re.compile(
+    rf"(?i)(?<![\w@.])(?:{_SCHEME}(?::/{{1,3}}|//|:\\\\|;//)|www\d?\.(?=[\w-]))"
+)
+# A host-and-path printed without scheme: "example.com/path", or a cut one: "kz/ru/news/...".
+_BARE_PATH_RE = re.compile(r"(?i)^[\w-]+(?:\.[\w-]+)*\.?/[^\s/]+/")
+DOMAIN_RE = re.compile(r"(?i)^(?:[\w-]+\.)+[a-z\u0400-\u04ff]{2,}$")
+TRAIL_PUNCT = ".,;:!?"
+CLOSERS = ")]}>"
+# Words that end a URL when they follow a "/" (prose, not a path segment).
+_STOP_WORDS = {"and", "or", "accessed", "retrieved", "see", "at", "in", "on", "last", "visited",
+               "и", "или", "дата", "обращения"}
+
+
+def split_note(text: str, *, allow_fragment: bool = True) -> list[str]:
+    """The URL-ish spans of one note, pieces split by whitespace joined where they belong together.
+
+    "…supporters–facing –pressure–01052021" is one URL (a space before a dash joins);
+    "https://a/ https://b/" is two (a new scheme starts a new URL); "https://x/ - final report"
+    and "https://x/ accessed on 1 May" end at the space.
+    """
+    starts: list[int] = []
+    for m in _START_RE.finditer(text):
+        # "https://https://x" and "https://www.x": a start with no space since the last one is
+        # part of that URL, not a new one.
+        if not starts or any(ch in SPACE_CHARS for ch in text[starts[-1]:m.start()]):
+            starts.append(m.start())
+    if not starts:
+        bare = _bare_span(text, allow_fragment)
+        return [bare] if bare else []
+    spans = [_take_url(text[a:b]) for a, b in zip(starts, starts[1:] + [len(text)])]
+    return [s for s in spans if s]
+
+
+# Prose glued to a finished URL by a dash: "…/report.pdf—see page 4". A file extension says the
+# URL ended there; inside a path ("kazakhstan–vote") the dash is damaged "-" and stays.
+_PROSE_DASH_RE = re.compile(rf"(?i)\.(?:s?html?|php|aspx?|pdf|jsp|cfm|docx?|xlsx?)(?=[{DASHES}][^\W\d_])")
+
+
+def _take_url(chunk: str) -> str:
+    """From text starting at a URL, take the URL with any pieces that belong to it."""
+    pieces = re.split(f"([{SPACE_CHARS}]+)", chunk)
+    out = pieces[0]
+    glued = _PROSE_DASH_RE.search(out)
+    if glued:
+        return out[:glued.end()]
+    i = 1
+    while i + 1 < len(pieces):
+        gap, nxt = pieces[i], pieces[i + 1]
+        if not nxt or not _joins(out, nxt):
+            break
+        out += gap + nxt
+        i += 2
+    return out
+
+
+def _ends_open(prev: str) -> bool:
+    return bool(prev) and (prev[-1] in "-=&?_" or prev[-1] in DASHES)
+
+
+def _joins(prev: str, nxt: str) -> bool:
+    """Does the piece after a space continue the URL? (the whitespace-join rule)"""
+    if set(nxt) <= set("-" + DASHES) or _START_RE.match(nxt):
+        return False  # " - final report" or a new URL
+    if nxt.lower().strip(TRAIL_PUNCT) in _STOP_WORDS:
+        return False
+    if _ends_open(prev):
+        return nxt[0].isalnum() or nxt[0] in "%_"  # "svoix– agitatorov/", "ID= 5904"
+    if nxt[0] in "-" + DASHES and len(nxt) > 1 and nxt[1].isalnum():
+        return True  # "facing –pressure–01052021"
+    if prev.endswith("/"):
+        core = nxt.rstrip(TRAIL_PUNCT + CLOSERS)
+        return bool(core) and (any(c.isdigit() for c in core) or bool(re.search(r"[-_/%=?&]", core)))
+    return False
+
+
+def _bare_span(text: str, allow_fragment: bool) -> str | None:
+    """A host-and-path without scheme ("example.com/a/b" or, in a note, a cut "kz/ru/news/...")."""
+    for token in text.split():
+        t = token.strip("\"'«»“”()[]<>")
+        if not (_BARE_PATH_RE.match(t) and t.count("/") >= 2 and len(t) >= 10):
+            continue
+        if allow_fragment or DOMAIN_RE.match(t.split("/", 1)[0]):
+            return _take_url(text[text.index(token):])
+    return None
