@@ -19,8 +19,7 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .findings import finding
 from .models import Citation, Finding, Repaired
-from .segment import (DASH_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, WS_RE, CLOSERS, TRAIL_PUNCT,
-                      split_note)
+from .segment import (DASH_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, WS_RE, CLOSERS, TRAIL_PUNCT)
 
 __all__ = ["repair_url", "repair_citation", "repair_document", "UrlRepair"]
 
