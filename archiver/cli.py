@@ -223,23 +223,13 @@ def _check_stage(store, settings, urls, stale, confirm_spacing):
                                     processes=settings.processes or default_processes())
 
     try:
-        run = run_async(go())
+        run = asyncio.run(go())
     finally:
         progress.close()
     if run.offline:
         click.echo(f"archiver: network unavailable: {run.offline_reason}. Recorded as inconclusive; "
                    "no link changed state. Check this machine's connection and run again.", err=True)
     return run
-
-
-def run_async(coro):
-    """asyncio.run on uvloop where it is installed (it cuts the checker's CPU per request)."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coro)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(coro)
 
 
 def _check_exit(run, docs) -> int:
@@ -350,7 +340,7 @@ def _archive_stage(store, settings, urls, archived_within, dry_run):
             client = WaybackClient(http, config)
             return await archive_urls(store, client, urls, policy, dry_run=dry_run)
 
-    return run_async(go())
+    return asyncio.run(go())
 
 
 def _archive_exit(report, docs) -> int:
