@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 _WHERE = {
     "ArchiveReport": "archive", "ArchiveResult": "archive", "ArchiveSettings": "archive", "archive_urls": "archive",
     "Settings": "config", "load_settings": "config",
-    "ArchiverError": "errors", "ConfigError": "errors", "InputError": "errors", "NetworkUnavailable": "errors",
+    "ArchiverError": "errors", "ConfigError": "errors", "InputError": "errors",
     "StoreError": "errors", "StoreLocked": "errors",
     "Document": "extract", "extract": "extract", "read_document": "extract",
     "FetchSettings": "fetch", "check_one": "fetch", "check_urls": "fetch", "make_client": "fetch",

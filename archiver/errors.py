@@ -3,9 +3,11 @@
     ArchiverError                 exit code 3 at the CLI edge
     ├── ConfigError               bad settings, config file or option values
     ├── InputError                a document cannot be read (missing, unreadable, binary)
-    ├── StoreError                archive.db cannot be opened, migrated or written
-    │   └── StoreLocked           another run holds the database
-    └── NetworkUnavailable        the run itself is offline (outage guard)
+    └── StoreError                archive.db cannot be opened, migrated or written
+        └── StoreLocked           another run holds the database
+
+A run that finds itself offline is not an exception: `pipeline.run_checks` returns it with
+`offline` set, and the CLI exits 3 saying "network unavailable".
 """
 
 from __future__ import annotations
@@ -28,8 +30,4 @@ class StoreError(ArchiverError):
 
 
 class StoreLocked(StoreError):
-    pass
-
-
-class NetworkUnavailable(ArchiverError):
     pass

@@ -46,8 +46,6 @@ RULES: dict[str, Rule] = {
     ]
 }
 
-BY_CODE: dict[str, Rule] = {r.code: r for r in RULES.values()}
-
 
 def finding(name: str, message: str, fix: str | None = None) -> Finding:
     """Build a Finding for a registered rule name (KeyError for an unknown name is a bug)."""

@@ -8,7 +8,7 @@ URL came from) travels with the URL, and so that a per-URL failure is a value, n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 
@@ -58,13 +58,6 @@ class Repaired:
     span: str = ""  # the printed text that `url` replaces (raw minus wrappers and punctuation)
     fragment: str | None = None  # what is left of a URL whose host or tail was cut off
 
-    @property
-    def worst(self) -> str | None:
-        order = {"error": 3, "warning": 2, "info": 1}
-        if not self.findings:
-            return None
-        return max(self.findings, key=lambda f: order.get(f.severity, 0)).severity
-
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -109,13 +102,3 @@ class Capture:
     job_id: str | None = None
     state: str = "unknown"
     status_code: str | None = None  # the status the archive recorded for the capture
-
-
-@dataclass
-class Summary:
-    """Counts a command reports at the end."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def add(self, key: str, n: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n

@@ -65,11 +65,20 @@ _CLEAN_RE = re.compile(r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(?::\d{1,5})?(?:/[A-
 
 
 def _repair(raw: str) -> UrlRepair:
-    if _CLEAN_RE.match(raw) and "&amp;" not in raw and "..." not in raw and "//" not in raw[8:]:
+    if _is_clean(raw):
         findings: list[Finding] = []
         _advice(raw, findings)
         return UrlRepair(raw, tuple(findings), raw, 1.0)
-    findings = []
+    return _repair_all_rules(raw)
+
+
+def _is_clean(raw: str) -> bool:
+    """The fast path's test (tests/test_repair.py checks it against the full rules)."""
+    return bool(_CLEAN_RE.match(raw)) and "&amp;" not in raw and "..." not in raw and "//" not in raw[8:]
+
+
+def _repair_all_rules(raw: str) -> UrlRepair:
+    findings: list[Finding] = []
     confidence = 1.0
     text = raw.strip(SPACE_CHARS)
     span, text, conf = _unwrap(text, findings)

@@ -16,8 +16,6 @@ from .models import CheckResult
 from .store import iso
 from .store.checks import UrlState
 
-STATES = ("unchecked", "alive", "failing", "dead", "revived", "unknown")
-
 
 @dataclass(frozen=True)
 class ConfirmPolicy:

@@ -193,3 +193,18 @@ def test_never_raises_on_arbitrary_unicode(text):
     for span in split_note(text):
         repair_url(span)
     repair_document([_cit("1", text)])
+
+
+clean_chars = st.sampled_from(list("abcxyz0189-._~/%!$'*+,=:@?#"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["http://", "https://"]), st.sampled_from(["a.org", "x-y.example.com:8080", "127.0.0.1"]),
+       st.lists(clean_chars, max_size=30).map("".join))
+def test_fast_path_agrees_with_the_full_rules(scheme, host, path):
+    from archiver.repair import _is_clean, _repair_all_rules
+
+    raw = f"{scheme}{host}/{path}"
+    if _is_clean(raw):
+        fast, full = repair_url(raw), _repair_all_rules(raw)
+        assert (fast.url, fast.findings, fast.confidence) == (full.url, full.findings, full.confidence)

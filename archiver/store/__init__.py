@@ -211,10 +211,6 @@ class Store:
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
-    def counts(self) -> dict[str, int]:
-        return {t: self.db[t].count for t in ("documents", "citations", "urls", "findings", "checks",
-                                              "snapshots", "captures")}
-
 
 def _split_sql(script: str) -> list[str]:
     """Split a migration into complete statements, so it can run inside our own transaction."""

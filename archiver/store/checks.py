@@ -137,11 +137,6 @@ def _record_drift(store: Store, url_id: int, when: str, old: str, new: str, simi
     return score if score is not None else 0.0
 
 
-def snapshot_body(store: Store, sha256: str) -> bytes | None:
-    row = store.db.conn.execute("SELECT body FROM snapshots WHERE sha256 = ?", [sha256]).fetchone()
-    return zlib.decompress(row[0]) if row and row[0] is not None else None
-
-
 def checked_in_run(store: Store, run_id: int) -> set[str]:
     """URLs that already have a check in this run (to resume a killed run)."""
     rows = store.db.conn.execute(
