@@ -15,19 +15,19 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _WHERE = {
-    "ArchiveReport": "archive", "ArchiveResult": "archive", "ArchiveSettings": "archive", "archive_urls": "archive",
+    "ArchiveReport": "wayback.policy", "ArchiveResult": "wayback.policy", "ArchiveSettings": "wayback.policy", "archive_urls": "wayback.policy",
     "Settings": "config", "load_settings": "config",
     "ArchiverError": "errors", "ConfigError": "errors", "InputError": "errors",
     "StoreError": "errors", "StoreLocked": "errors",
     "Document": "extract", "extract": "extract", "read_document": "extract",
-    "FetchSettings": "fetch", "check_one": "fetch", "check_urls": "fetch", "make_client": "fetch",
+    "FetchSettings": "check.fetch", "check_one": "check.fetch", "check_urls": "check.fetch", "make_client": "check.fetch",
     "LintedDocument": "lint", "lint_paths": "lint",
     "Capture": "models", "CheckResult": "models", "Citation": "models", "Finding": "models", "Repaired": "models",
     "Snapshot": "models",
-    "CheckRun": "pipeline", "run_checks": "pipeline",
+    "CheckRun": "check.run", "run_checks": "check.run",
     "repair_document": "repair", "repair_url": "repair", "split_note": "segment",
     "Store": "store",
-    "WaybackClient": "wayback", "WaybackConfig": "wayback", "WaybackKeys": "wayback",
+    "WaybackClient": "wayback.client", "WaybackConfig": "wayback.client", "WaybackKeys": "wayback.client",
 }
 
 __all__ = sorted([*_WHERE, "__version__"])

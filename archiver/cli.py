@@ -199,10 +199,10 @@ def _record_documents(store, docs) -> list[str]:
 
 
 def _check_stage(store, settings, urls, stale, confirm_spacing):
-    from .fetch import FetchSettings, make_client
-    from .pipeline import run_checks
-    from .state import ConfirmPolicy
-    from .workers import default_processes
+    from .check.fetch import FetchSettings, make_client
+    from .check.run import run_checks
+    from .check.state import ConfirmPolicy
+    from .check.workers import default_processes
 
     fs = FetchSettings(
         concurrency=settings.concurrency, per_host=settings.per_host,
@@ -323,8 +323,8 @@ def archive(paths, db, wayback_url, archived_within, dry_run, fmt, config_path, 
 def _archive_stage(store, settings, urls, archived_within, dry_run):
     import httpx
 
-    from .archive import ArchiveSettings, archive_urls
-    from .wayback import WaybackClient, WaybackConfig, WaybackKeys
+    from .wayback.policy import ArchiveSettings, archive_urls
+    from .wayback.client import WaybackClient, WaybackConfig, WaybackKeys
 
     days = parse_age(archived_within) / 86400 if archived_within else settings.if_not_archived_within_days
     keys = WaybackKeys(settings.ia_access_key, settings.ia_secret_key) if settings.has_keys else None

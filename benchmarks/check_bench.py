@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 async def _work(urls_file: str, out_file: str, concurrency: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from archiver.fetch import FetchSettings, check_urls, make_client
+    from archiver.check.fetch import FetchSettings, check_urls, make_client
 
     settings = FetchSettings(concurrency=concurrency, per_host=concurrency, allow_private=True)
     statuses: collections.Counter = collections.Counter()

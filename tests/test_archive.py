@@ -17,11 +17,11 @@ from datetime import date, datetime, timezone
 import httpx
 import pytest
 
-from archiver.archive import ArchiveSettings, archive_urls, choose_capture, epoch_of, iso
+from archiver.wayback.policy import ArchiveSettings, archive_urls, choose_capture, epoch_of, iso
 from archiver.models import Citation, Repaired
 from archiver.store import Store
 from archiver.store import captures as db
-from archiver.wayback import WaybackClient, WaybackConfig, WaybackKeys
+from archiver.wayback.client import WaybackClient, WaybackConfig, WaybackKeys
 from tests.fakewayback import ClockedTransport, FakeWayback, ts14
 
 ACCESS, SECRET = "ACCESSKEY123", "SECRETKEY456"

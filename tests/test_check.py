@@ -18,9 +18,9 @@ from click.testing import CliRunner
 
 from archiver.cli import main
 from archiver.errors import StoreLocked
-from archiver.fetch import FetchSettings, make_client
-from archiver.pipeline import interleave_hosts, run_checks
-from archiver.state import ConfirmPolicy
+from archiver.check.fetch import FetchSettings, make_client
+from archiver.check.run import interleave_hosts, run_checks
+from archiver.check.state import ConfirmPolicy
 from archiver.store import Store
 from archiver.store.checks import run_checks_rows
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.classify import (
+from archiver.check.classify import (
     STATUSES,
     Probe,
     classify_response,

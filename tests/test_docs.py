@@ -30,7 +30,7 @@ def test_every_command_is_in_the_readme():
 
 
 def test_every_check_status_is_documented():
-    from archiver.classify import STATUSES
+    from archiver.check.classify import STATUSES
 
     doc = (REPO / "docs" / "statuses.md").read_text(encoding="utf-8")
     for status, (alive, _) in STATUSES.items():

@@ -27,6 +27,6 @@ def test_unknown_name_is_an_attribute_error():
 
 
 def test_lint_does_not_import_the_network_stack():
-    code = "import sys, archiver.cli, archiver.lint; print('httpx' in sys.modules, 'archiver.wayback' in sys.modules)"
+    code = "import sys, archiver.cli, archiver.lint; print('httpx' in sys.modules, 'archiver.wayback.client' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

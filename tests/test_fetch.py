@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from archiver.fetch import (
+from archiver.check.fetch import (
     USER_AGENT,
     FetchSettings,
     _is_private,

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from archiver.wayback import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
+from archiver.wayback.client import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
                               TARGET_THROTTLED, TRANSIENT, Backoff, Pacer, Secret, WaybackClient, WaybackConfig,
                               WaybackKeys, classify, keys_from_env, parse_begin_in, parse_cdx, parse_job_status,
                               parse_save_reply)

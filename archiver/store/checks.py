@@ -106,7 +106,7 @@ def _excerpt(text: str | None) -> str | None:
 
 def snapshot_text(store: Store, sha256: str) -> str:
     """The full extracted text of a snapshot, from its stored body."""
-    from ..classify import decode_body, extract_text, is_html
+    from ..check.classify import decode_body, extract_text, is_html
 
     row = store.db.conn.execute("SELECT body, content_type FROM snapshots WHERE sha256 = ?", [sha256]).fetchone()
     if not row or row[0] is None:

@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from .fetch import FetchSettings, check_one, check_urls
-from .models import CheckResult
+from ..models import CheckResult
 from .state import ConfirmPolicy, next_state
 from .workers import check_urls_in_processes
-from .store import Store, iso, utcnow
-from .store.checks import (checked_in_run, record_check, settle_inconclusive, stale_urls, unfinished_run,
+from ..store import Store, iso, utcnow
+from ..store.checks import (checked_in_run, record_check, settle_inconclusive, stale_urls, unfinished_run,
                            url_state)
 
 EARLY_OUTAGE_HOSTS = 10  # this many distinct hosts and not one HTTP answer: stop, we are offline

@@ -28,9 +28,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .config import Secret
+from ..config import Secret
 from .pacing import Backoff, Clock, Pacer, Sleep
-from .wayback_protocol import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
+from .protocol import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
                                TARGET_THROTTLED, TRANSIENT, Availability, CdxResult, JobStatus, SaveResult,
                                PUBLIC_BASE, UserStatus, archive_url, classify, json_or_none, parse_begin_in,
                                parse_cdx, parse_job_status, parse_save_reply)

@@ -32,9 +32,9 @@ import certifi
 import httpx
 
 from archiver import __version__
-from archiver.classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
+from .classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
 from archiver.models import CheckResult, Snapshot
-from archiver.transport import PerHostTransport, drain, read_capped
+from .transport import PerHostTransport, drain, read_capped
 
 __all__ = [
     "USER_AGENT",

@@ -31,9 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from .store import Store
-from .store import captures as db
-from .wayback import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
+from ..store import Store
+from ..store import captures as db
+from .client import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
                       TARGET_THROTTLED, TRANSIENT, SaveResult, WaybackClient, archive_url, host_of)
 
 __all__ = ["ArchiveSettings", "ArchiveResult", "ArchiveReport", "archive_urls", "choose_capture",

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from .models import Capture
+from ..models import Capture
 
 PUBLIC_BASE = "https://web.archive.org"
 

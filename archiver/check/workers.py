@@ -23,7 +23,7 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from .fetch import FetchSettings, check_urls, make_client
-from .models import CheckResult
+from ..models import CheckResult
 
 __all__ = ["check_urls_in_processes", "default_processes"]
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .models import CheckResult
-from .store import iso
-from .store.checks import UrlState
+from ..models import CheckResult
+from ..store import iso
+from ..store.checks import UrlState
 
 
 @dataclass(frozen=True)
