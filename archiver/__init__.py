@@ -1,11 +1,16 @@
 """archiver: extract, repair, check and archive the URLs a document cites.
 
-The library is async at the network stages and never prints; `archiver.cli` is the only part that
-talks to a terminal. The stages, in pipeline order:
+The library never prints; `archiver.cli` is the only part that talks to a terminal, and it is a
+thin shell over `archiver.api` (`from archiver import api`; the verbs live there because
+`archiver.lint` and `archiver.check` are also the names of the stages' modules):
 
-    lint_paths / extract / repair_document      citations and findings, nothing fetched
-    check_urls (fetch) / run_checks (pipeline)  verdicts, snapshots, history in archive.db
-    archive_urls                                Wayback Machine submissions and matches
+    api.lint(paths, settings)     citations and findings, nothing fetched     -> LintResult
+    api.check(paths, settings)    verdicts, snapshots, history in archive.db  -> CheckReport
+    api.archive(paths, settings)  Wayback submissions and matches             -> ArchiveOutcome
+    api.run(paths, settings)      all stages, one event loop                  -> RunResult
+
+Lower layers, for programs that bring their own store or client: extract / repair_document,
+check_urls / run_checks, archive_urls.
 
 Names are imported on first use, so `archiver lint` does not pay for httpx and the Wayback client.
 """
@@ -15,6 +20,9 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _WHERE = {
+    "ArchiveOutcome": "api", "CheckReport": "api", "LintResult": "api", "RunResult": "api",
+    "api": "api",
+    "CheckRow": "models",
     "ArchiveReport": "wayback.policy", "ArchiveResult": "wayback.policy", "ArchiveSettings": "wayback.policy", "archive_urls": "wayback.policy",
     "Settings": "config", "load_settings": "config",
     "ArchiverError": "errors", "ConfigError": "errors", "InputError": "errors",
@@ -37,7 +45,9 @@ def __getattr__(name: str):
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'archiver' has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
+    value = import_module(f".{module}", __name__)
+    if name != module:
+        value = getattr(value, name)
     globals()[name] = value
     return value
 

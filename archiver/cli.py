@@ -6,25 +6,21 @@ Exit codes: 0 clean, 1 problems at or above --fail-on, 2 usage error, 3 runtime 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import sqlite3
 import sys
-from datetime import timedelta
 
 import click
 
 from . import __version__
 from .errors import ArchiverError
 from .findings import SEVERITIES
-from .config import load_settings, parse_age
-from .lint import lint_paths, summarize, unified_diff, worst_at_least
+from . import api
+from .config import Settings, load_settings, parse_age
+from .lint import unified_diff
 from .report import ARCHIVE_RENDERERS, CHECK_RENDERERS, LINT_RENDERERS, archive_summary_line, check_summary_line
-from .store import Store
-from .store.checks import notes_by_url, run_checks_rows
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
-DEFAULT_INPUT = "sources.txt"
 
 EXIT_CODES_HELP = """
 \b
@@ -78,12 +74,20 @@ def main():
     """
 
 
-def _lint(paths, fmt, base_url, input_format):
-    docs = list(lint_paths(paths or [DEFAULT_INPUT], base_url=base_url, fmt=input_format))
-    for d in docs:
-        if d.error:
-            click.echo(f"archiver: error: {d.error}", err=True)
-    return docs
+def _settings(config_path=None, *, stale=None, confirm_spacing=None, archived_within=None, **given) -> Settings:
+    """The CLI's options (None: not given) over archiver.toml, the environment and the defaults."""
+    if stale:
+        given["stale_seconds"] = parse_age(stale)
+    if confirm_spacing:
+        given["confirm_spacing_hours"] = parse_age(confirm_spacing) / 3600
+    if archived_within:
+        given["if_not_archived_within_days"] = parse_age(archived_within) / 86400
+    return load_settings(config_path, **given)
+
+
+def _report_unreadable(errors: list[str]) -> None:
+    for error in errors:
+        click.echo(f"archiver: error: {error}", err=True)
 
 
 @main.command(epilog=EXIT_CODES_HELP)
@@ -109,14 +113,15 @@ def lint(paths, fmt, diff, fail_on, base_url, input_format):
         archiver lint report.md --format json | jq '.citations[] | select(.url == null)'
         archiver lint notes.txt --diff > fixes.patch
     """
-    docs = _lint(paths, fmt, base_url, input_format)
+    found = api.lint(paths, _settings(base_url=base_url, input_format=input_format))
+    _report_unreadable(found.errors)
     if diff:
-        click.echo("".join(unified_diff(d.document, d.repaired) for d in docs if d.document), nl=False)
+        click.echo("".join(unified_diff(d.document, d.repaired) for d in found.documents if d.document), nl=False)
     else:
-        click.echo(LINT_RENDERERS[fmt](docs), nl=False)
-    if any(d.error for d in docs):
+        click.echo(LINT_RENDERERS[fmt](found.documents), nl=False)
+    if found.errors:
         sys.exit(EXIT_RUNTIME)
-    sys.exit(EXIT_PROBLEMS if worst_at_least(docs, fail_on) else EXIT_OK)
+    sys.exit(EXIT_PROBLEMS if found.at_least(fail_on) else EXIT_OK)
 
 
 def db_option(f):
@@ -171,96 +176,56 @@ def check(paths, db, fmt, base_url, stale, confirm_spacing, config_path, **opts)
         archiver check sources.txt
         archiver check notes.md --stale 7d --format json > checks.json
     """
-    settings = load_settings(config_path, db=db, **opts)
-    docs = _lint(paths, "text", base_url, None)
-    with Store(settings.db) as store:
-        store.lock()
-        urls = _record_documents(store, docs)
-        run = _check_stage(store, settings, urls, stale, confirm_spacing)
-        summary = run.summary()
-        notes = notes_by_url(store, run.run_id)
-        rows = run_checks_rows(store, run.run_id, problems_first=fmt in ("text", "markdown", "html"))
-        for chunk in CHECK_RENDERERS[fmt](rows, lambda u: notes.get(u, []), summary):
-            click.echo(chunk, nl=False)
-    sys.exit(_check_exit(run, docs))
-
-
-def _record_documents(store, docs) -> list[str]:
-    """Record each document's citations; return the URLs to work on. The citations themselves are
-    dropped from memory here (they are in archive.db now): a 50,000-URL run stays small."""
-    urls: list[str] = []
-    for d in docs:
-        if d.document:
-            store.save_document(d.path, d.document.format, d.document.sha256, d.repaired)
-            urls.extend(r.url for r in d.repaired if r.url)
-            d.repaired = []
-            d.document = None
-    return list(dict.fromkeys(urls))
-
-
-def _check_stage(store, settings, urls, stale, confirm_spacing):
-    from .check.fetch import FetchSettings, make_client
-    from .check.run import run_checks
-    from .check.state import ConfirmPolicy
-    from .check.workers import default_processes
-
-    fs = FetchSettings(
-        concurrency=settings.concurrency, per_host=settings.per_host,
-        per_host_interval=settings.per_host_interval, read_timeout=settings.timeout,
-        retries=settings.retries, max_body=settings.max_body, allow_private=settings.allow_private,
-        **({"user_agent": settings.user_agent} if settings.user_agent else {}))
-    spacing = timedelta(seconds=parse_age(confirm_spacing)) if confirm_spacing else \
-        timedelta(hours=settings.confirm_spacing_hours)
-    policy = ConfirmPolicy(settings.confirm_checks, spacing)
-    progress = _Progress(len(urls))
-
-    async def go():
-        async with make_client(fs) as client:
-            return await run_checks(store, urls, client, fs, policy=policy,
-                                    stale=timedelta(seconds=parse_age(stale)) if stale else None,
-                                    canary=settings.canary_url, outage_share=settings.outage_share,
-                                    on_result=progress.advance,
-                                    processes=settings.processes or default_processes())
-
+    settings = _settings(config_path, db=db, base_url=base_url, stale=stale, confirm_spacing=confirm_spacing, **opts)
+    progress = _Progress()
     try:
-        run = asyncio.run(go())
+        report = api.check(paths, settings, on_result=progress.advance)
     finally:
         progress.close()
-    if run.offline:
-        click.echo(f"archiver: network unavailable: {run.offline_reason}. Recorded as inconclusive; "
+    _report_unreadable(report.unreadable)
+    _say_offline(report.run)
+    for chunk in CHECK_RENDERERS[fmt](report.rows(problems_first=fmt in ("text", "markdown", "html")),
+                                      report.summary):
+        click.echo(chunk, nl=False)
+    sys.exit(_check_exit(report))
+
+
+def _say_offline(crun) -> None:
+    if crun.offline:
+        click.echo(f"archiver: network unavailable: {crun.offline_reason}. Recorded as inconclusive; "
                    "no link changed state. Check this machine's connection and run again.", err=True)
-    return run
 
 
-def _check_exit(run, docs) -> int:
-    if run.offline or any(d.error for d in docs):
+def _check_exit(report) -> int:
+    if report.run.offline or report.unreadable:
         return EXIT_RUNTIME
-    return EXIT_PROBLEMS if run.problems else EXIT_OK
+    return EXIT_PROBLEMS if report.run.problems else EXIT_OK
 
 
 class _Progress:
     """A progress bar on a terminal; a quiet line every 100 URLs otherwise (both on stderr)."""
 
-    def __init__(self, total: int):
-        self.total, self.done = total, 0
+    def __init__(self):
+        self.done = 0
         self.bar = None
         if sys.stderr.isatty():
             from rich.progress import Progress
 
             self.bar = Progress(transient=True)
             self.bar.start()
-            self.task = self.bar.add_task("checking", total=total)
+            self.task = self.bar.add_task("checking", total=None)
 
     def advance(self, outcome) -> None:
         self.done += 1
         if self.bar is not None:
             self.bar.update(self.task, advance=1, description=f"{outcome.state} {outcome.url[:60]}")
         elif self.done % 100 == 0:
-            click.echo(f"checked {self.done}/{self.total}", err=True)
+            click.echo(f"checked {self.done}", err=True)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+            self.bar = None
 
 
 def archive_options(f):
@@ -310,43 +275,20 @@ def archive(paths, db, wayback_url, archived_within, dry_run, fmt, config_path, 
         archiver check sources.txt && archiver archive sources.txt
         archiver archive notes.md --dry-run --format json
     """
-    settings = load_settings(config_path, db=db, wayback_url=wayback_url)
-    docs = _lint(paths, "text", base_url, None)
-    with Store(settings.db) as store:
-        store.lock()
-        urls = _record_documents(store, docs)
-        report = _archive_stage(store, settings, urls, archived_within, dry_run)
-        click.echo(ARCHIVE_RENDERERS[fmt](report), nl=False)
-    sys.exit(_archive_exit(report, docs))
+    settings = _settings(config_path, db=db, wayback_url=wayback_url, base_url=base_url,
+                         archived_within=archived_within)
+    outcome = api.archive(paths, settings, dry_run=dry_run)
+    _report_unreadable(outcome.unreadable)
+    for notice in outcome.notices:
+        click.echo(f"archiver: {notice}", err=True)
+    click.echo(ARCHIVE_RENDERERS[fmt](outcome.report), nl=False)
+    sys.exit(_archive_exit(outcome))
 
 
-def _archive_stage(store, settings, urls, archived_within, dry_run):
-    import httpx
-
-    from .wayback.policy import ArchiveSettings, archive_urls
-    from .wayback.client import WaybackClient, WaybackConfig, WaybackKeys
-
-    days = parse_age(archived_within) / 86400 if archived_within else settings.if_not_archived_within_days
-    keys = WaybackKeys(settings.ia_access_key, settings.ia_secret_key) if settings.has_keys else None
-    config = WaybackConfig(base_url=settings.wayback_url, keys=keys, save_per_minute=settings.saves_per_minute,
-                           cdx_per_minute=settings.cdx_per_minute)
-    policy = ArchiveSettings(if_not_archived_within_days=days, poll_interval=settings.poll_interval,
-                             poll_timeout=settings.poll_timeout, force_login_walled=settings.force_login_walled)
-    if keys is None:
-        click.echo("archiver: no Internet Archive keys, so lookups only: set IA_ACCESS_KEY and IA_SECRET_KEY "
-                   "(from https://archive.org/account/s3.php) to submit live links", err=True)
-    async def go():
-        async with httpx.AsyncClient(timeout=httpx.Timeout(60, connect=15), follow_redirects=False) as http:
-            client = WaybackClient(http, config)
-            return await archive_urls(store, client, urls, policy, dry_run=dry_run)
-
-    return asyncio.run(go())
-
-
-def _archive_exit(report, docs) -> int:
-    if any(d.error for d in docs):
+def _archive_exit(outcome) -> int:
+    if outcome.unreadable:
         return EXIT_RUNTIME
-    bad = sum(report.summary.get(k, 0) for k in ("failed", "no-capture", "queued"))
+    bad = sum(outcome.summary.get(k, 0) for k in ("failed", "no-capture", "queued"))
     return EXIT_PROBLEMS if bad else EXIT_OK
 
 
@@ -377,24 +319,36 @@ def run(paths, db, fail_on, base_url, lint_only, no_archive, stale, confirm_spac
         archiver run sources.txt --db archive.db
         0 3 * * *  cd ~/report && archiver run notes.txt --stale 20h >> archiver.log 2>&1
     """
-    settings = load_settings(config_path, db=db, wayback_url=wayback_url, **opts)
-    docs = _lint(paths, "text", base_url, None)
-    with Store(settings.db) as store:
-        store.lock()
-        summary = summarize(docs)
-        lint_code = EXIT_PROBLEMS if worst_at_least(docs, fail_on) else EXIT_OK
-        urls = _record_documents(store, docs)
-        click.echo(f"lint: {summary['citations']} citations, {summary['urls']} URLs, {summary['error']} errors, "
-                   f"{summary['warning']} warnings -> {settings.db}", err=True)
-        if lint_only:
-            sys.exit(EXIT_RUNTIME if any(d.error for d in docs) else lint_code)
-        crun = _check_stage(store, settings, urls, stale, confirm_spacing)
-        click.echo("check: " + check_summary_line(crun.summary(), network=False), err=True)
-        codes = [lint_code, _check_exit(crun, docs)]
-        if not no_archive and not crun.offline:
-            report = _archive_stage(store, settings, urls, archived_within, dry_run)
-            click.echo(archive_summary_line(report.summary), err=True)
-            codes.append(_archive_exit(report, docs))
+    settings = _settings(config_path, db=db, wayback_url=wayback_url, base_url=base_url, stale=stale,
+                         confirm_spacing=confirm_spacing, archived_within=archived_within, **opts)
+    progress = _Progress()
+
+    def on_stage(name, value):
+        if name == "lint":
+            click.echo(f"lint: {value['citations']} citations, {value['urls']} URLs, {value['error']} errors, "
+                       f"{value['warning']} warnings -> {settings.db}", err=True)
+        elif name == "check":
+            progress.close()
+            _say_offline(value.run)
+            click.echo("check: " + check_summary_line(value.summary, network=False), err=True)
+        elif name == "archive":
+            for notice in value.notices:
+                click.echo(f"archiver: {notice}", err=True)
+            click.echo(archive_summary_line(value.summary), err=True)
+
+    try:
+        result = api.run(paths, settings, lint_only=lint_only, archive=not no_archive, dry_run=dry_run,
+                         on_result=progress.advance, on_stage=on_stage)
+    finally:
+        progress.close()
+    _report_unreadable(result.lint.errors)
+    codes = [EXIT_PROBLEMS if result.lint.at_least(fail_on) else EXIT_OK]
+    if result.lint.errors:
+        codes.append(EXIT_RUNTIME)
+    if result.check:
+        codes.append(_check_exit(result.check))
+    if result.archive:
+        codes.append(_archive_exit(result.archive))
     sys.exit(EXIT_RUNTIME if EXIT_RUNTIME in codes else max(codes))
 
 

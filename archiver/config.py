@@ -66,12 +66,42 @@ class Settings:
     poll_interval: float = 5.0  # seconds between Save Page Now job status polls
     poll_timeout: float = 180.0  # give up polling a job (re-checked in CDX next run)
     force_login_walled: bool = False  # submit facebook.com & co. although Wayback stores the login wall
+    wayback_timeout: float = 60.0  # read timeout for Wayback requests (SPN2 answers slowly)
+    connect_timeout: float = 15.0
+    stale_seconds: float | None = None  # check only URLs not checked within this many seconds
+    base_url: str | None = None  # resolve relative links against this URL
+    input_format: str | None = None  # read every document as this format instead of guessing
     ia_access_key: Secret | None = field(default=None, repr=False)
     ia_secret_key: Secret | None = field(default=None, repr=False)
 
     @property
     def has_keys(self) -> bool:
         return bool(self.ia_access_key) and bool(self.ia_secret_key)
+
+    def fetch_settings(self):
+        """The check stage's settings (archiver.check.fetch.FetchSettings)."""
+        from .check.fetch import FetchSettings
+
+        return FetchSettings(
+            concurrency=self.concurrency, per_host=self.per_host, per_host_interval=self.per_host_interval,
+            read_timeout=self.timeout, retries=self.retries, max_body=self.max_body,
+            allow_private=self.allow_private, **({"user_agent": self.user_agent} if self.user_agent else {}))
+
+    def wayback_config(self):
+        """Where the Wayback Machine is, the keys, and the pace (archiver.wayback.client.WaybackConfig)."""
+        from .wayback.client import WaybackConfig, WaybackKeys
+
+        keys = WaybackKeys(self.ia_access_key, self.ia_secret_key) if self.has_keys else None  # type: ignore[arg-type]
+        return WaybackConfig(base_url=self.wayback_url, keys=keys, save_per_minute=self.saves_per_minute,
+                             cdx_per_minute=self.cdx_per_minute)
+
+    def archive_policy(self):
+        """What to submit and how long to poll (archiver.wayback.policy.ArchiveSettings)."""
+        from .wayback.policy import ArchiveSettings
+
+        return ArchiveSettings(if_not_archived_within_days=self.if_not_archived_within_days,
+                               poll_interval=self.poll_interval, poll_timeout=self.poll_timeout,
+                               force_login_walled=self.force_login_walled)
 
 
 _ENV = {
@@ -93,10 +123,9 @@ def load_settings(config_path: str | None = None, environ: dict | None = None, *
     for var, name in _ENV.items():
         if environ.get(var):
             values[name] = environ[var]
-    if environ.get("IA_ACCESS_KEY"):
-        values["ia_access_key"] = environ["IA_ACCESS_KEY"]
-    if environ.get("IA_SECRET_KEY"):
-        values["ia_secret_key"] = environ["IA_SECRET_KEY"]
+    for var, name in (("IA_ACCESS_KEY", "ia_access_key"), ("IA_SECRET_KEY", "ia_secret_key")):
+        if environ.get(var, "").strip():
+            values[name] = environ[var].strip()
     values.update({k: v for k, v in cli.items() if v is not None})
     return _coerce(values)
 
@@ -138,6 +167,10 @@ def _coerce(values: dict) -> Settings:
         try:
             if name in ("ia_access_key", "ia_secret_key"):
                 out[name] = value if isinstance(value, Secret) else Secret(str(value))
+            elif value is None:
+                out[name] = None
+            elif name == "stale_seconds":
+                out[name] = parse_age(str(value))
             elif isinstance(default, bool):
                 out[name] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
             elif isinstance(default, int):

@@ -102,3 +102,26 @@ class Capture:
     job_id: str | None = None
     state: str = "unknown"
     status_code: str | None = None  # the status the archive recorded for the capture
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One URL as a check run saw it, read back from the store, with the notes that cite it."""
+
+    url: str
+    status: str
+    alive: bool | None
+    http_status: int | None
+    final_url: str | None
+    redirects: tuple[dict, ...]
+    state: str  # "inconclusive" when the outage guard held the check back
+    previous_state: str | None
+    sha256: str | None
+    elapsed_ms: int | None
+    error: str | None
+    checked_at: str
+    content_changed: bool
+    notes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}

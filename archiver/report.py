@@ -117,21 +117,21 @@ CHECK_FIELDS = ("url", "status", "alive", "http_status", "final_url", "redirects
                 "sha256", "elapsed_ms", "error", "checked_at", "content_changed")
 
 
-def check_json(rows, notes_for, summary: dict):
+def check_json(rows, summary: dict):
     yield '{"results": ['
     for i, row in enumerate(rows):
-        item = {k: row[k] for k in CHECK_FIELDS}
-        item["notes"] = notes_for(row["url"])
+        item = {k: getattr(row, k) for k in CHECK_FIELDS}
+        item["notes"] = list(row.notes)
         yield ("," if i else "") + "\n  " + json.dumps(item, ensure_ascii=False)
     yield '\n], "summary": ' + json.dumps(summary, ensure_ascii=False) + "}\n"
 
 
-def check_lines(rows, notes_for, summary: dict):
+def check_lines(rows, summary: dict):
     for row in rows:
-        notes = ",".join(notes_for(row["url"]))
-        extra = f" -> {row['final_url']}" if row["final_url"] and row["final_url"] != row["url"] else ""
-        err = f" ({row['error']})" if row["error"] else ""
-        yield (f"{row['state']:<12} {row['status']:<18} {row['http_status'] or '-':>3}  {row['url']}{extra}{err}"
+        notes = ",".join(row.notes)
+        extra = f" -> {row.final_url}" if row.final_url and row.final_url != row.url else ""
+        err = f" ({row.error})" if row.error else ""
+        yield (f"{row.state:<12} {row.status:<18} {row.http_status or '-':>3}  {row.url}{extra}{err}"
                + (f"  [note {notes}]" if notes else "") + "\n")
     yield check_summary_line(summary) + "\n"
 
@@ -145,33 +145,33 @@ def check_summary_line(s: dict, network: bool = True) -> str:
     return line
 
 
-def check_csv(rows, notes_for, summary: dict):
+def check_csv(rows, summary: dict):
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["url", "state", "status", "alive", "http_status", "final_url", "elapsed_ms", "error", "notes"])
     for row in rows:
-        w.writerow([row["url"], row["state"], row["status"], row["alive"], row["http_status"] or "",
-                    row["final_url"] or "", row["elapsed_ms"] or "", row["error"] or "", " ".join(notes_for(row["url"]))])
+        w.writerow([row.url, row.state, row.status, row.alive, row.http_status or "",
+                    row.final_url or "", row.elapsed_ms or "", row.error or "", " ".join(row.notes)])
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()
 
 
-def check_markdown(rows, notes_for, summary: dict):
+def check_markdown(rows, summary: dict):
     yield "| note | URL | state | status | HTTP |\n|---|---|---|---|---|\n"
     for row in rows:
-        yield (f"| {', '.join(notes_for(row['url']))} | {_md(row['url'])} | {row['state']} | {row['status']} | "
-               f"{row['http_status'] or ''} |\n")
+        yield (f"| {', '.join(row.notes)} | {_md(row.url)} | {row.state} | {row.status} | "
+               f"{row.http_status or ''} |\n")
     yield "\n" + check_summary_line(summary) + "\n"
 
 
-def check_html(rows, notes_for, summary: dict):
+def check_html(rows, summary: dict):
     yield _page("archiver check", "<tr><th>note</th><th>URL</th><th>state</th><th>status</th><th>HTTP</th></tr>"
                 "<!--rows-->").split("<!--rows-->")[0]
     for row in rows:
-        url = html.escape(row["url"])
-        yield (f"<tr><td>{html.escape(', '.join(notes_for(row['url'])))}</td><td><a href=\"{url}\">{url}</a></td>"
-               f"<td>{row['state']}</td><td>{row['status']}</td><td>{row['http_status'] or ''}</td></tr>\n")
+        url = html.escape(row.url)
+        yield (f"<tr><td>{html.escape(', '.join(row.notes))}</td><td><a href=\"{url}\">{url}</a></td>"
+               f"<td>{row.state}</td><td>{row.status}</td><td>{row.http_status or ''}</td></tr>\n")
     yield f"</table><p>{html.escape(check_summary_line(summary))}</p></body></html>\n"
 
 

@@ -177,7 +177,7 @@ def test_unreachable_canary_means_offline(store, test_web):
 def test_snapshot_is_content_addressed_and_compressed(store, test_web):
     url = test_web.url("/ok")
     run = check(store, [url, test_web.url("/article")], Clock())
-    shas = {r["sha256"] for r in run_checks_rows(store, run.run_id)}
+    shas = {r.sha256 for r in run_checks_rows(store, run.run_id)}
     assert len(shas) == 1  # same bytes, one snapshot row
     (body, size, title) = store.db.conn.execute("select body, size, title from snapshots").fetchone()
     import hashlib
@@ -366,7 +366,7 @@ def test_worker_processes_give_the_same_verdicts_and_keep_host_limits(store, tes
             return await run_checks(store, urls, client, fs, clock=Clock(), processes=processes)
 
     run = asyncio.run(go(2))
-    rows = {r["url"]: r["status"] for r in run_checks_rows(store, run.run_id)}
+    rows = {r.url: r.status for r in run_checks_rows(store, run.run_id)}
     assert len(rows) == len(urls)
     for h in ("main", "other"):
         assert rows[test_web.url("/soft404", h)] == "soft-404"
@@ -374,7 +374,7 @@ def test_worker_processes_give_the_same_verdicts_and_keep_host_limits(store, tes
         assert rows[test_web.url("/challenge", h)] == "blocked"
         assert test_web.peak_in_flight(h) <= 2
     single = asyncio.run(go(1))
-    assert {r["url"]: r["status"] for r in run_checks_rows(store, single.run_id)} == rows
+    assert {r.url: r.status for r in run_checks_rows(store, single.run_id)} == rows
 
 
 def test_text_report_lists_problems_first(tmp_path, test_web):

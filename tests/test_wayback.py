@@ -12,7 +12,7 @@ import pytest
 
 from archiver.wayback.client import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
                               TARGET_THROTTLED, TRANSIENT, Backoff, Pacer, Secret, WaybackClient, WaybackConfig,
-                              WaybackKeys, classify, keys_from_env, parse_begin_in, parse_cdx, parse_job_status,
+                              WaybackKeys, classify, parse_begin_in, parse_cdx, parse_job_status,
                               parse_save_reply)
 from tests.fakewayback import ClockedTransport, FakeWayback, VirtualClock
 
@@ -46,7 +46,9 @@ def test_secret_never_shows():
     ({}, False),
 ])
 def test_keys_from_env(env, present):
-    keys = keys_from_env(env)
+    from archiver.config import load_settings
+
+    keys = load_settings(environ=env).wayback_config().keys
     assert (keys is not None) == present
     if keys:
         assert keys.header() == "LOW a:s"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ..models import CheckResult
+from ..models import CheckResult, CheckRow
 from . import Store, iso
 
 
@@ -169,9 +169,10 @@ _PROBLEMS_FIRST = ("CASE WHEN k.inconclusive THEN 2 ELSE CASE k.state WHEN 'dead
                    " WHEN 'unknown' THEN 3 WHEN 'revived' THEN 4 ELSE 5 END END, k.id")
 
 
-def run_checks_rows(store: Store, run_id: int, *, problems_first: bool = False):
+def run_checks_rows(store: Store, run_id: int, *, problems_first: bool = False) -> Iterator[CheckRow]:
     """The checks of one run, as the check report shows them (streamed; in check order, or dead,
-    failing, inconclusive and unknown links first, for people)."""
+    failing, inconclusive and unknown links first, for people), each with the notes citing it."""
+    notes = notes_by_url(store, run_id)
     cur = store.db.conn.execute(
         "SELECT u.url, k.status, k.alive, k.http_status, k.final_url, k.redirects, k.state, k.previous_state,"
         " k.sha256, k.elapsed_ms, k.error, k.checked_at, k.inconclusive,"
@@ -179,15 +180,11 @@ def run_checks_rows(store: Store, run_id: int, *, problems_first: bool = False):
         "         AND d.detected_at = k.checked_at) AS content_changed"
         " FROM checks k JOIN urls u ON u.id = k.url_id WHERE k.run_id = ? ORDER BY "
         + (_PROBLEMS_FIRST if problems_first else "k.id"), [run_id])
-    names = [d[0] for d in cur.description]
-    for row in cur:
-        r = dict(zip(names, row))
-        r["alive"] = None if r["alive"] is None else bool(r["alive"])
-        r["redirects"] = json.loads(r["redirects"] or "[]")
-        r["content_changed"] = bool(r["content_changed"])
-        if r["inconclusive"]:
-            r["state"] = "inconclusive"
-        yield r
+    for (url, status, alive, http_status, final_url, redirects, state, previous, sha256, elapsed_ms, error,
+         checked_at, inconclusive, changed) in cur:
+        yield CheckRow(url, status, None if alive is None else bool(alive), http_status, final_url,
+                       tuple(json.loads(redirects or "[]")), "inconclusive" if inconclusive else state, previous,
+                       sha256, elapsed_ms, error, checked_at, bool(changed), tuple(notes.get(url, ())))
 
 
 def stale_urls(store: Store, urls: list[str], older_than: str) -> list[str]:

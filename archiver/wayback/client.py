@@ -22,7 +22,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -36,7 +36,7 @@ from .protocol import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_L
                                parse_cdx, parse_job_status, parse_save_reply)
 
 __all__ = [
-    "Secret", "WaybackKeys", "WaybackConfig", "keys_from_env", "WaybackClient", "Pacer", "Backoff",
+    "Secret", "WaybackKeys", "WaybackConfig", "WaybackClient", "Pacer", "Backoff",
     "SaveResult", "JobStatus", "UserStatus", "CdxResult", "Availability", "classify",
     "parse_save_reply", "parse_job_status", "parse_cdx", "parse_begin_in", "archive_url",
     "TRANSIENT", "PERMANENT", "QUOTA_URL_DAY", "QUOTA_ACCOUNT_DAY", "SESSION_LIMIT",
@@ -62,12 +62,6 @@ class WaybackKeys:
 
     def header(self) -> str:
         return f"LOW {self.access.reveal()}:{self.secret.reveal()}"
-
-
-def keys_from_env(environ: Mapping[str, str]) -> WaybackKeys | None:
-    """Keys from IA_ACCESS_KEY / IA_SECRET_KEY, or None unless both are set and non-empty."""
-    access, secret = environ.get("IA_ACCESS_KEY", "").strip(), environ.get("IA_SECRET_KEY", "").strip()
-    return WaybackKeys.of(access, secret) if access and secret else None
 
 
 @dataclass(frozen=True)

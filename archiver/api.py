@@ -1,0 +1,226 @@
+"""The stages as functions: what the CLI and any other program (a notebook, a CMS hook) call.
+
+    lint(paths, settings)       -> LintResult       extract and repair; nothing fetched or stored
+    check(paths, settings)      -> CheckReport      record citations, fetch, classify, confirm over time
+    archive(paths, settings)    -> ArchiveOutcome   Wayback lookups, submissions, matches
+    run(paths, settings)        -> RunResult        all of the above in one event loop
+
+Each network stage opens `settings.db` (or uses the `store` it is given), takes the run lock, and
+returns values; nothing here prints. A per-URL failure is a value in the result; an exception means
+the stage itself could not run (`ArchiverError` and its subclasses, `sqlite3.Error`, `OSError`).
+
+Example (the README's, run by tests/test_api.py):
+
+    from archiver import api
+
+    settings = api.load_settings(db="archive.db")
+    found = api.lint(["notes.txt"], settings)
+    print(found.summary["citations"], "citations,", found.summary["error"], "errors")
+    report = api.check(["notes.txt"], settings)
+    for row in report.rows():
+        print(row.state, row.status, row.url, row.notes)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .config import Settings, load_settings
+from .findings import SEVERITIES, at_least
+from .lint import LintedDocument, lint_paths, summarize
+from .models import CheckRow
+from .store import Store
+
+if TYPE_CHECKING:  # the network stages load on first use: `lint` never imports httpx
+    from .check.run import CheckOutcome, CheckRun
+    from .wayback.policy import ArchiveReport
+
+DEFAULT_INPUT = "sources.txt"
+T = TypeVar("T")
+
+
+@dataclass
+class LintResult:
+    """The documents as read, with their repaired citations, and those that could not be read.
+
+    `summary` is taken when the documents are read, so it stays true after `record` has moved the
+    citations into the store."""
+
+    documents: list[LintedDocument]
+    summary: dict = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.summary = summarize(self.documents)
+
+    @property
+    def errors(self) -> list[str]:
+        """One message per document that could not be read (the others were still linted)."""
+        return list(self.summary["unreadable"])
+
+    def at_least(self, severity: str) -> bool:
+        """True when any finding is at or above `severity` ("error", "warning" or "info")."""
+        return any(self.summary[s] for s in SEVERITIES if at_least(s, severity))
+
+
+@dataclass
+class CheckReport:
+    """A check run: its counts, and its rows, streamed back from archive.db on demand."""
+
+    run: CheckRun
+    db: str
+    unreadable: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict:
+        return self.run.summary()
+
+    def rows(self, *, problems_first: bool = False) -> Iterator[CheckRow]:
+        """Every URL of this run with its verdict and citing notes (dead, failing, inconclusive and
+        unknown first with `problems_first`). Read from the database, so memory stays flat."""
+        from .store.checks import run_checks_rows
+
+        with Store(self.db) as store:
+            yield from run_checks_rows(store, self.run.run_id, problems_first=problems_first)
+
+
+@dataclass
+class ArchiveOutcome:
+    report: ArchiveReport
+    notices: list[str] = field(default_factory=list)  # e.g. "no keys, so lookups only"
+    unreadable: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict:
+        return self.report.summary
+
+
+@dataclass
+class RunResult:
+    lint: LintResult
+    check: CheckReport | None = None
+    archive: ArchiveOutcome | None = None
+
+
+def lint(paths: Sequence[str] | None = None, settings: Settings | None = None) -> LintResult:
+    """Extract and repair the citations of `paths` (default sources.txt). Nothing is fetched."""
+    settings = settings or Settings()
+    return LintResult(list(lint_paths(paths or [DEFAULT_INPUT], base_url=settings.base_url,
+                                      fmt=settings.input_format)))
+
+
+def record(store: Store, result: LintResult) -> list[str]:
+    """Write each document's citations to the store; return the distinct URLs to work on.
+
+    The citations leave memory here (they are in archive.db now), so a 50,000-URL run stays small:
+    afterwards `result.documents` keeps only paths and errors."""
+    urls: list[str] = []
+    for d in result.documents:
+        if d.document:
+            store.save_document(d.path, d.document.format, d.document.sha256, d.repaired)
+            urls.extend(r.url for r in d.repaired if r.url)
+            d.repaired = []
+            d.document = None
+    return list(dict.fromkeys(urls))
+
+
+def check(paths: Sequence[str] | None = None, settings: Settings | None = None, *, store: Store | None = None,
+          on_result: Callable[[CheckOutcome], None] | None = None) -> CheckReport:
+    """Lint `paths`, record their citations, then fetch and classify every URL into the store."""
+    settings = settings or Settings()
+
+    def work(st: Store) -> CheckReport:
+        found = lint(paths, settings)
+        return asyncio.run(_check_stage(st, settings, record(st, found), found.errors, on_result))
+
+    return _with_store(settings, store, work)
+
+
+def archive(paths: Sequence[str] | None = None, settings: Settings | None = None, *, store: Store | None = None,
+            dry_run: bool = False) -> ArchiveOutcome:
+    """Preserve the live links of `paths` in the Wayback Machine and match dead ones to old captures
+    (using the states the last check recorded)."""
+    settings = settings or Settings()
+
+    def work(st: Store) -> ArchiveOutcome:
+        found = lint(paths, settings)
+        return asyncio.run(_archive_stage(st, settings, record(st, found), found.errors, dry_run))
+
+    return _with_store(settings, store, work)
+
+
+def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *, store: Store | None = None,
+        lint_only: bool = False, archive: bool = True, dry_run: bool = False,
+        on_result: Callable[[CheckOutcome], None] | None = None,
+        on_stage: Callable[[str, Any], None] | None = None) -> RunResult:
+    """Every stage in one event loop: lint and record, check, then archive (skipped when the check
+    found the network unavailable). `on_stage(name, value)` is called as each stage ends."""
+    settings = settings or Settings()
+    notify = on_stage or (lambda name, value: None)
+
+    async def stages(st: Store, found: LintResult, urls: list[str]) -> RunResult:
+        out = RunResult(found)
+        out.check = await _check_stage(st, settings, urls, found.errors, on_result)
+        notify("check", out.check)
+        if archive and not out.check.run.offline:
+            out.archive = await _archive_stage(st, settings, urls, found.errors, dry_run)
+            notify("archive", out.archive)
+        return out
+
+    def work(st: Store) -> RunResult:
+        found = lint(paths, settings)
+        urls = record(st, found)
+        notify("lint", found.summary)
+        return RunResult(found) if lint_only else asyncio.run(stages(st, found, urls))
+
+    return _with_store(settings, store, work)
+
+
+def _with_store(settings: Settings, store: Store | None, work: Callable[[Store], T]) -> T:
+    if store is not None:
+        return work(store)
+    with Store(settings.db) as st:
+        st.lock()
+        return work(st)
+
+
+async def _check_stage(store: Store, settings: Settings, urls: list[str], unreadable: list[str],
+                       on_result: Callable[[CheckOutcome], None] | None) -> CheckReport:
+    from .check.fetch import make_client
+    from .check.run import run_checks
+    from .check.state import ConfirmPolicy
+    from .check.workers import default_processes
+
+    fs = settings.fetch_settings()
+    policy = ConfirmPolicy(settings.confirm_checks, timedelta(hours=settings.confirm_spacing_hours))
+    stale = timedelta(seconds=settings.stale_seconds) if settings.stale_seconds is not None else None
+    async with make_client(fs) as client:
+        crun = await run_checks(store, urls, client, fs, policy=policy, stale=stale, canary=settings.canary_url,
+                                outage_share=settings.outage_share, on_result=on_result,
+                                processes=settings.processes or default_processes())
+    return CheckReport(crun, str(store.path), unreadable)
+
+
+async def _archive_stage(store: Store, settings: Settings, urls: list[str], unreadable: list[str],
+                         dry_run: bool) -> ArchiveOutcome:
+    import httpx
+
+    from .wayback.client import WaybackClient
+    from .wayback.policy import archive_urls
+
+    notices = []
+    if not settings.has_keys:
+        notices.append("no Internet Archive keys, so lookups only: set IA_ACCESS_KEY and IA_SECRET_KEY "
+                       "(from https://archive.org/account/s3.php) to submit live links")
+    timeout = httpx.Timeout(settings.wayback_timeout, connect=settings.connect_timeout)
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+        client = WaybackClient(http, settings.wayback_config())
+        report = await archive_urls(store, client, urls, settings.archive_policy(), dry_run=dry_run)
+    return ArchiveOutcome(report, notices, unreadable)
+
+
+__all__ = ["ArchiveOutcome", "CheckReport", "LintResult", "RunResult", "archive", "check", "lint", "load_settings",
+           "record", "run"]

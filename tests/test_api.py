@@ -1,0 +1,109 @@
+"""The Python API, stage by stage, against the loopback test web and the fake Wayback Machine."""
+
+import re
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from archiver import api
+from archiver.models import CheckRow
+from tests.fakewayback import FakeWayback
+
+REPO = Path(__file__).parent.parent
+ACCESS, SECRET = "AKapiaccess789", "SKapisecret012"
+
+
+@pytest.fixture()
+def notes(tmp_path, test_web):
+    path = tmp_path / "notes.txt"
+    path.write_text("Notes:\n\n"
+                    f"1. {test_web.url('/ok')}\n"
+                    f"2. {test_web.url('/gone')}, accessed 12 January 2021\n"
+                    f"3. {test_web.url('/page/annual–report')}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def wayback():
+    with FakeWayback(clock=time.time) as fake:
+        yield fake
+
+
+def settings_for(tmp_path, **extra):
+    return api.load_settings(db=str(tmp_path / "archive.db"), allow_private=True, processes=1,
+                             poll_interval=0.05, poll_timeout=10, cdx_per_minute=6000, saves_per_minute=6000,
+                             **extra)
+
+
+def test_lint_returns_repaired_citations(notes, test_web):
+    found = api.lint([str(notes)])
+    assert found.errors == []
+    urls = [r.url for d in found.documents for r in d.repaired]
+    assert urls == [test_web.url("/ok"), test_web.url("/gone"), test_web.url("/page/annual-report")]
+    assert found.summary["citations"] == 3 and found.summary["repaired"] == 2  # the dash, and the comma after /gone
+    assert found.at_least("warning") and not found.at_least("error")
+
+
+def test_lint_reports_an_unreadable_document_and_reads_the_rest(notes, tmp_path):
+    found = api.lint([str(tmp_path / "missing.txt"), str(notes)])
+    assert len(found.errors) == 1 and "missing.txt" in found.errors[0]
+    assert found.summary["citations"] == 3
+
+
+def test_check_returns_typed_rows_and_stores_them(notes, tmp_path, test_web):
+    settings = settings_for(tmp_path)
+    report = api.check([str(notes)], settings)
+    rows = {r.url: r for r in report.rows()}
+    assert all(isinstance(r, CheckRow) for r in rows.values())
+    ok, gone = rows[test_web.url("/ok")], rows[test_web.url("/gone")]
+    assert (ok.state, ok.status, ok.http_status, ok.notes) == ("alive", "ok", 200, ("1",))
+    assert (gone.state, gone.status, gone.http_status, gone.notes) == ("failing", "gone", 410, ("2",))
+    assert report.summary["checked"] == 3 and report.run.problems
+    problems_first = [r.url for r in report.rows(problems_first=True)]
+    assert problems_first[0] == gone.url
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    assert conn.execute("select count(*) from checks").fetchone() == (3,)
+
+
+def test_archive_and_run_against_the_fake_wayback(notes, tmp_path, test_web, wayback, monkeypatch):
+    monkeypatch.setenv("IA_ACCESS_KEY", ACCESS)
+    monkeypatch.setenv("IA_SECRET_KEY", SECRET)
+    gone = test_web.url("/gone")
+    wayback.seed(gone, "20210110120000")
+    settings = settings_for(tmp_path, wayback_url=wayback.base_url)
+    stages = []
+    result = api.run([str(notes)], settings, on_stage=lambda name, value: stages.append(name))
+    assert stages == ["lint", "check", "archive"]
+    assert result.lint.summary["citations"] == 3
+    assert result.check is not None and result.check.summary["checked"] == 3
+    assert result.archive is not None and result.archive.notices == []
+    by_url = {r.url: r for r in result.archive.report.results}
+    assert by_url[gone].action == "matched"
+    assert by_url[gone].archive_url == f"{wayback.base_url}/web/20210110120000/{gone}"
+    assert by_url[test_web.url("/ok")].action == "submitted"
+    assert len(wayback.saves()) == 2  # the two live links, once each
+    again = api.archive([str(notes)], settings)  # a second archive run submits nothing again
+    assert len(wayback.saves()) == 2
+    assert {r.action for r in again.report.results if r.url != gone} <= {"already-archived", "archived"}
+
+
+def test_archive_without_keys_says_lookups_only(notes, tmp_path, wayback):
+    outcome = api.archive([str(notes)], settings_for(tmp_path, wayback_url=wayback.base_url), dry_run=True)
+    assert any("no Internet Archive keys" in n for n in outcome.notices)
+    assert wayback.saves() == []
+
+
+def test_readme_api_example_runs(tmp_path, test_web, monkeypatch):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"## Python API.*?```python\n(.*?)```", readme, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text(f"1. {test_web.url('/ok')}\n2. {test_web.url('/gone')}\n", encoding="utf-8")
+    (tmp_path / "archiver.toml").write_text("allow_private = true\nprocesses = 1\n", encoding="utf-8")
+    printed = []
+    monkeypatch.setattr("builtins.print", lambda *a, **k: printed.append(" ".join(map(str, a))))
+    exec(compile(code, "README.md", "exec"), {})
+    assert printed[0] == "2 citations, 0 errors"
+    assert f"failing gone {test_web.url('/gone')} ('2',)" in printed
+    assert (tmp_path / "archive.db").exists()
