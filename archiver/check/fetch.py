@@ -34,12 +34,12 @@ import httpx
 from archiver import __version__
 from .classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
 from archiver.models import CheckResult, Snapshot
-from .transport import PerHostTransport, drain, read_capped
+from .transport import AiohttpTransport, drain, read_capped
 
 __all__ = [
     "USER_AGENT",
     "FetchSettings",
-    "PerHostTransport",
+    "AiohttpTransport",
     "check_one",
     "check_urls",
     "make_client",
@@ -77,15 +77,9 @@ class FetchSettings:
 def make_client(settings: FetchSettings | None = None) -> httpx.AsyncClient:
     """The client the CLI should build once per run and pass to check_urls/check_one."""
     s = settings or FetchSettings()
-    ssl_context = ssl.create_default_context(cafile=certifi.where())  # shared by every pool
-    per_pool = httpx.Limits(max_connections=max(s.concurrency, s.per_host, 1),
-                            max_keepalive_connections=max(s.per_host, 1))
-
-    def pool() -> httpx.AsyncBaseTransport:
-        return httpx.AsyncHTTPTransport(verify=ssl_context, http2=True, limits=per_pool)
-
+    ssl_context = ssl.create_default_context(cafile=certifi.where())
     return httpx.AsyncClient(
-        transport=PerHostTransport(pool),
+        transport=AiohttpTransport(ssl_context, limit=max(s.concurrency, s.per_host, 1) + 8),
         headers={"User-Agent": s.user_agent},
         follow_redirects=False,
         timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout,
@@ -147,6 +141,7 @@ class _TooManyRedirects(Exception):
 _DNS_TEXT = re.compile(r"Name or service not known|nodename nor servname|Temporary failure in name "
                        r"resolution|No address associated with hostname|getaddrinfo failed", re.I)
 _TLS_TEXT = re.compile(r"\bSSL\b|CERTIFICATE_VERIFY|\bTLS\b", re.I)
+_SSL_ARGUMENT = re.compile(r"\bssl:(?:<[^>]*>|\S+)")  # aiohttp names its ssl setting in every connect error
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -173,7 +168,8 @@ def _map_exception(exc: BaseException) -> tuple[str, str, bool]:
         return "skipped", f"malformed URL: {exc}", False
     if any(isinstance(e, socket.gaierror) for e in chain) or _DNS_TEXT.search(detail):
         return "dns-error", detail, True
-    if any(isinstance(e, (ssl.SSLError, ssl.CertificateError)) for e in chain) or _TLS_TEXT.search(detail):
+    if (any(isinstance(e, (ssl.SSLError, ssl.CertificateError)) for e in chain)
+            or _TLS_TEXT.search(_SSL_ARGUMENT.sub("", detail))):
         return "tls-error", detail, True
     if isinstance(exc, httpx.DecodingError):
         return "connection-error", detail, False  # the server answered, the encoding was broken

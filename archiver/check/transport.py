@@ -1,80 +1,118 @@
-"""HTTP plumbing for the checker: one small connection pool per origin, and bodies decoded with a
+"""HTTP plumbing for the checker: httpx's API over aiohttp's wire, and bodies decoded with a
 bound on the DECODED size, so a gzip bomb stops at the cap instead of inflating in memory first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import ssl
 import zlib
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import brotli
 import httpx
 
-__all__ = ["PerHostTransport", "drain", "read_capped"]
+__all__ = ["AiohttpTransport", "drain", "read_capped"]
 
 
-class PerHostTransport(httpx.AsyncBaseTransport):
-    """One connection pool per origin, behind one client.
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """httpx's API over aiohttp's connection pool and C HTTP parser.
 
-    httpcore's pool scans every request against every connection on each request and each
-    release (O(requests x connections)); at 64 connections that cost more CPU than parsing the
-    pages (measured in benchmarks/check_bench.py). Small per-origin pools keep the scans short.
-    Pools with nothing in flight are closed, least recently used first, beyond `max_pools`.
+    Measured in benchmarks/check_bench.py: httpcore (pool scans, anyio streams, h11 in pure Python)
+    cost more CPU per request than everything archiver does with a page. aiohttp's pool and llhttp
+    parser do the same work for a fraction of it, so the checker keeps httpx's Request/Response
+    (and httpx.MockTransport in tests) and swaps only the wire. HTTP/1.1 only; bodies arrive raw
+    (`auto_decompress=False`) so `read_capped` bounds the DECODED size. aiohttp's errors become
+    httpx's, the aiohttp error kept as the cause (fetch.py reads DNS and TLS causes from the chain).
     """
 
-    def __init__(self, factory: Callable[[], httpx.AsyncBaseTransport], max_pools: int = 256):
-        self._factory = factory
-        self._max_pools = max_pools
-        self._pools: OrderedDict[tuple, list] = OrderedDict()  # origin -> [transport, in flight]
+    def __init__(self, ssl_context: ssl.SSLContext, *, limit: int, limit_per_host: int = 0,
+                 keepalive_expiry: float = 15.0):
+        self._ssl, self._limit, self._per_host = ssl_context, limit, limit_per_host
+        self._keepalive = keepalive_expiry
+        self._session = None
+
+    def _open(self):
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._per_host, ssl=self._ssl,
+                                         keepalive_timeout=self._keepalive, ttl_dns_cache=300)
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+                                     auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None),
+                                     trust_env=False)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        key = (request.url.scheme, request.url.raw_host, request.url.port)
-        entry = self._pools.get(key)
-        if entry is None:
-            await self._evict(self._max_pools - 1)
-            entry = self._pools[key] = [self._factory(), 0]
-        else:
-            self._pools.move_to_end(key)
-        entry[1] += 1
-        try:
-            response = await entry[0].handle_async_request(request)
-        except BaseException:
-            entry[1] -= 1
-            raise
-        response.stream = _Released(response.stream, entry)
-        return response
+        import aiohttp
 
-    async def _evict(self, keep: int) -> None:
-        if len(self._pools) <= keep:
-            return
-        idle = [k for k, (_, active) in self._pools.items() if not active]
-        for key in idle[: len(self._pools) - keep]:
-            transport, _ = self._pools.pop(key)
-            await transport.aclose()
+        if self._session is None:
+            self._session = self._open()
+        t = request.extensions.get("timeout", {})
+        timeout = aiohttp.ClientTimeout(total=None, connect=t.get("pool"), sock_connect=t.get("connect"),
+                                        sock_read=t.get("read"))
+        body = await request.aread() if request.method not in ("GET", "HEAD") else None
+        with _mapped():
+            resp = await self._session.request(
+                request.method, yarl_url(request.url), headers=request.headers.multi_items(), data=body,
+                allow_redirects=False, timeout=timeout, skip_auto_headers=("Content-Type",))
+        return httpx.Response(resp.status, headers=resp.raw_headers, stream=_AiohttpStream(resp),
+                              extensions={"http_version": b"HTTP/1.1",
+                                          "reason_phrase": (resp.reason or "").encode("latin-1", "replace")})
 
     async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), OrderedDict()
-        for transport, _ in pools:
-            await transport.aclose()
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
 
 
-class _Released(httpx.AsyncByteStream):
-    """A response stream that tells its pool entry when it is closed."""
+def yarl_url(url: httpx.URL):
+    """httpx has already normalised and percent-encoded the URL: tell yarl not to do it again."""
+    import yarl
 
-    def __init__(self, stream, entry: list):
-        self._stream, self._entry, self._open = stream, entry, True
+    return yarl.URL(str(url), encoded=True)
+
+
+class _AiohttpStream(httpx.AsyncByteStream):
+    def __init__(self, resp):
+        self._resp = resp
 
     async def __aiter__(self):
-        async for chunk in self._stream:
-            yield chunk
+        with _mapped():
+            async for chunk in self._resp.content.iter_any():
+                yield chunk
 
     async def aclose(self) -> None:
-        if self._open:
-            self._open = False
-            self._entry[1] -= 1
-        await self._stream.aclose()
+        self._resp.release()  # back to the pool when the body was read to the end, else closed
+
+
+@contextlib.contextmanager
+def _mapped():
+    """aiohttp's exceptions as httpx's (the original kept as __cause__)."""
+    import aiohttp
+
+    try:
+        yield
+    except aiohttp.ClientError as exc:  # timeouts included; asyncio.timeout's own pass through
+        raise _httpx_error(exc) from exc
+
+
+def _httpx_error(exc: Exception) -> Exception:
+    import aiohttp
+
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, getattr(aiohttp, "ConnectionTimeoutError", ())):
+        return httpx.ConnectTimeout(text)
+    if isinstance(exc, (aiohttp.ServerTimeoutError, TimeoutError)):
+        return httpx.ReadTimeout(text)
+    if isinstance(exc, aiohttp.InvalidURL):
+        return httpx.UnsupportedProtocol(text)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(text)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return httpx.RemoteProtocolError(text)
+    if isinstance(exc, (aiohttp.ClientResponseError, aiohttp.ServerDisconnectedError)):
+        return httpx.RemoteProtocolError(text)
+    return httpx.ReadError(text)
 
 
 async def drain(resp: httpx.Response, limit: int) -> None:
