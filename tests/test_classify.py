@@ -182,3 +182,18 @@ def test_decode_body_skips_binary() -> None:
 def test_every_status_documented() -> None:
     for name, (alive, description) in STATUSES.items():
         assert alive in (True, False, None) and description, name
+
+
+HOSTILE_CHARSETS = ("rot13", "base64", "zlib", "hex", "idna", "punycode", "undefined", "uu", "bz2",
+                    "unicode_escape", "raw_unicode_escape", "utf-7", "charmap")
+
+
+@pytest.mark.parametrize("name", HOSTILE_CHARSETS)
+def test_a_codec_that_is_not_a_charset_falls_back_to_detection(name: str) -> None:
+    """Issue 11: a page naming a non-text codec crashed the worker with LookupError."""
+    page = "<html><head><title>Новости</title></head><body><p>Сегодня шёл дождь.</p></body></html>"
+    for ctype, body in ((f"text/html; charset={name}", page.encode()),
+                        ("text/html", f"<meta charset='{name}'>{page}".encode())):
+        assert detect_charset(body, ctype) == "utf-8"
+        text, charset = decode_body(body, ctype)
+        assert charset == "utf-8" and "Новости" in text

@@ -138,12 +138,23 @@ _META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", r
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
+# Codecs Python knows that are not character sets a page can be written in: binary transforms
+# (rot13, base64, zlib, hex: `_is_text_encoding` is False), host-name and escape codecs, and codecs
+# that always fail. A page that names one gets its charset detected instead (issue 11: one such
+# page used to crash the whole check).
+_NOT_A_CHARSET = frozenset({"idna", "punycode", "undefined", "raw-unicode-escape", "unicode-escape",
+                            "charmap", "utf-7", "mbcs", "oem"})
+
+
 def _valid_codec(name: str | None) -> str | None:
+    """`name` as a codec name if it is a real text encoding, else None."""
     if not name:
         return None
     try:
-        codecs.lookup(name)
-    except LookupError:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_A_CHARSET:
         return None
     return name.lower()
 
@@ -180,7 +191,10 @@ def decode_body(body: bytes, content_type: str | None, limit: int = 256 * 1024) 
     if not content_type and b"\x00" in body[:1024]:
         return None, None
     charset = detect_charset(body, content_type)
-    return body[:limit].decode(charset, errors="replace"), charset
+    try:
+        return body[:limit].decode(charset, errors="replace"), charset
+    except (LookupError, UnicodeError):  # a codec that passed the checks and still refuses: UTF-8
+        return body[:limit].decode("utf-8", errors="replace"), "utf-8"
 
 
 # ----------------------------------------------------------- similarity ---
