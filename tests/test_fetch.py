@@ -16,13 +16,13 @@ import pytest
 from archiver.check.fetch import (
     USER_AGENT,
     FetchSettings,
-    _is_private,
     _map_exception,
     check_one,
     check_urls,
     make_client,
     parse_retry_after,
 )
+from archiver.check.addresses import is_private as _is_private
 from archiver.models import CheckResult
 from tests.web import ARTICLE
 

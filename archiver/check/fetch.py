@@ -32,6 +32,7 @@ import certifi
 import httpx
 
 from archiver import __version__
+from .addresses import is_private
 from .classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
 from archiver.models import CheckResult, Snapshot
 from .transport import AiohttpTransport, drain, read_capped
@@ -118,14 +119,6 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - now).total_seconds())
-
-
-def _is_private(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return (not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local
-            or ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
 # ------------------------------------------------------------- errors ---
@@ -298,7 +291,7 @@ class _Run:
             # in between (rebinding) slips through. Accepted: this guard stops accidents and
             # plain private links, not a hostile resolver.
             for address in addresses:
-                if _is_private(address):
+                if is_private(address):
                     raise _Skip(f"refused private address {address} (use --allow-private)")
         return u
 
