@@ -55,12 +55,16 @@ class Store:
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"cannot open {self.path} as an archive database: {exc}. "
-                "Point --db at an archive.db or a new file."
-            ) from exc
+            raise StoreError(_open_failure(self.path, exc)) from exc
         self.db = sqlite_utils.Database(conn)
-        self._migrate()
+        try:
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise StoreError(_open_failure(self.path, exc)) from exc
+        except StoreError:
+            self.db.close()
+            raise
 
     # -- lifecycle -----------------------------------------------------------
     def __enter__(self) -> "Store":
@@ -75,7 +79,12 @@ class Store:
 
     def lock(self) -> None:
         """Take the run lock: two runs on one database never overlap. The OS drops it if we die."""
-        fd = os.open(str(self.path) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        lock_path = str(self.path) + ".lock"
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"{lock_path}: cannot create the run lock: {exc.strerror}.{_disk_hint(self.path)}") \
+                from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -85,8 +94,13 @@ class Store:
                 f"{self.path} is in use by another archiver run ({other or 'unknown pid'}); "
                 "wait for it to finish or use another --db"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()}".encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()}".encode())
+        except OSError as exc:
+            os.close(fd)
+            raise StoreError(f"{lock_path}: cannot write the run lock: {exc.strerror}.{_disk_hint(self.path)}") \
+                from None
         self._lock_fd = fd
 
     def unlock(self) -> None:
@@ -98,9 +112,8 @@ class Store:
 
     def _migrate(self) -> None:
         conn = self.db.conn
+        current = self._schema_version()
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-        current = row[0] or 0
         if current > len(MIGRATIONS):
             raise StoreError(
                 f"{self.path} has schema version {current}, newer than this archiver knows "
@@ -116,6 +129,32 @@ class Store:
             except sqlite3.Error as exc:
                 conn.execute("ROLLBACK")
                 raise StoreError(f"migrating {self.path} to version {version} failed: {exc}") from exc
+
+    def _schema_version(self) -> int:
+        """The recorded schema version (0 for a new, empty file). Refuses an SQLite file that is
+        not an archive.db, rather than adding archiver's tables to someone else's database."""
+        conn = self.db.conn
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+                                             " AND name NOT LIKE 'sqlite_%'")}
+        if "schema_version" not in tables:
+            if tables:
+                raise StoreError(
+                    f"{self.path} is an SQLite database but not an archive database (it has tables "
+                    f"{', '.join(sorted(tables)[:5])}{', ...' if len(tables) > 5 else ''} and no schema_version); "
+                    "archiver leaves it untouched. Point --db at an archive.db or a new file.")
+            return 0
+        values = [r[0] for r in conn.execute("SELECT version FROM schema_version")]
+        if any(type(v) is not int for v in values):
+            bad = next(v for v in values if type(v) is not int)
+            raise StoreError(
+                f"{self.path}: schema_version holds {bad!r}, not a version number; the file is damaged or "
+                "not an archive database. Restore a copy, or point --db at a new file.")
+        current = max(values, default=0)
+        if current and not {"urls", "runs", "checks"} <= tables:
+            raise StoreError(
+                f"{self.path} has a schema_version table but not archiver's tables; it is not an archive "
+                "database. Point --db at an archive.db or a new file.")
+        return current
 
     @property
     def version(self) -> int:
@@ -210,6 +249,30 @@ class Store:
             [url],
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
+
+
+def _disk_hint(path: Path) -> str:
+    """' The disk holding DIR is full ...' when it is, else ''."""
+    import shutil
+
+    folder = path.resolve().parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return ""
+    if free >= 1024 * 1024:
+        return ""
+    return f" The disk holding {folder} is full ({free:,} bytes free): free some space and run again."
+
+
+def _open_failure(path: Path, exc: sqlite3.DatabaseError) -> str:
+    hint = _disk_hint(path)
+    if hint:
+        return f"cannot open {path}: {exc}.{hint}"
+    if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc) and not os.access(
+            path.resolve().parent, os.W_OK):
+        return f"cannot open {path}: permission denied on {path.resolve().parent}"
+    return f"cannot open {path} as an archive database: {exc}. Point --db at an archive.db or a new file."
 
 
 def _split_sql(script: str) -> list[str]:
