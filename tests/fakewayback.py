@@ -194,6 +194,12 @@ class FakeWayback:
         self.cdx_blocked: set[str] = set()
         self.system_status = "ok"
         self.refuse_keys = 0  # answer the next N authenticated POSTs with 401 (bad keys / IA overload)
+        # Hostile replies: url -> fields merged into its next save reply / into its job's status replies
+        # (non-string `message`, list `status_ext`, object `job_id`, ...).
+        self.save_patch: dict[str, dict] = {}
+        self.status_patch: dict[str, dict] = {}
+        self.echo_headers = False  # put the request's headers into every reply (a leaky debugging proxy)
+        self.fail_all: int | None = None  # answer every request with this HTTP status (an outage)
         self.rejected_429: list[float] = []
         self.lock = threading.RLock()
         self._save_times: list[float] = []
@@ -301,6 +307,7 @@ class FakeWayback:
         reply = {"url": url, "job_id": job.job_id}
         if url in self.begin_in:
             reply["message"] = f"Your capture will begin in {self.begin_in[url]}s."
+        reply.update(self.save_patch.pop(url, {}))
         return 200, "application/json", json.dumps(reply)
 
     def _refusal(self, url: str, now: float) -> dict | None:
@@ -337,6 +344,13 @@ class FakeWayback:
         return job
 
     def status(self, job_id: str) -> tuple[int, dict]:
+        code, reply = self._status(job_id)
+        job = self.jobs.get(job_id)
+        if job is not None and job.url in self.status_patch:
+            reply = dict(reply, **self.status_patch[job.url])
+        return code, reply
+
+    def _status(self, job_id: str) -> tuple[int, dict]:
         now = self.clock()
         job = self.jobs.get(job_id)
         if job is None or now - job.submitted_at > HOUR:
@@ -490,6 +504,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.fake  # type: ignore[attr-defined]
 
     def _send(self, status: int, body: str | dict, ctype: str = "application/json", headers: dict | None = None):
+        body = self._echo(body, ctype)
         data = (json.dumps(body) if isinstance(body, dict) else body).encode()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -498,6 +513,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
+
+    def _echo(self, body: str | dict, ctype: str) -> str | dict:
+        """With `echo_headers`, the request headers go into every reply: as an object in `message`,
+        as text in `status_ext` and an extra field, in error pages, CDX cells and job ids."""
+        if not self.fake.echo_headers:
+            return body
+        seen = {k: v for k, v in self.headers.items()}
+        auth = seen.get("Authorization", "")
+        if isinstance(body, str) and ctype == "application/json":
+            data = json.loads(body) if body.strip() else None
+            if isinstance(data, dict):
+                body = data
+            elif isinstance(data, list) and data and isinstance(data[0], list):
+                return json.dumps([data[0], *[[*r[:-1], f"{r[-1]} {auth}"] if r else r for r in data[1:]]])
+        if isinstance(body, dict):
+            body = dict(body, debug=seen, message={"text": body.get("message"), "headers": seen},
+                        status_ext=[body.get("status_ext") or "ok", auth])
+            if "job_id" in body:
+                body["job_id"] = f"{body['job_id']}{auth.replace(' ', '-')}"
+            return body
+        return f"{body}<!-- request headers: {json.dumps(seen)} -->"
 
     def _record(self, form: dict[str, list[str]]) -> tuple[str, dict[str, list[str]], dict[str, str]]:
         parts = urlsplit(self.path)
@@ -524,6 +560,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, form: dict[str, list[str]]) -> None:
         path, query, headers = self._record(form)
         fake = self.fake
+        if fake.fail_all is not None:
+            return self._send(fake.fail_all, f"<html><h1>{fake.fail_all} Service Unavailable</h1></html>", "text/html")
         with fake.lock:
             if path in ("/cdx/search/cdx", "/web/timemap/cdx", "/web/timemap/json"):
                 return self._send(*_swap(fake.cdx(query)))

@@ -21,19 +21,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from ..config import Secret
+from ..redact import Redactor
 from .pacing import Backoff, Clock, Pacer, Sleep
 from .protocol import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
                                TARGET_THROTTLED, TRANSIENT, Availability, CdxResult, JobStatus, SaveResult,
-                               PUBLIC_BASE, UserStatus, archive_url, classify, json_or_none, parse_begin_in,
-                               parse_cdx, parse_job_status, parse_save_reply)
+                               PUBLIC_BASE, UserStatus, archive_url, classify, int_of, json_or_none,
+                               parse_begin_in, parse_cdx, parse_job_status, parse_save_reply, text_of,
+                               timestamp_of)
 
 __all__ = [
     "Secret", "WaybackKeys", "WaybackConfig", "WaybackClient", "Pacer", "Backoff",
@@ -62,6 +65,9 @@ class WaybackKeys:
 
     def header(self) -> str:
         return f"LOW {self.access.reveal()}:{self.secret.reveal()}"
+
+    def redactor(self) -> Redactor:
+        return Redactor([self.access.reveal(), self.secret.reveal()])
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,8 @@ class WaybackClient:
         self.cdx_pacer = Pacer(c.cdx_per_minute, clock, sleep, Backoff(c.backoff_initial, c.backoff_cap,
                                                                         c.backoff_jitter, rng))
         self.stats = {"save": 0, "save_429": 0, "cdx": 0, "cdx_429": 0, "status": 0}
+        # Every text a Wayback server sends passes through here before it becomes a value.
+        self.redact = self.config.keys.redactor() if self.config.keys else Redactor()
 
     def __repr__(self) -> str:
         return f"WaybackClient(base={self.config.base!r}, keys={'***' if self.has_keys else None})"
@@ -146,12 +154,14 @@ class WaybackClient:
             headers["Authorization"] = self.config.keys.header()
         return headers
 
-    async def _request(self, method: str, url: str, *, auth: bool, **kw) -> httpx.Response | str:
-        """The response, or the transport error as text (never with headers in it)."""
+    async def _request(self, method: str, url: str, *, auth: bool, **kw) -> tuple[int, str] | str:
+        """(HTTP status, body text, secrets redacted), or the transport error as text."""
         try:
-            return await self.http.request(method, url, headers=self._headers(auth), **kw)
+            reply = await self.http.request(method, url, headers=self._headers(auth), **kw)
+            # JSON is UTF-8 (RFC 8259): a charset the server names is not consulted
+            return reply.status_code, self.redact(reply.content.decode("utf-8", "replace"))
         except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"
+            return self.redact(f"{type(exc).__name__}: {exc}")
 
     # -- CDX and availability ---------------------------------------------------------------
     async def cdx(self, url: str, *, fl: tuple[str, ...] = ("timestamp", "original", "statuscode"),
@@ -183,13 +193,14 @@ class WaybackClient:
                 result = CdxResult(error=reply)
                 await self.sleep(5.0)
                 continue
-            result = parse_cdx(reply.status_code, reply.text)
-            if reply.status_code == 429:
+            code, text = reply
+            result = _parsed(parse_cdx, code, text) or CdxResult(http_status=code, error="unparsable CDX reply")
+            if code == 429:
                 self.stats["cdx_429"] += 1
                 until = self.cdx_pacer.trip()
                 log.warning("CDX answered 429; pausing lookups for %.0f s", until - self.clock())
                 continue
-            if reply.status_code in (500, 502, 503, 504, 520, 523):
+            if code in (500, 502, 503, 504, 520, 523):
                 await self.sleep(5.0)
                 continue
             self.cdx_pacer.ok()
@@ -212,15 +223,18 @@ class WaybackClient:
         reply = await self._request("GET", self.config.availability_endpoint, auth=False, params=params)
         if isinstance(reply, str):
             return Availability(url, error=reply)
-        data = json_or_none(reply.text)
-        if reply.status_code >= 400 or not isinstance(data, dict):
-            return Availability(url, http_status=reply.status_code, error=f"HTTP {reply.status_code}")
-        closest = (data.get("archived_snapshots") or {}).get("closest") or {}
-        if not closest.get("available") or not closest.get("timestamp"):
-            return Availability(url, http_status=reply.status_code)
-        ts = str(closest["timestamp"])  # the reply's own url is http:// and may keep :80; rebuild it
-        return Availability(url, True, ts, archive_url(self.base, ts, url), str(closest.get("status")),
-                            reply.status_code)
+        code, text = reply
+        data = json_or_none(text)
+        if code >= 400 or not isinstance(data, dict):
+            return Availability(url, http_status=code, error=f"HTTP {code}")
+        snapshots = data.get("archived_snapshots")
+        closest = snapshots.get("closest") if isinstance(snapshots, dict) else None
+        ts = timestamp_of(closest.get("timestamp")) if isinstance(closest, dict) else None
+        if not ts or closest.get("available") is not True:
+            return Availability(url, http_status=code)
+        # the reply's own url is http:// and may keep :80; rebuild it
+        return Availability(url, True, ts, archive_url(self.base, ts, url), text_of(closest.get("status"), 10),
+                            code)
 
     # -- SPN2 ---------------------------------------------------------------------------------
     async def save(self, url: str, *, if_not_archived_within: str | None = None, capture_all: bool = False,
@@ -249,40 +263,53 @@ class WaybackClient:
         reply = await self._request("POST", self.config.save_endpoint, auth=True, data=form)
         if isinstance(reply, str):
             return SaveResult(url, error=reply, retry_class=TRANSIENT, maybe_captured=True)
-        result = parse_save_reply(url, reply.status_code, reply.text)
+        code, text = reply
+        result = _parsed(parse_save_reply, url, code, text) or SaveResult(
+            url, http_status=code, error="unparsable reply", retry_class=TRANSIENT, maybe_captured=True)
         if result.retry_class == RATE_LIMITED:
             self.stats["save_429"] += 1
             until = self.save_pacer.trip()
             log.warning("Save Page Now answered 429; pausing submissions for %.0f s", until - self.clock())
-        elif reply.status_code < 400:
+        elif code < 400:
             self.save_pacer.ok()
         return result
 
     async def job_status(self, job_id: str) -> JobStatus:
         self.stats["status"] += 1
-        reply = await self._request("GET", f"{self.config.status_endpoint}/{job_id}", auth=True)
+        reply = await self._request("GET", f"{self.config.status_endpoint}/{quote(job_id, safe='')}", auth=True)
         if isinstance(reply, str):
             return JobStatus(job_id, "unknown", error=reply)
-        return parse_job_status(job_id, reply.status_code, reply.text)
+        return _parsed(parse_job_status, job_id, *reply) or JobStatus(job_id, "unknown", request_status=reply[0],
+                                                                         error="unparsable status reply")
 
     async def user_status(self) -> UserStatus:
         reply = await self._request("GET", f"{self.config.status_endpoint}/user", auth=True,
                                     params={"_t": str(time.time_ns())})
         if isinstance(reply, str):
             return UserStatus(error=reply)
-        data = json_or_none(reply.text)
-        if reply.status_code >= 400 or not isinstance(data, dict):
-            return UserStatus(http_status=reply.status_code, error=f"HTTP {reply.status_code}")
-        ints = {k: data.get(k) if isinstance(data.get(k), int) else None
-                for k in ("available", "processing", "daily_captures", "daily_captures_limit")}
-        return UserStatus(**ints, http_status=reply.status_code)
+        code, text = reply
+        data = json_or_none(text)
+        if code >= 400 or not isinstance(data, dict):
+            return UserStatus(http_status=code, error=f"HTTP {code}")
+        ints = {k: int_of(data.get(k)) for k in ("available", "processing", "daily_captures", "daily_captures_limit")}
+        return UserStatus(**ints, http_status=code)
 
     async def system_status(self) -> str:
         reply = await self._request("GET", f"{self.config.status_endpoint}/system", auth=False)
         if isinstance(reply, str):
             return reply
-        data = json_or_none(reply.text)
-        return str(data.get("status")) if isinstance(data, dict) else f"HTTP {reply.status_code}"
+        data = json_or_none(reply[1])
+        return (text_of(data.get("status"), 40) or "unknown") if isinstance(data, dict) else f"HTTP {reply[0]}"
+
+
+def _parsed(parse, *args):
+    """A parser's value, or None if it failed: a reply we cannot read is a value, never a crash that
+    leaves a capture in 'submitting'. (The parsers are total by design; this is the safety net.)"""
+    try:
+        return parse(*args)
+    except Exception:  # noqa: BLE001 - any parser bug on hostile input
+        log.warning("unparsable Wayback reply (%s)", sys.exc_info()[0].__name__)
+        return None
 
 
 def host_of(url: str) -> str:

@@ -317,6 +317,8 @@ class _Run:
                     capture_all=self.s.capture_all, before_post=lambda: self.begin(cid))
                 if not reply.sent:
                     continue  # the loop head turns this into 'queued'
+                if reply.unusable_job:
+                    return await self.unpollable(url, cid, reply)
                 if reply.accepted:
                     db.record_job(self.store, cid, reply.job_id, self.now(), reason=reply.message)
                     log.info("submitted %s as job %s", url, reply.job_id)
@@ -432,6 +434,15 @@ class _Run:
                   "before resubmitting")
         db.finish(self.store, cid, "unknown", self.now(), reason=reason)
         return self.result(url, "submitted", reason, job_id=job_id)
+
+    async def unpollable(self, url: str, cid: int, reply: SaveResult) -> ArchiveResult:
+        """Accepted with a job id that cannot be polled: like an unconfirmed job, CDX decides."""
+        landed = await self.landed(url, cid)
+        if landed:
+            return landed
+        reason = f"{describe(reply)}; a later run checks CDX before resubmitting"
+        db.finish(self.store, cid, "unknown", self.now(), reason=reason)
+        return self.result(url, "submitted", reason)
 
     async def landed(self, url: str, cid: int) -> ArchiveResult | None:
         """A capture since this row's submission, found in CDX, recorded as success."""

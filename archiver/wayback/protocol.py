@@ -49,6 +49,7 @@ class SaveResult:
     retry_after: float | None = None  # a hint in seconds for the caller
     maybe_captured: bool = False  # 523 / timeout: the capture may have landed anyway (§1.3 D)
     sent: bool = True  # False when `before_post` vetoed the POST after pacing
+    unusable_job: bool = False  # accepted, but with a job id that cannot be polled: never resubmit now
 
     @property
     def accepted(self) -> bool:
@@ -144,6 +145,7 @@ _MESSAGE_RULES: tuple[tuple[re.Pattern, str, float | None], ...] = (
 
 def classify(status_ext: str | None, message: str | None = None) -> tuple[str, float | None]:
     """(retry class, suggested wait in seconds or None). Unknown codes are permanent for this run."""
+    status_ext, message = code_of(status_ext), text_of(message)
     code = (status_ext or "").removeprefix("error:")
     if code in _EXT_CLASS:
         cls = _EXT_CLASS[code]
@@ -178,6 +180,54 @@ def json_or_none(text: str):
         return None
 
 
+# -- tolerant field readers ---------------------------------------------------------------------
+# A reply is JSON written by a server we do not control: any field may be missing, null, a number,
+# a list or an object. These readers turn whatever arrived into the type the values promise, so a
+# strange reply becomes a strange value, never an exception (which would leave a capture in
+# 'submitting').
+
+TEXT_LIMIT = 500  # characters kept of any server-written text (message, status_ext, ...)
+_JOB_ID = re.compile(r"^[\w.:-]{1,200}$")
+_TS14 = re.compile(r"^\d{14}$")
+
+
+def text_of(value, limit: int = TEXT_LIMIT) -> str | None:
+    """A server-written field as text: strings as they are, anything else as compact JSON."""
+    if value is None or value == "" or value == [] or value == {}:
+        return None
+    if not isinstance(value, str):
+        try:
+            value = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        except (TypeError, ValueError):
+            value = repr(value)
+    value = " ".join(value.split())
+    return (value[: limit - 1] + "…" if len(value) > limit else value) or None
+
+
+def code_of(value) -> str | None:
+    """`status_ext`: a string, or the first string of a list."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str)), None)
+    return text_of(value, 100) if isinstance(value, str) else None
+
+
+def job_id_of(value) -> str | None:
+    """A job id we can put in a status URL, or None (then the reply did not accept anything)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    value = str(value).strip()
+    return value if _JOB_ID.match(value) else None
+
+
+def timestamp_of(value) -> str | None:
+    value = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return value if _TS14.match(value) else None
+
+
+def int_of(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def parse_save_reply(url: str, http_status: int, body: str) -> SaveResult:
     """Every shape `POST /save` answers with (§1.3 A–D); the HTTP status alone cannot tell them."""
     data = json_or_none(body)
@@ -186,7 +236,7 @@ def parse_save_reply(url: str, http_status: int, body: str) -> SaveResult:
     if http_status == 401:
         return SaveResult(url, http_status=401, retry_class=AUTH,
                           error="HTTP 401: Save Page Now wants valid keys",
-                          message=data.get("message") if isinstance(data, dict) else None)
+                          message=text_of(data.get("message")) if isinstance(data, dict) else None)
     if http_status >= 500 or http_status == 509:
         return SaveResult(url, http_status=http_status, retry_class=TRANSIENT, error=f"HTTP {http_status}",
                           maybe_captured=http_status in (523, 524))
@@ -198,34 +248,41 @@ def parse_save_reply(url: str, http_status: int, body: str) -> SaveResult:
             cls = TRANSIENT
         return SaveResult(url, http_status=http_status, retry_class=cls, retry_after=wait,
                           error="unparsable reply" if body.strip() else "empty reply")
-    message = data.get("message") or None
-    if data.get("job_id"):
-        return SaveResult(url, job_id=str(data["job_id"]), message=message, http_status=http_status,
+    message, ext = text_of(data.get("message")), code_of(data.get("status_ext"))
+    job_id = job_id_of(data.get("job_id"))
+    if job_id:
+        return SaveResult(url, job_id=job_id, message=message, http_status=http_status,
                           begin_in=parse_begin_in(message))
-    cls, wait = classify(data.get("status_ext"), message)
-    return SaveResult(url, message=message, status_ext=data.get("status_ext"), http_status=http_status,
+    if data.get("job_id") not in (None, ""):  # a job id we cannot use: the POST may have been accepted
+        return SaveResult(url, message=message, status_ext=ext, http_status=http_status, unusable_job=True,
+                          error=f"accepted with a job id archiver cannot use: {text_of(data.get('job_id'), 80)}")
+    cls, wait = classify(ext, message)
+    return SaveResult(url, message=message, status_ext=ext, http_status=http_status,
                       retry_class=cls, retry_after=wait)
 
 
 def parse_job_status(job_id: str, http_status: int, body: str) -> JobStatus:
     data = json_or_none(body)
     if not isinstance(data, dict) or http_status >= 400:
-        message = data.get("message") if isinstance(data, dict) else None
+        message = text_of(data.get("message")) if isinstance(data, dict) else None
         return JobStatus(job_id, "unknown", request_status=http_status, message=message,
                          error=f"HTTP {http_status}" if http_status >= 400 else "unparsable status reply",
                          retry_class=RATE_LIMITED if http_status == 429 else None)
-    status = data.get("status") if data.get("status") in ("pending", "success", "error") else "unknown"
-    resources = data.get("resources", data.get("ressources")) or ()
-    cls = classify(data.get("status_ext"), data.get("message"))[0] if status == "error" else None
-    ts = data.get("timestamp")
-    size = data.get("download_size")
+    raw_status = data.get("status")
+    status = raw_status if isinstance(raw_status, str) and raw_status in ("pending", "success", "error") \
+        else "unknown"
+    resources = data.get("resources", data.get("ressources"))
+    message, ext = text_of(data.get("message")), code_of(data.get("status_ext"))
+    cls = classify(ext, message)[0] if status == "error" else None
+    original = data.get("original_url")
     return JobStatus(
-        job_id=str(data.get("job_id") or job_id), status=status,
-        timestamp=str(ts) if ts else None, original_url=data.get("original_url"),
-        status_ext=data.get("status_ext"), message=data.get("message"),
-        http_status=data.get("http_status") if isinstance(data.get("http_status"), int) else None,
-        resources=tuple(r for r in resources if isinstance(r, str)),
-        download_size=size if isinstance(size, int) else None, request_status=http_status,
+        job_id=job_id_of(data.get("job_id")) or job_id, status=status,
+        timestamp=timestamp_of(data.get("timestamp")),
+        original_url=original if isinstance(original, str) and original.startswith(("http://", "https://"))
+        else None,
+        status_ext=ext, message=message, http_status=int_of(data.get("http_status")),
+        resources=tuple(r for r in resources if isinstance(r, str)) if isinstance(resources, list) else (),
+        download_size=int_of(data.get("download_size")), request_status=http_status,
         retry_class=cls,
     )
 
@@ -245,11 +302,16 @@ def parse_cdx(http_status: int, body: str) -> CdxResult:
         return CdxResult(http_status=http_status, error="unparsable CDX reply")
     if not data:
         return CdxResult(http_status=http_status)
+    if not isinstance(data[0], list):
+        return CdxResult(http_status=http_status, error="unparsable CDX reply")
     header, rows, resume = [str(h) for h in data[0]], [], None
     body_rows = data[1:]
     for i, row in enumerate(body_rows):
-        if row == [] and i + 1 < len(body_rows) and body_rows[i + 1]:
-            resume = str(body_rows[i + 1][0])
+        if not isinstance(row, list):
+            continue  # not a row: skip it rather than fail the lookup
+        nxt = body_rows[i + 1] if i + 1 < len(body_rows) else None
+        if row == [] and isinstance(nxt, list) and nxt:
+            resume = str(nxt[0])
             break
         rows.append(dict(zip(header, (str(v) for v in row))))
     return CdxResult(rows=tuple(rows), resume_key=resume, http_status=http_status)

@@ -1,0 +1,100 @@
+"""A Wayback Machine that answers strangely, leaks, or is down (issue 11 items 7 and 9, issue 9 item 3).
+
+Against the fake Wayback on virtual time: replies with non-string fields never crash `archive` nor
+leave a capture in 'submitting'; a server that echoes our request headers everywhere gets neither key
+into archive.db; an outage queues every link, fast, and is never reported as "failed".
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from archiver.redact import MASK, Redactor
+from archiver.store import captures as db
+from archiver.wayback.protocol import (PERMANENT, TRANSIENT, parse_cdx, parse_job_status, parse_save_reply)
+from tests.test_archive import ACCESS, ALIVE, SECRET, by_url, dump, run, store_factory  # noqa: F401
+
+URL = "https://hostile.example/page"
+
+ODD_VALUES = [{"a": [1, {"b": None}]}, ["x", 2], 42, 3.5, True, None, "", "\u202e\x00text"]
+
+
+@pytest.mark.parametrize("value", ODD_VALUES)
+def test_every_reply_field_may_be_any_json_value(value) -> None:
+    fields = ("message", "status_ext", "job_id", "status", "timestamp", "original_url", "http_status",
+              "resources", "download_size")
+    for name in fields:
+        body = f'{{"{name}": {__import__("json").dumps(value)}}}'
+        save = parse_save_reply(URL, 200, body)
+        assert save.message is None or isinstance(save.message, str)
+        assert save.status_ext is None or isinstance(save.status_ext, str)
+        assert save.job_id is None or isinstance(save.job_id, str)
+        st = parse_job_status("job-1", 200, body)
+        assert st.status in ("pending", "success", "error", "unknown")
+        assert st.timestamp is None or (isinstance(st.timestamp, str) and len(st.timestamp) == 14)
+        assert st.http_status is None or type(st.http_status) is int
+    for body in ('[["timestamp","original"], 5, {"a": 1}, ["20200101000000", "u"], [], 7]', '[5]', '[{}]'):
+        assert parse_cdx(200, body).error in (None, "unparsable CDX reply")
+
+
+def test_status_ext_as_a_list_and_message_as_an_object_are_classified() -> None:
+    reply = parse_save_reply(URL, 200, '{"status": "error", "status_ext": ["error:bad-gateway", 1], '
+                                       '"message": {"detail": "try later"}}')
+    assert reply.status_ext == "error:bad-gateway" and reply.retry_class == TRANSIENT
+    assert reply.message == '{"detail":"try later"}'
+    refused = parse_save_reply(URL, 200, '{"status": "error", "status_ext": {"x": 1}, "message": ["?"]}')
+    assert refused.retry_class == PERMANENT and not refused.accepted
+
+
+def test_a_job_id_that_cannot_be_polled_is_not_an_acceptance() -> None:
+    for job_id in ('{"id": 1}', '"../../save/status/user"', '"spn2-abc?x=1"', "true"):
+        reply = parse_save_reply(URL, 200, f'{{"job_id": {job_id}}}')
+        assert not reply.accepted and reply.unusable_job
+
+
+def test_redactor_removes_every_form_of_each_key() -> None:
+    import base64
+    from urllib.parse import quote
+
+    key, secret = "AcC+/ss=1", 'SeC"ret&<2'
+    red = Redactor([key, secret])
+    forms = [key, secret, key.lower(), quote(key, safe=""), quote(secret, safe=""), '"SeC\\"ret&<2"',
+             "SeC&quot;ret&amp;&lt;2", base64.b64encode(f"{key}:{secret}".encode()).decode(),
+             f"LOW {key}:{secret}"]
+    for text in forms:
+        out = red(f"before {text} after")
+        assert key not in out and secret not in out and MASK in out, (text, out)
+        assert out.startswith("before ") and out.endswith(" after")
+    assert Redactor([])("LOW a:b") == "LOW a:b" and not Redactor([])
+
+
+def test_hostile_replies_never_crash_nor_leave_submitting(fake_wayback, wayback_clock, store_factory):
+    urls = [f"https://hostile.example/{i}" for i in range(5)]
+    store = store_factory({u: ALIVE for u in urls})
+    fake_wayback.save_patch = {
+        urls[0]: {"message": {"nested": ["object"]}},
+        urls[1]: {"job_id": {"not": "a string"}},
+        urls[2]: {"job_id": None, "status": "error", "status_ext": ["error:blocked-url", 5], "message": 7},
+    }
+    fake_wayback.status_patch = {urls[3]: {"timestamp": {"t": 1}, "http_status": "200", "message": ["m"]},
+                                 urls[4]: {"status": ["success"], "resources": "x"}}
+    report = by_url(run(store, fake_wayback, wayback_clock))
+    assert set(report) == set(urls)
+    assert report[urls[0]].action == "submitted" and report[urls[0]].archive_url
+    assert report[urls[1]].action == "submitted" and "cannot use" in report[urls[1]].reason
+    assert report[urls[2]].action == "failed"
+    states = {r["url"]: r["state"] for r in db.all_rows(store)}
+    assert "submitting" not in states.values() and "pending" not in states.values(), states
+
+
+def test_an_echoing_wayback_gets_no_key_into_archive_db(fake_wayback, wayback_clock, store_factory):
+    urls = [f"https://echo.example/{i}" for i in range(4)]
+    dead = "https://echo.example/dead"
+    fake_wayback.seed(dead, "20200101000000")
+    store = store_factory({**{u: ALIVE for u in urls}, dead: ("dead", "not-found", None)})
+    fake_wayback.echo_headers = True
+    report = run(store, fake_wayback, wayback_clock)
+    assert any("authorization" in {k.lower() for k in r.headers} for r in fake_wayback.requests)
+    text = dump(store) + repr(report.as_dict())
+    assert ACCESS not in text and SECRET not in text
+    assert MASK in text  # the echoes were there, and were redacted
