@@ -177,45 +177,11 @@ class Store:
         )
 
     # -- documents, citations, findings --------------------------------------
-    def save_document(self, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired]) -> int:
-        """Record a document and its citations in one transaction; re-running adds nothing twice."""
-        now = self.now()
-        with self.db.atomic():
-            conn = self.db.conn
-            conn.execute(
-                "INSERT INTO documents (path, format, sha256, first_seen, last_seen) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
-                "format = excluded.format, sha256 = excluded.sha256, last_seen = excluded.last_seen",
-                [path, fmt, sha256, now, now],
-            )
-            doc_id = conn.execute("SELECT id FROM documents WHERE path = ?", [path]).fetchone()[0]
-            for rep in repaired:
-                self._save_citation(doc_id, rep, now)
-        return doc_id
+    def save_document(self, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired]):
+        """Record a document's citations as its current ones (see store.documents); one transaction."""
+        from .documents import save_document
 
-    def _save_citation(self, doc_id: int, rep: Repaired, now: str) -> None:
-        c = rep.citation
-        conn = self.db.conn
-        url_id = self.url_id(rep.url, now) if rep.url else None
-        conn.execute(
-            "INSERT INTO citations (document_id, line, note, idx, raw, url_id, candidates, context,"
-            " accessed, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT(document_id, line, idx, raw) DO UPDATE SET note = excluded.note,"
-            " url_id = excluded.url_id, candidates = excluded.candidates, context = excluded.context,"
-            " accessed = excluded.accessed, last_seen = excluded.last_seen",
-            [doc_id, c.line, c.note, c.index, c.raw, url_id, json.dumps(list(rep.candidates)),
-             c.context, c.accessed.isoformat() if c.accessed else None, now, now],
-        )
-        cit_id = conn.execute(
-            "SELECT id FROM citations WHERE document_id = ? AND line = ? AND idx = ? AND raw = ?",
-            [doc_id, c.line, c.index, c.raw],
-        ).fetchone()[0]
-        conn.execute("DELETE FROM findings WHERE citation_id = ?", [cit_id])
-        conn.executemany(
-            "INSERT OR IGNORE INTO findings (citation_id, code, name, severity, message, fix)"
-            " VALUES (?,?,?,?,?,?)",
-            [[cit_id, f.code, f.name, f.severity, f.message, f.fix] for f in rep.findings],
-        )
+        return save_document(self, path, fmt, sha256, repaired)
 
     def url_id(self, url: str, now: str | None = None) -> int:
         conn = self.db.conn
@@ -236,7 +202,7 @@ class Store:
         """The note numbers citing a URL, in document order."""
         rows = self.db.conn.execute(
             "SELECT DISTINCT c.note FROM citations c JOIN urls u ON u.id = c.url_id "
-            "WHERE u.url = ? AND c.note IS NOT NULL ORDER BY c.document_id, c.line",
+            "WHERE u.url = ? AND c.note IS NOT NULL AND c.removed IS NULL ORDER BY c.document_id, c.line",
             [url],
         ).fetchall()
         return [r[0] for r in rows]
@@ -245,7 +211,7 @@ class Store:
         """(earliest access date stated by any citation, first time archiver saw it)."""
         row = self.db.conn.execute(
             "SELECT min(c.accessed), min(c.first_seen) FROM citations c JOIN urls u ON u.id = c.url_id"
-            " WHERE u.url = ?",
+            " WHERE u.url = ? AND c.removed IS NULL",
             [url],
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)

@@ -64,7 +64,8 @@ def record_check(store: Store, result: CheckResult, *, run_id: int | None,
             "INSERT INTO checks (url_id, run_id, checked_at, status, alive, http_status, final_url,"
             " redirects, elapsed_ms, error, sha256, inconclusive, state, previous_state)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [url_id, run_id, when, result.status, _bool(result.alive), result.http_status, result.final_url,
+            [url_id, run_id, when, result.status, _bool(result.alive) if new else None, result.http_status,
+             result.final_url,
              json.dumps(list(result.redirects)), result.elapsed_ms, result.error,
              snap.sha256 if snap else None, int(new is None), new.state if new else None, previous.state],
         )
@@ -77,9 +78,10 @@ def record_check(store: Store, result: CheckResult, *, run_id: int | None,
             conn.execute(
                 "UPDATE urls SET state = ?, failures = ?, first_failed_at = ?, last_failed_at = ?,"
                 " dead_since = ?, last_checked = ?, last_status = ?, last_alive = ?,"
-                " last_sha256 = coalesce(?, last_sha256) WHERE id = ?",
+                " last_sha256 = coalesce(?, last_sha256), last_conclusive = coalesce(?, last_conclusive) WHERE id = ?",
                 [new.state, new.failures, new.first_failed_at, new.last_failed_at, new.dead_since, when,
-                 result.status, _bool(result.alive), snap.sha256 if snap and result.alive else None, url_id],
+                 result.status, _bool(result.alive), snap.sha256 if snap and result.alive else None,
+                 when if result.alive is not None else None, url_id],
             )
         else:
             conn.execute("UPDATE urls SET last_checked = ? WHERE id = ?", [when, url_id])
@@ -92,6 +94,7 @@ def notes_by_url(store: Store, run_id: int) -> dict[str, list[str]]:
     for url, note in store.db.conn.execute(
             "SELECT DISTINCT u.url, c.note FROM checks k JOIN urls u ON u.id = k.url_id"
             " JOIN citations c ON c.url_id = u.id WHERE k.run_id = ? AND c.note IS NOT NULL"
+            " AND c.removed IS NULL"
             " ORDER BY c.document_id, c.line", [run_id]):
         out.setdefault(url, []).append(note)
     return out
@@ -156,12 +159,15 @@ def settle_inconclusive(store: Store, check_id: int, url: str, new: UrlState, st
                         alive: bool | None) -> None:
     """Apply a transport failure held back while the outage guard was undecided."""
     with store.db.atomic():
-        store.db.conn.execute("UPDATE checks SET inconclusive = 0, state = ? WHERE id = ?", [new.state, check_id])
+        store.db.conn.execute("UPDATE checks SET inconclusive = 0, alive = ?, state = ? WHERE id = ?",
+                              [_bool(alive), new.state, check_id])
         store.db.conn.execute(
             "UPDATE urls SET state = ?, failures = ?, first_failed_at = ?, last_failed_at = ?, dead_since = ?,"
-            " last_status = ?, last_alive = ? WHERE url = ?",
+            " last_status = ?, last_alive = ?,"
+            " last_conclusive = CASE WHEN ? IS NULL THEN last_conclusive"
+            "                   ELSE (SELECT checked_at FROM checks WHERE id = ?) END WHERE url = ?",
             [new.state, new.failures, new.first_failed_at, new.last_failed_at, new.dead_since,
-             status, _bool(alive), url],
+             status, _bool(alive), _bool(alive), check_id, url],
         )
 
 
@@ -188,9 +194,10 @@ def run_checks_rows(store: Store, run_id: int, *, problems_first: bool = False) 
 
 
 def stale_urls(store: Store, urls: list[str], older_than: str) -> list[str]:
-    """Those of `urls` not checked since `older_than` (ISO time)."""
+    """Those of `urls` without a conclusive check since `older_than` (ISO time): a check that could
+    not tell (an outage, a bot wall) leaves the URL stale, to be checked again next time."""
     fresh = {r[0] for r in store.db.conn.execute(
-        "SELECT url FROM urls WHERE last_checked IS NOT NULL AND last_checked >= ?", [older_than])}
+        "SELECT url FROM urls WHERE last_conclusive IS NOT NULL AND last_conclusive >= ?", [older_than])}
     return [u for u in urls if u not in fresh]
 
 

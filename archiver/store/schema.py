@@ -147,4 +147,77 @@ MIGRATIONS: list[str] = [
     LEFT JOIN checks k ON k.id = (
         SELECT id FROM checks WHERE url_id = u.id ORDER BY checked_at DESC, id DESC LIMIT 1);
     """,
+    # 2: the citation lifecycle and honest "cannot tell".
+    # A citation is identified within its document by its text as printed and which occurrence of
+    # that text it is (`occurrence`), not by its line, so an edit above it (lines shift, notes are
+    # renumbered) keeps its history; a citation gone from the document gets `removed` and leaves
+    # latest_status. `documents.previous_path` remembers a rename recognised by content.
+    # `urls.last_conclusive` is when a check last concluded something (what --stale counts), and a
+    # check held back as inconclusive stores alive = NULL. findings is rebuilt with citations so no
+    # foreign key cascade fires while the table is replaced.
+    """
+    DROP VIEW latest_status;
+    CREATE TABLE findings_v1 AS SELECT * FROM findings;
+    DROP TABLE findings;
+    ALTER TABLE citations RENAME TO citations_v1;
+    CREATE TABLE citations (
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES documents(id),
+        raw TEXT NOT NULL,                    -- the URL as printed, damage included
+        occurrence INTEGER NOT NULL DEFAULT 0, -- 0 for the first citation of this raw text in the document
+        line INTEGER NOT NULL,
+        note TEXT,
+        idx INTEGER NOT NULL DEFAULT 0,
+        url_id INTEGER REFERENCES urls(id),   -- the repaired URL, NULL when none was recovered
+        candidates TEXT,                      -- JSON list
+        context TEXT,
+        accessed TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,              -- last time the document was read with this citation in it
+        removed TEXT,                         -- when it was found gone from the document; NULL while current
+        UNIQUE (document_id, raw, occurrence)
+    );
+    INSERT INTO citations (id, document_id, raw, occurrence, line, note, idx, url_id, candidates, context,
+                           accessed, first_seen, last_seen)
+    SELECT id, document_id, raw,
+           row_number() OVER (PARTITION BY document_id, raw ORDER BY line, idx, id) - 1,
+           line, note, idx, url_id, candidates, context, accessed, first_seen, last_seen
+    FROM citations_v1;
+    DROP TABLE citations_v1;
+    CREATE INDEX citations_url ON citations(url_id);
+    CREATE INDEX citations_current ON citations(document_id, removed);
+    CREATE TABLE findings (
+        id INTEGER PRIMARY KEY,
+        citation_id INTEGER NOT NULL REFERENCES citations(id) ON DELETE CASCADE,
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        fix TEXT,
+        UNIQUE (citation_id, code, message)
+    );
+    INSERT INTO findings SELECT * FROM findings_v1;
+    DROP TABLE findings_v1;
+    ALTER TABLE documents ADD COLUMN previous_path TEXT;  -- the path it had before a rename
+    ALTER TABLE urls ADD COLUMN last_conclusive TEXT;     -- last check that concluded alive or not
+    UPDATE checks SET alive = NULL WHERE inconclusive = 1;
+    UPDATE urls SET last_conclusive = (
+        SELECT max(k.checked_at) FROM checks k WHERE k.url_id = urls.id AND k.inconclusive = 0
+        AND k.alive IS NOT NULL);
+    CREATE VIEW latest_status AS
+    SELECT d.path AS document, c.note, c.line, c.idx, c.raw, u.url, u.state,
+           k.status, k.alive, k.inconclusive = 0 AND k.alive IS NOT NULL AS conclusive,
+           k.http_status, k.final_url, k.checked_at, k.sha256,
+           (SELECT p.archive_url FROM captures p
+             WHERE p.url_id = u.id AND p.archive_url IS NOT NULL
+             ORDER BY p.updated DESC LIMIT 1) AS archive_url,
+           c.first_seen, c.last_seen
+    FROM citations c
+    JOIN documents d ON d.id = c.document_id
+    LEFT JOIN urls u ON u.id = c.url_id
+    LEFT JOIN checks k ON k.id = (
+        SELECT id FROM checks WHERE url_id = u.id ORDER BY checked_at DESC, id DESC LIMIT 1)
+    WHERE c.removed IS NULL
+    ORDER BY d.id, c.line, c.idx;
+    """,
 ]

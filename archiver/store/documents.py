@@ -1,0 +1,123 @@
+"""Documents and their citations over time: what a document cites now, what it cited before, since when.
+
+Why: archive.db is read months later with SQL, and a citation that was edited away must not stay
+in `latest_status` as if the document still cited it. Reading a document again therefore
+replaces its current citations: one still there keeps its row (and `first_seen`), one gone gets
+`removed` (the row and its findings stay, as history), a new one is added.
+
+A citation is identified in its document by its text as printed (`raw`) and which occurrence of
+that text it is, not by its line: text added above it shifts lines and may renumber notes, and
+neither is a new citation. Editing a URL is a removal plus an addition, which is what happened.
+
+A renamed or moved document is recognised by its content where that is possible: a path archiver
+has not seen, whose old path is gone from disk, is the same document when its bytes are identical
+or when most of its citations are the old document's (`RENAME_OVERLAP`). Its history carries over
+and `previous_path` keeps the old name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ..models import Repaired
+
+RENAME_OVERLAP = 0.6  # share of citations (Jaccard, by printed text) that makes a moved document the same one
+RENAME_MIN_SHARED = 3  # ... and at least this many in common, so two one-link documents are never merged
+
+
+@dataclass(frozen=True)
+class DocumentChanges:
+    """What reading a document changed in archive.db."""
+
+    document_id: int
+    added: int = 0
+    removed: int = 0
+    kept: int = 0
+    renamed_from: str | None = None
+
+
+def save_document(store, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired], *,
+                  exists: Callable[[str], bool] = os.path.exists) -> DocumentChanges:
+    """Record a document's citations as its current ones, in one transaction."""
+    repaired = list(repaired)
+    now = store.now()
+    conn = store.db.conn
+    with store.db.atomic():
+        doc_id, renamed_from = _document_id(store, path, fmt, sha256, {r.citation.raw for r in repaired}, now,
+                                            exists)
+        current = {row[0] for row in conn.execute(
+            "SELECT id FROM citations WHERE document_id = ? AND removed IS NULL", [doc_id])}
+        occurrences: dict[str, int] = {}
+        seen: set[int] = set()
+        for rep in repaired:
+            occurrence = occurrences.get(rep.citation.raw, 0)
+            occurrences[rep.citation.raw] = occurrence + 1
+            seen.add(_save_citation(store, doc_id, rep, occurrence, now))
+        gone = current - seen
+        conn.executemany("UPDATE citations SET removed = ? WHERE id = ?", [[now, cid] for cid in sorted(gone)])
+    return DocumentChanges(doc_id, added=len(seen - current), removed=len(gone), kept=len(seen & current),
+                           renamed_from=renamed_from)
+
+
+def _document_id(store, path: str, fmt: str, sha256: str | None, raws: set[str], now: str,
+                 exists: Callable[[str], bool]) -> tuple[int, str | None]:
+    """The id of the document at `path`: known by that path, recognised after a rename, or new."""
+    conn = store.db.conn
+    row = conn.execute("SELECT id FROM documents WHERE path = ?", [path]).fetchone()
+    renamed_from = None
+    if row is None:
+        moved = _moved_document(store, sha256, raws, exists)
+        if moved is not None:
+            row, renamed_from = (moved[0],), moved[1]
+            conn.execute("UPDATE documents SET path = ?, previous_path = ? WHERE id = ?", [path, moved[1], moved[0]])
+    if row is None:
+        cur = conn.execute("INSERT INTO documents (path, format, sha256, first_seen, last_seen) VALUES (?,?,?,?,?)",
+                           [path, fmt, sha256, now, now])
+        return cur.lastrowid, None
+    conn.execute("UPDATE documents SET format = ?, sha256 = ?, last_seen = ? WHERE id = ?", [fmt, sha256, now, row[0]])
+    return row[0], renamed_from
+
+
+def _moved_document(store, sha256: str | None, raws: set[str], exists: Callable[[str], bool]
+                    ) -> tuple[int, str] | None:
+    """(id, old path) of a known document whose file is gone and whose content this is."""
+    conn = store.db.conn
+    gone = [(i, p, s) for i, p, s in conn.execute("SELECT id, path, sha256 FROM documents") if not exists(p)]
+    for doc_id, old_path, old_sha in gone:
+        if sha256 and old_sha == sha256:
+            return doc_id, old_path
+    best, best_score = None, RENAME_OVERLAP
+    for doc_id, old_path, _ in gone:
+        old = {r[0] for r in conn.execute(
+            "SELECT raw FROM citations WHERE document_id = ? AND removed IS NULL", [doc_id])}
+        shared = len(old & raws)
+        score = shared / len(old | raws) if old | raws else 0.0
+        if shared >= RENAME_MIN_SHARED and score >= best_score:
+            best, best_score = (doc_id, old_path), score
+    return best
+
+
+def _save_citation(store, doc_id: int, rep: Repaired, occurrence: int, now: str) -> int:
+    c = rep.citation
+    conn = store.db.conn
+    url_id = store.url_id(rep.url, now) if rep.url else None
+    conn.execute(
+        "INSERT INTO citations (document_id, raw, occurrence, line, note, idx, url_id, candidates, context,"
+        " accessed, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT(document_id, raw, occurrence) DO UPDATE SET line = excluded.line, note = excluded.note,"
+        " idx = excluded.idx, url_id = excluded.url_id, candidates = excluded.candidates,"
+        " context = excluded.context, accessed = excluded.accessed, last_seen = excluded.last_seen, removed = NULL",
+        [doc_id, c.raw, occurrence, c.line, c.note, c.index, url_id, json.dumps(list(rep.candidates)), c.context,
+         c.accessed.isoformat() if c.accessed else None, now, now],
+    )
+    cit_id = conn.execute("SELECT id FROM citations WHERE document_id = ? AND raw = ? AND occurrence = ?",
+                          [doc_id, c.raw, occurrence]).fetchone()[0]
+    conn.execute("DELETE FROM findings WHERE citation_id = ?", [cit_id])
+    conn.executemany(
+        "INSERT OR IGNORE INTO findings (citation_id, code, name, severity, message, fix) VALUES (?,?,?,?,?,?)",
+        [[cit_id, f.code, f.name, f.severity, f.message, f.fix] for f in rep.findings],
+    )
+    return cit_id

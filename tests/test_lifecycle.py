@@ -1,0 +1,124 @@
+"""The citation lifecycle in archive.db: edits replace citations, history is kept, renames are recognised,
+and an archive.db of schema version 1 is brought forward without losing a row."""
+
+import sqlite3
+
+from archiver import api
+from archiver.store import Store
+from archiver.store.schema import MIGRATIONS
+
+
+def settings_for(tmp_path):
+    return api.load_settings(db=str(tmp_path / "archive.db"), allow_private=True, processes=1)
+
+
+def write(path, test_web, notes: dict[str, str]) -> None:
+    path.write_text("Notes:\n\n" + "".join(f"{n}. {test_web.url(p)}\n" for n, p in notes.items()), encoding="utf-8")
+
+
+def latest(db) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    return conn.execute("SELECT note, url, state FROM latest_status").fetchall()
+
+
+def test_edit_and_rerun_replaces_citations_and_keeps_history(tmp_path, test_web):
+    notes, settings = tmp_path / "notes.txt", settings_for(tmp_path)
+    write(notes, test_web, {"1": "/ok", "2": "/gone", "3": "/notfound", "4": "/page/four"})
+    api.check([str(notes)], settings)
+    # note 2 is edited to a working link and note 3 deleted; a line added on top shifts every line
+    notes.write_text("Notes (revised):\n\n\n" + f"1. {test_web.url('/ok')}\n2. {test_web.url('/page/two')}\n"
+                     f"4. {test_web.url('/page/four')}\n", encoding="utf-8")
+    report = api.check([str(notes)], settings)
+    assert report.summary["checked"] == 3
+    assert latest(tmp_path / "archive.db") == [
+        ("1", test_web.url("/ok"), "alive"), ("2", test_web.url("/page/two"), "alive"),
+        ("4", test_web.url("/page/four"), "alive")]
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    history = conn.execute("SELECT note, raw, line, removed IS NOT NULL, first_seen <= last_seen FROM citations"
+                           " ORDER BY id").fetchall()
+    assert [(n, r.rsplit("/", 1)[-1], gone) for n, r, _, gone, _ in history] == [
+        ("1", "ok", 0), ("2", "gone", 1), ("3", "notfound", 1), ("4", "four", 0), ("2", "two", 0)]
+    assert history[0][2] == 4  # note 1 kept its row (and first_seen); its line moved
+    assert all(ordered for *_, ordered in history)
+    # the URL no longer cited keeps its state and checks, but leaves the report's notes
+    assert conn.execute("SELECT state FROM urls WHERE url = ?", [test_web.url("/gone")]).fetchone() == ("failing",)
+
+
+def test_a_citation_that_comes_back_is_current_again(tmp_path, test_web):
+    notes, settings = tmp_path / "notes.txt", settings_for(tmp_path)
+    write(notes, test_web, {"1": "/ok", "2": "/page/x"})
+    api.run([str(notes)], settings, lint_only=True)
+    write(notes, test_web, {"1": "/ok"})
+    api.run([str(notes)], settings, lint_only=True)
+    write(notes, test_web, {"1": "/ok", "2": "/page/x"})
+    api.run([str(notes)], settings, lint_only=True)
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    assert conn.execute("SELECT count(*), count(removed) FROM citations").fetchone() == (2, 0)
+
+
+def test_a_renamed_document_keeps_its_history(tmp_path, test_web):
+    old, new, settings = tmp_path / "draft.txt", tmp_path / "final.txt", settings_for(tmp_path)
+    write(old, test_web, {"1": "/ok", "2": "/page/a", "3": "/page/b", "4": "/page/c"})
+    api.run([str(old)], settings, lint_only=True)
+    first = sqlite3.connect(tmp_path / "archive.db").execute("SELECT min(first_seen) FROM citations").fetchone()
+    old.rename(new)  # same bytes: recognised by its SHA-256
+    api.run([str(new)], settings, lint_only=True)
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    assert conn.execute("SELECT path, previous_path FROM documents").fetchall() == [(str(new), str(old))]
+    assert conn.execute("SELECT count(*), min(first_seen) FROM citations").fetchone() == (4, first[0])
+    # moved again and edited (one note added): most citations are the same, so the same document
+    write(tmp_path / "published.txt", test_web, {"1": "/ok", "2": "/page/a", "3": "/page/b", "4": "/page/c",
+                                                  "5": "/page/d"})
+    new.unlink()
+    with Store(tmp_path / "archive.db") as store:
+        changes = store.save_document(str(tmp_path / "published.txt"), "text", "other-sha",
+                                      api.lint([str(tmp_path / "published.txt")]).documents[0].repaired)
+    assert (changes.renamed_from, changes.added, changes.kept, changes.removed) == (str(new), 1, 4, 0)
+    assert conn.execute("SELECT count(*) FROM documents").fetchone() == (1,)
+
+
+def test_a_document_still_on_disk_is_never_taken_for_a_rename(tmp_path, test_web):
+    a, b, settings = tmp_path / "a.txt", tmp_path / "b.txt", settings_for(tmp_path)
+    write(a, test_web, {"1": "/ok", "2": "/page/a", "3": "/page/b"})
+    b.write_bytes(a.read_bytes())  # a copy, both kept
+    api.run([str(a), str(b)], settings, lint_only=True)
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    assert conn.execute("SELECT count(*) FROM documents").fetchone() == (2,)
+    assert conn.execute("SELECT count(*) FROM latest_status").fetchone() == (6,)
+
+
+def test_version_1_database_is_migrated_with_its_rows(tmp_path):
+    db = tmp_path / "archive.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(MIGRATIONS[0] + """
+        CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);
+        INSERT INTO documents VALUES (1, 'notes.txt', 'text', 'abc', '2026-01-01T00:00:00+00:00',
+                                      '2026-01-01T00:00:00+00:00');
+        INSERT INTO urls (id, url, host, first_seen, state, last_checked)
+            VALUES (1, 'http://a.example/x', 'a.example', '2026-01-01T00:00:00+00:00', 'alive',
+                    '2026-01-02T00:00:00+00:00'),
+                   (2, 'http://b.example/y', 'b.example', '2026-01-01T00:00:00+00:00', 'unchecked',
+                    '2026-01-02T00:00:00+00:00');
+        INSERT INTO citations (id, document_id, line, note, idx, raw, url_id, first_seen, last_seen) VALUES
+            (1, 1, 3, '1', 0, 'http://a.example/x', 1, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00'),
+            (2, 1, 4, '2', 0, 'http://a.example/x', 1, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00'),
+            (3, 1, 5, '3', 0, 'http://b.example/y', 2, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00');
+        INSERT INTO findings (citation_id, code, name, severity, message) VALUES (2, 'U301', 'duplicate-url',
+            'warning', 'same URL as note 1');
+        INSERT INTO checks (url_id, checked_at, status, alive, inconclusive) VALUES
+            (1, '2026-01-02T00:00:00+00:00', 'ok', 1, 0), (2, '2026-01-02T00:00:00+00:00', 'dns-error', 0, 1);
+    """)
+    conn.close()
+    with Store(db) as store:
+        assert store.version == len(MIGRATIONS)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT id, raw, occurrence, note FROM citations ORDER BY id").fetchall() == [
+        (1, "http://a.example/x", 0, "1"), (2, "http://a.example/x", 1, "2"), (3, "http://b.example/y", 0, "3")]
+    assert conn.execute("SELECT citation_id, code FROM findings").fetchall() == [(2, "U301")]
+    assert conn.execute("SELECT url, last_conclusive FROM urls ORDER BY id").fetchall() == [
+        ("http://a.example/x", "2026-01-02T00:00:00+00:00"), ("http://b.example/y", None)]
+    # the outage check says "cannot tell", not dead
+    assert conn.execute("SELECT note, alive, conclusive FROM latest_status").fetchall() == [
+        ("1", 1, 1), ("2", 1, 1), ("3", None, 0)]
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
