@@ -1,14 +1,20 @@
 """Check URLs in several processes: one event loop per core, each owning a share of the hosts.
 
-Why: per request, httpx/httpcore cost about 3 ms of CPU, more than the page-level work; on the
-2-core machines we run on, one event loop is CPU-bound long before the network is busy. Each worker
-process runs `fetch.check_urls` for the hosts dealt to it (round-robin by host, in order of first
-appearance), so per-host limits and the soft-404 probe cache hold exactly as in one process, and
-the global concurrency is split between them. Results (CheckResult values, snapshots included)
-come back through one bounded queue to the parent, which alone writes archive.db.
+Why: one event loop is CPU-bound long before the network is busy. Each worker process runs
+`fetch.check_urls` for the hosts dealt to it (round-robin by host, in order of first appearance),
+so per-host limits and the soft-404 probe cache hold exactly as in one process, and the global
+concurrency is split between them. The parent alone writes archive.db.
 
-A worker whose parent has died (SIGKILL) takes no new URL and exits: it checks at every pick and
-every send (at least every half second), so no orphan keeps fetching.
+The protocol is one pipe per worker, read by the parent's event loop only when it is ready for
+more (no reader threads, no unbounded queue on either side):
+- results travel in pickled batches (the hops, not the bytes, are what cost), a batch closed at
+  `BATCH` results or `BATCH_BYTES` of bodies;
+- backpressure: while one batch is in the pipe, a worker fills the next and then stops pulling
+  results; `check_urls` then stops starting fetches. A worker holds at most about
+  2 x its concurrency + 2 batches of results, so memory is bounded by concurrency x max body,
+  however many large bodies the run meets and however slow the parent is at writing them;
+- a worker watches its parent's sentinel in a thread and exits the moment the parent is gone
+  (SIGKILL included), whatever it was doing: no orphan finishes the URLs it had queued.
 """
 
 from __future__ import annotations
@@ -16,18 +22,21 @@ from __future__ import annotations
 import asyncio
 import multiprocessing as mp
 import os
-import queue
+import pickle
 import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
+from multiprocessing.connection import wait
 from urllib.parse import urlsplit
 
 from .fetch import FetchSettings, check_urls, make_client
 from ..models import CheckResult
 
-__all__ = ["check_urls_in_processes", "default_processes"]
+__all__ = ["check_urls_in_processes", "default_processes", "send_in_batches"]
 
-_DONE = "__archiver_worker_done__"
+BATCH = 64  # results per message at most
+BATCH_BYTES = 1 << 20  # or fewer, once their bodies reach this many bytes
+ORPHAN_EXIT = 70  # a worker's exit code when its parent died
 
 
 def default_processes() -> int:
@@ -35,80 +44,69 @@ def default_processes() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _worker_main(settings: FetchSettings, inbox, outbox, parent: int) -> None:
+# ------------------------------------------------------------ worker ---
+
+def _worker_main(settings: FetchSettings, inbox, conn) -> None:
+    _exit_with_parent()
     try:
-        asyncio.run(_worker(settings, inbox, outbox, parent))
+        asyncio.run(_worker(settings, inbox, conn))
     except BaseException as exc:  # a bug, not a per-URL failure: the parent re-raises it
-        outbox.put(("error", f"{type(exc).__name__}: {exc}"))
-    outbox.put(_DONE)
+        conn.send_bytes(pickle.dumps(f"{type(exc).__name__}: {exc}"))
+    conn.send_bytes(pickle.dumps(None))  # done
 
 
-async def _worker(settings: FetchSettings, inbox, outbox, parent: int) -> None:
-    """Fetch the URLs dealt to this process; send results back in batches (one queue hop per batch,
-    not per URL: the hops, not the bytes, are what cost)."""
+def _exit_with_parent() -> None:
+    """Exit at once when the parent process is gone: its sentinel becomes readable then."""
+    parent = mp.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(ORPHAN_EXIT)
+
+    threading.Thread(target=watch, daemon=True, name="archiver-parent-watch").start()
+
+
+async def _worker(settings: FetchSettings, inbox, conn) -> None:
     loop = asyncio.get_running_loop()
-    ready: list[CheckResult] = []
-    more = asyncio.Event()
 
     async def urls():
-        while True:
-            chunk = await loop.run_in_executor(None, _get, inbox, parent)
-            if chunk is None:
-                return
+        while (chunk := await loop.run_in_executor(None, inbox.get)) is not None:
             for url in chunk:
                 yield url
 
-    async def sender():
-        while True:
-            await more.wait()
-            more.clear()
-            batch, ready[:] = list(ready), []
-            if batch:
-                await loop.run_in_executor(None, _put, outbox, batch, parent)
-            if batch and batch[-1] is None:
-                return
+    def send(batch: list) -> Awaitable[None]:
+        return loop.run_in_executor(None, conn.send_bytes, pickle.dumps(batch, protocol=5))
 
-    task = asyncio.ensure_future(sender())
-    try:
-        async with make_client(settings) as client:
-            async for result in check_urls(client, urls(), settings):
-                ready.append(result)
-                more.set()
-    finally:
-        ready.append(None)  # end marker for the sender, dropped by the parent
-        more.set()
-        await task
+    async with make_client(settings) as client:
+        await send_in_batches(check_urls(client, urls(), settings), send)
 
 
-def _alive(pid: int) -> bool:
-    """Is the parent run still there? (Checked by pid, not ppid, so any start method works.)"""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _get(inbox, parent: int):
-    """The next chunk of URLs, or None at the end or once the parent has died."""
-    while _alive(parent):
-        try:
-            return inbox.get(timeout=0.5)
-        except queue.Empty:
+async def send_in_batches(results: AsyncIterator[CheckResult], send: Callable[[list], Awaitable[None]],
+                          batch: int = BATCH, batch_bytes: int = BATCH_BYTES) -> None:
+    """Send `results` in batches, one send at a time. While a send is under way the next batch
+    fills up to `batch` results or `batch_bytes`; then no result is pulled until the send is
+    done (backpressure: the source stops fetching)."""
+    pending: list[CheckResult] = []
+    size = 0
+    sending: asyncio.Future | None = None
+    async for result in results:
+        pending.append(result)
+        size += result.snapshot.size if result.snapshot else 0
+        if sending is not None and not sending.done() and len(pending) < batch and size < batch_bytes:
             continue
-    return None
+        if sending is not None:
+            await sending
+        sending = asyncio.ensure_future(send(pending))
+        pending, size = [], 0
+    if sending is not None:
+        await sending
+    if pending:
+        await send(pending)
 
 
-def _put(outbox, batch: list, parent: int) -> None:
-    """Send a batch to the parent; give up (drop it) if the parent has died."""
-    while _alive(parent):
-        try:
-            return outbox.put(batch, timeout=0.5)
-        except queue.Full:
-            continue
-
+# ------------------------------------------------------------ parent ---
 
 async def check_urls_in_processes(urls: Iterable[str], settings: FetchSettings,
                                   processes: int) -> AsyncIterator[CheckResult]:
@@ -118,30 +116,24 @@ async def check_urls_in_processes(urls: Iterable[str], settings: FetchSettings,
     ctx = mp.get_context("spawn")
     share = replace(settings, concurrency=max(1, settings.concurrency // processes))
     inboxes = [ctx.Queue(maxsize=max(2, share.concurrency // 4)) for _ in range(processes)]
-    outbox = ctx.Queue(maxsize=max(4, settings.concurrency // 2))
-    workers = [ctx.Process(target=_worker_main, args=(share, inbox, outbox, os.getpid()), daemon=True,
-                           name=f"archiver-check-{i}") for i, inbox in enumerate(inboxes)]
+    pipes = [ctx.Pipe(duplex=False) for _ in range(processes)]
+    workers = [ctx.Process(target=_worker_main, args=(share, inbox, writer), daemon=True,
+                           name=f"archiver-check-{i}") for i, (inbox, (_, writer)) in enumerate(zip(inboxes, pipes))]
     for w in workers:
         w.start()
+    for _, writer in pipes:
+        writer.close()  # the workers hold the write ends: a dead worker reads as end of file
+    readers = [reader for reader, _ in pipes]
     stop = threading.Event()
     dealt = [0]
     feeder = threading.Thread(target=_feed, args=(urls, inboxes, stop, dealt), daemon=True, name="archiver-feed")
     feeder.start()
-    loop = asyncio.get_running_loop()
     received = 0
     try:
-        finished = 0
-        while finished < processes:
-            item = await loop.run_in_executor(None, outbox.get)
-            if item == _DONE:
-                finished += 1
-            elif isinstance(item, tuple) and item[:1] == ("error",):
-                raise RuntimeError(f"a check worker failed: {item[1]}")
-            else:
-                for result in item:
-                    if result is not None:
-                        received += 1
-                        yield result
+        async for batch in _messages(readers):
+            for result in batch:
+                received += 1
+                yield result
         feeder.join(5)
         if received != dealt[0]:
             raise RuntimeError(f"check workers returned {received} results for {dealt[0]} URLs")
@@ -152,9 +144,46 @@ async def check_urls_in_processes(urls: Iterable[str], settings: FetchSettings,
                 w.terminate()
         for w in workers:
             w.join(5)
-        for q in (*inboxes, outbox):
+        for q in inboxes:
             q.cancel_join_thread()
             q.close()
+        for reader in readers:
+            reader.close()
+
+
+async def _messages(readers: list) -> AsyncIterator[list[CheckResult]]:
+    """Batches from the workers until each has said it is done; read only when asked for more."""
+    loop = asyncio.get_running_loop()
+    open_ = list(readers)
+    while open_:
+        for reader in wait(open_, timeout=0) or await _readable(loop, open_):
+            try:
+                message = pickle.loads(reader.recv_bytes())
+            except EOFError:
+                raise RuntimeError("a check worker died (killed, or out of memory?)") from None
+            if message is None:
+                open_.remove(reader)
+            elif isinstance(message, str):
+                raise RuntimeError(f"a check worker failed: {message}")
+            else:
+                yield message
+
+
+async def _readable(loop: asyncio.AbstractEventLoop, readers: list) -> list:
+    ready = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    for reader in readers:
+        loop.add_reader(reader.fileno(), wake)
+    try:
+        await ready
+    finally:
+        for reader in readers:
+            loop.remove_reader(reader.fileno())
+    return wait(readers, timeout=0)
 
 
 def _feed(urls: Iterable[str], inboxes: list, stop: threading.Event, dealt: list[int], chunk: int = 8) -> None:
