@@ -265,7 +265,7 @@ def archive(paths, db, wayback_url, archived_within, dry_run, fmt, config_path, 
     Page Now 2 only when no capture within --if-not-archived-within exists; submissions are paced
     under the account's limits, jobs are polled, and a killed run resumes its pending jobs without
     resubmitting. Dead, failing, soft-404 and parked links are matched to the capture nearest the
-    citation's access date (before it first, then after). facebook.com, instagram.com, x.com & co.
+    citation's access date (before it first, then after). Login-walled platforms (facebook.com, x.com & co.)
     are not submitted: Wayback usually stores only their login wall.
     Keys: IA_ACCESS_KEY and IA_SECRET_KEY (https://archive.org/account/s3.php); without them,
     lookups only.

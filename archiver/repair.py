@@ -19,6 +19,7 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .findings import finding
 from .models import Citation, Finding, Repaired
+from .facts import login_walled_platform
 from .segment import (DASH_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, WS_RE, CLOSERS, TRAIL_PUNCT)
 
 __all__ = ["repair_url", "repair_citation", "repair_document", "UrlRepair"]
@@ -28,8 +29,6 @@ _ELLIPSIS_RE = re.compile(r"…|\.\.\.$")
 OPENERS = "([{<"
 QUOTES = {'"': '"', "'": "'", "«": "»", "“": "”", "„": "“", "‘": "’", "‹": "›", "<": ">", "`": "`"}
 
-LOGIN_WALLED = ("facebook.com", "fb.com", "instagram.com", "x.com", "twitter.com", "linkedin.com",
-                "tiktok.com", "threads.net", "vk.com")
 TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "igshid", "igsh", "mc_cid", "mc_eid", "yclid",
                    "_hsenc", "_hsmi", "mkt_tok", "frommail", "ref_src", "si", "spm", "s_cid"}
 # Hosts where a typographic dash is often genuinely part of the page name.
@@ -50,11 +49,16 @@ class UrlRepair:
 
 
 # ------------------------------------------------------------------- repair ---
+RAISE_BUGS = False  # the test suite sets this, so a rule that raises fails its test instead of hiding
+
+
 def repair_url(raw: str) -> UrlRepair:
     """Scrub -> repair -> normalize one span. Never raises."""
     try:
         return _repair(raw)
     except Exception as exc:  # pragma: no cover - a bug, but one citation must not stop a run
+        if RAISE_BUGS:
+            raise
         return UrlRepair(None, (finding("invalid-url", f"cannot read as a URL ({exc})"),), raw, 0.0)
 
 
@@ -279,8 +283,7 @@ def _advice(url: str, findings: list[Finding], parts: SplitResult | None = None)
     if parts.scheme.lower() not in ("http", "https"):
         findings.append(finding("unsupported-scheme", f"{parts.scheme}: URLs are not checked or archived"))
         return
-    host = (parts.hostname or "").lower()
-    platform = next((p for p in LOGIN_WALLED if host == p or host.endswith("." + p)), None)
+    platform = login_walled_platform(url)
     if platform:
         findings.append(finding(
             "login-walled-platform",

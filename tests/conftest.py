@@ -24,6 +24,12 @@ def _clean_env(monkeypatch):
             monkeypatch.delenv(var, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _rules_raise(monkeypatch):
+    """In production a repair rule that raises becomes an invalid-url finding; here it fails the test."""
+    monkeypatch.setattr("archiver.repair.RAISE_BUGS", True)
+
+
 @pytest.fixture(scope="session")
 def expected():
     return json.loads((FIXTURES / "kazakhstan-2021-expected.json").read_text(encoding="utf-8"))["notes"]

@@ -31,10 +31,10 @@ from email.utils import parsedate_to_datetime
 import certifi
 import httpx
 
-from archiver import __version__
 from .addresses import is_private
 from .classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
-from archiver.models import CheckResult, Snapshot
+from ..facts import USER_AGENT
+from ..models import CheckResult, Snapshot
 from .transport import AiohttpTransport, drain, read_capped
 
 __all__ = [
@@ -48,7 +48,6 @@ __all__ = [
     "system_resolver",
 ]
 
-USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver-project/archiver)"
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 

@@ -13,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import httpx
 
 from .fetch import FetchSettings, check_one, check_urls
+from ..facts import origin_of
 from ..models import CheckResult
 from .state import ConfirmPolicy, next_state
 from .workers import check_urls_in_processes
-from ..store import Store, iso, utcnow
+from ..facts import iso, utcnow
+from ..store import Store
 from ..store.checks import (checked_in_run, record_check, settle_inconclusive, stale_urls, unfinished_run,
                            url_state)
 
@@ -132,7 +133,7 @@ async def run_checks(
         gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, **extra)
     try:
         async for result in gen:
-            host = urlsplit(result.url).netloc.lower()
+            host = origin_of(result.url)
             when = result.checked_at or clock()
             if result.transport_failure:
                 hosts_failed.add(host)
@@ -183,7 +184,7 @@ def interleave_hosts(urls: list[str]) -> list[str]:
     """Round-robin over hosts, so per-host limits never starve the global concurrency."""
     by_host: dict[str, list[str]] = {}
     for u in urls:
-        by_host.setdefault(urlsplit(u).netloc.lower(), []).append(u)
+        by_host.setdefault(origin_of(u), []).append(u)
     queues = list(by_host.values())
     out: list[str] = []
     for i in range(max((len(q) for q in queues), default=0)):

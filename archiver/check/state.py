@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..models import CheckResult
-from ..store import iso
+from ..facts import iso
 from ..store.checks import UrlState
 
 

@@ -27,9 +27,9 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
 from multiprocessing.connection import wait
-from urllib.parse import urlsplit
 
 from .fetch import FetchSettings, check_urls, make_client
+from ..facts import origin_of
 from ..models import CheckResult
 
 __all__ = ["check_urls_in_processes", "default_processes", "send_in_batches"]
@@ -194,7 +194,7 @@ def _feed(urls: Iterable[str], inboxes: list, stop: threading.Event, dealt: list
         for url in urls:
             if stop.is_set():
                 return
-            index = owner.setdefault(urlsplit(url).netloc.lower(), len(owner) % len(inboxes))
+            index = owner.setdefault(origin_of(url), len(owner) % len(inboxes))
             pending[index].append(url)
             dealt[0] += 1
             if len(pending[index]) >= chunk:

@@ -14,29 +14,16 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import sqlite_utils
 
 from ..errors import ConfigError, StoreError, StoreLocked
 from ..models import Repaired
+from ..facts import host_of, iso, utcnow
 from .schema import MIGRATIONS
 
-__all__ = ["Store", "utcnow", "iso"]
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def iso(when: datetime | None) -> str | None:
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).isoformat(timespec="seconds")
+__all__ = ["Store"]
 
 
 class Store:
@@ -190,7 +177,7 @@ class Store:
             return row[0]
         cur = conn.execute(
             "INSERT INTO urls (url, host, first_seen) VALUES (?, ?, ?)",
-            [url, (urlsplit(url).hostname or "").lower(), now or self.now()],
+            [url, host_of(url), now or self.now()],
         )
         return cur.lastrowid
 

@@ -25,11 +25,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
 from ..config import Secret
+from ..facts import USER_AGENT
 from ..redact import Redactor
 from .pacing import Backoff, Clock, Pacer, Sleep
 from .protocol import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
@@ -43,7 +44,7 @@ __all__ = [
     "SaveResult", "JobStatus", "UserStatus", "CdxResult", "Availability", "classify",
     "parse_save_reply", "parse_job_status", "parse_cdx", "parse_begin_in", "archive_url",
     "TRANSIENT", "PERMANENT", "QUOTA_URL_DAY", "QUOTA_ACCOUNT_DAY", "SESSION_LIMIT",
-    "TARGET_THROTTLED", "RATE_LIMITED", "AUTH", "PUBLIC_BASE", "host_of",
+    "TARGET_THROTTLED", "RATE_LIMITED", "AUTH", "PUBLIC_BASE",
 ]
 
 log = logging.getLogger("archiver.wayback")
@@ -90,7 +91,7 @@ class WaybackConfig:
     backoff_cap: float = 1800.0
     backoff_jitter: float = 0.1  # fraction added, never subtracted
     cdx_retries: int = 3  # 429/5xx retries inside one lookup (lookups are idempotent)
-    user_agent: str = "archiver (+https://github.com/archiver-project/archiver)"
+    user_agent: str = USER_AGENT
 
     @property
     def base(self) -> str:
@@ -312,5 +313,3 @@ def _parsed(parse, *args):
         return None
 
 
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()

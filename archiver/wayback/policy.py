@@ -31,18 +31,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from ..facts import epoch_of, iso_of_epoch, login_walled_platform, ts14
 from ..store import Store
 from ..store import captures as db
 from .client import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
-                      TARGET_THROTTLED, TRANSIENT, SaveResult, WaybackClient, archive_url, host_of)
+                      TARGET_THROTTLED, TRANSIENT, SaveResult, WaybackClient, archive_url)
 
 __all__ = ["ArchiveSettings", "ArchiveResult", "ArchiveReport", "archive_urls", "choose_capture",
-           "ACTIONS", "LOGIN_WALLED_HOSTS"]
+           "ACTIONS"]
 
 log = logging.getLogger("archiver.archive")
 
 ACTIONS = ("submitted", "already-archived", "matched", "no-capture", "skipped", "queued", "failed")
-LOGIN_WALLED_HOSTS = ("facebook.com", "instagram.com", "x.com", "twitter.com", "linkedin.com", "tiktok.com")
 DEAD_STATES = {"dead", "failing"}
 DEAD_STATUSES = {"soft-404", "parked"}
 LIVE_STATES = {"alive", "revived"}
@@ -103,36 +103,9 @@ class ArchiveReport:
 # -- time helpers ------------------------------------------------------------------------------
 
 
-def ts14(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y%m%d%H%M%S")
-
-
-def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
-
-
-def epoch_of(text: str | None) -> float | None:
-    """Epoch seconds from an ISO datetime, a 'YYYY-MM-DD' date or a 14-digit Wayback timestamp."""
-    if not text:
-        return None
-    try:
-        if text.isdigit():
-            return datetime.strptime(text[:14] + "00000101000000"[len(text[:14]):], "%Y%m%d%H%M%S").replace(
-                tzinfo=timezone.utc).timestamp()
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
-
-
 def next_utc_midnight(epoch: float) -> float:
     day = datetime.fromtimestamp(epoch, timezone.utc).date() + timedelta(days=1)
     return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
-
-
-def login_walled(url: str) -> bool:
-    host = host_of(url)
-    return any(host == h or host.endswith("." + h) for h in LOGIN_WALLED_HOSTS)
 
 
 # -- choosing a capture for a dead link -------------------------------------------------------
@@ -181,7 +154,7 @@ class _Run:
         self.lookups = asyncio.Semaphore(8)
 
     def now(self) -> str:
-        return iso(self.clock())
+        return iso_of_epoch(self.clock())
 
     def result(self, url: str, action: str, reason: str, **kw) -> ArchiveResult:
         res = ArchiveResult(url, action, reason=reason, notes=tuple(self.store.notes_for(url)), **kw)
@@ -195,7 +168,7 @@ class _Run:
     async def preflight(self) -> None:
         quota = epoch_of(db.get_state(self.store, "quota_until"))
         if quota and quota > self.clock():
-            self.stop(f"the account's daily Save Page Now quota is used up until {iso(quota)}", quota)
+            self.stop(f"the account's daily Save Page Now quota is used up until {iso_of_epoch(quota)}", quota)
         paused = epoch_of(db.get_state(self.store, "save_paused_until"))
         if paused and paused > self.clock():
             self.client.save_pacer.pause_until(paused)
@@ -229,7 +202,7 @@ class _Run:
         if state in DEAD_STATES or status in DEAD_STATUSES:
             return await self.match(url, f"{state}/{status}" if status else state)
         if state in LIVE_STATES or (state == "unchecked" and status == "ok"):
-            if status == "login-required" or (login_walled(url) and not self.s.force_login_walled):
+            if status == "login-required" or (login_walled_platform(url) and not self.s.force_login_walled):
                 return self.result(url, "skipped", "login-walled platform: the Wayback Machine usually stores "
                                    "only the login page for it (force with the login-walled setting)")
             return await self.save(url)
@@ -278,7 +251,7 @@ class _Run:
         due = epoch_of(cur["next_attempt"])
         if state in ("queued", "failed") and due and due > now:
             action = "failed" if state == "failed" else "queued"
-            return self.result(url, action, f"{cur['reason'] or cur['error']}; next attempt after {iso(due)}",
+            return self.result(url, action, f"{cur['reason'] or cur['error']}; next attempt after {iso_of_epoch(due)}",
                                job_id=cur["job_id"])
         if state in ("submitting", "pending") and self.dry_run:
             return self.result(url, "queued", "dry run: a job from an earlier run is still open",
@@ -297,7 +270,7 @@ class _Run:
                            **fields)
 
     def queue(self, url: str, cur: dict | int | None, reason: str, until: float | None) -> ArchiveResult:
-        fields = {"reason": reason, "next_attempt": iso(until) if until else None}
+        fields = {"reason": reason, "next_attempt": iso_of_epoch(until) if until else None}
         if isinstance(cur, int):
             if not self.dry_run:
                 db.finish(self.store, cur, "queued", self.now(), **fields)
@@ -329,7 +302,7 @@ class _Run:
                 cls = reply.retry_class
                 if cls == RATE_LIMITED:
                     n429 += 1
-                    db.set_state(self.store, "save_paused_until", iso(self.client.save_pacer.paused_until))
+                    db.set_state(self.store, "save_paused_until", iso_of_epoch(self.client.save_pacer.paused_until))
                     if n429 > self.s.max_429:
                         return self.queue(url, cid, "Save Page Now keeps answering 429", None)
                     continue
@@ -371,8 +344,8 @@ class _Run:
                                job_id=reply.job_id)
         if cls == QUOTA_ACCOUNT_DAY:
             until = next_utc_midnight(self.clock())
-            db.set_state(self.store, "quota_until", iso(until))
-            self.stop(f"the account's daily Save Page Now quota is used up until {iso(until)}", until)
+            db.set_state(self.store, "quota_until", iso_of_epoch(until))
+            self.stop(f"the account's daily Save Page Now quota is used up until {iso_of_epoch(until)}", until)
             return self.queue(url, cid, self.stop_reason, until)
         if cls == SESSION_LIMIT:
             return self.queue(url, cid, f"no free capture session: {why}", self.clock() + self.s.poll_interval)
@@ -383,7 +356,7 @@ class _Run:
             self.stop("Save Page Now refused the keys (HTTP 401); check IA_ACCESS_KEY/IA_SECRET_KEY")
             return self.queue(url, cid, self.stop_reason, None)
         db.finish(self.store, cid, "failed", self.now(), error=why, reason=f"Save Page Now refused it: {why}",
-                  next_attempt=iso(self.clock() + self.s.failed_retry_days * 86400), job_id=reply.job_id)
+                  next_attempt=iso_of_epoch(self.clock() + self.s.failed_retry_days * 86400), job_id=reply.job_id)
         return self.result(url, "failed", f"Save Page Now refused it: {why}", job_id=reply.job_id)
 
     async def wait_for_session(self) -> bool:

@@ -1,0 +1,87 @@
+"""Facts every stage shares, each defined once: URL keys, login-walled platforms, time, identity.
+
+    host_of / origin_of         keys for per-host limits, the outage guard and duplicate detection
+    login_walled_platform       the platforms whose pages crawlers and archives see as a login wall;
+                                lint warns (U302), check expects `login-required`, archive does not
+                                submit them unless `force_login_walled`
+    utcnow / iso / ts14 / epoch_of / iso_of_epoch   the clock and its text forms
+    USER_AGENT                  what archiver calls itself on the network
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from . import __version__
+
+USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver-project/archiver)"
+
+# Sites that show crawlers (and so the Wayback Machine) a login wall instead of the cited post.
+LOGIN_WALLED = ("facebook.com", "fb.com", "instagram.com", "x.com", "twitter.com", "linkedin.com",
+                "tiktok.com", "threads.net", "vk.com")
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def host_of(url: str) -> str:
+    """The lower-case host name of `url` ("" when it has none or cannot be parsed)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def origin_of(url: str) -> str:
+    """scheme://host:port with the default port filled in, so `http://a.org` and `http://a.org:80/x`
+    share one key (per-host limits, the outage guard's count of hosts)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port or DEFAULT_PORTS.get(scheme, 0)}"
+
+
+def login_walled_platform(url: str) -> str | None:
+    """The login-walled platform `url` belongs to (facebook.com for m.facebook.com/...), or None."""
+    host = host_of(url)
+    return next((p for p in LOGIN_WALLED if host == p or host.endswith("." + p)), None)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def iso(when: datetime | None) -> str | None:
+    """ISO 8601 in UTC to the second, as archive.db stores every time; naive datetimes are UTC."""
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def iso_of_epoch(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+
+
+def ts14(epoch: float) -> str:
+    """A Wayback timestamp (YYYYMMDDhhmmss, UTC)."""
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y%m%d%H%M%S")
+
+
+def epoch_of(text: str | None) -> float | None:
+    """Epoch seconds from an ISO datetime, a 'YYYY-MM-DD' date or a (prefix of a) 14-digit Wayback
+    timestamp; None for anything else."""
+    if not text:
+        return None
+    try:
+        if text.isdigit():
+            return datetime.strptime(text[:14] + "00000101000000"[len(text[:14]):], "%Y%m%d%H%M%S").replace(
+                tzinfo=timezone.utc).timestamp()
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()

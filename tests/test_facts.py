@@ -1,0 +1,39 @@
+"""The shared facts (archiver/facts.py): URL keys and the one list of login-walled platforms."""
+
+import pytest
+
+from archiver.facts import LOGIN_WALLED, epoch_of, iso_of_epoch, login_walled_platform, origin_of, ts14
+from archiver.repair import repair_url
+
+
+@pytest.mark.parametrize("a, b", [
+    ("http://Example.org/a", "http://example.org:80/b"),
+    ("https://example.org", "https://example.org:443/x?y"),
+    ("https://user:pw@example.org/", "https://example.org/"),
+])
+def test_origin_fills_default_ports_and_ignores_case_and_userinfo(a, b):
+    assert origin_of(a) == origin_of(b)
+
+
+def test_origins_differ_by_scheme_and_port():
+    assert len({origin_of("http://a.org/"), origin_of("https://a.org/"), origin_of("http://a.org:8080/")}) == 3
+
+
+@pytest.mark.parametrize("platform", LOGIN_WALLED)
+def test_every_login_walled_platform_gets_the_lint_warning(platform):
+    url = f"https://m.{platform}/some/post/1"
+    assert login_walled_platform(url) == platform
+    rep = repair_url(url)
+    assert "login-walled-platform" in [f.name for f in rep.findings]
+
+
+def test_lookalike_hosts_are_not_login_walled():
+    assert login_walled_platform("https://notfacebook.com/x") is None
+    assert login_walled_platform("https://x.com.example.org/") is None
+
+
+def test_time_forms_round_trip():
+    when = epoch_of("2021-01-12T10:00:00+00:00")
+    assert ts14(when) == "20210112100000" and epoch_of("20210112100000") == when
+    assert iso_of_epoch(when) == "2021-01-12T10:00:00+00:00"
+    assert epoch_of("2021") == epoch_of("2021-01-01") and epoch_of("garbage") is None
