@@ -4,6 +4,7 @@
     check(paths, settings)      -> CheckReport      record citations, fetch, classify, confirm over time
     archive(paths, settings)    -> ArchiveOutcome   Wayback lookups, submissions, matches
     run(paths, settings)        -> RunResult        all of the above in one event loop
+    report(paths, settings)     -> EditorReport     per document and note: what to fix, what to cite
 
 Each network stage opens `settings.db` (or uses the `store` it is given), takes the run lock, and
 returns values; nothing here prints. A per-URL failure is a value in the result; an exception means
@@ -26,10 +27,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Settings, load_settings
+from .editor import EditorReport, now_iso
+from .errors import InputError
 from .findings import SEVERITIES, at_least
 from .lint import LintedDocument, lint_paths, summarize
 from .models import CheckRow
@@ -179,6 +183,22 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
     return _with_store(settings, store, work)
 
 
+def report(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
+           clock: Callable[[], datetime] | None = None) -> EditorReport:
+    """The editor's report of `paths` (default: every document in archive.db), read from the store.
+
+    Nothing is fetched; the rows are read when iterated (`EditorReport.rows()`), the summary first."""
+    from .store.report import documents, last_check_time
+
+    settings = settings or Settings()
+    if not Path(settings.db).is_file():
+        raise InputError(f"{settings.db}: no archive database here; run `archiver run PATH --db {settings.db}` first")
+    with Store(settings.db) as st:
+        ids = [doc_id for doc_id, _ in documents(st, paths)]
+        last = last_check_time(st)
+    return EditorReport(settings.db, ids, now_iso(clock), last)
+
+
 def _with_store(settings: Settings, store: Store | None, work: Callable[[Store], T]) -> T:
     if store is not None:
         return work(store)
@@ -222,5 +242,5 @@ async def _archive_stage(store: Store, settings: Settings, urls: list[str], unre
     return ArchiveOutcome(report, notices, unreadable)
 
 
-__all__ = ["ArchiveOutcome", "CheckReport", "LintResult", "RunResult", "archive", "check", "lint", "load_settings",
-           "record", "run"]
+__all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "RunResult", "archive", "check", "lint",
+           "load_settings", "record", "report", "run"]

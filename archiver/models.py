@@ -125,3 +125,75 @@ class CheckRow:
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One citation as the editor's report shows it: the note, the URL as printed and as repaired,
+    what the last check saw, how the page drifted since it was cited, and the archived copy to cite."""
+
+    document: str
+    line: int
+    note: str | None
+    index: int
+    raw: str
+    url: str | None  # repaired; None when no URL could be recovered
+    candidates: tuple[str, ...]
+    context: str | None  # the citing sentence
+    accessed: str | None  # the access date the note states (YYYY-MM-DD)
+    first_seen: str  # when archiver first read this citation
+    findings: tuple[Finding, ...]
+    state: str  # alive | failing | dead | revived | unknown | unchecked | unrecovered
+    status: str | None  # the newest conclusive check's status (docs/statuses.md)
+    http_status: int | None
+    final_url: str | None  # where redirects led, when elsewhere
+    error: str | None
+    checked_at: str | None
+    title: str | None  # the page title as last fetched (untrusted text)
+    drift_changes: int  # text changes recorded since drift_since
+    drift_similarity: float | None  # the lowest similarity among them (1.0 = same text)
+    drift_since: str  # the access date, else when archiver first saw the citation
+    drift_summary: str | None
+    archive_url: str | None  # the archived copy to cite
+    archive_timestamp: str | None  # 14 digits
+    archive_kind: str | None  # "matched" (to a broken link) | "captured" (newest good capture)
+    newly_broken: bool  # broke in the newest check run
+    acknowledged: str | None = None  # why a person accepted this citation as it is
+
+    @property
+    def severity(self) -> str | None:
+        """error: broken or unrecoverable; warning: cannot tell, or the page changed; else findings'."""
+        if self.state in ("failing", "dead", "unrecovered") or any(f.severity == "error" for f in self.findings):
+            return "error"
+        if self.state in ("unknown", "unchecked") or self.drift_changes or \
+                any(f.severity == "warning" for f in self.findings):
+            return "warning"
+        return "info" if self.findings else None
+
+    @property
+    def needs_action(self) -> bool:
+        return self.severity == "error" and not self.acknowledged
+
+    @property
+    def action(self) -> str:
+        """What an editor should do, in a few words."""
+        if self.acknowledged:
+            return "acknowledged"
+        if self.url is None:
+            return "find the URL: none could be recovered" + (" (see candidates)" if self.candidates else "")
+        if self.state in ("failing", "dead"):
+            return "cite the archived copy" if self.archive_url else "find an archived copy or a new source"
+        if any(f.severity == "error" for f in self.findings):
+            return "fix the URL"
+        if self.drift_changes:
+            return "check the page still says what is cited"
+        if self.url != self.raw and any(f.fix for f in self.findings):
+            return "apply the repair"
+        return ""
+
+    def as_dict(self) -> dict:
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["candidates"] = list(self.candidates)
+        out["findings"] = [f.as_dict() for f in self.findings]
+        out.update(severity=self.severity, needs_action=self.needs_action, action=self.action)
+        return out

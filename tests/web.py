@@ -66,6 +66,10 @@ CP1251 = ("<!DOCTYPE html><html><head><meta http-equiv='Content-Type' content='t
           "charset=windows-1251'><title>Новости дня</title></head><body><h1>Новости дня</h1>"
           "<p>Сегодня в городе прошёл дождь.</p></body></html>").encode("cp1251")
 
+# As text (after entities are decoded): <script>alert('title')</script><img src=x onerror=alert(1)> ...
+HOSTILE_TITLE = ("&lt;script&gt;alert('title')&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; [bold]x[/] "
+                 "\x1b[31mred")
+
 
 def page(title: str, paragraph: str, repeat: int = 5) -> str:
     return (f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1>"
@@ -325,6 +329,15 @@ class TestWeb:
             if self._stateful_first(path) < float(after):
                 return Reply(429, "slow down", [("Retry-After", after)])
             return Reply(200, page("Finally", "served"))
+        if path == "/hostile":  # a page whose title is markup: reports must show it as text
+            return Reply(200, page(HOSTILE_TITLE, "A page with a hostile title."))
+        if path.startswith("/drift/"):  # different text on every hit: content drift between checks
+            n = self._count(path)
+            return Reply(200, page(f"Version {n}", f"Entirely new wording number {n} " * 3 + "x" * n, repeat=2))
+        if path.startswith("/breaks/"):  # 200 on the first hit, 404 after: newly broken in a second run
+            if self._count(path) <= 1:
+                return Reply(200, page("Still here", "for now"))
+            return Reply(404, page("404 Not Found", "Not found"))
         if path.startswith("/flaky/"):  # 503 for the first `fails` hits, then 200
             if self._count(path) <= int(q.get("fails", 1)):
                 return Reply(503, page("Service Unavailable", "Try later"))

@@ -1,0 +1,80 @@
+"""The editor's report as a value: which documents, a summary, and the rows read back on demand.
+
+Why rows are read twice (once for the summary, once to render): the summary comes first in every
+format, and holding 50,000 rows in memory to count them would cost more than a second indexed query.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .findings import SEVERITIES, at_least
+from .models import ReportRow
+from .store import Store, iso
+
+# The columns of the JSON and CSV forms, in order (every field of ReportRow and its derived values).
+COLUMNS = ("document", "note", "line", "index", "raw", "url", "candidates", "context", "accessed", "first_seen",
+           "findings", "severity", "needs_action", "action", "state", "status", "http_status", "final_url",
+           "error", "checked_at", "title", "drift_changes", "drift_similarity", "drift_since", "drift_summary",
+           "archive_url", "archive_timestamp", "archive_kind", "newly_broken", "acknowledged")
+
+
+@dataclass
+class EditorReport:
+    """What `archiver report` shows: read from `db`, for the documents `doc_ids` (in order)."""
+
+    db: str
+    doc_ids: list[int]
+    generated: str
+    last_check: str | None = None
+    _summary: dict | None = field(default=None, repr=False)
+
+    def rows(self) -> Iterator[ReportRow]:
+        from .store.report import report_rows
+
+        with Store(self.db) as store:
+            yield from report_rows(store, self.doc_ids)
+
+    @property
+    def summary(self) -> dict:
+        if self._summary is None:
+            self._summary = summarize(self.rows(), generated=self.generated, last_check=self.last_check)
+            self._summary["database"] = self.db
+        return self._summary
+
+    def at_least(self, severity: str) -> bool:
+        """True when any citation needing attention is at or above `severity` (acknowledged ones aside)."""
+        return any(n and at_least(s, severity) for s, n in self.summary["by_severity"].items())
+
+
+def summarize(rows, *, generated: str, last_check: str | None) -> dict:
+    """Counts by state and severity, what needs action, and what newly broke in the last check run."""
+    states: Counter = Counter()
+    severities: Counter = Counter({s: 0 for s in SEVERITIES})
+    documents: dict[str, None] = {}
+    action, changed, archived, broken_uncovered, total = 0, 0, 0, 0, 0
+    newly: list[dict] = []
+    for row in rows:
+        total += 1
+        documents[row.document] = None
+        states[row.state] += 1
+        if row.severity and not row.acknowledged:
+            severities[row.severity] += 1
+        action += row.needs_action
+        changed += bool(row.drift_changes)
+        archived += bool(row.archive_url)
+        broken_uncovered += row.state in ("failing", "dead") and not row.archive_url
+        if row.newly_broken:
+            newly.append({"document": row.document, "note": row.note, "line": row.line, "url": row.url,
+                          "status": row.status, "http_status": row.http_status})
+    return {"generated": generated, "last_check": last_check, "documents": list(documents), "citations": total,
+            "by_state": dict(sorted(states.items())), "by_severity": dict(severities), "needs_action": action,
+            "content_changed": changed, "with_archived_copy": archived, "broken_without_copy": broken_uncovered,
+            "newly_broken": newly}
+
+
+def now_iso(clock=None) -> str:
+    return iso(clock() if clock else datetime.now().astimezone()) or ""

@@ -1,0 +1,65 @@
+"""The report as Markdown: a summary, then one table per document, note by note.
+
+Every value is escaped: a page title or citing sentence cannot open a link, an HTML tag or a new
+table cell; only http(s) URLs become autolinks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import groupby
+
+from ..editor import EditorReport
+from ..models import ReportRow
+from .common import (archive_text, drift_text, finding_text, is_web, newly_broken_lines, printable, summary_lines,
+                     verdict, where)
+
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+HEADER = ("| note | cited URL | state | archived copy | findings and fixes | drift | accessed | citing text |\n"
+          "|---|---|---|---|---|---|---|---|\n")
+
+
+def md(text: str | None) -> str:
+    """Escape Markdown punctuation and HTML, and keep a value on one table line."""
+    if not text:
+        return ""
+    text = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(_SPECIAL.sub(r"\\\1", text).split())
+
+
+def link(url: str | None) -> str:
+    if not url:
+        return ""
+    return f"<{url}>" if is_web(url) and not re.search(r"[\s<>]", url) else md(url)
+
+
+def render(report: EditorReport) -> Iterator[str]:
+    s = report.summary
+    yield "# Citation report\n\n" + "".join(f"- {md(line)}\n" for line in summary_lines(s))
+    yield "".join(f"  - {md(line)}\n" for line in newly_broken_lines(s)) + "\n"
+    for document, rows in groupby(report.rows(), key=lambda r: r.document):
+        yield f"## {md(document)}\n\n" + HEADER
+        for row in rows:
+            yield _row(row)
+        yield "\n"
+
+
+def _row(row: ReportRow) -> str:
+    url = link(row.url) or "*none recovered*" + (" (candidates: " + ", ".join(map(link, row.candidates)) + ")"
+                                               if row.candidates else "")
+    if row.url and row.raw != row.url:
+        url += f"<br>printed: {md(row.raw)}"
+    if row.final_url:
+        url += f"<br>redirects to {link(row.final_url)}"
+    state = md(verdict(row)) + (" **newly broken**" if row.newly_broken else "")
+    if row.title:
+        state += f"<br>title: {md(row.title)}"
+    archived = f"{link(row.archive_url)} ({md(archive_text(row))})" if row.archive_url else ""
+    findings = "<br>".join(md(finding_text(f)) for f in row.findings)
+    if row.action:
+        findings += ("<br>" if findings else "") + f"**{md(row.action)}**"
+    if row.acknowledged:
+        findings += f"<br>acknowledged: {md(row.acknowledged)}"
+    return (f"| {md(where(row))} | {url} | {state} | {archived} | {findings} | {md(drift_text(row))} | "
+            f"{md(row.accessed)} | {md(row.context)} |\n")

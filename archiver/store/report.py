@@ -1,0 +1,115 @@
+"""The editor's report: one row per citation with everything archive.db knows about it.
+
+Why one query per report, streamed: a 50,000-note document must not sit in memory as objects, and
+the report must read while a check writes (WAL). Each citation is joined with its URL's state, the
+newest check (status, HTTP code, redirect target, page title), the content drift recorded since the
+citation's access date (or since archiver first saw the citation), and the archived copy to cite:
+for a live link the newest good capture, for a broken one the capture matched to it.
+
+Citations that the latest read of their document no longer contains (`citations.last_seen` older
+than the document's) are left out: the report is about the document as it is now.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+
+from ..errors import InputError
+from ..models import Finding, ReportRow
+from . import Store
+
+BROKEN = ("failing", "dead")
+
+# The newest good capture of a URL, of one need: 'match' (paired with a broken link) or any.
+_CAPTURE = """(SELECT q.id FROM captures q WHERE q.url_id = u.id AND q.archive_url IS NOT NULL
+    AND q.state IN ('success', 'matched', 'quota') {need} ORDER BY q.timestamp DESC, q.id DESC LIMIT 1)"""
+
+_SELECT = f"""
+SELECT d.path, c.id, c.line, c.note, c.idx, c.raw, u.url, c.candidates, c.context, c.accessed, c.first_seen,
+       u.state, k.status, k.http_status, k.final_url, k.error, k.checked_at, k.previous_state, k.run_id,
+       s.title,
+       (SELECT count(*) FROM drift f WHERE f.url_id = u.id
+          AND f.detected_at >= coalesce(c.accessed, c.first_seen)) AS drift_changes,
+       (SELECT min(f.similarity) FROM drift f WHERE f.url_id = u.id
+          AND f.detected_at >= coalesce(c.accessed, c.first_seen)) AS drift_similarity,
+       (SELECT f.summary FROM drift f WHERE f.url_id = u.id
+          AND f.detected_at >= coalesce(c.accessed, c.first_seen) ORDER BY f.id DESC LIMIT 1) AS drift_summary,
+       m.archive_url, m.timestamp, p.archive_url, p.timestamp, p.need
+FROM citations c
+JOIN documents d ON d.id = c.document_id
+LEFT JOIN urls u ON u.id = c.url_id
+LEFT JOIN checks k ON k.id = (SELECT id FROM checks WHERE url_id = u.id AND inconclusive = 0
+                              ORDER BY checked_at DESC, id DESC LIMIT 1)
+LEFT JOIN snapshots s ON s.sha256 = k.sha256
+LEFT JOIN captures m ON m.id = {_CAPTURE.format(need="AND q.need = 'match'")}
+LEFT JOIN captures p ON p.id = {_CAPTURE.format(need="")}
+WHERE c.document_id = ? AND c.last_seen >= d.last_seen
+ORDER BY CASE WHEN c.note GLOB '[0-9]*' AND NOT c.note GLOB '*[^0-9]*' THEN CAST(c.note AS INTEGER) END
+         NULLS LAST, c.note, c.line, c.idx
+"""
+
+
+def documents(store: Store, paths: Sequence[str] | None = None) -> list[tuple[int, str]]:
+    """(id, path) of the documents to report: those named (in the order given), else all by path.
+
+    A path matches the one recorded as given, or the same file by its absolute path."""
+    rows = store.db.conn.execute("SELECT id, path FROM documents ORDER BY path").fetchall()
+    if not paths:
+        return [(r[0], r[1]) for r in rows]
+    by_real = {os.path.realpath(p): (i, p) for i, p in rows}
+    by_path = {p: (i, p) for i, p in rows}
+    out = []
+    for path in paths:
+        hit = by_path.get(path) or by_real.get(os.path.realpath(path))
+        if hit is None:
+            raise InputError(f"{path}: not in {store.path}; run `archiver run {path} --db {store.path}` first")
+        out.append(hit)
+    return list(dict.fromkeys(out))
+
+
+def report_rows(store: Store, doc_ids: Sequence[int]) -> Iterator[ReportRow]:
+    """Every current citation of the documents, by document, then note number, then line."""
+    last_run = _last_check_run(store)
+    conn = store.db.conn
+    for doc_id in doc_ids:
+        for row in conn.execute(_SELECT, [doc_id]).fetchall():
+            yield _row(row, _findings(store, row[1]), last_run)
+
+
+def _row(r: tuple, findings: tuple[Finding, ...], last_run: int | None) -> ReportRow:
+    (path, _cid, line, note, idx, raw, url, candidates, context, accessed, first_seen, state, status, http,
+     final_url, error, checked_at, previous, run_id, title, changes, similarity, drift_summary, match_url,
+     match_ts, archive_url, archive_ts, archive_need) = r
+    if state in BROKEN and match_url:  # a broken link: the capture chosen for it, not a later one
+        archive_url, archive_ts, archive_need = match_url, match_ts, "match"
+    newly = bool(run_id is not None and run_id == last_run and state in BROKEN and previous not in BROKEN)
+    return ReportRow(
+        document=path, line=line, note=note, index=idx, raw=raw, url=url,
+        candidates=tuple(json.loads(candidates or "[]")), context=context, accessed=accessed,
+        first_seen=first_seen, findings=findings, state=state or ("unrecovered" if url is None else "unchecked"),
+        status=status, http_status=http, final_url=final_url if final_url and final_url != url else None,
+        error=error, checked_at=checked_at, title=title, drift_changes=changes or 0, drift_similarity=similarity,
+        drift_since=accessed or first_seen, drift_summary=drift_summary, archive_url=archive_url,
+        archive_timestamp=archive_ts, archive_kind={"match": "matched", "save": "captured"}.get(archive_need),
+        newly_broken=newly)
+
+
+def _findings(store: Store, citation_id: int) -> tuple[Finding, ...]:
+    return tuple(Finding(*f) for f in store.db.conn.execute(
+        "SELECT code, name, severity, message, fix FROM findings WHERE citation_id = ? ORDER BY code, id",
+        [citation_id]))
+
+
+def _last_check_run(store: Store) -> int | None:
+    row = store.db.conn.execute("SELECT max(run_id) FROM checks WHERE inconclusive = 0").fetchone()
+    return row[0] if row else None
+
+
+def last_check_time(store: Store) -> str | None:
+    """When the newest check run started (the report's "since the last run" refers to it)."""
+    row = store.db.conn.execute(
+        "SELECT r.started FROM runs r WHERE r.id = (SELECT max(run_id) FROM checks WHERE inconclusive = 0)"
+    ).fetchone()
+    return row[0] if row else None

@@ -1,0 +1,110 @@
+"""`archiver report`: golden outputs for every format over a database the real pipeline built."""
+
+import csv
+import io
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import main
+from archiver.editor import COLUMNS
+from archiver.render import REPORT_RENDERERS
+from archiver.render.terminal import render as render_terminal
+
+from .conftest import FIXTURES
+
+GOLDEN = FIXTURES / "report"
+EXT = {"text": "txt", "markdown": "md", "html": "html", "json": "json", "csv": "csv"}
+
+
+@pytest.fixture()
+def built(pipeline_db):
+    return pipeline_db
+
+
+@pytest.mark.parametrize("fmt", sorted(REPORT_RENDERERS))
+def test_golden(built, fmt):
+    out = "".join(REPORT_RENDERERS[fmt](built.report()))
+    path = GOLDEN / f"golden.{EXT[fmt]}"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(out, encoding="utf-8", newline="")
+    assert out == path.read_bytes().decode("utf-8"), f"{path} differs; UPDATE_GOLDEN=1 rewrites it after review"
+
+
+def test_rows_in_document_then_note_order(built):
+    rows = list(built.report().rows())
+    assert [(r.document, r.note) for r in rows] == [
+        *(("notes.txt", str(n)) for n in range(1, 7)), *(("article.md", str(n)) for n in range(1, 5)),
+        ("page.html", "1"), ("page.html", "2")]
+
+
+def test_what_the_pipeline_recorded_reaches_the_report(built):
+    rows = {(r.document, r.note): r for r in built.report().rows()}
+    gone = rows["notes.txt", "2"]
+    assert (gone.state, gone.status, gone.http_status, gone.accessed) == ("failing", "gone", 410, "2021-01-12")
+    assert gone.archive_url == "http://wayback.test/web/20210110120000/http://web.test/gone"  # the matched one
+    assert gone.archive_kind == "matched" and gone.needs_action and gone.action == "cite the archived copy"
+    assert rows["notes.txt", "4"].final_url == "http://web.test/article"
+    assert rows["notes.txt", "6"].drift_changes == 1 and rows["notes.txt", "6"].drift_similarity < 0.5
+    assert rows["notes.txt", "5"].url is None and rows["notes.txt", "5"].state == "unrecovered"
+    assert rows["notes.txt", "3"].url == "http://web.test/page/annual-report"
+    broke = rows["article.md", "3"]
+    assert broke.newly_broken and not gone.newly_broken  # /gone broke in the first run, not the last
+    assert broke.archive_url.startswith("http://wayback.test/web/2026")  # captured while it was alive
+    assert rows["article.md", "2"].title.startswith("<script>alert('title')")
+    summary = built.report().summary
+    assert summary["newly_broken"][0]["url"] == "http://web.test/breaks/report-fixture"
+    assert summary["by_state"] == {"alive": 7, "failing": 3, "unknown": 1, "unrecovered": 1}
+
+
+def test_json_and_csv_carry_every_column(built):
+    payload = json.loads("".join(REPORT_RENDERERS["json"](built.report())))
+    assert len(payload["citations"]) == 12 and list(payload["citations"][0]) == list(COLUMNS)
+    table = list(csv.DictReader(io.StringIO("".join(REPORT_RENDERERS["csv"](built.report())))))
+    assert len(table) == 12 and list(table[0]) == list(COLUMNS)
+    assert table[1]["archive_url"].endswith("/gone") and table[1]["accessed"] == "2021-01-12"
+
+
+def test_terminal_colour_only_when_asked_and_no_escape_from_a_title(built):
+    plain = "".join(render_terminal(built.report(), colour=False))
+    coloured = "".join(render_terminal(built.report(), colour=True))
+    assert "\x1b[" not in plain and "\x1b[" in coloured
+    assert "\\x1b[31mred" in plain and "\x1b[31mred" not in coloured  # the title's ESC is shown, not sent
+    assert "[bold]x[/]" in plain  # rich markup in a title is text
+
+
+def test_markdown_escapes_a_hostile_title_and_links_only_http(built):
+    out = "".join(REPORT_RENDERERS["markdown"](built.report()))
+    assert "<script>" not in out and "&lt;script&gt;alert('title')&lt;/script&gt;" in out
+    assert "<javascript:" not in out and "javascript:alert(1)" in out
+
+
+def cli(built, *args):
+    return CliRunner().invoke(main, ["report", "--db", built.settings.db, *args], catch_exceptions=False)
+
+
+def test_cli_exit_codes_follow_fail_on(built):
+    assert cli(built, built.paths[0]).exit_code == 1  # failing links are errors
+    clean = str(built.folder / "clean.md")
+    assert cli(built, clean).exit_code == 0
+    assert cli(built, clean, "--fail-on", "info").exit_code == 0
+    assert cli(built, str(built.folder / "page.html"), "--fail-on", "error").exit_code == 1
+
+
+def test_cli_writes_a_file_whole_and_says_where(built, tmp_path):
+    out = tmp_path / "report.html"
+    result = cli(built, "--format", "html", "-o", str(out))
+    assert result.stdout == "" and f"report: {out}" in result.stderr
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and not list(tmp_path.glob("*.part"))
+
+
+def test_cli_unknown_document_and_missing_database(built, tmp_path):
+    result = cli(built, str(tmp_path / "nope.md"))
+    assert result.exit_code == 3 and "nope.md: not in" in result.stderr and "archiver run" in result.stderr
+    result = CliRunner().invoke(main, ["report", "--db", str(tmp_path / "none.db")], catch_exceptions=False)
+    assert result.exit_code == 3 and "no archive database" in result.stderr
+    assert not (tmp_path / "none.db").exists()
+    result = cli(built, "-o", str(tmp_path / "no" / "such" / "dir.html"))
+    assert result.exit_code == 2 and "folder does not exist" in result.stderr
