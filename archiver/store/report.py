@@ -6,8 +6,8 @@ newest check (status, HTTP code, redirect target, page title), the content drift
 citation's access date (or since archiver first saw the citation), and the archived copy to cite:
 for a live link the newest good capture, for a broken one the capture matched to it.
 
-Citations that the latest read of their document no longer contains (`citations.last_seen` older
-than the document's) are left out: the report is about the document as it is now.
+Citations that the latest read of their document no longer contains (`citations.removed`) are left
+out: the report is about the document as it is now.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ LEFT JOIN checks k ON k.id = (SELECT id FROM checks WHERE url_id = u.id AND inco
 LEFT JOIN snapshots s ON s.sha256 = k.sha256
 LEFT JOIN captures m ON m.id = {_CAPTURE.format(need="AND q.need = 'match'")}
 LEFT JOIN captures p ON p.id = {_CAPTURE.format(need="")}
-WHERE c.document_id = ? AND c.last_seen >= d.last_seen
+WHERE c.document_id = ? AND c.removed IS NULL
 ORDER BY CASE WHEN c.note GLOB '[0-9]*' AND NOT c.note GLOB '*[^0-9]*' THEN CAST(c.note AS INTEGER) END
          NULLS LAST, c.note, c.line, c.idx
 """
