@@ -134,7 +134,10 @@ def db_option(f):
 def check_options(f):
     options = [
         click.option("--concurrency", type=click.IntRange(1, 1024), help="URLs in flight.  [default: 32]"),
-        click.option("--per-host", type=click.IntRange(1, 1024), help="Requests in flight per host.  [default: 2]"),
+        click.option("--per-host", type=click.IntRange(1, 1024),
+                     help="Requests in flight per host at first; grows on quick answers.  [default: 2]"),
+        click.option("--per-host-max", type=click.IntRange(1, 1024),
+                     help="Cap of the per-host limit; it halves on 429, 503, Retry-After or a timeout.  [default: 8]"),
         click.option("--per-host-interval", type=click.FloatRange(0), help="Seconds between requests to one host.  [default: 0]"),
         click.option("--processes", type=click.IntRange(0, 64),
                      help="Worker processes that fetch (hosts are split between them); 0: one per core.  [default: 0]"),

@@ -47,7 +47,8 @@ class Secret:
 class Settings:
     db: str = "archive.db"
     concurrency: int = 32
-    per_host: int = 2
+    per_host: int = 2  # requests in flight per host at first, adapting (see archiver/check/fetch.py) ...
+    per_host_max: int = 8  # ... up to this many
     per_host_interval: float = 0.0
     timeout: float = 20.0
     retries: int = 2
@@ -83,7 +84,8 @@ class Settings:
         from .check.fetch import FetchSettings
 
         return FetchSettings(
-            concurrency=self.concurrency, per_host=self.per_host, per_host_interval=self.per_host_interval,
+            concurrency=self.concurrency, per_host=self.per_host, per_host_max=self.per_host_max,
+            per_host_interval=self.per_host_interval,
             read_timeout=self.timeout, retries=self.retries, max_body=self.max_body,
             allow_private=self.allow_private, **({"user_agent": self.user_agent} if self.user_agent else {}))
 
@@ -108,6 +110,7 @@ _ENV = {
     "ARCHIVER_DB": "db",
     "ARCHIVER_CONCURRENCY": "concurrency",
     "ARCHIVER_PER_HOST": "per_host",
+    "ARCHIVER_PER_HOST_MAX": "per_host_max",
     "ARCHIVER_TIMEOUT": "timeout",
     "ARCHIVER_USER_AGENT": "user_agent",
     "ARCHIVER_WAYBACK_URL": "wayback_url",
@@ -182,7 +185,7 @@ def _coerce(values: dict) -> Settings:
         except (TypeError, ValueError):
             raise ConfigError(f"setting {name}={value!r} is not a valid {type(default).__name__}") from None
     settings = replace(base, **out)
-    if settings.concurrency < 1 or settings.per_host < 1:
+    if settings.concurrency < 1 or settings.per_host < 1 or settings.per_host_max < 1:
         raise ConfigError("concurrency and per-host limits must be at least 1")
     return settings
 

@@ -358,7 +358,7 @@ def test_worker_processes_give_the_same_verdicts_and_keep_host_limits(store, tes
     paths = ["/ok", "/notfound", "/gone", "/moved", "/soft404", "/parked", "/challenge", "/legal"]
     urls = [test_web.url(p, h) for p in paths for h in ("main", "other")] + \
         [test_web.url(f"/page/w{i}?delay=0.2", h) for i in range(6) for h in ("main", "other")]
-    fs = FetchSettings(allow_private=True, retries=0, per_host=2, concurrency=8)
+    fs = FetchSettings(allow_private=True, retries=0, per_host=2, per_host_max=2, concurrency=8)
     test_web.reset_stats()
 
     async def go(processes):

@@ -379,10 +379,53 @@ def test_private_guard_checks_resolved_names_and_redirects() -> None:
 def test_per_host_concurrency_bounded(test_web) -> None:
     test_web.reset_stats()
     urls = [test_web.url(f"/page/c{i}?delay=0.1", "other") for i in range(10)]
-    settings = FetchSettings(allow_private=True, concurrency=8, per_host=2, probe_soft404=False)
+    settings = FetchSettings(allow_private=True, concurrency=8, per_host=2, per_host_max=2, probe_soft404=False)
     results = collect(urls, settings)
     assert len(results) == 10 and {r.status for r in results} == {"ok"}
     assert test_web.peak_in_flight("other") == 2
+
+
+def test_per_host_concurrency_grows_to_the_cap_on_quick_answers(test_web) -> None:
+    test_web.reset_stats()
+    urls = [test_web.url(f"/page/grow{i}?delay=0.1", "other") for i in range(40)]
+    settings = FetchSettings(allow_private=True, concurrency=10, per_host=2, per_host_max=5, probe_soft404=False)
+    results = collect(urls, settings)
+    assert {r.status for r in results} == {"ok"}
+    assert test_web.peak_in_flight("other") == 5  # started at 2, grew, never past the cap
+
+
+def test_per_host_concurrency_backs_off_on_503_429_and_timeouts() -> None:
+    """On a web of its own: the abandoned slow request must not count in other tests' peaks."""
+    from archiver.check.fetch import _Run
+    from tests.web import TestWeb
+
+    settings = FetchSettings(allow_private=True, per_host=2, per_host_max=8, probe_soft404=False, retries=1,
+                             backoff_base=0.01, read_timeout=0.3)
+    async def go(web):
+        key = web.url("/", "other").rstrip("/")
+        limits = []
+        async with make_client(settings) as client:
+            run = _Run(client, settings)
+
+            async def batch(paths):
+                await asyncio.gather(*(run.check(web.url(p, "other")) for p in paths))
+                limits.append(run.hosts.limit_of(key))
+
+            await batch([f"/page/aimd{i}?delay=0.05" for i in range(30)])
+            await batch([f"/flaky/aimd{i}?fails=1" for i in range(6)])  # 503, then 200 on the retry
+            await batch([f"/page/aimd-more{i}?delay=0.05" for i in range(6)])
+            await batch(["/ratelimit/aimd?after=0.2"])
+            await batch(["/slow?delay=2"])  # read timeout
+            await run.close()
+        return limits
+
+    with TestWeb() as web:
+        grown, after_503, regrown, after_429, after_timeout = asyncio.run(go(web))
+    assert grown == 8
+    assert after_503 <= 4 + 6 / 4  # halved once for the 503s that came together; +1/limit per retry's 200
+    assert after_503 < regrown <= after_503 + 6 / after_503  # after a back-off: +1 per window, not per answer
+    assert after_429 <= regrown / 2 + 1 / (regrown / 2)
+    assert after_timeout <= max(1.0, after_429 / 2)
 
 
 def test_global_concurrency_bounded(test_web) -> None:

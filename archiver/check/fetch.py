@@ -14,6 +14,7 @@ results as they complete, so memory does not grow with the number of URLs.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import ipaddress
 import random
@@ -55,7 +56,9 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 @dataclass(frozen=True)
 class FetchSettings:
     concurrency: int = 32  # URLs in flight, all hosts together
-    per_host: int = 2  # requests in flight per host (scheme://host:port)
+    per_host: int = 2  # requests in flight per host (scheme://host:port) at first ...
+    per_host_max: int = 8  # ... adapting up to this many (see _HostGate for the policy)
+    per_host_fast: float = 1.0  # seconds: an answer quicker than this lets the host's limit grow
     per_host_interval: float = 0.0  # seconds between request starts to one host
     connect_timeout: float = 10.0
     read_timeout: float = 20.0  # per read, not per body
@@ -177,41 +180,107 @@ def _retryable(exc: BaseException) -> bool:
 
 # ------------------------------------------------------------- hosts ---
 
-@dataclass
-class _HostState:
-    sem: asyncio.Semaphore
-    next_start: float = 0.0
-    users: int = 0
+class _Host:
+    """One host's adaptive limit (see _HostGate) and the requests waiting for it."""
+
+    def __init__(self, limit: int, cap: int):
+        self.limit, self.cap = float(limit), cap
+        self.active = 0
+        self.waiters: collections.deque[asyncio.Future] = collections.deque()
+        self.next_start = 0.0
+        self.backed_off = False  # slow start (+1 per fast answer) ends at the first back-off
+        self.last_back_off = float("-inf")
+
+    def answered(self, status: int, retry_after: bool, seconds: float, now: float, fast: float) -> None:
+        if status in (429, 503) or retry_after:
+            self.back_off(now, seconds)
+        elif seconds < fast and self.limit < self.cap:
+            self.limit = min(self.cap, self.limit + (1.0 / self.limit if self.backed_off else 1.0))
+            self.wake()
+
+    def back_off(self, now: float, seconds: float) -> None:
+        """Halve the limit, once per round trip (the requests in flight failing together count once)."""
+        if now - self.last_back_off >= max(seconds, 0.1):
+            self.limit, self.backed_off, self.last_back_off = max(1.0, self.limit / 2), True, now
+
+    def wake(self) -> None:
+        free = int(self.limit) - self.active
+        while free > 0 and self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                free -= 1
 
 
 class _HostGate:
-    """Per-host concurrency and minimum interval between request starts."""
+    """Per-host concurrency, adaptive (AIMD, as TCP's congestion window), and a minimum interval
+    between request starts.
 
-    def __init__(self, settings: FetchSettings, monotonic: Callable[[], float]):
-        self._per_host = max(settings.per_host, 1)
+    Policy: a host starts at `per_host` requests in flight. Each answer that comes within
+    `per_host_fast` seconds, and is neither 429 nor 503 nor carries Retry-After, raises its limit by
+    one (slow start), up to `per_host_max`. A 429, a 503, a Retry-After header or a timeout halves
+    it (at least 1), once per round trip; from then on it grows by one per window of answers
+    (1/limit per answer). Many hosts thus reach the global concurrency, and a single host that
+    slows down or pushes back is never hammered.
+    """
+
+    def __init__(self, settings: FetchSettings, monotonic: Callable[[], float], max_hosts: int = 4096):
+        self._start = max(settings.per_host, 1)
+        self._cap = max(settings.per_host_max, self._start)
+        self._fast = settings.per_host_fast
         self._interval = settings.per_host_interval
         self._monotonic = monotonic
-        self._hosts: dict[str, _HostState] = {}
+        self._max_hosts = max_hosts
+        self._hosts: OrderedDict[str, _Host] = OrderedDict()  # learnt limits, least recently used first
+
+    def limit_of(self, key: str) -> float:
+        host = self._hosts.get(key)
+        return host.limit if host else float(self._start)
+
+    def _host(self, key: str) -> _Host:
+        host = self._hosts.get(key)
+        if host is None:
+            host = self._hosts[key] = _Host(self._start, self._cap)
+            if len(self._hosts) > self._max_hosts:
+                idle = next((k for k, h in self._hosts.items() if not h.active and not h.waiters), None)
+                if idle is not None:
+                    del self._hosts[idle]
+        else:
+            self._hosts.move_to_end(key)
+        return host
 
     @contextlib.asynccontextmanager
     async def slot(self, key: str):
-        state = self._hosts.get(key)
-        if state is None:
-            state = self._hosts[key] = _HostState(asyncio.Semaphore(self._per_host))
-        state.users += 1
+        host = self._host(key)
+        while host.active >= int(host.limit):
+            waiter = asyncio.get_running_loop().create_future()
+            host.waiters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    host.wake()  # pass the wake-up on
+                raise
+        host.active += 1
         try:
-            async with state.sem:
-                if self._interval > 0:
-                    now = self._monotonic()
-                    start = max(now, state.next_start)
-                    state.next_start = start + self._interval
-                    if start > now:
-                        await asyncio.sleep(start - now)
-                yield
+            if self._interval > 0:
+                now = self._monotonic()
+                start = max(now, host.next_start)
+                host.next_start = start + self._interval
+                if start > now:
+                    await asyncio.sleep(start - now)
+            yield host
         finally:
-            state.users -= 1
-            if state.users == 0 and state.next_start <= self._monotonic():
-                self._hosts.pop(key, None)  # keeps the dict as small as the hosts in use
+            host.active -= 1
+            host.wake()
+
+    def answered(self, host: _Host, status: int, retry_after: bool, started: float) -> None:
+        now = self._monotonic()
+        host.answered(status, retry_after, now - started, now, self._fast)
+
+    def timed_out(self, host: _Host, started: float) -> None:
+        now = self._monotonic()
+        host.back_off(now, now - started)
 
 
 # --------------------------------------------------------------- run ---
@@ -350,14 +419,20 @@ class _Run:
     async def _request(self, u: httpx.URL) -> _Hop:
         key = f"{u.scheme}://{u.netloc.decode('ascii')}"
         headers = {"User-Agent": self.settings.user_agent}
-        async with self.hosts.slot(key):
-            async with self.client.stream("GET", u, headers=headers, follow_redirects=False) as resp:
-                location = resp.headers.get("location")
-                if resp.status_code in REDIRECT_CODES and location:
-                    await drain(resp, 64 * 1024)  # small bodies: keep the connection alive
-                    return _Hop(resp.status_code, resp.headers, location=location)
-                body, digest, truncated = await read_capped(resp, self.settings.max_body)
-                return _Hop(resp.status_code, resp.headers, body=body, sha256=digest, truncated=truncated)
+        async with self.hosts.slot(key) as host:
+            started = self.monotonic()
+            try:
+                async with self.client.stream("GET", u, headers=headers, follow_redirects=False) as resp:
+                    self.hosts.answered(host, resp.status_code, "retry-after" in resp.headers, started)
+                    location = resp.headers.get("location")
+                    if resp.status_code in REDIRECT_CODES and location:
+                        await drain(resp, 64 * 1024)  # small bodies: keep the connection alive
+                        return _Hop(resp.status_code, resp.headers, location=location)
+                    body, digest, truncated = await read_capped(resp, self.settings.max_body)
+                    return _Hop(resp.status_code, resp.headers, body=body, sha256=digest, truncated=truncated)
+            except httpx.TimeoutException:
+                self.hosts.timed_out(host, started)
+                raise
 
     async def _judge(self, url: str, final_url: str, hop: _Hop, chain: list[dict]) -> dict:
         s = self.settings
