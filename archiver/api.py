@@ -82,13 +82,14 @@ class CheckReport:
     def summary(self) -> dict:
         return self.run.summary()
 
-    def rows(self, *, problems_first: bool = False) -> Iterator[CheckRow]:
-        """Every URL of this run with its verdict and citing notes (dead, failing, inconclusive and
-        unknown first with `problems_first`). Read from the database, so memory stays flat."""
+    def rows(self, *, problems_only: bool = False) -> Iterator[CheckRow]:
+        """Every URL of this run with its verdict and where it is cited, ordered by document and
+        note (only failing and dead links with `problems_only`). Read from the database, so memory
+        stays flat."""
         from .store.checks import run_checks_rows
 
         with Store(self.db) as store:
-            yield from run_checks_rows(store, self.run.run_id, problems_first=problems_first)
+            yield from run_checks_rows(store, self.run.run_id, problems_only=problems_only)
 
 
 @dataclass

@@ -142,7 +142,8 @@ def check_options(f):
         click.option("--processes", type=click.IntRange(0, 64),
                      help="Worker processes that fetch (hosts are split between them); 0: one per core.  [default: 0]"),
         click.option("--timeout", type=click.FloatRange(0.1), help="Read timeout in seconds.  [default: 20]"),
-        click.option("--stale", metavar="AGE", help="Only URLs not checked within AGE (7d, 12h, 30m)."),
+        click.option("--stale", metavar="AGE", help="Only URLs without a conclusive check within AGE (7d, 12h, 30m); "
+                     "checks that could not tell do not count."),
         click.option("--allow-private", is_flag=True, default=None,
                      help="Fetch private, loopback and link-local addresses (refused by default)."),
         click.option("--user-agent", help="User-Agent header (default names archiver and its homepage)."),
@@ -190,7 +191,7 @@ def check(paths, db, fmt, base_url, stale, confirm_spacing, config_path, **opts)
         progress.close()
     _report_unreadable(report.unreadable)
     _say_offline(report.run)
-    for chunk in CHECK_RENDERERS[fmt](report.rows(problems_first=fmt in ("text", "markdown", "html")),
+    for chunk in CHECK_RENDERERS[fmt](report.rows(),
                                       report.summary):
         click.echo(chunk, nl=False)
     sys.exit(_check_exit(report))

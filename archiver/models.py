@@ -105,6 +105,22 @@ class Capture:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a URL is cited: the document, and its note, or its line when it is not in a note."""
+
+    document: str
+    note: str | None
+    line: int
+
+    @property
+    def label(self) -> str:
+        return f"note {self.note}" if self.note else f"line {self.line}"
+
+    def as_dict(self) -> dict:
+        return {"document": self.document, "note": self.note, "line": self.line}
+
+
+@dataclass(frozen=True)
 class CheckRow:
     """One URL as a check run saw it, read back from the store, with the notes that cite it."""
 
@@ -121,10 +137,14 @@ class CheckRow:
     error: str | None
     checked_at: str
     content_changed: bool
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # the note numbers citing it (kept for the JSON contract; see `places`)
+    conclusive: bool = True  # False: this check could not tell (alive is None)
+    places: tuple[Place, ...] = ()  # every current citation: document and note (or line), in document order
 
     def as_dict(self) -> dict:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["places"] = [p.as_dict() for p in self.places]
+        return out
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,26 @@ import io
 import json
 
 from .lint import LintedDocument, summarize
-from .models import Repaired
+from .models import Place, Repaired
+
+
+def places_text(places) -> str:
+    """'notes.txt: notes 2, 6; report.md: line 14': where a URL is cited, document by document."""
+    by_doc: dict[str, list[Place]] = {}
+    for p in places:
+        by_doc.setdefault(p.document, []).append(p)
+    parts = []
+    for doc, ps in by_doc.items():
+        notes = list(dict.fromkeys(p.note for p in ps if p.note))
+        lines = [str(p.line) for p in ps if not p.note]
+        bits = [("note " if len(notes) == 1 else "notes ") + ", ".join(notes)] if notes else []
+        bits += [("line " if len(lines) == 1 else "lines ") + ", ".join(lines)] if lines else []
+        parts.append(f"{doc}: {', '.join(bits)}")
+    return "; ".join(parts)
+
+
+def _place_of(rep: Repaired) -> Place:
+    return Place(rep.citation.source, rep.citation.note, rep.citation.line)
 
 
 # ---------------------------------------------------------------- lint ---
@@ -75,12 +94,12 @@ def lint_csv(docs: list[LintedDocument]) -> str:
 
 
 def lint_markdown(docs: list[LintedDocument]) -> str:
-    out = ["| note | URL | findings |", "|---|---|---|"]
+    out = ["| document | note | URL | findings |", "|---|---|---|---|"]
     for d in docs:
         for rep in d.repaired:
             names = ", ".join(f"{f.severity}: {f.name}" for f in rep.findings) or "ok"
             url = rep.url or ("candidates: " + ", ".join(rep.candidates) if rep.candidates else "—")
-            out.append(f"| {rep.citation.note or rep.citation.line} | {_md(url)} | {_md(names)} |")
+            out.append(f"| {_md(d.path)} | {_place_of(rep).label} | {_md(url)} | {_md(names)} |")
     return "\n".join(out) + "\n"
 
 
@@ -90,9 +109,14 @@ def lint_html(docs: list[LintedDocument]) -> str:
         for rep in d.repaired:
             names = "<br>".join(html.escape(f"{f.severity}: {f.name}: {f.message}") for f in rep.findings)
             url = html.escape(rep.url or "")
-            rows.append(f"<tr><td>{html.escape(rep.citation.note or str(rep.citation.line))}</td>"
+            rows.append(f"<tr><td>{html.escape(d.path)}</td><td>{html.escape(_place_of(rep).label)}</td>"
                         f"<td><a href=\"{url}\">{url}</a></td><td>{names or 'ok'}</td></tr>")
-    return _page("archiver lint", "<tr><th>note</th><th>URL</th><th>findings</th></tr>" + "".join(rows))
+    return _page("archiver lint", "<tr><th>document</th><th>note</th><th>URL</th><th>findings</th></tr>"
+                 + "".join(rows))
+
+
+def _csv_bool(value: bool | None) -> str:
+    return "" if value is None else str(value).lower()
 
 
 def _md(text: str) -> str:
@@ -113,8 +137,8 @@ LINT_RENDERERS = {"text": lint_lines, "json": lint_json, "csv": lint_csv, "markd
 # Check renderers take the run's rows from archive.db (an iterator, so 50,000 results never sit in
 # memory at once) and yield text chunks.
 
-CHECK_FIELDS = ("url", "status", "alive", "http_status", "final_url", "redirects", "state", "previous_state",
-                "sha256", "elapsed_ms", "error", "checked_at", "content_changed")
+CHECK_FIELDS = ("url", "status", "alive", "conclusive", "http_status", "final_url", "redirects", "state",
+                "previous_state", "sha256", "elapsed_ms", "error", "checked_at", "content_changed")
 
 
 def check_json(rows, summary: dict):
@@ -122,17 +146,18 @@ def check_json(rows, summary: dict):
     for i, row in enumerate(rows):
         item = {k: getattr(row, k) for k in CHECK_FIELDS}
         item["notes"] = list(row.notes)
+        item["places"] = [p.as_dict() for p in row.places]
         yield ("," if i else "") + "\n  " + json.dumps(item, ensure_ascii=False)
     yield '\n], "summary": ' + json.dumps(summary, ensure_ascii=False) + "}\n"
 
 
 def check_lines(rows, summary: dict):
     for row in rows:
-        notes = ",".join(row.notes)
+        where = places_text(row.places)
         extra = f" -> {row.final_url}" if row.final_url and row.final_url != row.url else ""
         err = f" ({row.error})" if row.error else ""
         yield (f"{row.state:<12} {row.status:<18} {row.http_status or '-':>3}  {row.url}{extra}{err}"
-               + (f"  [note {notes}]" if notes else "") + "\n")
+               + (f"  [{where}]" if where else "") + "\n")
     yield check_summary_line(summary) + "\n"
 
 
@@ -148,29 +173,31 @@ def check_summary_line(s: dict, network: bool = True) -> str:
 def check_csv(rows, summary: dict):
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["url", "state", "status", "alive", "http_status", "final_url", "elapsed_ms", "error", "notes"])
+    w.writerow(["url", "state", "status", "alive", "conclusive", "http_status", "final_url", "elapsed_ms", "error",
+                "notes", "cited_in"])
     for row in rows:
-        w.writerow([row.url, row.state, row.status, row.alive, row.http_status or "",
-                    row.final_url or "", row.elapsed_ms or "", row.error or "", " ".join(row.notes)])
+        w.writerow([row.url, row.state, row.status, _csv_bool(row.alive), _csv_bool(row.conclusive),
+                    row.http_status or "", row.final_url or "", row.elapsed_ms or "", row.error or "",
+                    " ".join(row.notes), places_text(row.places)])
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()
 
 
 def check_markdown(rows, summary: dict):
-    yield "| note | URL | state | status | HTTP |\n|---|---|---|---|---|\n"
+    yield "| cited in | URL | state | status | HTTP |\n|---|---|---|---|---|\n"
     for row in rows:
-        yield (f"| {', '.join(row.notes)} | {_md(row.url)} | {row.state} | {row.status} | "
+        yield (f"| {_md(places_text(row.places))} | {_md(row.url)} | {row.state} | {row.status} | "
                f"{row.http_status or ''} |\n")
     yield "\n" + check_summary_line(summary) + "\n"
 
 
 def check_html(rows, summary: dict):
-    yield _page("archiver check", "<tr><th>note</th><th>URL</th><th>state</th><th>status</th><th>HTTP</th></tr>"
+    yield _page("archiver check", "<tr><th>cited in</th><th>URL</th><th>state</th><th>status</th><th>HTTP</th></tr>"
                 "<!--rows-->").split("<!--rows-->")[0]
     for row in rows:
         url = html.escape(row.url)
-        yield (f"<tr><td>{html.escape(', '.join(row.notes))}</td><td><a href=\"{url}\">{url}</a></td>"
+        yield (f"<tr><td>{html.escape(places_text(row.places))}</td><td><a href=\"{url}\">{url}</a></td>"
                f"<td>{row.state}</td><td>{row.status}</td><td>{row.http_status or ''}</td></tr>\n")
     yield f"</table><p>{html.escape(check_summary_line(summary))}</p></body></html>\n"
 
@@ -192,7 +219,8 @@ def archive_summary_line(summary: dict) -> str:
 def archive_lines(report) -> str:
     out = []
     for r in report.results:
-        notes = f"  [note {','.join(r.notes)}]" if r.notes else ""
+        where = places_text(r.places)
+        notes = f"  [{where}]" if where else ""
         link = f" -> {r.archive_url}" if r.archive_url else ""
         out.append(f"{r.action:<17} {r.url}{link}{notes}\n    {r.reason}")
     out.append(archive_summary_line(report.summary))
@@ -202,24 +230,25 @@ def archive_lines(report) -> str:
 def archive_csv(report) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["url", "action", "archive_url", "timestamp", "job_id", "reason", "notes"])
+    w.writerow(["url", "action", "archive_url", "timestamp", "job_id", "reason", "notes", "cited_in"])
     for r in report.results:
-        w.writerow([r.url, r.action, r.archive_url or "", r.timestamp or "", r.job_id or "", r.reason, " ".join(r.notes)])
+        w.writerow([r.url, r.action, r.archive_url or "", r.timestamp or "", r.job_id or "", r.reason,
+                    " ".join(r.notes), places_text(r.places)])
     return buf.getvalue()
 
 
 def archive_markdown(report) -> str:
-    out = ["| note | URL | action | archive | reason |", "|---|---|---|---|---|"]
+    out = ["| cited in | URL | action | archive | reason |", "|---|---|---|---|---|"]
     for r in report.results:
-        out.append(f"| {', '.join(r.notes)} | {_md(r.url)} | {r.action} | {_md(r.archive_url or '')} | {_md(r.reason)} |")
+        out.append(f"| {_md(places_text(r.places))} | {_md(r.url)} | {r.action} | {_md(r.archive_url or '')} | {_md(r.reason)} |")
     return "\n".join(out) + "\n\n" + archive_summary_line(report.summary) + "\n"
 
 
 def archive_html(report) -> str:
     rows = "".join(
-        f"<tr><td>{html.escape(', '.join(r.notes))}</td><td>{html.escape(r.url)}</td><td>{r.action}</td>"
+        f"<tr><td>{html.escape(places_text(r.places))}</td><td>{html.escape(r.url)}</td><td>{r.action}</td>"
         f"<td>{_link(r.archive_url)}</td><td>{html.escape(r.reason)}</td></tr>" for r in report.results)
-    return _page("archiver archive", "<tr><th>note</th><th>URL</th><th>action</th><th>archive</th><th>reason</th></tr>"
+    return _page("archiver archive", "<tr><th>cited in</th><th>URL</th><th>action</th><th>archive</th><th>reason</th></tr>"
                  + rows)
 
 

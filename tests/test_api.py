@@ -61,8 +61,9 @@ def test_check_returns_typed_rows_and_stores_them(notes, tmp_path, test_web):
     assert (ok.state, ok.status, ok.http_status, ok.notes) == ("alive", "ok", 200, ("1",))
     assert (gone.state, gone.status, gone.http_status, gone.notes) == ("failing", "gone", 410, ("2",))
     assert report.summary["checked"] == 3 and report.run.problems
-    problems_first = [r.url for r in report.rows(problems_first=True)]
-    assert problems_first[0] == gone.url
+    assert [r.notes for r in report.rows()] == [("1",), ("2",), ("3",)]  # in document order
+    assert [r.url for r in report.rows(problems_only=True)] == [gone.url]
+    assert [(p.document, p.note, p.line) for p in gone.places] == [(str(notes), "2", 4)]
     conn = sqlite3.connect(tmp_path / "archive.db")
     assert conn.execute("select count(*) from checks").fetchone() == (3,)
 

@@ -91,7 +91,8 @@ def test_recent_capture_counts_as_archived_and_others_are_submitted(fake_wayback
     assert [s.form["url"] for s in fake_wayback.saves()] == [[b]]
     assert fake_wayback.saves()[0].form["if_not_archived_within"] == ["30d"]
     assert report.summary["submitted"] == 1 and report.summary["already-archived"] == 1
-    assert set(res[b].as_dict()) == {"url", "action", "archive_url", "timestamp", "job_id", "reason", "notes"}
+    assert set(res[b].as_dict()) == {"url", "action", "archive_url", "timestamp", "job_id", "reason", "notes",
+                                     "places"}
     json.dumps(report.as_dict())
     rows = {r["url"]: r for r in db.all_rows(store)}
     assert rows[b]["state"] == "success" and rows[b]["job_id"] == res[b].job_id and rows[b]["attempts"] == 1

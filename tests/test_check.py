@@ -377,11 +377,15 @@ def test_worker_processes_give_the_same_verdicts_and_keep_host_limits(store, tes
     assert {r.url: r.status for r in run_checks_rows(store, single.run_id)} == rows
 
 
-def test_text_report_lists_problems_first(tmp_path, test_web):
-    doc = tmp_path / "notes.txt"
-    doc.write_text(f"1. {test_web.url('/ok')}\n2. {test_web.url('/gone')}\n3. {test_web.url('/challenge')}\n",
-                   encoding="utf-8")
-    result = CliRunner().invoke(main, ["check", str(doc), "--db", str(tmp_path / "a.db"), "--allow-private"],
+def test_text_report_in_document_order_with_document_and_note(tmp_path, test_web, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "b.txt").write_text(f"1. {test_web.url('/page/b1')}\n", encoding="utf-8")
+    (tmp_path / "a.md").write_text(f"Intro\n\nSee <{test_web.url('/ok')}> and [x]({test_web.url('/gone')}).\n\n"
+                                   f"[^3]: {test_web.url('/challenge')}\n", encoding="utf-8")
+    (tmp_path / "c.txt").write_text(f"Notes\n\n4. {test_web.url('/page/b1')}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "b.txt", "a.md", "c.txt", "--db", "a.db", "--allow-private"],
                                 catch_exceptions=False)
-    states = [line.split()[0] for line in result.stdout.splitlines()[:-1]]
-    assert states == ["failing", "unknown", "alive"]
+    lines = result.stdout.splitlines()[:-1]
+    assert [(line.split()[0], line.split("  [")[1]) for line in lines] == [
+        ("alive", "b.txt: note 1; c.txt: note 4]"), ("alive", "a.md: line 3]"), ("failing", "a.md: line 3]"),
+        ("unknown", "a.md: note 3]")]

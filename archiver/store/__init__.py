@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ..errors import ConfigError, StoreError, StoreLocked
-from ..models import Repaired
+from ..models import Place, Repaired
 from ..facts import host_of, iso, utcnow
 from .schema import MIGRATIONS
 
@@ -185,14 +185,13 @@ class Store:
         rows = list(self.db.query("SELECT * FROM urls WHERE url = ?", [url]))
         return rows[0] if rows else None
 
-    def notes_for(self, url: str) -> list[str]:
-        """The note numbers citing a URL, in document order."""
+    def places_for(self, url: str) -> list[Place]:
+        """Where a URL is cited now: document and note (or line), in document order."""
         rows = self.db.conn.execute(
-            "SELECT DISTINCT c.note FROM citations c JOIN urls u ON u.id = c.url_id "
-            "WHERE u.url = ? AND c.note IS NOT NULL AND c.removed IS NULL ORDER BY c.document_id, c.line",
-            [url],
-        ).fetchall()
-        return [r[0] for r in rows]
+            "SELECT DISTINCT d.path, c.note, c.line FROM citations c JOIN urls u ON u.id = c.url_id"
+            " JOIN documents d ON d.id = c.document_id WHERE u.url = ? AND c.removed IS NULL"
+            " ORDER BY c.document_id, c.line", [url]).fetchall()
+        return [Place(*r) for r in rows]
 
     def first_cited(self, url: str) -> tuple[str | None, str | None]:
         """(earliest access date stated by any citation, first time archiver saw it)."""

@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ..models import CheckResult, CheckRow
+from ..models import CheckResult, CheckRow, Place
 from . import Store, iso
 
 
@@ -88,15 +88,19 @@ def record_check(store: Store, result: CheckResult, *, run_id: int | None,
     return {"check_id": check_id, "previous": previous, "new": new, "drift": drift}
 
 
-def notes_by_url(store: Store, run_id: int) -> dict[str, list[str]]:
-    """url -> the note numbers citing it, for every URL checked in a run (one query)."""
-    out: dict[str, list[str]] = {}
-    for url, note in store.db.conn.execute(
-            "SELECT DISTINCT u.url, c.note FROM checks k JOIN urls u ON u.id = k.url_id"
-            " JOIN citations c ON c.url_id = u.id WHERE k.run_id = ? AND c.note IS NOT NULL"
-            " AND c.removed IS NULL"
-            " ORDER BY c.document_id, c.line", [run_id]):
-        out.setdefault(url, []).append(note)
+def places_by_url(store: Store, run_id: int) -> dict[str, list[Place]]:
+    """url -> where it is cited now (document, note, line; in document order), for every URL
+    checked in a run (one query)."""
+    out: dict[str, list[Place]] = {}
+    for url, path, note, line in store.db.conn.execute(
+            "SELECT u.url, d.path, c.note, c.line FROM citations c JOIN documents d ON d.id = c.document_id"
+            " JOIN urls u ON u.id = c.url_id WHERE c.removed IS NULL"
+            " AND c.url_id IN (SELECT url_id FROM checks WHERE run_id = ?)"
+            " ORDER BY c.document_id, c.line, c.idx", [run_id]):
+        places = out.setdefault(url, [])
+        place = Place(path, note, line)
+        if place not in places:
+            places.append(place)
     return out
 
 
@@ -171,26 +175,35 @@ def settle_inconclusive(store: Store, check_id: int, url: str, new: UrlState, st
         )
 
 
-_PROBLEMS_FIRST = ("CASE WHEN k.inconclusive THEN 2 ELSE CASE k.state WHEN 'dead' THEN 0 WHEN 'failing' THEN 1"
-                   " WHEN 'unknown' THEN 3 WHEN 'revived' THEN 4 ELSE 5 END END, k.id")
+PROBLEM_STATES = ("failing", "dead")
+
+# A URL's position: its first current citation, in document order (documents in the order first read).
+_FIRST_CITED = ("LEFT JOIN (SELECT url_id, min(pos) AS pos FROM (SELECT url_id, row_number() OVER"
+                " (ORDER BY document_id, line, idx) AS pos FROM citations WHERE removed IS NULL) GROUP BY url_id)"
+                " f ON f.url_id = k.url_id")
 
 
-def run_checks_rows(store: Store, run_id: int, *, problems_first: bool = False) -> Iterator[CheckRow]:
-    """The checks of one run, as the check report shows them (streamed; in check order, or dead,
-    failing, inconclusive and unknown links first, for people), each with the notes citing it."""
-    notes = notes_by_url(store, run_id)
+def run_checks_rows(store: Store, run_id: int, *, problems_only: bool = False) -> Iterator[CheckRow]:
+    """The checks of one run as the check report shows them, streamed, ordered by document and
+    note (their first citation), each with the places citing it; only failing and dead links with
+    `problems_only`."""
+    places = places_by_url(store, run_id)
+    where = " AND NOT k.inconclusive AND k.state IN ('failing', 'dead')" if problems_only else ""
     cur = store.db.conn.execute(
         "SELECT u.url, k.status, k.alive, k.http_status, k.final_url, k.redirects, k.state, k.previous_state,"
         " k.sha256, k.elapsed_ms, k.error, k.checked_at, k.inconclusive,"
         " EXISTS (SELECT 1 FROM drift d WHERE d.url_id = k.url_id AND d.new_sha256 = k.sha256"
         "         AND d.detected_at = k.checked_at) AS content_changed"
-        " FROM checks k JOIN urls u ON u.id = k.url_id WHERE k.run_id = ? ORDER BY "
-        + (_PROBLEMS_FIRST if problems_first else "k.id"), [run_id])
+        " FROM checks k JOIN urls u ON u.id = k.url_id " + _FIRST_CITED + " WHERE k.run_id = ?" + where
+        + " ORDER BY coalesce(f.pos, 9e18), k.id", [run_id])
     for (url, status, alive, http_status, final_url, redirects, state, previous, sha256, elapsed_ms, error,
          checked_at, inconclusive, changed) in cur:
+        cited = tuple(places.get(url, ()))
         yield CheckRow(url, status, None if alive is None else bool(alive), http_status, final_url,
                        tuple(json.loads(redirects or "[]")), "inconclusive" if inconclusive else state, previous,
-                       sha256, elapsed_ms, error, checked_at, bool(changed), tuple(notes.get(url, ())))
+                       sha256, elapsed_ms, error, checked_at, bool(changed),
+                       tuple(dict.fromkeys(p.note for p in cited if p.note)),
+                       conclusive=not inconclusive and alive is not None, places=cited)
 
 
 def stale_urls(store: Store, urls: list[str], older_than: str) -> list[str]:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from ..facts import epoch_of, iso_of_epoch, login_walled_platform, ts14
+from ..models import Place
 from ..store import Store
 from ..store import captures as db
 from .client import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
@@ -80,11 +81,12 @@ class ArchiveResult:
     job_id: str | None = None
     reason: str = ""
     notes: tuple[str, ...] = ()
+    places: tuple[Place, ...] = ()  # document and note (or line) of every current citation
 
     def as_dict(self) -> dict:
         return {"url": self.url, "action": self.action, "archive_url": self.archive_url,
                 "timestamp": self.timestamp, "job_id": self.job_id, "reason": self.reason,
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "places": [p.as_dict() for p in self.places]}
 
 
 @dataclass
@@ -157,7 +159,9 @@ class _Run:
         return iso_of_epoch(self.clock())
 
     def result(self, url: str, action: str, reason: str, **kw) -> ArchiveResult:
-        res = ArchiveResult(url, action, reason=reason, notes=tuple(self.store.notes_for(url)), **kw)
+        places = tuple(self.store.places_for(url))
+        res = ArchiveResult(url, action, reason=reason, notes=tuple(dict.fromkeys(p.note for p in places if p.note)),
+                            places=places, **kw)
         log.info("%s %s: %s", action, url, reason)
         return res
 
