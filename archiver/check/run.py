@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from .classify import alive_of
 from .fetch import FetchSettings, check_one, check_urls
 from ..facts import origin_of
 from ..models import CheckResult
@@ -23,8 +24,8 @@ from .state import ConfirmPolicy, next_state
 from .workers import check_urls_in_processes
 from ..facts import iso, utcnow
 from ..store import Store
-from ..store.checks import (checked_in_run, record_check, settle_inconclusive, stale_urls, unfinished_run,
-                           url_state)
+from ..store.checks import (checked_in_run, held_back, record_check, run_checks_rows, settle_inconclusive,
+                           stale_urls, unfinished_run, url_state)
 
 EARLY_OUTAGE_HOSTS = 10  # this many distinct hosts and not one HTTP answer: stop, we are offline
 
@@ -66,6 +67,14 @@ class CheckRun:
         self.newly_dead += sign * (o.state == "dead" and o.previous != "dead")
         self.revived += sign * (o.state == "revived")
         self.changed_content += sign * (o.drift is not None)
+
+    def recount(self, rows) -> None:
+        """Counts from the run's checks in archive.db (rows of `run_checks_rows`)."""
+        self.checked, self.by_status, self.by_state = 0, {}, {}
+        self.newly_failing = self.newly_dead = self.revived = self.changed_content = 0
+        for r in rows:
+            self.count(CheckOutcome(r.url, CheckResult(r.url, r.status, r.alive), r.state or "inconclusive",
+                                    r.previous_state or "unchecked", 0.0 if r.content_changed else None))
 
     @property
     def problems(self) -> bool:
@@ -109,10 +118,12 @@ async def run_checks(
     that many worker processes (archiver.workers); this process still writes every result."""
     previous = unfinished_run(store, "check")
     run = CheckRun(previous or store.start_run("check"), resumed=previous is not None)
+    guard = _OutageGuard()
     todo = list(dict.fromkeys(urls))
     if previous is not None:
         done = checked_in_run(store, previous)
         todo = [u for u in todo if u not in done]
+        guard.resume(store, previous)
     if stale is not None:
         fresh_before = len(todo)
         todo = stale_urls(store, todo, iso(clock() - stale))
@@ -124,54 +135,84 @@ async def run_checks(
             run.offline, run.offline_reason = True, f"canary {canary} unreachable ({probe.status})"
             store.finish_run(run.run_id, "offline", run.summary())
             return run
-    pending: list[tuple[int, CheckOutcome]] = []  # transport failures held back (no bodies: small)
-    hosts_answered: set[str] = set()
-    hosts_failed: set[str] = set()
     if processes > 1 and resolver is None and len(todo) > processes:
         gen = check_urls_in_processes(interleave_hosts(todo), fetch_settings, processes)
     else:
         gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, **extra)
     try:
         async for result in gen:
-            host = origin_of(result.url)
-            when = result.checked_at or clock()
-            if result.transport_failure:
-                hosts_failed.add(host)
-                rec = record_check(store, result, run_id=run.run_id, decide=lambda prev: None)
-                outcome = CheckOutcome(result.url, replace(result, snapshot=None, headers=()), "inconclusive",
-                                       rec["previous"].state)
-                pending.append((rec["check_id"], outcome))
-            else:
-                if result.status != "skipped":
-                    hosts_answered.add(host)
-                rec = record_check(store, result, run_id=run.run_id, similarity=_similarity,
-                                   decide=lambda prev: next_state(prev, result, when, policy))
-                outcome = CheckOutcome(result.url, result, rec["new"].state, rec["previous"].state, rec["drift"])
+            outcome = _record(store, run.run_id, result, guard, policy, result.checked_at or clock())
             run.count(outcome)
             if on_result:
                 on_result(outcome)
-            if not hosts_answered and len(hosts_failed) >= EARLY_OUTAGE_HOSTS:
+            if guard.early_outage():
                 break
     finally:
         await gen.aclose()
-    offline_hosts = hosts_failed - hosts_answered
-    seen = hosts_failed | hosts_answered
-    if len(seen) >= 3 and len(offline_hosts) >= outage_share * len(seen):
-        run.offline = True
-        run.offline_reason = (f"{len(offline_hosts)} of {len(seen)} hosts failed at the network level "
-                              f"(DNS, connection, TLS or timeout)")
-    if run.offline:
-        store.finish_run(run.run_id, "offline", run.summary())
-        return run
-    for check_id, outcome in pending:
-        prev = url_state(store, outcome.url)
-        new = next_state(prev, outcome.result, outcome.result.checked_at or clock(), policy)
-        settle_inconclusive(store, check_id, outcome.url, new, outcome.result.status, outcome.result.alive)
-        run.count(outcome, -1)
-        outcome.previous, outcome.state = prev.state, new.state
-        run.count(outcome)
-    store.finish_run(run.run_id, "problems" if run.problems else "ok", run.summary())
+    run.offline_reason = guard.offline_reason(outage_share)
+    run.offline = run.offline_reason is not None
+    if not run.offline:
+        guard.settle(store, policy, clock)
+    run.recount(run_checks_rows(store, run.run_id))  # the whole run, the killed part included
+    store.finish_run(run.run_id, "offline" if run.offline else "problems" if run.problems else "ok", run.summary())
     return run
+
+
+def _record(store: Store, run_id: int, result: CheckResult, guard: "_OutageGuard", policy: ConfirmPolicy,
+            when: datetime) -> CheckOutcome:
+    """Commit one check; a transport failure is held back (inconclusive) for the outage verdict."""
+    host = origin_of(result.url)
+    if result.transport_failure:
+        guard.failed.add(host)
+        rec = record_check(store, result, run_id=run_id, decide=lambda prev: None)
+        outcome = CheckOutcome(result.url, replace(result, snapshot=None, headers=()), "inconclusive",
+                               rec["previous"].state)
+        guard.pending.append((rec["check_id"], outcome))
+        return outcome
+    if result.status != "skipped":
+        guard.answered.add(host)
+    rec = record_check(store, result, run_id=run_id, similarity=_similarity,
+                       decide=lambda prev: next_state(prev, result, when, policy))
+    return CheckOutcome(result.url, result, rec["new"].state, rec["previous"].state, rec["drift"])
+
+
+@dataclass
+class _OutageGuard:
+    """What the outage verdict needs: hosts that answered, hosts that failed at the network level, and
+    the transport failures held back until the verdict (no bodies: small)."""
+
+    answered: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
+    pending: list[tuple[int, CheckOutcome]] = field(default_factory=list)
+
+    def resume(self, store: Store, run_id: int) -> None:
+        """A resumed run is one run: what its killed part saw counts as if this process had seen it."""
+        for row in run_checks_rows(store, run_id):
+            if row.state != "inconclusive" and row.status != "skipped":
+                self.answered.add(origin_of(row.url))
+        for check_id, url, status, error, checked_at, prev_state in held_back(store, run_id):
+            self.failed.add(origin_of(url))
+            result = CheckResult(url, status, alive_of(status), error=error,
+                                 checked_at=datetime.fromisoformat(checked_at), transport_failure=True)
+            self.pending.append((check_id, CheckOutcome(url, result, "inconclusive", prev_state or "unchecked")))
+
+    def early_outage(self) -> bool:
+        return not self.answered and len(self.failed) >= EARLY_OUTAGE_HOSTS
+
+    def offline_reason(self, outage_share: float) -> str | None:
+        offline_hosts = self.failed - self.answered
+        seen = self.failed | self.answered
+        if len(seen) >= 3 and len(offline_hosts) >= outage_share * len(seen):
+            return (f"{len(offline_hosts)} of {len(seen)} hosts failed at the network level "
+                    f"(DNS, connection, TLS or timeout)")
+        return None
+
+    def settle(self, store: Store, policy: ConfirmPolicy, clock: Callable[[], datetime]) -> None:
+        """Online after all: apply each held-back transport failure to its link's state."""
+        for check_id, outcome in self.pending:
+            prev = url_state(store, outcome.url)
+            new = next_state(prev, outcome.result, outcome.result.checked_at or clock(), policy)
+            settle_inconclusive(store, check_id, outcome.url, new, outcome.result.status, outcome.result.alive)
 
 
 def _similarity(a: str, b: str) -> float:

@@ -159,6 +159,14 @@ def unfinished_run(store: Store, command: str) -> int | None:
     return row[0] if row else None
 
 
+def held_back(store: Store, run_id: int) -> list[tuple[int, str, str, str | None, str, str | None]]:
+    """(check id, url, status, error, checked_at, previous state) of a run's transport failures still
+    waiting for the outage verdict: what a killed run leaves for its resumption to settle."""
+    return store.db.conn.execute(
+        "SELECT k.id, u.url, k.status, k.error, k.checked_at, k.previous_state FROM checks k"
+        " JOIN urls u ON u.id = k.url_id WHERE k.run_id = ? AND k.inconclusive ORDER BY k.id", [run_id]).fetchall()
+
+
 def settle_inconclusive(store: Store, check_id: int, url: str, new: UrlState, status: str,
                         alive: bool | None) -> None:
     """Apply a transport failure held back while the outage guard was undecided."""
