@@ -33,6 +33,7 @@ import certifi
 import httpx
 
 from .addresses import is_private
+from .probe import PROBE_FAILED, await_probe
 from .classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
 from ..facts import USER_AGENT
 from ..models import CheckResult, Snapshot
@@ -75,6 +76,7 @@ class FetchSettings:
     allow_private: bool = False  # fetch private, loopback, link-local ... addresses
     probe_soft404: bool = True  # one random-path probe per host (Bar-Yossef et al. 2004)
     probe_cache: int = 1024  # hosts whose probe result is kept during a run
+    probe_timeout: float = 10.0  # the probe's own budget; a page never waits longer for it (check/probe.py)
 
 
 def make_client(settings: FetchSettings | None = None) -> httpx.AsyncClient:
@@ -148,6 +150,9 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return [e for e in seen if not isinstance(e, asyncio.CancelledError)]
 
 
+ERROR_LIMIT = 500  # characters of an error kept: parser errors quote what the server sent
+
+
 def _map_exception(exc: BaseException) -> tuple[str, str, bool]:
     """(status, error, transport_failure) for an exception raised while fetching one URL."""
     if isinstance(exc, _Skip):
@@ -161,6 +166,8 @@ def _map_exception(exc: BaseException) -> tuple[str, str, bool]:
         return "timeout", detail, True
     if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
         return "skipped", f"malformed URL: {exc}", False
+    if isinstance(exc, httpx.RemoteProtocolError):  # broken HTTP: its text quotes the server's bytes,
+        return "connection-error", detail[:ERROR_LIMIT], True  # which must not pass for DNS or TLS words
     if any(isinstance(e, socket.gaierror) for e in chain) or _DNS_TEXT.search(detail):
         return "dns-error", detail, True
     if (any(isinstance(e, (ssl.SSLError, ssl.CertificateError)) for e in chain)
@@ -324,9 +331,9 @@ class _Run:
         chain: list[dict] = []
         base = dict(url=url, checked_at=checked_at, redirects=chain)
         try:
-            async with asyncio.timeout(self.settings.total_timeout):
+            async with asyncio.timeout(self.settings.total_timeout) as budget:
                 final_url, hop = await self._follow(url, chain)
-                result = await self._judge(url, final_url, hop, chain)
+                result = await self._judge(url, final_url, hop, chain, budget.when())
         except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError, _Skip, _TooManyRedirects) as exc:
             status, error, transport = _map_exception(exc)
             if isinstance(exc, TimeoutError) and not str(exc):
@@ -434,7 +441,7 @@ class _Run:
                 self.hosts.timed_out(host, started)
                 raise
 
-    async def _judge(self, url: str, final_url: str, hop: _Hop, chain: list[dict]) -> dict:
+    async def _judge(self, url: str, final_url: str, hop: _Hop, chain: list[dict], deadline: float | None) -> dict:
         s = self.settings
         ctype = hop.headers.get("content-type")
         page = await _analyse_async(hop.body, ctype, s)
@@ -443,7 +450,7 @@ class _Run:
                             truncated=hop.truncated, **page)
         probe = None
         if s.probe_soft404 and html and is_html(ctype) and 200 <= hop.status < 300:
-            probe = await self._probe(final_url)  # one request per host per run, then cached
+            probe = await self._probe(final_url, deadline)  # one request per host per run, then cached
         status, alive = classify_response(hop.status, hop.headers.multi_items(), url=url, final_url=final_url,
                                           redirects=chain, html=html, title=page["title"],
                                           text=page["text"], probe=probe)
@@ -453,7 +460,7 @@ class _Run:
         return dict(status=status, alive=alive, http_status=hop.status, final_url=final_url,
                     headers=tuple(hop.headers.multi_items()), snapshot=snapshot, error=error)
 
-    async def _probe(self, page_url: str) -> Probe:
+    async def _probe(self, page_url: str, deadline: float | None) -> Probe:
         """The soft-404 probe, fetched once per host per run and shared by concurrent checks."""
         u = httpx.URL(page_url)
         key = f"{u.scheme}://{u.netloc.decode('ascii')}"
@@ -466,15 +473,15 @@ class _Run:
                 old = next((k for k, t in self.probes.items() if t.done()), None)
                 if old is not None:
                     del self.probes[old]
-        return await asyncio.shield(task)
+        return await await_probe(task, deadline)
 
     async def _run_probe(self, probe_url: str) -> Probe:
         try:
-            async with asyncio.timeout(self.settings.total_timeout):
+            async with asyncio.timeout(self.settings.probe_timeout):
                 final_url, hop = await self._follow(probe_url, [])
-        except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError, _Skip, _TooManyRedirects):
-            return Probe(status_code=None)
-        page = await _analyse_async(hop.body, hop.headers.get("content-type"), self.settings)
+                page = await _analyse_async(hop.body, hop.headers.get("content-type"), self.settings)
+        except Exception:  # noqa: BLE001 - whatever went wrong, the probe only failed (check/probe.py)
+            return PROBE_FAILED
         return Probe(hop.status, title=page["title"], text=page["text"], final_url=final_url)
 
 
