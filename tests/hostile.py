@@ -120,6 +120,8 @@ class HostileWeb:
             self.ca.issue_cert("localhost", "127.0.0.1").configure_cert(ctx)
             servers.append(await asyncio.start_server(handler, "127.0.0.1", 0, ssl=ctx))
             self.tls_port = servers[1].sockets[0].getsockname()[1]
+        for kind in ("gzip", "deflate", "br"):  # built before any request, so no check waits for it
+            self._bombs[kind] = await asyncio.to_thread(_bomb, kind)
         self._ready.set()
         await self._stop.wait()
         for s in servers:
@@ -209,8 +211,6 @@ class HostileWeb:
                 await writer.drain()
         elif path.startswith("/bomb/"):
             kind = path.rsplit("/", 1)[1]
-            if kind not in self._bombs:
-                self._bombs[kind] = await asyncio.to_thread(_bomb, kind)
             body = self._bombs[kind]
             writer.write(_head("200 OK", [("Content-Type", "text/html"), ("Content-Encoding", kind),
                                           ("Content-Length", str(len(body)))]) + body)

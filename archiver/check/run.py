@@ -18,11 +18,10 @@ import httpx
 
 from .classify import alive_of
 from .fetch import FetchSettings, check_one, check_urls
-from ..facts import origin_of
 from ..models import CheckResult
 from .state import ConfirmPolicy, next_state
 from .workers import check_urls_in_processes
-from ..facts import iso, utcnow
+from ..facts import iso, origin_of, utcnow
 from ..store import Store
 from ..store.checks import (checked_in_run, held_back, record_check, run_checks_rows, settle_inconclusive,
                            stale_urls, unfinished_run, url_state)
