@@ -5,6 +5,7 @@
     archive(paths, settings)    -> ArchiveOutcome   Wayback lookups, submissions, matches
     run(paths, settings)        -> RunResult        all of the above in one event loop
     report(paths, settings)     -> EditorReport     per document and note: what to fix, what to cite
+    export_warc(out, settings)  -> WarcSummary      every stored fetch as WARC records (export_wacz: WACZ)
 
 Each network stage opens `settings.db` (or uses the `store` it is given), takes the run lock, and
 returns values; nothing here prints. A per-URL failure is a value in the result; an exception means
@@ -42,6 +43,7 @@ from .store import Store
 if TYPE_CHECKING:  # the network stages load on first use: `lint` never imports httpx
     from .check.run import CheckOutcome, CheckRun
     from .wayback.policy import ArchiveReport
+    from .warc import WarcSummary
 
 DEFAULT_INPUT = "sources.txt"
 T = TypeVar("T")
@@ -200,6 +202,26 @@ def report(paths: Sequence[str] | None = None, settings: Settings | None = None,
     return EditorReport(settings.db, ids, now_iso(clock), last)
 
 
+def export_warc(out: str, settings: Settings | None = None, *, since: str | None = None, url: str | None = None,
+                document: str | None = None, clock: Callable[[], datetime] | None = None) -> WarcSummary:
+    """Write every stored fetch (narrowed by `since` ISO time, `url`, `document`) to the WARC `out`."""
+    from .export import ExportFilter, export_warc as write
+
+    settings = settings or Settings()
+    return write(settings.db, out, ExportFilter(since, url, document), user_agent=settings.user_agent,
+                 **({"clock": clock} if clock else {}))
+
+
+def export_wacz(out: str, settings: Settings | None = None, *, since: str | None = None, url: str | None = None,
+                document: str | None = None, clock: Callable[[], datetime] | None = None) -> WarcSummary:
+    """The same records as `export_warc`, packaged as a WACZ (index, pages, datapackage with digests)."""
+    from .export import ExportFilter, export_wacz as write
+
+    settings = settings or Settings()
+    return write(settings.db, out, ExportFilter(since, url, document), user_agent=settings.user_agent,
+                 **({"clock": clock} if clock else {}))
+
+
 def _with_store(settings: Settings, store: Store | None, work: Callable[[Store], T]) -> T:
     if store is not None:
         return work(store)
@@ -243,5 +265,5 @@ async def _archive_stage(store: Store, settings: Settings, urls: list[str], unre
     return ArchiveOutcome(report, notices, unreadable)
 
 
-__all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "RunResult", "archive", "check", "lint",
-           "load_settings", "record", "report", "run"]
+__all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "RunResult", "archive", "check",
+           "export_wacz", "export_warc", "lint", "load_settings", "record", "report", "run"]

@@ -7,8 +7,6 @@ Exit codes: 0 clean, 1 problems at or above --fail-on, 2 usage error, 3 runtime 
 from __future__ import annotations
 
 import functools
-import os
-import shutil
 import sqlite3
 import sys
 
@@ -20,7 +18,6 @@ from .findings import SEVERITIES
 from . import api
 from .config import Settings, load_settings, parse_age
 from .lint import unified_diff
-from .render import REPORT_RENDERERS
 from .report import ARCHIVE_RENDERERS, CHECK_RENDERERS, LINT_RENDERERS, archive_summary_line, check_summary_line
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
@@ -309,7 +306,7 @@ def _archive_exit(outcome) -> int:
 @click.option("--base-url", help="Resolve relative links in HTML against this URL.")
 @click.option("--lint-only", is_flag=True, help="Only extract, repair and record citations; fetch nothing.")
 @click.option("--no-archive", is_flag=True, help="Stop after the check stage.")
-@click.option("--report-format", type=click.Choice([*sorted(REPORT_RENDERERS), "none"]), default="text",
+@click.option("--report-format", type=click.Choice(["csv", "html", "json", "markdown", "none", "text"]), default="text",
               show_default=True, help="The report that ends the run (see `archiver report`); none: no report.")
 @click.option("--report-out", type=click.Path(dir_okay=False), help="Write the report to this file, not stdout.")
 @handle_errors
@@ -366,78 +363,9 @@ def run(paths, db, fail_on, base_url, lint_only, no_archive, stale, confirm_spac
     sys.exit(EXIT_RUNTIME if EXIT_RUNTIME in codes else max(codes))
 
 
-REPORT_EXIT_HELP = """
-\b
-Exit codes: 0 nothing at or above --fail-on, 1 some citation at or above it (error: a failing,
-dead or unrecoverable link or an error finding; warning: a link that cannot be judged, a page
-that changed since it was cited, a warning finding), 2 usage error, 3 runtime error.
-"""
+from . import cli_outputs  # noqa: E402  (registers report, export and annotate on `main`)
 
-
-@main.command(epilog=REPORT_EXIT_HELP)
-@paths_argument
-@db_option
-@click.option("--format", "fmt", type=click.Choice(sorted(REPORT_RENDERERS)), default="text", show_default=True,
-              help="text: a table (colour on a terminal); markdown; html: one self-contained file; json, csv: "
-                   "every column.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
-              help="Exit 1 when any citation is at or above this severity.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")
-@handle_errors
-def report(paths, db, fmt, output, fail_on, config_path):
-    """The editor's report of PATHS (default: every document in archive.db), note by note.
-
-    \b
-    A summary first (citations by state, what needs action, what newly broke in the last
-    check run), then per document and note: the citing text, the URL as printed and as
-    repaired, findings with their fixes, state, status and HTTP code, the redirect target,
-    the page title, content drift since the access date (or since archiver first saw the
-    citation), the access date, and the archived copy to cite: the capture matched to a
-    broken link, else the newest good capture. Reads archive.db only; nothing is fetched.
-
-    \b
-    Example:
-        archiver run notes.md && archiver report notes.md
-        archiver report notes.md --format html -o report.html
-        archiver report --format json | jq '.citations[] | select(.needs_action)'
-    """
-    settings = _settings(config_path, db=db)
-    _writable(output)
-    result = api.report(paths, settings)
-    _emit_report(result, fmt, output)
-    sys.exit(EXIT_PROBLEMS if result.at_least(fail_on) else EXIT_OK)
-
-
-def _emit_report(result, fmt: str, output: str | None) -> None:
-    """Render to stdout (colour only on a terminal), or to `output` whole: written aside, then renamed."""
-    renderer = REPORT_RENDERERS[fmt]
-    if fmt == "text":
-        tty = output is None and sys.stdout.isatty()
-        width = shutil.get_terminal_size((120, 40)).columns if tty else 120
-        chunks = renderer(result, colour=tty, width=width)
-    else:
-        chunks = renderer(result)
-    if output is None:
-        for chunk in chunks:
-            click.echo(chunk, nl=False)
-        return
-    tmp = f"{output}.part"
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.writelines(chunks)
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    click.echo(f"report: {output}", err=True)
-
-
-def _writable(output: str | None) -> None:
-    """Fail before any work when the output's folder does not exist."""
-    if output and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
-        raise click.UsageError(f"{output}: its folder does not exist; create it or choose another path")
-
+_emit_report, _writable = cli_outputs.emit_report, cli_outputs.writable
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -53,7 +53,7 @@ def documents(web) -> dict[str, str]:
             f"<li id='fn2'><a href='{web.url('/soft404-ru')}'>Ministry news</a>.</li>\n"
             "</ol></body></html>\n"
         ),
-        "clean.md": f"# Clean\n\nA [good link]({web.url('/article')}).\n",
+        "clean.md": f"# Clean\n\nA [good link]({web.url('/article')}) and [a gzipped one]({web.url('/gzip')}).\n",
     }
 
 
@@ -101,7 +101,7 @@ def normalise_row(row: ReportRow, fix) -> ReportRow:
 def build(folder: Path, web) -> Built:
     for name, text in documents(web).items():
         (folder / name).write_text(text, encoding="utf-8")
-    with FakeWayback(clock=time.time) as wayback:
+    with FakeWayback(clock=time.time, save_per_minute=None) as wayback:
         wayback.seed(web.url("/gone"), "20210110120000")  # nearest before the access date: matched
         wayback.seed(web.url("/gone"), "20220101000000")
         wayback.seed(web.url("/soft404-ru"), "20190101000000")

@@ -1,0 +1,69 @@
+"""What a WARC/WACZ export reads: every check that stored a body, with its response headers.
+
+Streamed in check order (oldest first), one check at a time with its decompressed body, so an
+export of years of daily checks never holds more than one page in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from . import Store
+
+
+@dataclass(frozen=True)
+class StoredFetch:
+    check_id: int
+    url: str  # the URL as cited (repaired)
+    final_url: str | None  # where redirects led: the URL that served the body
+    checked_at: str  # ISO time of the fetch
+    http_status: int | None
+    headers: tuple[tuple[str, str], ...]  # the response's, as received
+    sha256: str  # of the body as stored (decoded)
+    body: bytes
+    content_type: str | None
+    truncated: bool
+    title: str | None
+    redirects: tuple[dict, ...]
+
+
+def stored_fetches(store: Store, *, since: str | None = None, url: str | None = None,
+                   document: str | None = None) -> Iterator[StoredFetch]:
+    """Checks with a stored body, oldest first; `since` (ISO time), `url` (as cited or as served)
+    and `document` (its path as recorded) narrow them."""
+    where, args = ["k.sha256 IS NOT NULL"], []
+    if since:
+        where.append("k.checked_at >= ?")
+        args.append(since)
+    if url:
+        where.append("(u.url = ? OR k.final_url = ?)")
+        args += [url, url]
+    if document:
+        where.append("k.url_id IN (SELECT c.url_id FROM citations c JOIN documents d ON d.id = c.document_id"
+                     " WHERE d.path = ?)")
+        args.append(document)
+    ids = [r[0] for r in store.db.conn.execute(
+        "SELECT k.id FROM checks k JOIN urls u ON u.id = k.url_id WHERE " + " AND ".join(where)
+        + " ORDER BY k.checked_at, k.id", args)]
+    for check_id in ids:
+        yield _fetch(store, check_id)
+
+
+def _fetch(store: Store, check_id: int) -> StoredFetch:
+    conn = store.db.conn
+    (url, final_url, checked_at, http_status, sha256, body, ctype, truncated, title, redirects) = conn.execute(
+        "SELECT u.url, k.final_url, k.checked_at, k.http_status, k.sha256, s.body, s.content_type, s.truncated,"
+        " s.title, k.redirects FROM checks k JOIN urls u ON u.id = k.url_id JOIN snapshots s ON s.sha256 = k.sha256"
+        " WHERE k.id = ?", [check_id]).fetchone()
+    headers = tuple(conn.execute("SELECT name, value FROM headers WHERE check_id = ? ORDER BY rowid",
+                                 [check_id]).fetchall())
+    return StoredFetch(check_id, url, final_url, checked_at, http_status, headers, sha256,
+                       zlib.decompress(body) if body is not None else b"", ctype, bool(truncated), title,
+                       tuple(json.loads(redirects or "[]")))
+
+
+def document_known(store: Store, path: str) -> bool:
+    return store.db.conn.execute("SELECT 1 FROM documents WHERE path = ?", [path]).fetchone() is not None
