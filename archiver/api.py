@@ -262,6 +262,9 @@ async def _archive_stage(store: Store, settings: Settings, urls: list[str], unre
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
         client = WaybackClient(http, settings.wayback_config())
         report = await archive_urls(store, client, urls, settings.archive_policy(), dry_run=dry_run)
+    if report.outage:  # issue 9: one line, the queue kept, exit 3 (cli); never reported as "failed"
+        notices.append(f"{' '.join(report.outage.split())}; {report.summary['queued']} links stay queued "
+                       "for the next run")
     return ArchiveOutcome(report, notices, unreadable)
 
 

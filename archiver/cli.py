@@ -290,7 +290,7 @@ def archive(paths, db, wayback_url, archived_within, dry_run, fmt, config_path, 
 
 
 def _archive_exit(outcome) -> int:
-    if outcome.unreadable:
+    if outcome.unreadable or outcome.report.outage:  # an unreachable Wayback Machine is exit 3, like offline
         return EXIT_RUNTIME
     bad = sum(outcome.summary.get(k, 0) for k in ("failed", "no-capture", "queued"))
     return EXIT_PROBLEMS if bad else EXIT_OK

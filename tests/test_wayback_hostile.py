@@ -98,3 +98,91 @@ def test_an_echoing_wayback_gets_no_key_into_archive_db(fake_wayback, wayback_cl
     text = dump(store) + repr(report.as_dict())
     assert ACCESS not in text and SECRET not in text
     assert MASK in text  # the echoes were there, and were redacted
+
+
+# -- an outage: the circuit breaker (issue 11 item 9, issue 9 item 3) ------------------------------
+
+def _outage_run(store_factory, wayback_clock, fake=None, base=None, n=50):
+    import asyncio
+
+    import httpx
+
+    from archiver.wayback.client import WaybackClient, WaybackConfig
+    from archiver.wayback.policy import ArchiveSettings, archive_urls
+    from tests.fakewayback import ClockedTransport
+    from tests.test_archive import KEYS
+
+    live = [f"https://live.example/{i}" for i in range(n)]
+    dead = [f"https://dead.example/{i}" for i in range(5)]
+    store = store_factory({**{u: ALIVE for u in live}, **{u: ("dead", "not-found", None) for u in dead}})
+
+    async def go():
+        async with httpx.AsyncClient(timeout=5, transport=ClockedTransport(wayback_clock)) as http:
+            client = WaybackClient(http, WaybackConfig(base_url=base or fake.base_url, keys=KEYS),
+                                   clock=wayback_clock, sleep=wayback_clock.sleep)
+            return await archive_urls(store, client, None, ArchiveSettings())
+    start = wayback_clock()
+    report = asyncio.run(go())
+    return store, report, wayback_clock() - start
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_failing_wayback_queues_everything_within_a_bounded_time(fake_wayback, wayback_clock, store_factory,
+                                                                   status):
+    fake_wayback.fail_all = status
+    store, report, took = _outage_run(store_factory, wayback_clock, fake_wayback)
+    assert report.outage and f"HTTP {status}" in report.outage
+    assert {r.action for r in report.results} == {"queued"}, report.summary  # never "failed"
+    assert len(report.results) == 55
+    assert took < 60, f"{took:.0f} simulated seconds for 55 URLs"  # it was over 300 s for 50 (measured: 25.5)
+    assert len(fake_wayback.requests) <= 12  # the breaker stopped sending after a handful
+    assert "submitting" not in {r["state"] for r in db.all_rows(store)}
+
+
+def test_refused_connections_queue_everything(wayback_clock, store_factory):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store, report, took = _outage_run(store_factory, wayback_clock, base=f"http://127.0.0.1:{port}")
+    assert report.outage and "unreachable" in report.outage and "ConnectError" in report.outage
+    assert {r.action for r in report.results} == {"queued"}
+    assert took < 120
+
+
+def test_a_few_server_errors_do_not_trip_the_breaker(fake_wayback, wayback_clock, store_factory):
+    fake_wayback.save_faults = [(502, False)] * 2  # transient, then fine
+    store, report, _ = _outage_run(store_factory, wayback_clock, fake_wayback, n=3)
+    assert report.outage is None
+    assert report.summary["submitted"] == 3
+
+
+def test_cli_archive_outage_exits_3_with_one_line_and_keeps_the_queue(tmp_path, test_web):
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    doc = tmp_path / "notes.txt"
+    doc.write_text("".join(f"{i + 1}. {test_web.url(f'/page/outage-{i}')}\n" for i in range(6)), encoding="utf-8")
+    env = {**__import__("os").environ, "IA_ACCESS_KEY": ACCESS, "IA_SECRET_KEY": SECRET}
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "archiver", "run", str(doc), "--db", str(tmp_path / "a.db"),
+                           "--allow-private", "--wayback-url", f"http://127.0.0.1:{port}"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    took = time.monotonic() - started
+    assert proc.returncode == 3, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if "unreachable" in line]
+    assert len(lines) == 1 and "6 links stay queued for the next run" in lines[0], proc.stderr
+    summary = [line for line in proc.stderr.splitlines() if line.startswith("archive:")]
+    assert summary == ["archive: 6 queued"], proc.stderr  # an outage is never "failed"
+    assert "Traceback" not in proc.stderr
+    assert took < 60
+    import sqlite3
+
+    states = [r[0] for r in sqlite3.connect(tmp_path / "a.db").execute("SELECT state FROM captures")]
+    assert states == ["queued"] * 6

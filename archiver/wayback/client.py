@@ -32,7 +32,7 @@ import httpx
 from ..config import Secret
 from ..facts import USER_AGENT
 from ..redact import Redactor
-from .pacing import Backoff, Clock, Pacer, Sleep
+from .pacing import Backoff, Breaker, Clock, Pacer, Sleep
 from .protocol import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
                                TARGET_THROTTLED, TRANSIENT, Availability, CdxResult, JobStatus, SaveResult,
                                PUBLIC_BASE, UserStatus, archive_url, classify, int_of, json_or_none,
@@ -137,6 +137,14 @@ class WaybackClient:
         self.stats = {"save": 0, "save_429": 0, "cdx": 0, "cdx_429": 0, "status": 0}
         # Every text a Wayback server sends passes through here before it becomes a value.
         self.redact = self.config.keys.redactor() if self.config.keys else Redactor()
+        # One breaker per endpoint family; once one opens, nothing more is sent in this run.
+        self.breakers = {"lookup": Breaker("lookup"), "save": Breaker("Save Page Now")}
+
+    @property
+    def outage(self) -> str | None:
+        """Why the Wayback Machine counts as unreachable for the rest of this run, or None."""
+        reason = next((b.reason for b in self.breakers.values() if b.open), None)
+        return f"the Wayback Machine at {self.base} is unreachable: {reason}" if reason else None
 
     def __repr__(self) -> str:
         return f"WaybackClient(base={self.config.base!r}, keys={'***' if self.has_keys else None})"
@@ -155,14 +163,22 @@ class WaybackClient:
             headers["Authorization"] = self.config.keys.header()
         return headers
 
-    async def _request(self, method: str, url: str, *, auth: bool, **kw) -> tuple[int, str] | str:
-        """(HTTP status, body text, secrets redacted), or the transport error as text."""
+    async def _request(self, method: str, url: str, *, auth: bool, family: str = "lookup",
+                       **kw) -> tuple[int, str] | str:
+        """(HTTP status, body text, secrets redacted), or the transport error as text. Nothing is
+        sent once a breaker is open (see `outage`)."""
+        if self.outage:
+            return f"not sent: {self.outage}"
+        breaker = self.breakers[family]
         try:
             reply = await self.http.request(method, url, headers=self._headers(auth), **kw)
-            # JSON is UTF-8 (RFC 8259): a charset the server names is not consulted
-            return reply.status_code, self.redact(reply.content.decode("utf-8", "replace"))
         except httpx.HTTPError as exc:
-            return self.redact(f"{type(exc).__name__}: {exc}")
+            error = self.redact(f"{type(exc).__name__}: {exc}")
+            breaker.record(None, error)
+            return error
+        breaker.record(reply.status_code)
+        # JSON is UTF-8 (RFC 8259): a charset the server names is not consulted
+        return reply.status_code, self.redact(reply.content.decode("utf-8", "replace"))
 
     # -- CDX and availability ---------------------------------------------------------------
     async def cdx(self, url: str, *, fl: tuple[str, ...] = ("timestamp", "original", "statuscode"),
@@ -187,11 +203,15 @@ class WaybackClient:
             params.append(("resumeKey", resume_key))
         result = CdxResult(error="not tried")
         for _ in range(self.config.cdx_retries + 1):
+            if self.outage:  # before waiting for a paced slot that would be wasted
+                return CdxResult(error=f"not sent: {self.outage}")
             await self.cdx_pacer.acquire()
             self.stats["cdx"] += 1
             reply = await self._request("GET", self.config.cdx_endpoint, auth=False, params=params)
             if isinstance(reply, str):
                 result = CdxResult(error=reply)
+                if self.outage:
+                    break
                 await self.sleep(5.0)
                 continue
             code, text = reply
@@ -202,6 +222,8 @@ class WaybackClient:
                 log.warning("CDX answered 429; pausing lookups for %.0f s", until - self.clock())
                 continue
             if code in (500, 502, 503, 504, 520, 523):
+                if self.outage:
+                    break
                 await self.sleep(5.0)
                 continue
             self.cdx_pacer.ok()
@@ -220,7 +242,8 @@ class WaybackClient:
 
     async def availability(self, url: str, timestamp: str | None = None) -> Availability:
         params = {"url": url} | ({"timestamp": timestamp} if timestamp else {})
-        await self.cdx_pacer.acquire()
+        if not self.outage:
+            await self.cdx_pacer.acquire()
         reply = await self._request("GET", self.config.availability_endpoint, auth=False, params=params)
         if isinstance(reply, str):
             return Availability(url, error=reply)
@@ -257,11 +280,13 @@ class WaybackClient:
             form["if_not_archived_within"] = if_not_archived_within
         if js_behavior_timeout is not None:
             form["js_behavior_timeout"] = str(js_behavior_timeout)
+        if self.outage:
+            return SaveResult(url, sent=False, error=f"not sent: {self.outage}")
         await self.save_pacer.acquire()
         if before_post is not None and not before_post():
             return SaveResult(url, sent=False, error="not sent")
         self.stats["save"] += 1
-        reply = await self._request("POST", self.config.save_endpoint, auth=True, data=form)
+        reply = await self._request("POST", self.config.save_endpoint, auth=True, family="save", data=form)
         if isinstance(reply, str):
             return SaveResult(url, error=reply, retry_class=TRANSIENT, maybe_captured=True)
         code, text = reply
@@ -277,14 +302,15 @@ class WaybackClient:
 
     async def job_status(self, job_id: str) -> JobStatus:
         self.stats["status"] += 1
-        reply = await self._request("GET", f"{self.config.status_endpoint}/{quote(job_id, safe='')}", auth=True)
+        reply = await self._request("GET", f"{self.config.status_endpoint}/{quote(job_id, safe='')}", auth=True,
+                                    family="save")
         if isinstance(reply, str):
             return JobStatus(job_id, "unknown", error=reply)
         return _parsed(parse_job_status, job_id, *reply) or JobStatus(job_id, "unknown", request_status=reply[0],
                                                                          error="unparsable status reply")
 
     async def user_status(self) -> UserStatus:
-        reply = await self._request("GET", f"{self.config.status_endpoint}/user", auth=True,
+        reply = await self._request("GET", f"{self.config.status_endpoint}/user", auth=True, family="save",
                                     params={"_t": str(time.time_ns())})
         if isinstance(reply, str):
             return UserStatus(error=reply)

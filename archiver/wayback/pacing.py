@@ -75,3 +75,33 @@ class Pacer:
 
     def ok(self) -> None:
         self.backoff.reset()
+
+
+class Breaker:
+    """A circuit breaker for one endpoint family: after `threshold` consecutive outage-like failures
+    (transport errors, HTTP 500/502/503/504) with no answer in between, it opens and stays open for
+    the rest of the run, so a Wayback Machine that is down costs seconds, not minutes per URL.
+    Any real answer (including 4xx and 429) closes the count again while it is still closed."""
+
+    OUTAGE_STATUSES = frozenset({500, 502, 503, 504})
+
+    def __init__(self, name: str, threshold: int = 5):
+        self.name, self.threshold = name, threshold
+        self.failures = 0
+        self.reason: str | None = None  # set when open
+
+    @property
+    def open(self) -> bool:
+        return self.reason is not None
+
+    def record(self, status: int | None, error: str | None = None) -> None:
+        """One reply: `status` None for a transport error (`error` says which)."""
+        if self.open:
+            return
+        if status is not None and status not in self.OUTAGE_STATUSES:
+            self.failures = 0
+            return
+        self.failures += 1
+        if self.failures >= self.threshold:
+            last = error if status is None else f"HTTP {status}"
+            self.reason = f"no usable answer to {self.failures} {self.name} requests in a row (last: {last})"

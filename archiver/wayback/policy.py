@@ -92,6 +92,7 @@ class ArchiveResult:
 @dataclass
 class ArchiveReport:
     results: list[ArchiveResult] = field(default_factory=list)
+    outage: str | None = None  # the Wayback Machine was unreachable: what was left is queued, not failed
 
     @property
     def summary(self) -> dict[str, int]:
@@ -99,7 +100,7 @@ class ArchiveReport:
         return {a: counts.get(a, 0) for a in ACTIONS}
 
     def as_dict(self) -> dict:
-        return {"results": [r.as_dict() for r in self.results], "summary": self.summary}
+        return {"results": [r.as_dict() for r in self.results], "summary": self.summary, "outage": self.outage}
 
 
 # -- time helpers ------------------------------------------------------------------------------
@@ -186,6 +187,9 @@ class _Run:
                          user.available, user.processing, n)
                 self.sessions = asyncio.Semaphore(n)
 
+    def outage_reason(self) -> str:
+        return f"{self.client.outage}; kept in the queue for the next run"
+
     def stop(self, reason: str, until: float | None = None) -> None:
         if self.stop_reason is None:
             log.warning("stopping submissions: %s", reason)
@@ -229,6 +233,8 @@ class _Run:
             return self.result(url, "already-archived", f"captured {ts[:8]}, within "
                                f"{self.s.if_not_archived_within_days:g} days", archive_url=self.link(ts, url),
                                timestamp=ts)
+        if self.client.outage:
+            return self.queue(url, cur, self.outage_reason(), None)
         note = "" if found.ok else f" (CDX lookup failed: {found.error}; relying on if_not_archived_within)"
         if cur and cur["state"] == "unknown":
             waiting = await self.recheck(url, cur)
@@ -287,6 +293,8 @@ class _Run:
         async with self.sessions:
             attempts = n429 = waits = 0
             while True:
+                if self.client.outage:
+                    return self.queue(url, cid, self.outage_reason(), None)
                 if self.stop_reason:
                     return self.queue(url, cid, self.stop_reason, self.stop_until)
                 reply = await self.client.save(
@@ -312,6 +320,8 @@ class _Run:
                     continue
                 if cls == TRANSIENT:
                     attempts += 1
+                    if self.client.outage:
+                        continue  # the loop head queues it: no retries into an outage
                     if attempts >= self.s.max_attempts:
                         return self.queue(url, cid, f"gave up after {attempts} tries: {describe(reply)}",
                                           self.clock() + self.s.retry_later)
@@ -365,7 +375,7 @@ class _Run:
 
     async def wait_for_session(self) -> bool:
         deadline = self.clock() + self.s.session_wait
-        while self.clock() < deadline:
+        while self.clock() < deadline and not self.client.outage:
             await self.sleep(self.s.poll_interval)
             user = await self.client.user_status()
             if user.available:
@@ -381,6 +391,8 @@ class _Run:
             await self.sleep(wait)
             wait = self.s.poll_interval
             st = await self.client.job_status(job_id)
+            if st.status == "unknown" and self.client.outage:  # the row stays 'pending': polled next run
+                return self.result(url, "queued", f"job {job_id}: {self.outage_reason()}", job_id=job_id)
             if st.status == "success" and st.timestamp:
                 original = st.original_url or url
                 link = self.link(st.timestamp, original)
@@ -492,6 +504,8 @@ class _Run:
             ref, basis = ts14(now), "date of this run"
         found = await self.client.around(url, ref, limit=self.s.match_candidates)
         if not found.ok:
+            if self.client.outage:
+                return self.result(url, "queued", f"link is {verdict}; {self.outage_reason()}")
             return self.result(url, "failed", f"link is {verdict}; CDX lookup failed: {found.error}")
         chosen = choose_capture(list(found.rows), ref, basis)
         if chosen is None:
@@ -539,4 +553,4 @@ async def archive_urls(store: Store, client: WaybackClient, urls: list[str] | No
     tasks += [go(u, run.handle(u)) for u in urls if u not in resumed]
     await asyncio.gather(*tasks)
     order = urls + [u for u in done if u not in urls]
-    return ArchiveReport([done[u] for u in order if u in done])
+    return ArchiveReport([done[u] for u in order if u in done], outage=client.outage)
