@@ -23,8 +23,8 @@ from .state import ConfirmPolicy, next_state
 from .workers import check_urls_in_processes
 from ..facts import iso, origin_of, utcnow
 from ..store import Store
-from ..store.checks import (checked_in_run, held_back, record_check, run_checks_rows, settle_inconclusive,
-                           stale_urls, unfinished_run, url_state)
+from ..store.checks import (GroupCommit, checked_in_run, held_back, record_check, run_checks_rows,
+                           settle_inconclusive, stale_urls, unfinished_run, url_state)
 
 EARLY_OUTAGE_HOSTS = 10  # this many distinct hosts and not one HTTP answer: stop, we are offline
 
@@ -138,6 +138,7 @@ async def run_checks(
         gen = check_urls_in_processes(interleave_hosts(todo), fetch_settings, processes)
     else:
         gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, **extra)
+    group = GroupCommit(store)
     try:
         async for result in gen:
             outcome = _record(store, run.run_id, result, guard, policy, result.checked_at or clock())
@@ -147,6 +148,7 @@ async def run_checks(
             if guard.early_outage():
                 break
     finally:
+        group.close()
         await gen.aclose()
     run.offline_reason = guard.offline_reason(outage_share)
     run.offline = run.offline_reason is not None

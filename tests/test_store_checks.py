@@ -1,0 +1,69 @@
+"""Group commit of checks: what a killed run can lose is bounded in time and count."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+
+import pytest
+
+from archiver.check.fetch import FetchSettings, make_client
+from archiver.check.run import run_checks
+from archiver.models import CheckResult
+from archiver.store import Store
+from archiver.store.checks import GroupCommit, record_check
+
+
+def _committed(path) -> int:
+    """Checks another connection can see: only committed ones (what survives a SIGKILL)."""
+    with sqlite3.connect(path) as conn:
+        return conn.execute("select count(*) from checks").fetchone()[0]
+
+
+def test_group_commits_every_size_checks_and_at_close(tmp_path) -> None:
+    path = tmp_path / "a.db"
+    with Store(path) as store:
+        group = GroupCommit(store, seconds=3600, size=3)
+        for i in range(7):
+            record_check(store, CheckResult(url=f"http://example.test/{i}", status="not-found", alive=False,
+                                            http_status=404), run_id=None, decide=lambda prev: prev)
+            assert _committed(path) == (i + 1) // 3 * 3  # never more than 2 uncommitted
+        group.close()
+        assert _committed(path) == 7
+
+
+def test_a_failed_check_rolls_back_alone(tmp_path) -> None:
+    path = tmp_path / "a.db"
+    with Store(path) as store:
+        group = GroupCommit(store, seconds=3600, size=100)
+        ok = CheckResult(url="http://example.test/ok", status="ok", alive=True, http_status=200)
+        record_check(store, ok, run_id=None, decide=lambda prev: prev)
+        with pytest.raises(RuntimeError):
+            record_check(store, ok, run_id=None, decide=lambda prev: (_ for _ in ()).throw(RuntimeError("bug")))
+        group.close()
+        assert _committed(path) == 1
+
+
+def test_a_quiet_run_commits_within_the_group_time(tmp_path, test_web) -> None:
+    """One quick page, then a slow one: the quick check is committed while the slow one is in flight."""
+    path = tmp_path / "a.db"
+    settings = FetchSettings(allow_private=True, probe_soft404=False)
+    urls = [test_web.url("/page/quiet-fast"), test_web.url("/slow?delay=3", "other")]
+    seen = []
+
+    async def go():
+        with Store(path) as store:
+            async with make_client(settings) as client:
+                task = asyncio.ensure_future(run_checks(store, urls, client, settings))
+                deadline = time.monotonic() + 2.5
+                while time.monotonic() < deadline and not seen:
+                    await asyncio.sleep(0.05)
+                    if _committed(path) >= 1:
+                        seen.append(time.monotonic())
+                await task
+
+    started = time.monotonic()
+    asyncio.run(go())
+    assert seen and seen[0] - started < 2.5, "the first check waited for the slow one to be committed"
+    assert _committed(path) == 2
