@@ -6,6 +6,7 @@
     run(paths, settings)        -> RunResult        all of the above in one event loop
     report(paths, settings)     -> EditorReport     per document and note: what to fix, what to cite
     export_warc(out, settings)  -> WarcSummary      every stored fetch as WARC records (export_wacz: WACZ)
+    annotate(path, out, settings) -> AnnotateResult  repairs applied, archived copies written into a copy
 
 Each network stage opens `settings.db` (or uses the `store` it is given), takes the run lock, and
 returns values; nothing here prints. A per-URL failure is a value in the result; an exception means
@@ -43,6 +44,7 @@ from .store import Store
 if TYPE_CHECKING:  # the network stages load on first use: `lint` never imports httpx
     from .check.run import CheckOutcome, CheckRun
     from .wayback.policy import ArchiveReport
+    from .annotating import AnnotateResult
     from .warc import WarcSummary
 
 DEFAULT_INPUT = "sources.txt"
@@ -222,6 +224,18 @@ def export_wacz(out: str, settings: Settings | None = None, *, since: str | None
                  **({"clock": clock} if clock else {}))
 
 
+def annotate(path: str, out: str | None = None, settings: Settings | None = None, *,
+             in_place: bool = False) -> AnnotateResult:
+    """Write a copy of `path` to `out` with its confident repairs applied and, after each link with
+    an archived copy in archive.db, that copy (Robust Links attributes in HTML, `([archived](...))`
+    in Markdown, `[archived: URL, DATE]` in text). `in_place` rewrites `path`, keeping PATH.bak."""
+    from .annotating import annotate_document
+
+    settings = settings or Settings()
+    return annotate_document(settings.db, path, out, in_place=in_place, fmt=settings.input_format,
+                             base_url=settings.base_url)
+
+
 def _with_store(settings: Settings, store: Store | None, work: Callable[[Store], T]) -> T:
     if store is not None:
         return work(store)
@@ -268,5 +282,5 @@ async def _archive_stage(store: Store, settings: Settings, urls: list[str], unre
     return ArchiveOutcome(report, notices, unreadable)
 
 
-__all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "RunResult", "archive", "check",
+__all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "RunResult", "annotate", "archive", "check",
            "export_wacz", "export_warc", "lint", "load_settings", "record", "report", "run"]

@@ -142,3 +142,42 @@ def _since(text: str | None) -> str | None:
             (datetime.now(timezone.utc) - timedelta(seconds=parse_age(text))).isoformat(timespec="seconds")
     except (ValueError, ConfigError):
         raise click.UsageError(f"--since {text!r}: give an ISO date (2026-01-31) or an age (7d, 12h)") from None
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the annotated copy here.")
+@click.option("--in-place", is_flag=True, help="Rewrite PATH itself, keeping the original as PATH.bak.")
+@db_option
+@click.option("--base-url", help="Resolve relative links in HTML against this URL.")
+@click.option("--input-format", type=click.Choice(["text", "markdown", "html"]),
+              help="Read PATH as this format instead of guessing from its name.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")
+@handle_errors
+def annotate(path, output, in_place, db, base_url, input_format, config_path):
+    """Write archive links back into a copy of PATH, with its confident repairs applied.
+
+    \b
+    After each link archive.db has an archived copy for (the capture matched to a broken link,
+    else the newest good capture):
+      HTML      data-originalurl, data-versionurl and data-versiondate on the <a> (Robust Links)
+                and a visible "archived" link after it;
+      Markdown  ([archived](URL)) after the link;
+      text      [archived: URL, YYYY-MM-DD] at the end of the note.
+    PATH is never changed unless --in-place, which keeps PATH.bak. Annotating twice adds nothing.
+
+    \b
+    Example:
+        archiver run notes.md && archiver annotate notes.md -o notes.archived.md
+        archiver annotate essay.html --in-place
+    """
+    settings = _settings(config_path, db=db, base_url=base_url, input_format=input_format)
+    result = api.annotate(path, output, settings, in_place=in_place)
+    kept = f"; original kept as {result.backup}" if result.backup else ""
+    click.echo(f"annotate: {result.out}: {result.links} links given their archived copy, {result.repairs} "
+               f"repairs applied{kept}", err=True)
+    if result.without_copy:
+        click.echo(f"annotate: {len(result.without_copy)} URLs have no archived copy in {settings.db} yet "
+                   "(run `archiver archive`): " + ", ".join(result.without_copy[:5])
+                   + (" ..." if len(result.without_copy) > 5 else ""), err=True)
+    sys.exit(EXIT_OK)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import os
 from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -78,12 +79,16 @@ def summarize(docs: list[LintedDocument]) -> dict:
     }
 
 
+def confident_repairs(repaired: list[Repaired], min_confidence: float = CONFIDENT) -> list[Repaired]:
+    """The repairs sure enough to apply to the document (by `--diff` and `annotate`)."""
+    return [rep for rep in repaired
+            if rep.url and rep.confidence >= min_confidence and rep.span and rep.span != rep.url]
+
+
 def fixed_text(doc: Document, repaired: list[Repaired], min_confidence: float = CONFIDENT) -> str:
     """The document with its confident repairs applied (what `lint --diff` shows)."""
     lines = doc.text.splitlines(keepends=True)
-    for rep in repaired:
-        if not rep.url or rep.confidence < min_confidence or not rep.span or rep.span == rep.url:
-            continue
+    for rep in confident_repairs(repaired, min_confidence):
         first = rep.citation.line - 1
         chunk = "".join(lines[first:first + 1 + rep.span.count("\n")])
         if rep.span in chunk:
@@ -92,7 +97,17 @@ def fixed_text(doc: Document, repaired: list[Repaired], min_confidence: float = 
     return "".join(lines)
 
 
+def display_path(path: str) -> str:
+    """A path as a diff header shows it: relative to the current directory (`a/notes.md`, never
+    `a//home/...`), as given when it cannot be (another drive)."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path
+
+
 def unified_diff(doc: Document, repaired: list[Repaired]) -> str:
     after = fixed_text(doc, repaired)
+    shown = display_path(doc.path)
     return "".join(difflib.unified_diff(doc.text.splitlines(keepends=True), after.splitlines(keepends=True),
-                                        fromfile=f"a/{doc.path}", tofile=f"b/{doc.path}"))
+                                        fromfile=f"a/{shown}", tofile=f"b/{shown}"))

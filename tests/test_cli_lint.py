@@ -1,6 +1,7 @@
 """`archiver lint` and the lint part of `archiver run`, through click's runner and a real SQLite file."""
 
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -65,7 +66,8 @@ def test_warning_only_document(tmp_path):
 def test_diff_applies_confident_repairs(notes_path):
     result = invoke("lint", notes_path, "--diff")
     out = result.stdout
-    assert out.startswith(f"--- a/{notes_path}\n+++ b/{notes_path}\n")
+    shown = os.path.relpath(notes_path)  # relative to the current directory, never a//abs/path
+    assert not shown.startswith("/") and out.startswith(f"--- a/{shown}\n+++ b/{shown}\n")
     assert "+  2. https://rus.azattyq.org/a/a/aq-zhol-party-agitation-supporters-facing-pressure-01052021\n" in out
     assert "+  21. https://kaztag.kz/ru/news/na-vybory-v-mazhilis-vyshlo-menee-poloviny-nablyudateley-misk-soobshchila-o-davlenii)\n" in out
     assert "-  25." not in out  # nothing confident to apply to note 25

@@ -25,6 +25,7 @@ BROKEN = ("failing", "dead")
 # The newest good capture of a URL, of one need: 'match' (paired with a broken link) or any.
 _CAPTURE = """(SELECT q.id FROM captures q WHERE q.url_id = u.id AND q.archive_url IS NOT NULL
     AND q.state IN ('success', 'matched', 'quota') {need} ORDER BY q.timestamp DESC, q.id DESC LIMIT 1)"""
+_MATCHED = "AND q.need = 'match'"
 
 _SELECT = f"""
 SELECT d.path, c.id, c.line, c.note, c.idx, c.raw, u.url, c.candidates, c.context, c.accessed, c.first_seen,
@@ -43,7 +44,7 @@ LEFT JOIN urls u ON u.id = c.url_id
 LEFT JOIN checks k ON k.id = (SELECT id FROM checks WHERE url_id = u.id AND inconclusive = 0
                               ORDER BY checked_at DESC, id DESC LIMIT 1)
 LEFT JOIN snapshots s ON s.sha256 = k.sha256
-LEFT JOIN captures m ON m.id = {_CAPTURE.format(need="AND q.need = 'match'")}
+LEFT JOIN captures m ON m.id = {_CAPTURE.format(need=_MATCHED)}
 LEFT JOIN captures p ON p.id = {_CAPTURE.format(need="")}
 WHERE c.document_id = ? AND c.removed IS NULL
 ORDER BY CASE WHEN c.note GLOB '[0-9]*' AND NOT c.note GLOB '*[^0-9]*' THEN CAST(c.note AS INTEGER) END
@@ -82,8 +83,8 @@ def _row(r: tuple, findings: tuple[Finding, ...], last_run: int | None) -> Repor
     (path, _cid, line, note, idx, raw, url, candidates, context, accessed, first_seen, state, status, http,
      final_url, error, checked_at, previous, run_id, title, changes, similarity, drift_summary, match_url,
      match_ts, archive_url, archive_ts, archive_need) = r
-    if state in BROKEN and match_url:  # a broken link: the capture chosen for it, not a later one
-        archive_url, archive_ts, archive_need = match_url, match_ts, "match"
+    archive_url, archive_ts, archive_need = _copy_to_cite(state, (match_url, match_ts, "match"),
+                                                         (archive_url, archive_ts, archive_need))
     newly = bool(run_id is not None and run_id == last_run and state in BROKEN and previous not in BROKEN)
     return ReportRow(
         document=path, line=line, note=note, index=idx, raw=raw, url=url,
@@ -113,3 +114,27 @@ def last_check_time(store: Store) -> str | None:
         "SELECT r.started FROM runs r WHERE r.id = (SELECT max(run_id) FROM checks WHERE inconclusive = 0)"
     ).fetchone()
     return row[0] if row else None
+
+
+def archived_copies(store: Store, urls: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """url -> (archive URL, 14-digit timestamp) of the copy to cite, for the URLs that have one:
+    the capture matched to a broken link, else the newest good capture (as the report shows)."""
+    out: dict[str, tuple[str, str]] = {}
+    urls = list(dict.fromkeys(urls))
+    for i in range(0, len(urls), 500):
+        chunk = urls[i:i + 500]
+        rows = store.db.conn.execute(
+            f"SELECT u.url, u.state, m.archive_url, m.timestamp, p.archive_url, p.timestamp FROM urls u"
+            f" LEFT JOIN captures m ON m.id = {_CAPTURE.format(need=_MATCHED)}"
+            f" LEFT JOIN captures p ON p.id = {_CAPTURE.format(need='')}"
+            f" WHERE u.url IN ({','.join('?' * len(chunk))})", chunk)
+        for url, state, match_url, match_ts, any_url, any_ts in rows:
+            copy = _copy_to_cite(state, (match_url, match_ts), (any_url, any_ts))
+            if copy[0]:
+                out[url] = copy[:2]
+    return out
+
+
+def _copy_to_cite(state: str | None, matched: tuple, newest: tuple) -> tuple:
+    """A broken link: the capture chosen for it (not a later one); otherwise the newest good one."""
+    return matched if state in BROKEN and matched[0] else newest

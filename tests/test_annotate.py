@@ -1,0 +1,96 @@
+"""`archiver annotate`: archive links written back into copies of the documents the pipeline checked."""
+
+import re
+import shutil
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from archiver import api
+from archiver.cli import main
+
+TS14 = re.compile(r"/web/(\d{14})/")
+
+
+def annotate(db, *args):
+    return CliRunner().invoke(main, ["annotate", "--db", db, *args], catch_exceptions=False)
+
+
+def errors(path):
+    return api.lint([str(path)]).summary["error"]
+
+
+@pytest.fixture()
+def docs(pipeline_db, tmp_path):
+    """Copies of the pipeline's documents (the URLs, not the paths, find the archived copies)."""
+    for name in ("notes.txt", "article.md", "page.html"):
+        shutil.copy(pipeline_db.folder / name, tmp_path / name)
+    return tmp_path
+
+
+def test_html_gets_robust_links_and_a_visible_archived_link(pipeline_db, docs):
+    src, out = docs / "page.html", docs / "page.archived.html"
+    before = src.read_bytes()
+    result = annotate(pipeline_db.settings.db, str(src), "-o", str(out))
+    assert result.exit_code == 0 and "2 links given their archived copy" in result.stderr
+    assert src.read_bytes() == before  # the original is never changed without --in-place
+    soup = BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
+    checked = [a for a in soup.find_all("a", href=True) if a["href"].startswith(f"http://127.0.0.1:{pipeline_db.web_port}/")]
+    assert len(checked) == 2
+    for a in checked:
+        assert a["data-originalurl"] == a["href"]
+        ts = TS14.search(a["data-versionurl"]).group(1)
+        assert a["data-versiondate"] == f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}"
+        visible = a.find_next("a")
+        assert visible.get_text() == "archived" and visible["href"] == a["data-versionurl"]
+    soft = next(a for a in checked if a["href"].endswith("/soft404-ru"))
+    assert TS14.search(soft["data-versionurl"]).group(1) == "20190101000000"  # the capture matched to it
+    assert out.read_text(encoding="utf-8").replace(" (<a href", "").count("<sup><a href='#fn1'>1</a></sup>") == 1
+
+
+def test_markdown_gets_archived_links_and_lints_without_new_errors(pipeline_db, docs):
+    src, out = docs / "article.md", docs / "article.archived.md"
+    annotate(pipeline_db.settings.db, str(src), "-o", str(out))
+    text = out.read_text(encoding="utf-8")
+    web = f"http://127.0.0.1:{pipeline_db.web_port}"
+    assert re.search(rf"\[the study\]\({web}/article\) \(\[archived\]\(http://[^)]+/web/\d{{14}}/{web}/article\)\)", text)
+    assert re.search(rf"\[Broke later\]\({web}/breaks/report-fixture\) \(\[archived\]\(", text)
+    assert "[A script link](javascript:alert(1))." in text  # nothing to add to a link never checked
+    assert errors(out) <= errors(src)
+
+
+def test_text_gets_archived_after_the_note_with_repairs_applied(pipeline_db, docs):
+    src, out = docs / "notes.txt", docs / "notes.archived.txt"
+    annotate(pipeline_db.settings.db, str(src), "-o", str(out))
+    lines = out.read_text(encoding="utf-8").splitlines()
+    web = f"http://127.0.0.1:{pipeline_db.web_port}"
+    note2 = next(line for line in lines if line.startswith("2."))
+    assert re.search(rf"accessed 12 January 2021\. \[archived: http://\S+/web/20210110120000/{web}/gone, 2021-01-10\]$", note2)
+    note3 = next(line for line in lines if line.startswith("3."))
+    assert f"{web}/page/annual-report [archived: " in note3  # the en dash repaired, then annotated
+    assert "[archived:" not in next(line for line in lines if line.startswith("5."))  # no URL, no copy
+    assert errors(out) <= errors(src)
+
+
+def test_annotating_twice_adds_nothing(pipeline_db, docs):
+    db = pipeline_db.settings.db
+    for name in ("notes.txt", "article.md", "page.html"):
+        once, twice = docs / f"once-{name}", docs / f"twice-{name}"
+        annotate(db, str(docs / name), "-o", str(once))
+        annotate(db, str(once), "-o", str(twice))
+        assert twice.read_text(encoding="utf-8") == once.read_text(encoding="utf-8"), name
+
+
+def test_in_place_keeps_a_backup_and_refuses_to_overwrite_otherwise(pipeline_db, docs):
+    db, src = pipeline_db.settings.db, docs / "notes.txt"
+    before = src.read_bytes()
+    result = annotate(db, str(src), "-o", str(src))
+    assert result.exit_code == 3 and "--in-place" in result.stderr and src.read_bytes() == before
+    result = annotate(db, str(src))
+    assert result.exit_code == 3 and "-o OUT" in result.stderr
+    result = annotate(db, str(src), "--in-place")
+    assert result.exit_code == 0 and f"original kept as {src}.bak" in result.stderr
+    assert (docs / "notes.txt.bak").read_bytes() == before and b"[archived: " in src.read_bytes()
+    annotate(db, str(src), "--in-place")
+    assert (docs / "notes.txt.bak.1").exists()  # an older backup is never overwritten
