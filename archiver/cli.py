@@ -137,7 +137,7 @@ def check_options(f):
                      help="Cap of the per-host limit; it halves on 429, 503, Retry-After or a timeout.  [default: 8]"),
         click.option("--per-host-interval", type=click.FloatRange(0), help="Seconds between requests to one host.  [default: 0]"),
         click.option("--processes", type=click.IntRange(0, 64),
-                     help="Worker processes that fetch (hosts are split between them); 0: one per core.  [default: 0]"),
+                     help="Worker processes that fetch (hosts are split between them); 0: one per core but one, at most 4.  [default: 0]"),
         click.option("--timeout", type=click.FloatRange(0.1), help="Read timeout in seconds.  [default: 20]"),
         click.option("--stale", metavar="AGE", help="Only URLs without a conclusive check within AGE (7d, 12h, 30m); "
                      "checks that could not tell do not count."),

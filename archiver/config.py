@@ -52,7 +52,7 @@ class Settings:
     per_host_interval: float = 0.0
     timeout: float = 20.0
     retries: int = 2
-    processes: int = 0  # check worker processes; 0: one per core (at most 4)
+    processes: int = 0  # check worker processes; 0: one per core but one (at most 4)
     max_body: int = 50 * 1024 * 1024
     user_agent: str | None = None
     allow_private: bool = False

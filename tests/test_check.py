@@ -293,7 +293,7 @@ def test_resume_after_sigkill(tmp_path, test_web):
                    encoding="utf-8")
     db = tmp_path / "a.db"
     cmd = [sys.executable, "-m", "archiver", "check", str(doc), "--db", str(db), "--allow-private",
-           "--concurrency", "4", "--per-host", "2"]
+           "--concurrency", "4", "--per-host", "2", "--per-host-max", "2", "--processes", "2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     done = 0

@@ -40,8 +40,13 @@ ORPHAN_EXIT = 70  # a worker's exit code when its parent died
 
 
 def default_processes() -> int:
-    """One worker per core, at most 4 (beyond that the network, not the CPU, is the limit)."""
-    return max(1, min(4, os.cpu_count() or 1))
+    """One process per core but one, at most 4: 1 (no workers) on a 2-core machine.
+
+    Measured there (benchmarks/check_bench.py, 2,000 URLs): 2 workers cost 10.2 s of CPU and took
+    longer than 1 process at 6.5 s. Each worker pays ~0.5 s of CPU to start (a fresh interpreter
+    importing httpx, aiohttp and archiver) plus pickling every result to the parent, and on 2 cores
+    it competes with the parent, which writes archive.db. Beyond 4 the network is the limit."""
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
 # ------------------------------------------------------------ worker ---
