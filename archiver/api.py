@@ -90,10 +90,8 @@ class CheckReport:
         """Every URL of this run with its verdict and where it is cited, ordered by document and
         note (only failing and dead links with `problems_only`). Read from the database, so memory
         stays flat."""
-        from .store.checks import run_checks_rows
-
         with Store(self.db) as store:
-            yield from run_checks_rows(store, self.run.run_id, problems_only=problems_only)
+            yield from store.run_rows(self.run.run_id, problems_only=problems_only)
 
 
 @dataclass
@@ -193,14 +191,12 @@ def report(paths: Sequence[str] | None = None, settings: Settings | None = None,
     """The editor's report of `paths` (default: every document in archive.db), read from the store.
 
     Nothing is fetched; the rows are read when iterated (`EditorReport.rows()`), the summary first."""
-    from .store.report import documents, last_check_time
-
     settings = settings or Settings()
     if not Path(settings.db).is_file():
         raise InputError(f"{settings.db}: no archive database here; run `archiver run PATH --db {settings.db}` first")
     with Store(settings.db) as st:
-        ids = [doc_id for doc_id, _ in documents(st, paths)]
-        last = last_check_time(st)
+        ids = [doc_id for doc_id, _ in st.documents(paths)]
+        last = st.last_check_time()
     return EditorReport(settings.db, ids, now_iso(clock), last)
 
 

@@ -33,10 +33,8 @@ class EditorReport:
     _summary: dict | None = field(default=None, repr=False)
 
     def rows(self) -> Iterator[ReportRow]:
-        from .store.report import report_rows
-
         with Store(self.db) as store:
-            yield from report_rows(store, self.doc_ids)
+            yield from store.report_rows(self.doc_ids)
 
     @property
     def summary(self) -> dict:

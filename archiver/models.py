@@ -217,3 +217,14 @@ class ReportRow:
         out["findings"] = [f.as_dict() for f in self.findings]
         out.update(severity=self.severity, needs_action=self.needs_action, action=self.action)
         return out
+
+
+@dataclass(frozen=True)
+class UrlState:
+    """What the database knows about a URL between checks (see archiver.check.state)."""
+
+    state: str = "unchecked"
+    failures: int = 0
+    first_failed_at: str | None = None
+    last_failed_at: str | None = None
+    dead_since: str | None = None

@@ -23,8 +23,7 @@ from .state import ConfirmPolicy, next_state
 from .workers import check_urls_in_processes
 from ..facts import iso, origin_of, utcnow
 from ..store import Store
-from ..store.checks import (GroupCommit, checked_in_run, held_back, record_check, run_checks_rows,
-                           settle_inconclusive, stale_urls, unfinished_run, url_state)
+from ..store.checks import GroupCommit
 
 EARLY_OUTAGE_HOSTS = 10  # this many distinct hosts and not one HTTP answer: stop, we are offline
 
@@ -115,17 +114,17 @@ async def run_checks(
     When the run finds itself offline it returns with `offline` set (and the reason): transport
     failures stay inconclusive and no link changes state. With `processes` > 1 the fetching runs in
     that many worker processes (archiver.workers); this process still writes every result."""
-    previous = unfinished_run(store, "check")
+    previous = store.unfinished_run("check")
     run = CheckRun(previous or store.start_run("check"), resumed=previous is not None)
     guard = _OutageGuard()
     todo = list(dict.fromkeys(urls))
     if previous is not None:
-        done = checked_in_run(store, previous)
+        done = store.checked_in_run(previous)
         todo = [u for u in todo if u not in done]
         guard.resume(store, previous)
     if stale is not None:
         fresh_before = len(todo)
-        todo = stale_urls(store, todo, iso(clock() - stale))
+        todo = store.stale_urls(todo, iso(clock() - stale))
         run.skipped_fresh = fresh_before - len(todo)
     extra = {"resolver": resolver} if resolver else {}
     if canary:
@@ -154,7 +153,7 @@ async def run_checks(
     run.offline = run.offline_reason is not None
     if not run.offline:
         guard.settle(store, policy, clock)
-    run.recount(run_checks_rows(store, run.run_id))  # the whole run, the killed part included
+    run.recount(store.run_rows(run.run_id))  # the whole run, the killed part included
     store.finish_run(run.run_id, "offline" if run.offline else "problems" if run.problems else "ok", run.summary())
     return run
 
@@ -165,14 +164,14 @@ def _record(store: Store, run_id: int, result: CheckResult, guard: "_OutageGuard
     host = origin_of(result.url)
     if result.transport_failure:
         guard.failed.add(host)
-        rec = record_check(store, result, run_id=run_id, decide=lambda prev: None)
+        rec = store.record_check(result, run_id=run_id, decide=lambda prev: None)
         outcome = CheckOutcome(result.url, replace(result, snapshot=None, headers=()), "inconclusive",
                                rec["previous"].state)
         guard.pending.append((rec["check_id"], outcome))
         return outcome
     if result.status != "skipped":
         guard.answered.add(host)
-    rec = record_check(store, result, run_id=run_id, similarity=_similarity,
+    rec = store.record_check(result, run_id=run_id, similarity=_similarity,
                        decide=lambda prev: next_state(prev, result, when, policy))
     return CheckOutcome(result.url, result, rec["new"].state, rec["previous"].state, rec["drift"])
 
@@ -188,10 +187,10 @@ class _OutageGuard:
 
     def resume(self, store: Store, run_id: int) -> None:
         """A resumed run is one run: what its killed part saw counts as if this process had seen it."""
-        for row in run_checks_rows(store, run_id):
+        for row in store.run_rows(run_id):
             if row.state != "inconclusive" and row.status != "skipped":
                 self.answered.add(origin_of(row.url))
-        for check_id, url, status, error, checked_at, prev_state in held_back(store, run_id):
+        for check_id, url, status, error, checked_at, prev_state in store.held_back(run_id):
             self.failed.add(origin_of(url))
             result = CheckResult(url, status, alive_of(status), error=error,
                                  checked_at=datetime.fromisoformat(checked_at), transport_failure=True)
@@ -211,9 +210,9 @@ class _OutageGuard:
     def settle(self, store: Store, policy: ConfirmPolicy, clock: Callable[[], datetime]) -> None:
         """Online after all: apply each held-back transport failure to its link's state."""
         for check_id, outcome in self.pending:
-            prev = url_state(store, outcome.url)
+            prev = store.url_state(outcome.url)
             new = next_state(prev, outcome.result, outcome.result.checked_at or clock(), policy)
-            settle_inconclusive(store, check_id, outcome.url, new, outcome.result.status, outcome.result.alive)
+            store.settle_inconclusive(check_id, outcome.url, new, outcome.result.status, outcome.result.alive)
 
 
 def _similarity(a: str, b: str) -> float:

@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..models import CheckResult
+from ..models import CheckResult, UrlState
 from ..facts import iso
-from ..store.checks import UrlState
 
 
 @dataclass(frozen=True)

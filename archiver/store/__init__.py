@@ -203,6 +203,72 @@ class Store:
         return (row[0], row[1]) if row else (None, None)
 
 
+    # -- the rest of the stage-facing interface (archiver.store.interface.ArchiveStore) -------------
+    # Thin delegations: the SQL lives in checks.py, captures.py and documents.py.
+    def unfinished_run(self, command: str) -> int | None:
+        return checks.unfinished_run(self, command)
+
+    def checked_in_run(self, run_id: int) -> set[str]:
+        return checks.checked_in_run(self, run_id)
+
+    def url_state(self, url: str) -> checks.UrlState:
+        return checks.url_state(self, url)
+
+    def stale_urls(self, urls: list[str], older_than: str) -> list[str]:
+        return checks.stale_urls(self, urls, older_than)
+
+    def record_check(self, result, *, run_id: int | None, decide, similarity=None) -> dict:
+        return checks.record_check(self, result, run_id=run_id, decide=decide, similarity=similarity)
+
+    def held_back(self, run_id: int) -> list[tuple]:
+        return checks.held_back(self, run_id)
+
+    def settle_inconclusive(self, check_id: int, url: str, new, status: str, alive: bool | None) -> None:
+        checks.settle_inconclusive(self, check_id, url, new, status, alive)
+
+    def run_rows(self, run_id: int, *, problems_only: bool = False):
+        return checks.run_checks_rows(self, run_id, problems_only=problems_only)
+
+    def archive_state(self, key: str) -> str | None:
+        return captures.get_state(self, key)
+
+    def set_archive_state(self, key: str, value: str | None) -> None:
+        captures.set_state(self, key, value)
+
+    def capture(self, url: str, need: str) -> dict | None:
+        return captures.current(self, url, need)
+
+    def open_jobs(self) -> list[dict]:
+        return captures.open_jobs(self)
+
+    def open_capture(self, url: str, need: str, state: str, now: str, **fields) -> int:
+        return captures.open_row(self, url, need, state, now, **fields)
+
+    def begin_submit(self, capture_id: int, now: str) -> None:
+        captures.begin_submit(self, capture_id, now)
+
+    def record_job(self, capture_id: int, job_id: str, now: str, reason: str | None = None) -> None:
+        captures.record_job(self, capture_id, job_id, now, reason)
+
+    def finish_capture(self, capture_id: int, state: str, now: str, **fields) -> None:
+        captures.finish(self, capture_id, state, now, **fields)
+
+    def capture_submission(self, capture_id: int) -> tuple[str | None, str | None]:
+        return captures.submission(self, capture_id)
+
+    def documents(self, paths=None) -> list[tuple[int, str]]:
+        return report.documents(self, paths)
+
+    def report_rows(self, doc_ids):
+        return report.report_rows(self, doc_ids)
+
+    def last_check_time(self) -> str | None:
+        return report.last_check_time(self)
+
+    def all_urls(self) -> list[str]:
+        return [r["url"] for r in self.db.query("SELECT url FROM urls ORDER BY id")]
+
+
 def _disk_hint(path: Path) -> str:
     """' The disk holding DIR is full ...' when it is, else ''."""
     import shutil
@@ -236,3 +302,6 @@ def _split_sql(script: str) -> list[str]:
             statements.append(buf.strip())
             buf = ""
     return statements
+
+
+from . import captures, checks, report  # noqa: E402 - they import Store from here

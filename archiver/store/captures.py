@@ -17,7 +17,7 @@ from . import Store
 
 __all__ = [
     "get_state", "set_state", "current", "open_jobs", "open_row", "update", "begin_submit",
-    "record_job", "finish", "rows_for", "all_rows",
+    "record_job", "finish", "rows_for", "all_rows", "submission",
 ]
 
 _COLUMNS = {"job_id", "state", "submitted", "finished", "timestamp", "archive_url", "status_code",
@@ -26,22 +26,22 @@ OPEN_STATES = ("submitting", "pending")
 
 
 def get_state(store: Store, key: str) -> str | None:
-    row = store.db.conn.execute("SELECT value FROM archive_state WHERE key = ?", [key]).fetchone()
-    return row[0] if row else None
+    row = next(store.db.query("SELECT value FROM archive_state WHERE key = ?", [key]), None)
+    return row["value"] if row else None
 
 
 def set_state(store: Store, key: str, value: str | None) -> None:
+    table = store.db.table("archive_state")
     if value is None:
-        store.db.conn.execute("DELETE FROM archive_state WHERE key = ?", [key])
+        table.delete_where("key = ?", [key])
     else:
-        store.db.conn.execute(
-            "INSERT INTO archive_state (key, value) VALUES (?, ?)"
-            " ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+        table.upsert({"key": key, "value": value}, pk="key")
 
 
-def _dicts(cursor) -> list[dict]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+def submission(store: Store, capture_id: int) -> tuple[str | None, str | None]:
+    """(submitted, job_id) of one capture row."""
+    row = next(store.db.query("SELECT submitted, job_id FROM captures WHERE id = ?", [capture_id]), None)
+    return (row["submitted"], row["job_id"]) if row else (None, None)
 
 
 _SELECT = "SELECT c.*, u.url FROM captures c JOIN urls u ON u.id = c.url_id"
@@ -49,7 +49,7 @@ _SELECT = "SELECT c.*, u.url FROM captures c JOIN urls u ON u.id = c.url_id"
 
 def current(store: Store, url: str, need: str, archive: str = "wayback") -> dict | None:
     """The newest row for this URL and need, or None."""
-    rows = _dicts(store.db.conn.execute(
+    rows = list(store.db.query(
         f"{_SELECT} WHERE u.url = ? AND c.need = ? AND c.archive = ? ORDER BY c.id DESC LIMIT 1",
         [url, need, archive]))
     return rows[0] if rows else None
@@ -57,7 +57,7 @@ def current(store: Store, url: str, need: str, archive: str = "wayback") -> dict
 
 def open_jobs(store: Store, archive: str = "wayback") -> list[dict]:
     """Rows a killed run left behind: 'submitting' (POST may or may not have landed) and 'pending'."""
-    return _dicts(store.db.conn.execute(
+    return list(store.db.query(
         f"{_SELECT} WHERE c.archive = ? AND c.state IN ('submitting', 'pending') ORDER BY c.id",
         [archive]))
 
@@ -106,8 +106,8 @@ def finish(store: Store, capture_id: int, state: str, now: str, **fields) -> Non
 
 
 def rows_for(store: Store, url: str) -> list[dict]:
-    return _dicts(store.db.conn.execute(f"{_SELECT} WHERE u.url = ? ORDER BY c.id", [url]))
+    return list(store.db.query(f"{_SELECT} WHERE u.url = ? ORDER BY c.id", [url]))
 
 
 def all_rows(store: Store) -> list[dict]:
-    return _dicts(store.db.conn.execute(f"{_SELECT} ORDER BY c.id"))
+    return list(store.db.query(f"{_SELECT} ORDER BY c.id"))

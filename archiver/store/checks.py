@@ -18,21 +18,9 @@ import time
 import weakref
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
-from ..models import CheckResult, CheckRow, Place
+from ..models import CheckResult, CheckRow, Place, UrlState
 from . import Store, iso
-
-
-@dataclass(frozen=True)
-class UrlState:
-    """What the database knows about a URL between checks (see archiver.state)."""
-
-    state: str = "unchecked"
-    failures: int = 0
-    first_failed_at: str | None = None
-    last_failed_at: str | None = None
-    dead_since: str | None = None
 
 
 def url_state(store: Store, url: str) -> UrlState:

@@ -34,7 +34,6 @@ from datetime import datetime, timedelta, timezone
 from ..facts import epoch_of, iso_of_epoch, login_walled_platform, ts14
 from ..models import Place
 from ..store import Store
-from ..store import captures as db
 from .client import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
                       TARGET_THROTTLED, TRANSIENT, SaveResult, WaybackClient, archive_url)
 
@@ -171,10 +170,10 @@ class _Run:
 
     # -- start -----------------------------------------------------------------------------
     async def preflight(self) -> None:
-        quota = epoch_of(db.get_state(self.store, "quota_until"))
+        quota = epoch_of(self.store.archive_state("quota_until"))
         if quota and quota > self.clock():
             self.stop(f"the account's daily Save Page Now quota is used up until {iso_of_epoch(quota)}", quota)
-        paused = epoch_of(db.get_state(self.store, "save_paused_until"))
+        paused = epoch_of(self.store.archive_state("save_paused_until"))
         if paused and paused > self.clock():
             self.client.save_pacer.pause_until(paused)
         if self.client.has_keys and not self.dry_run and not self.stop_reason:
@@ -219,7 +218,7 @@ class _Run:
         return self.result(url, "skipped", f"link state is {state}: the last check was inconclusive")
 
     async def save(self, url: str) -> ArchiveResult | int:
-        cur = db.current(self.store, url, "save")
+        cur = self.store.capture(url, "save")
         now = self.clock()
         if cur:
             early = self.from_row(url, cur, now)
@@ -249,7 +248,7 @@ class _Run:
             return self.result(url, "queued", "dry run: would submit to Save Page Now" + note)
         if cur and cur["state"] in ("queued", "unknown", "failed"):
             return cur["id"]
-        return db.open_row(self.store, url, "save", "queued", self.now())
+        return self.store.open_capture(url, "save", "queued", self.now())
 
     def from_row(self, url: str, cur: dict, now: float) -> ArchiveResult | None:
         """An answer from archive.db alone, or None when the network is needed."""
@@ -274,16 +273,16 @@ class _Run:
             return None
         now = self.now()
         if cur and cur["state"] not in ("success", "quota", "matched", "none"):
-            db.finish(self.store, cur["id"], state, now, **fields)
+            self.store.finish_capture(cur["id"], state, now, **fields)
             return cur["id"]
-        return db.open_row(self.store, url, cur["need"] if cur else "save", state, now, finished=now,
+        return self.store.open_capture(url, cur["need"] if cur else "save", state, now, finished=now,
                            **fields)
 
     def queue(self, url: str, cur: dict | int | None, reason: str, until: float | None) -> ArchiveResult:
         fields = {"reason": reason, "next_attempt": iso_of_epoch(until) if until else None}
         if isinstance(cur, int):
             if not self.dry_run:
-                db.finish(self.store, cur, "queued", self.now(), **fields)
+                self.store.finish_capture(cur, "queued", self.now(), **fields)
         else:
             self.write(url, cur, "queued", **fields)
         return self.result(url, "queued", reason)
@@ -305,7 +304,7 @@ class _Run:
                 if reply.unusable_job:
                     return await self.unpollable(url, cid, reply)
                 if reply.accepted:
-                    db.record_job(self.store, cid, reply.job_id, self.now(), reason=reply.message)
+                    self.store.record_job(cid, reply.job_id, self.now(), reason=reply.message)
                     log.info("submitted %s as job %s", url, reply.job_id)
                     outcome = await self.poll(url, cid, reply.job_id, reply.begin_in)
                     if isinstance(outcome, ArchiveResult):
@@ -314,7 +313,7 @@ class _Run:
                 cls = reply.retry_class
                 if cls == RATE_LIMITED:
                     n429 += 1
-                    db.set_state(self.store, "save_paused_until", iso_of_epoch(self.client.save_pacer.paused_until))
+                    self.store.set_archive_state("save_paused_until", iso_of_epoch(self.client.save_pacer.paused_until))
                     if n429 > self.s.max_429:
                         return self.queue(url, cid, "Save Page Now keeps answering 429", None)
                     continue
@@ -343,7 +342,7 @@ class _Run:
     def begin(self, cid: int) -> bool:
         if self.stop_reason:
             return False
-        db.begin_submit(self.store, cid, self.now())
+        self.store.begin_submit(cid, self.now())
         return True
 
     async def refused(self, url: str, cid: int, reply: SaveResult) -> ArchiveResult:
@@ -353,12 +352,12 @@ class _Run:
             ts = found.rows[-1]["timestamp"] if found.ok and found.rows else None
             link = self.link(ts, url) if ts else None
             reason = f"archived today (per-URL daily cap reached): {why}"
-            db.finish(self.store, cid, "quota", self.now(), timestamp=ts, archive_url=link, reason=reason)
+            self.store.finish_capture(cid, "quota", self.now(), timestamp=ts, archive_url=link, reason=reason)
             return self.result(url, "already-archived", reason, archive_url=link, timestamp=ts,
                                job_id=reply.job_id)
         if cls == QUOTA_ACCOUNT_DAY:
             until = next_utc_midnight(self.clock())
-            db.set_state(self.store, "quota_until", iso_of_epoch(until))
+            self.store.set_archive_state("quota_until", iso_of_epoch(until))
             self.stop(f"the account's daily Save Page Now quota is used up until {iso_of_epoch(until)}", until)
             return self.queue(url, cid, self.stop_reason, until)
         if cls == SESSION_LIMIT:
@@ -369,7 +368,7 @@ class _Run:
         if cls == AUTH:
             self.stop("Save Page Now refused the keys (HTTP 401); check IA_ACCESS_KEY/IA_SECRET_KEY")
             return self.queue(url, cid, self.stop_reason, None)
-        db.finish(self.store, cid, "failed", self.now(), error=why, reason=f"Save Page Now refused it: {why}",
+        self.store.finish_capture(cid, "failed", self.now(), error=why, reason=f"Save Page Now refused it: {why}",
                   next_attempt=iso_of_epoch(self.clock() + self.s.failed_retry_days * 86400), job_id=reply.job_id)
         return self.result(url, "failed", f"Save Page Now refused it: {why}", job_id=reply.job_id)
 
@@ -401,7 +400,7 @@ class _Run:
                     reason += f" (the page answered {st.http_status})"
                 if st.message:
                     reason += f"; {st.message}"
-                db.finish(self.store, cid, "success", self.now(), timestamp=st.timestamp, archive_url=link,
+                self.store.finish_capture(cid, "success", self.now(), timestamp=st.timestamp, archive_url=link,
                           status_code=str(st.http_status) if st.http_status else None, reason=reason)
                 return self.result(url, "submitted", reason, archive_url=link, timestamp=st.timestamp,
                                    job_id=job_id)
@@ -421,7 +420,7 @@ class _Run:
             return landed
         reason = (f"job {job_id} not finished within {self.s.poll_timeout:g} s; a later run checks CDX "
                   "before resubmitting")
-        db.finish(self.store, cid, "unknown", self.now(), reason=reason)
+        self.store.finish_capture(cid, "unknown", self.now(), reason=reason)
         return self.result(url, "submitted", reason, job_id=job_id)
 
     async def unpollable(self, url: str, cid: int, reply: SaveResult) -> ArchiveResult:
@@ -430,21 +429,21 @@ class _Run:
         if landed:
             return landed
         reason = f"{describe(reply)}; a later run checks CDX before resubmitting"
-        db.finish(self.store, cid, "unknown", self.now(), reason=reason)
+        self.store.finish_capture(cid, "unknown", self.now(), reason=reason)
         return self.result(url, "submitted", reason)
 
     async def landed(self, url: str, cid: int) -> ArchiveResult | None:
         """A capture since this row's submission, found in CDX, recorded as success."""
-        row = self.store.db.conn.execute("SELECT submitted, job_id FROM captures WHERE id = ?", [cid]).fetchone()
-        since = epoch_of(row[0]) if row and row[0] else self.clock()
+        submitted, job_id = self.store.capture_submission(cid)
+        since = epoch_of(submitted) if submitted else self.clock()
         found = await self.client.newest(url, since=ts14(since - 60))
         if not (found.ok and found.rows):
             return None
         ts = found.rows[-1]["timestamp"]
-        db.finish(self.store, cid, "success", self.now(), timestamp=ts, archive_url=self.link(ts, url),
+        self.store.finish_capture(cid, "success", self.now(), timestamp=ts, archive_url=self.link(ts, url),
                   status_code="200", reason="capture confirmed in CDX")
         return self.result(url, "submitted", "capture confirmed in CDX", archive_url=self.link(ts, url),
-                           timestamp=ts, job_id=row[1] if row else None)
+                           timestamp=ts, job_id=job_id)
 
     # -- resuming what a killed run left -------------------------------------------------------
     async def resume(self, row: dict) -> ArchiveResult:
@@ -487,7 +486,7 @@ class _Run:
 
     # -- dead links --------------------------------------------------------------------------
     async def match(self, url: str, verdict: str) -> ArchiveResult:
-        cur = db.current(self.store, url, "match")
+        cur = self.store.capture(url, "match")
         now = self.clock()
         if cur and cur["state"] == "matched" and cur["timestamp"]:
             return self.result(url, "matched", cur["reason"] or "", archive_url=cur["archive_url"],
@@ -537,7 +536,7 @@ async def archive_urls(store: Store, client: WaybackClient, urls: list[str] | No
     run = _Run(store, client, settings or ArchiveSettings(), dry_run, clock or client.clock,
                sleep or client.sleep)
     if urls is None:
-        urls = [r[0] for r in store.db.conn.execute("SELECT url FROM urls ORDER BY id")]
+        urls = store.all_urls()
     urls = list(dict.fromkeys(urls))
     await run.preflight()
     done: dict[str, ArchiveResult] = {}
@@ -547,7 +546,7 @@ async def archive_urls(store: Store, client: WaybackClient, urls: list[str] | No
         if on_result:
             on_result(done[url])
 
-    open_rows = [] if dry_run else db.open_jobs(store)
+    open_rows = [] if dry_run else store.open_jobs()
     resumed = {r["url"] for r in open_rows}
     tasks = [go(r["url"], run.resume(r)) for r in open_rows]
     tasks += [go(u, run.handle(u)) for u in urls if u not in resumed]

@@ -1,0 +1,74 @@
+"""What the stages may ask of a store: the boundary a second backend (PostgreSQL, for corpora that
+outgrow one machine) implements. `archiver.store.Store` is the SQLite one; every SQL statement
+lives under `archiver/store/`, and the stages (check, wayback, api, report) call only these methods.
+
+Contract, for any backend:
+- each write method is one transaction, committed before it returns: a killed run loses at most the
+  work in flight, never half of a check, capture or document;
+- times are ISO 8601 strings in UTC (`archiver.facts.iso`), the store's own `now()` included;
+- rows come back as frozen dataclasses (`UrlState`, `CheckRow`) or plain dicts of one table's
+  columns (captures), never as backend cursor objects;
+- `lock()` keeps a second run off the same store until `close()` or process death.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
+
+from ..models import CheckResult, CheckRow, Repaired
+
+
+class ArchiveStore(Protocol):
+    # -- lifecycle and runs
+    def lock(self) -> None: ...
+    def close(self) -> None: ...
+    def now(self) -> str: ...
+    def start_run(self, command: str) -> int: ...
+    def finish_run(self, run_id: int, outcome: str, summary: dict) -> None: ...
+    def unfinished_run(self, command: str) -> int | None:
+        """The id of the last run of `command` that never finished (killed), to resume it."""
+    def checked_in_run(self, run_id: int) -> set[str]:
+        """URLs already checked by run `run_id`."""
+
+    # -- documents and citations
+    def save_document(self, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired]) -> int:
+        """Make `repaired` the document's current citations; those no longer cited are marked removed."""
+    def notes_for(self, url: str) -> list[str]: ...
+    def first_cited(self, url: str) -> tuple[str | None, str | None]:
+        """(earliest access date stated by a current citation, first time archiver saw one)."""
+
+    # -- checks
+    def url_state(self, url: str): ...  # -> archiver.store.checks.UrlState
+    def url_row(self, url: str) -> dict | None: ...
+    def stale_urls(self, urls: list[str], older_than: str) -> list[str]:
+        """Those of `urls` without a conclusive check since `older_than`."""
+    def record_check(self, result: CheckResult, *, run_id: int | None, decide: Callable,
+                     similarity: Callable | None = None) -> dict:
+        """Write one check with its snapshot, headers and drift, and the URL's new state from `decide`."""
+    def held_back(self, run_id: int) -> list[tuple]:
+        """(check id, url, status, error, checked_at, previous state) of a run's transport failures
+        still waiting for the outage verdict."""
+    def settle_inconclusive(self, check_id: int, url: str, new, status: str, alive: bool | None) -> None: ...
+    def run_rows(self, run_id: int, *, problems_only: bool = False) -> Iterator[CheckRow]: ...
+
+    # -- archive captures and run-wide archive state
+    def archive_state(self, key: str) -> str | None: ...
+    def set_archive_state(self, key: str, value: str | None) -> None: ...
+    def capture(self, url: str, need: str) -> dict | None:
+        """The current capture row of `url` for `need` ("save" or "match")."""
+    def open_jobs(self) -> list[dict]: ...
+    def open_capture(self, url: str, need: str, state: str, now: str, **fields) -> int: ...
+    def begin_submit(self, capture_id: int, now: str) -> None: ...
+    def record_job(self, capture_id: int, job_id: str, now: str, reason: str | None = None) -> None: ...
+    def finish_capture(self, capture_id: int, state: str, now: str, **fields) -> None: ...
+    def capture_submission(self, capture_id: int) -> tuple[str | None, str | None]:
+        """(submitted time, job id) of a capture row."""
+    def all_urls(self) -> list[str]: ...
+
+    # -- the editor's report
+    def documents(self, paths=None) -> list[tuple[int, str]]:
+        """(id, path) of the documents named by `paths` (all documents when None)."""
+    def report_rows(self, doc_ids) -> Iterator:
+        """ReportRow per current citation of those documents, by document then note."""
+    def last_check_time(self) -> str | None: ...
