@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
-from ..models import CheckResult, CheckRow, Repaired
+from ..models import CheckResult, CheckRow, Place, Repaired
 
 
 class ArchiveStore(Protocol):
@@ -34,7 +34,8 @@ class ArchiveStore(Protocol):
     # -- documents and citations
     def save_document(self, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired]) -> int:
         """Make `repaired` the document's current citations; those no longer cited are marked removed."""
-    def notes_for(self, url: str) -> list[str]: ...
+    def places_for(self, url: str) -> list[Place]:
+        """Where `url` is cited now: document and note (or line), in document order."""
     def first_cited(self, url: str) -> tuple[str | None, str | None]:
         """(earliest access date stated by a current citation, first time archiver saw one)."""
 
