@@ -23,7 +23,6 @@ from .state import ConfirmPolicy, next_state
 from .workers import check_urls_in_processes
 from ..facts import iso, origin_of, utcnow
 from ..store import Store
-from ..store.checks import GroupCommit
 
 EARLY_OUTAGE_HOSTS = 10  # this many distinct hosts and not one HTTP answer: stop, we are offline
 
@@ -137,7 +136,7 @@ async def run_checks(
         gen = check_urls_in_processes(interleave_hosts(todo), fetch_settings, processes)
     else:
         gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, **extra)
-    group = GroupCommit(store)
+    group = store.group_commit()
     try:
         async for result in gen:
             outcome = _record(store, run.run_id, result, guard, policy, result.checked_at or clock())

@@ -205,6 +205,10 @@ class Store:
 
     # -- the rest of the stage-facing interface (archiver.store.interface.ArchiveStore) -------------
     # Thin delegations: the SQL lives in checks.py, captures.py and documents.py.
+    def group_commit(self) -> checks.GroupCommit:
+        """Commit the checks written from now on in groups (until `.close()`): see checks.GroupCommit."""
+        return checks.GroupCommit(self)
+
     def unfinished_run(self, command: str) -> int | None:
         return checks.unfinished_run(self, command)
 

@@ -26,6 +26,9 @@ class ArchiveStore(Protocol):
     def now(self) -> str: ...
     def start_run(self, command: str) -> int: ...
     def finish_run(self, run_id: int, outcome: str, summary: dict) -> None: ...
+    def group_commit(self):
+        """Start committing checks in groups (a bounded loss on a kill, stated in the README);
+        `.close()` on the returned object commits the rest."""
     def unfinished_run(self, command: str) -> int | None:
         """The id of the last run of `command` that never finished (killed), to resume it."""
     def checked_in_run(self, run_id: int) -> set[str]:
