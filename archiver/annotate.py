@@ -19,7 +19,7 @@ from html import escape
 from urllib.parse import urljoin
 
 from .extract import Document, extract
-from .extract.html import _SKIP_SCHEMES, _is_marker
+from .extract.html import _SKIP_SCHEMES, _is_marker, attr
 from .extract.markdown import _AUTOLINK, _INLINE
 
 Copies = dict[str, tuple[str, str]]  # url -> (archive URL, 14-digit timestamp)
@@ -51,22 +51,22 @@ def _line_starts(text: str) -> list[int]:
 
 # ------------------------------------------------------------------ HTML ---
 def _html(doc: Document, copies: Copies, base_url: str | None) -> tuple[str, int]:
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, Tag
 
     text = doc.text
     soup = BeautifulSoup(text, "html.parser")
     base_tag = soup.find("base", href=True)
-    base = urljoin(base_url or "", base_tag["href"]) if base_tag else base_url
+    base = urljoin(base_url or "", attr(base_tag, "href")) if isinstance(base_tag, Tag) else base_url
     starts, edits = _line_starts(text), []
     for a in soup.find_all("a", href=True):
-        href = a["href"].strip()
+        href = attr(a, "href").strip()
         if not href or href.lower().startswith(_SKIP_SCHEMES) or _is_marker(a) or a.has_attr("data-versionurl"):
             continue
         url = urljoin(base, href) if base else href
         if url not in copies or a.sourceline is None:
             continue
         archive_url, ts = copies[url]
-        start = starts[a.sourceline - 1] + a.sourcepos
+        start = starts[a.sourceline - 1] + (a.sourcepos or 0)
         tag_end = _tag_end(text, start)
         close = re.compile(r"</a\s*>", re.I).search(text, tag_end)
         if tag_end < 0 or close is None:
@@ -96,13 +96,15 @@ def _tag_end(text: str, start: int) -> int:
 def _markdown(doc: Document, copies: Copies, base_url: str | None) -> tuple[str, int]:
     text = doc.text
     lines = text.splitlines(keepends=True)
-    starts, edits, used = _line_starts(text), [], set()
+    starts = _line_starts(text)
+    edits: list[tuple[int, str]] = []
+    used: set[tuple[int, int]] = set()
     for c in extract(doc):
         if c.raw not in copies:
             continue
         archive_url, _ = copies[c.raw]
         for n in range(c.line - 1, min(len(lines), c.line + 20)):
-            end = _link_end(lines[n], c.raw, lambda e, n=n: (n, e) not in used)
+            end = _link_end(lines[n], c.raw, lambda e, n=n: (n, e) not in used)  # type: ignore[misc]
             if end is not None:
                 used.add((n, end))
                 if f"([archived]({archive_url}))" not in lines[n][end:end + len(archive_url) + 16]:

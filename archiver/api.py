@@ -42,10 +42,10 @@ from .models import CheckRow
 from .store import Store
 
 if TYPE_CHECKING:  # the network stages load on first use: `lint` never imports httpx
-    from .check.run import CheckOutcome, CheckRun
-    from .wayback.policy import ArchiveReport
     from .annotating import AnnotateResult
+    from .check.run import CheckOutcome, CheckRun
     from .warc import WarcSummary
+    from .wayback.policy import ArchiveReport
 
 DEFAULT_INPUT = "sources.txt"
 T = TypeVar("T")
@@ -203,7 +203,8 @@ def report(paths: Sequence[str] | None = None, settings: Settings | None = None,
 def export_warc(out: str, settings: Settings | None = None, *, since: str | None = None, url: str | None = None,
                 document: str | None = None, clock: Callable[[], datetime] | None = None) -> WarcSummary:
     """Write every stored fetch (narrowed by `since` ISO time, `url`, `document`) to the WARC `out`."""
-    from .export import ExportFilter, export_warc as write
+    from .export import ExportFilter
+    from .export import export_warc as write
 
     settings = settings or Settings()
     return write(settings.db, out, ExportFilter(since, url, document), user_agent=settings.user_agent,
@@ -213,7 +214,8 @@ def export_warc(out: str, settings: Settings | None = None, *, since: str | None
 def export_wacz(out: str, settings: Settings | None = None, *, since: str | None = None, url: str | None = None,
                 document: str | None = None, clock: Callable[[], datetime] | None = None) -> WarcSummary:
     """The same records as `export_warc`, packaged as a WACZ (index, pages, datapackage with digests)."""
-    from .export import ExportFilter, export_wacz as write
+    from .export import ExportFilter
+    from .export import export_wacz as write
 
     settings = settings or Settings()
     return write(settings.db, out, ExportFilter(since, url, document), user_agent=settings.user_agent,

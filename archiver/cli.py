@@ -12,11 +12,10 @@ import sys
 
 import click
 
-from . import __version__
+from . import __version__, api
+from .config import Settings, load_settings, parse_age
 from .errors import ArchiverError
 from .findings import SEVERITIES
-from . import api
-from .config import Settings, load_settings, parse_age
 from .lint import unified_diff
 from .report import ARCHIVE_RENDERERS, CHECK_RENDERERS, LINT_RENDERERS, archive_summary_line, check_summary_line
 

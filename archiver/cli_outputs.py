@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from datetime import UTC
 
 import click
 
@@ -132,14 +133,14 @@ def _since(text: str | None) -> str | None:
     """An ISO date/time as given, or an age (7d) as the ISO time that long ago."""
     if not text:
         return None
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from .config import parse_age
     from .errors import ConfigError
 
     try:
         return datetime.fromisoformat(text).isoformat() if "-" in text else \
-            (datetime.now(timezone.utc) - timedelta(seconds=parse_age(text))).isoformat(timespec="seconds")
+            (datetime.now(UTC) - timedelta(seconds=parse_age(text))).isoformat(timespec="seconds")
     except (ValueError, ConfigError):
         raise click.UsageError(f"--since {text!r}: give an ISO date (2026-01-31) or an age (7d, 12h)") from None
 

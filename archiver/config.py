@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
@@ -82,12 +84,13 @@ class Settings:
     def fetch_settings(self):
         """The check stage's settings (archiver.check.fetch.FetchSettings)."""
         from .check.fetch import FetchSettings
+        from .facts import USER_AGENT
 
         return FetchSettings(
             concurrency=self.concurrency, per_host=self.per_host, per_host_max=self.per_host_max,
             per_host_interval=self.per_host_interval,
             read_timeout=self.timeout, retries=self.retries, max_body=self.max_body,
-            allow_private=self.allow_private, **({"user_agent": self.user_agent} if self.user_agent else {}))
+            allow_private=self.allow_private, user_agent=self.user_agent or USER_AGENT)
 
     def wayback_config(self):
         """Where the Wayback Machine is, the keys, and the pace (archiver.wayback.client.WaybackConfig)."""
@@ -118,7 +121,7 @@ _ENV = {
 }
 
 
-def load_settings(config_path: str | None = None, environ: dict | None = None, **cli) -> Settings:
+def load_settings(config_path: str | None = None, environ: Mapping[str, str] | None = None, **cli: Any) -> Settings:
     """Merge the layers; `cli` holds only the options the user actually gave (None = not given)."""
     environ = os.environ if environ is None else environ
     values: dict = {}
@@ -164,7 +167,7 @@ def _coerce(values: dict) -> Settings:
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
     base = Settings()
-    out = {}
+    out: dict[str, Any] = {}
     for name, value in values.items():
         default = getattr(base, name)
         try:

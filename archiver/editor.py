@@ -51,7 +51,7 @@ class EditorReport:
 def summarize(rows, *, generated: str, last_check: str | None) -> dict:
     """Counts by state and severity, what needs action, and what newly broke in the last check run."""
     states: Counter = Counter()
-    severities: Counter = Counter({s: 0 for s in SEVERITIES})
+    severities: Counter = Counter(dict.fromkeys(SEVERITIES, 0))
     documents: dict[str, None] = {}
     action, changed, archived, broken_uncovered, total = 0, 0, 0, 0, 0
     newly: list[dict] = []

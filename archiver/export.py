@@ -33,9 +33,8 @@ class ExportFilter:
 
 def export_warc(db: str, out: str, filters: ExportFilter = ExportFilter(), *, user_agent: str | None = None,
                 clock: Callable[[], datetime] = utcnow) -> WarcSummary:
-    with _store(db) as store, _replacing(out) as tmp:
-        with open(tmp, "wb") as fh:
-            return _write(store, fh, os.path.basename(out), filters, user_agent, clock)
+    with _store(db) as store, _replacing(out) as tmp, open(tmp, "wb") as fh:
+        return _write(store, fh, os.path.basename(out), filters, user_agent, clock)
 
 
 def export_wacz(db: str, out: str, filters: ExportFilter = ExportFilter(), *, user_agent: str | None = None,

@@ -10,7 +10,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import overload
 from urllib.parse import urlsplit
 
 from . import __version__
@@ -51,25 +52,29 @@ def login_walled_platform(url: str) -> str | None:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
+@overload
+def iso(when: datetime) -> str: ...
+@overload
+def iso(when: None) -> None: ...
 def iso(when: datetime | None) -> str | None:
     """ISO 8601 in UTC to the second, as archive.db stores every time; naive datetimes are UTC."""
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).isoformat(timespec="seconds")
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def iso_of_epoch(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 def ts14(epoch: float) -> str:
     """A Wayback timestamp (YYYYMMDDhhmmss, UTC)."""
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y%m%d%H%M%S")
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y%m%d%H%M%S")
 
 
 def epoch_of(text: str | None) -> float | None:
@@ -80,8 +85,8 @@ def epoch_of(text: str | None) -> float | None:
     try:
         if text.isdigit():
             return datetime.strptime(text[:14] + "00000101000000"[len(text[:14]):], "%Y%m%d%H%M%S").replace(
-                tzinfo=timezone.utc).timestamp()
+                tzinfo=UTC).timestamp()
         when = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()

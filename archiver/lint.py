@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 import gc
 import os
-from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .errors import InputError
@@ -91,7 +91,7 @@ def fixed_text(doc: Document, repaired: list[Repaired], min_confidence: float = 
     for rep in confident_repairs(repaired, min_confidence):
         first = rep.citation.line - 1
         chunk = "".join(lines[first:first + 1 + rep.span.count("\n")])
-        if rep.span in chunk:
+        if rep.url and rep.span in chunk:
             new = chunk.replace(rep.span, rep.url, 1)
             lines[first:first + 1 + rep.span.count("\n")] = new.splitlines(keepends=True) or [""]
     return "".join(lines)

@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .facts import login_walled_platform
 from .findings import finding
 from .models import Citation, Finding, Repaired
-from .facts import login_walled_platform
-from .segment import (DASH_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, WS_RE, CLOSERS, TRAIL_PUNCT)
+from .segment import CLOSERS, DASH_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
 
 __all__ = ["repair_url", "repair_citation", "repair_document", "UrlRepair"]
 
@@ -99,12 +99,13 @@ def _repair_all_rules(raw: str) -> UrlRepair:
     if len(text) < before:
         span = _shrink_span(span, before - len(text))
     text = _html_entities(text, findings)
-    text, conf = _fix_scheme(text, findings)
+    schemed, conf = _fix_scheme(text, findings)
     confidence = min(confidence, conf)
-    if text is None:
+    if schemed is None:
         if DASH_RE.search(span):
             findings.append(finding("typographic-dash", "typographic dashes in what is left of the URL"))
         return UrlRepair(None, tuple(findings), span, 0.0, fragment=_missing_host_fragment(span))
+    text = schemed
     text, conf, candidates = _typographic_dashes(text, findings)
     confidence = min(confidence, conf)
     parts, problem = _parse(text)
@@ -391,7 +392,7 @@ class _UrlIndex:
         if not prefix:
             return []
         i = bisect.bisect_left(self.sorted, prefix)
-        out = []
+        out: list[str] = []
         while i < len(self.sorted) and self.sorted[i].startswith(prefix) and len(out) < 5:
             if self.sorted[i] != prefix:
                 out.append(self.sorted[i])

@@ -47,7 +47,7 @@ def write_wacz(path: str, warc_path: str, index: Iterable[IndexEntry], *, create
     """Zip the WARC at `warc_path` with its index and pages into `path`; return the datapackage."""
     index = list(index)
     files = {
-        f"indexes/index.cdx": "".join(iter_index_lines(index, WARC_NAME)).encode("utf-8"),
+        "indexes/index.cdx": "".join(iter_index_lines(index, WARC_NAME)).encode("utf-8"),
         "pages/pages.jsonl": _pages(index),
     }
     resources = [_resource(f"archive/{WARC_NAME}", _file_digest(warc_path))]

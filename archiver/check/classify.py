@@ -168,8 +168,8 @@ def detect_charset(body: bytes, content_type: str | None) -> str:
     for bom, name in _BOMS:
         if body.startswith(bom):
             return name
-    m = _META_CHARSET.search(body[:4096])
-    if m and (name := _valid_codec(m.group(1).decode("ascii", "replace"))):
+    meta = _META_CHARSET.search(body[:4096])
+    if meta and (name := _valid_codec(meta.group(1).decode("ascii", "replace"))):
         return name
     head = body[:65536]
     try:

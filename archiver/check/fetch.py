@@ -24,19 +24,20 @@ import socket
 import ssl
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import certifi
 import httpx
 
-from .addresses import is_private
-from .probe import PROBE_FAILED, await_probe
-from .classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
 from ..facts import USER_AGENT
 from ..models import CheckResult, Snapshot
+from .addresses import is_private
+from .classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
+from .probe import PROBE_FAILED, await_probe
 from .transport import AiohttpTransport, drain, read_capped
 
 __all__ = [
@@ -93,7 +94,7 @@ def make_client(settings: FetchSettings | None = None) -> httpx.AsyncClient:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 _HOSTNAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*\.?$", re.I)
@@ -106,7 +107,7 @@ async def system_resolver(host: str, port: int) -> list[str]:
     if _NEVER_RESOLVES.search(host):
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return sorted({info[4][0] for info in infos})
+    return sorted({str(info[4][0]) for info in infos})
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -121,7 +122,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -144,9 +145,10 @@ _SSL_ARGUMENT = re.compile(r"\bssl:(?:<[^>]*>|\S+)")  # aiohttp names its ssl se
 def _causes(exc: BaseException) -> list[BaseException]:
     """The exception and what caused it (explicit causes first, then implicit context)."""
     seen: list[BaseException] = []
-    while exc is not None and exc not in seen:
-        seen.append(exc)
-        exc = exc.__cause__ or exc.__context__
+    cause: BaseException | None = exc
+    while cause is not None and cause not in seen:
+        seen.append(cause)
+        cause = cause.__cause__ or cause.__context__
     return [e for e in seen if not isinstance(e, asyncio.CancelledError)]
 
 
@@ -329,7 +331,7 @@ class _Run:
     async def check(self, url: str) -> CheckResult:
         started, checked_at = self.monotonic(), self.clock()
         chain: list[dict] = []
-        base = dict(url=url, checked_at=checked_at, redirects=chain)
+        base: dict[str, Any] = {"url": url, "checked_at": checked_at, "redirects": chain}
         try:
             async with asyncio.timeout(self.settings.total_timeout) as budget:
                 final_url, hop = await self._follow(url, chain)
@@ -338,8 +340,8 @@ class _Run:
             status, error, transport = _map_exception(exc)
             if isinstance(exc, TimeoutError) and not str(exc):
                 error = f"no complete answer within {self.settings.total_timeout:g} s"
-            result = dict(status=status, alive=alive_of(status), error=error,
-                          transport_failure=transport, final_url=chain[-1]["location"] if chain else None)
+            result = {"status": status, "alive": alive_of(status), "error": error,
+                          "transport_failure": transport, "final_url": chain[-1]["location"] if chain else None}
         base.update(result, redirects=tuple(chain))
         return CheckResult(**base, elapsed_ms=round((self.monotonic() - started) * 1000))
 
@@ -457,8 +459,8 @@ class _Run:
         error = hop.note
         if hop.attempts > 1 and status in ("server-error", "rate-limited"):
             error = error or f"HTTP {hop.status} after {hop.attempts} attempts"
-        return dict(status=status, alive=alive, http_status=hop.status, final_url=final_url,
-                    headers=tuple(hop.headers.multi_items()), snapshot=snapshot, error=error)
+        return {"status": status, "alive": alive, "http_status": hop.status, "final_url": final_url,
+                    "headers": tuple(hop.headers.multi_items()), "snapshot": snapshot, "error": error}
 
     async def _probe(self, page_url: str, deadline: float | None) -> Probe:
         """The soft-404 probe, fetched once per host per run and shared by concurrent checks."""
@@ -489,10 +491,10 @@ def _analyse(body: bytes, content_type: str | None, text_bytes: int) -> dict:
     """Decode, title and main text of a page (CPU work: big bodies go to a thread)."""
     decoded, charset = decode_body(body, content_type, text_bytes)
     if decoded is None:
-        return dict(html=None, title=None, text=None, charset=None)
+        return {"html": None, "title": None, "text": None, "charset": None}
     if is_html(content_type) or (not content_type and "<html" in decoded[:1024].lower()):
-        return dict(html=decoded, title=extract_title(decoded), text=extract_text(decoded), charset=charset)
-    return dict(html=None, title=None, text=decoded, charset=charset)
+        return {"html": decoded, "title": extract_title(decoded), "text": extract_text(decoded), "charset": charset}
+    return {"html": None, "title": None, "text": decoded, "charset": charset}
 
 
 async def _analyse_async(body: bytes, content_type: str | None, s: FetchSettings) -> dict:
@@ -531,7 +533,7 @@ async def check_urls(
     clock: Callable[[], datetime] = _utcnow,
     monotonic: Callable[[], float] = time.monotonic,
     resolver: Resolver = system_resolver,
-) -> AsyncIterator[CheckResult]:
+) -> AsyncGenerator[CheckResult, None]:
     """Check URLs with `settings.concurrency` workers; yield results in completion order.
 
     URLs are pulled lazily through a bounded queue and results leave through another, so at

@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from ..facts import iso, origin_of, utcnow
+from ..models import CheckResult
+from ..store import Store
 from .classify import alive_of
 from .fetch import FetchSettings, check_one, check_urls
-from ..models import CheckResult
 from .state import ConfirmPolicy, next_state
 from .workers import check_urls_in_processes
-from ..facts import iso, origin_of, utcnow
-from ..store import Store
 
 EARLY_OUTAGE_HOSTS = 10  # this many distinct hosts and not one HTTP answer: stop, we are offline
 
@@ -99,7 +99,7 @@ async def run_checks(
     client: httpx.AsyncClient,
     fetch_settings: FetchSettings,
     *,
-    policy: ConfirmPolicy = ConfirmPolicy(),
+    policy: ConfirmPolicy | None = None,
     stale: timedelta | None = None,
     canary: str | None = None,
     outage_share: float = 0.8,
@@ -113,6 +113,7 @@ async def run_checks(
     When the run finds itself offline it returns with `offline` set (and the reason): transport
     failures stay inconclusive and no link changes state. With `processes` > 1 the fetching runs in
     that many worker processes (archiver.workers); this process still writes every result."""
+    policy = policy or ConfirmPolicy()
     previous = store.unfinished_run("check")
     run = CheckRun(previous or store.start_run("check"), resumed=previous is not None)
     guard = _OutageGuard()
@@ -157,7 +158,7 @@ async def run_checks(
     return run
 
 
-def _record(store: Store, run_id: int, result: CheckResult, guard: "_OutageGuard", policy: ConfirmPolicy,
+def _record(store: Store, run_id: int, result: CheckResult, guard: _OutageGuard, policy: ConfirmPolicy,
             when: datetime) -> CheckOutcome:
     """Commit one check; a transport failure is held back (inconclusive) for the outage verdict."""
     host = origin_of(result.url)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..models import CheckResult, UrlState
 from ..facts import iso
+from ..models import CheckResult, UrlState
 
 
 @dataclass(frozen=True)

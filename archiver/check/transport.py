@@ -9,9 +9,13 @@ import hashlib
 import ssl
 import zlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import brotli
 import httpx
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = ["AiohttpTransport", "drain", "read_capped"]
 
@@ -31,9 +35,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                  keepalive_expiry: float = 15.0):
         self._ssl, self._limit, self._per_host = ssl_context, limit, limit_per_host
         self._keepalive = keepalive_expiry
-        self._session = None
+        self._session: aiohttp.ClientSession | None = None
 
-    def _open(self):
+    def _open(self) -> aiohttp.ClientSession:
         import aiohttp
 
         connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._per_host, ssl=self._ssl,

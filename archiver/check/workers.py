@@ -24,13 +24,14 @@ import multiprocessing as mp
 import os
 import pickle
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
-from multiprocessing.connection import wait
+from multiprocessing.connection import Connection, wait
+from typing import cast
 
-from .fetch import FetchSettings, check_urls, make_client
 from ..facts import origin_of
 from ..models import CheckResult
+from .fetch import FetchSettings, check_urls, make_client
 
 __all__ = ["check_urls_in_processes", "default_processes", "send_in_batches"]
 
@@ -114,7 +115,7 @@ async def send_in_batches(results: AsyncIterator[CheckResult], send: Callable[[l
 # ------------------------------------------------------------ parent ---
 
 async def check_urls_in_processes(urls: Iterable[str], settings: FetchSettings,
-                                  processes: int) -> AsyncIterator[CheckResult]:
+                                  processes: int) -> AsyncGenerator[CheckResult, None]:
     """Like fetch.check_urls, with the hosts split over `processes` worker processes."""
     # spawn: nothing of this (possibly threaded) process is forked, and the workers are our own
     # children, so their CPU and memory show in the run's accounting.
@@ -156,12 +157,13 @@ async def check_urls_in_processes(urls: Iterable[str], settings: FetchSettings,
             reader.close()
 
 
-async def _messages(readers: list) -> AsyncIterator[list[CheckResult]]:
+async def _messages(readers: list[Connection]) -> AsyncIterator[list[CheckResult]]:
     """Batches from the workers until each has said it is done; read only when asked for more."""
     loop = asyncio.get_running_loop()
     open_ = list(readers)
     while open_:
-        for reader in wait(open_, timeout=0) or await _readable(loop, open_):
+        for ready in wait(open_, timeout=0) or await _readable(loop, open_):
+            reader = cast(Connection, ready)
             try:
                 message = pickle.loads(reader.recv_bytes())
             except EOFError:

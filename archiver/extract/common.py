@@ -87,8 +87,8 @@ def sentence_around(text: str, pos: int, limit: int = 400, window: int = 2000) -
     start = para_start
     for m in _SENTENCE_END.finditer(text, para_start, pos):
         start = m.end()
-    m = _SENTENCE_END.search(text, pos, para_end)
-    end = m.start() + len(m.group(0).rstrip()) if m else para_end
+    stop = _SENTENCE_END.search(text, pos, para_end)
+    end = stop.start() + len(stop.group(0).rstrip()) if stop else para_end
     sentence = " ".join(text[start:end].split())
     return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 

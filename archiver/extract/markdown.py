@@ -28,10 +28,10 @@ def extract(text: str, source: str) -> Iterator[Citation]:
     note: tuple[int, str, list[str]] | None = None
     for i, ln in enumerate(lines, start=1):
         fm = _FOOTNOTE_DEF.match(ln)
-        if fm or (note is not None and (not ln.strip() or not ln.startswith((" ", "\t")))):
-            if note is not None:
-                yield from _footnote(source, note, refs)
-                note = None
+        ends_note = fm or not ln.strip() or not ln.startswith((" ", "\t"))
+        if note is not None and ends_note:
+            yield from _footnote(source, note, refs)
+            note = None
         if fm:
             note = (i, fm.group(1), [fm.group(2)])
             continue

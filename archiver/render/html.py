@@ -14,8 +14,17 @@ from itertools import groupby
 
 from ..editor import EditorReport
 from ..models import ReportRow
-from .common import (archive_text, drift_text, finding_text, is_web, newly_broken_lines, printable, summary_lines,
-                     verdict, where)
+from .common import (
+    archive_text,
+    drift_text,
+    finding_text,
+    is_web,
+    newly_broken_lines,
+    printable,
+    summary_lines,
+    verdict,
+    where,
+)
 
 FILTERS = (("all", "all"), ("action", "needs action"), ("broken", "broken"), ("new", "newly broken"),
            ("changed", "changed since cited"), ("noarchive", "no archived copy"), ("findings", "URL findings"))

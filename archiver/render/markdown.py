@@ -12,8 +12,17 @@ from itertools import groupby
 
 from ..editor import EditorReport
 from ..models import ReportRow
-from .common import (archive_text, drift_text, finding_text, is_web, newly_broken_lines, printable, summary_lines,
-                     verdict, where)
+from .common import (
+    archive_text,
+    drift_text,
+    finding_text,
+    is_web,
+    newly_broken_lines,
+    printable,
+    summary_lines,
+    verdict,
+    where,
+)
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 HEADER = ("| note | cited URL | state | archived copy | findings and fixes | drift | accessed | citing text |\n"

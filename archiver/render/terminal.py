@@ -7,9 +7,10 @@ markup, so a page title such as "[bold]x" or an escape sequence prints as the ch
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from itertools import groupby
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -17,8 +18,7 @@ from rich.text import Text
 
 from ..editor import EditorReport
 from ..models import ReportRow
-from .common import (archive_text, drift_text, finding_text, newly_broken_lines, printable, summary_lines, verdict,
-                     where)
+from .common import archive_text, drift_text, finding_text, newly_broken_lines, printable, summary_lines, verdict, where
 
 STYLE = {"dead": "bold red", "failing": "red", "unrecovered": "bold red", "unknown": "yellow",
          "unchecked": "yellow", "revived": "green", "alive": "green"}
@@ -55,7 +55,8 @@ def _capture(console: Console, *renderables) -> str:
 
 def _clean(row: ReportRow) -> ReportRow:
     """The row with control characters made visible in every text field."""
-    return replace(row, **{k: printable(v) for k, v in vars(row).items() if isinstance(v, str)},
+    text: dict[str, Any] = {k: printable(v) for k, v in vars(row).items() if isinstance(v, str)}
+    return replace(row, **text,
                    candidates=tuple(map(printable, row.candidates)),
                    findings=tuple(replace(f, message=printable(f.message), fix=f.fix and printable(f.fix))
                                   for f in row.findings))

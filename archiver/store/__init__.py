@@ -19,11 +19,17 @@ from pathlib import Path
 import sqlite_utils
 
 from ..errors import ConfigError, StoreError, StoreLocked
-from ..models import Place, Repaired
 from ..facts import host_of, iso, utcnow
+from ..models import Place, Repaired
 from .schema import MIGRATIONS
 
 __all__ = ["Store"]
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The row id an INSERT just made (sqlite3 types it as optional; after an INSERT it is set)."""
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
 
 
 class Store:
@@ -54,7 +60,7 @@ class Store:
             raise
 
     # -- lifecycle -----------------------------------------------------------
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -148,14 +154,14 @@ class Store:
         return self.db.conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
 
     def now(self) -> str:
-        return iso(self.clock())
+        return iso(self.clock()) or ""
 
     # -- runs ----------------------------------------------------------------
     def start_run(self, command: str) -> int:
         cur = self.db.conn.execute(
             "INSERT INTO runs (command, started) VALUES (?, ?)", [command, self.now()]
         )
-        return cur.lastrowid
+        return inserted_id(cur)
 
     def finish_run(self, run_id: int, outcome: str, summary: dict) -> None:
         self.db.conn.execute(
@@ -179,7 +185,7 @@ class Store:
             "INSERT INTO urls (url, host, first_seen) VALUES (?, ?, ?)",
             [url, host_of(url), now or self.now()],
         )
-        return cur.lastrowid
+        return inserted_id(cur)
 
     def url_row(self, url: str) -> dict | None:
         rows = list(self.db.query("SELECT * FROM urls WHERE url = ?", [url]))

@@ -13,7 +13,7 @@ matched | none (need 'match'). Skipped URLs (login walls, unchecked links) get n
 
 from __future__ import annotations
 
-from . import Store
+from . import Store, inserted_id
 
 __all__ = [
     "get_state", "set_state", "current", "open_jobs", "open_row", "update", "begin_submit",
@@ -74,7 +74,7 @@ def open_row(store: Store, url: str, need: str, state: str, now: str, *, archive
         cur = store.db.conn.execute(
             f"INSERT INTO captures ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
             [url_id, archive, need, state, now, *fields.values()])
-    return cur.lastrowid
+    return inserted_id(cur)
 
 
 def update(store: Store, capture_id: int, now: str, **fields) -> None:

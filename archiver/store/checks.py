@@ -37,7 +37,8 @@ class GroupCommit:
 
     def __init__(self, store: Store, seconds: float = 0.25, size: int = 256):
         self.store, self.seconds, self.size = store, seconds, size
-        self.count, self.opened, self._timer = 0, 0.0, None
+        self.count, self.opened = 0, 0.0
+        self._timer: asyncio.TimerHandle | None = None
         _GROUPS[store] = self
 
     def wrote(self) -> None:

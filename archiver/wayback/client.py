@@ -21,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -33,11 +33,32 @@ from ..config import Secret
 from ..facts import USER_AGENT
 from ..redact import Redactor
 from .pacing import Backoff, Breaker, Clock, Pacer, Sleep
-from .protocol import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
-                               TARGET_THROTTLED, TRANSIENT, Availability, CdxResult, JobStatus, SaveResult,
-                               PUBLIC_BASE, UserStatus, archive_url, classify, int_of, json_or_none,
-                               parse_begin_in, parse_cdx, parse_job_status, parse_save_reply, text_of,
-                               timestamp_of)
+from .protocol import (
+    AUTH,
+    PERMANENT,
+    PUBLIC_BASE,
+    QUOTA_ACCOUNT_DAY,
+    QUOTA_URL_DAY,
+    RATE_LIMITED,
+    SESSION_LIMIT,
+    TARGET_THROTTLED,
+    TRANSIENT,
+    Availability,
+    CdxResult,
+    JobStatus,
+    SaveResult,
+    UserStatus,
+    archive_url,
+    classify,
+    int_of,
+    json_or_none,
+    parse_begin_in,
+    parse_cdx,
+    parse_job_status,
+    parse_save_reply,
+    text_of,
+    timestamp_of,
+)
 
 __all__ = [
     "Secret", "WaybackKeys", "WaybackConfig", "WaybackClient", "Pacer", "Backoff",
@@ -61,7 +82,7 @@ class WaybackKeys:
     secret: Secret
 
     @classmethod
-    def of(cls, access: str, secret: str) -> "WaybackKeys":
+    def of(cls, access: str, secret: str) -> WaybackKeys:
         return cls(Secret(access), Secret(secret))
 
     def header(self) -> str:
@@ -253,7 +274,9 @@ class WaybackClient:
             return Availability(url, http_status=code, error=f"HTTP {code}")
         snapshots = data.get("archived_snapshots")
         closest = snapshots.get("closest") if isinstance(snapshots, dict) else None
-        ts = timestamp_of(closest.get("timestamp")) if isinstance(closest, dict) else None
+        if not isinstance(closest, dict):
+            return Availability(url, http_status=code)
+        ts = timestamp_of(closest.get("timestamp"))
         if not ts or closest.get("available") is not True:
             return Availability(url, http_status=code)
         # the reply's own url is http:// and may keep :80; rebuild it
@@ -318,7 +341,7 @@ class WaybackClient:
         data = json_or_none(text)
         if code >= 400 or not isinstance(data, dict):
             return UserStatus(http_status=code, error=f"HTTP {code}")
-        ints = {k: int_of(data.get(k)) for k in ("available", "processing", "daily_captures", "daily_captures_limit")}
+        ints: dict[str, Any] = {k: int_of(data.get(k)) for k in ("available", "processing", "daily_captures", "daily_captures_limit")}
         return UserStatus(**ints, http_status=code)
 
     async def system_status(self) -> str:
@@ -334,8 +357,8 @@ def _parsed(parse, *args):
     leaves a capture in 'submitting'. (The parsers are total by design; this is the safety net.)"""
     try:
         return parse(*args)
-    except Exception:  # noqa: BLE001 - any parser bug on hostile input
-        log.warning("unparsable Wayback reply (%s)", sys.exc_info()[0].__name__)
+    except Exception as exc:  # noqa: BLE001 - any parser bug on hostile input
+        log.warning("unparsable Wayback reply (%s)", type(exc).__name__)
         return None
 
 

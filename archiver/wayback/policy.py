@@ -29,13 +29,24 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from ..facts import epoch_of, iso_of_epoch, login_walled_platform, ts14
 from ..models import Place
 from ..store import Store
-from .client import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
-                      TARGET_THROTTLED, TRANSIENT, SaveResult, WaybackClient, archive_url)
+from .client import (
+    AUTH,
+    PERMANENT,
+    QUOTA_ACCOUNT_DAY,
+    QUOTA_URL_DAY,
+    RATE_LIMITED,
+    SESSION_LIMIT,
+    TARGET_THROTTLED,
+    TRANSIENT,
+    SaveResult,
+    WaybackClient,
+    archive_url,
+)
 
 __all__ = ["ArchiveSettings", "ArchiveResult", "ArchiveReport", "archive_urls", "choose_capture",
            "ACTIONS"]
@@ -106,8 +117,8 @@ class ArchiveReport:
 
 
 def next_utc_midnight(epoch: float) -> float:
-    day = datetime.fromtimestamp(epoch, timezone.utc).date() + timedelta(days=1)
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
+    day = datetime.fromtimestamp(epoch, UTC).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
 
 
 # -- choosing a capture for a dead link -------------------------------------------------------
@@ -189,10 +200,12 @@ class _Run:
     def outage_reason(self) -> str:
         return f"{self.client.outage}; kept in the queue for the next run"
 
-    def stop(self, reason: str, until: float | None = None) -> None:
+    def stop(self, reason: str, until: float | None = None) -> str:
+        """No more submissions in this run; returns the reason in force (the first one given)."""
         if self.stop_reason is None:
             log.warning("stopping submissions: %s", reason)
         self.stop_reason, self.stop_until = reason, until
+        return reason
 
     # -- per URL ---------------------------------------------------------------------------
     async def handle(self, url: str) -> ArchiveResult:
@@ -303,7 +316,7 @@ class _Run:
                     continue  # the loop head turns this into 'queued'
                 if reply.unusable_job:
                     return await self.unpollable(url, cid, reply)
-                if reply.accepted:
+                if reply.job_id is not None:  # accepted
                     self.store.record_job(cid, reply.job_id, self.now(), reason=reply.message)
                     log.info("submitted %s as job %s", url, reply.job_id)
                     outcome = await self.poll(url, cid, reply.job_id, reply.begin_in)
@@ -358,16 +371,16 @@ class _Run:
         if cls == QUOTA_ACCOUNT_DAY:
             until = next_utc_midnight(self.clock())
             self.store.set_archive_state("quota_until", iso_of_epoch(until))
-            self.stop(f"the account's daily Save Page Now quota is used up until {iso_of_epoch(until)}", until)
-            return self.queue(url, cid, self.stop_reason, until)
+            why = self.stop(f"the account's daily Save Page Now quota is used up until {iso_of_epoch(until)}", until)
+            return self.queue(url, cid, why, until)
         if cls == SESSION_LIMIT:
             return self.queue(url, cid, f"no free capture session: {why}", self.clock() + self.s.poll_interval)
         if cls == TARGET_THROTTLED:
             wait = max(reply.retry_after or 0.0, self.s.throttled_retry)
             return self.queue(url, cid, f"the site throttles Save Page Now: {why}", self.clock() + wait)
         if cls == AUTH:
-            self.stop("Save Page Now refused the keys (HTTP 401); check IA_ACCESS_KEY/IA_SECRET_KEY")
-            return self.queue(url, cid, self.stop_reason, None)
+            why = self.stop("Save Page Now refused the keys (HTTP 401); check IA_ACCESS_KEY/IA_SECRET_KEY")
+            return self.queue(url, cid, why, None)
         self.store.finish_capture(cid, "failed", self.now(), error=why, reason=f"Save Page Now refused it: {why}",
                   next_attempt=iso_of_epoch(self.clock() + self.s.failed_retry_days * 86400), job_id=reply.job_id)
         return self.result(url, "failed", f"Save Page Now refused it: {why}", job_id=reply.job_id)
@@ -435,7 +448,7 @@ class _Run:
     async def landed(self, url: str, cid: int) -> ArchiveResult | None:
         """A capture since this row's submission, found in CDX, recorded as success."""
         submitted, job_id = self.store.capture_submission(cid)
-        since = epoch_of(submitted) if submitted else self.clock()
+        since = epoch_of(submitted) or self.clock()
         found = await self.client.newest(url, since=ts14(since - 60))
         if not (found.ok and found.rows):
             return None
