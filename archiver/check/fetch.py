@@ -14,7 +14,6 @@ results as they complete, so memory does not grow with the number of URLs.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import ipaddress
 import random
@@ -37,6 +36,7 @@ from ..facts import USER_AGENT
 from ..models import CheckResult, Snapshot
 from .addresses import is_private
 from .classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
+from .hosts import HostGate
 from .probe import PROBE_FAILED, await_probe
 from .transport import AiohttpTransport, drain, read_capped
 
@@ -44,6 +44,7 @@ __all__ = [
     "USER_AGENT",
     "FetchSettings",
     "AiohttpTransport",
+    "Client",
     "check_one",
     "check_urls",
     "make_client",
@@ -59,7 +60,7 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 class FetchSettings:
     concurrency: int = 32  # URLs in flight, all hosts together
     per_host: int = 2  # requests in flight per host (scheme://host:port) at first ...
-    per_host_max: int = 8  # ... adapting up to this many (see _HostGate for the policy)
+    per_host_max: int = 8  # ... adapting up to this many (see hosts.HostGate for the policy)
     per_host_fast: float = 1.0  # seconds: an answer quicker than this lets the host's limit grow
     per_host_interval: float = 0.0  # seconds between request starts to one host
     connect_timeout: float = 10.0
@@ -80,12 +81,21 @@ class FetchSettings:
     probe_timeout: float = 10.0  # the probe's own budget; a page never waits longer for it (check/probe.py)
 
 
+class Client(httpx.AsyncClient):
+    """The checker's client: an httpx.AsyncClient (use it for anything) whose `wire` the checker
+    uses for its own GETs, skipping httpx's per-request machinery."""
+
+    def __init__(self, wire: AiohttpTransport, **kwargs):
+        super().__init__(transport=wire, **kwargs)
+        self.wire = wire
+
+
 def make_client(settings: FetchSettings | None = None) -> httpx.AsyncClient:
     """The client the CLI should build once per run and pass to check_urls/check_one."""
     s = settings or FetchSettings()
     ssl_context = ssl.create_default_context(cafile=certifi.where())
-    return httpx.AsyncClient(
-        transport=AiohttpTransport(ssl_context, limit=max(s.concurrency, s.per_host, 1) + 8),
+    return Client(
+        AiohttpTransport(ssl_context, limit=2 * max(s.concurrency, s.per_host, 1)),
         headers={"User-Agent": s.user_agent},
         follow_redirects=False,
         timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout,
@@ -187,111 +197,6 @@ def _retryable(exc: BaseException) -> bool:
     return _map_exception(exc)[0] == "connection-error"
 
 
-# ------------------------------------------------------------- hosts ---
-
-class _Host:
-    """One host's adaptive limit (see _HostGate) and the requests waiting for it."""
-
-    def __init__(self, limit: int, cap: int):
-        self.limit, self.cap = float(limit), cap
-        self.active = 0
-        self.waiters: collections.deque[asyncio.Future] = collections.deque()
-        self.next_start = 0.0
-        self.backed_off = False  # slow start (+1 per fast answer) ends at the first back-off
-        self.last_back_off = float("-inf")
-
-    def answered(self, status: int, retry_after: bool, seconds: float, now: float, fast: float) -> None:
-        if status in (429, 503) or retry_after:
-            self.back_off(now, seconds)
-        elif seconds < fast and self.limit < self.cap:
-            self.limit = min(self.cap, self.limit + (1.0 / self.limit if self.backed_off else 1.0))
-            self.wake()
-
-    def back_off(self, now: float, seconds: float) -> None:
-        """Halve the limit, once per round trip (the requests in flight failing together count once)."""
-        if now - self.last_back_off >= max(seconds, 0.1):
-            self.limit, self.backed_off, self.last_back_off = max(1.0, self.limit / 2), True, now
-
-    def wake(self) -> None:
-        free = int(self.limit) - self.active
-        while free > 0 and self.waiters:
-            waiter = self.waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                free -= 1
-
-
-class _HostGate:
-    """Per-host concurrency, adaptive (AIMD, as TCP's congestion window), and a minimum interval
-    between request starts.
-
-    Policy: a host starts at `per_host` requests in flight. Each answer that comes within
-    `per_host_fast` seconds, and is neither 429 nor 503 nor carries Retry-After, raises its limit by
-    one (slow start), up to `per_host_max`. A 429, a 503, a Retry-After header or a timeout halves
-    it (at least 1), once per round trip; from then on it grows by one per window of answers
-    (1/limit per answer). Many hosts thus reach the global concurrency, and a single host that
-    slows down or pushes back is never hammered.
-    """
-
-    def __init__(self, settings: FetchSettings, monotonic: Callable[[], float], max_hosts: int = 4096):
-        self._start = max(settings.per_host, 1)
-        self._cap = max(settings.per_host_max, self._start)
-        self._fast = settings.per_host_fast
-        self._interval = settings.per_host_interval
-        self._monotonic = monotonic
-        self._max_hosts = max_hosts
-        self._hosts: OrderedDict[str, _Host] = OrderedDict()  # learnt limits, least recently used first
-
-    def limit_of(self, key: str) -> float:
-        host = self._hosts.get(key)
-        return host.limit if host else float(self._start)
-
-    def _host(self, key: str) -> _Host:
-        host = self._hosts.get(key)
-        if host is None:
-            host = self._hosts[key] = _Host(self._start, self._cap)
-            if len(self._hosts) > self._max_hosts:
-                idle = next((k for k, h in self._hosts.items() if not h.active and not h.waiters), None)
-                if idle is not None:
-                    del self._hosts[idle]
-        else:
-            self._hosts.move_to_end(key)
-        return host
-
-    @contextlib.asynccontextmanager
-    async def slot(self, key: str):
-        host = self._host(key)
-        while host.active >= int(host.limit):
-            waiter = asyncio.get_running_loop().create_future()
-            host.waiters.append(waiter)
-            try:
-                await waiter
-            except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled():
-                    host.wake()  # pass the wake-up on
-                raise
-        host.active += 1
-        try:
-            if self._interval > 0:
-                now = self._monotonic()
-                start = max(now, host.next_start)
-                host.next_start = start + self._interval
-                if start > now:
-                    await asyncio.sleep(start - now)
-            yield host
-        finally:
-            host.active -= 1
-            host.wake()
-
-    def answered(self, host: _Host, status: int, retry_after: bool, started: float) -> None:
-        now = self._monotonic()
-        host.answered(status, retry_after, now - started, now, self._fast)
-
-    def timed_out(self, host: _Host, started: float) -> None:
-        now = self._monotonic()
-        host.back_off(now, now - started)
-
-
 # --------------------------------------------------------------- run ---
 
 @dataclass
@@ -318,9 +223,11 @@ class _Run:
     rng: random.Random = field(default_factory=random.Random)
 
     def __post_init__(self):
-        self.hosts = _HostGate(self.settings, self.monotonic)
+        self.hosts = HostGate(self.settings.per_host, self.settings.per_host_max, self.settings.per_host_fast,
+                              self.settings.per_host_interval, self.monotonic)
         self.probes: OrderedDict[str, asyncio.Task] = OrderedDict()
         self.dns: OrderedDict[str, list[str]] = OrderedDict()
+        self._headers: dict[str, str] | None = None  # the client's headers, for the wire
 
     async def close(self) -> None:
         for task in self.probes.values():
@@ -427,11 +334,10 @@ class _Run:
 
     async def _request(self, u: httpx.URL) -> _Hop:
         key = f"{u.scheme}://{u.netloc.decode('ascii')}"
-        headers = {"User-Agent": self.settings.user_agent}
         async with self.hosts.slot(key) as host:
             started = self.monotonic()
             try:
-                async with self.client.stream("GET", u, headers=headers, follow_redirects=False) as resp:
+                async with self._get(u) as resp:
                     self.hosts.answered(host, resp.status_code, "retry-after" in resp.headers, started)
                     location = resp.headers.get("location")
                     if resp.status_code in REDIRECT_CODES and location:
@@ -442,6 +348,23 @@ class _Run:
             except httpx.TimeoutException:
                 self.hosts.timed_out(host, started)
                 raise
+
+    @contextlib.asynccontextmanager
+    async def _get(self, u: httpx.URL):
+        """One GET: through the client's wire when it has one (make_client's), else through httpx."""
+        wire = getattr(self.client, "wire", None)
+        if wire is None:
+            headers = {"User-Agent": self.settings.user_agent}
+            async with self.client.stream("GET", u, headers=headers, follow_redirects=False) as resp:
+                yield resp
+            return
+        if self._headers is None:
+            self._headers = {**self.client.headers, "user-agent": self.settings.user_agent}  # keys in lower case
+        resp = await wire.get(u, self._headers, self.client.timeout)
+        try:
+            yield resp
+        finally:
+            await resp.aclose()
 
     async def _judge(self, url: str, final_url: str, hop: _Hop, chain: list[dict], deadline: float | None) -> dict:
         s = self.settings

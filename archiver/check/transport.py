@@ -17,7 +17,7 @@ import httpx
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AiohttpTransport", "drain", "read_capped"]
+__all__ = ["AiohttpTransport", "WireResponse", "drain", "read_capped"]
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -42,9 +42,25 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
         connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._per_host, ssl=self._ssl,
                                          keepalive_timeout=self._keepalive, ttl_dns_cache=300)
-        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+        # A cookie jar for `get` (a site that sets a cookie and redirects to itself must see it
+        # again); requests through httpx carry httpx's cookies, and aiohttp's jar adds nothing new.
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.CookieJar(unsafe=True),
                                      auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None),
                                      trust_env=False)
+
+    async def get(self, url: httpx.URL, headers: dict[str, str], timeout: httpx.Timeout) -> "WireResponse":
+        """GET without httpx's per-request machinery (Request, auth, cookies, Response: about 0.7 ms
+        of CPU per request, measured): the checker's hot path. Same errors as handle_async_request."""
+        import aiohttp
+
+        if self._session is None:
+            self._session = self._open()
+        limits = aiohttp.ClientTimeout(total=None, connect=timeout.pool, sock_connect=timeout.connect,
+                                       sock_read=timeout.read)
+        with _mapped():
+            resp = await self._session.request("GET", yarl_url(url), headers=headers, allow_redirects=False,
+                                               timeout=limits)
+        return WireResponse(resp)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         import aiohttp
@@ -74,6 +90,30 @@ def yarl_url(url: httpx.URL):
     import yarl
 
     return yarl.URL(str(url), encoded=True)
+
+
+class WireResponse:
+    """What the checker reads of a response (status_code, headers, aiter_raw, aiter_bytes, aclose),
+    straight from aiohttp."""
+
+    is_stream_consumed = False
+
+    def __init__(self, resp):
+        self._resp = resp
+        self.status_code = resp.status
+        self.headers = httpx.Headers(resp.raw_headers)
+
+    async def aiter_raw(self) -> AsyncIterator[bytes]:
+        with _mapped():
+            async for chunk in self._resp.content.iter_any():
+                yield chunk
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """Decoded by httpx (stacked or unusual content encodings)."""
+        return httpx.Response(self.status_code, headers=self.headers, stream=_AiohttpStream(self._resp)).aiter_bytes()
+
+    async def aclose(self) -> None:
+        self._resp.release()
 
 
 class _AiohttpStream(httpx.AsyncByteStream):
