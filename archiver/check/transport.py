@@ -48,9 +48,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                                      auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None),
                                      trust_env=False)
 
-    async def get(self, url: httpx.URL, headers: dict[str, str], timeout: httpx.Timeout) -> "WireResponse":
-        """GET without httpx's per-request machinery (Request, auth, cookies, Response: about 0.7 ms
-        of CPU per request, measured): the checker's hot path. Same errors as handle_async_request."""
+    async def get(self, url: httpx.URL, headers: dict[str, str], timeout: httpx.Timeout) -> WireResponse:
+        """GET without httpx's per-request machinery (Request, auth, cookies, Response: about 0.3 ms
+        of CPU per URL, measured): the checker's hot path. Same errors as handle_async_request."""
         import aiohttp
 
         if self._session is None:
