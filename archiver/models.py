@@ -10,6 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
+
+Severity = Literal["info", "warning", "error"]  # a finding's weight (archiver.findings)
+Status = Literal[  # what one check saw (docs/statuses.md; archiver.check.classify.STATUSES)
+    "ok", "redirected", "not-found", "gone", "soft-404", "homepage-redirect", "parked", "login-required",
+    "blocked", "legal", "rate-limited", "server-error", "client-error", "http-error", "timeout", "dns-error",
+    "connection-error", "tls-error", "too-many-redirects", "skipped"]
+State = Literal[  # a link's verdict over time (archiver.check.state); "inconclusive": held back by the outage guard
+    "unchecked", "alive", "failing", "dead", "revived", "unknown", "inconclusive"]
+Action = Literal[  # what the archive stage did for a URL (archiver.wayback.policy)
+    "submitted", "already-archived", "matched", "no-capture", "skipped", "queued", "failed"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +43,7 @@ class Finding:
 
     code: str  # stable, e.g. "A101"
     name: str  # kebab-case, e.g. "typographic-dash"
-    severity: str  # "error" | "warning" | "info"
+    severity: Severity
     message: str
     fix: str | None = None
 
@@ -78,7 +89,7 @@ class CheckResult:
     """The outcome of checking one URL once."""
 
     url: str
-    status: str  # vocabulary in archiver.classify.STATUSES
+    status: Status
     alive: bool | None  # None: cannot tell
     http_status: int | None = None
     final_url: str | None = None
@@ -130,7 +141,7 @@ class CheckRow:
     http_status: int | None
     final_url: str | None
     redirects: tuple[dict, ...]
-    state: str  # "inconclusive" when the outage guard held the check back
+    state: State  # "inconclusive" when the outage guard held the check back
     previous_state: str | None
     sha256: str | None
     elapsed_ms: int | None
@@ -223,7 +234,7 @@ class ReportRow:
 class UrlState:
     """What the database knows about a URL between checks (see archiver.check.state)."""
 
-    state: str = "unchecked"
+    state: State = "unchecked"
     failures: int = 0
     first_failed_at: str | None = None
     last_failed_at: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archiver.check.classify import (
+    alive_of,
     STATUSES,
     Probe,
     classify_response,
@@ -179,9 +180,14 @@ def test_decode_body_skips_binary() -> None:
     assert decode_body("ok".encode(), "text/plain") == ("ok", "utf-8")
 
 
-def test_every_status_documented() -> None:
+def test_status_registry_matches_the_status_type_and_alive_of() -> None:
+    from typing import get_args
+
+    from archiver.models import Status
+
+    assert set(STATUSES) == set(get_args(Status))
     for name, (alive, description) in STATUSES.items():
-        assert alive in (True, False, None) and description, name
+        assert alive_of(name) is alive and description.strip(), name
 
 
 HOSTILE_CHARSETS = ("rot13", "base64", "zlib", "hex", "idna", "punycode", "undefined", "uu", "bz2",

@@ -44,9 +44,18 @@ def test_lint_human_lines(notes_path):
     assert lines[-1].startswith("32 citations, 26 distinct URLs in 1 document(s): 1 errors")
 
 
-@pytest.mark.parametrize("fail_on,code", [("error", 1), ("warning", 1), ("info", 1)])
-def test_fail_on(notes_path, fail_on, code):
-    assert invoke("lint", notes_path, "--fail-on", fail_on).exit_code == code
+@pytest.mark.parametrize("text, worst", [
+    ("1. https://example.org/a?utm_source=x\n", "info"),  # U303 tracking parameter only
+    ("1. https://eurasianet.org/kazakhstan–vote\n", "warning"),  # U101 typographic dash
+    ("25. kz/ru/news/aktivist–s–600–udostovereniyami\n", "error"),  # U202 missing host
+])
+@pytest.mark.parametrize("fail_on", ["info", "warning", "error"])
+def test_fail_on_is_a_threshold(tmp_path, text, worst, fail_on):
+    p = tmp_path / "notes.txt"
+    p.write_text(text, encoding="utf-8")
+    order = ["info", "warning", "error"]
+    expected = 1 if order.index(worst) >= order.index(fail_on) else 0
+    assert invoke("lint", str(p), "--fail-on", fail_on).exit_code == expected
 
 
 def test_clean_document_exits_zero(tmp_path):

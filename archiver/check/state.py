@@ -24,8 +24,7 @@ class ConfirmPolicy:
 
 def next_state(prev: UrlState, result: CheckResult, now: datetime, policy: ConfirmPolicy) -> UrlState:
     if result.alive is True:
-        state = "revived" if prev.state == "dead" else "alive"
-        return UrlState(state=state)
+        return UrlState(state="revived" if prev.state == "dead" else "alive")
     if result.alive is None:
         return prev if prev.state != "unchecked" else UrlState(state="unknown")
     stamp = iso(now)

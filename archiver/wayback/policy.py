@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ..facts import epoch_of, iso_of_epoch, login_walled_platform, ts14
-from ..models import Place
+from ..models import Action, Place
 from ..store import Store
 from .client import (
     AUTH,
@@ -85,7 +85,7 @@ class ArchiveSettings:
 @dataclass(frozen=True)
 class ArchiveResult:
     url: str
-    action: str
+    action: Action
     archive_url: str | None = None
     timestamp: str | None = None
     job_id: str | None = None
@@ -106,8 +106,8 @@ class ArchiveReport:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = Counter(r.action for r in self.results)
-        return {a: counts.get(a, 0) for a in ACTIONS}
+        counts: Counter[str] = Counter(r.action for r in self.results)
+        return {a: counts[a] for a in ACTIONS}
 
     def as_dict(self) -> dict:
         return {"results": [r.as_dict() for r in self.results], "summary": self.summary, "outage": self.outage}
@@ -169,7 +169,7 @@ class _Run:
     def now(self) -> str:
         return iso_of_epoch(self.clock())
 
-    def result(self, url: str, action: str, reason: str, **kw) -> ArchiveResult:
+    def result(self, url: str, action: Action, reason: str, **kw) -> ArchiveResult:
         places = tuple(self.store.places_for(url))
         res = ArchiveResult(url, action, reason=reason, notes=tuple(dict.fromkeys(p.note for p in places if p.note)),
                             places=places, **kw)
@@ -272,8 +272,8 @@ class _Run:
                                archive_url=cur["archive_url"], job_id=cur["job_id"])
         due = epoch_of(cur["next_attempt"])
         if state in ("queued", "failed") and due and due > now:
-            action = "failed" if state == "failed" else "queued"
-            return self.result(url, action, f"{cur['reason'] or cur['error']}; next attempt after {iso_of_epoch(due)}",
+            why = f"{cur['reason'] or cur['error']}; next attempt after {iso_of_epoch(due)}"
+            return self.result(url, "failed" if state == "failed" else "queued", why,
                                job_id=cur["job_id"])
         if state in ("submitting", "pending") and self.dry_run:
             return self.result(url, "queued", "dry run: a job from an earlier run is still open",
