@@ -54,6 +54,7 @@ def test_run_all_stages(workdir, test_web, wayback, monkeypatch):
     assert "check: checked 4 URLs" in result.stderr
     assert "archive: 1 submitted, 1 already-archived, 2 matched" in result.stderr
     assert result.exit_code == 1  # two links are failing
+    assert result.stdout.startswith("4 citations in 1 document: 2 alive, 2 failing.")  # the run ends with the report
     assert len(wayback.saves()) == 1 and wayback.saves(test_web.url("/ok"))
     conn = sqlite3.connect(workdir / "archive.db")
     rows = dict(conn.execute("select u.url, p.archive_url from captures p join urls u on u.id = p.url_id"))

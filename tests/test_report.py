@@ -108,3 +108,18 @@ def test_cli_unknown_document_and_missing_database(built, tmp_path):
     assert not (tmp_path / "none.db").exists()
     result = cli(built, "-o", str(tmp_path / "no" / "such" / "dir.html"))
     assert result.exit_code == 2 and "folder does not exist" in result.stderr
+
+
+def test_run_ends_with_the_report_in_the_format_asked(test_web, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text(f"1. {test_web.url('/ok')}\n2. {test_web.url('/gone')}\n", encoding="utf-8")
+    args = ["run", "notes.txt", "--allow-private", "--processes", "1", "--no-archive"]
+    result = CliRunner().invoke(main, [*args, "--report-format", "json", "--report-out", "r.json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 1 and result.stdout == "" and "report: r.json" in result.stderr
+    payload = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert [(c["note"], c["state"]) for c in payload["citations"]] == [("1", "alive"), ("2", "failing")]
+    result = CliRunner().invoke(main, [*args, "--report-format", "none"], catch_exceptions=False)
+    assert result.stdout == ""
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.stdout.startswith("2 citations in 1 document: 1 alive, 1 failing.")
