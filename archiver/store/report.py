@@ -75,8 +75,9 @@ def report_rows(store: Store, doc_ids: Sequence[int]) -> Iterator[ReportRow]:
     last_run = _last_check_run(store)
     conn = store.db.conn
     for doc_id in doc_ids:
+        findings = _findings(store, doc_id)
         for row in conn.execute(_SELECT, [doc_id]).fetchall():
-            yield _row(row, _findings(store, row[1]), last_run)
+            yield _row(row, findings.get(row[1], ()), last_run)
 
 
 def _row(r: tuple, findings: tuple[Finding, ...], last_run: int | None) -> ReportRow:
@@ -97,10 +98,15 @@ def _row(r: tuple, findings: tuple[Finding, ...], last_run: int | None) -> Repor
         newly_broken=newly)
 
 
-def _findings(store: Store, citation_id: int) -> tuple[Finding, ...]:
-    return tuple(Finding(*f) for f in store.db.conn.execute(
-        "SELECT code, name, severity, message, fix FROM findings WHERE citation_id = ? ORDER BY code, id",
-        [citation_id]))
+def _findings(store: Store, doc_id: int) -> dict[int, tuple[Finding, ...]]:
+    """citation id -> its findings, for a whole document in one query."""
+    out: dict[int, list[Finding]] = {}
+    for cid, *f in store.db.conn.execute(
+            "SELECT f.citation_id, f.code, f.name, f.severity, f.message, f.fix FROM findings f"
+            " JOIN citations c ON c.id = f.citation_id WHERE c.document_id = ? AND c.removed IS NULL"
+            " ORDER BY f.citation_id, f.code, f.id", [doc_id]):
+        out.setdefault(cid, []).append(Finding(*f))
+    return {cid: tuple(fs) for cid, fs in out.items()}
 
 
 def _last_check_run(store: Store) -> int | None:
