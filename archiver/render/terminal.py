@@ -16,8 +16,7 @@ from rich.cells import cell_len
 
 from ..editor import EditorReport
 from ..models import ReportRow
-from .common import (archive_text, drift_text, finding_text, newly_broken_lines, printable, summary_lines, verdict,
-                     where)
+from .common import archive_text, drift_text, finding_text, newly_broken_lines, printable, summary_lines, verdict, where
 
 ANSI = {"bold": "1", "dim": "2", "red": "31", "bold red": "1;31", "green": "32", "yellow": "33"}
 STATE_STYLE = {"dead": "bold red", "failing": "red", "unrecovered": "bold red", "unknown": "yellow",
