@@ -6,20 +6,16 @@ Exit codes: 0 clean, 1 problems at or above --fail-on, 2 usage error, 3 runtime 
 
 from __future__ import annotations
 
-import functools
-import sqlite3
 import sys
 
 import click
 
 from . import __version__, api
 from .config import Settings, load_settings, parse_age
-from .errors import ArchiverError
 from .findings import SEVERITIES
 from .lint import unified_diff
+from .terminal import EXIT_OK, EXIT_PROBLEMS, EXIT_RUNTIME, handle_errors
 from .report import ARCHIVE_RENDERERS, CHECK_RENDERERS, LINT_RENDERERS, archive_summary_line, check_summary_line
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
 
 EXIT_CODES_HELP = """
 \b
@@ -30,31 +26,6 @@ Exit codes: 0 clean, 1 findings at or above --fail-on (or failing/dead links),
 
 def paths_argument(f):
     return click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))(f)
-
-
-def handle_errors(f):
-    """Turn library exceptions into a one-line message on stderr and exit code 3."""
-
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        try:
-            return f(*args, **kwargs)
-        except ArchiverError as exc:
-            click.echo(f"archiver: error: {exc}", err=True)
-            sys.exit(EXIT_RUNTIME)
-        except sqlite3.Error as exc:
-            hint = " Free some disk space and run again." if "full" in str(exc) else ""
-            click.echo(f"archiver: error: the archive database failed: {exc}. Every write is a "
-                       f"transaction, so what was recorded before is intact.{hint}", err=True)
-            sys.exit(EXIT_RUNTIME)
-        except OSError as exc:
-            click.echo(f"archiver: error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
-            sys.exit(EXIT_RUNTIME)
-        except KeyboardInterrupt:
-            click.echo("archiver: interrupted; everything recorded so far is kept", err=True)
-            sys.exit(130)
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

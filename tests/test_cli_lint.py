@@ -169,9 +169,9 @@ def test_full_disk_is_a_clear_error_and_keeps_the_database(tmp_path, notes_path,
     assert conn.execute("select count(*) from documents").fetchone()[0] == 1
 
 
-def test_bad_config_exits_3(tmp_path, notes_path):
+def test_bad_config_exits_2(tmp_path, notes_path):
     cfg = tmp_path / "archiver.toml"
     cfg.write_text("concurrency = 'lots'\n")
     result = invoke("run", notes_path, "--db", str(tmp_path / "a.db"), "--config", str(cfg))
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert "setting concurrency='lots' is not a valid int" in result.stderr

@@ -10,6 +10,7 @@ changes state and the run reports "network unavailable".
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -146,6 +147,9 @@ async def run_checks(
                 on_result(outcome)
             if guard.early_outage():
                 break
+    except (asyncio.CancelledError, KeyboardInterrupt):  # Ctrl-C, SIGTERM: stop now, resume next time
+        store.mark_interrupted(run.run_id, run.summary())
+        raise
     finally:
         group.close()
         await gen.aclose()

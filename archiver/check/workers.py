@@ -23,6 +23,7 @@ import asyncio
 import multiprocessing as mp
 import os
 import pickle
+import signal
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
@@ -53,6 +54,7 @@ def default_processes() -> int:
 # ------------------------------------------------------------ worker ---
 
 def _worker_main(settings: FetchSettings, inbox, conn) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
     _exit_with_parent()
     try:
         asyncio.run(_worker(settings, inbox, conn))

@@ -218,6 +218,9 @@ class Store:
     def unfinished_run(self, command: str) -> int | None:
         return checks.unfinished_run(self, command)
 
+    def mark_interrupted(self, run_id: int, summary: dict) -> None:
+        checks.mark_interrupted(self, run_id, summary)
+
     def checked_in_run(self, run_id: int) -> set[str]:
         return checks.checked_in_run(self, run_id)
 

@@ -206,6 +206,12 @@ def checked_in_run(store: Store, run_id: int) -> set[str]:
     return {r[0] for r in rows}
 
 
+def mark_interrupted(store: Store, run_id: int, summary: dict) -> None:
+    """A run stopped by a signal: say so, and leave it unfinished so the next run resumes it."""
+    store.db.conn.execute("UPDATE runs SET outcome = 'interrupted', summary = ? WHERE id = ?",
+                          [json.dumps(summary, sort_keys=True), run_id])
+
+
 def unfinished_run(store: Store, command: str) -> int | None:
     """The newest run of `command` that never finished (killed), to resume it."""
     row = store.db.conn.execute(

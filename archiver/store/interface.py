@@ -31,6 +31,8 @@ class ArchiveStore(Protocol):
         `.close()` on the returned object commits the rest."""
     def unfinished_run(self, command: str) -> int | None:
         """The id of the last run of `command` that never finished (killed), to resume it."""
+    def mark_interrupted(self, run_id: int, summary: dict) -> None:
+        """A run stopped by a signal: outcome 'interrupted', left unfinished so the next run resumes it."""
     def checked_in_run(self, run_id: int) -> set[str]:
         """URLs already checked by run `run_id`."""
 
