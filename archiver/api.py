@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -38,12 +38,15 @@ from .editor import EditorReport, now_iso
 from .errors import InputError
 from .findings import SEVERITIES, at_least
 from .lint import LintedDocument, lint_paths, summarize
+from .acks import Ack, acknowledged
 from .models import CheckRow
 from .store import Store
 
 if TYPE_CHECKING:  # the network stages load on first use: `lint` never imports httpx
     from .annotating import AnnotateResult
     from .check.run import CheckOutcome, CheckRun
+    from .problems import Problem
+    from .store.documents import DocumentChanges
     from .warc import WarcSummary
     from .wayback.policy import ArchiveReport
 
@@ -60,6 +63,7 @@ class LintResult:
 
     documents: list[LintedDocument]
     summary: dict = field(init=False)
+    changes: list[DocumentChanges] = field(default_factory=list)  # filled by `record`: what each read changed
 
     def __post_init__(self) -> None:
         self.summary = summarize(self.documents)
@@ -81,6 +85,7 @@ class CheckReport:
     run: CheckRun
     db: str
     unreadable: list[str] = field(default_factory=list)
+    acks: tuple[Ack, ...] = ()
 
     @property
     def summary(self) -> dict:
@@ -88,10 +93,13 @@ class CheckReport:
 
     def rows(self, *, problems_only: bool = False) -> Iterator[CheckRow]:
         """Every URL of this run with its verdict and where it is cited, ordered by document and
-        note (only failing and dead links with `problems_only`). Read from the database, so memory
-        stays flat."""
+        note (only failing and dead links with `problems_only`), `acknowledged` when an
+        acknowledgement covers it. Read from the database, so memory stays flat."""
         with Store(self.db) as store:
-            yield from store.run_rows(self.run.run_id, problems_only=problems_only)
+            for row in store.run_rows(self.run.run_id, problems_only=problems_only):
+                reason = next((r for p in row.places if (r := acknowledged(
+                    self.acks, document=p.document, note=p.note, url=row.url, codes=(row.status,)))), None)
+                yield replace(row, acknowledged=reason) if reason else row
 
 
 @dataclass
@@ -127,7 +135,7 @@ def record(store: Store, result: LintResult) -> list[str]:
     urls: list[str] = []
     for d in result.documents:
         if d.document:
-            store.save_document(d.path, d.document.format, d.document.sha256, d.repaired)
+            result.changes.append(store.save_document(d.path, d.document.format, d.document.sha256, d.repaired))
             urls.extend(r.url for r in d.repaired if r.url)
             d.repaired = []
             d.document = None
@@ -164,7 +172,8 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
         on_result: Callable[[CheckOutcome], None] | None = None,
         on_stage: Callable[[str, Any], None] | None = None) -> RunResult:
     """Every stage in one event loop: lint and record, check, then archive (skipped when the check
-    found the network unavailable). `on_stage(name, value)` is called as each stage ends."""
+    found the network unavailable). `on_stage(name, value)` is called as each stage ends: "lint" (the
+    summary), "changes" (what each document read changed: `DocumentChanges`), "check", "archive"."""
     settings = settings or Settings()
     notify = on_stage or (lambda name, value: None)
 
@@ -181,9 +190,26 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
         found = lint(paths, settings)
         urls = record(st, found)
         notify("lint", found.summary)
+        notify("changes", found.changes)
         return RunResult(found) if lint_only else asyncio.run(stages(st, found, urls))
 
     return _with_store(settings, store, work)
+
+
+def problems(settings: Settings, *, lint: LintResult | None = None, check: CheckReport | None = None,
+             archive: ArchiveOutcome | None = None, fail_on: str = "error") -> list[Problem]:
+    """What makes a run exit 1 (see archiver/problems.py): lint findings at or above `fail_on` of the
+    documents `lint` recorded, the broken links of `check`, the links `archive` could not preserve;
+    with `fail_on="new"`, only what changed since the previous run. Acknowledged ones are included,
+    marked; they never count."""
+    from .problems import NEW, archive_problems, finding_problems, in_document_order, link_problems
+
+    found = finding_problems(lint.changes, fail_on, settings.ignore) if lint is not None else []
+    if check is not None:
+        found += link_problems(check.rows(), NEW if fail_on == NEW else "error", settings.ignore)
+    if archive is not None:
+        found += archive_problems(archive.report.results, fail_on, settings.ignore)
+    return in_document_order(found, [c.path for c in lint.changes] if lint is not None else [])
 
 
 def report(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
@@ -197,7 +223,7 @@ def report(paths: Sequence[str] | None = None, settings: Settings | None = None,
     with Store(settings.db) as st:
         ids = [doc_id for doc_id, _ in st.documents(paths)]
         last = st.last_check_time()
-    return EditorReport(settings.db, ids, now_iso(clock), last)
+    return EditorReport(settings.db, ids, now_iso(clock), last, acks=settings.ignore)
 
 
 def export_warc(out: str, settings: Settings | None = None, *, since: str | None = None, url: str | None = None,
@@ -256,7 +282,7 @@ async def _check_stage(store: Store, settings: Settings, urls: list[str], unread
         crun = await run_checks(store, urls, client, fs, policy=policy, stale=stale, canary=settings.canary_url,
                                 outage_share=settings.outage_share, on_result=on_result,
                                 processes=settings.processes or default_processes())
-    return CheckReport(crun, str(store.path), unreadable)
+    return CheckReport(crun, str(store.path), unreadable, settings.ignore)
 
 
 async def _archive_stage(store: Store, settings: Settings, urls: list[str], unreadable: list[str],

@@ -14,8 +14,11 @@ from . import __version__, api
 from .config import Settings, load_settings, parse_age
 from .findings import SEVERITIES
 from .lint import unified_diff
-from .terminal import EXIT_OK, EXIT_PROBLEMS, EXIT_RUNTIME, handle_errors
-from .report import ARCHIVE_RENDERERS, CHECK_RENDERERS, LINT_RENDERERS, archive_summary_line, check_summary_line
+from .problems import NEW
+from .report import (ARCHIVE_RENDERERS, CHECK_RENDERERS, LINT_RENDERERS, archive_summary_line, check_summary_line,
+                     problem_lines)
+from .terminal import (EXIT_OK, EXIT_PROBLEMS, EXIT_RUNTIME, VERBOSITY, detail, handle_errors, info,
+                       verbosity_options)
 
 EXIT_CODES_HELP = """
 \b
@@ -55,6 +58,13 @@ def _settings(config_path=None, *, stale=None, confirm_spacing=None, archived_wi
     return load_settings(config_path, **given)
 
 
+def input_options(f):
+    """How documents are read: every command that reads them takes these."""
+    f = click.option("--input-format", type=click.Choice(["text", "markdown", "html"]),
+                     help="Read every PATH as this format instead of guessing from its name.")(f)
+    return click.option("--base-url", help="Resolve relative links in HTML against this URL.")(f)
+
+
 def _report_unreadable(errors: list[str]) -> None:
     for error in errors:
         click.echo(f"archiver: error: {error}", err=True)
@@ -67,9 +77,7 @@ def _report_unreadable(errors: list[str]) -> None:
 @click.option("--diff", is_flag=True, help="Print a unified diff of each document with the confident repairs applied.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
               help="Exit 1 when any finding is at or above this severity.")
-@click.option("--base-url", help="Resolve relative links in HTML against this URL.")
-@click.option("--input-format", type=click.Choice(["text", "markdown", "html"]),
-              help="Read every PATH as this format instead of guessing from its name.")
+@input_options
 @handle_errors
 def lint(paths, fmt, diff, fail_on, base_url, input_format):
     """Find every cited URL in PATHS (default sources.txt), diagnose damage and propose repairs.
@@ -131,9 +139,13 @@ def check_options(f):
 @check_options
 @click.option("--format", "fmt", type=click.Choice(sorted(CHECK_RENDERERS)), default="text", show_default=True,
               help="Output format.")
-@click.option("--base-url", help="Resolve relative links in HTML against this URL.")
+@click.option("--fail-on", type=click.Choice(["broken", NEW]), default="broken", show_default=True,
+              help="Exit 1 for any failing or dead link, or only (new) for links that became failing or dead, "
+                   "or whose text changed, in this run. Acknowledged links never count.")
+@input_options
+@verbosity_options
 @handle_errors
-def check(paths, db, fmt, base_url, stale, confirm_spacing, config_path, **opts):
+def check(paths, db, fmt, fail_on, base_url, input_format, stale, confirm_spacing, config_path, **opts):
     """Fetch every URL cited in PATHS (default sources.txt), classify it and store what was seen.
 
     \b
@@ -150,7 +162,8 @@ def check(paths, db, fmt, base_url, stale, confirm_spacing, config_path, **opts)
         archiver check sources.txt
         archiver check notes.md --stale 7d --format json > checks.json
     """
-    settings = _settings(config_path, db=db, base_url=base_url, stale=stale, confirm_spacing=confirm_spacing, **opts)
+    settings = _settings(config_path, db=db, base_url=base_url, input_format=input_format, stale=stale,
+                         confirm_spacing=confirm_spacing, **opts)
     progress = _Progress()
     try:
         report = api.check(paths, settings, on_result=progress.advance)
@@ -158,22 +171,34 @@ def check(paths, db, fmt, base_url, stale, confirm_spacing, config_path, **opts)
         progress.close()
     _report_unreadable(report.unreadable)
     _say_offline(report.run)
-    for chunk in CHECK_RENDERERS[fmt](report.rows(),
-                                      report.summary):
-        click.echo(chunk, nl=False)
-    sys.exit(_check_exit(report))
+    problems = api.problems(settings, check=report, fail_on=fail_on)
+    _say_skipped(report.run)
+    if VERBOSITY.level == 0:
+        click.echo(problem_lines(p for p in problems if p.counts), nl=False)
+    else:
+        for chunk in CHECK_RENDERERS[fmt](report.rows(), report.summary):
+            click.echo(chunk, nl=False)
+    sys.exit(EXIT_RUNTIME if report.run.offline or report.unreadable else _problem_exit(problems))
+
+
+def _problem_exit(problems) -> int:
+    for p in problems:
+        if p.acknowledged:
+            detail(f"acknowledged: {p.place.document}: {p.place.label}: {p.what}: {p.acknowledged}")
+    return EXIT_PROBLEMS if any(p.counts for p in problems) else EXIT_OK
+
+
+def _say_skipped(crun) -> None:
+    if crun.resumed:
+        detail("check: resumed the run that was stopped before; only what it had not checked was checked")
+    if crun.skipped_fresh:
+        detail(f"check: {crun.skipped_fresh} URLs skipped: a conclusive check within --stale")
 
 
 def _say_offline(crun) -> None:
     if crun.offline:
-        click.echo(f"archiver: network unavailable: {crun.offline_reason}. Recorded as inconclusive; "
+        click.echo(f"archiver: error: network unavailable: {crun.offline_reason}. Recorded as inconclusive; "
                    "no link changed state. Check this machine's connection and run again.", err=True)
-
-
-def _check_exit(report) -> int:
-    if report.run.offline or report.unreadable:
-        return EXIT_RUNTIME
-    return EXIT_PROBLEMS if report.run.problems else EXIT_OK
 
 
 class _Progress:
@@ -182,7 +207,7 @@ class _Progress:
     def __init__(self):
         self.done = 0
         self.bar = None
-        if sys.stderr.isatty():
+        if sys.stderr.isatty() and VERBOSITY.level:
             from rich.progress import Progress
 
             self.bar = Progress(transient=True)
@@ -194,7 +219,7 @@ class _Progress:
         if self.bar is not None:
             self.bar.update(self.task, advance=1, description=f"{outcome.state} {outcome.url[:60]}")
         elif self.done % 100 == 0:
-            click.echo(f"checked {self.done}", err=True)
+            info(f"checked {self.done}")
 
     def close(self) -> None:
         if self.bar is not None:
@@ -229,9 +254,10 @@ queued (no keys, quota), 2 usage error, 3 runtime error.
 @click.option("--format", "fmt", type=click.Choice(sorted(ARCHIVE_RENDERERS)), default="text", show_default=True,
               help="Output format.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")
-@click.option("--base-url", help="Resolve relative links in HTML against this URL.")
+@input_options
+@verbosity_options
 @handle_errors
-def archive(paths, db, wayback_url, archived_within, dry_run, fmt, config_path, base_url):
+def archive(paths, db, wayback_url, archived_within, dry_run, fmt, config_path, base_url, input_format):
     """Preserve the URLs cited in PATHS (default sources.txt) in the Wayback Machine.
 
     \b
@@ -249,39 +275,52 @@ def archive(paths, db, wayback_url, archived_within, dry_run, fmt, config_path, 
         archiver check sources.txt && archiver archive sources.txt
         archiver archive notes.md --dry-run --format json
     """
-    settings = _settings(config_path, db=db, wayback_url=wayback_url, base_url=base_url,
+    settings = _settings(config_path, db=db, wayback_url=wayback_url, base_url=base_url, input_format=input_format,
                          archived_within=archived_within)
     outcome = api.archive(paths, settings, dry_run=dry_run)
     _report_unreadable(outcome.unreadable)
     for notice in outcome.notices:
-        click.echo(f"archiver: {notice}", err=True)
-    click.echo(ARCHIVE_RENDERERS[fmt](outcome.report), nl=False)
-    sys.exit(_archive_exit(outcome))
+        info(f"archiver: {notice}")
+    _say_archive_outage(outcome)
+    problems = api.problems(settings, archive=outcome)
+    if VERBOSITY.level == 0:
+        click.echo(problem_lines(p for p in problems if p.counts), nl=False)
+    else:
+        click.echo(ARCHIVE_RENDERERS[fmt](outcome.report), nl=False)
+    # an unreachable Wayback Machine is exit 3, like an offline check
+    sys.exit(EXIT_RUNTIME if outcome.unreadable or outcome.report.outage else _problem_exit(problems))
 
 
-def _archive_exit(outcome) -> int:
-    if outcome.unreadable or outcome.report.outage:  # an unreachable Wayback Machine is exit 3, like offline
-        return EXIT_RUNTIME
-    bad = sum(outcome.summary.get(k, 0) for k in ("failed", "no-capture", "queued"))
-    return EXIT_PROBLEMS if bad else EXIT_OK
+RUN_EXIT_HELP = """
+\b
+Exit codes: 0 clean, 1 problems: a lint finding at or above --fail-on, a failing or dead
+link, or a link archive could not preserve (with --fail-on new: only links that became failing
+or dead or whose text changed, and lint errors first seen, in this run; acknowledged problems
+never count), 2 usage or configuration error, 3 runtime error (unreadable file, database,
+network or Wayback Machine unavailable), 130/143 interrupted (SIGINT/SIGTERM).
+"""
 
 
-@main.command(epilog=EXIT_CODES_HELP)
+@main.command(epilog=RUN_EXIT_HELP)
 @paths_argument
 @db_option
 @check_options
 @archive_options
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
-              help="Exit 1 when any lint finding is at or above this severity.")
-@click.option("--base-url", help="Resolve relative links in HTML against this URL.")
+@click.option("--fail-on", type=click.Choice([*SEVERITIES, NEW]), default="error", show_default=True,
+              help="Exit 1 for lint findings at or above this severity and any broken link; new: only for what "
+                   "broke or changed since the previous run (the cron setting).")
+@input_options
 @click.option("--lint-only", is_flag=True, help="Only extract, repair and record citations; fetch nothing.")
 @click.option("--no-archive", is_flag=True, help="Stop after the check stage.")
-@click.option("--report-format", type=click.Choice(["csv", "html", "json", "markdown", "none", "text"]), default="text",
-              show_default=True, help="The report that ends the run (see `archiver report`); none: no report.")
+@click.option("--format", "--report-format", "report_format",
+              type=click.Choice(["csv", "html", "json", "markdown", "none", "text"]), default="text",
+              show_default=True, help="Format of the report that ends the run (see `archiver report`); none: no "
+                                      "report. With --quiet, the problem list replaces the report.")
 @click.option("--report-out", type=click.Path(dir_okay=False), help="Write the report to this file, not stdout.")
+@verbosity_options
 @handle_errors
-def run(paths, db, fail_on, base_url, lint_only, no_archive, stale, confirm_spacing, config_path, wayback_url,
-        archived_within, dry_run, report_format, report_out, **opts):
+def run(paths, db, fail_on, base_url, input_format, lint_only, no_archive, stale, confirm_spacing, config_path,
+        wayback_url, archived_within, dry_run, report_format, report_out, **opts):
     """Run every stage on PATHS (default sources.txt) into archive.db: the cron entry point.
 
     \b
@@ -291,46 +330,61 @@ def run(paths, db, fail_on, base_url, lint_only, no_archive, stale, confirm_spac
        (skipped when the network is unavailable).
     4. report: the editor's report of PATHS (see `archiver report`) on stdout or --report-out.
     Re-running the same input adds no citation twice. A killed run resumes where it stopped.
+    From cron, use --quiet --fail-on new: silent, exit 0, unless something new broke.
 
     \b
     Example:
         archiver run sources.txt --db archive.db
-        0 3 * * *  cd ~/report && archiver run notes.txt --stale 20h >> archiver.log 2>&1
+        0 3 * * *  cd ~/report && archiver run notes.txt --stale 20h --quiet --fail-on new
     """
-    settings = _settings(config_path, db=db, wayback_url=wayback_url, base_url=base_url, stale=stale,
-                         confirm_spacing=confirm_spacing, archived_within=archived_within, **opts)
+    settings = _settings(config_path, db=db, wayback_url=wayback_url, base_url=base_url, input_format=input_format,
+                         stale=stale, confirm_spacing=confirm_spacing, archived_within=archived_within, **opts)
     _writable(report_out)
     progress = _Progress()
-
-    def on_stage(name, value):
-        if name == "lint":
-            click.echo(f"lint: {value['citations']} citations, {value['urls']} URLs, {value['error']} errors, "
-                       f"{value['warning']} warnings -> {settings.db}", err=True)
-        elif name == "check":
-            progress.close()
-            _say_offline(value.run)
-            click.echo("check: " + check_summary_line(value.summary, network=False), err=True)
-        elif name == "archive":
-            for notice in value.notices:
-                click.echo(f"archiver: {notice}", err=True)
-            click.echo(archive_summary_line(value.summary), err=True)
-
     try:
         result = api.run(paths, settings, lint_only=lint_only, archive=not no_archive, dry_run=dry_run,
-                         on_result=progress.advance, on_stage=on_stage)
+                         on_result=progress.advance, on_stage=lambda name, value: _on_stage(name, value, settings,
+                                                                                            progress))
     finally:
         progress.close()
     _report_unreadable(result.lint.errors)
-    codes = [EXIT_PROBLEMS if result.lint.at_least(fail_on) else EXIT_OK]
-    if result.lint.errors:
+    problems = api.problems(settings, lint=result.lint, check=result.check, archive=result.archive, fail_on=fail_on)
+    codes = [_problem_exit(problems), EXIT_RUNTIME if result.lint.errors else EXIT_OK]
+    if result.check and result.check.run.offline or result.archive and result.archive.report.outage:
         codes.append(EXIT_RUNTIME)
-    if result.check:
-        codes.append(_check_exit(result.check))
-    if result.archive:
-        codes.append(_archive_exit(result.archive))
-    if report_format != "none":
+    if VERBOSITY.level == 0:
+        click.echo(problem_lines(p for p in problems if p.counts), nl=False)
+    elif report_format != "none":
         _emit_report(api.report(paths or [api.DEFAULT_INPUT], settings), report_format, report_out)
     sys.exit(EXIT_RUNTIME if EXIT_RUNTIME in codes else max(codes))
+
+
+def _on_stage(name: str, value, settings, progress) -> None:
+    """What `run` says on stderr as each stage ends."""
+    if name == "lint":
+        info(f"lint: {value['citations']} citations, {value['urls']} URLs, {value['error']} errors, "
+             f"{value['warning']} warnings -> {settings.db}")
+    elif name == "changes":
+        for c in value:
+            moved = f" (renamed from {c.renamed_from})" if c.renamed_from else ""
+            detail(f"lint: {c.path}: {c.added} citations new, {c.removed} removed, {c.kept} unchanged{moved}")
+    elif name == "check":
+        progress.close()
+        _say_offline(value.run)
+        _say_skipped(value.run)
+        info("check: " + check_summary_line(value.summary, network=False))
+    elif name == "archive":
+        for notice in value.notices:
+            info(f"archiver: {notice}")
+        _say_archive_outage(value)
+        info(archive_summary_line(value.summary))
+
+
+def _say_archive_outage(outcome) -> None:
+    if outcome.report.outage:
+        queued = outcome.summary.get("queued", 0)
+        click.echo(f"archiver: error: the Wayback Machine is unreachable ({outcome.report.outage}); {queued} "
+                   "links stay queued for the next run", err=True)
 
 
 from . import cli_outputs  # noqa: E402  (registers report, export and annotate on `main`)

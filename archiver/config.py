@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .acks import Ack, parse_acks
 from .errors import ConfigError
 
 
@@ -76,6 +77,7 @@ class Settings:
     input_format: str | None = None  # read every document as this format instead of guessing
     ia_access_key: Secret | None = field(default=None, repr=False)
     ia_secret_key: Secret | None = field(default=None, repr=False)
+    ignore: tuple[Ack, ...] = ()  # acknowledged problems: the [[ignore]] tables (archiver/acks.py)
 
     @property
     def has_keys(self) -> bool:
@@ -153,11 +155,21 @@ def _file_values(config_path: str | None) -> dict:
         data = data.get("tool", {}).get("archiver", {})
     flat: dict = {}
     for key, value in data.items():
-        if isinstance(value, dict):  # [check], [wayback] tables
+        if key == "ignore":
+            flat["ignore"] = parse_acks(value, str(path))
+        elif isinstance(value, dict):  # [check], [wayback] tables
             for k, v in value.items():
                 flat[{"access_key": "ia_access_key", "secret_key": "ia_secret_key"}.get(k, k)] = v
         else:
             flat[key] = value
+    unknown = sorted(set(flat) - {f.name for f in fields(Settings)})
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; the settings are listed in the README "
+                          "(Configuration)")
+    try:
+        _coerce(flat)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     return flat
 
 
@@ -171,7 +183,9 @@ def _coerce(values: dict) -> Settings:
     for name, value in values.items():
         default = getattr(base, name)
         try:
-            if name in ("ia_access_key", "ia_secret_key"):
+            if name == "ignore":
+                out[name] = value if isinstance(value, tuple) else parse_acks(value)
+            elif name in ("ia_access_key", "ia_secret_key"):
                 out[name] = value if isinstance(value, Secret) else Secret(str(value))
             elif value is None:
                 out[name] = None

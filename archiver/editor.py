@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from .acks import Ack, acknowledged
 from .findings import SEVERITIES, at_least
 from .models import ReportRow
 from .store import Store, iso
@@ -31,10 +32,14 @@ class EditorReport:
     generated: str
     last_check: str | None = None
     _summary: dict | None = field(default=None, repr=False)
+    acks: tuple[Ack, ...] = ()  # acknowledged problems (archiver.toml [[ignore]]), marked on their rows
 
     def rows(self) -> Iterator[ReportRow]:
         with Store(self.db) as store:
-            yield from store.report_rows(self.doc_ids)
+            for row in store.report_rows(self.doc_ids):
+                reason = acknowledged(self.acks, document=row.document, note=row.note, url=row.url,
+                                      codes=(row.status or "", *(c for f in row.findings for c in (f.code, f.name))))
+                yield replace(row, acknowledged=reason) if reason else row
 
     @property
     def summary(self) -> dict:

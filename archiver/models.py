@@ -151,6 +151,7 @@ class CheckRow:
     notes: tuple[str, ...] = ()  # the note numbers citing it (kept for the JSON contract; see `places`)
     conclusive: bool = True  # False: this check could not tell (alive is None)
     places: tuple[Place, ...] = ()  # every current citation: document and note (or line), in document order
+    acknowledged: str | None = None  # why a person accepted this link as it is (archiver.toml [[ignore]])
 
     def as_dict(self) -> dict:
         out = {name: getattr(self, name) for name in self.__dataclass_fields__}

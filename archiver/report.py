@@ -138,7 +138,7 @@ LINT_RENDERERS = {"text": lint_lines, "json": lint_json, "csv": lint_csv, "markd
 # memory at once) and yield text chunks.
 
 CHECK_FIELDS = ("url", "status", "alive", "conclusive", "http_status", "final_url", "redirects", "state",
-                "previous_state", "sha256", "elapsed_ms", "error", "checked_at", "content_changed")
+                "previous_state", "sha256", "elapsed_ms", "error", "checked_at", "content_changed", "acknowledged")
 
 
 def check_json(rows, summary: dict):
@@ -156,8 +156,9 @@ def check_lines(rows, summary: dict):
         where = places_text(row.places)
         extra = f" -> {row.final_url}" if row.final_url and row.final_url != row.url else ""
         err = f" ({row.error})" if row.error else ""
+        ack = f"  (acknowledged: {row.acknowledged})" if row.acknowledged else ""
         yield (f"{row.state:<12} {row.status:<18} {row.http_status or '-':>3}  {row.url}{extra}{err}"
-               + (f"  [{where}]" if where else "") + "\n")
+               + (f"  [{where}]" if where else "") + ack + "\n")
     yield check_summary_line(summary) + "\n"
 
 
@@ -204,6 +205,18 @@ def check_html(rows, summary: dict):
 
 CHECK_RENDERERS = {"text": check_lines, "json": check_json, "csv": check_csv, "markdown": check_markdown,
                    "html": check_html}
+
+
+def problem_lines(problems) -> str:
+    """`notes.txt: note 3: dead link: not-found (HTTP 404) URL`, one line per problem; acknowledged
+    ones end with `(acknowledged: reason)`."""
+    out = []
+    for p in problems:
+        where = f"{p.place.document}: {p.place.label}: " if p.place.document else ""
+        url = f" {p.url}" if p.kind == "link" and p.url else ""
+        ack = f" (acknowledged: {p.acknowledged})" if p.acknowledged else ""
+        out.append(f"{where}{'new ' if p.new else ''}{p.what}{url}{ack}\n")
+    return "".join(out)
 
 
 # -------------------------------------------------------------- archive ---

@@ -115,3 +115,39 @@ def database_message(exc: sqlite3.Error) -> str:
                 "or restore a copy of archive.db.")
     return (f"the archive database failed: {text}. Each check is written atomically, so no row is half "
             "written; run again, and if this repeats, run `sqlite3 archive.db \"PRAGMA integrity_check\"`.")
+
+
+class _Verbosity:
+    level = 1  # 0: --quiet (errors and the problem list), 1: normal, 2: --verbose
+
+
+VERBOSITY = _Verbosity()
+
+
+def info(message: str) -> None:
+    """Progress and summaries on stderr; silent with --quiet."""
+    if VERBOSITY.level >= 1:
+        click.echo(message, err=True)
+
+
+def detail(message: str) -> None:
+    """What only --verbose shows (stderr)."""
+    if VERBOSITY.level >= 2:
+        click.echo(message, err=True)
+
+
+def verbosity_options(f):
+    """-q/--quiet and -v/--verbose, for every command that runs a stage."""
+
+    def set_quiet(ctx, param, value):
+        if value:
+            VERBOSITY.level = 0
+
+    def set_verbose(ctx, param, value):
+        VERBOSITY.level = 2 if value else 1
+
+    f = click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=set_quiet, is_eager=False,
+                     help="Print only errors (stderr) and the problem list (stdout): silent on a quiet night.")(f)
+    return click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=set_verbose, is_eager=True,
+                        help="Also say what each document read changed, what was skipped, and what is "
+                             "acknowledged.")(f)

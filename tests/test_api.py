@@ -76,7 +76,7 @@ def test_archive_and_run_against_the_fake_wayback(notes, tmp_path, test_web, way
     settings = settings_for(tmp_path, wayback_url=wayback.base_url)
     stages = []
     result = api.run([str(notes)], settings, on_stage=lambda name, value: stages.append(name))
-    assert stages == ["lint", "check", "archive"]
+    assert stages == ["lint", "changes", "check", "archive"]
     assert result.lint.summary["citations"] == 3
     assert result.check is not None and result.check.summary["checked"] == 3
     assert result.archive is not None and result.archive.notices == []

@@ -22,10 +22,20 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ..models import Repaired
+from ..models import Finding, Place, Repaired
 
 RENAME_OVERLAP = 0.6  # share of citations (Jaccard, by printed text) that makes a moved document the same one
 RENAME_MIN_SHARED = 3  # ... and at least this many in common, so two one-link documents are never merged
+
+
+@dataclass(frozen=True)
+class FindingAt:
+    """A lint finding (error or warning) of a current citation, and whether this read found it first."""
+
+    place: Place
+    url: str | None
+    finding: Finding
+    new: bool
 
 
 @dataclass(frozen=True)
@@ -33,10 +43,12 @@ class DocumentChanges:
     """What reading a document changed in archive.db."""
 
     document_id: int
+    path: str = ""
     added: int = 0
     removed: int = 0
     kept: int = 0
     renamed_from: str | None = None
+    findings: tuple[FindingAt, ...] = ()  # errors and warnings, new ones flagged
 
 
 def save_document(store, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired], *,
@@ -52,14 +64,19 @@ def save_document(store, path: str, fmt: str, sha256: str | None, repaired: Iter
             "SELECT id FROM citations WHERE document_id = ? AND removed IS NULL", [doc_id])}
         occurrences: dict[str, int] = {}
         seen: set[int] = set()
+        findings: list[FindingAt] = []
         for rep in repaired:
             occurrence = occurrences.get(rep.citation.raw, 0)
             occurrences[rep.citation.raw] = occurrence + 1
-            seen.add(_save_citation(store, doc_id, rep, occurrence, now))
+            cit_id, known = _save_citation(store, doc_id, rep, occurrence, now)
+            seen.add(cit_id)
+            place = Place(path, rep.citation.note, rep.citation.line)
+            findings += [FindingAt(place, rep.url, f, (f.code, f.message) not in known)
+                         for f in rep.findings if f.severity != "info"]
         gone = current - seen
         conn.executemany("UPDATE citations SET removed = ? WHERE id = ?", [[now, cid] for cid in sorted(gone)])
-    return DocumentChanges(doc_id, added=len(seen - current), removed=len(gone), kept=len(seen & current),
-                           renamed_from=renamed_from)
+    return DocumentChanges(doc_id, path, added=len(seen - current), removed=len(gone), kept=len(seen & current),
+                           renamed_from=renamed_from, findings=tuple(findings))
 
 
 def _document_id(store, path: str, fmt: str, sha256: str | None, raws: set[str], now: str,
@@ -100,7 +117,9 @@ def _moved_document(store, sha256: str | None, raws: set[str], exists: Callable[
     return best
 
 
-def _save_citation(store, doc_id: int, rep: Repaired, occurrence: int, now: str) -> int:
+def _save_citation(store, doc_id: int, rep: Repaired, occurrence: int, now: str) -> tuple[int, set[tuple]]:
+    """Upsert one citation and replace its findings; return its id and the (code, message) of the
+    findings it had before (none for a new citation)."""
     c = rep.citation
     conn = store.db.conn
     url_id = store.url_id(rep.url, now) if rep.url else None
@@ -115,9 +134,10 @@ def _save_citation(store, doc_id: int, rep: Repaired, occurrence: int, now: str)
     )
     cit_id = conn.execute("SELECT id FROM citations WHERE document_id = ? AND raw = ? AND occurrence = ?",
                           [doc_id, c.raw, occurrence]).fetchone()[0]
+    known = set(conn.execute("SELECT code, message FROM findings WHERE citation_id = ?", [cit_id]).fetchall())
     conn.execute("DELETE FROM findings WHERE citation_id = ?", [cit_id])
     conn.executemany(
         "INSERT OR IGNORE INTO findings (citation_id, code, name, severity, message, fix) VALUES (?,?,?,?,?,?)",
         [[cit_id, f.code, f.name, f.severity, f.message, f.fix] for f in rep.findings],
     )
-    return cit_id
+    return cit_id, known

@@ -1,0 +1,104 @@
+"""archiver from cron: quiet nights, failing only on what is new, acknowledgements, and the README's
+"Running from cron" section, whose output is produced here."""
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import main
+from tests.fakewayback import FakeWayback
+from tests.test_check import MutableSite
+
+REPO = Path(__file__).parent.parent
+CRON = ["run", "notes.txt", "--quiet", "--fail-on", "new"]
+
+
+@pytest.fixture()
+def sites():
+    made = [MutableSite() for _ in range(3)]
+    yield made
+    for site in made:
+        if site.thread.is_alive():
+            site.close()
+
+
+@pytest.fixture()
+def night(tmp_path, monkeypatch, sites):
+    """A report with three notes on three hosts, archiver.toml next to it; returns a runner of one night."""
+    monkeypatch.chdir(tmp_path)
+    Path("notes.txt").write_text("Notes\n\n" + "".join(f"{i}. {s.url}\n" for i, s in enumerate(sites, 1)),
+                                 encoding="utf-8")
+    with FakeWayback(clock=time.time) as wayback:
+        Path("archiver.toml").write_text(f'allow_private = true\nprocesses = 1\nwayback_url = "{wayback.base_url}"\n'
+                                         "cdx_per_minute = 6000\n", encoding="utf-8")
+
+        def run(*args):
+            result = CliRunner().invoke(main, list(args or CRON), catch_exceptions=False)
+            return result.exit_code, result.stdout, result.stderr
+
+        yield run
+
+
+def test_fail_on_new_over_three_nights(night, sites):
+    assert night() == (0, "", "")  # first night: every link alive, nothing to say
+    sites[1].status = 404
+    code, out, err = night()
+    assert (code, err) == (1, "")
+    assert out == f"notes.txt: note 2: new failing link: not-found (HTTP 404) {sites[1].url}\n"
+    assert night() == (0, "", "")  # still failing, but not new: a quiet night
+    code, out, _ = night("run", "notes.txt", "--quiet")  # without --fail-on new, a known failing link still fails
+    assert code == 1 and "note 2: failing link" in out
+
+
+def test_a_new_lint_error_fails_once(night):
+    assert night()[0] == 0
+    with open("notes.txt", "a", encoding="utf-8") as fh:
+        fh.write("4. kz/ru/news/aktivist-zaderzhan-v-shymkente\n")  # host cut off: U202 missing-host, an error
+    code, out, _ = night()
+    assert code == 1 and "notes.txt: note 4: new error U202 missing-host" in out
+    assert night() == (0, "", "")
+
+
+def test_an_acknowledged_link_is_listed_and_does_not_fail(night, sites):
+    sites[2].status = 410
+    with open("archiver.toml", "a", encoding="utf-8") as fh:
+        fh.write(f'[[ignore]]\nurl = "{sites[2].url}"\nreason = "withdrawn by the publisher; cited as printed"\n')
+    code, out, err = night("run", "notes.txt", "--quiet", "--no-archive")  # no keys: live links stay queued
+    assert (code, out, err) == (0, "", "")
+    code, out, err = night("run", "notes.txt", "--verbose", "--format", "none", "--no-archive")
+    assert code == 0
+    assert f"acknowledged: notes.txt: note 3: failing link: gone (HTTP 410): withdrawn by the publisher" in err
+    code, out, _ = night("check", "notes.txt")
+    assert code == 0 and f"{sites[2].url}  [notes.txt: note 3]  (acknowledged: withdrawn by the publisher" in out
+    code, out, _ = night("report", "notes.txt", "--format", "json")
+    assert '"acknowledged": "withdrawn by the publisher; cited as printed"' in out
+
+
+def test_an_invalid_acknowledgement_is_a_configuration_error(night):
+    with open("archiver.toml", "a", encoding="utf-8") as fh:
+        fh.write('[[ignore]]\nurl = "https://x.example/"\n')
+    code, _, err = night()
+    assert code == 2 and "archiver.toml: [[ignore]] entry 1: add a `reason`" in err
+
+
+def test_usage_errors_exit_2(night):
+    code, _, err = night("run", "notes.txt", "--stale", "7x")
+    assert code == 2 and "'7x' is not an age" in err
+
+
+def test_readme_cron_section_is_what_archiver_prints(night, sites):
+    """Renders the three nights of the README's "Running from cron" and compares them, ports normalised."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Running from cron", 1)[1].split("\n## ", 1)[0]
+    crontab, *nights = re.findall(r"```\n(.*?)```", section, re.S)
+    assert "archiver run notes.txt --quiet --fail-on new" in crontab
+    night()  # the first night records the links as alive
+    shown = []
+    for prepare in (lambda: None, lambda: setattr(sites[1], "status", 404), lambda: [s.close() for s in sites]):
+        prepare()
+        code, out, err = night()
+        shown.append(f"$ archiver run notes.txt --quiet --fail-on new; echo \"exit $?\"\n{err}{out}exit {code}\n")
+    assert [re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", s) for s in shown] == nights
