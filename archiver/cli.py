@@ -279,9 +279,7 @@ def archive(paths, db, wayback_url, archived_within, dry_run, fmt, config_path, 
                          archived_within=archived_within)
     outcome = api.archive(paths, settings, dry_run=dry_run)
     _report_unreadable(outcome.unreadable)
-    for notice in outcome.notices:
-        info(f"archiver: {notice}")
-    _say_archive_outage(outcome)
+    _say_archive_notices(outcome)
     problems = api.problems(settings, archive=outcome)
     if VERBOSITY.level == 0:
         click.echo(problem_lines(p for p in problems if p.counts), nl=False)
@@ -374,17 +372,18 @@ def _on_stage(name: str, value, settings, progress) -> None:
         _say_skipped(value.run)
         info("check: " + check_summary_line(value.summary, network=False))
     elif name == "archive":
-        for notice in value.notices:
-            info(f"archiver: {notice}")
-        _say_archive_outage(value)
+        _say_archive_notices(value)
         info(archive_summary_line(value.summary))
 
 
-def _say_archive_outage(outcome) -> None:
-    if outcome.report.outage:
-        queued = outcome.summary.get("queued", 0)
-        click.echo(f"archiver: error: the Wayback Machine is unreachable ({outcome.report.outage}); {queued} "
-                   "links stay queued for the next run", err=True)
+def _say_archive_notices(outcome) -> None:
+    """The archive stage's notices on stderr; the outage one (the last) even with --quiet: it is why
+    the run exits 3."""
+    for i, notice in enumerate(outcome.notices):
+        if outcome.report.outage and i == len(outcome.notices) - 1:
+            click.echo(f"archiver: {notice}", err=True)
+        else:
+            info(f"archiver: {notice}")
 
 
 from . import cli_outputs  # noqa: E402  (registers report, export and annotate on `main`)
