@@ -33,12 +33,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .acks import Ack, acknowledged
 from .config import Settings, load_settings
 from .editor import EditorReport, now_iso
 from .errors import InputError
 from .findings import SEVERITIES, at_least
 from .lint import LintedDocument, lint_paths, summarize
-from .acks import Ack, acknowledged
 from .models import CheckRow
 from .store import Store
 

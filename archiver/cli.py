@@ -15,10 +15,8 @@ from .config import Settings, load_settings, parse_age
 from .findings import SEVERITIES
 from .lint import unified_diff
 from .problems import NEW
-from .report import (ARCHIVE_RENDERERS, CHECK_RENDERERS, LINT_RENDERERS, archive_summary_line, check_summary_line,
-                     problem_lines)
-from .terminal import (EXIT_OK, EXIT_PROBLEMS, EXIT_RUNTIME, VERBOSITY, detail, handle_errors, info,
-                       verbosity_options)
+from .report import ARCHIVE_RENDERERS, CHECK_RENDERERS, LINT_RENDERERS, archive_summary_line, check_summary_line, problem_lines
+from .terminal import EXIT_OK, EXIT_PROBLEMS, EXIT_RUNTIME, VERBOSITY, detail, handle_errors, info, verbosity_options
 
 EXIT_CODES_HELP = """
 \b
