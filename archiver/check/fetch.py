@@ -459,14 +459,16 @@ async def check_urls(
 ) -> AsyncGenerator[CheckResult, None]:
     """Check URLs with `settings.concurrency` workers; yield results in completion order.
 
-    URLs are pulled lazily through a bounded queue and results leave through another, so at
-    most about 3 x concurrency URLs are held at any time, whatever the length of `urls`.
+    URLs are pulled lazily through a bounded queue and results leave through a small one: a
+    finished check waits, holding its result, until the consumer takes it. So at most
+    concurrency + concurrency / 8 results (bodies up to max_body each) are held at any time,
+    whatever the length of `urls` and however slow the consumer.
     """
     s = settings or FetchSettings()
     run = _Run(client, s, clock, monotonic, resolver)
     workers = max(s.concurrency, 1)
     todo: asyncio.Queue = asyncio.Queue(maxsize=workers)
-    done: asyncio.Queue = asyncio.Queue(maxsize=workers)
+    done: asyncio.Queue = asyncio.Queue(maxsize=max(1, workers // 8))
     feed_error: list[BaseException] = []
 
     async def feed() -> None:
