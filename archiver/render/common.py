@@ -82,4 +82,6 @@ _CONTROL = {c: f"\\x{c:02x}" for c in [*range(0, 9), *range(11, 32), 127, *range
 
 def printable(text: str) -> str:
     """Control characters (an ESC from a hostile page title) shown as \\xNN, never sent to a terminal."""
+    if text.isprintable():  # the common case, checked in C
+        return text
     return text.translate(_CONTROL)

@@ -68,7 +68,8 @@ def _line(widths: list[int], cells: list[list[Line]], paint) -> str:
         parts = []
         for cell, w in zip(wrapped, widths):
             text, style = cell[n] if n < len(cell) else ("", "")
-            parts.append(" " + paint(text, style) + " " * (w - cell_len(text)) + " ")
+            pad = w - (len(text) if text.isascii() else cell_len(text))
+            parts.append(" " + (paint(text, style) if text else "") + " " * pad + " ")
         out.append("│" + "│".join(parts) + "│")
     return "\n".join(out) + "\n"
 
@@ -77,7 +78,10 @@ def _wrap(cell: list[Line], width: int) -> list[Line]:
     out: list[Line] = []
     for text, style in cell:
         for piece in printable(text).split("\n"):
-            out += [(chunk, style) for chunk in textwrap.wrap(piece, width, break_on_hyphens=False) or [""]]
+            if len(piece) <= width and "\t" not in piece:  # most cells: no need for textwrap's regexes
+                out.append((piece.strip(), style))
+            else:
+                out += [(chunk, style) for chunk in textwrap.wrap(piece, width, break_on_hyphens=False) or [""]]
     return out
 
 
