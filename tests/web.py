@@ -71,6 +71,13 @@ HOSTILE_TITLE = ("&lt;script&gt;alert('title')&lt;/script&gt;&lt;img src=x onerr
                  "\x1b[31mred")
 
 
+NEWS_NOT_FOUND = ("<!DOCTYPE html><html><head><title>Missing hiker not found after three-day search</title></head>"
+                  "<body><article><h1>Missing hiker not found after three-day search</h1>"
+                  + "<p>Rescue teams said on Sunday that the hiker could not be found despite a search of the "
+                  "valley by helicopter and dogs; volunteers will continue along the northern ridge.</p>" * 4
+                  + "</article></body></html>")
+
+
 def page(title: str, paragraph: str, repeat: int = 5) -> str:
     return (f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1>"
             + f"<p>{paragraph}</p>" * repeat + "</body></html>")
@@ -309,6 +316,15 @@ class TestWeb:
             "/gzip": Reply(200, gzip.compress(ARTICLE.encode()), [("Content-Encoding", "gzip")]),
             "/huge": Reply(200, b"0123456789abcdef" * 131_072, content_type="text/plain"),
             "/cp1251": Reply(200, CP1251, content_type="text/html"),
+            "/news/hiker-not-found": Reply(200, NEWS_NOT_FOUND),  # a real article, on a host with real 404s
+            "/meta-home": Reply(200, "<html><head><meta http-equiv='refresh' content='0; url=/'></head>"
+                                     "<body>Redirecting</body></html>"),
+            "/meta-article": Reply(200, "<html><head><meta content=\"1;URL='/article'\" http-equiv=\"Refresh\">"
+                                        "</head><body></body></html>"),
+            "/script-home": Reply(200, "<html><head><script>window.location.href = '/index.html';</script></head>"
+                                       "<body>Loading...</body></html>"),
+            "/script-login": Reply(200, "<html><body><script>location.replace(\"/login?next=/x\")</script>"
+                                        "</body></html>"),
         }
         if path in fixed:
             return fixed[path]

@@ -26,7 +26,9 @@ import html as htmllib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+from ..facts import login_walled_platform
 
 __all__ = [
     "STATUSES",
@@ -238,6 +240,7 @@ _NOT_FOUND_BODY = re.compile(
     re.I,
 )
 _SHORT_PAGE = 2000  # characters of main text
+_ERROR_PAGE_TEXT = 500  # on a host that answers real 404s, only a page this short can be an error page
 
 # Parking services (script/iframe hosts); counted only on pages with little text.
 _PARKED_MARKUP = re.compile(
@@ -285,6 +288,32 @@ _GENERIC_PATH = re.compile(
 )
 
 
+# Client-side redirects, which a reader's browser follows: <meta http-equiv="refresh" content="0;
+# url=/"> (a delay under 10 s), and a short page whose visible job is `location = "/"`.
+_META_TAG = re.compile(r"<meta\b[^>]*\bhttp-equiv\s*=\s*[\"']?refresh\b[^>]*>", re.I)
+_REFRESH_CONTENT = re.compile(
+    r"\bcontent\s*=\s*[\"']?\s*(\d+(?:\.\d+)?)\s*[;,]\s*(?:url\s*=\s*)?[\"']?([^\"'>\s]+)", re.I)
+_SCRIPT_REDIRECT = re.compile(
+    r"\b(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*[\"']([^\"']+)[\"']"
+    r"|\blocation\.(?:replace|assign)\(\s*[\"']([^\"']+)[\"']\s*\)", re.I)
+_SCRIPT_REDIRECT_TEXT = 500  # a script redirect counts only on a page with this little text
+_REFRESH_MAX_DELAY = 10.0
+
+
+def client_redirect(url: str, html: str, text: str) -> str | None:
+    """Where a meta refresh or a trivially visible script redirect sends the reader (absolute), or None."""
+    target = None
+    if (tag := _META_TAG.search(html[:20000])) and (m := _REFRESH_CONTENT.search(tag.group(0))):
+        if float(m.group(1)) < _REFRESH_MAX_DELAY:
+            target = m.group(2)
+    if target is None and len(text) < _SCRIPT_REDIRECT_TEXT and (m := _SCRIPT_REDIRECT.search(html[:20000])):
+        target = m.group(1) or m.group(2)
+    if not target or target.startswith(("#", "javascript:")):
+        return None
+    absolute = urljoin(url, target.strip())
+    return absolute if urlsplit(absolute).scheme in ("http", "https") and not _same_page(url, absolute) else None
+
+
 def _path(url: str | None) -> str:
     return urlsplit(url or "").path
 
@@ -329,18 +358,24 @@ def _is_homepage_redirect(url: str, final_url: str | None, redirects: Sequence[d
 
 
 def _is_soft404(url: str, html: str, title: str | None, text: str, probe: Probe | None) -> bool:
-    if (title and _NOT_FOUND_TITLE.search(title)) or (
-        (h1 := extract_h1(html)) and _NOT_FOUND_TITLE.search(h1)
-    ):
-        return True
-    if len(text) < _SHORT_PAGE and _NOT_FOUND_BODY.search(text):
-        return True
-    return _probe_matches(url, title, text, probe)
+    headline = bool((title and _NOT_FOUND_TITLE.search(title)) or (
+        (h1 := extract_h1(html)) and _NOT_FOUND_TITLE.search(h1)))
+    says_so = len(text) < _SHORT_PAGE and bool(_NOT_FOUND_BODY.search(text))
+    if probe is not None and probe.status_code in (404, 410):
+        # This host answers a real 404 for what it does not have, so its 200 is a real page unless
+        # the evidence is strong: it looks like the host's own 404 page, or it is a tiny page that
+        # says "not found" (an article is longer). A headline such as "Hiker not found" stays ok.
+        return _probe_matches(url, title, text, probe, honest_404=True) or (
+            says_so and len(text) < _ERROR_PAGE_TEXT) or (headline and len(text) < _ERROR_PAGE_TEXT // 2)
+    return headline or says_so or _probe_matches(url, title, text, probe)
 
 
-def _probe_matches(url: str, title: str | None, text: str, probe: Probe | None) -> bool:
-    """Bar-Yossef et al.: a random path answering 200 with the same page."""
-    if probe is None or probe.status_code is None or not 200 <= probe.status_code < 300:
+def _probe_matches(url: str, title: str | None, text: str, probe: Probe | None, honest_404: bool = False) -> bool:
+    """Bar-Yossef et al.: a random path answering 200 with the same page (or, with `honest_404`,
+    this page the same as the host's real 404 page)."""
+    if probe is None or probe.status_code is None:
+        return False
+    if not honest_404 and not 200 <= probe.status_code < 300:
         return False
     if _GENERIC_PATH.match(_path(url)):
         return False  # the home page itself: a catch-all site serves it for every path
@@ -390,6 +425,10 @@ def classify_response(
         title = extract_title(html)
     if text is None:
         text = extract_text(html) if html else ""
+    if html and 200 <= status_code < 300 and (target := client_redirect(final_url or url, html, text)):
+        # counted as a redirect hop, so homepage-redirect and login-wall detection apply
+        redirects = [*redirects, {"url": final_url or url, "status": status_code, "location": target}]
+        final_url = target
     status = _status_for(status_code, hdrs, url, final_url, redirects, html, title, text, probe)
     return status, alive_of(status)
 
@@ -408,8 +447,8 @@ def _status_for(code, hdrs, url, final_url, redirects, html, title, text, probe)
         return "http-error"
     if _is_parked(html, title, text):
         return "parked"
-    if _is_login(url, final_url, redirects, html, text):
-        return "login-required"
+    if _is_login(url, final_url, redirects, html, text) or login_walled_platform(final_url or url):
+        return "login-required"  # facebook.com & co. show a crawler their login wall: cannot tell
     if _is_homepage_redirect(url, final_url, redirects):
         return "homepage-redirect"
     if html and _is_soft404(url, html, title, text, probe):
