@@ -27,6 +27,7 @@ Example (the README's, run by tests/test_api.py):
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -36,11 +37,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .acks import Ack, acknowledged
 from .config import Settings, load_settings
 from .editor import EditorReport, now_iso
-from .errors import InputError
+from .errors import InputError, StoreError
 from .findings import SEVERITIES, at_least
 from .lint import LintedDocument, lint_paths, summarize
 from .models import CheckRow
 from .store import Store
+from .store.failures import failure_message
 
 if TYPE_CHECKING:  # the network stages load on first use: `lint` never imports httpx
     from .annotating import AnnotateResult
@@ -265,7 +267,10 @@ def _with_store(settings: Settings, store: Store | None, work: Callable[[Store],
         return work(store)
     with Store(settings.db) as st:
         st.lock()
-        return work(st)
+        try:
+            return work(st)
+        except sqlite3.Error as exc:  # damaged, full or read-only: say which, with the way out
+            raise StoreError(failure_message(settings.db, exc)) from exc
 
 
 async def _check_stage(store: Store, settings: Settings, urls: list[str], unreadable: list[str],

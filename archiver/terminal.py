@@ -25,6 +25,7 @@ import sys
 import click
 
 from .errors import ArchiverError, ConfigError
+from .store.failures import failure_message
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -59,7 +60,7 @@ def handle_errors(f):
             error(str(exc))
             sys.exit(EXIT_RUNTIME)
         except sqlite3.Error as exc:
-            error(database_message(exc))
+            error(failure_message("the archive database (--db)", exc))
             sys.exit(EXIT_RUNTIME)
         except OSError as exc:
             if exc.errno == errno.EPIPE:
@@ -98,23 +99,6 @@ def _quiet_broken_pipe() -> None:
     except (OSError, ValueError):
         pass
     sys.exit(EXIT_BROKEN_PIPE)
-
-
-def database_message(exc: sqlite3.Error) -> str:
-    """What went wrong with archive.db, said honestly, with the way out."""
-    text = str(exc)
-    if "full" in text:
-        return (f"the archive database failed: {text}. The write under way was rolled back, so what was "
-                "recorded before is intact. Free some disk space and run again.")
-    if "readonly" in text or "read-only" in text or "permission" in text or "unable to open" in text:
-        return (f"the archive database cannot be written: permission denied ({text}). Make the database and "
-                "its folder writable by this user, or point --db elsewhere.")
-    if "malformed" in text or "not a database" in text or "corrupt" in text:
-        return (f"the archive database is damaged ({text}). Recover what it holds with "
-                "`sqlite3 archive.db \".recover\" | sqlite3 recovered.db` and point --db at recovered.db, "
-                "or restore a copy of archive.db.")
-    return (f"the archive database failed: {text}. Each check is written atomically, so no row is half "
-            "written; run again, and if this repeats, run `sqlite3 archive.db \"PRAGMA integrity_check\"`.")
 
 
 class _Verbosity:

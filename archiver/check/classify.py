@@ -303,9 +303,9 @@ _REFRESH_MAX_DELAY = 10.0
 def client_redirect(url: str, html: str, text: str) -> str | None:
     """Where a meta refresh or a trivially visible script redirect sends the reader (absolute), or None."""
     target = None
-    if (tag := _META_TAG.search(html[:20000])) and (m := _REFRESH_CONTENT.search(tag.group(0))):
-        if float(m.group(1)) < _REFRESH_MAX_DELAY:
-            target = m.group(2)
+    tag = _META_TAG.search(html[:20000])
+    if tag and (m := _REFRESH_CONTENT.search(tag.group(0))) and float(m.group(1)) < _REFRESH_MAX_DELAY:
+        target = m.group(2)
     if target is None and len(text) < _SCRIPT_REDIRECT_TEXT and (m := _SCRIPT_REDIRECT.search(html[:20000])):
         target = m.group(1) or m.group(2)
     if not target or target.startswith(("#", "javascript:")):

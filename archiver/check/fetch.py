@@ -173,20 +173,21 @@ def _map_exception(exc: BaseException) -> tuple[str, str, bool]:
         return "too-many-redirects", str(exc), False
     chain = _causes(exc)
     messages = [f"{type(e).__name__}: {e}" for e in chain if str(e)]
-    detail = "; ".join(dict.fromkeys(messages)) or type(exc).__name__
+    full = "; ".join(dict.fromkeys(messages)) or type(exc).__name__  # every layer's words, to classify by
+    detail = messages[-1] if messages else type(exc).__name__  # what is shown: the root cause, one line
     if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
         return "timeout", detail, True
     if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
         return "skipped", f"malformed URL: {exc}", False
     if isinstance(exc, httpx.RemoteProtocolError):  # broken HTTP: its text quotes the server's bytes,
         return "connection-error", detail[:ERROR_LIMIT], True  # which must not pass for DNS or TLS words
-    if any(isinstance(e, socket.gaierror) for e in chain) or _DNS_TEXT.search(detail):
+    if any(isinstance(e, socket.gaierror) for e in chain) or _DNS_TEXT.search(full):
         return "dns-error", detail, True
     if (any(isinstance(e, (ssl.SSLError, ssl.CertificateError)) for e in chain)
-            or _TLS_TEXT.search(_SSL_ARGUMENT.sub("", detail))):
+            or _TLS_TEXT.search(_SSL_ARGUMENT.sub("", full))):
         return "tls-error", detail, True
     if isinstance(exc, httpx.DecodingError):
-        return "connection-error", detail, False  # the server answered, the encoding was broken
+        return "connection-error", full, False  # the server answered, the encoding (named on top) was broken
     return "connection-error", detail, True
 
 
