@@ -60,5 +60,6 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     assert proc.stdout.readline()
     proc.stdout.close()
     err = proc.stderr.read().decode()
+    proc.stderr.close()
     assert proc.wait(timeout=120) == 141, err
     assert "error" not in err and "Broken pipe" not in err and "Traceback" not in err  # progress lines only
