@@ -25,6 +25,7 @@ TLS listener whose certificate (made by `trustme`) no public CA signed. Every be
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import ssl
 import threading
@@ -40,6 +41,7 @@ def _head(status: str, headers: list[tuple[str, str]]) -> bytes:
     return (f"HTTP/1.1 {status}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n").encode("latin-1")
 
 
+@functools.lru_cache(maxsize=None)
 def _bomb(kind: str, mib: int = 256) -> bytes:
     """`mib` MiB of zeros compressed with gzip, deflate or br (built once per server; about 1 MB)."""
     chunk = b"\0" * (1 << 20)
@@ -136,7 +138,7 @@ class HostileWeb:
             if not line:
                 return
             parts = line.decode("latin-1").split()
-            while (h := await reader.readline()) not in (b"\r\n", b"\n", b""):
+            while await reader.readline() not in (b"\r\n", b"\n", b""):
                 pass
             if len(parts) < 2:
                 return
