@@ -36,7 +36,6 @@ from ..models import Action, Place
 from ..store import Store
 from .client import (
     AUTH,
-    PERMANENT,
     QUOTA_ACCOUNT_DAY,
     QUOTA_URL_DAY,
     RATE_LIMITED,
@@ -47,6 +46,8 @@ from .client import (
     WaybackClient,
     archive_url,
 )
+from .jobs import NO_KEYS, describe, landed, poll, recheck, resume, unpollable
+from .matching import choose_capture, match
 
 __all__ = ["ArchiveSettings", "ArchiveResult", "ArchiveReport", "archive_urls", "choose_capture",
            "ACTIONS"]
@@ -57,10 +58,6 @@ ACTIONS = ("submitted", "already-archived", "matched", "no-capture", "skipped", 
 DEAD_STATES = {"dead", "failing"}
 DEAD_STATUSES = {"soft-404", "parked"}
 LIVE_STATES = {"alive", "revived"}
-STATUS_TTL = 3600.0  # SPN2 keeps job status for about an hour (§1.4)
-NO_KEYS = ("no Internet Archive keys: lookups only. Set IA_ACCESS_KEY and IA_SECRET_KEY "
-           "(from https://archive.org/account/s3.php) to submit")
-
 
 @dataclass(frozen=True)
 class ArchiveSettings:
@@ -119,36 +116,6 @@ class ArchiveReport:
 def next_utc_midnight(epoch: float) -> float:
     day = datetime.fromtimestamp(epoch, UTC).date() + timedelta(days=1)
     return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
-
-
-# -- choosing a capture for a dead link -------------------------------------------------------
-
-
-def _usable(status: str) -> bool:
-    return status == "-" or status[:1] in ("2", "3")
-
-
-def _day(ts: str) -> int:
-    return datetime.strptime(ts[:8], "%Y%m%d").toordinal()
-
-
-def choose_capture(rows: list[dict], ref_ts: str, basis: str) -> tuple[dict, str] | None:
-    """The capture closest to `ref_ts`: status 200 before it, else 200 after it, else another
-    usable status (2xx/3xx/revisit) before, then after. 4xx/5xx captures are never chosen."""
-    ok = [r for r in rows if r.get("statuscode") == "200"]
-    other = [r for r in rows if r.get("statuscode") != "200" and _usable(r.get("statuscode", ""))]
-    for tier in (ok, other):
-        before = [r for r in tier if r["timestamp"] <= ref_ts]
-        after = [r for r in tier if r["timestamp"] > ref_ts]
-        pick = max(before, key=lambda r: r["timestamp"]) if before else (
-            min(after, key=lambda r: r["timestamp"]) if after else None)
-        if pick is None:
-            continue
-        gap = abs(_day(pick["timestamp"]) - _day(ref_ts))  # calendar days, as a reader counts them
-        side = "before" if before else "after"
-        return pick, (f"closest capture with status {pick['statuscode']} {side} the {basis} "
-                      f"{ref_ts[:4]}-{ref_ts[4:6]}-{ref_ts[6:8]} ({gap} days {side})")
-    return None
 
 
 # -- the engine --------------------------------------------------------------------------------
@@ -220,7 +187,7 @@ class _Run:
         row = self.store.url_row(url) or {}
         state, status = row.get("state") or "unchecked", row.get("last_status")
         if state in DEAD_STATES or status in DEAD_STATUSES:
-            return await self.match(url, f"{state}/{status}" if status else state)
+            return await match(self, url, f"{state}/{status}" if status else state)
         if state in LIVE_STATES or (state == "unchecked" and status == "ok"):
             if status == "login-required" or (login_walled_platform(url) and not self.s.force_login_walled):
                 return self.result(url, "skipped", "login-walled platform: the Wayback Machine usually stores "
@@ -249,7 +216,7 @@ class _Run:
             return self.queue(url, cur, self.outage_reason(), None)
         note = "" if found.ok else f" (CDX lookup failed: {found.error}; relying on if_not_archived_within)"
         if cur and cur["state"] == "unknown":
-            waiting = await self.recheck(url, cur)
+            waiting = await recheck(self, url, cur)
             if waiting is not None:
                 return waiting
         if not self.client.has_keys:
@@ -315,11 +282,11 @@ class _Run:
                 if not reply.sent:
                     continue  # the loop head turns this into 'queued'
                 if reply.unusable_job:
-                    return await self.unpollable(url, cid, reply)
+                    return await unpollable(self, url, cid, reply)
                 if reply.job_id is not None:  # accepted
                     self.store.record_job(cid, reply.job_id, self.now(), reason=reply.message)
                     log.info("submitted %s as job %s", url, reply.job_id)
-                    outcome = await self.poll(url, cid, reply.job_id, reply.begin_in)
+                    outcome = await poll(self, url, cid, reply.job_id, reply.begin_in)
                     if isinstance(outcome, ArchiveResult):
                         return outcome
                     reply = outcome  # a transient job error: retry like a transient submit error
@@ -339,9 +306,9 @@ class _Run:
                                           self.clock() + self.s.retry_later)
                     await self.sleep(self.s.retry_delays[min(attempts, len(self.s.retry_delays)) - 1])
                     if reply.maybe_captured:  # 523 / timeout: the capture may have landed (§1.3 D)
-                        landed = await self.landed(url, cid)
-                        if landed:
-                            return landed
+                        found = await landed(self, url, cid)
+                        if found:
+                            return found
                     continue
                 if cls == SESSION_LIMIT and waits < self.s.max_attempts and await self.wait_for_session():
                     waits += 1
@@ -394,148 +361,6 @@ class _Run:
                 return True
         return False
 
-    async def poll(self, url: str, cid: int, job_id: str, begin_in: float = 0.0,
-                   deadline: float | None = None) -> ArchiveResult | SaveResult:
-        """Poll a job: honour "will begin in N s", then every poll_interval, up to poll_timeout."""
-        deadline = deadline or self.clock() + begin_in + self.s.poll_timeout
-        wait = begin_in or self.s.poll_interval
-        while True:
-            await self.sleep(wait)
-            wait = self.s.poll_interval
-            st = await self.client.job_status(job_id)
-            if st.status == "unknown" and self.client.outage:  # the row stays 'pending': polled next run
-                return self.result(url, "queued", f"job {job_id}: {self.outage_reason()}", job_id=job_id)
-            if st.status == "success" and st.timestamp:
-                original = st.original_url or url
-                link = self.link(st.timestamp, original)
-                reason = f"captured by Save Page Now on {st.timestamp[:4]}-{st.timestamp[4:6]}-{st.timestamp[6:8]}"
-                if st.http_status:
-                    reason += f" (the page answered {st.http_status})"
-                if st.message:
-                    reason += f"; {st.message}"
-                self.store.finish_capture(cid, "success", self.now(), timestamp=st.timestamp, archive_url=link,
-                          status_code=str(st.http_status) if st.http_status else None, reason=reason)
-                return self.result(url, "submitted", reason, archive_url=link, timestamp=st.timestamp,
-                                   job_id=job_id)
-            if st.status == "error":
-                reply = SaveResult(url, job_id=job_id, message=st.message, status_ext=st.status_ext,
-                                   retry_class=st.retry_class or PERMANENT)
-                if reply.retry_class == TRANSIENT:
-                    return reply
-                return await self.refused(url, cid, reply)
-            if (st.status == "unknown" and st.request_status == 404) or self.clock() >= deadline:
-                return await self.unconfirmed(url, cid, job_id)
-
-    async def unconfirmed(self, url: str, cid: int, job_id: str) -> ArchiveResult:
-        """Polling gave up or the status expired: never resubmit now; CDX decides, now or later."""
-        landed = await self.landed(url, cid)
-        if landed:
-            return landed
-        reason = (f"job {job_id} not finished within {self.s.poll_timeout:g} s; a later run checks CDX "
-                  "before resubmitting")
-        self.store.finish_capture(cid, "unknown", self.now(), reason=reason)
-        return self.result(url, "submitted", reason, job_id=job_id)
-
-    async def unpollable(self, url: str, cid: int, reply: SaveResult) -> ArchiveResult:
-        """Accepted with a job id that cannot be polled: like an unconfirmed job, CDX decides."""
-        landed = await self.landed(url, cid)
-        if landed:
-            return landed
-        reason = f"{describe(reply)}; a later run checks CDX before resubmitting"
-        self.store.finish_capture(cid, "unknown", self.now(), reason=reason)
-        return self.result(url, "submitted", reason)
-
-    async def landed(self, url: str, cid: int) -> ArchiveResult | None:
-        """A capture since this row's submission, found in CDX, recorded as success."""
-        submitted, job_id = self.store.capture_submission(cid)
-        since = epoch_of(submitted) or self.clock()
-        found = await self.client.newest(url, since=ts14(since - 60))
-        if not (found.ok and found.rows):
-            return None
-        ts = found.rows[-1]["timestamp"]
-        self.store.finish_capture(cid, "success", self.now(), timestamp=ts, archive_url=self.link(ts, url),
-                  status_code="200", reason="capture confirmed in CDX")
-        return self.result(url, "submitted", "capture confirmed in CDX", archive_url=self.link(ts, url),
-                           timestamp=ts, job_id=job_id)
-
-    # -- resuming what a killed run left -------------------------------------------------------
-    async def resume(self, row: dict) -> ArchiveResult:
-        url, cid, job_id = row["url"], row["id"], row["job_id"]
-        submitted = epoch_of(row["submitted"]) or 0.0
-        if row["state"] == "pending" and job_id:
-            log.info("resuming job %s for %s", job_id, url)
-            async with self.sessions:
-                if self.clock() - submitted < STATUS_TTL:
-                    outcome = await self.poll(url, cid, job_id, 0.0)
-                    if isinstance(outcome, ArchiveResult):
-                        return outcome
-                    return self.queue(url, cid, f"job {job_id} failed: {describe(outcome)}",
-                                      self.clock() + self.s.retry_later)
-                return await self.unconfirmed(url, cid, job_id)
-        # 'submitting': the POST may have landed. CDX first; else re-POST (the server dedups).
-        landed = await self.landed(url, cid)
-        if landed:
-            return landed
-        if self.stop_reason or not self.client.has_keys:
-            return self.queue(url, cid, self.stop_reason or NO_KEYS, self.stop_until)
-        return await self.submit(url, cid)
-
-    async def recheck(self, url: str, cur: dict) -> ArchiveResult | None:
-        """A job an earlier run left 'unknown' and CDX does not show yet: poll it while SPN2 keeps its
-        status, then wait `unknown_recheck_hours` for CDX before submitting again (None = resubmit)."""
-        submitted = epoch_of(cur["submitted"]) or 0.0
-        age = self.clock() - submitted
-        if cur["job_id"] and age < STATUS_TTL and not self.dry_run:
-            async with self.sessions:
-                outcome = await self.poll(url, cur["id"], cur["job_id"], 0.0)
-            if isinstance(outcome, ArchiveResult):
-                return outcome
-            return self.queue(url, cur["id"], f"job {cur['job_id']} failed: {describe(outcome)}",
-                              self.clock() + self.s.retry_later)
-        if age < self.s.unknown_recheck_hours * 3600:
-            return self.result(url, "queued", f"waiting for job {cur['job_id']}'s capture to appear in CDX; "
-                               "not resubmitting yet", job_id=cur["job_id"])
-        return None
-
-    # -- dead links --------------------------------------------------------------------------
-    async def match(self, url: str, verdict: str) -> ArchiveResult:
-        cur = self.store.capture(url, "match")
-        now = self.clock()
-        if cur and cur["state"] == "matched" and cur["timestamp"]:
-            return self.result(url, "matched", cur["reason"] or "", archive_url=cur["archive_url"],
-                               timestamp=cur["timestamp"])
-        if cur and cur["state"] == "none" and now - (epoch_of(cur["finished"]) or 0) < \
-                self.s.no_capture_recheck_days * 86400:
-            return self.result(url, "no-capture", cur["reason"] or "no usable capture")
-        accessed, first_seen = self.store.first_cited(url)
-        if accessed:
-            ref, basis = accessed.replace("-", "")[:8] + "235959", "access date"
-        elif first_seen:
-            ref, basis = ts14(epoch_of(first_seen) or now), "date archiver first saw the citation"
-        else:
-            ref, basis = ts14(now), "date of this run"
-        found = await self.client.around(url, ref, limit=self.s.match_candidates)
-        if not found.ok:
-            if self.client.outage:
-                return self.result(url, "queued", f"link is {verdict}; {self.outage_reason()}")
-            return self.result(url, "failed", f"link is {verdict}; CDX lookup failed: {found.error}")
-        chosen = choose_capture(list(found.rows), ref, basis)
-        if chosen is None:
-            reason = f"link is {verdict}; no usable capture in the Wayback Machine"
-            self.write(url, cur or {"need": "match", "state": "none"}, "none", reason=reason)
-            return self.result(url, "no-capture", reason)
-        row, why = chosen
-        link = self.link(row["timestamp"], url)
-        reason = f"link is {verdict}; {why}"
-        self.write(url, cur or {"need": "match", "state": "none"}, "matched", timestamp=row["timestamp"],
-                   archive_url=link, status_code=row.get("statuscode"), reason=reason)
-        return self.result(url, "matched", reason, archive_url=link, timestamp=row["timestamp"])
-
-
-def describe(reply: SaveResult) -> str:
-    parts = [p for p in (reply.status_ext, reply.message, reply.error) if p]
-    return "; ".join(parts) or "no detail"
-
 
 async def archive_urls(store: Store, client: WaybackClient, urls: list[str] | None = None,
                        settings: ArchiveSettings | None = None, *, dry_run: bool = False,
@@ -561,7 +386,7 @@ async def archive_urls(store: Store, client: WaybackClient, urls: list[str] | No
 
     open_rows = [] if dry_run else store.open_jobs()
     resumed = {r["url"] for r in open_rows}
-    tasks = [go(r["url"], run.resume(r)) for r in open_rows]
+    tasks = [go(r["url"], resume(run, r)) for r in open_rows]
     tasks += [go(u, run.handle(u)) for u in urls if u not in resumed]
     await asyncio.gather(*tasks)
     order = urls + [u for u in done if u not in urls]
