@@ -37,7 +37,7 @@ ARCHIVER = str(Path(sys.executable).with_name("archiver"))
 
 # ------------------------------------------------------------ processes ---
 
-def tree_pss_peak(proc: subprocess.Popen, every: float = 0.1) -> int:
+def tree_pss_peak(proc: subprocess.Popen, every: float = 0.2) -> int:
     """Wait for `proc`; the peak of the SUMMED memory (kB) of it and all its descendants, as PSS
     (shared pages divided among the processes that share them, so nothing is counted twice).
     /usr/bin/time's figure is the largest single process, which hides worker processes."""
@@ -49,19 +49,17 @@ def tree_pss_peak(proc: subprocess.Popen, every: float = 0.1) -> int:
 
 
 def _descendants(root: int) -> list[int]:
-    parent_of = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    parent_of[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                pass
+    """`root` and its descendants, from /proc/PID/task/TID/children (cheap: no scan of /proc)."""
     tree, frontier = [], [root]
     while frontier:
         pid = frontier.pop()
         tree.append(pid)
-        frontier.extend(p for p, pp in parent_of.items() if pp == pid)
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                    frontier.extend(int(c) for c in fh.read().split())
+        except OSError:
+            pass
     return tree
 
 

@@ -428,6 +428,22 @@ def test_per_host_concurrency_backs_off_on_503_429_and_timeouts() -> None:
     assert after_timeout <= max(1.0, after_429 / 2)
 
 
+def test_a_per_host_limit_at_or_above_the_cap_is_fixed() -> None:
+    from archiver.check.hosts import HostGate
+
+    async def go():
+        gate = HostGate(per_host=16, per_host_max=8, fast=1.0, interval=0.0)
+        async with gate.slot("http://a") as host:
+            gate.answered(host, 429, True, started=0.0)
+            gate.timed_out(host, started=0.0)
+        adaptive = HostGate(per_host=2, per_host_max=8, fast=1.0, interval=0.0)
+        async with adaptive.slot("http://a") as host:
+            adaptive.answered(host, 200, False, started=adaptive._monotonic())
+        return gate.limit_of("http://a"), adaptive.limit_of("http://a")
+
+    assert asyncio.run(go()) == (16, 3)
+
+
 def test_global_concurrency_bounded(test_web) -> None:
     test_web.reset_stats()
     urls = [test_web.url(f"/page/g{i}?delay=0.1", "other") for i in range(9)]

@@ -22,6 +22,7 @@ class _Host:
 
     def __init__(self, limit: int, cap: int):
         self.limit, self.cap = float(limit), cap
+        self.adaptive = cap > limit  # a limit set at or above the cap is fixed
         self.active = 0
         self.waiters: collections.deque[asyncio.Future] = collections.deque()
         self.next_start = 0.0
@@ -29,6 +30,8 @@ class _Host:
         self.last_back_off = float("-inf")
 
     def answered(self, status: int, retry_after: bool, seconds: float, now: float, fast: float) -> None:
+        if not self.adaptive:
+            return
         if status in (429, 503) or retry_after:
             self.back_off(now, seconds)
         elif seconds < fast and self.limit < self.cap:
@@ -37,7 +40,7 @@ class _Host:
 
     def back_off(self, now: float, seconds: float) -> None:
         """Halve the limit, once per round trip (the requests in flight failing together count once)."""
-        if now - self.last_back_off >= max(seconds, 0.1):
+        if self.adaptive and now - self.last_back_off >= max(seconds, 0.1):
             self.limit, self.backed_off, self.last_back_off = max(1.0, self.limit / 2), True, now
 
     def wake(self) -> None:
@@ -58,7 +61,8 @@ class HostGate:
     one (slow start), up to `per_host_max`. A 429, a 503, a Retry-After header or a timeout halves
     it (at least 1), once per round trip; from then on it grows by one per window of answers
     (1/limit per answer). Many hosts thus reach the global concurrency, and a single host that
-    slows down or pushes back is never hammered.
+    slows down or pushes back is never hammered. A `per_host` at or above `per_host_max` is a
+    fixed limit (no adaptation: for runs against one's own servers).
     """
 
     def __init__(self, per_host: int, per_host_max: int, fast: float, interval: float,
