@@ -106,7 +106,7 @@ def db_option(f):
 
 def check_options(f):
     options = [
-        click.option("--concurrency", type=click.IntRange(1, 1024), help="URLs in flight.  [default: 32]"),
+        click.option("--concurrency", type=click.IntRange(1, 1024), help="URLs in flight.  [default: 64]"),
         click.option("--per-host", type=click.IntRange(1, 1024),
                      help="Requests in flight per host at first; grows on quick answers.  [default: 2]"),
         click.option("--per-host-max", type=click.IntRange(1, 1024),

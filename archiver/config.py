@@ -49,7 +49,7 @@ class Secret:
 @dataclass(frozen=True)
 class Settings:
     db: str = "archive.db"
-    concurrency: int = 32
+    concurrency: int = 64
     per_host: int = 2  # requests in flight per host at first, adapting (see archiver/check/fetch.py) ...
     per_host_max: int = 8  # ... up to this many
     per_host_interval: float = 0.0

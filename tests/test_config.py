@@ -19,7 +19,7 @@ def test_layers(tmp_path):
 def test_defaults_without_any_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     s = load_settings(environ={})
-    assert (s.db, s.concurrency, s.per_host, s.confirm_checks, s.has_keys) == ("archive.db", 32, 2, 3, False)
+    assert (s.db, s.concurrency, s.per_host, s.confirm_checks, s.has_keys) == ("archive.db", 64, 2, 3, False)
 
 
 def test_secrets_never_print():

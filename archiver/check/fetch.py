@@ -58,7 +58,7 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 @dataclass(frozen=True)
 class FetchSettings:
-    concurrency: int = 32  # URLs in flight, all hosts together
+    concurrency: int = 64  # URLs in flight, all hosts together
     per_host: int = 2  # requests in flight per host (scheme://host:port) at first ...
     per_host_max: int = 8  # ... adapting up to this many (see hosts.HostGate for the policy)
     per_host_fast: float = 1.0  # seconds: an answer quicker than this lets the host's limit grow
