@@ -20,8 +20,16 @@ from .terminal import EXIT_OK, EXIT_PROBLEMS, EXIT_RUNTIME, VERBOSITY, detail, h
 
 EXIT_CODES_HELP = """
 \b
-Exit codes: 0 clean, 1 findings at or above --fail-on (or failing/dead links),
-2 usage error, 3 runtime error (unreadable file, database, network unavailable).
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or configuration
+error, 3 runtime error (unreadable file, database), 130/143 interrupted (SIGINT/SIGTERM).
+"""
+
+CHECK_EXIT_HELP = """
+\b
+Exit codes: 0 clean, 1 a failing or dead link (with --fail-on new: one that became failing
+or dead, or whose text changed, in this run; acknowledged links never count), 2 usage or
+configuration error, 3 runtime error (unreadable file, database, network unavailable),
+130/143 interrupted (SIGINT/SIGTERM): the next run resumes.
 """
 
 
@@ -130,8 +138,7 @@ def check_options(f):
     return f
 
 
-@main.command(epilog=EXIT_CODES_HELP.replace("findings at or above --fail-on (or failing/dead links)",
-                                              "some links failing or dead"))
+@main.command(epilog=CHECK_EXIT_HELP)
 @paths_argument
 @db_option
 @check_options
@@ -153,12 +160,14 @@ def check(paths, db, fmt, fail_on, base_url, input_format, stale, confirm_spacin
     docs/statuses.md) and the link's state: a failing link is `failing` at once and `dead` only
     after --confirm failed checks at least --confirm-spacing apart; a dead link that answers
     again is `revived`. When this machine is offline, nothing changes state and the run exits 3
-    saying "network unavailable".
+    saying "network unavailable". Output is in document order, each URL with the document and
+    note (or line) citing it; a check that could not tell has `alive: null` in JSON.
 
     \b
     Example:
         archiver check sources.txt
         archiver check notes.md --stale 7d --format json > checks.json
+        archiver check notes.md --quiet --fail-on new
     """
     settings = _settings(config_path, db=db, base_url=base_url, input_format=input_format, stale=stale,
                          confirm_spacing=confirm_spacing, **opts)
@@ -241,7 +250,8 @@ def archive_options(f):
 ARCHIVE_EXIT_HELP = """
 \b
 Exit codes: 0 every link archived or matched, 1 some link failed, has no capture or is
-queued (no keys, quota), 2 usage error, 3 runtime error.
+queued (no keys, quota; acknowledged links never count), 2 usage or configuration error,
+3 runtime error (the Wayback Machine unreachable: the queue is kept), 130/143 interrupted.
 """
 
 

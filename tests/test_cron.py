@@ -102,3 +102,11 @@ def test_readme_cron_section_is_what_archiver_prints(night, sites):
         code, out, err = night()
         shown.append(f"$ archiver run notes.txt --quiet --fail-on new; echo \"exit $?\"\n{err}{out}exit {code}\n")
     assert [re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", s) for s in shown] == nights
+
+
+def test_verbose_says_what_each_document_read_changed(night, sites):
+    night("run", "notes.txt", "--no-archive", "--format", "none")
+    text = Path("notes.txt").read_text(encoding="utf-8").replace(f"2. {sites[1].url}\n", "")
+    Path("notes.txt").write_text(text + "4. https://example.org/new\n", encoding="utf-8")
+    code, _, err = night("run", "notes.txt", "--lint-only", "--verbose", "--format", "none")
+    assert code == 0 and "lint: notes.txt: 1 citations new, 1 removed, 2 unchanged" in err
