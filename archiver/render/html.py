@@ -32,7 +32,7 @@ FILTERS = (("all", "all"), ("action", "needs action"), ("broken", "broken"), ("n
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#111}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.5em;word-break:break-all}
-table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:4px 6px;text-align:left;
+table{border-collapse:collapse;width:100%;table-layout:fixed}th,td{border:1px solid #ccc;padding:4px 6px;text-align:left;
 vertical-align:top}th{background:#f3f3f3;position:sticky;top:0}td{overflow-wrap:anywhere}
 .small{color:#555;font-size:.9em}.state{font-weight:600}tr.error{background:#fdecea}tr.warning{background:#fff8e1}
 .s-dead,.s-failing,.s-unrecovered{color:#b00020}.s-alive,.s-revived{color:#1b5e20}.s-unknown,.s-unchecked{color:#8a6d00}
@@ -46,7 +46,9 @@ HEAD = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         "<meta name=\"referrer\" content=\"no-referrer\">"
         f"<title>Citation report</title><style>{CSS}</style></head><body>\n")
-COLUMNS = ("note", "cited URL", "state", "archived copy", "findings and fixes", "drift", "accessed", "citing text")
+COLUMNS = (("note", 4), ("cited URL", 17), ("state", 11), ("archived copy", 17), ("findings and fixes", 20),
+           ("drift", 10), ("accessed", 7), ("citing text", 14))  # (heading, % of the width)
+COLGROUP = "<colgroup>" + "".join(f"<col style=\"width:{w}%\">" for _, w in COLUMNS) + "</colgroup>"
 
 
 def e(value) -> str:
@@ -72,7 +74,7 @@ def render(report: EditorReport) -> Iterator[str]:
     yield "".join(f"<label><input type=\"radio\" name=\"filter\" id=\"f-{key}\"{' checked' if key == 'all' else ''}> "
                   f"{label}</label>" for key, label in FILTERS) + "</nav>\n"
     for document, rows in groupby(report.rows(), key=lambda r: r.document):
-        yield (f"<h2>{e(document)}</h2>\n<table><thead><tr>" + "".join(f"<th>{c}</th>" for c in COLUMNS)
+        yield (f"<h2>{e(document)}</h2>\n<table>{COLGROUP}<thead><tr>" + "".join(f"<th>{c}</th>" for c, _ in COLUMNS)
                + "</tr></thead><tbody>\n")
         for row in rows:
             yield _row(row)
