@@ -36,13 +36,17 @@ RULES: dict[str, Rule] = {
         Rule("U108", "broken-scheme", "warning", "doubled or misspelled scheme"),
         Rule("U109", "missing-scheme", "warning", "URL printed without its scheme"),
         Rule("U110", "ambiguous-dash", "warning", "dash that may belong to the page name"),
+        Rule("U111", "link-target-used", "info", "the printed URL is damaged; the link's intact target is used"),
+        Rule("U112", "doi-link", "info", "a DOI, resolved through https://doi.org/"),
         Rule("U201", "truncated-url", "error", "URL cut short with an ellipsis"),
         Rule("U202", "missing-host", "error", "scheme and host cut off the URL"),
         Rule("U203", "invalid-url", "error", "text that cannot be read as a URL"),
+        Rule("U204", "impossible-host", "error", "a host name that cannot exist"),
         Rule("U301", "duplicate-url", "info", "the same URL is cited by an earlier note"),
         Rule("U302", "login-walled-platform", "warning", "platform that shows archives a login wall"),
         Rule("U303", "tracking-parameter", "info", "tracking parameter in the query"),
         Rule("U304", "unsupported-scheme", "info", "URL that is not http(s) and will not be checked"),
+        Rule("U305", "relative-link", "info", "relative link with no base URL to resolve it against"),
     ]
 }
 

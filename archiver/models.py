@@ -35,6 +35,7 @@ class Citation:
     accessed: date | None = None  # "accessed 12 January 2021" and friends
     index: int = 0  # position of this URL within its note (0 for the first)
     note_text: str | None = None  # the whole note, for repairs that span it
+    href: str | None = None  # the link target the markup gives (href, DOCX relationship, PDF /URI)
 
 
 @dataclass(frozen=True)

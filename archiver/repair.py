@@ -20,11 +20,15 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 from .facts import login_walled_platform
 from .findings import finding
 from .models import Citation, Finding, Repaired
+from .candidates import UrlIndex
+from .hosts import fetch_problem, looks_like_file, registrable
 from .segment import CLOSERS, DASH_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
 
-__all__ = ["repair_url", "repair_citation", "repair_document", "UrlRepair"]
+__all__ = ["repair_url", "repair_link", "repair_citation", "repair_document", "UrlRepair"]
 
 _ELLIPSIS_RE = re.compile(r"…|\.\.\.$")
+# "doi:10.1000/xyz123", "doi: 10.1000/xyz", "https://doi.org/10.1000/xyz" (the last needs nothing)
+_DOI_RE = re.compile(r"(?i)^doi:\s*(10\.\d{4,9}/\S+)$")
 
 OPENERS = "([{<"
 QUOTES = {'"': '"', "'": "'", "«": "»", "“": "”", "„": "“", "‘": "’", "‹": "›", "<": ">", "`": "`"}
@@ -71,9 +75,43 @@ _CLEAN_RE = re.compile(r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(?::\d{1,5})?(?:/[A-
 def _repair(raw: str) -> UrlRepair:
     if _is_clean(raw):
         findings: list[Finding] = []
+        problem = fetch_problem(raw)
+        if problem:
+            return _unfetchable(raw, raw, findings, problem)
         _advice(raw, findings)
         return UrlRepair(raw, tuple(findings), raw, 1.0)
+    doi = _DOI_RE.match(raw.strip(SPACE_CHARS).rstrip(TRAIL_PUNCT))
+    if doi:
+        return _doi(doi.group(1), raw)
     return _repair_all_rules(raw)
+
+
+def _doi(doi: str, raw: str) -> UrlRepair:
+    """`doi:10.1000/xyz123` is a citation, not damage: it resolves through https://doi.org/."""
+    fixed = "https://doi.org/" + doi
+    problem = fetch_problem(fixed)
+    if problem:
+        return _unfetchable(fixed, raw, [], problem)
+    return UrlRepair(fixed, (finding("doi-link", "a DOI; resolved through https://doi.org/", fixed),), raw, 1.0)
+
+
+def _unfetchable(url: str, span: str, findings: list[Finding], problem: str) -> UrlRepair:
+    """The last gate: a URL httpx cannot fetch is never emitted; the finding says why."""
+    scheme = url.split(":", 1)[0].lower() if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", url) else ""
+    if scheme and scheme not in ("http", "https"):
+        if scheme not in _KNOWN_SCHEMES and re.match(r"^[^/:@]+:[^/@]*@[\w.-]+\.\w+(?:/|$)", url):
+            findings.append(finding("invalid-url", f"{url.split('@', 1)[0]!r}@ is a user name and "
+                                    "password, not a scheme: the URL lost its scheme"))
+        elif scheme in ("hxxp", "hxxps", "hxxp[s]", "fxp"):
+            findings.append(finding("unsupported-scheme", f"{scheme}: is a defanged link (written so that "
+                                    "nobody opens it by accident); not checked or archived"))
+        else:
+            findings.append(finding("unsupported-scheme", f"{scheme}: URLs are not checked or archived"))
+    elif re.search(r"has no public suffix|label|host name|IDNA|Punycode|host is empty", problem):
+        findings.append(finding("impossible-host", f"the host cannot exist: {problem}"))
+    else:
+        findings.append(finding("invalid-url", f"no client can fetch it: {problem}"))
+    return UrlRepair(None, tuple(findings), span, 0.0)
 
 
 def _is_clean(raw: str) -> bool:
@@ -112,6 +150,9 @@ def _repair_all_rules(raw: str) -> UrlRepair:
     if problem:
         findings.append(finding("invalid-url", problem))
         return UrlRepair(None, tuple(findings), span, 0.0)
+    problem = fetch_problem(text)
+    if problem:
+        return _unfetchable(text, span, findings, problem)
     # every repair finding proposes the whole repaired URL, not the step it took
     findings = [replace(f, fix=text) if f.fix and f.fix != text and f.code != "U110" and f.code.startswith("U1")
                 else f for f in findings]
@@ -169,18 +210,19 @@ def _trailing_punctuation(text: str, findings: list[Finding]) -> tuple[str, floa
     """Sentence punctuation and unbalanced closing brackets glued to the end; balanced ones stay
     (https://en.wikipedia.org/wiki/Kettling_(police_tactic))."""
     original = text
-    while text:
-        last = text[-1]
+    opens = {c: text.count(c) for c in OPENERS}
+    closes = {c: text.count(c) for c in CLOSERS}
+    end = len(text)
+    while end:  # one pass from the end, brackets counted once: linear time
+        last = text[end - 1]
         if last in TRAIL_PUNCT or last in "\"'»”’›`":
-            text = text[:-1]
-        elif last in CLOSERS:
-            opener = OPENERS[CLOSERS.index(last)]
-            if text.count(opener) < text.count(last):
-                text = text[:-1]
-            else:
-                break
+            end -= 1
+        elif last in CLOSERS and opens[OPENERS[CLOSERS.index(last)]] < closes[last]:
+            closes[last] -= 1
+            end -= 1
         else:
             break
+    text = text[:end]
     if text != original:
         findings.append(finding("trailing-punctuation",
                                 f"removed {original[len(text):]!r} from the end of the URL", text))
@@ -230,12 +272,13 @@ def _fix_scheme(text: str, findings: list[Finding]) -> tuple[str | None, float]:
         findings.append(finding("missing-scheme", "printed without a scheme; https:// assumed", fixed))
         return fixed, 0.85
     host = text.split("/", 1)[0]
-    if DOMAIN_RE.match(host):
+    # only a name registrable under the Public Suffix List gets a scheme: never `addons.html`
+    if registrable(host) and not looks_like_file(text):
         fixed = "https://" + text
         findings.append(finding("missing-scheme", "printed without a scheme; https:// assumed", fixed))
         return fixed, 0.8
     if re.match(r"^[a-z][a-z0-9+.-]*:", text, re.I):
-        return text, 1.0  # mailto:, doi:, ... reported later as unsupported
+        return text, 1.0  # mailto:, ftp:, ... refused by the fetchability gate, with a finding
     findings.append(finding(
         "missing-host", f"scheme and host are cut off; {host!r} is only the end of a host name"))
     return None, 0.0
@@ -303,8 +346,38 @@ def _advice(url: str, findings: list[Finding], parts: SplitResult | None = None)
 # ----------------------------------------------------------------- citations ---
 def repair_citation(citation: Citation) -> Repaired:
     """Repair one citation on its own (document-level findings come from repair_document)."""
-    result = repair_url(citation.raw)
-    return _to_repaired(citation, result)
+    if citation.href is not None:
+        return _to_repaired(citation, repair_link(citation.href, citation.raw))
+    return _to_repaired(citation, repair_url(citation.raw))
+
+
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_KNOWN_SCHEMES = frozenset("mailto tel sms ftp ftps sftp ssh git file data javascript news nntp irc ircs "
+                           "magnet urn doi xmpp ws wss geo webcal about blob chrome".split())
+
+
+def repair_link(href: str, printed: str = "") -> UrlRepair:
+    """A link target the markup gives (`href`, a Markdown destination, a DOCX relationship, a PDF
+    /URI). A relative one is never a host (`addons.html` is a file, not https://addons.html): it is
+    reported and not checked. When the printed URL is damaged but the target intact, the target is
+    used and a finding says so."""
+    target = href.strip(SPACE_CHARS)
+    if not _SCHEME_RE.match(target) and not target.startswith("//"):
+        if _DOI_RE.match(target):
+            return repair_url(target)
+        return UrlRepair(None, (finding("relative-link", f"{target!r} is relative and there is no base URL "
+                                        "to resolve it against; not checked (give --base-url)"),), target, 1.0)
+    result = repair_url("https:" + target if target.startswith("//") else target)
+    if not printed or printed.strip() == target or result.url is None:
+        return result
+    shown = repair_url(printed)
+    damage = sorted({f.name for f in shown.findings if f.code.startswith(("U1", "U2"))})
+    if shown.url == result.url and not damage:
+        return result
+    why = (f"the printed URL has damage ({', '.join(damage)})" if shown.url in (None, result.url)
+           else f"the printed URL reads {shown.url}")
+    note = finding("link-target-used", f"{why}; the link target {result.url} is intact and used")
+    return replace(result, findings=result.findings + (note,))
 
 
 def _to_repaired(citation: Citation, result: UrlRepair) -> Repaired:
@@ -316,12 +389,12 @@ def repair_document(citations: list[Citation]) -> list[Repaired]:
     """Repair every citation of one document, then add what needs the others: duplicates, and
     candidates for a cut host or a truncated URL inferred from the other citations."""
     repaired = _add_multiple([repair_citation(c) if c.raw else _no_url(c) for c in citations])
-    index: _UrlIndex | None = None
+    index: UrlIndex | None = None
     out: list[Repaired] = []
     first_note: dict[str, str] = {}
     for rep in repaired:
         if rep.url is None and rep.fragment:
-            index = index or _UrlIndex([r.url for r in repaired if r.url])
+            index = index or UrlIndex([r.url for r in repaired if r.url])
             rep = replace(rep, candidates=tuple(index.candidates(rep)))
         elif rep.url:
             key = _dup_key(rep.url)
@@ -362,60 +435,3 @@ def _dup_key(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     host, slash, path = rest.partition("/")
     return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}"
-
-
-class _UrlIndex:
-    """The document's URLs, indexed for candidate inference (built once, only when needed)."""
-
-    DEPTH = 4  # leading path segments compared
-
-    def __init__(self, urls: list[str]):
-        self.sorted = sorted(set(urls))
-        self.prefixes: dict[str, set[tuple[str, ...]]] = {}  # "https://host" -> leading segments
-        for url in self.sorted:
-            p = urlsplit(url)
-            segs = tuple(s for s in p.path.split("/") if s)[: self.DEPTH]
-            bucket = self.prefixes.setdefault(f"{p.scheme}://{p.netloc}", set())
-            bucket.update(segs[:k] for k in range(1, len(segs) + 1))
-
-    def candidates(self, rep: Repaired) -> list[str]:
-        frag = rep.fragment or ""
-        names = {f.name for f in rep.findings}
-        if "truncated-url" in names and "missing-host" not in names:
-            return self._completions(frag)
-        return self._hosts_for(frag)
-
-    def _completions(self, prefix: str) -> list[str]:
-        """URLs of the document that a truncated URL may have been."""
-        import bisect
-
-        if not prefix:
-            return []
-        i = bisect.bisect_left(self.sorted, prefix)
-        out: list[str] = []
-        while i < len(self.sorted) and self.sorted[i].startswith(prefix) and len(out) < 5:
-            if self.sorted[i] != prefix:
-                out.append(self.sorted[i])
-            i += 1
-        return out
-
-    def _hosts_for(self, frag: str) -> list[str]:
-        """Hosts whose name ends the fragment's first label and whose paths share its leading
-        segments: "kz/ru/news/x" + "https://kaztag.kz/ru/news/y" -> "https://kaztag.kz/ru/news/x"."""
-        head, _, path = frag.partition("/")
-        head = head.lower()
-        segs = tuple(s for s in path.split("/") if s)[: self.DEPTH]
-        if not head or not segs:
-            return []
-        scored: dict[str, int] = {}
-        for base, prefixes in self.prefixes.items():
-            host = (urlsplit(base).hostname or "").lower()
-            if not (host == head or host.endswith(head) and ("." in head or host[-len(head) - 1] in ".-")):
-                continue
-            shared = next((k for k in range(len(segs), 0, -1) if segs[:k] in prefixes), 0)
-            if shared:
-                scored[base] = shared
-        if not scored:
-            return []
-        best = max(scored.values())
-        return [f"{base}/{path}" for base, score in sorted(scored.items()) if score == best]

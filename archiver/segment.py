@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from .hosts import registrable
+
 __all__ = ["split_note", "DASHES", "DASH_RE", "DOMAIN_RE", "INVISIBLE_RE", "SPACE_CHARS", "WS_RE", "TRAIL_PUNCT",
            "CLOSERS"]
 
@@ -18,14 +20,14 @@ DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 DASH_RE = re.compile(f"[{DASHES}]")
 # Soft hyphen (PDF line breaks), zero-width space/joiners, word joiner, BOM.
 INVISIBLE_RE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
-# NBSP and other spaces that copy-paste leaves between URL pieces.
-SPACE_CHARS = " \t\r\n\u00a0\u2007\u202f\u2009\u200a"
+# NBSP and other spaces that copy-paste leaves between URL pieces (U+3000: CJK documents).
+SPACE_CHARS = " \t\r\n\u00a0\u2007\u202f\u2009\u200a\u3000"
 WS_RE = re.compile(f"[{SPACE_CHARS}]+")
 
 # Where a URL starts: a scheme (also the broken ones we repair), or "www.".
 _SCHEME = r"(?:https?|htt?ps?|htps?|hhttps?|ttps?|ftp)"
 _START_RE = re.compile(
-    rf"(?i)(?<![\w@.])(?:{_SCHEME}(?::/{{1,3}}|//|:\\\\|;//)|www\d?\.(?=[\w-]))"
+    rf"(?i)(?<![\w@.])(?:{_SCHEME}(?::/{{1,3}}|//|:\\\\|;//)|www\d?\.(?=[\w-])|doi:\s?10\.\d)"
 )
 # A host-and-path printed without scheme: "example.com/path", or a cut one: "kz/ru/news/...".
 _BARE_PATH_RE = re.compile(r"(?i)^[\w-]+(?:\.[\w-]+)*\.?/[^\s/]+/")
@@ -37,6 +39,9 @@ _STOP_WORDS = {"and", "or", "accessed", "retrieved", "see", "at", "in", "on", "l
                "и", "или", "дата", "обращения"}
 
 
+_SPACE_RUN_RE = re.compile(f"[{SPACE_CHARS}]+")
+
+
 def split_note(text: str, *, allow_fragment: bool = True) -> list[str]:
     """The URL-ish spans of one note, pieces split by whitespace joined where they belong together.
 
@@ -45,10 +50,14 @@ def split_note(text: str, *, allow_fragment: bool = True) -> list[str]:
     and "https://x/ accessed on 1 May" end at the space.
     """
     starts: list[int] = []
+    gaps = [m.start() for m in _SPACE_RUN_RE.finditer(text)]
+    j, last_gap = 0, -1  # the latest whitespace run before the current match (one linear pass)
     for m in _START_RE.finditer(text):
+        while j < len(gaps) and gaps[j] < m.start():
+            last_gap, j = gaps[j], j + 1
         # "https://https://x" and "https://www.x": a start with no space since the last one is
         # part of that URL, not a new one.
-        if not starts or any(ch in SPACE_CHARS for ch in text[starts[-1]:m.start()]):
+        if not starts or last_gap > starts[-1]:
             starts.append(m.start())
     if not starts:
         bare = _bare_span(text, allow_fragment)
@@ -72,11 +81,16 @@ def _take_url(chunk: str) -> str:
     i = 1
     while i + 1 < len(pieces):
         gap, nxt = pieces[i], pieces[i + 1]
-        if not nxt or not _joins(out, nxt):
+        if not nxt or not _joins(out, nxt) or ("\n" in gap and _prose_line(nxt)):
             break
         out += gap + nxt
         i += 2
     return out
+
+
+def _prose_line(nxt: str) -> bool:
+    """After a line break, "Author-email:" or "Release notes" starts prose, not the URL's rest."""
+    return nxt.rstrip(CLOSERS).endswith(":") or (len(nxt) > 1 and nxt[0].isupper() and nxt[1].islower())
 
 
 def _ends_open(prev: str) -> bool:
@@ -87,6 +101,8 @@ def _joins(prev: str, nxt: str) -> bool:
     """Does the piece after a space continue the URL? (the whitespace-join rule)"""
     if set(nxt) <= set("-" + DASHES) or _START_RE.match(nxt):
         return False  # " - final report" or a new URL
+    if prev.lower() == "doi:":
+        return True  # "doi: 10.1000/xyz"
     if nxt.lower().strip(TRAIL_PUNCT) in _STOP_WORDS:
         return False
     if _ends_open(prev):
@@ -105,6 +121,6 @@ def _bare_span(text: str, allow_fragment: bool) -> str | None:
         t = token.strip("\"'«»“”()[]<>")
         if not (_BARE_PATH_RE.match(t) and t.count("/") >= 2 and len(t) >= 10):
             continue
-        if allow_fragment or DOMAIN_RE.match(t.split("/", 1)[0]):
+        if allow_fragment or registrable(t.split("/", 1)[0]):
             return _take_url(text[text.index(token):])
     return None

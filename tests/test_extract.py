@@ -132,12 +132,12 @@ def test_markdown_links():
     assert got == [
         (3, None, "https://a.org/r"), (3, None, "https://b.org/auto"), (3, None, "https://c.org/x."),
         (4, None, "https://en.wikipedia.org/wiki/Kettling_(police_tactic)"),
-        (6, None, "https://d.org/ref"),
         (10, "1", "https://e.org/note,"),
+        (6, None, "https://d.org/ref"),  # a definition no link uses comes last
     ]
-    assert cits[-1].context == "A claim.[^1]"
+    assert cits[-2].context == "A claim.[^1]"
     assert cits[0].context.startswith("Inline a report")
-    assert cits[-1].accessed == date(2021, 1, 12)
+    assert cits[-2].accessed == date(2021, 1, 12)
 
 
 def test_html_links_footnotes_and_base():
@@ -221,3 +221,59 @@ def test_link_list_lines_are_separate_citations():
         (1, "https://a.org/x", date(2021, 5, 1)), (2, "https://b.org/y", None),
         (3, "https://c.org/z", date(2020, 2, 3))]
     assert cits[1].context == "- https://b.org/y"
+
+
+# ------------------------------------------------- markdown and html, real-world shapes ---
+def _urls(text, fmt, **kw):
+    from archiver.repair import repair_document
+
+    return [(r.url, sorted(f.name for f in r.findings)) for r in repair_document(_cits(text, fmt, "d", **kw))]
+
+
+def test_markdown_badges_are_two_links_not_one_merged_url():
+    text = "[![CI](https://img.shields.io/ci.svg)](https://github.com/o/r/actions)\n"
+    assert _urls(text, "markdown") == [("https://github.com/o/r/actions", []),
+                                       ("https://img.shields.io/ci.svg", [])]
+
+
+def test_markdown_raw_html_goes_through_the_html_extractor():
+    text = ('- <a href="https://sindresorhus.com/supercharge">Supercharge</a> - Mac app.\n\n'
+            '<p align="center"><img src="https://example.org/logo.png"></p>\n')
+    assert [u for u, _ in _urls(text, "markdown")] == ["https://sindresorhus.com/supercharge",
+                                                       "https://example.org/logo.png"]
+
+
+def test_markdown_relative_links_and_anchors_are_never_hosts():
+    text = "See [20.x](CHANGELOG_V20.md), [add-ons](addons.html) and [top](#top).\n"
+    assert _urls(text, "markdown") == [(None, ["relative-link"]), (None, ["relative-link"])]
+    resolved = _urls(text, "markdown", base_url="https://github.com/o/r/blob/main/")
+    assert [u for u, _ in resolved] == ["https://github.com/o/r/blob/main/CHANGELOG_V20.md",
+                                        "https://github.com/o/r/blob/main/addons.html"]
+
+
+def test_markdown_code_is_not_a_citation():
+    text = "Use `https://a.org/x` or\n\n```\ncurl https://b.org/y\n```\n\n    https://c.org/z\n\n<!-- https://d.org/ -->\n"
+    assert _cits(text, "markdown") == []
+
+
+def test_markdown_line_break_does_not_join_the_next_word():
+    text = "Docs: https://pkg.example.org/latest/changelog/\nAuthor-email: someone\n"
+    assert [u for u, _ in _urls(text, "markdown")] == ["https://pkg.example.org/latest/changelog/"]
+
+
+def test_html_prints_urls_as_text_and_skips_code():
+    html = ("<ol><li id='fn1'>KazTAG, https://kaztag.kz/ru/news/x, accessed 12 January 2021</li></ol>"
+            "<pre>https://code.example.org/a/b</pre><p>See <a href='#sec'>below</a>.</p>")
+    cits = _cits(html, "html")
+    assert [(c.note, c.raw, c.accessed) for c in cits] == [("1", "https://kaztag.kz/ru/news/x,", date(2021, 1, 12))]
+
+
+@pytest.mark.parametrize("text,dates", [
+    ("https://a.org/x (accessed 12 January 2021); https://b.org/y", [date(2021, 1, 12), None]),
+    ("https://a.org/x; https://b.org/y, accessed 2021-03-04", [None, date(2021, 3, 4)]),
+    ("https://a.org/x. Retrieved 2 June 2021 from https://b.org/y", [None, date(2021, 6, 2)]),
+    ("Retrieved 2021-01-12 from https://a.org/x and https://b.org/y", [date(2021, 1, 12), None]),
+])
+def test_access_dates_are_never_inherited_by_a_neighbour(text, dates):
+    assert [c.accessed for c in _cits("1. " + text + "\n", "text")] == dates
+    assert [c.accessed for c in _cits(text + "\n", "text")] == dates

@@ -102,12 +102,81 @@ def test_unrecoverable_is_an_error_with_no_url(printed, names):
     ("https://example.com/a?fbclid=IwAR0", {"tracking-parameter"}),
     ("https://notfacebook.com/a", set()),
     ("https://box.com/a", set()),
-    ("ftp://ftp.example.org/pub/report.pdf", {"unsupported-scheme"}),
 ])
 def test_advice(url, names):
     result = repair_url(url)
     assert result.url == url  # advice never changes the URL
     assert {f.name for f in result.findings} == names
+
+
+# An emitted `url` is always one httpx can fetch; anything else is a finding and `url` is None.
+NEVER_EMITTED = [
+    ("ftp://ftp.example.org/pub/report.pdf", "unsupported-scheme", "ftp:"),
+    ("hxxp://evil.example.com/a", "unsupported-scheme", "defanged"),
+    ("mailto:someone@example.org", "unsupported-scheme", "mailto:"),
+    ("javascript:alert(1)", "unsupported-scheme", "javascript:"),
+    ("data:text/html,hi", "unsupported-scheme", "data:"),
+    ("user:pw@example.org/a/b", "invalid-url", "user name and password"),
+    ("http://☃.net/", "impossible-host", "IDNA"),
+    ("http://xn--/", "impossible-host", "xn--"),
+    ("http://example.org:99999/", "invalid-url", "port 99999"),
+    ("http://example.org/a\x1bb", "invalid-url", "U+001B"),
+    ("http://example.org/a\x7fb", "invalid-url", "U+007F"),
+    ("http://example.org/a\x00b", "invalid-url", "U+0000"),
+    ("https://exa_mple.org/a", "impossible-host", "'_'"),
+    ("https://-example.org/a", "impossible-host", "starts or ends with '-'"),
+    ("https://www.rferl.o/a/1.html", "impossible-host", "looks cut off"),
+    ("https://intranet/a", "impossible-host", "no public suffix"),
+    ("https://example.notatld/a", "impossible-host", "'.notatld' is no top-level domain"),
+]
+
+
+@pytest.mark.parametrize("printed,name,says", NEVER_EMITTED)
+def test_unfetchable_urls_are_findings_never_urls(printed, name, says):
+    result = repair_url(printed)
+    assert result.url is None
+    (f,) = [f for f in result.findings if f.name == name]
+    assert says in f.message
+
+
+def test_ideographic_space_is_whitespace_not_part_of_a_url():
+    assert split_note("https://example.org/a\u3000and more") == ["https://example.org/a"]
+
+
+@pytest.mark.parametrize("printed,url", [
+    ("doi:10.1000/xyz123", "https://doi.org/10.1000/xyz123"),
+    ("doi: 10.1000/xyz123", "https://doi.org/10.1000/xyz123"),
+])
+def test_doi_becomes_a_doi_org_link(printed, url):
+    result = repair_url(printed)
+    assert result.url == url and [f.name for f in result.findings] == ["doi-link"]
+
+
+@pytest.mark.parametrize("printed", ["addons.html/x", "CHANGELOG_V20.md", "docs/guide/intro", "kz"])
+def test_missing_scheme_only_for_registrable_domains(printed):
+    result = repair_url(printed)
+    assert result.url is None
+    assert "missing-scheme" not in {f.name for f in result.findings}
+
+
+@pytest.mark.parametrize("href,printed,url,names", [
+    ("addons.html", "", None, {"relative-link"}),
+    ("CHANGELOG_V20.md", "", None, {"relative-link"}),
+    ("../docs/a.md#x", "", None, {"relative-link"}),
+    ("//cdn.example.org/a.js", "", "https://cdn.example.org/a.js", set()),
+    ("mailto:x@example.org", "", None, {"unsupported-scheme"}),
+    ("https://kaztag.kz/ru/news/a-b", "https://kaztag.kz/ru/news/a–b", "https://kaztag.kz/ru/news/a-b",
+     {"link-target-used"}),
+    ("https://kaztag.kz/ru/news/a-b", "https://kaztag.kz/ru/news/a-b", "https://kaztag.kz/ru/news/a-b", set()),
+    ("https://a.org/x", "https://b.org/y", "https://a.org/x", {"link-target-used"}),
+])
+def test_link_targets(href, printed, url, names):
+    from archiver.repair import repair_link
+
+    result = repair_link(href, printed)
+    assert result.url == url
+    assert {f.name for f in result.findings} == names
+    assert all(f.severity == "info" for f in result.findings)
 
 
 def test_tracking_fix_drops_only_tracking_parameters():

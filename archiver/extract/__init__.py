@@ -79,6 +79,6 @@ def _decode(data: bytes, path: str) -> str:
 
 def extract(doc: Document, *, base_url: str | None = None) -> Iterator[Citation]:
     module = FORMATS[doc.format]
-    if doc.format == "html":
+    if doc.format in ("html", "markdown"):
         return module.extract(doc.text, doc.path, base_url=base_url)
     return module.extract(doc.text, doc.path)

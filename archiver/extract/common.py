@@ -74,7 +74,7 @@ def parse_date(when: str) -> date | None:
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”»)]?(?:\d{1,3})?\s+(?=[\"'“«(]?[A-ZА-ЯЁ0-9])")
 
 
-def sentence_around(text: str, pos: int, limit: int = 400, window: int = 2000) -> str:
+def sentence_around(text: str, pos: int, limit: int = 400, window: int = 600) -> str:
     """The sentence of `text` that contains position `pos` (whitespace collapsed, capped).
 
     Only `window` characters either side are looked at, so a long text costs the same per call."""
@@ -93,24 +93,69 @@ def sentence_around(text: str, pos: int, limit: int = 400, window: int = 2000) -
     return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 
 
+def spans_in(text: str, *, allow_fragment: bool = True) -> list[tuple[int, str]]:
+    """The URL spans of `text` with their offsets (found left to right, in one pass)."""
+    out: list[tuple[int, str]] = []
+    offset = 0
+    for span in split_note(text, allow_fragment=allow_fragment):
+        pos = text.find(span, offset)
+        if pos < 0:
+            pos = offset
+        out.append((pos, span))
+        offset = pos + len(span)
+    return out
+
+
+def _accessed_in(text: str, *, before_next: bool) -> date | None:
+    """The access date stated in `text`; with `before_next`, not one that introduces the next URL
+    ("Retrieved 2 June 2021 from https://b" belongs to b)."""
+    lower = text.lower()
+    if not any(w in lower for w in _ACCESS_WORDS):
+        return None
+    m = _ACCESSED_RE.search(text)
+    if not m or (before_next and text[m.end():].strip(" ,:\n").lower() in ("from", "at", "via", "on")):
+        return None
+    return parse_date(m.group("when"))
+
+
+def accessed_per_span(text: str, spans: list[tuple[int, int]]) -> list[date | None]:
+    """Each URL's own access date: the one stated after it (up to the next URL), else one stated
+    before it (back to the previous URL) that the previous URL did not take. In
+    "https://a (accessed 1 May 2021); https://b" b gets no date: dates are never inherited."""
+    if not spans or not any(w in text.lower() for w in _ACCESS_WORDS):
+        return [None] * len(spans)
+    dates: list[date | None] = []
+    prev_end, prev_took_after = 0, False
+    for i, (start, end) in enumerate(spans):
+        nxt = spans[i + 1][0] if i + 1 < len(spans) else len(text)
+        after = _accessed_in(text[end:max(end, nxt)], before_next=i + 1 < len(spans))
+        when = after
+        if when is None and not prev_took_after:
+            when = _accessed_in(text[prev_end:max(prev_end, start)], before_next=False)
+        dates.append(when)
+        prev_end, prev_took_after = end, after is not None
+    return dates
+
+
 def note_citations(
     source: str, line: int, note: str | None, text: str, *, context: str | None = None,
     allow_fragment: bool = True, empty_ok: bool = True,
 ) -> Iterator[Citation]:
-    """One Citation per URL span of a note; a numbered note without a URL yields one with raw=''."""
-    accessed = parse_accessed(text) if note is not None else None
-    spans = split_note(text, allow_fragment=allow_fragment)
+    """One Citation per URL span of a note; a numbered note without a URL yields one with raw=''.
+    Each URL gets its own access date (accessed_per_span); free text (note None) also gets the
+    sentence around each URL as its context."""
+    spans = spans_in(text, allow_fragment=allow_fragment)
     if not spans:
         if note is not None and empty_ok:
-            yield Citation(source, line, note, "", context, accessed, 0, text)
+            yield Citation(source, line, note, "", context, parse_accessed(text), 0, text)
         return
-    offset = 0
-    for i, span in enumerate(spans):
-        pos = text.find(span, offset)
-        offset = pos + len(span) if pos >= 0 else offset
-        span_line = line + text.count("\n", 0, max(pos, 0))
-        if note is None:  # free text: the date and context of this URL's own sentence
-            ctx = context if context is not None else sentence_around(text, max(pos, 0))
-            yield Citation(source, span_line, note, span, ctx, parse_accessed(ctx) or parse_accessed(text), i, ctx)
+    dates = accessed_per_span(text, [(pos, pos + len(span)) for pos, span in spans])
+    newlines, counted = 0, 0
+    for i, (pos, span) in enumerate(spans):
+        newlines += text.count("\n", counted, pos)
+        counted = pos
+        if note is None:
+            ctx = context if context is not None else sentence_around(text, pos)
+            yield Citation(source, line + newlines, note, span, ctx, dates[i], i, ctx)
         else:
-            yield Citation(source, span_line, note, span, context, accessed, i, text)
+            yield Citation(source, line + newlines, note, span, context, dates[i], i, text)

@@ -1,83 +1,164 @@
-"""Markdown: inline links, autolinks, reference definitions, footnotes `[^n]: ...` and bare URLs.
+"""Markdown, parsed by markdown-it-py (CommonMark, with footnotes and tables).
 
-A footnote's citing sentence is the sentence of the body that carries its `[^n]` reference.
+Links, autolinks, images and reference definitions come from the parser, so `[![CI](img)](link)`
+is two URLs and a relative `[20.x](CHANGELOG_V20.md)` stays relative. Raw HTML blocks and inline
+HTML go through the HTML extractor. Code spans, code blocks and HTML comments are not citations.
+Bare URLs in prose are found as in plain text, damage included. A footnote `[^n]: …` is note n,
+and its citing sentence is the body sentence that carries `[^n]`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urljoin
 
 from ..models import Citation
-from .common import note_citations, parse_accessed, sentence_around
+from . import html as html_extractor
+from .common import accessed_per_span, note_citations, sentence_around, spans_in
 
-SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
-
-_FOOTNOTE_DEF = re.compile(r"^\s{0,3}\[\^([^\]\s]+)\]:\s*(.*)$")
-_REF_DEF = re.compile(r"^\s{0,3}\[([^\]^][^\]]*)\]:\s*<?(\S+?)>?(?:\s+[\"'(].*)?\s*$")
-_INLINE = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?((?:[^()\s<>]+|\([^()\s]*\))+)>?(?:\s+[\"'(][^)]*)?\)")
-_AUTOLINK = re.compile(r"<((?:https?|ftp)://[^>\s]+)>")
-_FOOTREF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
-_CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mdx")
 
 
-def extract(text: str, source: str) -> Iterator[Citation]:
-    text = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)  # keep line numbers
-    lines = text.splitlines()
-    refs = {m.group(1): _sentence_at(text, m.start()) for m in _FOOTREF.finditer(text)}
-    note: tuple[int, str, list[str]] | None = None
-    for i, ln in enumerate(lines, start=1):
-        fm = _FOOTNOTE_DEF.match(ln)
-        ends_note = fm or not ln.strip() or not ln.startswith((" ", "\t"))
-        if note is not None and ends_note:
-            yield from _footnote(source, note, refs)
-            note = None
-        if fm:
-            note = (i, fm.group(1), [fm.group(2)])
-            continue
-        if note is not None:
-            note[2].append(ln.strip())
-            continue
-        yield from _line_links(source, i, ln, text, lines)
-    if note is not None:
-        yield from _footnote(source, note, refs)
+@lru_cache(maxsize=1)
+def _parser():
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.footnote import footnote_plugin
+
+    return MarkdownIt("commonmark", {"html": True}).use(footnote_plugin).enable("table")
 
 
-def _footnote(source: str, note: tuple[int, str, list[str]], refs: dict) -> Iterator[Citation]:
-    line, label, parts = note
-    body = "\n".join(parts)
-    links = [m.group(1) for m in _INLINE.finditer(body)] + [m.group(1) for m in _AUTOLINK.finditer(body)]
-    if links:
-        accessed = parse_accessed(body)
-        for idx, url in enumerate(links):
-            yield Citation(source, line, label, url, refs.get(label), accessed, idx, body)
-    else:
-        yield from note_citations(source, line, label, body, context=refs.get(label))
+@dataclass
+class _Inline:
+    """One inline run as plain text: link texts kept, code blanked, breaks as newlines."""
+
+    text: str = ""
+    links: list[tuple[int, str]] = field(default_factory=list)  # (offset in text, href)
+    masked: list[tuple[int, int]] = field(default_factory=list)  # text ranges that are link texts
+    markers: list[tuple[int, str]] = field(default_factory=list)  # footnote references
+    html: list[str] = field(default_factory=list)  # inline HTML tags
 
 
-def _line_links(source: str, lineno: int, ln: str, text: str, lines: list[str]) -> Iterator[Citation]:
-    rd = _REF_DEF.match(ln)
-    if rd:
-        yield Citation(source, lineno, None, rd.group(2), None, parse_accessed(ln), 0, ln)
+def _flatten(children) -> _Inline:
+    out, parts, pos = _Inline(), [], 0
+    link_start = None
+    for tok in children:
+        piece = ""
+        if tok.type in ("text", "text_special"):
+            piece = tok.content
+        elif tok.type in ("softbreak", "hardbreak"):
+            piece = "\n"
+        elif tok.type == "code_inline":
+            piece = " " * (len(tok.content) + 2)
+        elif tok.type in ("em_open", "em_close", "strong_open", "strong_close", "s_open", "s_close"):
+            piece = tok.markup  # keep `__init__` in a bare URL as printed
+        elif tok.type == "link_open":
+            out.links.append((pos, tok.attrs.get("href", "")))
+            link_start = pos
+        elif tok.type == "link_close" and link_start is not None:
+            out.masked.append((link_start, pos))
+            link_start = None
+        elif tok.type == "image":
+            out.links.append((pos, tok.attrs.get("src", "")))
+            piece = tok.content
+        elif tok.type == "footnote_ref":
+            piece = f"[^{tok.meta['label']}]"
+            out.markers.append((pos, tok.meta["label"]))
+        elif tok.type == "html_inline":
+            out.html.append(tok.content)
+        parts.append(piece)
+        pos += len(piece)
+    out.text = "".join(parts)
+    return out
+
+
+def extract(text: str, source: str, *, base_url: str | None = None) -> Iterator[Citation]:
+    env: dict = {}
+    tokens = _parser().parse(text, env)
+    contexts: dict[str, str] = {}
+    footnote: tuple[str, list] | None = None  # (label, [(line, _Inline)])
+    used: set[str] = set()
+    for tok in tokens:
+        if tok.type == "footnote_open":
+            footnote = (tok.meta["label"], [])
+        elif tok.type == "footnote_close" and footnote is not None:
+            yield from _footnote(source, footnote, contexts.get(footnote[0]), base_url)
+            footnote = None
+        elif tok.type == "html_block" and tok.map:
+            yield from _html(source, tok.content, tok.map[0], base_url)
+        elif tok.type == "inline" and tok.map:
+            run = _flatten(tok.children or [])
+            used.update(href for _, href in run.links)
+            for off, label in run.markers:
+                contexts.setdefault(label, sentence_around(run.text, off))
+            if footnote is not None:
+                footnote[1].append((tok.map[0] + 1, run))
+            else:
+                yield from _prose(source, tok.map[0] + 1, run, base_url)
+    yield from _unused_references(source, env.get("references", {}), used, base_url)
+
+
+def _resolve(href: str, base_url: str | None) -> str:
+    return urljoin(base_url, href) if base_url and href and not href.startswith("#") else href
+
+
+def _prose(source: str, line: int, run: _Inline, base_url: str | None) -> Iterator[Citation]:
+    """Links and bare URLs of one paragraph, heading, list item or table cell (free text)."""
+    found = [(off, href, True) for off, href in run.links if href and not href.startswith("#")]
+    found += [(off, raw, False) for off, raw in spans_in(_masked(run), allow_fragment=False)]
+    found.sort(key=lambda f: f[0])  # stable: a badge's link before its image
+    dates = accessed_per_span(run.text, [(off, off + len(u)) for off, u, _ in found])
+    newlines, counted = 0, 0
+    for i, (off, url, is_link) in enumerate(found):
+        newlines += run.text.count("\n", counted, max(off, counted))  # counted once: linear time
+        counted = max(off, counted)
+        at = line + newlines
+        href = _resolve(url, base_url) if is_link else None
+        yield Citation(source, at, None, href or url, sentence_around(run.text, off), dates[i], i,
+                       run.text, href=href)
+    for tag in run.html:
+        yield from _html(source, tag, line - 1, base_url)
+
+
+def _masked(run: _Inline) -> str:
+    """The run's text with link texts blanked, so `<https://x>` is not found twice."""
+    if not run.masked:
+        return run.text
+    chars = list(run.text)
+    for a, b in run.masked:
+        chars[a:b] = " " * (b - a)
+    return "".join(chars)
+
+
+def _footnote(source: str, footnote: tuple[str, list], context: str | None,
+              base_url: str | None) -> Iterator[Citation]:
+    label, runs = footnote
+    if not runs:
         return
-    taken: list[tuple[int, int]] = []
-    found: list[tuple[int, str]] = []
-    for rx in (_INLINE, _AUTOLINK):
-        for m in rx.finditer(ln):
-            if not any(a <= m.start() < b for a, b in taken):
-                taken.append(m.span())
-                found.append((m.start(1), m.group(1)))
-    rest = ln
-    for a, b in taken:
-        rest = rest[:a] + " " * (b - a) + rest[b:]
-    for cit in note_citations(source, lineno, None, rest, allow_fragment=False):
-        found.append((rest.find(cit.raw), cit.raw))
-    offset = sum(len(x) + 1 for x in lines[: lineno - 1])
-    for idx, (pos, url) in enumerate(sorted(found)):
-        yield Citation(source, lineno, None, url, _sentence_at(text, offset + max(pos, 0)),
-                       parse_accessed(ln), idx, ln)
+    line = runs[0][0]
+    body = "\n".join(run.text for _, run in runs)
+    links = [_resolve(href, base_url) for _, run in runs for _, href in run.links
+             if href and not href.startswith("#")]
+    if not links:
+        yield from note_citations(source, line, label, body, context=context)
+        return
+    dates = accessed_per_span(body, [(body.find(h), body.find(h) + len(h)) for h in links])
+    for i, href in enumerate(links):
+        yield Citation(source, line, label, href, context, dates[i], i, body, href=href)
 
 
-def _sentence_at(text: str, pos: int) -> str:
-    plain = _INLINE.sub(lambda m: re.sub(r"^!?\[|\]\(.*$", "", m.group(0)).ljust(len(m.group(0))), text)
-    return sentence_around(plain, pos)
+def _unused_references(source: str, refs: dict, used: set[str], base_url: str | None) -> Iterator[Citation]:
+    """A reference definition no link uses is still a URL the document cites."""
+    for ref in refs.values():
+        href = ref.get("href", "")
+        if href and href not in used and not href.startswith("#"):
+            line = (ref.get("map") or [0])[0] + 1
+            target = _resolve(href, base_url)
+            yield Citation(source, line, None, target, None, None, 0, None, href=target)
+
+
+def _html(source: str, fragment: str, line_offset: int, base_url: str | None) -> Iterator[Citation]:
+    for c in html_extractor.extract(fragment, source, base_url=base_url):
+        yield Citation(c.source, c.line + line_offset, c.note, c.raw, c.context, c.accessed, c.index,
+                       c.note_text, href=c.href)
