@@ -133,7 +133,7 @@ def test_markdown_links():
         (3, None, "https://a.org/r"), (3, None, "https://b.org/auto"), (3, None, "https://c.org/x."),
         (4, None, "https://en.wikipedia.org/wiki/Kettling_(police_tactic)"),
         (10, "1", "https://e.org/note,"),
-        (6, None, "https://d.org/ref"),  # a definition no link uses comes last
+        (6, None, "https://d.org/ref"),  # a reference definition no link uses comes last
     ]
     assert cits[-2].context == "A claim.[^1]"
     assert cits[0].context.startswith("Inline a report")
@@ -249,6 +249,13 @@ def test_markdown_relative_links_and_anchors_are_never_hosts():
     resolved = _urls(text, "markdown", base_url="https://github.com/o/r/blob/main/")
     assert [u for u, _ in resolved] == ["https://github.com/o/r/blob/main/CHANGELOG_V20.md",
                                         "https://github.com/o/r/blob/main/addons.html"]
+
+
+def test_markdown_footnote_without_reference_and_before_its_reference():
+    text = "[^3]: https://x.org/c\n\nIntro.[^1] End.\n\n[^1]: https://x.org/a\n"
+    cits = _cits(text, "markdown")
+    assert [(c.line, c.note, c.raw, c.context) for c in cits] == [
+        (1, "3", "https://x.org/c", None), (5, "1", "https://x.org/a", "Intro.[^1] End.")]
 
 
 def test_markdown_code_is_not_a_citation():

@@ -26,7 +26,9 @@ def _parser():
     from markdown_it import MarkdownIt
     from mdit_py_plugins.footnote import footnote_plugin
 
-    return MarkdownIt("commonmark", {"html": True}).use(footnote_plugin).enable("table")
+    # footnote_tail would drop definitions no `[^n]` refers to and move the rest to the end: keep
+    # every definition, in place
+    return MarkdownIt("commonmark", {"html": True}).use(footnote_plugin).enable("table").disable("footnote_tail")
 
 
 @dataclass
@@ -76,26 +78,26 @@ def _flatten(children) -> _Inline:
 def extract(text: str, source: str, *, base_url: str | None = None) -> Iterator[Citation]:
     env: dict = {}
     tokens = _parser().parse(text, env)
+    runs = {i: _flatten(tok.children or []) for i, tok in enumerate(tokens) if tok.type == "inline" and tok.map}
     contexts: dict[str, str] = {}
+    for run in runs.values():  # a definition may come before the sentence that refers to it
+        for off, label in run.markers:
+            contexts.setdefault(label, sentence_around(run.text, off))
     footnote: tuple[str, list] | None = None  # (label, [(line, _Inline)])
-    used: set[str] = set()
-    for tok in tokens:
-        if tok.type == "footnote_open":
+    used = {href for run in runs.values() for _, href in run.links}
+    for i, tok in enumerate(tokens):
+        if tok.type == "footnote_reference_open":
             footnote = (tok.meta["label"], [])
-        elif tok.type == "footnote_close" and footnote is not None:
+        elif tok.type == "footnote_reference_close" and footnote is not None:
             yield from _footnote(source, footnote, contexts.get(footnote[0]), base_url)
             footnote = None
         elif tok.type == "html_block" and tok.map:
             yield from _html(source, tok.content, tok.map[0], base_url)
-        elif tok.type == "inline" and tok.map:
-            run = _flatten(tok.children or [])
-            used.update(href for _, href in run.links)
-            for off, label in run.markers:
-                contexts.setdefault(label, sentence_around(run.text, off))
+        elif i in runs:
             if footnote is not None:
-                footnote[1].append((tok.map[0] + 1, run))
+                footnote[1].append((tok.map[0] + 1, runs[i]))
             else:
-                yield from _prose(source, tok.map[0] + 1, run, base_url)
+                yield from _prose(source, tok.map[0] + 1, runs[i], base_url)
     yield from _unused_references(source, env.get("references", {}), used, base_url)
 
 
