@@ -56,7 +56,8 @@ def test_what_the_pipeline_recorded_reaches_the_report(built):
     assert rows["article.md", "2"].title.startswith("<script>alert('title')")
     summary = built.report().summary
     assert summary["newly_broken"][0]["url"] == "http://web.test/breaks/report-fixture"
-    assert summary["by_state"] == {"alive": 7, "failing": 3, "unknown": 1, "unrecovered": 1}
+    # the javascript: link of note 4 is never emitted as a url (issue 11): unrecovered, not checked
+    assert summary["by_state"] == {"alive": 7, "failing": 3, "unrecovered": 2}
 
 
 def test_json_and_csv_carry_every_column(built):
@@ -78,7 +79,7 @@ def test_terminal_colour_only_when_asked_and_no_escape_from_a_title(built):
 def test_markdown_escapes_a_hostile_title_and_links_only_http(built):
     out = "".join(REPORT_RENDERERS["markdown"](built.report()))
     assert "<script>" not in out and "&lt;script&gt;alert('title')&lt;/script&gt;" in out
-    assert "<javascript:" not in out and "javascript:alert(1)" in out
+    assert "<javascript:" not in out and "](javascript:" not in out and "U304 unsupported-scheme: javascript:" in out
 
 
 def cli(built, *args):

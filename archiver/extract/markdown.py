@@ -28,7 +28,9 @@ def _parser():
 
     # footnote_tail would drop definitions no `[^n]` refers to and move the rest to the end: keep
     # every definition, in place
-    return MarkdownIt("commonmark", {"html": True}).use(footnote_plugin).enable("table").disable("footnote_tail")
+    md = MarkdownIt("commonmark", {"html": True}).use(footnote_plugin).enable("table").disable("footnote_tail")
+    md.validateLink = lambda url: True  # a `javascript:` link is still cited: repair reports it (U304)
+    return md
 
 
 @dataclass
@@ -140,13 +142,17 @@ def _footnote(source: str, footnote: tuple[str, list], context: str | None,
         return
     line = runs[0][0]
     body = "\n".join(run.text for _, run in runs)
-    links = [_resolve(href, base_url) for _, run in runs for _, href in run.links
-             if href and not href.startswith("#")]
+    links: list[tuple[int, str]] = []  # (offset in body, resolved target)
+    base = 0
+    for _, run in runs:
+        links += [(base + off, _resolve(href, base_url)) for off, href in run.links
+                  if href and not href.startswith("#")]
+        base += len(run.text) + 1
     if not links:
         yield from note_citations(source, line, label, body, context=context)
         return
-    dates = accessed_per_span(body, [(body.find(h), body.find(h) + len(h)) for h in links])
-    for i, href in enumerate(links):
+    dates = accessed_per_span(body, [(off, off) for off, _ in links])
+    for i, (_, href) in enumerate(links):
         yield Citation(source, line, label, href, context, dates[i], i, body, href=href)
 
 
