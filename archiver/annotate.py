@@ -15,12 +15,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 from html import escape
 from urllib.parse import urljoin
 
 from .extract import Document, extract
-from .extract.html import _SKIP_SCHEMES, _is_marker, attr
-from .extract.markdown import _AUTOLINK, _INLINE
+from .extract.html import _SKIP_SCHEMES
+
+if TYPE_CHECKING:
+    from bs4 import Tag
+
+# Markdown links on one line, `[text](url "title")` and `<url>`. Unrolled loops (normal* (special
+# normal*)*), where no character can match two ways: linear time even on an unclosed `[` or `(`.
+_INLINE = re.compile(r"!?\[[^\[\]\n]*(?:\[[^\]\n]*\][^\[\]\n]*)*\]\(\s*<?([^()\s<>]*(?:\([^()\s]*\)[^()\s<>]*)*)>?"
+                     r"(?:\s+[\"'(][^)\n]*)?\)")
+_AUTOLINK = re.compile(r"<((?:https?|ftp)://[^>\s]+)>")
+
+
+def attr(tag: Tag | None, name: str) -> str:
+    """A bs4 tag's attribute as one string ("" when absent; a multi-valued one such as class, joined)."""
+    value = tag.get(name) if tag is not None else None
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else " ".join(value)
+
+
+def _is_marker(a: Tag) -> bool:
+    """A footnote marker (`<sup><a href="#fn1">`), not a citation."""
+    return attr(a, "href").startswith("#") and (a.find_parent("sup") is not None
+                                                or "footnote-ref" in (a.get_attribute_list("class") or []))
 
 Copies = dict[str, tuple[str, str]]  # url -> (archive URL, 14-digit timestamp)
 _NOTE_START = re.compile(r"^\s*(?:\[\d+\]|\d+[.)]|\^\d+)\s")
