@@ -41,7 +41,7 @@ class UrlIndex:
         if not prefix:
             return []
         i = bisect.bisect_left(self.sorted, prefix)
-        out = []
+        out: list[str] = []
         while i < len(self.sorted) and self.sorted[i].startswith(prefix) and len(out) < 5:
             if self.sorted[i] != prefix:
                 out.append(self.sorted[i])

@@ -20,10 +20,14 @@ RESERVED_TLDS = ("example", "test", "invalid", "localhost", "local", "internal",
 # Names that end like a file, not a host: `addons.html`, `CHANGELOG_V20.md`, `setup.py`. Several are
 # real top-level domains (.md, .py, .sh, .zip, .mov), which is why a bare name with one of these
 # endings and no path is read as a file.
-FILE_EXTENSIONS = frozenset(
-    "md markdown mdx rst txt html htm xhtml shtml php asp aspx jsp cfm cgi pl py rb rs go js ts json "
-    "xml yml yaml toml ini cfg css scss svg png jpg jpeg gif webp ico pdf doc docx odt xls xlsx ppt "
-    "pptx csv tsv zip gz tgz bz2 xz tar rar 7z exe dmg deb rpm sh bat ps1 mov mp4 mp3 wav ogg".split())
+FILE_EXTENSIONS = frozenset([
+    "md", "markdown", "mdx", "rst", "txt", "html", "htm", "xhtml", "shtml", "php", "asp", "aspx",
+    "jsp", "cfm", "cgi", "pl", "py", "rb", "rs", "go", "js", "ts", "json", "xml", "yml", "yaml",
+    "toml", "ini", "cfg", "css", "scss", "svg", "png", "jpg", "jpeg", "gif", "webp", "ico", "pdf",
+    "doc", "docx", "odt", "xls", "xlsx", "ppt", "pptx", "csv", "tsv", "zip", "gz", "tgz", "bz2",
+    "xz", "tar", "rar", "7z", "exe", "dmg", "deb", "rpm", "sh", "bat", "ps1", "mov", "mp4", "mp3",
+    "wav", "ogg",
+])
 
 _PLAIN_RE = re.compile(r"(?i)^https?://([a-z0-9.-]+)(?::(\d{1,5}))?(?:[/?#][\x21-\x7e]*)?$")
 _LABEL_RE = re.compile(r"^[a-z0-9-]+$")

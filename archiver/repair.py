@@ -17,11 +17,11 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .candidates import UrlIndex
 from .facts import login_walled_platform
 from .findings import finding
-from .models import Citation, Finding, Repaired
-from .candidates import UrlIndex
 from .hosts import fetch_problem, looks_like_file, registrable
+from .models import Citation, Finding, Repaired
 from .segment import CLOSERS, DASH_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
 
 __all__ = ["repair_url", "repair_link", "repair_citation", "repair_document", "UrlRepair"]
@@ -352,8 +352,11 @@ def repair_citation(citation: Citation) -> Repaired:
 
 
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_KNOWN_SCHEMES = frozenset("mailto tel sms ftp ftps sftp ssh git file data javascript news nntp irc ircs "
-                           "magnet urn doi xmpp ws wss geo webcal about blob chrome".split())
+_KNOWN_SCHEMES = frozenset([
+    "mailto", "tel", "sms", "ftp", "ftps", "sftp", "ssh", "git", "file", "data", "javascript",
+    "news", "nntp", "irc", "ircs", "magnet", "urn", "doi", "xmpp", "ws", "wss", "geo", "webcal",
+    "about", "blob", "chrome",
+])
 
 
 def repair_link(href: str, printed: str = "") -> UrlRepair:

@@ -59,7 +59,7 @@ def extract(text: str, source: str, *, base_url: str | None = None) -> Iterator[
     yield from _text_urls(root, source, page)
 
 
-def _text_urls(root, source: str, page: "_Page") -> Iterator[Citation]:
+def _text_urls(root, source: str, page: _Page) -> Iterator[Citation]:
     """URLs printed as text, outside links and code (footnote lists often print them so)."""
     # lxml makes element proxies on demand: hold them, or an id() could be reused by another
     kept = [d for el in root.iter(*_NOT_PROSE) for d in el.iter()]
