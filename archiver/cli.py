@@ -66,9 +66,9 @@ def _settings(config_path=None, *, stale=None, confirm_spacing=None, archived_wi
 
 def input_options(f):
     """How documents are read: every command that reads them takes these."""
-    f = click.option("--input-format", type=click.Choice(["text", "markdown", "html"]),
-                     help="Read every PATH as this format instead of guessing from its name.")(f)
-    return click.option("--base-url", help="Resolve relative links in HTML against this URL.")(f)
+    f = click.option("--input-format", type=click.Choice(FORMATS),
+                     help="Read every PATH as this format instead of guessing from its name and content.")(f)
+    return click.option("--base-url", help="Resolve relative links in HTML and Markdown against this URL.")(f)
 
 
 def _report_unreadable(errors: list[str]) -> None:

@@ -31,13 +31,13 @@ def lint_paths(paths: Iterable[str], *, base_url: str | None = None,
                fmt: str | None = None) -> Iterator[LintedDocument]:
     """Lint each document in turn; an unreadable one is reported and the others still processed."""
     for path in paths:
-        try:
+        try:  # a corrupt package is found while extracting: it is an unreadable document too
             doc = read_document(path, fmt)
+            with _gc_paused():
+                repaired = repair_document(list(extract(doc, base_url=base_url)))
         except InputError as exc:
             yield LintedDocument(path, None, error=str(exc))
             continue
-        with _gc_paused():
-            repaired = repair_document(list(extract(doc, base_url=base_url)))
         yield LintedDocument(path, doc, repaired)
 
 
