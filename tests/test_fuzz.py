@@ -1,0 +1,82 @@
+"""Hypothesis over every extractor and repair: no exception, a per-input time budget (linear time),
+repair idempotent, and every emitted URL parses with httpx and is http(s). The number of inputs
+run is printed at the end of the session (`-s`) and recorded in README."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from archiver.extract import Document, extract
+from archiver.repair import repair_document, repair_url
+
+RUNS = {"inputs": 0}
+BUDGET_S = 2.0  # per input of at most a few KB: generous for a loaded 2-core machine
+
+# pieces that real documents and attacks are made of
+PIECES = ["http://", "https://", "www.", "doi:10.1000/", "hxxp://", "ftp://", "mailto:a@b.org", "user:pw@",
+          "example.org", "kaztag.kz", "☃.net", "xn--", ":99999", "/", "-", "–", "—", " ", "\n", "\n\n",
+          "\u3000", "\u00ad", "\u200b", "\x1b", "\x00", "\x7f", "[", "]", "(", ")", "<", ">", "`", "```",
+          "[^1]", "[^1]: ", "1. ", "[2] ", "Notes\n", "<a href=\"", "\">", "</a>", "<sup>", "#x", "&amp;",
+          "\"", "'", "«", "»", ",", ".", ";", "…", "...", "accessed 12 January 2021", "Retrieved 2021-01-12 from ",
+          "_", "%", "?a=1&b=2", "@misc{k, url = {", "}}", "\\_", "a", "Z", "0", "9"]
+texts = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=8)), max_size=60).map("".join)
+
+
+def _check_emitted(repaired) -> None:
+    for rep in repaired:
+        if rep.url is not None:
+            url = httpx.URL(rep.url)
+            assert url.scheme in ("http", "https") and url.host, rep.url
+            again = repair_url(rep.url)
+            assert again.url == rep.url, (rep.url, again)  # idempotent
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "bibtex", "csljson"])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=texts)
+def test_every_extractor_and_repair(fmt, text):
+    RUNS["inputs"] += 1
+    start = time.perf_counter()
+    try:
+        cits = list(extract(Document("fuzz", fmt, text, "0")))
+    except Exception as exc:  # only a clear InputError (bad CSL-JSON) may stop a document
+        from archiver.errors import InputError
+
+        assert isinstance(exc, InputError) and fmt == "csljson", repr(exc)
+        return
+    repaired = repair_document(cits)
+    assert time.perf_counter() - start < BUDGET_S
+    _check_emitted(repaired)
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=texts)
+def test_repair_alone(text):
+    RUNS["inputs"] += 1
+    result = repair_url(text)
+    if result.url is not None:
+        assert httpx.URL(result.url).scheme in ("http", "https")
+        assert repair_url(result.url).url == result.url
+
+
+@pytest.mark.parametrize("name,text,fmt", [
+    ("unclosed markdown link", "[Article](https://www.example.com/news/" + "a" * 60, "markdown"),
+    ("http:// x100,000", "http://" * 100_000, "text"),
+    ("[ x50,000", "[" * 50_000, "markdown"),
+    ("30,000 unclosed <a href", '<a href="' * 30_000, "html"),
+    ("30,000 unclosed <a href in Markdown", '<a href="' * 30_000, "markdown"),
+    (") x100,000", "https://a.org/" + ")" * 100_000, "text"),
+])
+def test_hostile_inputs_finish_in_seconds(name, text, fmt):
+    start = time.perf_counter()
+    repair_document(list(extract(Document("hostile", fmt, text, "0"))))
+    assert time.perf_counter() - start < 20, name  # each took > 120 s before (issue 11)
+
+
+def teardown_module(module):
+    print(f"\nfuzz: {RUNS['inputs']} inputs ran")
