@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 from html import escape
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from .extract import Document, extract

@@ -87,12 +87,13 @@ def _repair(raw: str) -> UrlRepair:
 
 
 def _doi(doi: str, raw: str) -> UrlRepair:
-    """`doi:10.1000/xyz123` is a citation, not damage: it resolves through https://doi.org/."""
-    fixed = "https://doi.org/" + doi
-    problem = fetch_problem(fixed)
-    if problem:
-        return _unfetchable(fixed, raw, [], problem)
-    return UrlRepair(fixed, (finding("doi-link", "a DOI; resolved through https://doi.org/", fixed),), raw, 1.0)
+    """`doi:10.1000/xyz123` is a citation, not damage: it resolves through https://doi.org/ (and the
+    DOI itself may be damaged like any URL)."""
+    result = _repair_all_rules("https://doi.org/" + doi)
+    if result.url is None:
+        return replace(result, span=raw)
+    note = finding("doi-link", "a DOI; resolved through https://doi.org/", result.url)
+    return replace(result, findings=(*result.findings, note), span=raw)
 
 
 def _unfetchable(url: str, span: str, findings: list[Finding], problem: str) -> UrlRepair:

@@ -155,9 +155,9 @@ def _link_citations(source: str, line: int, note: str | None, text: str, links: 
     out += [(pos, s, None) for i, (pos, s) in enumerate(spans) if i not in used]
     out.sort(key=lambda o: o[0])
     dates = accessed_per_span(text, [(pos, pos + len(raw)) for pos, raw, _ in out])
-    for i, (pos, raw, target) in enumerate(out):
-        ctx = context if note is not None else sentence_around(text, min(pos, len(text)))
-        yield Citation(source, line, note, raw, ctx, dates[i], i, text, href=target)
+    for i, (pos, raw, href) in enumerate(out):
+        ctx: str | None = context if note is not None else sentence_around(text, min(pos, len(text)))
+        yield Citation(source, line, note, raw, ctx, dates[i], i, text, href=href)
 
 
 def extract_odt(data: bytes, source: str) -> Iterator[Citation]:
