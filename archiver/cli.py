@@ -12,6 +12,7 @@ import click
 
 from . import __version__, api
 from .config import Settings, load_settings, parse_age
+from .extract import FORMATS
 from .findings import SEVERITIES
 from .lint import unified_diff
 from .problems import NEW
