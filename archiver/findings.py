@@ -1,7 +1,7 @@
 """The finding-code registry: every diagnosis archiver can make, with a stable code.
 
 Codes are never renumbered or reused. U0xx: no URL; U1xx: damage archiver repairs; U2xx: damage it
-cannot repair alone (errors); U3xx: advice about a URL that is itself fine. Each code is documented in
+cannot repair alone (errors); U3xx: advice about a URL that is itself fine; U4xx: about a document as a whole. Each code is documented in
 docs/findings.md (tests/test_findings.py fails when one is missing).
 """
 
@@ -47,6 +47,8 @@ RULES: dict[str, Rule] = {
         Rule("U303", "tracking-parameter", "info", "tracking parameter in the query"),
         Rule("U304", "unsupported-scheme", "info", "URL that is not http(s) and will not be checked"),
         Rule("U305", "relative-link", "info", "relative link with no base URL to resolve it against"),
+        Rule("U401", "no-citations", "warning", "a document in which no citation was found, and why"),
+        Rule("U402", "undecodable-bytes", "warning", "bytes that are not text in the document's encoding"),
     ]
 }
 

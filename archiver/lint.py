@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .errors import InputError
-from .extract import Document, extract, read_document
-from .findings import at_least
-from .models import Repaired
+from .extract import Document, extract, read_document, why_no_citations
+from .findings import at_least, finding
+from .models import Citation, Repaired
 from .repair import repair_document
 
 # A repair is applied by --diff (and used without a warning) from this confidence up.
@@ -35,10 +35,19 @@ def lint_paths(paths: Iterable[str], *, base_url: str | None = None,
             doc = read_document(path, fmt)
             with _gc_paused():
                 repaired = repair_document(list(extract(doc, base_url=base_url)))
+            notices = list(doc.notices)
+            if not repaired:
+                notices.append((0, "no-citations", f"no citation found: {why_no_citations(doc)}"))
         except InputError as exc:
             yield LintedDocument(path, None, error=str(exc))
             continue
-        yield LintedDocument(path, doc, repaired)
+        yield LintedDocument(path, doc, [_notice(path, *n) for n in notices] + repaired)
+
+
+def _notice(path: str, line: int, name: str, message: str) -> Repaired:
+    """A finding about the document as a whole, carried like a citation without a URL, so that every
+    output format shows it (never silent)."""
+    return Repaired(Citation(path, line, None, ""), None, (finding(name, message),), span="")
 
 
 @contextmanager

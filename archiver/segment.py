@@ -89,8 +89,12 @@ def _take_url(chunk: str) -> str:
 
 
 def _prose_line(nxt: str) -> bool:
-    """After a line break, "Author-email:" or "Release notes" starts prose, not the URL's rest."""
-    return nxt.rstrip(CLOSERS).endswith(":") or (len(nxt) > 1 and nxt[0].isupper() and nxt[1].islower())
+    """After a line break, "Author-email:" or "Release notes" starts prose, not the URL's rest;
+    "ActivistsNotExtremists/permalink/" (a wrapped path) does not."""
+    if nxt.rstrip(CLOSERS).endswith(":"):
+        return True
+    pathlike = any(c in nxt for c in "/_=?&%" + DASHES) or any(c.isdigit() for c in nxt)
+    return not pathlike and len(nxt) > 1 and nxt[0].isupper() and nxt[1].islower()
 
 
 def _ends_open(prev: str) -> bool:
@@ -111,7 +115,7 @@ def _joins(prev: str, nxt: str) -> bool:
         return True  # "facing –pressure–01052021"
     if prev.endswith("/"):
         core = nxt.rstrip(TRAIL_PUNCT + CLOSERS)
-        return bool(core) and (any(c.isdigit() for c in core) or bool(re.search(r"[-_/%=?&]", core)))
+        return bool(core) and (any(c.isdigit() for c in core) or bool(re.search(f"[-_/%=?&{DASHES}]", core)))
     return False
 
 

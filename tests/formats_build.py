@@ -89,3 +89,43 @@ def build_csl(path: Path) -> Path:
         items.append(item)
     path.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
+
+
+def _wrapped(text: str, width: int = 70) -> list[str]:
+    """Lines as a typesetter breaks a long URL: after a `/` (LaTeX's url package does so)."""
+    lines = []
+    while len(text) > width:
+        cut = text.rfind("/", 20, width)
+        if cut < 0:
+            break
+        lines.append(text[:cut + 1])
+        text = text[cut + 1:]
+    return lines + [text]
+
+
+def build_pdf(path: Path, *, links: dict[str, str] | None = None) -> Path:
+    """The report's notes section as a PDF (reportlab), long URLs wrapped over lines; `links`:
+    note -> /URI annotation over the note's printed text."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    font = "Helvetica"  # its WinAnsi encoding has the en dash the notes are damaged with
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.setFont(font, 8)
+    y = 800
+    c.drawString(40, y, "Notes:")
+    y -= 14
+    for n, text in printed_notes().items():
+        lines = _wrapped(f"{n}. {text}")
+        top = y
+        for line in lines:
+            c.drawString(40, y, line)
+            y -= 11
+        if links and n in links:
+            c.linkURL(links[n], (40, y + 8, 560, top + 9), relative=0)
+        if y < 60:
+            c.showPage()
+            c.setFont(font, 8)
+            y = 800
+    c.save()
+    return path

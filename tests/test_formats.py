@@ -27,6 +27,8 @@ BUILDERS = {
     "odt": lambda p, e: build.build_odt(p / "r.odt"),
     "bibtex": lambda p, e: build.build_bibtex(p / "r.bib"),
     "csljson": lambda p, e: build.build_csl(p / "r.json"),
+    "pdf": lambda p, e: build.build_pdf(p / "r.pdf"),
+    "pdf-link-annotations": lambda p, e: build.build_pdf(p / "r.pdf", links=_kaztag_links(e)),
 }
 
 
@@ -59,6 +61,9 @@ def test_every_format_flags_note_25_with_its_kaztag_candidate(by_note, expected)
 def test_notes_carry_their_citing_sentence_or_title(by_note):
     fmt, notes = by_note
     ctx = notes["7"][0].citation.context
+    if fmt.startswith("pdf"):
+        assert ctx is None  # a notes section without the body: no citing sentence to give
+        return
     assert ctx == ("Claim 7" if fmt in ("bibtex", "csljson") else "Claim number 7 is sourced."), fmt
 
 
@@ -130,3 +135,47 @@ def test_corrupt_files_are_named_exit_3_and_others_still_run(tmp_path, notes_pat
     assert result.exit_code == 3
     assert f"archiver: error: {p}: " in result.stderr and says in result.stderr
     assert len(json.loads(result.stdout)["citations"]) == 32
+
+
+def test_pdf_link_annotation_is_preferred_and_said(tmp_path, expected):
+    notes = _lint(build.build_pdf(tmp_path / "r.pdf", links=_kaztag_links(expected)))
+    (rep,) = notes["2"]  # printed with en dashes and a space, wrapped; the annotation is intact
+    assert rep.url == expected["2"]["urls"][0]
+    assert [f.name for f in rep.findings] == ["link-target-used"]
+
+
+def test_scanned_pdf_gets_a_warning_saying_why(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(tmp_path / "scan.pdf"))
+    c.rect(50, 50, 400, 600, fill=1)  # a page image stands in for the scan: no text layer
+    c.save()
+    result = CliRunner().invoke(main, ["lint", str(tmp_path / "scan.pdf")], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "U401 no-citations: no citation found: the PDF's 1 page(s) have no text layer" in result.stdout
+
+
+def test_encrypted_pdf_is_a_clear_error(tmp_path, notes_path):
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=str(build.build_pdf(tmp_path / "r.pdf")))
+    writer.encrypt(user_password="secret", algorithm="RC4-128")
+    with open(tmp_path / "locked.pdf", "wb") as fh:
+        writer.write(fh)
+    result = CliRunner().invoke(main, ["lint", str(tmp_path / "locked.pdf"), notes_path], catch_exceptions=False)
+    assert result.exit_code == 3
+    assert "locked.pdf: the PDF is encrypted with a password; save an unencrypted copy" in result.stderr
+
+
+def test_undecodable_bytes_are_reported_with_their_line(tmp_path):
+    p = tmp_path / "notes.txt"
+    p.write_bytes("1. https://a.org/x\n2. https://b.org/\xff-y\n".encode().replace(b"\xc3\xbf", b"\xff"))
+    result = CliRunner().invoke(main, ["lint", str(p)], catch_exceptions=False)
+    assert f"{p}:2: U402 undecodable-bytes: bytes that are not UTF-8 on line 2" in result.stdout
+
+
+def test_document_without_citations_says_why(tmp_path):
+    p = tmp_path / "prose.txt"
+    p.write_text("Just prose, no links at all.\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["lint", str(p)], catch_exceptions=False)
+    assert "U401 no-citations: no citation found: no URL, no numbered notes and no notes section" in result.stdout

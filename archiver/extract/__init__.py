@@ -13,16 +13,16 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from ..models import Citation
-from . import biblio, html, markdown, office, text
+from . import biblio, html, markdown, office, pdf, text
 
 # format -> (suffixes, reads bytes?)
 _SUFFIXES = {"text": text.SUFFIXES, "markdown": markdown.SUFFIXES, "html": html.SUFFIXES,
              "bibtex": biblio.BIBTEX_SUFFIXES, "csljson": biblio.CSL_SUFFIXES, "docx": (".docx",),
-             "odt": (".odt",)}
-BINARY = ("docx", "odt")
+             "odt": (".odt",), "pdf": pdf.SUFFIXES}
+BINARY = ("docx", "odt", "pdf")
 FORMATS = tuple(_SUFFIXES)
 
-__all__ = ["Document", "read_document", "extract", "detect_format", "FORMATS"]
+__all__ = ["Document", "read_document", "extract", "detect_format", "why_no_citations", "FORMATS"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class Document:
     format: str
     text: str
     sha256: str
-    data: bytes = b""  # the file itself, for the zip-packaged formats (DOCX, ODT)
+    data: bytes = b""  # the file itself, for the binary formats (DOCX, ODT, PDF)
+    notices: tuple[tuple[int, str, str], ...] = ()  # (line, finding name, message) about the document
 
 
 _MD_SIGNS = re.compile(r"(?m)^(?:#{1,6} \S|```|\[\^?[^\]\n]+\]: |[-*] \[[^\]\n]+\]\()|\]\([^)\s]+\)")
@@ -47,6 +48,8 @@ def detect_format(path: str, head: bytes | str = b"") -> str:
         if any(lower.endswith(s) for s in suffixes if s) and name != "text":
             return name
     raw = head.encode("utf-8", "replace") if isinstance(head, str) else head
+    if raw.startswith(b"%PDF-"):
+        return "pdf"
     if raw.startswith(b"PK\x03\x04"):
         return "odt" if b"opendocument.text" in raw[:200] else "docx"
     sniff = raw[:4096].decode("utf-8", "replace")
@@ -74,7 +77,8 @@ def read_document(path: str, fmt: str | None = None) -> Document:
     if b"\x00" in data[:8192]:
         raise InputError(f"{path}: looks like a binary file, not a document archiver can read "
                          f"({', '.join(FORMATS)}); give --input-format if it is one of them")
-    return Document(path, fmt, _decode(data, path), digest)
+    text, notices = _decode(data, path)
+    return Document(path, fmt, text, digest, notices=notices)
 
 
 def _read(path: str) -> bytes:
@@ -95,19 +99,27 @@ def _read(path: str) -> bytes:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-def _decode(data: bytes, path: str) -> str:
+def _decode(data: bytes, path: str) -> tuple[str, tuple[tuple[int, str, str], ...]]:
+    """The text, and a notice for bytes that are not text in its encoding (never decoded silently)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
+        return data.decode("utf-8"), ()
+    except UnicodeDecodeError as exc:
+        bad = exc
+    line = data.count(b"\n", 0, bad.start) + 1
+    sample = data[bad.start:bad.start + 4]
+    text = data.decode("utf-8", "replace")
+    best = None
+    if text.count("\ufffd") > 8:  # not a UTF-8 file with a few bad bytes: another encoding
+        from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
-        raise InputError(f"{path}: cannot tell the text encoding; save it as UTF-8")
-    return str(best)
+        best = from_bytes(data).best()
+    if best is None or best.encoding in ("utf_8", "utf-8"):
+        return text, ((line, "undecodable-bytes", f"bytes that are not UTF-8 on line {line} ({sample!r}); "
+                       "replaced with U+FFFD, so URLs on that line may be misread"),)
+    return str(best), ((line, "undecodable-bytes", f"not UTF-8 from line {line} on ({sample!r}); read as "
+                        f"{best.encoding}: check the URLs it gives"),)
 
 
 def extract(doc: Document, *, base_url: str | None = None) -> Iterator[Citation]:
@@ -117,6 +129,8 @@ def extract(doc: Document, *, base_url: str | None = None) -> Iterator[Citation]
         return office.extract_docx(doc.data, doc.path)
     if doc.format == "odt":
         return office.extract_odt(doc.data, doc.path)
+    if doc.format == "pdf":
+        return pdf.extract_pdf(doc.data, doc.path)
     if doc.format == "bibtex":
         return biblio.extract_bibtex(doc.text, doc.path)
     if doc.format == "csljson":
@@ -132,3 +146,20 @@ def _csl(doc: Document) -> Iterator[Citation]:
     except ValueError as exc:
         raise InputError(f"{doc.path}: not valid CSL-JSON ({exc}); export it from Zotero again") from None
     return biblio.extract_csl(doc.text, doc.path)
+
+
+def why_no_citations(doc: Document) -> str:
+    """The reason a document gave no citation, as far as archiver can tell."""
+    if doc.format == "pdf":
+        content, uris, pages = pdf.read_pdf(doc.data, doc.path)
+        if not content.strip():
+            return (f"the PDF's {pages} page(s) have no text layer (a scanned document?); run OCR on it "
+                    "(for example ocrmypdf) and lint the result")
+        return "no URL in the PDF's text and no link annotations" if not uris else "its links are all in-page"
+    if doc.format in BINARY:
+        return f"no hyperlink and no URL in the {doc.format.upper()} text or its notes"
+    if not doc.text.strip():
+        return "the file is empty"
+    if doc.format == "text" and not text.has_notes(doc.text):
+        return "no URL, no numbered notes and no notes section (Notes, References, Sources) in the text"
+    return f"no URL in its {doc.format} content"

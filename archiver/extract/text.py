@@ -88,3 +88,8 @@ class _MarkerFinder:
             return None
         self.pos = m.end()  # markers appear in order; a later note starts its search after this one
         return sentence_around(self.body, m.start())
+
+
+def has_notes(text: str) -> bool:
+    """Does the text have a notes heading or a numbered note line?"""
+    return any(_HEADING_RE.match(ln) or _NOTE_RE.match(ln) for ln in text.splitlines())
