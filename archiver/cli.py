@@ -103,7 +103,8 @@ def lint(paths, fmt, diff, fail_on, base_url, input_format):
     if diff:
         click.echo("".join(unified_diff(d.document, d.repaired) for d in found.documents if d.document), nl=False)
     else:
-        click.echo(LINT_RENDERERS[fmt](found.documents), nl=False)
+        for chunk in LINT_RENDERERS[fmt](found.documents):
+            click.echo(chunk, nl=False)
     if found.errors:
         sys.exit(EXIT_RUNTIME)
     sys.exit(EXIT_PROBLEMS if found.at_least(fail_on) else EXIT_OK)

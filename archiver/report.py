@@ -10,6 +10,7 @@ import csv
 import html
 import io
 import json
+from collections.abc import Iterator
 
 from .lint import LintedDocument, summarize
 from .models import Place, Repaired
@@ -51,17 +52,19 @@ def citation_json(rep: Repaired) -> dict:
     }
 
 
-def lint_json(docs: list[LintedDocument]) -> str:
-    payload = {
-        "citations": [citation_json(r) for d in docs for r in d.repaired],
-        "summary": summarize(docs),
-    }
-    return json.dumps(payload, ensure_ascii=False, indent=2)
+# Lint renderers yield text chunks, a citation at a time: 100,000 notes are never one string.
+def lint_json(docs: list[LintedDocument]) -> Iterator[str]:
+    yield '{"citations": ['
+    sep = "\n  "
+    for d in docs:
+        for r in d.repaired:
+            yield sep + json.dumps(citation_json(r), ensure_ascii=False)
+            sep = ",\n  "
+    yield '\n], "summary": ' + json.dumps(summarize(docs), ensure_ascii=False) + "}\n"
 
 
-def lint_lines(docs: list[LintedDocument]) -> str:
+def lint_lines(docs: list[LintedDocument]) -> Iterator[str]:
     """`path:line: note N: CODE name: message -> fix`, one line per finding, then a summary."""
-    out = []
     for d in docs:
         for rep in d.repaired:
             c = rep.citation
@@ -70,17 +73,14 @@ def lint_lines(docs: list[LintedDocument]) -> str:
                 fix = f" -> {f.fix}" if f.fix else ""
                 if f.name in ("missing-host", "truncated-url") and rep.candidates:
                     fix = " -> candidates: " + ", ".join(rep.candidates)
-                out.append(f"{where}{f.code} {f.name}: {f.message}{fix}")
+                yield f"{where}{f.code} {f.name}: {f.message}{fix}\n"
     s = summarize(docs)
-    out.append(
-        f"{s['citations']} citations, {s['urls']} distinct URLs in {s['documents']} document(s): "
-        f"{s['error']} errors, {s['warning']} warnings, {s['info']} info; "
-        f"{s['repaired']} repaired, {s['unrecovered']} unrecoverable"
-    )
-    return "\n".join(out) + "\n"
+    yield (f"{s['citations']} citations, {s['urls']} distinct URLs in {s['documents']} document(s): "
+           f"{s['error']} errors, {s['warning']} warnings, {s['info']} info; "
+           f"{s['repaired']} repaired, {s['unrecovered']} unrecoverable\n")
 
 
-def lint_csv(docs: list[LintedDocument]) -> str:
+def lint_csv(docs: list[LintedDocument]) -> Iterator[str]:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["source", "line", "note", "raw", "url", "code", "name", "severity", "message", "fix"])
@@ -90,29 +90,32 @@ def lint_csv(docs: list[LintedDocument]) -> str:
             for f in rep.findings or [None]:
                 w.writerow([c.source, c.line, c.note or "", c.raw, rep.url or "",
                             *(f and [f.code, f.name, f.severity, f.message, f.fix or ""] or [""] * 5)])
-    return buf.getvalue()
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
 
 
-def lint_markdown(docs: list[LintedDocument]) -> str:
-    out = ["| document | note | URL | findings |", "|---|---|---|---|"]
+def lint_markdown(docs: list[LintedDocument]) -> Iterator[str]:
+    yield "| document | note | URL | findings |\n|---|---|---|---|\n"
     for d in docs:
         for rep in d.repaired:
             names = ", ".join(f"{f.severity}: {f.name}" for f in rep.findings) or "ok"
             url = rep.url or ("candidates: " + ", ".join(rep.candidates) if rep.candidates else "—")
-            out.append(f"| {_md(d.path)} | {_place_of(rep).label} | {_md(url)} | {_md(names)} |")
-    return "\n".join(out) + "\n"
+            yield f"| {_md(d.path)} | {_place_of(rep).label} | {_md(url)} | {_md(names)} |\n"
 
 
-def lint_html(docs: list[LintedDocument]) -> str:
-    rows = []
+def lint_html(docs: list[LintedDocument]) -> Iterator[str]:
+    head, tail = _page("archiver lint", "<tr><th>document</th><th>note</th><th>URL</th><th>findings</th></tr>"
+                       "<!--rows-->").split("<!--rows-->")
+    yield head
     for d in docs:
         for rep in d.repaired:
             names = "<br>".join(html.escape(f"{f.severity}: {f.name}: {f.message}") for f in rep.findings)
             url = html.escape(rep.url or "")
-            rows.append(f"<tr><td>{html.escape(d.path)}</td><td>{html.escape(_place_of(rep).label)}</td>"
-                        f"<td><a href=\"{url}\">{url}</a></td><td>{names or 'ok'}</td></tr>")
-    return _page("archiver lint", "<tr><th>document</th><th>note</th><th>URL</th><th>findings</th></tr>"
-                 + "".join(rows))
+            yield (f"<tr><td>{html.escape(d.path)}</td><td>{html.escape(_place_of(rep).label)}</td>"
+                   f"<td><a href=\"{url}\">{url}</a></td><td>{names or 'ok'}</td></tr>")
+    yield tail
 
 
 def _csv_bool(value: bool | None) -> str:

@@ -205,7 +205,7 @@ def test_golden_json_for_the_notes(notes_path):
     from archiver.report import lint_json
 
     docs = list(lint_paths([notes_path]))
-    payload = json.loads(lint_json(docs))
+    payload = json.loads("".join(lint_json(docs)))
     golden = FIXTURES / "kazakhstan-2021-lint.golden.json"
     for c in payload["citations"]:
         c["source"] = "kazakhstan-2021-notes.txt"
