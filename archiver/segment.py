@@ -71,6 +71,12 @@ def split_note(text: str, *, allow_fragment: bool = True) -> list[str]:
 _PROSE_DASH_RE = re.compile(rf"(?i)\.(?:s?html?|php|aspx?|pdf|jsp|cfm|docx?|xlsx?)(?=[{DASHES}][^\W\d_])")
 
 
+# Characters RFC 3986 never allows in a URL, followed by more text: markup around the URL, as in
+# reStructuredText's `title <https://x/>`_ or an attribute's href="https://x/"class=...: the URL
+# ended there, and nothing after it (not even the next line) belongs to it.
+_MARKUP_END_RE = re.compile(r'[<>"`](?=\S)')
+
+
 def _take_url(chunk: str) -> str:
     """From text starting at a URL, take the URL with any pieces that belong to it."""
     pieces = re.split(f"([{SPACE_CHARS}]+)", chunk)
@@ -78,6 +84,9 @@ def _take_url(chunk: str) -> str:
     glued = _PROSE_DASH_RE.search(out)
     if glued:
         return out[:glued.end()]
+    markup = _MARKUP_END_RE.search(out)
+    if markup:
+        return out[:markup.start()]
     i = 1
     while i + 1 < len(pieces):
         gap, nxt = pieces[i], pieces[i + 1]

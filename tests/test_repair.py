@@ -277,3 +277,13 @@ def test_fast_path_agrees_with_the_full_rules(scheme, host, path):
     if _is_clean(raw):
         fast, full = repair_url(raw), _repair_all_rules(raw)
         assert (fast.url, fast.findings, fast.confidence) == (full.url, full.findings, full.confidence)
+
+
+@pytest.mark.parametrize("text, url", [
+    # reStructuredText, as package descriptions print it: the URL ends at '>', the next line is prose
+    ("See `the changelog <https://docs.pytest.org/en/stable/changelog.html>`__\npage for fixes.\n",
+     "https://docs.pytest.org/en/stable/changelog.html"),
+    ('<a href="https://example.org/a"class="x">', "https://example.org/a"),
+])
+def test_markup_after_a_url_ends_it(text, url):
+    assert split_note(text) == [url]
