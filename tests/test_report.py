@@ -8,6 +8,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
+from archiver import api
 from archiver.cli import main
 from archiver.editor import COLUMNS
 from archiver.render import REPORT_RENDERERS
@@ -130,3 +131,21 @@ def test_readme_shows_the_golden_terminal_report():
     readme = (FIXTURES.parent.parent / "README.md").read_text(encoding="utf-8")
     shown = readme.split("today by 2026-01-02):\n\n```\n", 1)[1].split("\n```", 1)[0]
     assert (GOLDEN / "golden.txt").read_text(encoding="utf-8").startswith(shown + "\n")
+
+
+def test_acknowledged_citations_are_shown_and_do_not_fail(built):
+    from dataclasses import replace
+
+    from archiver.acks import parse_acks
+
+    notes = built.paths[0]
+    gone = f"http://127.0.0.1:{built.web_port}/gone"
+    acks = parse_acks([{"url": gone, "reason": "withdrawn by the publisher"},
+                       {"note": "5", "document": "notes.txt", "code": "U201", "reason": "asked the author"}])
+    report = api.report([notes], replace(built.settings, ignore=acks))
+    rows = {r.note: r for r in report.rows()}
+    assert rows["2"].acknowledged == "withdrawn by the publisher" and not rows["2"].needs_action
+    assert rows["5"].acknowledged == "asked the author" and rows["5"].action == "acknowledged"
+    assert not report.at_least("error")  # the two problems were accepted; nothing else is an error
+    assert "acknowledged: withdrawn by the publisher" in "".join(REPORT_RENDERERS["html"](report))
+    assert api.report([notes], built.settings).at_least("error")  # without them, it fails
