@@ -31,6 +31,8 @@ def annotate_document(db: str, path: str, out: str | None, *, in_place: bool = F
     target = _target(path, out, in_place)
     if not os.path.isfile(db):
         raise InputError(f"{db}: no archive database here; run `archiver run {path} --db {db}` first")
+    if path.lower().endswith(".docx") and fmt in (None, "docx"):
+        return _docx(db, path, target, in_place)
     doc = read_document(path, fmt)
     repaired = repair_document(list(extract(doc, base_url=base_url)))
     fixed = Document(doc.path, doc.format, fixed_text(doc, repaired), doc.sha256)
@@ -46,6 +48,29 @@ def annotate_document(db: str, path: str, out: str | None, *, in_place: bool = F
     _write(target, text)
     missing = sorted({r.url for r in repaired if r.url and r.url not in copies})
     return AnnotateResult(path, target, links, len(confident_repairs(repaired)), backup, missing)
+
+
+def _docx(db: str, path: str, target: str, in_place: bool) -> AnnotateResult:
+    """DOCX: archive links after each hyperlink; repairs are not applied (the text sits in runs)."""
+    import zipfile
+
+    from .annotate_docx import annotate_docx, hyperlink_targets
+    from .store.report import archived_copies
+
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        urls = hyperlink_targets(data)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a readable Word document ({exc}); open it in Word and save it again") from None
+    with Store(db) as store:
+        copies = archived_copies(store, urls)
+    new, links = annotate_docx(data, copies)
+    backup = _backup(path) if in_place else None
+    _write(target, new)
+    return AnnotateResult(path, target, links, 0, backup, sorted(set(urls) - set(copies)))
 
 
 def _target(path: str, out: str | None, in_place: bool) -> str:
@@ -73,11 +98,12 @@ def _backup(path: str) -> str:
     return backup
 
 
-def _write(path: str, text: str) -> None:
+def _write(path: str, content: str | bytes) -> None:
     tmp = f"{path}.archiver-part"
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
         if os.path.exists(path):
             shutil.copymode(path, tmp)
         os.replace(tmp, path)

@@ -94,3 +94,60 @@ def test_in_place_keeps_a_backup_and_refuses_to_overwrite_otherwise(pipeline_db,
     assert (docs / "notes.txt.bak").read_bytes() == before and b"[archived: " in src.read_bytes()
     annotate(db, str(src), "--in-place")
     assert (docs / "notes.txt.bak.1").exists()  # an older backup is never overwritten
+
+
+W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" ' \
+       'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+REL_NS = 'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"'
+HL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+
+
+def make_docx(path, body_url, note_url):
+    """A minimal Word document: a body paragraph with a link and a footnote reference, and a footnote
+    with a link (what Word writes, reduced to the parts that matter)."""
+    import zipfile
+
+    def rels(target):
+        return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships {REL_NS}>'
+                f'<Relationship Id="rId5" Type="{HL}" Target="{target}" TargetMode="External"/></Relationships>')
+    link = '<w:hyperlink r:id="rId5"><w:r><w:t>{}</w:t></w:r></w:hyperlink>'
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/footnotes.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>',
+        "_rels/.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships {REL_NS}><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
+        "word/document.xml": f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document {W_NS}><w:body><w:p><w:r><w:t xml:space="preserve">See </w:t></w:r>'
+                             + link.format("the study") + '<w:r><w:footnoteReference w:id="1"/></w:r></w:p></w:body></w:document>',
+        "word/_rels/document.xml.rels": rels(body_url),
+        "word/footnotes.xml": f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:footnotes {W_NS}><w:footnote w:id="1"><w:p><w:r><w:t xml:space="preserve">Ministry report, </w:t></w:r>'
+                              + link.format(note_url) + '<w:r><w:t>, accessed 12 January 2021.</w:t></w:r></w:p></w:footnote></w:footnotes>',
+        "word/_rels/footnotes.xml.rels": rels(note_url),
+    }
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+
+
+def test_docx_gets_an_archived_link_after_each_linked_url(pipeline_db, tmp_path):
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    web = f"http://127.0.0.1:{pipeline_db.web_port}"
+    src, out = tmp_path / "essay.docx", tmp_path / "essay.archived.docx"
+    make_docx(src, f"{web}/ok", f"{web}/gone")
+    before = src.read_bytes()
+    result = annotate(pipeline_db.settings.db, str(src), "-o", str(out))
+    assert result.exit_code == 0 and "2 links given their archived copy" in result.stderr
+    assert src.read_bytes() == before
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    r = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    with zipfile.ZipFile(out) as z:
+        notes = ET.fromstring(z.read("word/footnotes.xml"))
+        rels = {e.get("Id"): e.get("Target") for e in ET.fromstring(z.read("word/_rels/footnotes.xml.rels"))}
+        assert z.read("_rels/.rels") == zipfile.ZipFile(src).read("_rels/.rels")  # the rest byte for byte
+    text = "".join(t.text or "" for t in notes.iter(f"{w}t"))
+    assert text.startswith(f"Ministry report, {web}/gone [archived: ")
+    assert text.endswith(", 2021-01-10], accessed 12 January 2021.")  # the capture matched to the dead link
+    links = [rels[h.get(f"{r}id")] for h in notes.iter(f"{w}hyperlink")]
+    assert links[0] == f"{web}/gone" and TS14.search(links[1]).group(1) == "20210110120000"
+    again = tmp_path / "again.docx"
+    annotate(pipeline_db.settings.db, str(out), "-o", str(again))
+    assert zipfile.ZipFile(again).read("word/footnotes.xml") == zipfile.ZipFile(out).read("word/footnotes.xml")
