@@ -26,7 +26,8 @@ def start(tmp_path, test_web, *extra):
     cmd = [sys.executable, "-m", "archiver", "check", str(doc), "--db", str(db), "--allow-private",
            "--per-host", "4", *extra]
     slow_before = test_web.hits("/slow", "main") + test_web.hits("/slow", "other")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_sigint_default)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # every fast page answered, every slow one in flight
         slow = test_web.hits("/slow", "main") + test_web.hits("/slow", "other") - slow_before
@@ -39,6 +40,13 @@ def start(tmp_path, test_web, *extra):
         pytest.fail("the pages were never requested")
     time.sleep(0.3)  # the fast results reach the parent
     return proc, cmd, db
+
+
+def _sigint_default():
+    """A shell without job control starts background commands with SIGINT ignored, and children
+    inherit that (so would the archiver under test, and a Ctrl-C test would prove nothing): give
+    the child the default disposition, as a terminal's foreground job has."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def stop(proc, sig, *, group: bool):
