@@ -224,8 +224,8 @@ def report(paths: Sequence[str] | None = None, settings: Settings | None = None,
         raise InputError(f"{settings.db}: no archive database here; run `archiver run PATH --db {settings.db}` first")
     with Store(settings.db) as st:
         ids = [doc_id for doc_id, _ in st.documents(paths)]
-        last = st.last_check_time()
-    return EditorReport(settings.db, ids, now_iso(clock), last, acks=settings.ignore)
+        last, last_run = st.last_check_time(), st.last_check_run()
+    return EditorReport(settings.db, ids, now_iso(clock), last, last_run, acks=settings.ignore)
 
 
 def export_warc(out: str, settings: Settings | None = None, *, since: str | None = None, url: str | None = None,

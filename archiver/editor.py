@@ -31,6 +31,7 @@ class EditorReport:
     doc_ids: list[int]
     generated: str
     last_check: str | None = None
+    last_run: dict | None = None  # the newest check run, whatever its outcome (store.last_check_run)
     _summary: dict | None = field(default=None, repr=False)
     acks: tuple[Ack, ...] = ()  # acknowledged problems (archiver.toml [[ignore]]), marked on their rows
 
@@ -44,7 +45,8 @@ class EditorReport:
     @property
     def summary(self) -> dict:
         if self._summary is None:
-            self._summary = summarize(self.rows(), generated=self.generated, last_check=self.last_check)
+            self._summary = summarize(self.rows(), generated=self.generated, last_check=self.last_check,
+                                      last_run=self.last_run)
             self._summary["database"] = self.db
         return self._summary
 
@@ -53,8 +55,9 @@ class EditorReport:
         return any(n and at_least(s, severity) for s, n in self.summary["by_severity"].items())
 
 
-def summarize(rows, *, generated: str, last_check: str | None) -> dict:
-    """Counts by state and severity, what needs action, and what newly broke in the last check run."""
+def summarize(rows, *, generated: str, last_check: str | None, last_run: dict | None = None) -> dict:
+    """Counts by state and severity, what needs action, what newly broke in the last check run that
+    judged links (`last_check`), and how the newest check run ended (`last_run`, see `run_outcome`)."""
     states: Counter = Counter()
     severities: Counter = Counter(dict.fromkeys(SEVERITIES, 0))
     documents: dict[str, None] = {}
@@ -76,7 +79,22 @@ def summarize(rows, *, generated: str, last_check: str | None) -> dict:
     return {"generated": generated, "last_check": last_check, "documents": list(documents), "citations": total,
             "by_state": dict(sorted(states.items())), "by_severity": dict(severities), "needs_action": action,
             "content_changed": changed, "with_archived_copy": archived, "broken_without_copy": broken_uncovered,
-            "newly_broken": newly}
+            "newly_broken": newly, "last_run": run_outcome(last_run)}
+
+
+def run_outcome(run: dict | None) -> dict | None:
+    """The newest check run as the report states it: when, how it ended, and how many of its URLs it
+    could not judge (an outage judges none of those it failed to reach, nor those it never got to)."""
+    if run is None:
+        return None
+    s = run["summary"]
+    inconclusive = s.get("by_state", {}).get("inconclusive", 0)
+    checked = s.get("checked", 0)
+    to_check = s.get("to_check", checked)
+    return {"started": run["started"], "outcome": run["outcome"], "judged": run["judged"],
+            "to_check": to_check, "checked": checked,
+            "not_judged": max(to_check - (checked - inconclusive), inconclusive),
+            "offline_reason": s.get("offline_reason")}
 
 
 def now_iso(clock=None) -> str:

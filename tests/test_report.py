@@ -149,3 +149,46 @@ def test_acknowledged_citations_are_shown_and_do_not_fail(built):
     assert not report.at_least("error")  # the two problems were accepted; nothing else is an error
     assert "acknowledged: withdrawn by the publisher" in "".join(REPORT_RENDERERS["html"](report))
     assert api.report([notes], built.settings).at_least("error")  # without them, it fails
+
+
+def _cli(*args):
+    return CliRunner().invoke(main, [*map(str, args)], catch_exceptions=False)
+
+
+def test_report_after_an_offline_run_says_what_happened(tmp_path, test_web):
+    """A night without network is an outage, not "no check has run": the report says so, with the
+    number of URLs it could not judge (also those the early stop never reached)."""
+    db, offline, live = tmp_path / "archive.db", tmp_path / "notes.txt", tmp_path / "live.txt"
+    offline.write_text("".join(f"{n}. https://site{n // 2}.invalid/{n}\n" for n in range(1, 25)), encoding="utf-8")
+    assert _cli("run", offline, "--db", db, "--no-archive", "--processes", "1", "-q").exit_code == 3
+    text = _cli("report", "--db", db).stdout
+    assert "No check has run yet" not in text
+    assert "found the network unavailable" in text and "24 URLs not judged" in text
+    assert "Run `archiver check` again when this machine is online." in text
+    last_run = json.loads(_cli("report", "--db", db, "--format", "json").stdout)["summary"]["last_run"]
+    assert (last_run["outcome"], last_run["to_check"], last_run["not_judged"]) == ("offline", 24, 24)
+    assert last_run["checked"] < 24  # the outage guard stopped early; the rest is not judged either
+    # an online run, then another night offline: the states come from the online run, and it says so
+    live.write_text(f"1. {test_web.url('/ok')}\n", encoding="utf-8")
+    assert _cli("check", live, "--db", db, "--allow-private", "--processes", "1").exit_code == 0
+    assert _cli("check", offline, "--db", db, "--processes", "1").exit_code == 3
+    for fmt in ("text", "markdown", "html"):
+        out = _cli("report", "--db", db, "--format", fmt).stdout
+        assert "found the network unavailable" in out and "24 URLs not judged" in out
+        assert "Nothing newly broken in the last run that judged links (check run of" in out
+
+
+def test_report_while_a_check_run_is_unfinished_or_interrupted_says_so(tmp_path):
+    from archiver.store import Store
+
+    db, doc = tmp_path / "archive.db", tmp_path / "notes.txt"
+    doc.write_text("1. https://example.org/a\n", encoding="utf-8")
+    assert _cli("run", doc, "--db", db, "--lint-only").exit_code == 0
+    with Store(db) as store:
+        store.start_run("check")  # killed before it checked anything: no end, no outcome
+    text = _cli("report", "--db", db).stdout
+    assert "No check has run yet" not in text
+    assert "has not finished (still running, or killed); the next `archiver check`" in text
+    with Store(db) as store:  # Ctrl-C after 3 of 7: marked interrupted with its counts, left to resume
+        store.mark_interrupted(store.unfinished_run("check"), {"checked": 3, "to_check": 7})
+    assert "was interrupted after 3 of 7 URLs; the next" in _cli("report", "--db", db).stdout

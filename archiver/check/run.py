@@ -49,6 +49,7 @@ class CheckRun:
     offline_reason: str | None = None
     resumed: bool = False
     skipped_fresh: int = 0
+    to_check: int = 0  # URLs this run set out to check (a resumed run's earlier part included)
     checked: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     by_state: dict[str, int] = field(default_factory=dict)
@@ -91,6 +92,7 @@ class CheckRun:
             "offline_reason": self.offline_reason,
             "resumed": self.resumed,
             "skipped_fresh": self.skipped_fresh,
+            "to_check": self.to_check,
         }
 
 
@@ -119,6 +121,7 @@ async def run_checks(
     run = CheckRun(previous or store.start_run("check"), resumed=previous is not None)
     guard = _OutageGuard()
     todo = list(dict.fromkeys(urls))
+    done: set[str] = set()
     if previous is not None:
         done = store.checked_in_run(previous)
         todo = [u for u in todo if u not in done]
@@ -127,6 +130,7 @@ async def run_checks(
         fresh_before = len(todo)
         todo = store.stale_urls(todo, iso(clock() - stale))
         run.skipped_fresh = fresh_before - len(todo)
+    run.to_check = len(todo) + len(done)
     extra = {"resolver": resolver} if resolver else {}
     if canary:
         probe = await check_one(client, canary, fetch_settings, clock=clock, **extra)

@@ -59,13 +59,36 @@ def summary_lines(s: dict) -> list[str]:
     lines = [f"{s['citations']} citations in {docs} document{'s' if docs != 1 else ''}: {states}.",
              f"Needs action: {s['needs_action']}. Pages changed since cited: {s['content_changed']}. "
              f"With an archived copy: {s['with_archived_copy']}; broken without one: {s['broken_without_copy']}."]
+    run = s.get("last_run")
+    if run and (run["outcome"] not in ("ok", "problems") or not run["judged"]):
+        lines.append(run_line(run))
+    last = "the last run" if not run or run["judged"] else "the last run that judged links"
     since = f" (check run of {s['last_check']})" if s.get("last_check") else ""
     if s["newly_broken"]:
-        lines.append(f"Newly broken since the last run{since}: {len(s['newly_broken'])}.")
-    else:
-        lines.append(f"Nothing newly broken in the last run{since}." if s.get("last_check")
-                     else "No check has run yet: run `archiver check` or `archiver run`.")
+        lines.append(f"Newly broken since {last}{since}: {len(s['newly_broken'])}.")
+    elif s.get("last_check"):
+        lines.append(f"Nothing newly broken in {last}{since}.")
+    elif not run:
+        lines.append("No check has run yet: run `archiver check` or `archiver run`.")
     return lines
+
+
+def run_line(run: dict) -> str:
+    """How the newest check run ended when it is not the run the states come from: an outage, an
+    interruption, a run still going (or killed), or a run that could judge nothing."""
+    when, n = run["started"], run["not_judged"]
+    urls = f"{n} URL{'s' if n != 1 else ''}"
+    if run["outcome"] == "offline":
+        why = f" ({run['offline_reason']})" if run.get("offline_reason") else ""
+        return (f"The last check run ({when}) found the network unavailable{why}: {urls} not judged, no link "
+                "changed state. Run `archiver check` again when this machine is online.")
+    if run["outcome"] == "interrupted":
+        return (f"The last check run ({when}) was interrupted after {run['checked']} of {run['to_check']} URLs; "
+                "the next `archiver check` or `archiver run` resumes it.")
+    if run["outcome"] == "unfinished":  # a killed run writes no counts
+        return (f"The last check run ({when}) has not finished (still running, or killed); "
+                "the next `archiver check` or `archiver run` resumes it.")
+    return f"The last check run ({when}) judged no link: {urls} not judged."
 
 
 def newly_broken_lines(s: dict) -> list[str]:

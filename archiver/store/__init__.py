@@ -278,6 +278,9 @@ class Store:
     def last_check_time(self) -> str | None:
         return report.last_check_time(self)
 
+    def last_check_run(self) -> dict | None:
+        return report.last_check_run(self)
+
     def all_urls(self) -> list[str]:
         return [r["url"] for r in self.db.query("SELECT url FROM urls ORDER BY id")]
 

@@ -78,3 +78,5 @@ class ArchiveStore(Protocol):
     def report_rows(self, doc_ids) -> Iterator:
         """ReportRow per current citation of those documents, by document then note."""
     def last_check_time(self) -> str | None: ...
+    def last_check_run(self) -> dict | None:
+        """The newest check run (started, outcome, summary), whatever its outcome."""

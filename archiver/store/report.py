@@ -122,6 +122,22 @@ def last_check_time(store: Store) -> str | None:
     return row[0] if row else None
 
 
+def last_check_run(store: Store) -> dict | None:
+    """The newest check run, whatever its outcome: when it started, its outcome (`ok`, `problems`,
+    `offline`, `interrupted`; `unfinished` while it runs or after it was killed) its summary, and whether
+    it is the run the report's states come from (`judged`). None when no check has ever run."""
+    row = store.db.conn.execute(
+        "SELECT started, outcome, summary, id IS (SELECT max(run_id) FROM checks WHERE inconclusive = 0)"
+        " FROM runs WHERE command = 'check' ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    try:
+        summary = json.loads(row[2] or "{}")
+    except ValueError:
+        summary = {}
+    return {"started": row[0], "outcome": row[1] or "unfinished", "summary": summary, "judged": bool(row[3])}
+
+
 def archived_copies(store: Store, urls: Sequence[str]) -> dict[str, tuple[str, str]]:
     """url -> (archive URL, 14-digit timestamp) of the copy to cite, for the URLs that have one:
     the capture matched to a broken link, else the newest good capture (as the report shows)."""
