@@ -192,3 +192,24 @@ def test_report_while_a_check_run_is_unfinished_or_interrupted_says_so(tmp_path)
     with Store(db) as store:  # Ctrl-C after 3 of 7: marked interrupted with its counts, left to resume
         store.mark_interrupted(store.unfinished_run("check"), {"checked": 3, "to_check": 7})
     assert "was interrupted after 3 of 7 URLs; the next" in _cli("report", "--db", db).stdout
+
+
+def test_plain_text_notes_keep_their_citing_text_from_lint_to_report(tmp_path):
+    """A notes list with no body (sources.txt): the note itself is the citing text; lint gives it,
+    archive.db keeps it, and every report format shows it."""
+    db, doc = tmp_path / "archive.db", tmp_path / "sources.txt"
+    doc.write_text("Notes\n\n1. Smith, J. On broken links. https://example.org/ok\n"
+                   "2. Ministry report (2020), https://example.org/gone, accessed 12 January 2021.\n\n"
+                   "https://example.org/a  # listed on its own line\n", encoding="utf-8")
+    linted = [c["context"] for c in json.loads(_cli("lint", doc, "--format", "json").stdout)["citations"]]
+    assert linted == ["Smith, J. On broken links. https://example.org/ok",
+                      "Ministry report (2020), https://example.org/gone, accessed 12 January 2021.",
+                      "https://example.org/a  # listed on its own line"]
+    assert _cli("run", doc, "--db", db, "--lint-only").exit_code in (0, 1)
+    reported = json.loads(_cli("report", "--db", db, "--format", "json").stdout)["citations"]
+    assert [c["context"] for c in reported] == linted
+    assert [r["context"] for r in csv.DictReader(io.StringIO(_cli("report", "--db", db, "--format", "csv").stdout))] == linted
+    for fmt in ("markdown", "html"):
+        assert "Smith, J. On broken links." in _cli("report", "--db", db, "--format", fmt).stdout
+    text = _cli("report", "--db", db).stdout
+    assert "│ cited: Smith, J. On" in text and "│ cited: Ministry report" in text

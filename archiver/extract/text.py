@@ -4,7 +4,7 @@ A numbered line is a note when the document has no notes heading, or when it com
 ("Notes", "References", "Sources", "Примечания", ...): numbered lists in the body (recommendations,
 steps) are prose. Lines that follow a note without a number of their own continue it, which is how
 PDFs and e-mail wrap long URLs. In the body, a footnote marker glued to a word ("at a briefing1
-that") gives the note its citing sentence.
+that") gives the note its citing sentence; a note no body sentence refers to is its own citing text.
 """
 
 from __future__ import annotations
@@ -39,8 +39,10 @@ def extract(text: str, source: str) -> Iterator[Citation]:
         nonlocal note, para
         if note is not None:
             line, number, parts = note
+            # the citing sentence in the body, else the note itself: in a list of notes with no body
+            # (sources.txt, a notes section on its own) the note is all that cites the source
             yield from note_citations(source, line, number, "\n".join(parts),
-                                      context=markers.sentence(number))
+                                      context=markers.sentence(number) or " ".join(" ".join(parts).split()))
             note = None
         if para is not None:
             line, parts = para

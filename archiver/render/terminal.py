@@ -23,6 +23,7 @@ STATE_STYLE = {"dead": "bold red", "failing": "red", "unrecovered": "bold red", 
                "unchecked": "yellow", "revived": "green", "alive": "green"}
 COLUMNS = (("note", 0), ("URL", 5), ("state", 2), ("archived copy", 4), ("findings, drift, action", 5))
 NOTE_WIDTH = 7
+CONTEXT_CHARS = 160  # the citing text in the table (every other format carries it whole)
 
 Line = tuple[str, str]  # (text, style)
 
@@ -95,7 +96,14 @@ def _url(row: ReportRow) -> list[Line]:
         lines.append((f"-> {row.final_url}", "dim"))
     if row.accessed:
         lines.append((f"accessed {row.accessed}", "dim"))
+    if row.context and row.context.strip() not in (row.raw, row.url):  # a note that is only its URL says nothing more
+        lines.append((f"cited: {_shorten(row.context, CONTEXT_CHARS)}", "dim"))
     return lines
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _state(row: ReportRow) -> list[Line]:
