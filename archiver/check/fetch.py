@@ -38,6 +38,7 @@ from .addresses import is_private
 from .classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
 from .hosts import HostGate
 from .probe import PROBE_FAILED, await_probe
+from .target import Target, join, parse
 from .transport import AiohttpTransport, drain, read_capped
 
 __all__ = [
@@ -253,16 +254,16 @@ class _Run:
         base.update(result, redirects=tuple(chain))
         return CheckResult(**base, elapsed_ms=round((self.monotonic() - started) * 1000))
 
-    async def _guard(self, url: str) -> httpx.URL:
+    async def _guard(self, url: str) -> Target:
         try:
-            u = httpx.URL(url)
+            u = parse(url)
         except (httpx.InvalidURL, TypeError, ValueError) as e:
             raise _Skip(f"malformed URL: {e}") from None
         if u.scheme not in ("http", "https"):
             raise _Skip(f"not an HTTP(S) URL: scheme {u.scheme or 'missing'!r}")
         if not u.host:
             raise _Skip("malformed URL: no host")
-        host = u.raw_host.decode("ascii")
+        host = u.host
         try:
             addresses = [str(ipaddress.ip_address(host.strip("[]")))]
         except ValueError:
@@ -297,7 +298,7 @@ class _Run:
             if hop.location is None:
                 return current, hop
             try:
-                target = str(u.join(hop.location))
+                target = join(u, hop.location)
             except httpx.InvalidURL as e:
                 raise _Skip(f"malformed redirect target {hop.location!r}: {e}") from None
             chain.append({"url": current, "status": hop.status, "location": target})
@@ -307,7 +308,7 @@ class _Run:
             current = target
         raise _TooManyRedirects(f"more than {self.settings.max_redirects} redirects")
 
-    async def _fetch(self, u: httpx.URL) -> _Hop:
+    async def _fetch(self, u: Target) -> _Hop:
         """One hop with retries on connection errors, 5xx and 429."""
         s = self.settings
         for attempt in range(s.retries + 1):
@@ -333,9 +334,8 @@ class _Run:
         s = self.settings
         return min(s.backoff_max, s.backoff_base * 2**attempt) + self.rng.uniform(0, s.backoff_base)
 
-    async def _request(self, u: httpx.URL) -> _Hop:
-        key = f"{u.scheme}://{u.netloc.decode('ascii')}"
-        async with self.hosts.slot(key) as host:
+    async def _request(self, u: Target) -> _Hop:
+        async with self.hosts.slot(u.key) as host:
             started = self.monotonic()
             try:
                 async with self._get(u) as resp:
@@ -351,17 +351,17 @@ class _Run:
                 raise
 
     @contextlib.asynccontextmanager
-    async def _get(self, u: httpx.URL):
+    async def _get(self, u: Target):
         """One GET: through the client's wire when it has one (make_client's), else through httpx."""
         wire = getattr(self.client, "wire", None)
         if wire is None:
             headers = {"User-Agent": self.settings.user_agent}
-            async with self.client.stream("GET", u, headers=headers, follow_redirects=False) as resp:
+            async with self.client.stream("GET", u.url, headers=headers, follow_redirects=False) as resp:
                 yield resp
             return
         if self._headers is None:
             self._headers = {**self.client.headers, "user-agent": self.settings.user_agent}  # keys in lower case
-        resp = await wire.get(u, self._headers, self.client.timeout)
+        resp = await wire.get(u.url, self._headers, self.client.timeout)
         try:
             yield resp
         finally:
@@ -388,12 +388,11 @@ class _Run:
 
     async def _probe(self, page_url: str, deadline: float | None) -> Probe:
         """The soft-404 probe, fetched once per host per run and shared by concurrent checks."""
-        u = httpx.URL(page_url)
-        key = f"{u.scheme}://{u.netloc.decode('ascii')}"
+        u = parse(page_url)  # it passed the guard
+        key = u.key
         task = self.probes.get(key)
         if task is None:
-            probe_url = str(u.copy_with(path=f"/archiver-probe-{secrets.token_hex(8)}", query=None,
-                                        fragment=None))
+            probe_url = u.with_path(f"/archiver-probe-{secrets.token_hex(8)}")
             task = self.probes[key] = asyncio.ensure_future(self._run_probe(probe_url))
             if len(self.probes) > self.settings.probe_cache:  # drop the oldest finished probe
                 old = next((k for k, t in self.probes.items() if t.done()), None)

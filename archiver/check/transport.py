@@ -48,7 +48,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                                      auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None),
                                      trust_env=False)
 
-    async def get(self, url: httpx.URL, headers: dict[str, str], timeout: httpx.Timeout) -> WireResponse:
+    async def get(self, url: httpx.URL | str, headers: dict[str, str], timeout: httpx.Timeout) -> WireResponse:
         """GET without httpx's per-request machinery (Request, auth, cookies, Response: about 0.3 ms
         of CPU per URL, measured): the checker's hot path. Same errors as handle_async_request."""
         import aiohttp
@@ -85,8 +85,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await session.close()
 
 
-def yarl_url(url: httpx.URL):
-    """httpx has already normalised and percent-encoded the URL: tell yarl not to do it again."""
+def yarl_url(url: httpx.URL | str):
+    """httpx (or check/target.py, with the same result) has already normalised and percent-encoded
+    the URL: tell yarl not to do it again."""
     import yarl
 
     return yarl.URL(str(url), encoded=True)
