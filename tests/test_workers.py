@@ -12,6 +12,7 @@ import time
 from archiver.check.fetch import FetchSettings
 from archiver.check.workers import check_urls_in_processes, send_in_batches
 from archiver.models import CheckResult, Snapshot
+from tests import procs
 
 
 def _result(i: int, size: int = 0) -> CheckResult:
@@ -88,29 +89,6 @@ def test_workers_stop_fetching_while_the_parent_does_not_read(test_web) -> None:
     assert stalled <= 24, f"{stalled} bodies fetched while the parent read nothing"
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                out.append(int(entry))
-    return out
-
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (a reparented zombie may wait for a reaper that never comes)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_no_worker_outlives_a_sigkilled_parent_by_a_second(tmp_path, test_web) -> None:
     """SIGKILL `archiver check` while its workers have slow fetches in flight and URLs queued."""
     doc = tmp_path / "notes.txt"
@@ -123,14 +101,14 @@ def test_no_worker_outlives_a_sigkilled_parent_by_a_second(tmp_path, test_web) -
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and test_web.hits_matching("/page/orphan", "main") < 2:
             time.sleep(0.05)
-        workers = [pid for pid in _children(proc.pid) if _running(pid)]
+        workers = [pid for pid in procs.children(proc.pid) if procs.running(pid)]
         assert len(workers) >= 2, "the check ran in worker processes"
         os.kill(proc.pid, signal.SIGKILL)
         killed = time.monotonic()
         proc.wait()
-        while time.monotonic() - killed < 1.0 and any(_running(pid) for pid in workers):
+        while time.monotonic() - killed < 1.0 and any(procs.running(pid) for pid in workers):
             time.sleep(0.02)
-        assert not [pid for pid in workers if _running(pid)], "a worker outlived its parent by more than 1 s"
+        assert not [pid for pid in workers if procs.running(pid)], "a worker outlived its parent by more than 1 s"
         hits = test_web.hits_matching("/page/orphan", "main") + test_web.hits_matching("/page/orphan", "other")
         time.sleep(3.5)  # long enough for a surviving worker to have started the queued URLs
         later = test_web.hits_matching("/page/orphan", "main") + test_web.hits_matching("/page/orphan", "other")
@@ -138,3 +116,34 @@ def test_no_worker_outlives_a_sigkilled_parent_by_a_second(tmp_path, test_web) -
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_worker_killed_while_starting_dies_with_its_parent(tmp_path, test_web) -> None:
+    """SIGKILL `archiver check` the moment its first worker process appears, before the worker has
+    imported anything (check/boot.py): every process it started is gone within 1 s."""
+    doc = tmp_path / "notes.txt"
+    doc.write_text("".join(f"{i + 1}. {test_web.url(f'/page/boot{i}', ('main', 'other')[i % 2])}\n"
+                           for i in range(10)), encoding="utf-8")
+    cmd = [sys.executable, "-m", "archiver", "check", str(doc), "--db", str(tmp_path / "a.db"),
+           "--allow-private", "--processes", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    exits = procs.Exits()
+    try:
+        workers: list[int] = []
+        while proc.poll() is None and not workers:  # sampling /proc for the first worker, 5 ms apart
+            workers = [pid for pid in procs.children(proc.pid) if b"resource_tracker" not in procs.cmdline(pid)]
+            time.sleep(0.005)
+        for pid in procs.children(proc.pid):
+            exits.add(pid)
+        starting = [pid for pid in workers if procs.threads(pid) == 1]
+        killed = time.monotonic()
+        os.kill(proc.pid, signal.SIGKILL)
+        ended = exits.wait(killed, timeout=10)
+        assert starting, "the kill landed while a worker was starting"
+        assert len(ended) == len(exits.fds), "a process outlived its parent by 10 s"
+        assert max(ended.values()) <= 1.0, f"a process outlived its parent by {max(ended.values()):.2f} s"
+    finally:
+        exits.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

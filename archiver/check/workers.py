@@ -13,17 +13,22 @@ more (no reader threads, no unbounded queue on either side):
   results; `check_urls` then stops starting fetches. A worker holds at most about
   2 x its concurrency + 2 batches of results, so memory is bounded by concurrency x max body,
   however many large bodies the run meets and however slow the parent is at writing them;
-- a worker watches its parent's sentinel in a thread and exits the moment the parent is gone
-  (SIGKILL included), whatever it was doing: no orphan finishes the URLs it had queued.
+- a worker exits the moment the parent is gone (SIGKILL included), whatever it was doing, from
+  its first milliseconds on (check/boot.py, its entry point, arms that before the heavy imports):
+  no orphan finishes the URLs it had queued.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import io
 import multiprocessing as mp
 import os
 import pickle
-import signal
+import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
@@ -32,13 +37,13 @@ from typing import cast
 
 from ..facts import origin_of
 from ..models import CheckResult
+from . import boot
 from .fetch import FetchSettings, check_urls, make_client
 
-__all__ = ["check_urls_in_processes", "default_processes", "send_in_batches"]
+__all__ = ["check_urls_in_processes", "default_processes", "send_in_batches", "worker_main"]
 
 BATCH = 64  # results per message at most
 BATCH_BYTES = 1 << 20  # or fewer, once their bodies reach this many bytes
-ORPHAN_EXIT = 70  # a worker's exit code when its parent died
 
 
 def default_processes() -> int:
@@ -53,27 +58,13 @@ def default_processes() -> int:
 
 # ------------------------------------------------------------ worker ---
 
-def _worker_main(settings: FetchSettings, inbox, conn) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
-    _exit_with_parent()
+def worker_main(settings: bytes, inbox, conn) -> None:
+    """A worker's life once boot.worker has tied it to its parent: check what the inbox deals."""
     try:
-        asyncio.run(_worker(settings, inbox, conn))
+        asyncio.run(_worker(pickle.loads(settings), inbox, conn))
     except BaseException as exc:  # a bug, not a per-URL failure: the parent re-raises it
         conn.send_bytes(pickle.dumps(f"{type(exc).__name__}: {exc}"))
     conn.send_bytes(pickle.dumps(None))  # done
-
-
-def _exit_with_parent() -> None:
-    """Exit at once when the parent process is gone: its sentinel becomes readable then."""
-    parent = mp.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        wait([parent.sentinel])
-        os._exit(ORPHAN_EXIT)
-
-    threading.Thread(target=watch, daemon=True, name="archiver-parent-watch").start()
 
 
 async def _worker(settings: FetchSettings, inbox, conn) -> None:
@@ -125,10 +116,9 @@ async def check_urls_in_processes(urls: Iterable[str], settings: FetchSettings,
     share = replace(settings, concurrency=max(1, settings.concurrency // processes))
     inboxes = [ctx.Queue(maxsize=max(2, share.concurrency // 4)) for _ in range(processes)]
     pipes = [ctx.Pipe(duplex=False) for _ in range(processes)]
-    workers = [ctx.Process(target=_worker_main, args=(share, inbox, writer), daemon=True,
-                           name=f"archiver-check-{i}") for i, (inbox, (_, writer)) in enumerate(zip(inboxes, pipes))]
-    for w in workers:
-        w.start()
+    # The settings travel as bytes, unpickled only after boot.worker has armed the parent watch.
+    workers = [_start(ctx, f"archiver-check-{i}", (pickle.dumps(share), inbox, writer))
+               for i, (inbox, (_, writer)) in enumerate(zip(inboxes, pipes))]
     for _, writer in pipes:
         writer.close()  # the workers hold the write ends: a dead worker reads as end of file
     readers = [reader for reader, _ in pipes]
@@ -215,3 +205,74 @@ def _feed(urls: Iterable[str], inboxes: list, stop: threading.Event, dealt: list
                 if rest:
                     inbox.put(rest)
                 inbox.put(None)
+
+
+# ------------------------------------------------- spawning, setpriv ---
+
+def _start(ctx, name: str, args: tuple) -> mp.process.BaseProcess:
+    """Start boot.worker(*args) in a spawned process, under `setpriv --pdeathsig KILL` where there is
+    one (check/boot.py: the kernel then kills the worker with its parent from its first instruction)."""
+    process_class = _SetprivProcess if _setpriv() else ctx.Process
+    process = process_class(target=boot.worker, args=args, daemon=True, name=name)
+    process.start()
+    return process
+
+
+@functools.cache
+def _setpriv() -> str | None:
+    """util-linux's setpriv, if it knows --pdeathsig (2.33, 2018, and later)."""
+    path = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    if path is None:
+        return None
+    try:
+        usage = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return path if "--pdeathsig" in usage else None
+
+
+if sys.platform != "win32":
+    from multiprocessing import popen_spawn_posix, reduction, resource_tracker, spawn, util
+    from multiprocessing.context import SpawnProcess, set_spawning_popen
+
+    class _SetprivPopen(popen_spawn_posix.Popen):
+        def _launch(self, process_obj):
+            """The standard library's spawn (popen_spawn_posix.Popen._launch, Python 3.11-3.13), the
+            command run through setpriv."""
+            fds = self._fds  # type: ignore[attr-defined]
+            tracker_fd = resource_tracker.getfd()
+            fds.append(tracker_fd)
+            prep_data = spawn.get_preparation_data(process_obj._name)
+            fp = io.BytesIO()
+            set_spawning_popen(self)
+            try:
+                reduction.dump(prep_data, fp)
+                reduction.dump(process_obj, fp)
+            finally:
+                set_spawning_popen(None)
+            parent_r = child_w = child_r = parent_w = None
+            try:
+                parent_r, child_w = os.pipe()
+                child_r, parent_w = os.pipe()
+                cmd = spawn.get_command_line(tracker_fd=tracker_fd, pipe_handle=child_r)
+                fds.extend([child_r, child_w])
+                setpriv = cast(str, _setpriv())
+                command = [setpriv, "--pdeathsig", "KILL", "--", *cmd]
+                self.pid = util.spawnv_passfds(os.fsencode(setpriv), command, fds)
+                self.sentinel = parent_r
+                with open(parent_w, "wb", closefd=False) as f:
+                    f.write(fp.getbuffer())
+            finally:
+                self.finalizer = util.Finalize(self, _close_fds, [fd for fd in (parent_r, parent_w) if fd is not None])
+                for fd in (child_r, child_w):
+                    if fd is not None:
+                        os.close(fd)
+
+    def _close_fds(*fds: int) -> None:
+        for fd in fds:
+            os.close(fd)
+
+    class _SetprivProcess(SpawnProcess):
+        @staticmethod
+        def _Popen(process_obj):
+            return _SetprivPopen(process_obj)
