@@ -49,6 +49,7 @@ RULES: dict[str, Rule] = {
         Rule("U305", "relative-link", "info", "relative link with no base URL to resolve it against"),
         Rule("U401", "no-citations", "warning", "a document in which no citation was found, and why"),
         Rule("U402", "undecodable-bytes", "warning", "bytes that are not text in the document's encoding"),
+        Rule("U403", "unreadable-entry", "warning", "a bibliography entry or record read in part or not at all"),
     ]
 }
 

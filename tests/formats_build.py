@@ -129,3 +129,15 @@ def build_pdf(path: Path, *, links: dict[str, str] | None = None) -> Path:
             y = 800
     c.save()
     return path
+
+
+def build_ris(path: Path) -> Path:
+    """One record per note as Zotero exports a web page: ID is the note number, Y2 the access date;
+    single URLs in UR, the rest in an N1 note."""
+    out = []
+    for n, text in printed_notes().items():
+        field = "UR" if text.startswith("http") and text.count("http") == 1 else "N1"
+        out.append(f"TY  - ELEC\r\nID  - {n}\r\nTI  - Claim {n}\r\n{field}  - {text}\r\n"
+                   "Y2  - 2021-02-01 10:15:00\r\nDA  - 2020/12/28/\r\nER  - \r\n")
+    path.write_text("\r\n".join(out), encoding="utf-8", newline="")
+    return path

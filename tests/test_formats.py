@@ -27,6 +27,7 @@ BUILDERS = {
     "odt": lambda p, e: build.build_odt(p / "r.odt"),
     "bibtex": lambda p, e: build.build_bibtex(p / "r.bib"),
     "csljson": lambda p, e: build.build_csl(p / "r.json"),
+    "ris": lambda p, e: build.build_ris(p / "r.ris"),
     "pdf": lambda p, e: build.build_pdf(p / "r.pdf"),
     "pdf-link-annotations": lambda p, e: build.build_pdf(p / "r.pdf", links=_kaztag_links(e)),
 }
@@ -65,7 +66,7 @@ def test_notes_carry_their_citing_sentence_or_title(by_note):
         # a notes section without the body: the note, as printed, is its own citing text
         assert ctx.startswith("https://zonakz.net/2020/12/28/") and ctx.endswith("agitatorov/")
         return
-    assert ctx == ("Claim 7" if fmt in ("bibtex", "csljson") else "Claim number 7 is sourced."), fmt
+    assert ctx == ("Claim 7" if fmt in ("bibtex", "csljson", "ris") else "Claim number 7 is sourced."), fmt
 
 
 def _lint(path):
@@ -73,7 +74,7 @@ def _lint(path):
     return {n: [r for r in doc.repaired if r.citation.note == n] for n in {r.citation.note for r in doc.repaired}}
 
 
-@pytest.mark.parametrize("builder", [build.build_bibtex, build.build_csl])
+@pytest.mark.parametrize("builder", [build.build_bibtex, build.build_csl, build.build_ris])
 def test_bibliographies_give_each_entry_its_access_date(tmp_path, builder):
     notes = _lint(builder(tmp_path / "refs"))
     assert {r.citation.accessed for reps in notes.values() for r in reps} == {date(2021, 2, 1)}
@@ -108,6 +109,7 @@ def test_bibtex_fields_macros_and_doi(tmp_path):
     ("page.txt", "<!DOCTYPE html><html><body><a href='https://a.org/x'>x</a></body></html>", "html"),
     ("refs", "@misc{a, url = {https://a.org/x}}\n", "bibtex"),
     ("items.json", '[{"id": "a", "type": "webpage", "URL": "https://a.org/x"}]', "csljson"),
+    ("export.txt", "TY  - ELEC\nUR  - https://a.org/x\nER  - \n", "ris"),
 ])
 def test_detection_by_content(tmp_path, name, content, fmt):
     p = tmp_path / name
@@ -128,6 +130,7 @@ def test_docx_by_content_and_stdin(tmp_path):
     ("broken.docx", b"PK\x03\x04garbage", "corrupt or truncated"),
     ("cut.odt", b"PK\x03\x04\x14\x00\x00\x00", "corrupt or truncated"),
     ("bad.json", b'[{"id": "a", "URL": ', "not valid CSL-JSON"),
+    ("cut.bib", b"@misc{a, title = {Claim}, url = {https://a.org/x}", "no BibTeX entry could be read (entry 'a' at line 1"),
 ])
 def test_corrupt_files_are_named_exit_3_and_others_still_run(tmp_path, notes_path, name, data, says):
     p = tmp_path / name
@@ -180,3 +183,63 @@ def test_document_without_citations_says_why(tmp_path):
     p.write_text("Just prose, no links at all.\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["lint", str(p)], catch_exceptions=False)
     assert "U401 no-citations: no citation found: no URL, no numbered notes and no notes section" in result.stdout
+
+
+def test_bibtex_entry_that_cannot_be_read_is_named_and_the_rest_still_read(tmp_path):
+    bib = tmp_path / "refs.bib"
+    bib.write_text("""@misc{ok1, url = {https://a.org/x}}
+
+@misc{bad1, url = {https://b.org/y}, title = {unclosed
+@misc{ok2, url = {https://c.org/z}}
+@misc{ok1, url = {https://d.org/w}}
+@misc{two, url = {https://e.org/1}, url = {https://e.org/2}}
+""", encoding="utf-8")
+    result = CliRunner().invoke(main, ["lint", str(bib), "--format", "json"], catch_exceptions=False)
+    cits = json.loads(result.stdout)["citations"]
+    assert [(c["note"], c["url"]) for c in cits if c["url"]] == [
+        ("ok1", "https://a.org/x"), ("ok2", "https://c.org/z"), ("ok1", "https://d.org/w"), ("two", "https://e.org/2")]
+    said = [(c["line"], f["code"], f["message"]) for c in cits if not c["url"] for f in c["findings"]]
+    assert said == [
+        (3, "U403", "entry 'bad1' at line 3 cannot be read by bibtexparser (unbalanced braces or quotes, a missing "
+                    "comma or key?); its URLs are not read: fix the entry"),
+        (5, "U403", "entry 'ok1' at line 5 repeats a key used earlier; it is read too, but give it a key of its own"),
+        (6, "U403", "entry 'two' at line 6 gives 'url' twice; only the last value is read"),
+    ]
+    text = CliRunner().invoke(main, ["lint", str(bib)], catch_exceptions=False).stdout
+    assert f"{bib}:3: U403 unreadable-entry: entry 'bad1' at line 3 cannot be read" in text
+
+
+def test_ris_fields_dates_and_records(tmp_path):
+    ris = tmp_path / "zotero.ris"
+    ris.write_text("""Exported by a reference manager
+
+TY  - ELEC
+ID  - r1
+TI  - A page
+UR  - https://example.org/a;jsessionid=1?x=2
+UR  - https://example.org/second
+Y2  - 2021/03/04/
+DA  - 2019/01/01/
+ER  -\x20
+
+TY  - JOUR
+DO  - 10.1000/xyz123
+N1  - Mirror at https://mirror.example.org/long/
+path/x accessed 5 June 2022
+ER  -
+
+TY  - ELEC
+ID  - cut
+UR  - https://example.org/last
+""", encoding="utf-8")
+    (doc,) = list(lint_paths([str(ris)]))
+    got = [(r.citation.note, r.url, r.citation.accessed, r.citation.line) for r in doc.repaired if r.url]
+    assert got == [("r1", "https://example.org/a;jsessionid=1?x=2", date(2021, 3, 4), 3),
+                   ("r1", "https://example.org/second", date(2021, 3, 4), 3),
+                   ("2", "https://mirror.example.org/long/path/x", date(2022, 6, 5), 12),
+                   ("2", "https://doi.org/10.1000/xyz123", date(2022, 6, 5), 12),
+                   ("cut", "https://example.org/last", None, 18)]
+    (notice,) = [r for r in doc.repaired if not r.url]
+    assert notice.citation.line == 18
+    assert [(f.code, f.message) for f in notice.findings] == [
+        ("U403", "RIS record at line 18 has no ER line (is the file cut short?); read as it stands")]

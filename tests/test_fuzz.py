@@ -23,7 +23,8 @@ PIECES = ["http://", "https://", "www.", "doi:10.1000/", "hxxp://", "ftp://", "m
           "\u3000", "\u00ad", "\u200b", "\x1b", "\x00", "\x7f", "[", "]", "(", ")", "<", ">", "`", "```",
           "[^1]", "[^1]: ", "1. ", "[2] ", "Notes\n", "<a href=\"", "\">", "</a>", "<sup>", "#x", "&amp;",
           "\"", "'", "«", "»", ",", ".", ";", "…", "...", "accessed 12 January 2021", "Retrieved 2021-01-12 from ",
-          "_", "%", "?a=1&b=2", "@misc{k, url = {", "}}", "\\_", "a", "Z", "0", "9"]
+          "_", "%", "?a=1&b=2", "@misc{k, url = {", "}}", "\\_", "a", "Z", "0", "9",
+          "\nTY  - ", "\nUR  - ", "\nDO  - ", "\nY2  - 2021/01/12/", "\nER  - "]
 texts = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=8)), max_size=60).map("".join)
 
 
@@ -36,7 +37,7 @@ def _check_emitted(repaired) -> None:
             assert again.url == rep.url, (rep.url, again)  # idempotent
 
 
-@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "bibtex", "csljson"])
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "bibtex", "csljson", "ris"])
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=texts)
 def test_every_extractor_and_repair(fmt, text):
@@ -71,6 +72,7 @@ def test_repair_alone(text):
     ("30,000 unclosed <a href", '<a href="' * 30_000, "html"),
     ("30,000 unclosed <a href in Markdown", '<a href="' * 30_000, "markdown"),
     (") x100,000", "https://a.org/" + ")" * 100_000, "text"),
+    ("RIS record opened x100,000", "TY  - ELEC\nUR  - https://a.org/\n" * 100_000, "ris"),
 ])
 def test_hostile_inputs_finish_in_seconds(name, text, fmt):
     start = time.perf_counter()

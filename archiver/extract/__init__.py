@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from ..models import Citation
-from . import biblio, html, markdown, office, pdf, text
+from . import biblio, html, markdown, office, pdf, ris, text
 
 # format -> (suffixes, reads bytes?)
 _SUFFIXES = {"text": text.SUFFIXES, "markdown": markdown.SUFFIXES, "html": html.SUFFIXES,
-             "bibtex": biblio.BIBTEX_SUFFIXES, "csljson": biblio.CSL_SUFFIXES, "docx": (".docx",),
+             "bibtex": biblio.BIBTEX_SUFFIXES, "csljson": biblio.CSL_SUFFIXES, "ris": ris.SUFFIXES, "docx": (".docx",),
              "odt": (".odt",), "pdf": pdf.SUFFIXES}
 BINARY = ("docx", "odt", "pdf")
 FORMATS = tuple(_SUFFIXES)
@@ -60,6 +60,8 @@ def detect_format(path: str, head: bytes | str = b"") -> str:
         return "csljson"
     if _BIB_SIGNS.search(sniff):
         return "bibtex"
+    if ris.SIGN.search(sniff):
+        return "ris"
     if _MD_SIGNS.search(sniff):
         return "markdown"
     return "text"
@@ -78,7 +80,16 @@ def read_document(path: str, fmt: str | None = None) -> Document:
         raise InputError(f"{path}: looks like a binary file, not a document archiver can read "
                          f"({', '.join(FORMATS)}); give --input-format if it is one of them")
     text, notices = _decode(data, path)
-    return Document(path, fmt, text, digest, notices=notices)
+    return Document(path, fmt, text, digest, notices=notices + _format_notices(fmt, text, path))
+
+
+def _format_notices(fmt: str, text: str, path: str) -> tuple[tuple[int, str, str], ...]:
+    """What a bibliography's reader could not read (InputError when it could read nothing)."""
+    if fmt == "bibtex":
+        return tuple(biblio.bibtex_notices(text, path))
+    if fmt == "ris":
+        return tuple(ris.notices(text))
+    return ()
 
 
 def _read(path: str) -> bytes:
@@ -133,6 +144,8 @@ def extract(doc: Document, *, base_url: str | None = None) -> Iterator[Citation]
         return pdf.extract_pdf(doc.data, doc.path)
     if doc.format == "bibtex":
         return biblio.extract_bibtex(doc.text, doc.path)
+    if doc.format == "ris":
+        return ris.extract(doc.text, doc.path)
     if doc.format == "csljson":
         return _csl(doc)
     return text.extract(doc.text, doc.path)

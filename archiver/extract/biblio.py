@@ -4,15 +4,21 @@ An entry is a note: its key (BibTeX) or id (CSL-JSON) stands in for the note num
 the context. URLs come from `url`, `howpublished = {\\url{…}}`, `doi` (as https://doi.org/…) and
 URLs printed in `note`; the access date from `urldate` / `accessed`, else "Accessed …" in `note`.
 Each entry keeps its own date, even when two entries cite the same URL.
+
+Never silent: an entry bibtexparser cannot read is a U403 warning naming its line and key (its URLs
+are lost, so the user must know); one whose key or field is repeated is read and said; a file in
+which no entry at all can be read is an InputError (exit 3), like any corrupt document.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
 from datetime import date
 
+from ..errors import InputError
 from ..models import Citation
 from .common import note_citations, parse_accessed, parse_date
 
@@ -55,18 +61,60 @@ def entry_citations(source: str, line: int, key: str, fields: dict[str, str],
             yield Citation(source, line, key, url, title, accessed, index, note_text, href=url)
 
 
-def extract_bibtex(text: str, source: str) -> Iterator[Citation]:
+@functools.lru_cache(maxsize=1)  # read_document judges the file, extract reads it: one parse
+def _library(text: str):
     import logging
 
     import bibtexparser
 
     logging.getLogger("bibtexparser").setLevel(logging.ERROR)  # the library logs; archiver reports
-    library = bibtexparser.parse_string(text)
+    return bibtexparser.parse_string(text)
+
+
+def extract_bibtex(text: str, source: str) -> Iterator[Citation]:
+    library = _library(text)
     strings = {s.key.lower(): unlatex(str(s.value)).strip('"') for s in library.strings}
-    for entry in library.entries:
+    recovered = [b.ignore_error_block for b in library.failed_blocks if _is_duplicate(b)]
+    for entry in sorted([*library.entries, *recovered], key=lambda e: e.start_line or 0):
         fields = {k.lower(): unlatex(_expand(str(f.value), strings)) for k, f in entry.fields_dict.items()}
         when = parse_date(fields.get("urldate", "")) or parse_date(fields.get("accessed", ""))
         yield from entry_citations(source, (entry.start_line or 0) + 1, entry.key, fields, when)
+
+
+_KEY = re.compile(r"@\s*\w+\s*[{(]\s*([^\s,{}()=]+)\s*,")
+
+
+def bibtex_notices(text: str, path: str) -> list[tuple[int, str, str]]:
+    """A U403 notice per entry bibtexparser could not read (or read only in part); InputError when
+    it could read no entry at all."""
+    from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock
+
+    library = _library(text)
+    out = []
+    for block in library.failed_blocks:
+        line = (block.start_line or 0) + 1
+        m = _KEY.match(block.raw or "")
+        name = f"entry {m.group(1)!r}" if m else "an entry"
+        if isinstance(block, DuplicateBlockKeyBlock):
+            why = "repeats a key used earlier; it is read too, but give it a key of its own"
+        elif isinstance(block, DuplicateFieldKeyBlock):
+            fields = str(block.error).partition(":")[2].partition(". Note")[0].strip() or "a field"
+            why = f"gives {fields} twice; only the last value is read"
+        else:
+            why = ("cannot be read by bibtexparser (unbalanced braces or quotes, a missing comma or key?); "
+                   "its URLs are not read: fix the entry")
+        out.append((line, "unreadable-entry", f"{name} at line {line} {why}"))
+    if out and not library.entries and not any(_is_duplicate(b) for b in library.failed_blocks):
+        raise InputError(f"{path}: no BibTeX entry could be read ({out[0][2]}); fix it, or export the "
+                         "bibliography again")
+    return out
+
+
+def _is_duplicate(block) -> bool:
+    """A block bibtexparser set aside for a repeated key or field, whose entry it still holds."""
+    from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock
+
+    return isinstance(block, (DuplicateBlockKeyBlock, DuplicateFieldKeyBlock))
 
 
 def _expand(value: str, strings: dict[str, str]) -> str:
