@@ -3,7 +3,8 @@ has an archived copy, the copy to cite.
 
 - HTML: Robust Links (https://robustlinks.mementoweb.org/spec/): `data-originalurl`,
   `data-versionurl` and `data-versiondate` on the `<a>`, and a visible "archived" link after it;
-- Markdown: ` ([archived](URL))` after the link;
+- Markdown: ` ([archived](URL))` after the link (after `[text][ref]` for a reference-style link: the
+  definition line stays a definition);
 - plain text: ` [archived: URL, YYYY-MM-DD]` at the end of the note.
 
 Why edits by position instead of re-serialising a parsed tree: the rest of the document must come
@@ -117,17 +118,25 @@ def _tag_end(text: str, start: int) -> int:
 
 # -------------------------------------------------------------- Markdown ---
 def _markdown(doc: Document, copies: Copies, base_url: str | None) -> tuple[str, int]:
+    """After each link: `[text](url)`, `<url>`, a bare URL, or the use of a reference definition
+    (`[text][ref]`; the definition line itself is never edited, see annotate_markdown)."""
+    from .annotate_markdown import references
+
     text = doc.text
     lines = text.splitlines(keepends=True)
     starts = _line_starts(text)
+    refs = references(text)
     edits: list[tuple[int, str]] = []
     used: set[tuple[int, int]] = set()
     for c in extract(doc):
         if c.raw not in copies:
             continue
         archive_url, _ = copies[c.raw]
+        labels = refs.labels.get(c.href or c.raw, set()) | refs.labels.get(c.raw, set())
         for n in range(c.line - 1, min(len(lines), c.line + 20)):
-            end = _link_end(lines[n], c.raw, lambda e, n=n: (n, e) not in used)  # type: ignore[misc]
+            if n in refs.definitions:
+                continue
+            end = _link_end(lines[n], c.raw, lambda e, n=n: (n, e) not in used, labels)  # type: ignore[misc]
             if end is not None:
                 used.add((n, end))
                 if f"([archived]({archive_url}))" not in lines[n][end:end + len(archive_url) + 16]:
@@ -136,13 +145,18 @@ def _markdown(doc: Document, copies: Copies, base_url: str | None) -> tuple[str,
     return _insert(text, edits), len(edits)
 
 
-def _link_end(line: str, url: str, free: Callable[[int], bool]) -> int | None:
+def _link_end(line: str, url: str, free: Callable[[int], bool], labels: set[str]) -> int | None:
     """Where the first not yet annotated link to `url` on this line ends: after `[..](url)`,
-    `<url>`, or the bare URL."""
+    `<url>`, a use of one of the reference `labels` defined for it, or the bare URL."""
+    from .annotate_markdown import use_ends
+
     for rx in (_INLINE, _AUTOLINK):
         for m in rx.finditer(line):
             if m.group(1) == url and free(m.end()):
                 return m.end()
+    for end in use_ends(line, labels) if labels else ():
+        if free(end):
+            return end
     pos = line.find(url)
     while pos >= 0:
         if free(pos + len(url)):

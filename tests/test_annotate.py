@@ -151,3 +151,41 @@ def test_docx_gets_an_archived_link_after_each_linked_url(pipeline_db, tmp_path)
     again = tmp_path / "again.docx"
     annotate(pipeline_db.settings.db, str(out), "-o", str(again))
     assert zipfile.ZipFile(again).read("word/footnotes.xml") == zipfile.ZipFile(out).read("word/footnotes.xml")
+
+
+def _links(text):
+    """(link text, href) of every link markdown-it finds, and the reference definitions it reads."""
+    from markdown_it import MarkdownIt
+
+    env: dict = {}
+    tokens = MarkdownIt("commonmark").parse(text, env)
+    out = []
+    for tok in (t for t in tokens if t.type == "inline"):
+        children = tok.children or []
+        for i, child in enumerate(children):
+            if child.type == "link_open":
+                out.append((children[i + 1].content if i + 1 < len(children) else "", child.attrs["href"]))
+    return out, env.get("references", {})
+
+
+def test_markdown_reference_links_keep_resolving(pipeline_db, tmp_path):
+    web = f"http://127.0.0.1:{pipeline_db.web_port}"
+    src, out = tmp_path / "refs.md", tmp_path / "refs.archived.md"
+    src.write_text(f"# Sources\n\nSee [the study][study], [Gone], [the list][] and [it again][study]; "
+                   f"not in code: `[study]`.\n\n[study]: {web}/article \"The study\"\n[gone]: <{web}/gone>\n"
+                   f"[the list]: {web}/ok\n[unused]: {web}/moved\n", encoding="utf-8")
+    result = annotate(pipeline_db.settings.db, str(src), "-o", str(out))
+    assert result.exit_code == 0 and "4 links given their archived copy" in result.stderr
+    text = out.read_text(encoding="utf-8")
+    before, refs_before = _links(src.read_text(encoding="utf-8"))
+    after, refs_after = _links(text)
+    assert refs_after == refs_before  # every definition still parses, with its URL and title
+    originals = [link for link in after if link[0] != "archived"]
+    assert originals == before  # every original link still resolves to its URL
+    archived = [href for label, href in after if label == "archived"]
+    assert len(archived) == 4 and all(TS14.search(h) for h in archived)
+    assert re.search(r"\[the study\]\[study\] \(\[archived\]\(http://[^)]+/article\)\),", text)
+    assert "`[study]`" in text and f"[unused]: {web}/moved\n" in text  # code and an unused definition: untouched
+    again = tmp_path / "refs.twice.md"
+    annotate(pipeline_db.settings.db, str(out), "-o", str(again))
+    assert again.read_text(encoding="utf-8") == text
