@@ -16,11 +16,10 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-import sqlite_utils
-
 from ..errors import ConfigError, StoreError, StoreLocked
 from ..facts import host_of, iso, utcnow
 from ..models import Place, Repaired
+from .db import Database
 from .schema import MIGRATIONS
 
 __all__ = ["Store"]
@@ -49,7 +48,7 @@ class Store:
             conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as exc:
             raise StoreError(_open_failure(self.path, exc)) from exc
-        self.db = sqlite_utils.Database(conn)
+        self.db = Database(conn)
         try:
             self._migrate()
         except sqlite3.DatabaseError as exc:

@@ -31,11 +31,11 @@ def get_state(store: Store, key: str) -> str | None:
 
 
 def set_state(store: Store, key: str, value: str | None) -> None:
-    table = store.db.table("archive_state")
     if value is None:
-        table.delete_where("key = ?", [key])
+        store.db.conn.execute("DELETE FROM archive_state WHERE key = ?", [key])
     else:
-        table.upsert({"key": key, "value": value}, pk="key")
+        store.db.conn.execute("INSERT INTO archive_state (key, value) VALUES (?, ?)"
+                              " ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
 
 
 def submission(store: Store, capture_id: int) -> tuple[str | None, str | None]:
