@@ -39,7 +39,7 @@ from .classify import Probe, alive_of, classify_response, decode_body, extract_t
 from .hosts import HostGate
 from .probe import PROBE_FAILED, await_probe
 from .target import Target, join, parse
-from .transport import AiohttpTransport, drain, read_capped
+from .transport import AiohttpTransport, WireHeaders, drain, read_capped
 
 __all__ = [
     "USER_AGENT",
@@ -204,7 +204,7 @@ def _retryable(exc: BaseException) -> bool:
 @dataclass
 class _Hop:
     status: int
-    headers: httpx.Headers
+    headers: httpx.Headers | WireHeaders
     location: str | None = None
     body: bytes = b""
     sha256: str = ""
@@ -264,10 +264,13 @@ class _Run:
         if not u.host:
             raise _Skip("malformed URL: no host")
         host = u.host
-        try:
-            addresses = [str(ipaddress.ip_address(host.strip("[]")))]
-        except ValueError:
-            addresses = None
+        addresses = self.dns.get(host)  # a name resolved before, or an address literal seen before
+        if addresses is None:
+            try:
+                addresses = [str(ipaddress.ip_address(host.strip("[]")))]
+                self._remember(host, addresses)
+            except ValueError:
+                pass  # a name (resolved below, outside this handler: a DNS error must not chain to it)
         if addresses is None:
             if len(host) > 253 or not _HOSTNAME.match(host):
                 raise _Skip(f"malformed URL: invalid host {host!r}")
@@ -282,13 +285,14 @@ class _Run:
         return u
 
     async def _resolve(self, host: str, port: int) -> list[str]:
-        if (cached := self.dns.get(host)) is not None:
-            return cached
         addresses = await self.resolver(host, port)  # errors are not cached
+        self._remember(host, addresses)
+        return addresses
+
+    def _remember(self, host: str, addresses: list[str]) -> None:
         self.dns[host] = addresses
         if len(self.dns) > 4096:
             self.dns.popitem(last=False)
-        return addresses
 
     async def _follow(self, url: str, chain: list[dict]) -> tuple[str, _Hop]:
         seen, current = {url}, url

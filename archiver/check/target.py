@@ -11,9 +11,10 @@ as before. tests/test_target.py holds the fast path to httpx's answers.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import httpx
 
@@ -31,8 +32,7 @@ _PLAIN_REFERENCE = re.compile(rf"(?:{_SEGMENT})+(?:{_QUERY})?\Z")  # an absolute
 _DOTTED_QUAD = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+\Z")
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):  # a tuple: built in a fraction of a frozen dataclass's time
     """A parsed URL: `url` is httpx's normal form; `key` is scheme://netloc (per-host limits, probes)."""
 
     url: str
@@ -61,13 +61,19 @@ def _fast(url: str) -> Target | None:
     port = int(port_text) if port_text else None
     if port is not None and (port > 65535 or port == _DEFAULT_PORTS[scheme]):
         return None  # httpx refuses it, or drops the default port
-    if _DOTTED_QUAD.match(host):
-        try:
-            ipaddress.IPv4Address(host)
-        except ValueError:
-            return None  # httpx says why
+    if _DOTTED_QUAD.match(host) and not _valid_ipv4(host):
+        return None  # httpx says why
     netloc = f"{host}:{port}" if port is not None else host
     return Target(url, scheme, host, port, f"{scheme}://{netloc}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _valid_ipv4(host: str) -> bool:
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def parse(url: str) -> Target:
