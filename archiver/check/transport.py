@@ -8,7 +8,7 @@ import contextlib
 import hashlib
 import ssl
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING
 
 import brotli
@@ -17,7 +17,7 @@ import httpx
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AiohttpTransport", "WireResponse", "drain", "read_capped"]
+__all__ = ["AiohttpTransport", "WireHeaders", "WireResponse", "drain", "read_capped"]
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -93,6 +93,40 @@ def yarl_url(url: httpx.URL | str):
     return yarl.URL(str(url), encoded=True)
 
 
+class WireHeaders:
+    """The reading side of httpx.Headers (get, in, multi_items) over aiohttp's raw header bytes,
+    decoded once as httpx decodes them: all ASCII, else all UTF-8, else ISO-8859-1; names in lower
+    case. httpx.Headers decodes again on every access (about 40 us per response, measured)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, raw: Iterable[tuple[bytes, bytes]]):
+        raw = list(raw)
+        if all(k.isascii() and v.isascii() for k, v in raw):
+            encoding = "ascii"
+        else:
+            try:
+                for k, v in raw:
+                    k.decode("utf-8")
+                    v.decode("utf-8")
+                encoding = "utf-8"
+            except UnicodeDecodeError:
+                encoding = "iso-8859-1"
+        self._items = [(k.lower().decode(encoding), v.decode(encoding)) for k, v in raw]
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """The value, several joined with ", " (as httpx and RFC 9110 do), or `default`."""
+        key = key.lower()
+        values = [v for k, v in self._items if k == key]
+        return ", ".join(values) if values else default
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and any(k == key.lower() for k, _ in self._items)
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        return list(self._items)
+
+
 class WireResponse:
     """What the checker reads of a response (status_code, headers, aiter_raw, aiter_bytes, aclose),
     straight from aiohttp."""
@@ -102,7 +136,7 @@ class WireResponse:
     def __init__(self, resp):
         self._resp = resp
         self.status_code = resp.status
-        self.headers = httpx.Headers(resp.raw_headers)
+        self.headers = WireHeaders(resp.raw_headers)
 
     async def aiter_raw(self) -> AsyncIterator[bytes]:
         with _mapped():
@@ -111,7 +145,8 @@ class WireResponse:
 
     def aiter_bytes(self) -> AsyncIterator[bytes]:
         """Decoded by httpx (stacked or unusual content encodings)."""
-        return httpx.Response(self.status_code, headers=self.headers, stream=_AiohttpStream(self._resp)).aiter_bytes()
+        return httpx.Response(self.status_code, headers=self._resp.raw_headers,
+                              stream=_AiohttpStream(self._resp)).aiter_bytes()
 
     async def aclose(self) -> None:
         self._resp.release()
