@@ -29,6 +29,12 @@ async def await_probe(task: asyncio.Future, page_deadline: float | None) -> Prob
     budget = None if page_deadline is None else page_deadline - asyncio.get_running_loop().time() - MARGIN
     if budget is not None and budget <= 0:
         return PROBE_FAILED
+    if task.done():  # the usual case: the host's probe finished for an earlier page (no timer, no task)
+        if not task.cancelled():
+            return PROBE_FAILED if task.exception() is not None else task.result()
+        if _cancelling():
+            raise asyncio.CancelledError
+        return PROBE_FAILED
     try:
         return await asyncio.wait_for(asyncio.shield(task), budget)
     except TimeoutError:
