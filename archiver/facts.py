@@ -47,6 +47,9 @@ def origin_of(url: str) -> str:
 
 def login_walled_platform(url: str) -> str | None:
     """The login-walled platform `url` belongs to (facebook.com for m.facebook.com/...), or None."""
+    lowered = url.lower()
+    if not any(p in lowered for p in LOGIN_WALLED):  # the host is part of the URL: most URLs stop here
+        return None
     host = host_of(url)
     return next((p for p in LOGIN_WALLED if host == p or host.endswith("." + p)), None)
 
