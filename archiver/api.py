@@ -38,8 +38,7 @@ from .acks import Ack, acknowledged
 from .config import Settings, load_settings
 from .editor import EditorReport, now_iso
 from .errors import InputError, StoreError
-from .findings import SEVERITIES, at_least
-from .lint import LintedDocument, lint_paths, summarize
+from .lint import LintedDocument, LintStream, lint_paths, summarize, summary_at_least
 from .models import CheckRow
 from .store import Store
 from .store.failures import failure_message
@@ -77,7 +76,7 @@ class LintResult:
 
     def at_least(self, severity: str) -> bool:
         """True when any finding is at or above `severity` ("error", "warning" or "info")."""
-        return any(self.summary[s] for s in SEVERITIES if at_least(s, severity))
+        return summary_at_least(self.summary, severity)
 
 
 @dataclass
@@ -127,6 +126,13 @@ def lint(paths: Sequence[str] | None = None, settings: Settings | None = None) -
     settings = settings or Settings()
     return LintResult(list(lint_paths(paths or [DEFAULT_INPUT], base_url=settings.base_url,
                                       fmt=settings.input_format)))
+
+
+def lint_stream(paths: Sequence[str] | None = None, settings: Settings | None = None) -> LintStream:
+    """`lint` for output: the documents are read as the result is iterated, one document's
+    citations wait on disk rather than in memory, and `summary()` is ready after the last one."""
+    settings = settings or Settings()
+    return LintStream(paths or [DEFAULT_INPUT], base_url=settings.base_url, fmt=settings.input_format)
 
 
 def record(store: Store, result: LintResult) -> list[str]:
@@ -311,5 +317,5 @@ async def _archive_stage(store: Store, settings: Settings, urls: list[str], unre
     return ArchiveOutcome(report, notices, unreadable)
 
 
-__all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "RunResult", "annotate", "archive", "check",
-           "export_wacz", "export_warc", "lint", "load_settings", "record", "report", "run"]
+__all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "LintStream", "RunResult", "annotate", "archive", "check",
+           "export_wacz", "export_warc", "lint", "lint_stream", "load_settings", "record", "report", "run"]

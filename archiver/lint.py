@@ -5,15 +5,18 @@ from __future__ import annotations
 import difflib
 import gc
 import os
+from array import array
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from .docindex import DocumentIndex, repeated
 from .errors import InputError
 from .extract import Document, extract, read_document, why_no_citations
-from .findings import at_least, finding
+from .findings import SEVERITIES, at_least, finding
 from .models import Citation, Repaired
-from .repair import repair_document
+from .repair import repair_document, repair_one
+from .spill import Spill
 
 # A repair is applied by --diff (and used without a warning) from this confidence up.
 CONFIDENT = 0.8
@@ -44,6 +47,97 @@ def lint_paths(paths: Iterable[str], *, base_url: str | None = None,
         yield LintedDocument(path, doc, [_notice(path, *n) for n in notices] + repaired)
 
 
+@dataclass
+class StreamedDocument:
+    """A document of a LintStream: `repaired` reads its citations back, each finished with its
+    document-level findings, as they are iterated (once)."""
+
+    path: str
+    format: str | None
+    error: str | None  # the document could not be read
+    repaired: Iterator[Repaired]
+
+
+class LintStream:
+    """Lint documents one at a time, holding one document's citations on disk, not in memory.
+
+    Each document is read, extracted and repaired in a first pass that writes every repaired
+    citation to a Spill and keeps a DocumentIndex (hashes); iterating its `repaired` reads them back
+    with their duplicates, multiple-URL notes and candidates added, each released once it is
+    written. The summary is counted as they go by: `summary()` after the last document. The output
+    is the same as `lint_paths`' (the same DocumentIndex makes both)."""
+
+    def __init__(self, paths: Iterable[str], *, base_url: str | None = None, fmt: str | None = None):
+        self._paths, self._base_url, self._fmt = list(paths), base_url, fmt
+        self.tally = Tally()
+        self._urls = array("q")  # hash of every URL written, for the distinct count
+        self._ranges: list[tuple[int, int]] = []  # each readable document's citations in the spill
+        self._distinct: int | None = None
+
+    def __iter__(self) -> Iterator[StreamedDocument]:
+        with Spill() as spill:
+            for path in self._paths:
+                yield self._document(path, spill)
+            self._distinct = self._count_urls(spill)
+
+    @property
+    def errors(self) -> list[str]:
+        """One message per document that could not be read (the others were still linted)."""
+        return list(self.tally.unreadable)
+
+    def at_least(self, severity: str) -> bool:
+        return summary_at_least(self.summary(), severity)
+
+    def summary(self) -> dict:
+        if self._distinct is None:
+            raise RuntimeError("LintStream.summary() before every document was iterated")
+        return self.tally.summary(self._distinct)
+
+    def _document(self, path: str, spill: Spill) -> StreamedDocument:
+        start = spill.mark()
+        try:  # a corrupt package is found while extracting: it is an unreadable document too
+            doc = read_document(path, self._fmt)
+            index = DocumentIndex()
+            with _gc_paused():
+                for citation in extract(doc, base_url=self._base_url):
+                    rep = repair_one(citation)
+                    spill.append(rep, index.add(rep))
+            end = spill.mark()
+            index.seal(lambda: spill.keys(start, end))
+            notices = list(doc.notices)
+            if end == start:
+                notices.append((0, "no-citations", f"no citation found: {why_no_citations(doc)}"))
+        except InputError as exc:
+            self.tally.document(False, str(exc))
+            return StreamedDocument(path, None, str(exc), iter(()))
+        self.tally.document(True)
+        self._ranges.append((start, end))
+        return StreamedDocument(path, doc.format, None, self._finished(path, notices, index, spill.read(start, end)))
+
+    def _finished(self, path: str, notices: list[tuple[int, str, str]], index: DocumentIndex,
+                  stored: Iterator[Repaired]) -> Iterator[Repaired]:
+        for rep in [_notice(path, *n) for n in notices]:
+            self.tally.add(rep)
+            yield rep
+        for rep in map(index.finish, stored):
+            self.tally.add(rep)
+            if rep.url:
+                self._urls.append(hash(rep.url))
+            yield rep
+
+    def _count_urls(self, spill: Spill) -> int:
+        """Distinct URLs, exactly: hashes that occur once are one URL each; the URLs behind a hash
+        that repeats are read back and compared as strings."""
+        hashes, self._urls = self._urls, array("q")
+        multi = repeated(hashes)
+        distinct = len(set(hashes))
+        if not multi:
+            return distinct
+        same = {url for start, end in self._ranges for url, _ in spill.keys(start, end)
+                if url and hash(url) in multi}
+        return distinct - len(multi) + len(same)
+
+
 def _notice(path: str, line: int, name: str, message: str) -> Repaired:
     """A finding about the document as a whole, carried like a citation without a URL, so that every
     output format shows it (never silent)."""
@@ -64,28 +158,60 @@ def _gc_paused():
             gc.enable()
 
 
+def summary_at_least(summary: dict, severity: str) -> bool:
+    """True when the summary counts any finding at or above `severity` ("error", "warning" or "info")."""
+    return any(summary[s] for s in SEVERITIES if at_least(s, severity))
+
+
 def worst_at_least(docs: Iterable[LintedDocument], threshold: str) -> bool:
     return any(at_least(f.severity, threshold) for d in docs for r in d.repaired for f in r.findings)
 
 
-def summarize(docs: list[LintedDocument]) -> dict:
-    by_severity = {"error": 0, "warning": 0, "info": 0}
-    by_name: dict[str, int] = {}
-    cits = [r for d in docs for r in d.repaired]
-    for r in cits:
+class Tally:
+    """The lint summary, counted as citations go by (distinct URLs are counted by the caller)."""
+
+    def __init__(self) -> None:
+        self.documents = 0
+        self.unreadable: list[str] = []
+        self.citations = self.unrecovered = self.repaired = 0
+        self.by_severity = {"error": 0, "warning": 0, "info": 0}
+        self.by_name: dict[str, int] = {}
+
+    def document(self, readable: bool, error: str | None = None) -> None:
+        self.documents += readable
+        if error:
+            self.unreadable.append(error)
+
+    def add(self, r: Repaired) -> None:
+        self.citations += 1
         for f in r.findings:
-            by_severity[f.severity] += 1
-            by_name[f.name] = by_name.get(f.name, 0) + 1
-    return {
-        "documents": sum(1 for d in docs if d.document),
-        "unreadable": [d.error for d in docs if d.error],
-        "citations": len(cits),
-        "urls": len({r.url for r in cits if r.url}),
-        "unrecovered": sum(1 for r in cits if r.url is None and r.citation.raw),
-        "repaired": sum(1 for r in cits if r.url and r.url != r.citation.raw),
-        **by_severity,
-        "by_finding": dict(sorted(by_name.items())),
-    }
+            self.by_severity[f.severity] += 1
+            self.by_name[f.name] = self.by_name.get(f.name, 0) + 1
+        if r.url is None and r.citation.raw:
+            self.unrecovered += 1
+        elif r.url and r.url != r.citation.raw:
+            self.repaired += 1
+
+    def summary(self, urls: int) -> dict:
+        return {
+            "documents": self.documents,
+            "unreadable": list(self.unreadable),
+            "citations": self.citations,
+            "urls": urls,
+            "unrecovered": self.unrecovered,
+            "repaired": self.repaired,
+            **self.by_severity,
+            "by_finding": dict(sorted(self.by_name.items())),
+        }
+
+
+def summarize(docs: list[LintedDocument]) -> dict:
+    tally = Tally()
+    for d in docs:
+        tally.document(d.document is not None, d.error)
+        for r in d.repaired:
+            tally.add(r)
+    return tally.summary(len({r.url for d in docs for r in d.repaired if r.url}))
 
 
 def confident_repairs(repaired: list[Repaired], min_confidence: float = CONFIDENT) -> list[Repaired]:

@@ -17,14 +17,14 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .candidates import UrlIndex
+from .docindex import DocumentIndex
 from .facts import login_walled_platform
 from .findings import finding
 from .hosts import fetch_problem, looks_like_file, registrable
 from .models import Citation, Finding, Repaired
 from .segment import CLOSERS, DASH_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
 
-__all__ = ["repair_url", "repair_link", "repair_citation", "repair_document", "UrlRepair"]
+__all__ = ["repair_url", "repair_link", "repair_citation", "repair_one", "repair_document", "UrlRepair"]
 
 _ELLIPSIS_RE = re.compile(r"…|\.\.\.$")
 # "doi:10.1000/xyz123", "doi: 10.1000/xyz", "https://doi.org/10.1000/xyz" (the last needs nothing)
@@ -392,50 +392,17 @@ def _to_repaired(citation: Citation, result: UrlRepair) -> Repaired:
 def repair_document(citations: list[Citation]) -> list[Repaired]:
     """Repair every citation of one document, then add what needs the others: duplicates, and
     candidates for a cut host or a truncated URL inferred from the other citations."""
-    repaired = _add_multiple([repair_citation(c) if c.raw else _no_url(c) for c in citations])
-    index: UrlIndex | None = None
-    out: list[Repaired] = []
-    first_note: dict[str, str] = {}
-    for rep in repaired:
-        if rep.url is None and rep.fragment:
-            index = index or UrlIndex([r.url for r in repaired if r.url])
-            rep = replace(rep, candidates=tuple(index.candidates(rep)))
-        elif rep.url:
-            key = _dup_key(rep.url)
-            note = rep.citation.note
-            earlier = first_note.get(key)
-            if earlier is not None and earlier != note:
-                rep = replace(rep, findings=rep.findings + (finding(
-                    "duplicate-url", f"same URL as note {earlier}" if earlier else "same URL as earlier"),))
-            else:
-                first_note.setdefault(key, note or "")
-        out.append(rep)
-    return out
+    repaired = [repair_one(c) for c in citations]
+    index = DocumentIndex()
+    keys = [index.add(rep) for rep in repaired]
+    index.seal(lambda: keys)
+    return [index.finish(rep) for rep in repaired]
+
+
+def repair_one(c: Citation) -> Repaired:
+    """A citation repaired on its own, or its no-url finding (the first pass of repair_document)."""
+    return repair_citation(c) if c.raw else _no_url(c)
 
 
 def _no_url(c: Citation) -> Repaired:
     return Repaired(c, None, (finding("no-url", "no URL in this note"),), (), confidence=1.0, span="")
-
-
-def _add_multiple(repaired: list[Repaired]) -> list[Repaired]:
-    per_note: dict[tuple, int] = {}
-    for r in repaired:
-        if r.citation.raw:
-            key = (r.citation.source, r.citation.line, r.citation.note)
-            per_note[key] = per_note.get(key, 0) + 1
-    out = []
-    for r in repaired:
-        n = per_note.get((r.citation.source, r.citation.line, r.citation.note), 0)
-        if n > 1 and r.citation.note is not None:
-            r = replace(r, findings=r.findings + (finding(
-                "multiple-urls-in-note", f"note {r.citation.note} cites {n} URLs; this is #{r.citation.index + 1}"),))
-        out.append(r)
-    return out
-
-
-def _dup_key(url: str) -> str:
-    """The URL as compared for duplicates: scheme and host case-folded, fragment dropped."""
-    url = url.split("#", 1)[0]
-    scheme, sep, rest = url.partition("://")
-    host, slash, path = rest.partition("/")
-    return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}"

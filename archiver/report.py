@@ -10,9 +10,10 @@ import csv
 import html
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
-from .lint import LintedDocument, summarize
+from .lint import summarize
 from .models import Place, Repaired
 
 
@@ -52,18 +53,32 @@ def citation_json(rep: Repaired) -> dict:
     }
 
 
-# Lint renderers yield text chunks, a citation at a time: 100,000 notes are never one string.
-def lint_json(docs: list[LintedDocument]) -> Iterator[str]:
+# Lint renderers yield text chunks, a citation at a time: 100,000 notes are never one string. They
+# read each document once, so they take a LintStream's documents as well as LintedDocuments; the
+# summary, where one is shown, is asked for after the last citation (default: counted from `docs`).
+class _Linted(Protocol):
+    path: str
+
+    @property
+    def repaired(self) -> Iterable[Repaired]: ...
+
+
+def _summary_of(docs: Iterable[_Linted], summary: Callable[[], dict] | None) -> Callable[[], dict]:
+    return summary or (lambda: summarize(docs))  # type: ignore[arg-type]
+
+
+def lint_json(docs: Iterable[_Linted], summary: Callable[[], dict] | None = None) -> Iterator[str]:
+    total = _summary_of(docs, summary)
     yield '{"citations": ['
     sep = "\n  "
     for d in docs:
         for r in d.repaired:
             yield sep + json.dumps(citation_json(r), ensure_ascii=False)
             sep = ",\n  "
-    yield '\n], "summary": ' + json.dumps(summarize(docs), ensure_ascii=False) + "}\n"
+    yield '\n], "summary": ' + json.dumps(total(), ensure_ascii=False) + "}\n"
 
 
-def lint_lines(docs: list[LintedDocument]) -> Iterator[str]:
+def lint_lines(docs: Iterable[_Linted], summary: Callable[[], dict] | None = None) -> Iterator[str]:
     """`path:line: note N: CODE name: message -> fix`, one line per finding, then a summary."""
     for d in docs:
         for rep in d.repaired:
@@ -74,13 +89,13 @@ def lint_lines(docs: list[LintedDocument]) -> Iterator[str]:
                 if f.name in ("missing-host", "truncated-url") and rep.candidates:
                     fix = " -> candidates: " + ", ".join(rep.candidates)
                 yield f"{where}{f.code} {f.name}: {f.message}{fix}\n"
-    s = summarize(docs)
+    s = _summary_of(docs, summary)()
     yield (f"{s['citations']} citations, {s['urls']} distinct URLs in {s['documents']} document(s): "
            f"{s['error']} errors, {s['warning']} warnings, {s['info']} info; "
            f"{s['repaired']} repaired, {s['unrecovered']} unrecoverable\n")
 
 
-def lint_csv(docs: list[LintedDocument]) -> Iterator[str]:
+def lint_csv(docs: Iterable[_Linted], summary: Callable[[], dict] | None = None) -> Iterator[str]:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["source", "line", "note", "raw", "url", "code", "name", "severity", "message", "fix"])
@@ -96,7 +111,7 @@ def lint_csv(docs: list[LintedDocument]) -> Iterator[str]:
     yield buf.getvalue()
 
 
-def lint_markdown(docs: list[LintedDocument]) -> Iterator[str]:
+def lint_markdown(docs: Iterable[_Linted], summary: Callable[[], dict] | None = None) -> Iterator[str]:
     yield "| document | note | URL | findings |\n|---|---|---|---|\n"
     for d in docs:
         for rep in d.repaired:
@@ -105,7 +120,7 @@ def lint_markdown(docs: list[LintedDocument]) -> Iterator[str]:
             yield f"| {_md(d.path)} | {_place_of(rep).label} | {_md(url)} | {_md(names)} |\n"
 
 
-def lint_html(docs: list[LintedDocument]) -> Iterator[str]:
+def lint_html(docs: Iterable[_Linted], summary: Callable[[], dict] | None = None) -> Iterator[str]:
     head, tail = _page("archiver lint", "<tr><th>document</th><th>note</th><th>URL</th><th>findings</th></tr>"
                        "<!--rows-->").split("<!--rows-->")
     yield head
