@@ -26,7 +26,6 @@ Example (the README's, run by tests/test_api.py):
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -40,13 +39,12 @@ from .editor import EditorReport, now_iso
 from .errors import InputError, StoreError
 from .lint import LintedDocument, LintStream, lint_paths, summarize, summary_at_least
 from .models import CheckRow
-from .store import Store
-from .store.failures import failure_message
 
-if TYPE_CHECKING:  # the network stages load on first use: `lint` never imports httpx
+if TYPE_CHECKING:  # the network stages and the store load on first use: `lint` imports neither httpx nor sqlite-utils
     from .annotating import AnnotateResult
     from .check.run import CheckOutcome, CheckRun
     from .problems import Problem
+    from .store import Store
     from .store.documents import DocumentChanges
     from .warc import WarcSummary
     from .wayback.policy import ArchiveReport
@@ -96,6 +94,8 @@ class CheckReport:
         """Every URL of this run with its verdict and where it is cited, ordered by document and
         note (only failing and dead links with `problems_only`), `acknowledged` when an
         acknowledgement covers it. Read from the database, so memory stays flat."""
+        from .store import Store
+
         with Store(self.db) as store:
             for row in store.run_rows(self.run.run_id, problems_only=problems_only):
                 reason = next((r for p in row.places if (r := acknowledged(
@@ -157,6 +157,8 @@ def check(paths: Sequence[str] | None = None, settings: Settings | None = None, 
 
     def work(st: Store) -> CheckReport:
         found = lint(paths, settings)
+        import asyncio
+
         return asyncio.run(_check_stage(st, settings, record(st, found), found.errors, on_result))
 
     return _with_store(settings, store, work)
@@ -170,6 +172,8 @@ def archive(paths: Sequence[str] | None = None, settings: Settings | None = None
 
     def work(st: Store) -> ArchiveOutcome:
         found = lint(paths, settings)
+        import asyncio
+
         return asyncio.run(_archive_stage(st, settings, record(st, found), found.errors, dry_run))
 
     return _with_store(settings, store, work)
@@ -199,6 +203,8 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
         urls = record(st, found)
         notify("lint", found.summary)
         notify("changes", found.changes)
+        import asyncio
+
         return RunResult(found) if lint_only else asyncio.run(stages(st, found, urls))
 
     return _with_store(settings, store, work)
@@ -228,6 +234,8 @@ def report(paths: Sequence[str] | None = None, settings: Settings | None = None,
     settings = settings or Settings()
     if not Path(settings.db).is_file():
         raise InputError(f"{settings.db}: no archive database here; run `archiver run PATH --db {settings.db}` first")
+    from .store import Store
+
     with Store(settings.db) as st:
         ids = [doc_id for doc_id, _ in st.documents(paths)]
         last, last_run = st.last_check_time(), st.last_check_run()
@@ -271,6 +279,9 @@ def annotate(path: str, out: str | None = None, settings: Settings | None = None
 def _with_store(settings: Settings, store: Store | None, work: Callable[[Store], T]) -> T:
     if store is not None:
         return work(store)
+    from .store import Store
+    from .store.failures import failure_message
+
     with Store(settings.db) as st:
         st.lock()
         try:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .acks import Ack, acknowledged
+from .facts import iso
 from .findings import SEVERITIES, at_least
 from .models import ReportRow
-from .store import Store, iso
 
 # The columns of the JSON and CSV forms, in order (every field of ReportRow and its derived values).
 COLUMNS = ("document", "note", "line", "index", "raw", "url", "candidates", "context", "accessed", "first_seen",
@@ -36,6 +36,8 @@ class EditorReport:
     acks: tuple[Ack, ...] = ()  # acknowledged problems (archiver.toml [[ignore]]), marked on their rows
 
     def rows(self) -> Iterator[ReportRow]:
+        from .store import Store  # loaded on first use: `lint` never opens archive.db
+
         with Store(self.db) as store:
             for row in store.report_rows(self.doc_ids):
                 reason = acknowledged(self.acks, document=row.document, note=row.note, url=row.url,

@@ -103,16 +103,18 @@ class LintStream:
                     rep = repair_one(citation)
                     spill.append(rep, index.add(rep))
             end = spill.mark()
-            index.seal(lambda: spill.keys(start, end))
             notices = list(doc.notices)
             if end == start:
                 notices.append((0, "no-citations", f"no citation found: {why_no_citations(doc)}"))
         except InputError as exc:
             self.tally.document(False, str(exc))
             return StreamedDocument(path, None, str(exc), iter(()))
+        fmt = doc.format
+        del doc  # its text is not needed any more: freed before the index grows
+        index.seal(lambda: spill.keys(start, end))
         self.tally.document(True)
         self._ranges.append((start, end))
-        return StreamedDocument(path, doc.format, None, self._finished(path, notices, index, spill.read(start, end)))
+        return StreamedDocument(path, fmt, None, self._finished(path, notices, index, spill.read(start, end)))
 
     def _finished(self, path: str, notices: list[tuple[int, str, str]], index: DocumentIndex,
                   stored: Iterator[Repaired]) -> Iterator[Repaired]:

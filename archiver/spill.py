@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import fields
 from operator import attrgetter
+from typing import Any
 
 from .errors import ArchiverError
 from .models import Citation, Finding, Repaired
@@ -39,7 +40,7 @@ def _builder(cls: type, names: tuple[str, ...]):
     new = object.__new__
 
     def build(values: tuple):
-        obj = new(cls)
+        obj: Any = new(cls)
         obj.__dict__.update(zip(names, values))
         return obj
 

@@ -25,7 +25,6 @@ import sys
 import click
 
 from .errors import ArchiverError, ConfigError
-from .store.failures import failure_message
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -60,6 +59,8 @@ def handle_errors(f):
             error(str(exc))
             sys.exit(EXIT_RUNTIME)
         except sqlite3.Error as exc:
+            from .store.failures import failure_message
+
             error(failure_message("the archive database (--db)", exc))
             sys.exit(EXIT_RUNTIME)
         except OSError as exc:

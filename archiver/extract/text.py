@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import islice
 
 from ..models import Citation
-from .common import note_citations, sentence_around
+from .common import iter_lines, note_citations, sentence_around
 
 SUFFIXES = (".txt", ".text", ".notes", "")
 
@@ -28,9 +29,8 @@ _HEADING_RE = re.compile(
 
 
 def extract(text: str, source: str) -> Iterator[Citation]:
-    lines = text.splitlines()
-    heading = next((i for i, ln in enumerate(lines) if _HEADING_RE.match(ln)), None)
-    body = "\n".join(lines[:heading]) if heading is not None else ""
+    heading = next((i for i, ln in enumerate(iter_lines(text)) if _HEADING_RE.match(ln)), None)
+    body = "\n".join(islice(iter_lines(text), heading)) if heading is not None else ""
     markers = _MarkerFinder(body)
     note: tuple[int, str, list[str]] | None = None  # (first line, number, text lines)
     para: tuple[int, list[str]] | None = None
@@ -49,7 +49,7 @@ def extract(text: str, source: str) -> Iterator[Citation]:
             yield from note_citations(source, line, None, "\n".join(parts), allow_fragment=False)
             para = None
 
-    for i, ln in enumerate(lines, start=1):
+    for i, ln in enumerate(iter_lines(text), start=1):
         if ln.lstrip().startswith("#") and not _HEADING_RE.match(ln):
             yield from flush()  # sources.txt comment
             continue
@@ -94,4 +94,4 @@ class _MarkerFinder:
 
 def has_notes(text: str) -> bool:
     """Does the text have a notes heading or a numbered note line?"""
-    return any(_HEADING_RE.match(ln) or _NOTE_RE.match(ln) for ln in text.splitlines())
+    return any(_HEADING_RE.match(ln) or _NOTE_RE.match(ln) for ln in iter_lines(text))
