@@ -110,6 +110,7 @@ def test_bibtex_fields_macros_and_doi(tmp_path):
     ("refs", "@misc{a, url = {https://a.org/x}}\n", "bibtex"),
     ("items.json", '[{"id": "a", "type": "webpage", "URL": "https://a.org/x"}]', "csljson"),
     ("export.txt", "TY  - ELEC\nUR  - https://a.org/x\nER  - \n", "ris"),
+    ("one-space", "TY - ELEC\nUR - https://a.org/x\nER - \n", "ris"),
 ])
 def test_detection_by_content(tmp_path, name, content, fmt):
     p = tmp_path / name
