@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import html as htmllib
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archiver.check.classify import (
     alive_of,
@@ -203,3 +207,12 @@ def test_a_codec_that_is_not_a_charset_falls_back_to_detection(name: str) -> Non
         assert detect_charset(body, ctype) == "utf-8"
         text, charset = decode_body(body, ctype)
         assert charset == "utf-8" and "Новости" in text
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(["a", "Z", "b c", " ", "  ", "\n", "\r\n", "\t", "\x0b", "\x0c", "\x1c", "\x1f", "\xa0",
+                                 "\u3000", "\u2028", "\u200b", "é", "<b>", "&amp;", "&nbsp;", "&#10;", "<", ">"])).map("".join))
+def test_clean_collapses_whitespace_as_str_split(fragment):
+    from archiver.check.classify import _TAG, _clean
+
+    assert _clean(fragment) == " ".join(htmllib.unescape(_TAG.sub(" ", fragment)).split())

@@ -96,9 +96,19 @@ _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.S | re.I)
 _H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", re.S | re.I)
 
 
+# The ASCII characters str.split() splits on, each mapped to a space.
+_ASCII_SPACE = str.maketrans("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f", " " * 9)
+_SPACES = re.compile("  [ ]*")  # two spaces or more; spelt so re scans for the literal "  " (" {2,}": 10x slower)
+
+
 def _clean(fragment: str) -> str:
-    # str.split() collapses whitespace ~50x faster than re.sub(r"\s+") on 20 KB pages
-    return " ".join(htmllib.unescape(_TAG.sub(" ", fragment)).split())
+    """Tags out, entities decoded, whitespace collapsed: " ".join(text.split()), which on a 20 KB
+    page makes an object per word (0.2 ms, measured). ASCII text, the usual case, is collapsed
+    without them in 0.6 of the time, to the same string (tests/test_classify.py)."""
+    text = htmllib.unescape(_TAG.sub(" ", fragment))
+    if text.isascii():
+        return _SPACES.sub(" ", text.translate(_ASCII_SPACE)).strip(" ")
+    return " ".join(text.split())
 
 
 def extract_title(html: str) -> str | None:
