@@ -126,7 +126,7 @@ def record_check(store: Store, result: CheckResult, *, run_id: int | None,
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [url_id, run_id, when, result.status, _bool(result.alive) if new else None, result.http_status,
              result.final_url,
-             json.dumps(list(result.redirects)), result.elapsed_ms, result.error,
+             json.dumps(list(result.redirects)) if result.redirects else "[]", result.elapsed_ms, result.error,
              snap.sha256 if snap else None, int(new is None), new.state if new else None, previous.state],
         )
         check_id = cur.lastrowid
