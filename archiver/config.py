@@ -57,6 +57,7 @@ class Settings:
     retries: int = 2
     processes: int = 0  # check worker processes; 0: one per core but one (at most 4)
     max_body: int = 50 * 1024 * 1024
+    body_budget: int = 256 * 1024 * 1024  # body bytes all checks in flight hold at once (check/budget.py)
     user_agent: str | None = None
     allow_private: bool = False
     confirm_checks: int = 3  # failed checks before a link is called dead
@@ -91,7 +92,7 @@ class Settings:
         return FetchSettings(
             concurrency=self.concurrency, per_host=self.per_host, per_host_max=self.per_host_max,
             per_host_interval=self.per_host_interval,
-            read_timeout=self.timeout, retries=self.retries, max_body=self.max_body,
+            read_timeout=self.timeout, retries=self.retries, max_body=self.max_body, body_budget=self.body_budget,
             allow_private=self.allow_private, user_agent=self.user_agent or USER_AGENT)
 
     def wayback_config(self):
@@ -204,6 +205,8 @@ def _coerce(values: dict) -> Settings:
     settings = replace(base, **out)
     if settings.concurrency < 1 or settings.per_host < 1 or settings.per_host_max < 1:
         raise ConfigError("concurrency and per-host limits must be at least 1")
+    if settings.max_body < 1 or settings.body_budget < 1:
+        raise ConfigError("max_body and body_budget must be at least 1 byte")
     return settings
 
 

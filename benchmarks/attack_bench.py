@@ -8,7 +8,9 @@ A hostile server in this process listens on 25 ports of 127.0.0.1 (25 "hosts"). 
 (256 MiB of zeros in ~250 KB). archiver runs at its defaults (`--allow-private` only; its body
 cap, max_body, is 50 MiB of DECODED bytes), as a child process; its memory is the peak of PSS
 summed over its process tree (benchmarks/check_bench.py). The bound to meet: memory does not grow
-with the number of large bodies, only with the concurrency (x max body).
+with the number of large bodies nor with the concurrency, only with the byte budget for bodies in
+flight (`body_budget`, check/budget.py). Every path answers the same page, so the big pages are
+`soft-404` (the probe matches) and the bombs `ok`, in every run.
 """
 
 from __future__ import annotations

@@ -20,6 +20,10 @@ TLS listener whose certificate (made by `trustme`) no public CA signed. Every be
   /charset/NAME?where=header|meta  a page declaring charset NAME
   /page/...          an ordinary page; on the host's probe path (/archiver-probe-*) headers are
                      dribbled when the server was made with `dribble_probe=True`
+
+A server made with `catch_all=N` answers EVERY path, the probe's included, with the same N MiB page
+of words (its title names the path), `rate` bytes a second: a site that serves one page for
+everything, under load (benchmarks/attack_bench.py).
 """
 
 from __future__ import annotations
@@ -59,8 +63,9 @@ class HostileWeb:
 
     __test__ = False
 
-    def __init__(self, *, dribble_probe: bool = False, tls: bool = False):
+    def __init__(self, *, dribble_probe: bool = False, tls: bool = False, catch_all: int = 0, rate: int = 0):
         self.dribble_probe = dribble_probe
+        self.catch_all, self.rate = catch_all, rate
         self.port = self.tls_port = 0
         self.ca = None
         self._tls = tls
@@ -122,8 +127,8 @@ class HostileWeb:
             self.ca.issue_cert("localhost", "127.0.0.1").configure_cert(ctx)
             servers.append(await asyncio.start_server(handler, "127.0.0.1", 0, ssl=ctx))
             self.tls_port = servers[1].sockets[0].getsockname()[1]
-        for kind in ("gzip", "deflate", "br"):  # built before any request, so no check waits for it
-            self._bombs[kind] = await asyncio.to_thread(_bomb, kind)
+        for kind in ("gzip", "deflate", "br") if not self.catch_all else ():  # built before any request,
+            self._bombs[kind] = await asyncio.to_thread(_bomb, kind)  # so no check waits for one
         self._ready.set()
         await self._stop.wait()
         for s in servers:
@@ -153,12 +158,27 @@ class HostileWeb:
             await writer.drain()
             await asyncio.sleep(every)
 
+    async def _catch_all(self, path: str, writer) -> None:
+        head = f"<html><head><title>Page {path}</title></head><body>".encode()
+        chunk = (b"<p>" + b"lorem ipsum dolor sit amet " * 37 + b"</p>\n") * 64  # 64 KiB of words
+        count = (self.catch_all << 20) // len(chunk)
+        writer.write(_head("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(head) + count * len(chunk)))])
+                     + head)
+        for _ in range(count):
+            writer.write(chunk)
+            await writer.drain()
+            if self.rate:
+                await asyncio.sleep(len(chunk) / self.rate)
+
     async def _route(self, path: str, q: dict, writer) -> bool:  # noqa: C901 - one branch per behaviour
         every = float(q.get("every", 0.5))
         ok = lambda body, ctype="text/html; charset=utf-8": _head("200 OK", [  # noqa: E731
             ("Content-Type", ctype), ("Content-Length", str(len(body)))]) + body
         if path.startswith("/archiver-probe-"):
             self.probe_hits += 1
+        if self.catch_all:
+            await self._catch_all(path, writer)
+        elif path.startswith("/archiver-probe-"):
             if self.dribble_probe:
                 await self._dribble(writer, _head("404 Not Found", [("Content-Length", "0")]) * 1000, every)
                 return False

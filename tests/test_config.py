@@ -22,6 +22,17 @@ def test_defaults_without_any_file(tmp_path, monkeypatch):
     assert (s.db, s.concurrency, s.per_host, s.confirm_checks, s.has_keys) == ("archive.db", 64, 2, 3, False)
 
 
+def test_the_body_budget_reaches_the_checker(tmp_path, monkeypatch):
+    cfg = tmp_path / "archiver.toml"
+    cfg.write_text("[check]\nbody_budget = 67108864\n")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert load_settings(str(cfg), environ={}).fetch_settings().body_budget == 64 << 20
+    from archiver.check.fetch import FetchSettings
+
+    assert load_settings(environ={}).fetch_settings().body_budget == FetchSettings().body_budget == 256 << 20
+
+
 def test_secrets_never_print():
     s = load_settings(environ={"IA_ACCESS_KEY": "AKsecretvalue", "IA_SECRET_KEY": "SKsecretvalue"})
     text = repr(s) + str(s.ia_access_key) + f"{s.ia_secret_key}"
@@ -36,6 +47,7 @@ def test_secrets_never_print():
     ("colour = 3\n", "unknown setting"),
     ("concurrency = 'many'\n", "not a valid int"),
     ("concurrency = 0\n", "at least 1"),
+    ("[check]\nbody_budget = 0\n", "body_budget must be at least 1 byte"),
     ("[check\n", "cannot read config"),
 ])
 def test_bad_config_is_a_clear_error(tmp_path, content, message):

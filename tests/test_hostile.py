@@ -113,3 +113,22 @@ def test_cli_check_survives_every_hostile_page(tmp_path, hostile) -> None:
     expected = {hostile.url(p): s for p, s, _ in CASES if p in fast}
     assert statuses == expected
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_site_that_serves_one_large_page_for_every_path_is_soft_404_every_time() -> None:
+    """Every path, the probe's included, gets the same 4 MiB page of words at 2 MiB/s (a catch-all
+    site under load, as in benchmarks/attack_bench.py). The probe reads only the text it is compared
+    on (text_bytes), first in its host's queue, so every page is soft-404 whatever a whole body
+    costs. Before, it read up to max_body (2 s here) within probe_timeout (1 s): the verdict hung on
+    timing (issue 11's soft-404s that came and went between runs of the attack benchmark)."""
+    settings = FetchSettings(allow_private=True, retries=0, read_timeout=10, total_timeout=30,
+                             max_body=4 << 20, probe_timeout=1, per_host=2, per_host_max=2)
+    with HostileWeb(catch_all=4, rate=2 << 20) as web:
+        async def go():
+            from archiver.check.fetch import check_urls
+            async with make_client(settings) as client:
+                return [r async for r in check_urls(client, [web.url(f"/news/{i}") for i in range(4)], settings)]
+        results = asyncio.run(go())
+    assert [r.status for r in results] == ["soft-404"] * 4, [(r.status, r.error) for r in results]
+    assert all(r.snapshot.size > 4_000_000 and not r.snapshot.truncated for r in results)  # pages read whole
+    assert web.probe_hits == 1

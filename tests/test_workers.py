@@ -1,4 +1,4 @@
-"""Worker processes: backpressure (memory bounded by concurrency x max body) and no orphans."""
+"""Worker processes: backpressure (a stalled parent stops the fetching) and no orphans, start-up included."""
 
 from __future__ import annotations
 

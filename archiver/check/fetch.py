@@ -7,8 +7,10 @@ or an httpx.MockTransport.
 
 Redirects are followed by hand so the whole chain is recorded and each target passes the
 private-address guard. Bodies are streamed, capped on DECODED bytes (a gzip bomb stops at the
-cap) and hashed while streaming. `check_urls` pulls URLs through a bounded queue and yields
-results as they complete, so memory does not grow with the number of URLs.
+cap) and hashed while streaming, their bytes taken from the run's byte budget (check/budget.py)
+until the result leaves `check_urls`. `check_urls` pulls URLs through a bounded queue and yields
+results as they complete, so memory does not grow with the number of URLs, and bodies in flight
+stay within `body_budget` (plus one body) however many of them are large.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import httpx
 from ..facts import USER_AGENT
 from ..models import CheckResult, Snapshot
 from .addresses import is_private
+from .budget import ByteBudget, Lease
 from .classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
 from .hosts import HostGate
 from .probe import PROBE_FAILED, await_probe
@@ -73,6 +76,7 @@ class FetchSettings:
     retry_after_cap: float = 30.0  # a longer Retry-After gives up at once (rate-limited)
     max_redirects: int = 10
     max_body: int = 50 * 1024 * 1024  # decoded bytes kept (and hashed) per page
+    body_budget: int = 256 * 1024 * 1024  # decoded body bytes held at once by a run, all pages (check/budget.py)
     text_bytes: int = 256 * 1024  # bytes decoded for title, text and classification
     offload_bytes: int = 128 * 1024  # bodies above this are analysed in a worker thread
     user_agent: str = USER_AGENT
@@ -214,6 +218,17 @@ class _Hop:
 
 
 @dataclass
+class _Reading:
+    """How one check reads bodies: a page up to max_body through its lease of the byte budget; the
+    soft-404 probe only the `text_bytes` it is compared on, first in its host's queue, its clock
+    (probe_timeout) started once it has its turn there."""
+
+    cap: int
+    lease: Lease | None = None
+    probe_clock: asyncio.Timeout | None = None
+
+
+@dataclass
 class _Run:
     """State shared by the checks of one run: host gates, probe cache, DNS cache."""
 
@@ -223,12 +238,14 @@ class _Run:
     monotonic: Callable[[], float] = time.monotonic
     resolver: Resolver = system_resolver
     rng: random.Random = field(default_factory=random.Random)
+    budget: ByteBudget | None = None  # None: one of settings.body_budget bytes for this run
 
     def __post_init__(self):
         self.hosts = HostGate(self.settings.per_host, self.settings.per_host_max, self.settings.per_host_fast,
                               self.settings.per_host_interval, self.monotonic)
         self.probes: OrderedDict[str, asyncio.Task] = OrderedDict()
         self.dns: OrderedDict[str, list[str]] = OrderedDict()
+        self.budget = self.budget or ByteBudget(self.settings.body_budget)
         self._headers: dict[str, str] | None = None  # the client's headers, for the wire
 
     async def close(self) -> None:
@@ -237,14 +254,18 @@ class _Run:
         await asyncio.gather(*self.probes.values(), return_exceptions=True)
         self.probes.clear()
 
-    async def check(self, url: str) -> CheckResult:
+    async def check(self, url: str, lease: Lease | None = None) -> CheckResult:
+        """One URL; its body's bytes stay on `lease` until the caller releases it."""
         started, checked_at = self.monotonic(), self.clock()
         chain: list[dict] = []
         base: dict[str, Any] = {"url": url, "checked_at": checked_at, "redirects": chain}
         try:
-            async with asyncio.timeout(self.settings.total_timeout) as budget:
-                final_url, hop = await self._follow(url, chain)
-                result = await self._judge(url, final_url, hop, chain, budget.when())
+            async with asyncio.timeout(self.settings.total_timeout) as timer:
+                if lease is not None:
+                    lease.timer = timer  # waiting for the budget does not count against the URL's time
+                reading = _Reading(self.settings.max_body, lease)
+                final_url, hop = await self._follow(url, chain, reading)
+                result = await self._judge(url, final_url, hop, chain, timer.when())
         except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError, _Skip, _TooManyRedirects) as exc:
             status, error, transport = _map_exception(exc)
             if isinstance(exc, TimeoutError) and not str(exc):
@@ -294,11 +315,11 @@ class _Run:
         if len(self.dns) > 4096:
             self.dns.popitem(last=False)
 
-    async def _follow(self, url: str, chain: list[dict]) -> tuple[str, _Hop]:
+    async def _follow(self, url: str, chain: list[dict], reading: _Reading) -> tuple[str, _Hop]:
         seen, current = {url}, url
         for _ in range(self.settings.max_redirects + 1):
             u = await self._guard(current)
-            hop = await self._fetch(u)
+            hop = await self._fetch(u, reading)
             if hop.location is None:
                 return current, hop
             try:
@@ -312,13 +333,15 @@ class _Run:
             current = target
         raise _TooManyRedirects(f"more than {self.settings.max_redirects} redirects")
 
-    async def _fetch(self, u: Target) -> _Hop:
+    async def _fetch(self, u: Target, reading: _Reading) -> _Hop:
         """One hop with retries on connection errors, 5xx and 429."""
         s = self.settings
         for attempt in range(s.retries + 1):
             last = attempt == s.retries
+            if reading.lease is not None:
+                reading.lease.release()  # an earlier attempt's body is dropped
             try:
-                hop = await self._request(u)
+                hop = await self._request(u, reading)
             except (httpx.TransportError, OSError) as exc:
                 if last or not _retryable(exc):
                     raise
@@ -338,8 +361,11 @@ class _Run:
         s = self.settings
         return min(s.backoff_max, s.backoff_base * 2**attempt) + self.rng.uniform(0, s.backoff_base)
 
-    async def _request(self, u: Target) -> _Hop:
-        async with self.hosts.slot(u.key) as host:
+    async def _request(self, u: Target, reading: _Reading) -> _Hop:
+        clock = reading.probe_clock
+        async with self.hosts.slot(u.key, first=clock is not None) as host:
+            if clock is not None and clock.when() is None:
+                clock.reschedule(asyncio.get_running_loop().time() + self.settings.probe_timeout)
             started = self.monotonic()
             try:
                 async with self._get(u) as resp:
@@ -348,7 +374,7 @@ class _Run:
                     if resp.status_code in REDIRECT_CODES and location:
                         await drain(resp, 64 * 1024)  # small bodies: keep the connection alive
                         return _Hop(resp.status_code, resp.headers, location=location)
-                    body, digest, truncated = await read_capped(resp, self.settings.max_body)
+                    body, digest, truncated = await read_capped(resp, reading.cap, reading.lease)
                     return _Hop(resp.status_code, resp.headers, body=body, sha256=digest, truncated=truncated)
             except httpx.TimeoutException:
                 self.hosts.timed_out(host, started)
@@ -406,8 +432,8 @@ class _Run:
 
     async def _run_probe(self, probe_url: str) -> Probe:
         try:
-            async with asyncio.timeout(self.settings.probe_timeout):
-                final_url, hop = await self._follow(probe_url, [])
+            async with asyncio.timeout(None) as clock:  # armed at the probe's turn at its host (_request)
+                final_url, hop = await self._follow(probe_url, [], _Reading(self.settings.text_bytes, None, clock))
                 page = await _analyse_async(hop.body, hop.headers.get("content-type"), self.settings)
         except Exception:  # noqa: BLE001 - whatever went wrong, the probe only failed (check/probe.py)
             return PROBE_FAILED
@@ -460,16 +486,20 @@ async def check_urls(
     clock: Callable[[], datetime] = _utcnow,
     monotonic: Callable[[], float] = time.monotonic,
     resolver: Resolver = system_resolver,
+    budget: ByteBudget | None = None,
 ) -> AsyncGenerator[CheckResult, None]:
     """Check URLs with `settings.concurrency` workers; yield results in completion order.
 
     URLs are pulled lazily through a bounded queue and results leave through a small one: a
-    finished check waits, holding its result, until the consumer takes it. So at most
-    concurrency + concurrency / 8 results (bodies up to max_body each) are held at any time,
-    whatever the length of `urls` and however slow the consumer.
+    finished check waits, holding its result, until the consumer takes it. The bodies of the
+    checks in flight and of the results not yet taken share `body_budget` (check/budget.py): a
+    read that would exceed it waits. So memory stays bounded whatever the length of `urls`, however
+    large the pages and however slow the consumer. Pass `budget` to share one between runs (or to
+    read its `peak`).
     """
     s = settings or FetchSettings()
-    run = _Run(client, s, clock, monotonic, resolver)
+    budget = budget or ByteBudget(s.body_budget)
+    run = _Run(client, s, clock, monotonic, resolver, budget=budget)
     workers = max(s.concurrency, 1)
     todo: asyncio.Queue = asyncio.Queue(maxsize=workers)
     done: asyncio.Queue = asyncio.Queue(maxsize=max(1, workers // 8))
@@ -491,7 +521,8 @@ async def check_urls(
     async def work() -> None:
         try:
             while (url := await todo.get()) is not _DONE:
-                await done.put(await run.check(url))
+                lease = budget.lease()
+                await done.put((await run.check(url, lease), lease))
         except Exception as exc:  # a bug, not a per-URL failure: surface it
             await done.put(exc)
         await done.put(_DONE)
@@ -506,7 +537,11 @@ async def check_urls(
             elif isinstance(item, Exception):
                 raise item
             else:
-                yield item
+                result, lease = item
+                try:
+                    yield result
+                finally:
+                    lease.release()  # the consumer has it now
         if feed_error:
             raise feed_error[0]
     finally:

@@ -92,11 +92,16 @@ class HostGate:
         return host
 
     @contextlib.asynccontextmanager
-    async def slot(self, key: str):
+    async def slot(self, key: str, first: bool = False):
+        """A request's turn at `key`; `first` (the soft-404 probe, which the host's pages wait
+        for) goes before the requests already waiting."""
         host = self._host(key)
         while host.active >= int(host.limit):
             waiter = asyncio.get_running_loop().create_future()
-            host.waiters.append(waiter)
+            if first:
+                host.waiters.appendleft(waiter)
+            else:
+                host.waiters.append(waiter)
             try:
                 await waiter
             except asyncio.CancelledError:

@@ -17,6 +17,8 @@ import httpx
 if TYPE_CHECKING:
     import aiohttp
 
+    from .budget import Lease
+
 __all__ = ["AiohttpTransport", "WireHeaders", "WireResponse", "drain", "read_capped"]
 
 
@@ -247,12 +249,15 @@ async def _decoded(resp: httpx.Response, step: int = 256 * 1024) -> AsyncIterato
             yield chunk
 
 
-async def read_capped(resp: httpx.Response, cap: int) -> tuple[bytes, str, bool]:
-    """Decoded body up to `cap` bytes, its SHA-256, and whether more was left."""
+async def read_capped(resp: httpx.Response, cap: int, lease: Lease | None = None) -> tuple[bytes, str, bool]:
+    """Decoded body up to `cap` bytes, its SHA-256, and whether more was left. Each piece's bytes are
+    taken from `lease` (the run's byte budget) before the next is read: over budget, reading waits."""
     digest, parts, size, truncated = hashlib.sha256(), [], 0, False
     async for chunk in _decoded(resp):
         if len(chunk) > cap - size:
             chunk, truncated = chunk[: cap - size], True
+        if lease is not None:
+            await lease.take(len(chunk))
         digest.update(chunk)
         parts.append(chunk)
         size += len(chunk)

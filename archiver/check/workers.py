@@ -10,9 +10,10 @@ more (no reader threads, no unbounded queue on either side):
 - results travel in pickled batches (the hops, not the bytes, are what cost), a batch closed at
   `BATCH` results or `BATCH_BYTES` of bodies;
 - backpressure: while one batch is in the pipe, a worker fills the next and then stops pulling
-  results; `check_urls` then stops starting fetches. A worker holds at most about
-  2 x its concurrency + 2 batches of results, so memory is bounded by concurrency x max body,
-  however many large bodies the run meets and however slow the parent is at writing them;
+  results; `check_urls` then stops starting fetches, and the bodies it holds stay within the
+  worker's share of the byte budget (check/budget.py). A worker holds at most that plus the
+  2 batches on their way (and a pickled copy of the one in the pipe), however many large bodies
+  the run meets and however slow the parent is at writing them;
 - a worker exits the moment the parent is gone (SIGKILL included), whatever it was doing, from
   its first milliseconds on (check/boot.py, its entry point, arms that before the heavy imports):
   no orphan finishes the URLs it had queued.
@@ -113,7 +114,8 @@ async def check_urls_in_processes(urls: Iterable[str], settings: FetchSettings,
     # spawn: nothing of this (possibly threaded) process is forked, and the workers are our own
     # children, so their CPU and memory show in the run's accounting.
     ctx = mp.get_context("spawn")
-    share = replace(settings, concurrency=max(1, settings.concurrency // processes))
+    share = replace(settings, concurrency=max(1, settings.concurrency // processes),
+                    body_budget=max(1, settings.body_budget // processes))
     inboxes = [ctx.Queue(maxsize=max(2, share.concurrency // 4)) for _ in range(processes)]
     pipes = [ctx.Pipe(duplex=False) for _ in range(processes)]
     # The settings travel as bytes, unpickled only after boot.worker has armed the parent watch.
