@@ -30,7 +30,8 @@ that changed since it was cited, a warning finding), 2 usage error, 3 runtime er
 @db_option
 @click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
               help="text: a table (colour on a terminal); markdown; html: one self-contained file; json, csv: "
-                   "every column.")
+                   "every column (a CSV cell starting with =, +, -, @, tab or CR gets a leading ', so no "
+                   "spreadsheet runs it as a formula).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
               help="Exit 1 when any citation is at or above this severity.")

@@ -1,18 +1,18 @@
 """Renderers: turn results into text for people (lines, Markdown, HTML) or machines (JSON, CSV).
 
-Only strings come out of here; cli.py decides where they go. The JSON shapes are contracts other
+Only strings come out of here; cli.py decides where they go. CSV cells that a spreadsheet would
+run as a formula are neutralised (archiver/csvout.py). The JSON shapes are contracts other
 tools read: keys may be added, never renamed or removed.
 """
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
+from .csvout import CsvRows
 from .lint import summarize
 from .models import Place, Repaired
 
@@ -96,19 +96,14 @@ def lint_lines(docs: Iterable[_Linted], summary: Callable[[], dict] | None = Non
 
 
 def lint_csv(docs: Iterable[_Linted], summary: Callable[[], dict] | None = None) -> Iterator[str]:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["source", "line", "note", "raw", "url", "code", "name", "severity", "message", "fix"])
+    out = CsvRows()
+    yield out.row(["source", "line", "note", "raw", "url", "code", "name", "severity", "message", "fix"])
     for d in docs:
         for rep in d.repaired:
             c = rep.citation
-            for f in rep.findings or [None]:
-                w.writerow([c.source, c.line, c.note or "", c.raw, rep.url or "",
-                            *(f and [f.code, f.name, f.severity, f.message, f.fix or ""] or [""] * 5)])
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
+            yield "".join(out.row([c.source, c.line, c.note or "", c.raw, rep.url or "",
+                                   *(f and [f.code, f.name, f.severity, f.message, f.fix or ""] or [""] * 5)])
+                          for f in rep.findings or [None])
 
 
 def lint_markdown(docs: Iterable[_Linted], summary: Callable[[], dict] | None = None) -> Iterator[str]:
@@ -190,17 +185,13 @@ def check_summary_line(s: dict, network: bool = True) -> str:
 
 
 def check_csv(rows, summary: dict):
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["url", "state", "status", "alive", "conclusive", "http_status", "final_url", "elapsed_ms", "error",
-                "notes", "cited_in"])
+    out = CsvRows()
+    yield out.row(["url", "state", "status", "alive", "conclusive", "http_status", "final_url", "elapsed_ms",
+                   "error", "notes", "cited_in"])
     for row in rows:
-        w.writerow([row.url, row.state, row.status, _csv_bool(row.alive), _csv_bool(row.conclusive),
-                    row.http_status or "", row.final_url or "", row.elapsed_ms or "", row.error or "",
-                    " ".join(row.notes), places_text(row.places)])
-        yield buf.getvalue()
-        buf.seek(0)
-        buf.truncate()
+        yield out.row([row.url, row.state, row.status, _csv_bool(row.alive), _csv_bool(row.conclusive),
+                       row.http_status or "", row.final_url or "", row.elapsed_ms or "", row.error or "",
+                       " ".join(row.notes), places_text(row.places)])
 
 
 def check_markdown(rows, summary: dict):
@@ -259,13 +250,10 @@ def archive_lines(report) -> str:
 
 
 def archive_csv(report) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["url", "action", "archive_url", "timestamp", "job_id", "reason", "notes", "cited_in"])
-    for r in report.results:
-        w.writerow([r.url, r.action, r.archive_url or "", r.timestamp or "", r.job_id or "", r.reason,
-                    " ".join(r.notes), places_text(r.places)])
-    return buf.getvalue()
+    out = CsvRows()
+    return out.row(["url", "action", "archive_url", "timestamp", "job_id", "reason", "notes", "cited_in"]) + "".join(
+        out.row([r.url, r.action, r.archive_url or "", r.timestamp or "", r.job_id or "", r.reason,
+                 " ".join(r.notes), places_text(r.places)]) for r in report.results)
 
 
 def archive_markdown(report) -> str:

@@ -5,11 +5,10 @@ The JSON keys and CSV columns are contracts other tools read: add, never rename 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 
+from ..csvout import CsvRows
 from ..editor import COLUMNS, EditorReport
 from .common import finding_text
 
@@ -23,14 +22,11 @@ def render_json(report: EditorReport) -> Iterator[str]:
 
 
 def render_csv(report: EditorReport) -> Iterator[str]:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(COLUMNS)
+    """One row per citation; a cell a spreadsheet would run as a formula starts with `'` (csvout)."""
+    out = CsvRows()
+    yield out.row(COLUMNS)
     for row in report.rows():
         item = row.as_dict()
         item["candidates"] = " ".join(row.candidates)
         item["findings"] = "; ".join(finding_text(f) for f in row.findings)
-        w.writerow(["" if item[k] is None else item[k] for k in COLUMNS])
-        yield buf.getvalue()
-        buf.seek(0)
-        buf.truncate()
+        yield out.row(["" if item[k] is None else item[k] for k in COLUMNS])
