@@ -213,3 +213,18 @@ def test_plain_text_notes_keep_their_citing_text_from_lint_to_report(tmp_path):
         assert "Smith, J. On broken links." in _cli("report", "--db", db, "--format", fmt).stdout
     text = _cli("report", "--db", db).stdout
     assert "│ cited: Smith, J. On" in text and "│ cited: Ministry report" in text
+
+
+def test_terminal_table_keeps_its_borders_with_wide_characters(tmp_path):
+    """CJK and emoji take two terminal columns: every line of the table has the same display width."""
+    from rich.cells import cell_len
+
+    db, doc = tmp_path / "archive.db", tmp_path / "notes.txt"
+    doc.write_text("Notes\n\n1. 東京都の報告書は二〇二一年に公開されました、選挙監視団の最終報告 https://example.org/tokyo\n"
+                   "2. 😀 Emoji 🎉 heavy 🚀 title 👍🏽 and 🇰🇿 flags https://example.org/emoji\n"
+                   f"3. Ελληνικά and {'字' * 70} https://example.org/long\n", encoding="utf-8")
+    assert _cli("run", doc, "--db", db, "--lint-only").exit_code == 0
+    text = _cli("report", "--db", db).stdout
+    table = [line for line in text.splitlines() if line and line[0] in "┌├│└"]
+    assert "東京都" in text and "😀" in text
+    assert len({cell_len(line) for line in table}) == 1, sorted({cell_len(line) for line in table})

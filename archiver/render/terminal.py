@@ -2,7 +2,8 @@
 
 A plain renderer of our own (rich's tables took 4 ms a row: 80 s for a 20,000-note report that
 `archiver run` prints by default; this takes well under 0.1 ms a row). Colour only when asked
-(cli.py asks when stdout is a terminal). Control characters in values (an ESC in a hostile page
+(cli.py asks when stdout is a terminal). Cells are padded and wrapped by display width (rich's
+cell table), so CJK text and emoji, two columns each, keep the borders aligned. Control characters in values (an ESC in a hostile page
 title) are shown as \\xNN, never sent to the terminal.
 """
 
@@ -12,7 +13,7 @@ import textwrap
 from collections.abc import Iterator
 from itertools import groupby
 
-from rich.cells import cell_len
+from rich.cells import cell_len, chop_cells
 
 from ..editor import EditorReport
 from ..models import ReportRow
@@ -79,11 +80,31 @@ def _wrap(cell: list[Line], width: int) -> list[Line]:
     out: list[Line] = []
     for text, style in cell:
         for piece in printable(text).split("\n"):
-            if len(piece) <= width and "\t" not in piece:  # most cells: no need for textwrap's regexes
+            if not piece.isascii() and cell_len(piece) != len(piece):  # CJK, emoji: two columns each
+                out += [(chunk, style) for chunk in wrap_cells(piece, width)]
+            elif len(piece) <= width and "\t" not in piece:  # most cells: no need for textwrap's regexes
                 out.append((piece.strip(), style))
             else:
                 out += [(chunk, style) for chunk in textwrap.wrap(piece, width, break_on_hyphens=False) or [""]]
     return out
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """Lines of at most `width` terminal columns (display width, not characters): words kept whole
+    where they fit, a longer word cut at a column, never inside a character."""
+    lines: list[str] = []
+    line, used = "", 0
+    for word in text.split():
+        size = cell_len(word)
+        if line and used + 1 + size <= width:
+            line, used = f"{line} {word}", used + 1 + size
+            continue
+        if line:
+            lines.append(line)
+        pieces = chop_cells(word, width) if size > width else [word]
+        lines += pieces[:-1]
+        line, used = pieces[-1], cell_len(pieces[-1])
+    return [*lines, line]
 
 
 def _url(row: ReportRow) -> list[Line]:
