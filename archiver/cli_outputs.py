@@ -126,7 +126,7 @@ def export(db, warc_out, wacz_out, since, url, document, config_path):
         if out:
             summary = write(out, settings, **filters)
             click.echo(f"export: {out}: {summary.fetches} fetches ({summary.responses} responses, "
-                       f"{summary.revisits} revisits)", err=True)
+                       f"{summary.revisits} revisits, {summary.redirects} redirect hops)", err=True)
     sys.exit(EXIT_OK)
 
 

@@ -1,7 +1,9 @@
 """WARC export (ISO 28500) through warcio: what archiver fetched, as evidence other tools replay.
 
 Each stored fetch becomes a request record and a response record with the response's headers as
-received, the body's bytes, WARC-Date set to the fetch time, and block and payload digests. A body
+received, the body's bytes, WARC-Date set to the fetch time, and block and payload digests. Each
+hop of its redirect chain comes first, as a response record of its own (the 3xx with its Location,
+all archive.db keeps of a hop) with its request, as WARC 1.1 records a redirect. A body
 seen again (same SHA-256) is written as a `revisit` record (identical-payload-digest profile)
 pointing at the first, so daily checks of an unchanged page do not repeat its bytes.
 
@@ -58,6 +60,7 @@ class WarcSummary:
     fetches: int = 0
     responses: int = 0
     revisits: int = 0
+    redirects: int = 0  # redirect hops, each a response record of its own
     index: list[IndexEntry] = field(default_factory=list, repr=False)
 
 
@@ -86,12 +89,40 @@ def write_warc(fh, fetches: Iterable[StoredFetch], *, filename: str, created: st
     first: dict[str, tuple[str, str]] = {}  # sha256 -> (uri, WARC-Date) of the response that holds the bytes
     for fetch in fetches:
         summary.fetches += 1
+        hops = list(_write_hops(writer, fh, fetch, user_agent))
+        summary.index += hops
+        summary.redirects += len(hops)
         summary.index.append(_write_fetch(writer, fh, fetch, first, user_agent))
         if summary.index[-1].revisit:
             summary.revisits += 1
         else:
             summary.responses += 1
     return summary
+
+
+def _write_hops(writer: WARCWriter, fh, fetch: StoredFetch, user_agent: str) -> Iterator[IndexEntry]:
+    """Each hop of the stored redirect chain as its own `response` record (the 3xx with its
+    Location) and its request, before the page it led to: a replay follows the chain as archiver
+    met it. archive.db keeps a hop's status and Location only, so that is all the record holds."""
+    date = warc_date(fetch.checked_at)
+    for i, hop in enumerate(fetch.redirects):
+        url, status, location = hop.get("url"), hop.get("status"), hop.get("location")
+        if not (isinstance(url, str) and isinstance(status, int) and isinstance(location, str)):
+            continue
+        http = StatusAndHeaders(f"{status} {responses.get(status, 'Redirect')}",
+                                [("Location", location), ("Content-Length", "0")], protocol="HTTP/1.1")
+        key = f"{fetch.check_id}:{i}"
+        offset = fh.tell()
+        record = writer.create_warc_record(url, "response", payload=io.BytesIO(b""), length=0, http_headers=http,
+                                           warc_headers_dict={
+            "WARC-Date": date, "WARC-Record-ID": _record_id(key, "redirect"),
+            "WARC-Archiver-Transformed": "redirect hop rebuilt from the stored chain: status and Location as "
+                                         "received; its other headers and any body are not stored"})
+        writer.write_record(record)
+        length = fh.tell() - offset
+        writer.write_record(_request(writer, f"redirect:{key}", url, date, user_agent,
+                                     record.rec_headers.get_header("WARC-Record-ID")))
+        yield IndexEntry(url, _ts14(date), "unk", status, payload_digest(b""), offset, length, None, False)
 
 
 def _write_fetch(writer: WARCWriter, fh, fetch: StoredFetch, first: dict, user_agent: str) -> IndexEntry:
@@ -120,7 +151,8 @@ def _write_fetch(writer: WARCWriter, fh, fetch: StoredFetch, first: dict, user_a
         first[fetch.sha256] = (uri, date)
     writer.write_record(record)
     length = fh.tell() - offset
-    writer.write_record(_request(writer, fetch, uri, date, user_agent, record.rec_headers.get_header("WARC-Record-ID")))
+    writer.write_record(_request(writer, fetch.check_id, uri, date, user_agent,
+                                 record.rec_headers.get_header("WARC-Record-ID")))
     mime = (fetch.content_type or "").split(";")[0].strip() or "unk"
     return IndexEntry(uri, _ts14(date), "warc/revisit" if revisit else mime, fetch.http_status, digest, offset,
                       length, fetch.title, revisit)
@@ -144,14 +176,14 @@ def response_headers(fetch: StoredFetch) -> tuple[list[tuple[str, str]], str]:
     return out, ("body stored decoded; removed " + ", ".join(changed) + f"; Content-Length set to {len(fetch.body)}")
 
 
-def _request(writer: WARCWriter, fetch: StoredFetch, uri: str, date: str, user_agent: str, concurrent: str):
+def _request(writer: WARCWriter, key, uri: str, date: str, user_agent: str, concurrent: str):
     parts = urlsplit(uri)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     http = StatusAndHeaders(f"GET {target} HTTP/1.1", [("Host", parts.netloc), ("User-Agent", user_agent),
                                                        ("Accept-Encoding", "gzip, deflate, br")],
                             is_http_request=True)
     return writer.create_warc_record(uri, "request", http_headers=http, warc_headers_dict={
-        "WARC-Date": date, "WARC-Record-ID": _record_id(fetch.check_id, "request"),
+        "WARC-Date": date, "WARC-Record-ID": _record_id(key, "request"),
         "WARC-Concurrent-To": concurrent,
         "WARC-Archiver-Transformed": "request rebuilt from the URL and archiver's User-Agent; "
                                      "request headers are not stored"})

@@ -56,10 +56,11 @@ def test_warc_reads_back_digests_verify_and_bodies_match_the_store(pipeline_db, 
     got = list(records(warc))
     assert got[0][0].rec_type == "warcinfo" and b"software: archiver/" in got[0][1]
     bodies = stored(pipeline_db.settings.db)
-    responses = [(r, body) for r, body in got if r.rec_type == "response"]
+    responses = [(r, body) for r, body in got if r.rec_type == "response" and not _is_hop(r)]
     revisits = [r for r, _ in got if r.rec_type == "revisit"]
+    hops = [r for r, _ in got if _is_hop(r)]
     requests = [r for r, _ in got if r.rec_type == "request"]
-    assert len(requests) == len(responses) + len(revisits) == len(bodies)
+    assert len(requests) == len(responses) + len(revisits) + len(hops) and len(responses) + len(revisits) == len(bodies)
     assert revisits, "the second run saw unchanged pages: those are revisits"
     for rec, body in responses:
         h = rec.rec_headers
@@ -69,6 +70,33 @@ def test_warc_reads_back_digests_verify_and_bodies_match_the_store(pipeline_db, 
         assert int(rec.http_headers.get_header("Content-Length")) == len(body)
     concurrent = {r.rec_headers.get_header("WARC-Concurrent-To") for r in requests}
     assert concurrent == {r.rec_headers.get_header("WARC-Record-ID") for r, _ in got if r.rec_type in ("response", "revisit")}
+
+
+def _is_hop(rec):
+    return rec.rec_type == "response" and "redirect hop" in (rec.rec_headers.get_header("WARC-Archiver-Transformed") or "")
+
+
+def test_each_redirect_hop_is_a_response_record_of_its_own(pipeline_db, tmp_path):
+    """The cited /moved answered 301 to /article: the WARC holds the 301 with its Location, then the
+    page, as WARC 1.1 records a redirect; read back with warcio."""
+    web = f"http://127.0.0.1:{pipeline_db.web_port}"
+    out = tmp_path / "moved.warc.gz"
+    result = export(pipeline_db.settings.db, "--warc", str(out), "--url", f"{web}/moved")
+    assert result.exit_code == 0 and "redirect hops)" in result.stderr
+    got = [r for r, _ in records(out) if r.rec_type in ("response", "revisit")]
+    chains = json.loads(sqlite3.connect(pipeline_db.settings.db).execute(
+        "select k.redirects from checks k join urls u on u.id = k.url_id where u.url = ? and k.sha256 is not null"
+        " order by k.checked_at, k.id limit 1", [f"{web}/moved"]).fetchone()[0])
+    assert chains and chains[0]["url"] == f"{web}/moved"
+    hop, page = got[0], got[1]
+    assert hop.rec_type == "response" and hop.rec_headers.get_header("WARC-Target-URI") == f"{web}/moved"
+    assert hop.http_headers.get_statuscode() == str(chains[0]["status"]) and chains[0]["status"] in (301, 302, 303, 307, 308)
+    assert hop.http_headers.get_header("Location") == f"{web}/article"
+    assert page.rec_headers.get_header("WARC-Target-URI") == f"{web}/article"
+    assert page.http_headers.get_statuscode() == "200"
+    assert sum(_is_hop(r) for r in got) == sum(len(json.loads(c)) for (c,) in sqlite3.connect(
+        pipeline_db.settings.db).execute("select k.redirects from checks k join urls u on u.id = k.url_id"
+                                         " where u.url = ? and k.sha256 is not null", [f"{web}/moved"]))
 
 
 def test_warc_passes_warcio_check(warc):
