@@ -122,3 +122,34 @@ def test_version_1_database_is_migrated_with_its_rows(tmp_path):
         ("1", 1, 1), ("2", 1, 1), ("3", None, 0)]
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def _run_in(folder, *args, monkeypatch):
+    from click.testing import CliRunner
+
+    from archiver.cli import main
+
+    monkeypatch.chdir(folder)
+    return CliRunner().invoke(main, [*map(str, args)], catch_exceptions=False)
+
+
+def test_document_identity_does_not_depend_on_the_directory(tmp_path, test_web, monkeypatch):
+    """The same file given from two directories is one document; a copy still on disk is never a
+    rename, from wherever archiver runs; a real move is recognised from anywhere."""
+    work, db = tmp_path / "work", tmp_path / "archive.db"
+    work.mkdir()
+    write(work / "a.txt", test_web, {"1": "/ok", "2": "/page/a", "3": "/page/b"})
+    (work / "b.txt").write_bytes((work / "a.txt").read_bytes())  # a copy, both kept
+    assert _run_in(work, "run", "a.txt", "--db", db, "--lint-only", monkeypatch=monkeypatch).exit_code == 0
+    assert _run_in(tmp_path, "run", "work/b.txt", "--db", db, "--lint-only", monkeypatch=monkeypatch).exit_code == 0
+    assert _run_in(tmp_path, "run", "work/a.txt", "--db", db, "--lint-only", monkeypatch=monkeypatch).exit_code == 0
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT path, previous_path FROM documents ORDER BY id").fetchall() == [
+        ("work/a.txt", None), ("work/b.txt", None)]
+    assert conn.execute("SELECT count(*), count(removed) FROM citations").fetchone() == (6, 0)
+    report = _run_in(work, "report", "a.txt", "--db", db, "--format", "json", monkeypatch=monkeypatch)
+    assert report.exit_code == 0 and '"documents": ["work/a.txt"]' in report.stdout
+    (work / "a.txt").rename(work / "final.txt")  # moved: recognised by its bytes, run from the other directory
+    assert _run_in(work, "run", "final.txt", "--db", db, "--lint-only", monkeypatch=monkeypatch).exit_code == 0
+    assert conn.execute("SELECT path, previous_path FROM documents ORDER BY id").fetchall() == [
+        ("final.txt", "work/a.txt"), ("work/b.txt", None)]

@@ -9,10 +9,12 @@ A citation is identified in its document by its text as printed (`raw`) and whic
 that text it is, not by its line: text added above it shifts lines and may renumber notes, and
 neither is a new citation. Editing a URL is a removal plus an addition, which is what happened.
 
-A renamed or moved document is recognised by its content where that is possible: a path archiver
-has not seen, whose old path is gone from disk, is the same document when its bytes are identical
-or when most of its citations are the old document's (`RENAME_OVERLAP`). Its history carries over
-and `previous_path` keeps the old name.
+A document is known by its file (`abspath`: absolute, symlinks resolved), so running archiver from
+another directory (`notes.txt` here, `../work/notes.txt` there) is the same document; `path` is
+the path as given last, what outputs show. A renamed or moved document is recognised by its
+content where that is possible: a file archiver has not seen, whose old file is gone from disk,
+is the same document when its bytes are identical or when most of its citations are the old
+document's (`RENAME_OVERLAP`). Its history carries over and `previous_path` keeps the old name.
 """
 
 from __future__ import annotations
@@ -79,30 +81,49 @@ def save_document(store, path: str, fmt: str, sha256: str | None, repaired: Iter
                            renamed_from=renamed_from, findings=tuple(findings))
 
 
+def absolute(path: str) -> str | None:
+    """The file's absolute path, symlinks resolved: the same file from any directory (None for stdin)."""
+    return None if path == "-" else os.path.realpath(path)
+
+
 def _document_id(store, path: str, fmt: str, sha256: str | None, raws: set[str], now: str,
                  exists: Callable[[str], bool]) -> tuple[int, str | None]:
-    """The id of the document at `path`: known by that path, recognised after a rename, or new."""
+    """The id of the document at `path`: known by its file (or, for a row from before files were
+    recorded, by the path as given), recognised after a rename, or new."""
     conn = store.db.conn
-    row = conn.execute("SELECT id FROM documents WHERE path = ?", [path]).fetchone()
+    key = absolute(path)
+    row = conn.execute("SELECT id FROM documents WHERE abspath = ?", [key]).fetchone() if key else None
+    row = row or conn.execute("SELECT id FROM documents WHERE path = ? AND (abspath IS NULL OR ? IS NULL)",
+                              [path, key]).fetchone()
     renamed_from = None
     if row is None:
         moved = _moved_document(store, sha256, raws, exists)
         if moved is not None:
             row, renamed_from = (moved[0],), moved[1]
-            conn.execute("UPDATE documents SET path = ?, previous_path = ? WHERE id = ?", [path, moved[1], moved[0]])
+            conn.execute("UPDATE documents SET previous_path = ? WHERE id = ?", [moved[1], moved[0]])
+    shown = _free_path(conn, path, key, row[0] if row else None)
     if row is None:
-        cur = conn.execute("INSERT INTO documents (path, format, sha256, first_seen, last_seen) VALUES (?,?,?,?,?)",
-                           [path, fmt, sha256, now, now])
+        cur = conn.execute("INSERT INTO documents (path, abspath, format, sha256, first_seen, last_seen)"
+                           " VALUES (?,?,?,?,?,?)", [shown, key, fmt, sha256, now, now])
         return cur.lastrowid, None
-    conn.execute("UPDATE documents SET format = ?, sha256 = ?, last_seen = ? WHERE id = ?", [fmt, sha256, now, row[0]])
+    conn.execute("UPDATE documents SET path = ?, abspath = ?, format = ?, sha256 = ?, last_seen = ? WHERE id = ?",
+                 [shown, key, fmt, sha256, now, row[0]])
     return row[0], renamed_from
+
+
+def _free_path(conn, path: str, key: str | None, doc_id: int | None) -> str:
+    """The path to show for this document: as given, unless another document already shows it (two
+    files both given as `notes.txt`, from two directories); then its absolute path."""
+    other = conn.execute("SELECT id FROM documents WHERE path = ? AND id IS NOT ?", [path, doc_id]).fetchone()
+    return key if other and key else path
 
 
 def _moved_document(store, sha256: str | None, raws: set[str], exists: Callable[[str], bool]
                     ) -> tuple[int, str] | None:
     """(id, old path) of a known document whose file is gone and whose content this is."""
     conn = store.db.conn
-    gone = [(i, p, s) for i, p, s in conn.execute("SELECT id, path, sha256 FROM documents") if not exists(p)]
+    gone = [(i, p, s) for i, p, s, a in conn.execute("SELECT id, path, sha256, abspath FROM documents")
+            if not exists(a or p)]
     for doc_id, old_path, old_sha in gone:
         if sha256 and old_sha == sha256:
             return doc_id, old_path

@@ -7,6 +7,7 @@ export of years of daily checks never holds more than one page in memory.
 from __future__ import annotations
 
 import json
+import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,8 +44,8 @@ def stored_fetches(store: Store, *, since: str | None = None, url: str | None = 
         args += [url, url]
     if document:
         where.append("k.url_id IN (SELECT c.url_id FROM citations c JOIN documents d ON d.id = c.document_id"
-                     " WHERE d.path = ?)")
-        args.append(document)
+                     " WHERE d.path = ? OR d.abspath = ?)")
+        args += [document, os.path.realpath(document)]
     ids = [r[0] for r in store.db.conn.execute(
         "SELECT k.id FROM checks k JOIN urls u ON u.id = k.url_id WHERE " + " AND ".join(where)
         + " ORDER BY k.checked_at, k.id", args)]
@@ -66,4 +67,5 @@ def _fetch(store: Store, check_id: int) -> StoredFetch:
 
 
 def document_known(store: Store, path: str) -> bool:
-    return store.db.conn.execute("SELECT 1 FROM documents WHERE path = ?", [path]).fetchone() is not None
+    return store.db.conn.execute("SELECT 1 FROM documents WHERE path = ? OR abspath = ?",
+                                 [path, os.path.realpath(path)]).fetchone() is not None

@@ -55,15 +55,17 @@ ORDER BY CASE WHEN c.note GLOB '[0-9]*' AND NOT c.note GLOB '*[^0-9]*' THEN CAST
 def documents(store: Store, paths: Sequence[str] | None = None) -> list[tuple[int, str]]:
     """(id, path) of the documents to report: those named (in the order given), else all by path.
 
-    A path matches the one recorded as given, or the same file by its absolute path."""
-    rows = store.db.conn.execute("SELECT id, path FROM documents ORDER BY path").fetchall()
+    A path matches the same file (whatever directory archiver runs from), else, for a document
+    recorded before files were, the path as given."""
+    rows = store.db.conn.execute("SELECT id, path, abspath FROM documents ORDER BY path").fetchall()
     if not paths:
         return [(r[0], r[1]) for r in rows]
-    by_real = {os.path.realpath(p): (i, p) for i, p in rows}
-    by_path = {p: (i, p) for i, p in rows}
+    by_file = {a: (i, p) for i, p, a in rows if a}
+    by_path = {p: (i, p) for i, p, a in rows if not a}
+    by_path_here = {os.path.realpath(p): (i, p) for i, p, a in rows if not a}
     out = []
     for path in paths:
-        hit = by_path.get(path) or by_real.get(os.path.realpath(path))
+        hit = by_file.get(os.path.realpath(path)) or by_path.get(path) or by_path_here.get(os.path.realpath(path))
         if hit is None:
             raise InputError(f"{path}: not in {store.path}; run `archiver run {path} --db {store.path}` first")
         out.append(hit)

@@ -220,4 +220,11 @@ MIGRATIONS: list[str] = [
     WHERE c.removed IS NULL
     ORDER BY d.id, c.line, c.idx;
     """,
+    # 3: a document is known by its file, whatever the directory archiver ran from. `path` stays the
+    # path as the user gave it last (what outputs show); `abspath` is the file's absolute path with
+    # symlinks resolved, NULL for stdin and for rows written before it (filled in when next read).
+    """
+    ALTER TABLE documents ADD COLUMN abspath TEXT;
+    CREATE INDEX documents_abspath ON documents(abspath);
+    """,
 ]
