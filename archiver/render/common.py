@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..models import Finding, ReportRow
@@ -89,6 +90,28 @@ def run_line(run: dict) -> str:
         return (f"The last check run ({when}) has not finished (still running, or killed); "
                 "the next `archiver check` or `archiver run` resumes it.")
     return f"The last check run ({when}) judged no link: {urls} not judged."
+
+
+def summary_parts(s: dict) -> tuple[list[str], list[str]]:
+    """The summary's sentences and the newly broken links under them: what every format opens with,
+    each marking them up its own way."""
+    return summary_lines(s), newly_broken_lines(s)
+
+
+@dataclass(frozen=True)
+class RowWords:
+    """The words of one report row that Markdown and HTML mark up, each its own way."""
+
+    where: str  # "2" or "line 14"
+    verdict: str  # "failing: gone (HTTP 410)"
+    archived: str  # "matched 2021-01-10"
+    findings: tuple[str, ...]
+    drift: str
+
+
+def row_words(row: ReportRow) -> RowWords:
+    return RowWords(where(row), verdict(row), archive_text(row), tuple(finding_text(f) for f in row.findings),
+                    drift_text(row))
 
 
 def newly_broken_lines(s: dict) -> list[str]:

@@ -14,17 +14,7 @@ from itertools import groupby
 
 from ..editor import EditorReport
 from ..models import ReportRow
-from .common import (
-    archive_text,
-    drift_text,
-    finding_text,
-    is_web,
-    newly_broken_lines,
-    printable,
-    summary_lines,
-    verdict,
-    where,
-)
+from .common import is_web, printable, row_words, summary_parts
 
 FILTERS = (("all", "all"), ("action", "needs action"), ("broken", "broken"), ("new", "newly broken"),
            ("changed", "changed since cited"), ("noarchive", "no archived copy"), ("findings", "URL findings"))
@@ -66,10 +56,11 @@ def link(url: str | None) -> str:
 
 def render(report: EditorReport) -> Iterator[str]:
     s = report.summary
+    lines, newly = summary_parts(s)
     yield HEAD + "<h1>Citation report</h1>\n<section id=\"summary\">"
-    yield "".join(f"<p>{e(line)}</p>" for line in summary_lines(s))
-    if s["newly_broken"]:
-        yield "<ul>" + "".join(f"<li>{e(line)}</li>" for line in newly_broken_lines(s)) + "</ul>"
+    yield "".join(f"<p>{e(line)}</p>" for line in lines)
+    if newly:
+        yield "<ul>" + "".join(f"<li>{e(line)}</li>" for line in newly) + "</ul>"
     yield f"<p class=\"small\">Generated {e(s['generated'])} from {e(s['database'])}.</p></section>\n<nav id=\"filters\">Show: "
     yield "".join(f"<label><input type=\"radio\" name=\"filter\" id=\"f-{key}\"{' checked' if key == 'all' else ''}> "
                   f"{label}</label>" for key, label in FILTERS) + "</nav>\n"
@@ -97,16 +88,17 @@ def _row(row: ReportRow) -> str:
         url += f"<div class=\"small\">printed: <code>{e(row.raw)}</code></div>"
     if row.final_url:
         url += f"<div class=\"small\">redirects to {link(row.final_url)}</div>"
-    state = f"<span class=\"state s-{e(row.state)}\">{e(verdict(row))}</span>"
+    words = row_words(row)
+    state = f"<span class=\"state s-{e(row.state)}\">{e(words.verdict)}</span>"
     if row.newly_broken:
         state += " <span class=\"badge\">newly broken</span>"
     if row.title:
         state += f"<div class=\"small\">title: {e(row.title)}</div>"
-    archived = f"{link(row.archive_url)}<div class=\"small\">{e(archive_text(row))}</div>" if row.archive_url else ""
-    notes = "".join(f"<div>{e(finding_text(f))}</div>" for f in row.findings)
+    archived = f"{link(row.archive_url)}<div class=\"small\">{e(words.archived)}</div>" if row.archive_url else ""
+    notes = "".join(f"<div>{e(text)}</div>" for text in words.findings)
     if row.acknowledged:
         notes += f"<div class=\"small\">acknowledged: {e(row.acknowledged)}</div>"
     if row.action:
         notes += f"<div class=\"todo\">{e(row.action)}</div>"
-    cells = (e(where(row)), url, state, archived, notes, e(drift_text(row)), e(row.accessed), e(row.context))
+    cells = (e(words.where), url, state, archived, notes, e(words.drift), e(row.accessed), e(row.context))
     return f"<tr class=\"{_classes(row)}\">" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>\n"

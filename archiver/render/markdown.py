@@ -12,17 +12,7 @@ from itertools import groupby
 
 from ..editor import EditorReport
 from ..models import ReportRow
-from .common import (
-    archive_text,
-    drift_text,
-    finding_text,
-    is_web,
-    newly_broken_lines,
-    printable,
-    summary_lines,
-    verdict,
-    where,
-)
+from .common import is_web, printable, row_words, summary_parts
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 HEADER = ("| note | cited URL | state | archived copy | findings and fixes | drift | accessed | citing text |\n"
@@ -44,9 +34,9 @@ def link(url: str | None) -> str:
 
 
 def render(report: EditorReport) -> Iterator[str]:
-    s = report.summary
-    yield "# Citation report\n\n" + "".join(f"- {md(line)}\n" for line in summary_lines(s))
-    yield "".join(f"  - {md(line)}\n" for line in newly_broken_lines(s)) + "\n"
+    lines, newly = summary_parts(report.summary)
+    yield "# Citation report\n\n" + "".join(f"- {md(line)}\n" for line in lines)
+    yield "".join(f"  - {md(line)}\n" for line in newly) + "\n"
     for document, rows in groupby(report.rows(), key=lambda r: r.document):
         yield f"## {md(document)}\n\n" + HEADER
         for row in rows:
@@ -61,14 +51,15 @@ def _row(row: ReportRow) -> str:
         url += f"<br>printed: {md(row.raw)}"
     if row.final_url:
         url += f"<br>redirects to {link(row.final_url)}"
-    state = md(verdict(row)) + (" **newly broken**" if row.newly_broken else "")
+    words = row_words(row)
+    state = md(words.verdict) + (" **newly broken**" if row.newly_broken else "")
     if row.title:
         state += f"<br>title: {md(row.title)}"
-    archived = f"{link(row.archive_url)} ({md(archive_text(row))})" if row.archive_url else ""
-    findings = "<br>".join(md(finding_text(f)) for f in row.findings)
+    archived = f"{link(row.archive_url)} ({md(words.archived)})" if row.archive_url else ""
+    findings = "<br>".join(md(text) for text in words.findings)
     if row.action:
         findings += ("<br>" if findings else "") + f"**{md(row.action)}**"
     if row.acknowledged:
         findings += f"<br>acknowledged: {md(row.acknowledged)}"
-    return (f"| {md(where(row))} | {url} | {state} | {archived} | {findings} | {md(drift_text(row))} | "
+    return (f"| {md(words.where)} | {url} | {state} | {archived} | {findings} | {md(words.drift)} | "
             f"{md(row.accessed)} | {md(row.context)} |\n")
