@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/attack_bench.py                 # 40 and 200 URLs, 1 and 2 processes
     .venv/bin/python benchmarks/attack_bench.py --urls 100 --processes 2
+    .venv/bin/python benchmarks/attack_bench.py --urls 120 --processes 1 --body-budget 64  # MiB
 
 A hostile server in this process listens on 25 ports of 127.0.0.1 (25 "hosts"). Half the URLs are
 50 MiB HTML pages (each different, served as fast as loopback allows), half are gzip bombs
@@ -83,7 +84,9 @@ class HostileWeb:
             writer.close()
 
 
-def run(web: HostileWeb, n: int, processes: int, work: Path) -> dict:
+def run(web: HostileWeb, n: int, processes: int, work: Path, body_budget: int | None = None) -> dict:
+    if body_budget is not None:  # archiver reads archiver.toml from its working directory
+        (work / "archiver.toml").write_text(f"[check]\nbody_budget = {body_budget * MIB}\n")
     urls = [f"http://127.0.0.1:{web.ports[i % len(web.ports)]}/{('big', 'bomb')[i % 2]}/{i}" for i in range(n)]
     (work / "urls.txt").write_text("\n".join(urls) + "\n")
     db = work / f"attack-{n}-{processes}.db"
@@ -94,7 +97,7 @@ def run(web: HostileWeb, n: int, processes: int, work: Path) -> dict:
     statuses: dict[str, int] = {}
     for r in out.get("results", []):
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
-    return {"urls": n, "processes": processes, **row, "statuses": statuses}
+    return {"urls": n, "processes": processes, "body_budget_mib": body_budget or 256, **row, "statuses": statuses}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,21 +105,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--urls", type=int, nargs="+", default=[40, 200])
     p.add_argument("--processes", type=int, nargs="+", default=[1, 2])
     p.add_argument("--ports", type=int, default=25)
+    p.add_argument("--body-budget", type=int, help="MiB of bodies in flight (default: archiver's, 256)")
     a = p.parse_args(argv)
     web = HostileWeb(a.ports)
     rows = []
     with tempfile.TemporaryDirectory(prefix="archiver-attack-") as tmp:
         for n in a.urls:
             for processes in a.processes:
-                rows.append(run(web, n, processes, Path(tmp)))
+                rows.append(run(web, n, processes, Path(tmp), a.body_budget))
                 print(json.dumps(rows[-1]), file=sys.stderr)
     web.stop()
     print(f"{a.ports} ports, half 50 MiB pages and half gzip bombs (256 MiB decoded), archiver check at defaults\n")
-    print("| URLs | processes | wall s | CPU s | peak PSS MB (all processes) | statuses |")
-    print("|---|---|---|---|---|---|")
+    print("| URLs | processes | body_budget MiB | wall s | CPU s | peak PSS MB (all processes) | statuses |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         statuses = ", ".join(f"{k} {v}" for k, v in sorted(r["statuses"].items()))
-        print(f"| {r['urls']} | {r['processes']} | {r['wall_s']} | {r['cpu_s']} | {r['pss_mb']} | {statuses} |")
+        print(f"| {r['urls']} | {r['processes']} | {r['body_budget_mib']} | {r['wall_s']} | {r['cpu_s']} | {r['pss_mb']} | {statuses} |")
     return 0
 
 
