@@ -3,8 +3,9 @@
 Why SQLite: one file a researcher can copy as evidence, transactional writes so a killed run never
 leaves half a row, WAL so a report can read while a check writes. All SQL lives in this package:
 `__init__` opens, migrates and locks; `checks.py` holds check history, snapshots and drift;
-`captures.py` holds the Wayback captures. Every write is committed as it arrives, so a run killed
-with SIGKILL resumes having lost at most the URLs in flight.
+`captures.py` holds the Wayback captures. Checks are committed in groups (every 0.25 s or 256
+checks, `checks.py`), everything else as it arrives, so a run killed with SIGKILL resumes having
+lost at most its last group of checks and the URLs in flight; `db.py` is the connection wrapper.
 """
 
 from __future__ import annotations
