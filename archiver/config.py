@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from . import facts
 from .acks import Ack, parse_acks
 from .errors import ConfigError
 
@@ -49,15 +50,15 @@ class Secret:
 @dataclass(frozen=True)
 class Settings:
     db: str = "archive.db"
-    concurrency: int = 64
-    per_host: int = 2  # requests in flight per host at first, adapting (see archiver/check/fetch.py) ...
-    per_host_max: int = 8  # ... up to this many
+    concurrency: int = facts.CONCURRENCY
+    per_host: int = facts.PER_HOST  # requests in flight per host at first, adapting (check/hosts.py) ...
+    per_host_max: int = facts.PER_HOST_MAX  # ... up to this many
     per_host_interval: float = 0.0
-    timeout: float = 20.0
-    retries: int = 2
+    timeout: float = facts.READ_TIMEOUT
+    retries: int = facts.RETRIES
     processes: int = 0  # check worker processes; 0: one per core but one (at most 4)
-    max_body: int = 50 * 1024 * 1024
-    body_budget: int = 256 * 1024 * 1024  # body bytes all checks in flight hold at once (check/budget.py)
+    max_body: int = facts.MAX_BODY
+    body_budget: int = facts.BODY_BUDGET  # body bytes all checks in flight hold at once (check/budget.py)
     user_agent: str | None = None
     allow_private: bool = False
     confirm_checks: int = 3  # failed checks before a link is called dead

@@ -24,6 +24,16 @@ LOGIN_WALLED = ("facebook.com", "fb.com", "instagram.com", "x.com", "twitter.com
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
+# Fetch defaults, shared by config.Settings (what a user sets) and check.fetch.FetchSettings (what a
+# check run gets): one place, so the two cannot drift apart.
+CONCURRENCY = 64  # URLs in flight, all hosts together
+PER_HOST = 2  # requests in flight per host at first, adapting (check/hosts.py) ...
+PER_HOST_MAX = 8  # ... up to this many
+READ_TIMEOUT = 20.0  # seconds per read, not per body
+RETRIES = 2  # extra attempts after connection errors, 5xx and 429
+MAX_BODY = 50 * 1024 * 1024  # decoded bytes kept (and hashed) per page
+BODY_BUDGET = 256 * 1024 * 1024  # decoded body bytes all checks in flight hold at once (check/budget.py)
+
 
 def host_of(url: str) -> str:
     """The lower-case host name of `url` ("" when it has none or cannot be parsed)."""

@@ -34,6 +34,7 @@ from typing import Any
 import certifi
 import httpx
 
+from .. import facts
 from ..facts import USER_AGENT
 from ..models import CheckResult, Snapshot
 from .addresses import is_private
@@ -62,21 +63,21 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 @dataclass(frozen=True)
 class FetchSettings:
-    concurrency: int = 64  # URLs in flight, all hosts together
-    per_host: int = 2  # requests in flight per host (scheme://host:port) at first ...
-    per_host_max: int = 8  # ... adapting up to this many (see hosts.HostGate for the policy)
+    concurrency: int = facts.CONCURRENCY  # URLs in flight, all hosts together
+    per_host: int = facts.PER_HOST  # requests in flight per host (scheme://host:port) at first ...
+    per_host_max: int = facts.PER_HOST_MAX  # ... adapting up to this many (see hosts.HostGate for the policy)
     per_host_fast: float = 1.0  # seconds: an answer quicker than this lets the host's limit grow
     per_host_interval: float = 0.0  # seconds between request starts to one host
     connect_timeout: float = 10.0
-    read_timeout: float = 20.0  # per read, not per body
+    read_timeout: float = facts.READ_TIMEOUT  # per read, not per body
     total_timeout: float = 60.0  # per URL: redirects, retries and waits included
-    retries: int = 2  # extra attempts after connection errors, 5xx and 429
+    retries: int = facts.RETRIES  # extra attempts after connection errors, 5xx and 429
     backoff_base: float = 0.5  # seconds; doubles each attempt, plus up to this much jitter
     backoff_max: float = 10.0
     retry_after_cap: float = 30.0  # a longer Retry-After gives up at once (rate-limited)
     max_redirects: int = 10
-    max_body: int = 50 * 1024 * 1024  # decoded bytes kept (and hashed) per page
-    body_budget: int = 256 * 1024 * 1024  # decoded body bytes held at once by a run, all pages (check/budget.py)
+    max_body: int = facts.MAX_BODY  # decoded bytes kept (and hashed) per page
+    body_budget: int = facts.BODY_BUDGET  # decoded body bytes held at once by a run, all pages (check/budget.py)
     text_bytes: int = 256 * 1024  # bytes decoded for title, text and classification
     offload_bytes: int = 128 * 1024  # bodies above this are analysed in a worker thread
     user_agent: str = USER_AGENT
