@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+from installed import byte_compile
+
 BENCH = Path(os.environ.get("BENCH_DIR", "/work/shared/bench"))
 LYCHEE = os.environ.get("LYCHEE", "/tmp/peers/venv/bin/lychee")
 ARCHIVER = str(Path(sys.executable).with_name("archiver"))
@@ -224,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.rss_50k:
         a.n, a.latency_ms, a.slow_ms = 50_000, 10.0, 200.0
+    byte_compile()  # time archiver as installed (installed.py)
     out = a.out or Path(f"/tmp/archiver-bench/N{a.n}")
     out.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, str(BENCH / "make_urls.py"), "-n", str(a.n), "--port", str(a.port),

@@ -99,6 +99,7 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--port", type=int, default=18800)
     a = p.parse_args()
+    cb.byte_compile()  # time archiver as installed (installed.py)
     out = Path(f"/tmp/archiver-bench/cpu{a.n}")
     out.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, str(cb.BENCH / "make_urls.py"), "-n", str(a.n), "--port", str(a.port),
