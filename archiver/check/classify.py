@@ -371,17 +371,22 @@ def _is_homepage_redirect(url: str, final_url: str | None, redirects: Sequence[d
     return bool(_GENERIC_PATH.match(_path(final_url))) and not _GENERIC_PATH.match(_path(url))
 
 
-def _is_soft404(url: str, html: str, title: str | None, text: str, probe: Probe | None) -> bool:
-    headline = bool((title and _NOT_FOUND_TITLE.search(title)) or (
+def _headline_says_not_found(html: str, title: str | None) -> bool:
+    return bool((title and _NOT_FOUND_TITLE.search(title)) or (
         (h1 := extract_h1(html)) and _NOT_FOUND_TITLE.search(h1)))
+
+
+def _is_soft404(url: str, html: str, title: str | None, text: str, probe: Probe | None) -> bool:
     says_so = len(text) < _SHORT_PAGE and bool(_NOT_FOUND_BODY.search(text))
     if probe is not None and probe.status_code in (404, 410):
         # This host answers a real 404 for what it does not have, so its 200 is a real page unless
         # the evidence is strong: it looks like the host's own 404 page, or it is a tiny page that
         # says "not found" (an article is longer). A headline such as "Hiker not found" stays ok.
+        # (The headline is read last: on a longer page it cannot decide.)
         return _probe_matches(url, title, text, probe, honest_404=True) or (
-            says_so and len(text) < _ERROR_PAGE_TEXT) or (headline and len(text) < _ERROR_PAGE_TEXT // 2)
-    return headline or says_so or _probe_matches(url, title, text, probe)
+            says_so and len(text) < _ERROR_PAGE_TEXT) or (
+            len(text) < _ERROR_PAGE_TEXT // 2 and _headline_says_not_found(html, title))
+    return _headline_says_not_found(html, title) or says_so or _probe_matches(url, title, text, probe)
 
 
 def _probe_matches(url: str, title: str | None, text: str, probe: Probe | None, honest_404: bool = False) -> bool:
@@ -391,13 +396,13 @@ def _probe_matches(url: str, title: str | None, text: str, probe: Probe | None, 
         return False
     if not honest_404 and not 200 <= probe.status_code < 300:
         return False
-    if _GENERIC_PATH.match(_path(url)):
-        return False  # the home page itself: a catch-all site serves it for every path
     ptext = probe.text or ""
     # cheapest test first: the probe's page is often a few words, and the words of the page are
     # only counted up to 20 (the outcome is the same as counting them all)
     if not 0.5 <= (len(text) + 1) / (len(ptext) + 1) <= 2:
         return False  # lengths this far apart cannot reach the thresholds below
+    if _GENERIC_PATH.match(_path(url)):
+        return False  # the home page itself: a catch-all site serves it for every path
     if _words_below(ptext[:2000], 20) or _words_below(text[:2000], 20):
         return False  # too little text to compare (script shells, images)
     sim = similarity(text, ptext)
