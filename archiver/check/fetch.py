@@ -29,7 +29,7 @@ from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import certifi
 import httpx
@@ -218,6 +218,13 @@ class _Hop:
     note: str | None = None
 
 
+class _Final(NamedTuple):
+    """Where a check landed: the URL as followed, and its parsed form (for the host's probe)."""
+
+    url: str
+    target: Target
+
+
 @dataclass
 class _Reading:
     """How one check reads bodies: a page up to max_body through its lease of the byte budget; the
@@ -265,8 +272,8 @@ class _Run:
                 if lease is not None:
                     lease.timer = timer  # waiting for the budget does not count against the URL's time
                 reading = _Reading(self.settings.max_body, lease)
-                final_url, hop = await self._follow(url, chain, reading)
-                result = await self._judge(url, final_url, hop, chain, timer.when())
+                final, hop = await self._follow(url, chain, reading)
+                result = await self._judge(url, final, hop, chain, timer.when())
         except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError, _Skip, _TooManyRedirects) as exc:
             status, error, transport = _map_exception(exc)
             if isinstance(exc, TimeoutError) and not str(exc):
@@ -316,13 +323,13 @@ class _Run:
         if len(self.dns) > 4096:
             self.dns.popitem(last=False)
 
-    async def _follow(self, url: str, chain: list[dict], reading: _Reading) -> tuple[str, _Hop]:
+    async def _follow(self, url: str, chain: list[dict], reading: _Reading) -> tuple[_Final, _Hop]:
         seen, current = {url}, url
         for _ in range(self.settings.max_redirects + 1):
             u = await self._guard(current)
             hop = await self._fetch(u, reading)
             if hop.location is None:
-                return current, hop
+                return _Final(current, u), hop
             try:
                 target = join(u, hop.location)
             except httpx.InvalidURL as e:
@@ -364,22 +371,24 @@ class _Run:
 
     async def _request(self, u: Target, reading: _Reading) -> _Hop:
         clock = reading.probe_clock
-        async with self.hosts.slot(u.key, first=clock is not None) as host:
+        host = await self.hosts.enter(u.key, first=clock is not None)
+        started = self.monotonic()
+        try:
             if clock is not None and clock.when() is None:
                 clock.reschedule(asyncio.get_running_loop().time() + self.settings.probe_timeout)
-            started = self.monotonic()
-            try:
-                async with self._get(u) as resp:
-                    self.hosts.answered(host, resp.status_code, "retry-after" in resp.headers, started)
-                    location = resp.headers.get("location")
-                    if resp.status_code in REDIRECT_CODES and location:
-                        await drain(resp, 64 * 1024)  # small bodies: keep the connection alive
-                        return _Hop(resp.status_code, resp.headers, location=location)
-                    body, digest, truncated = await read_capped(resp, reading.cap, reading.lease)
-                    return _Hop(resp.status_code, resp.headers, body=body, sha256=digest, truncated=truncated)
-            except httpx.TimeoutException:
-                self.hosts.timed_out(host, started)
-                raise
+            async with self._get(u) as resp:
+                self.hosts.answered(host, resp.status_code, "retry-after" in resp.headers, started)
+                location = resp.headers.get("location")
+                if resp.status_code in REDIRECT_CODES and location:
+                    await drain(resp, 64 * 1024)  # small bodies: keep the connection alive
+                    return _Hop(resp.status_code, resp.headers, location=location)
+                body, digest, truncated = await read_capped(resp, reading.cap, reading.lease)
+                return _Hop(resp.status_code, resp.headers, body=body, sha256=digest, truncated=truncated)
+        except httpx.TimeoutException:
+            self.hosts.timed_out(host, started)
+            raise
+        finally:
+            self.hosts.leave(host)
 
     @contextlib.asynccontextmanager
     async def _get(self, u: Target):
@@ -398,8 +407,8 @@ class _Run:
         finally:
             await resp.aclose()
 
-    async def _judge(self, url: str, final_url: str, hop: _Hop, chain: list[dict], deadline: float | None) -> dict:
-        s = self.settings
+    async def _judge(self, url: str, final: _Final, hop: _Hop, chain: list[dict], deadline: float | None) -> dict:
+        s, final_url = self.settings, final.url
         ctype = hop.headers.get("content-type")
         page = await _analyse_async(hop.body, ctype, s)
         html = page.pop("html")
@@ -407,7 +416,7 @@ class _Run:
                             truncated=hop.truncated, **page)
         probe = None
         if s.probe_soft404 and html and is_html(ctype) and 200 <= hop.status < 300:
-            probe = await self._probe(final_url, deadline)  # one request per host per run, then cached
+            probe = await self._probe(final.target, deadline)  # one request per host per run, then cached
         status, alive = classify_response(hop.status, hop.headers.multi_items(), url=url, final_url=final_url,
                                           redirects=chain, html=html, title=page["title"],
                                           text=page["text"], probe=probe)
@@ -417,9 +426,8 @@ class _Run:
         return {"status": status, "alive": alive, "http_status": hop.status, "final_url": final_url,
                     "headers": tuple(hop.headers.multi_items()), "snapshot": snapshot, "error": error}
 
-    async def _probe(self, page_url: str, deadline: float | None) -> Probe:
+    async def _probe(self, u: Target, deadline: float | None) -> Probe:
         """The soft-404 probe, fetched once per host per run and shared by concurrent checks."""
-        u = parse(page_url)  # it passed the guard
         key = u.key
         task = self.probes.get(key)
         if task is None:
@@ -434,11 +442,11 @@ class _Run:
     async def _run_probe(self, probe_url: str) -> Probe:
         try:
             async with asyncio.timeout(None) as clock:  # armed at the probe's turn at its host (_request)
-                final_url, hop = await self._follow(probe_url, [], _Reading(self.settings.text_bytes, None, clock))
+                final, hop = await self._follow(probe_url, [], _Reading(self.settings.text_bytes, None, clock))
                 page = await _analyse_async(hop.body, hop.headers.get("content-type"), self.settings)
         except Exception:  # noqa: BLE001 - whatever went wrong, the probe only failed (check/probe.py)
             return PROBE_FAILED
-        return Probe(hop.status, title=page["title"], text=page["text"], final_url=final_url)
+        return Probe(hop.status, title=page["title"], text=page["text"], final_url=final.url)
 
 
 def _analyse(body: bytes, content_type: str | None, text_bytes: int) -> dict:
@@ -479,6 +487,45 @@ async def check_one(
 _DONE = object()
 
 
+class _Feed:
+    """The URLs of a run as the workers take them: straight from a plain iterable (no task, no
+    queue), through a bounded queue filled by a task from an async one. An input that fails stops
+    the feed; `error` keeps the exception for check_urls to raise once what was taken is done."""
+
+    def __init__(self, urls: Iterable[str] | AsyncIterable[str], workers: int):
+        self.error: BaseException | None = None
+        self._workers = workers
+        self._async = urls if isinstance(urls, AsyncIterable) else None
+        self._iter = None if isinstance(urls, AsyncIterable) else iter(urls)
+        self.queue: asyncio.Queue | None = asyncio.Queue(maxsize=workers) if self._async is not None else None
+
+    def start(self) -> list[asyncio.Future]:
+        return [asyncio.ensure_future(self._fill())] if self._async is not None else []
+
+    def take(self) -> object:
+        """The next URL of a plain iterable, or _DONE."""
+        if self._iter is None:
+            return _DONE
+        try:
+            return next(self._iter)
+        except StopIteration:
+            pass
+        except Exception as exc:  # the input failed: finish what was taken, then re-raise
+            self.error = exc
+        self._iter = None
+        return _DONE
+
+    async def _fill(self) -> None:
+        assert self.queue is not None and self._async is not None
+        try:
+            async for url in self._async:
+                await self.queue.put(url)
+        except Exception as exc:  # the input failed: finish what is queued, then re-raise
+            self.error = exc
+        for _ in range(self._workers):
+            await self.queue.put(_DONE)
+
+
 async def check_urls(
     client: httpx.AsyncClient,
     urls: Iterable[str] | AsyncIterable[str],
@@ -491,7 +538,8 @@ async def check_urls(
 ) -> AsyncGenerator[CheckResult, None]:
     """Check URLs with `settings.concurrency` workers; yield results in completion order.
 
-    URLs are pulled lazily through a bounded queue and results leave through a small one: a
+    URLs are pulled lazily (a plain iterable as each worker needs one, an async one through a
+    bounded queue) and results leave through a small queue: a
     finished check waits, holding its result, until the consumer takes it. The bodies of the
     checks in flight and of the results not yet taken share `body_budget` (check/budget.py): a
     read that would exceed it waits. So memory stays bounded whatever the length of `urls`, however
@@ -502,33 +550,20 @@ async def check_urls(
     budget = budget or ByteBudget(s.body_budget)
     run = _Run(client, s, clock, monotonic, resolver, budget=budget)
     workers = max(s.concurrency, 1)
-    todo: asyncio.Queue = asyncio.Queue(maxsize=workers)
+    feed = _Feed(urls, workers)
     done: asyncio.Queue = asyncio.Queue(maxsize=max(1, workers // 8))
-    feed_error: list[BaseException] = []
-
-    async def feed() -> None:
-        try:
-            if isinstance(urls, AsyncIterable):
-                async for url in urls:
-                    await todo.put(url)
-            else:
-                for url in urls:
-                    await todo.put(url)
-        except Exception as exc:  # the input failed: finish what is queued, then re-raise
-            feed_error.append(exc)
-        for _ in range(workers):
-            await todo.put(_DONE)
 
     async def work() -> None:
+        queue = feed.queue
         try:
-            while (url := await todo.get()) is not _DONE:
+            while (url := feed.take() if queue is None else await queue.get()) is not _DONE:
                 lease = budget.lease()
-                await done.put((await run.check(url, lease), lease))
+                await done.put((await run.check(cast(str, url), lease), lease))
         except Exception as exc:  # a bug, not a per-URL failure: surface it
             await done.put(exc)
         await done.put(_DONE)
 
-    tasks = [asyncio.ensure_future(feed())] + [asyncio.ensure_future(work()) for _ in range(workers)]
+    tasks = feed.start() + [asyncio.ensure_future(work()) for _ in range(workers)]
     try:
         finished = 0
         while finished < workers:
@@ -543,8 +578,8 @@ async def check_urls(
                     yield result
                 finally:
                     lease.release()  # the consumer has it now
-        if feed_error:
-            raise feed_error[0]
+        if feed.error is not None:
+            raise feed.error
     finally:
         for task in tasks:
             task.cancel()

@@ -91,10 +91,10 @@ class HostGate:
             self._hosts.move_to_end(key)
         return host
 
-    @contextlib.asynccontextmanager
-    async def slot(self, key: str, first: bool = False):
-        """A request's turn at `key`; `first` (the soft-404 probe, which the host's pages wait
-        for) goes before the requests already waiting."""
+    async def enter(self, key: str, first: bool = False) -> _Host:
+        """Wait for a request's turn at `key`; the caller must `leave` the host it gets. `first` (the
+        soft-404 probe, which the host's pages wait for) goes before the requests already waiting.
+        A free host is entered without suspending (the hot path: no context manager, no future)."""
         host = self._host(key)
         while host.active >= int(host.limit):
             waiter = asyncio.get_running_loop().create_future()
@@ -109,17 +109,30 @@ class HostGate:
                     host.wake()  # pass the wake-up on
                 raise
         host.active += 1
-        try:
-            if self._interval > 0:
+        if self._interval > 0:
+            try:
                 now = self._monotonic()
                 start = max(now, host.next_start)
                 host.next_start = start + self._interval
                 if start > now:
                     await asyncio.sleep(start - now)
+            except BaseException:
+                self.leave(host)
+                raise
+        return host
+
+    def leave(self, host: _Host) -> None:
+        host.active -= 1
+        host.wake()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, key: str, first: bool = False):
+        """`enter` and `leave` as a context manager."""
+        host = await self.enter(key, first)
+        try:
             yield host
         finally:
-            host.active -= 1
-            host.wake()
+            self.leave(host)
 
     def answered(self, host: _Host, status: int, retry_after: bool, started: float) -> None:
         now = self._monotonic()
