@@ -15,11 +15,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from archiver.cli import main
 from archiver.errors import StoreLocked
+from archiver.facts import origin_of
 from archiver.check.fetch import FetchSettings, make_client
-from archiver.check.run import interleave_hosts, run_checks
+from archiver.check.run import interleave_hosts, origin_memo, run_checks
 from archiver.check.state import ConfirmPolicy
 from archiver.store import Store
 from archiver.store.checks import run_checks_rows
@@ -282,6 +285,23 @@ def test_lock_keeps_two_runs_apart(tmp_path, test_web):
 def test_interleave_hosts():
     urls = ["http://a/1", "http://a/2", "http://a/3", "http://b/1", "http://c/1", "http://c/2"]
     assert interleave_hosts(urls) == ["http://a/1", "http://b/1", "http://c/1", "http://a/2", "http://c/2", "http://a/3"]
+
+
+ORIGIN_CASES = ["http://a.org", "http://a.org/x", "HTTP://A.org:80/x", "https://a.org:443?q=/x", "http://a.org?q=/x",
+                "http://a.org#f/x", "http://u@a.org/", "http://[::1]:8080/x", "http://[::1/x", "http://a.org:bad/x",
+                "http://a.org:bad/y", "http://a.org:99999/x", "mailto:x/y", "a/b", "", "//a.org/x", "http://a.org\\b/c"]
+
+
+def test_origin_memo_is_origin_of():
+    origin = origin_memo()
+    for url in ORIGIN_CASES * 2:  # the second time from the memo
+        assert origin(url) == origin_of(url), url
+
+
+@given(st.lists(st.text(alphabet="htps:/.aAb?#@[]8\\", max_size=16), max_size=30))
+def test_origin_memo_agrees_whatever_came_before(urls):
+    origin = origin_memo()
+    assert [origin(u) for u in urls + urls] == [origin_of(u) for u in urls + urls]
 
 
 def test_resume_after_sigkill(tmp_path, test_web):
