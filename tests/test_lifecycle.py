@@ -153,3 +153,37 @@ def test_document_identity_does_not_depend_on_the_directory(tmp_path, test_web, 
     assert _run_in(work, "run", "final.txt", "--db", db, "--lint-only", monkeypatch=monkeypatch).exit_code == 0
     assert conn.execute("SELECT path, previous_path FROM documents ORDER BY id").fetchall() == [
         ("final.txt", "work/a.txt"), ("work/b.txt", None)]
+
+
+def test_version_3_headers_become_a_json_column_and_a_view(tmp_path):
+    """Schema 4 keeps each check's headers, in the order received, as JSON on the check; the
+    `headers` view shows them as the table did, and the WARC export reads them back."""
+    from archiver.store.export import stored_fetches
+
+    db = tmp_path / "archive.db"
+    conn = sqlite3.connect(db)
+    conn.executescript("".join(MIGRATIONS[:3]) + """
+        CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1), (2), (3);
+        INSERT INTO urls (id, url, host, first_seen) VALUES (1, 'http://a.example/x', 'a.example', '2026-01-01');
+        INSERT INTO snapshots (sha256, body, size, first_seen) VALUES ('s1', x'789c4b040000620062', 1, '2026');
+        INSERT INTO checks (id, url_id, checked_at, status, alive, http_status, sha256) VALUES
+            (1, 1, '2026-01-02T00:00:00+00:00', 'ok', 1, 200, 's1'),
+            (2, 1, '2026-01-03T00:00:00+00:00', 'dns-error', NULL, NULL, NULL);
+        INSERT INTO headers (check_id, name, value) VALUES
+            (1, 'server', 'x'), (1, 'content-type', 'text/html'), (1, 'set-cookie', 'a="1"; b'),
+            (1, 'set-cookie', 'c=2');
+    """)
+    conn.close()
+    with Store(db) as store:
+        assert store.version == len(MIGRATIONS) >= 4
+        [fetch] = stored_fetches(store)
+        assert fetch.headers == (("server", "x"), ("content-type", "text/html"), ("set-cookie", 'a="1"; b'),
+                                 ("set-cookie", "c=2"))
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT id, headers FROM checks ORDER BY id").fetchall() == [
+        (1, '[["server","x"],["content-type","text/html"],["set-cookie","a=\\"1\\"; b"],["set-cookie","c=2"]]'),
+        (2, "[]")]
+    assert conn.execute("SELECT check_id, name, value FROM headers").fetchall() == [
+        (1, "server", "x"), (1, "content-type", "text/html"), (1, "set-cookie", 'a="1"; b'), (1, "set-cookie", "c=2")]
+    assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'headers'").fetchone() == ("view",)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -122,16 +122,15 @@ def record_check(store: Store, result: CheckResult, *, run_id: int | None,
             )
         cur = conn.execute(
             "INSERT INTO checks (url_id, run_id, checked_at, status, alive, http_status, final_url,"
-            " redirects, elapsed_ms, error, sha256, inconclusive, state, previous_state)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " redirects, elapsed_ms, error, sha256, inconclusive, state, previous_state, headers)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [url_id, run_id, when, result.status, _bool(result.alive) if new else None, result.http_status,
              result.final_url,
              json.dumps(list(result.redirects)) if result.redirects else "[]", result.elapsed_ms, result.error,
-             snap.sha256 if snap else None, int(new is None), new.state if new else None, previous.state],
+             snap.sha256 if snap else None, int(new is None), new.state if new else None, previous.state,
+             json.dumps(result.headers) if result.headers else "[]"],
         )
         check_id = cur.lastrowid
-        conn.executemany("INSERT INTO headers (check_id, name, value) VALUES (?,?,?)",
-                         [[check_id, k, v] for k, v in result.headers])
         if snap is not None and result.alive and prev_sha and prev_sha != snap.sha256:
             drift = _record_drift(store, url_id, when, prev_sha, snap.sha256, similarity)
         if new is not None:

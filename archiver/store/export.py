@@ -55,12 +55,12 @@ def stored_fetches(store: Store, *, since: str | None = None, url: str | None = 
 
 def _fetch(store: Store, check_id: int) -> StoredFetch:
     conn = store.db.conn
-    (url, final_url, checked_at, http_status, sha256, body, ctype, truncated, title, redirects) = conn.execute(
+    (url, final_url, checked_at, http_status, sha256, body, ctype, truncated, title, redirects,
+     header_list) = conn.execute(
         "SELECT u.url, k.final_url, k.checked_at, k.http_status, k.sha256, s.body, s.content_type, s.truncated,"
-        " s.title, k.redirects FROM checks k JOIN urls u ON u.id = k.url_id JOIN snapshots s ON s.sha256 = k.sha256"
-        " WHERE k.id = ?", [check_id]).fetchone()
-    headers = tuple(conn.execute("SELECT name, value FROM headers WHERE check_id = ? ORDER BY rowid",
-                                 [check_id]).fetchall())
+        " s.title, k.redirects, k.headers FROM checks k JOIN urls u ON u.id = k.url_id"
+        " JOIN snapshots s ON s.sha256 = k.sha256 WHERE k.id = ?", [check_id]).fetchone()
+    headers = tuple((name, value) for name, value in json.loads(header_list or "[]"))
     return StoredFetch(check_id, url, final_url, checked_at, http_status, headers, sha256,
                        zlib.decompress(body) if body is not None else b"", ctype, bool(truncated), title,
                        tuple(json.loads(redirects or "[]")))
