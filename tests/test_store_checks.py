@@ -10,7 +10,7 @@ import pytest
 
 from archiver.check.fetch import FetchSettings, make_client
 from archiver.check.run import run_checks
-from archiver.models import CheckResult
+from archiver.models import CheckResult, Snapshot
 from archiver.store import Store
 from archiver.store.checks import GroupCommit, record_check
 
@@ -33,7 +33,7 @@ def test_group_commits_every_size_checks_and_at_close(tmp_path) -> None:
         assert _committed(path) == 7
 
 
-def test_a_failed_check_rolls_back_alone(tmp_path) -> None:
+def test_a_check_that_fails_before_writing_leaves_its_group(tmp_path) -> None:
     path = tmp_path / "a.db"
     with Store(path) as store:
         group = GroupCommit(store, seconds=3600, size=100)
@@ -43,6 +43,29 @@ def test_a_failed_check_rolls_back_alone(tmp_path) -> None:
             record_check(store, ok, run_id=None, decide=lambda prev: (_ for _ in ()).throw(RuntimeError("bug")))
         group.close()
         assert _committed(path) == 1
+
+
+def test_a_check_that_fails_while_writing_rolls_back_its_group_and_never_half(tmp_path) -> None:
+    """A write that fails mid-check (here a foreign key: run 999 does not exist, after the snapshot row
+    was written) loses the open group, as a kill would, and leaves no part of the failed check."""
+    path = tmp_path / "a.db"
+    with Store(path) as store:
+        group = GroupCommit(store, seconds=3600, size=100)
+        ok = CheckResult(url="http://example.test/ok", status="ok", alive=True, http_status=200)
+        record_check(store, ok, run_id=None, decide=lambda prev: prev)
+        group.flush()
+        record_check(store, ok, run_id=None, decide=lambda prev: prev)  # in the group that is lost
+        page = Snapshot(sha256="ab" * 32, body=b"<p>hi</p>", content_type="text/html", size=9)
+        with pytest.raises(sqlite3.IntegrityError):
+            record_check(store, CheckResult(url="http://example.test/new", status="ok", alive=True,
+                                            http_status=200, snapshot=page), run_id=999, decide=lambda prev: prev)
+        conn = store.db.conn
+        assert not conn.in_transaction and group.count == 0
+        assert conn.execute("SELECT count(*) FROM snapshots").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM checks").fetchone() == (1,)
+        record_check(store, ok, run_id=None, decide=lambda prev: prev)  # the run could go on: a new group
+        group.close()
+        assert _committed(path) == 2
 
 
 def test_a_quiet_run_commits_within_the_group_time(tmp_path, test_web) -> None:
