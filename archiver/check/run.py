@@ -2,9 +2,9 @@
 
 Network outage guard: when the run itself is offline, every host fails at the transport level (DNS,
 connect, TLS, timeout) and a naive checker marks the whole corpus failing. Here a transport failure
-is first written as an *inconclusive* check (committed at once, so nothing is lost if the run is
-killed) and only applied to the link's state at the end, when the run knows it was online: most
-distinct hosts answered something, and the canary (if configured) was reached. Otherwise no link
+is first written as an *inconclusive* check (committed with its group, so a resumed run finds it)
+and only applied to the link's state at the end, when the run knows it was online: most distinct
+hosts answered something, and the canary (if configured) was reached. Otherwise no link
 changes state and the run reports "network unavailable".
 """
 
