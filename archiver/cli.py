@@ -17,7 +17,7 @@ from .findings import SEVERITIES
 from .lint import unified_diff
 from .problems import NEW
 from .report import ARCHIVE_RENDERERS, CHECK_RENDERERS, LINT_RENDERERS, archive_summary_line, check_summary_line, problem_lines
-from .terminal import EXIT_OK, EXIT_PROBLEMS, EXIT_RUNTIME, VERBOSITY, detail, handle_errors, info, verbosity_options
+from .terminal import EXIT_OK, EXIT_PROBLEMS, EXIT_RUNTIME, VERBOSITY, StatusLine, detail, handle_errors, info, verbosity_options
 
 EXIT_CODES_HELP = """
 \b
@@ -235,29 +235,23 @@ def _say_offline(crun) -> None:
 
 
 class _Progress:
-    """A progress bar on a terminal; a quiet line every 100 URLs otherwise (both on stderr)."""
+    """A status line on a terminal, erased at the end; a quiet line every 100 URLs otherwise (both on stderr)."""
 
     def __init__(self):
         self.done = 0
-        self.bar = None
-        if sys.stderr.isatty() and VERBOSITY.level:
-            from rich.progress import Progress
-
-            self.bar = Progress(transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("checking", total=None)
+        self.line = StatusLine() if sys.stderr.isatty() and VERBOSITY.level else None
 
     def advance(self, outcome) -> None:
         self.done += 1
-        if self.bar is not None:
-            self.bar.update(self.task, advance=1, description=f"{outcome.state} {outcome.url[:60]}")
+        if self.line is not None:
+            self.line.show(f"checking: {self.done} checked; {outcome.state} {outcome.url}")
         elif self.done % 100 == 0:
             info(f"checked {self.done}")
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-            self.bar = None
+        if self.line is not None:
+            self.line.clear()
+            self.line = None
 
 
 def archive_options(f):

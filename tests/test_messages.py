@@ -63,3 +63,18 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     proc.stderr.close()
     assert proc.wait(timeout=120) == 141, err
     assert "error" not in err and "Broken pipe" not in err and "Traceback" not in err  # progress lines only
+
+
+def test_the_progress_line_is_rewritten_in_place_and_erased():
+    """A check's progress on a terminal: one line, throttled, without the URL's control characters,
+    and nothing of it left once the run ends."""
+    import io
+
+    from archiver.terminal import StatusLine
+
+    out = io.StringIO()
+    line = StatusLine(out, every=3600)
+    line.show("checking: 1 checked; alive https://example.org/\x1b[31m")
+    line.show("checking: 2 checked; alive https://example.org/b")  # within `every`: not drawn
+    line.clear()
+    assert out.getvalue() == "\r\x1b[2Kchecking: 1 checked; alive https://example.org/?[31m\r\x1b[2K"

@@ -215,9 +215,28 @@ def test_plain_text_notes_keep_their_citing_text_from_lint_to_report(tmp_path):
     assert "│ cited: Smith, J. On" in text and "│ cited: Ministry report" in text
 
 
+@pytest.mark.parametrize(("text", "columns"), [("plain", 5), ("東京都", 6), ("cafe\u0301", 4), ("👍🏽", 2), ("🇰🇿", 2),
+                                              ("👨\u200d👩\u200d👧", 2), ("Ελληνικά", 8)])
+def test_cell_len_counts_terminal_columns(text, columns):
+    from archiver.render.terminal import cell_len
+
+    assert cell_len(text) == columns
+
+
+def test_chop_cells_fits_the_width_and_never_cuts_a_grapheme():
+    from archiver.render.terminal import cell_len, chop_cells
+
+    text = "東京都の報告書👍🏽🇰🇿x👨\u200d👩\u200d👧cafe\u0301"
+    for width in (2, 3, 5):
+        pieces = chop_cells(text, width)
+        assert "".join(pieces) == text
+        assert all(0 < cell_len(p) <= width for p in pieces), pieces
+        assert not any(p.startswith(("\U0001f3fd", "\u200d", "\u0301")) for p in pieces)  # a tone, joiner, accent alone
+
+
 def test_terminal_table_keeps_its_borders_with_wide_characters(tmp_path):
     """CJK and emoji take two terminal columns: every line of the table has the same display width."""
-    from rich.cells import cell_len
+    from wcwidth import width as cell_len
 
     db, doc = tmp_path / "archive.db", tmp_path / "notes.txt"
     doc.write_text("Notes\n\n1. 東京都の報告書は二〇二一年に公開されました、選挙監視団の最終報告 https://example.org/tokyo\n"

@@ -3,7 +3,7 @@
 Each takes an `EditorReport` (archiver.editor) and yields text chunks, summary first, then the
 rows document by document, note by note, so a long report streams instead of sitting in memory.
 Only strings come out of here; cli.py decides where they go. Modules load on first use (`lint`
-never pays for rich).
+and `check` never pay for them).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 A plain renderer of our own (rich's tables took 4 ms a row: 80 s for a 20,000-note report that
 `archiver run` prints by default; this takes well under 0.1 ms a row). Colour only when asked
-(cli.py asks when stdout is a terminal). Cells are padded and wrapped by display width (rich's
-cell table), so CJK text and emoji, two columns each, keep the borders aligned. Control characters in values (an ESC in a hostile page
+(cli.py asks when stdout is a terminal). Cells are padded and wrapped by display width (wcwidth,
+loaded for the first cell that is not ASCII), so CJK text and emoji, two columns each, keep the
+borders aligned. Control characters in values (an ESC in a hostile page
 title) are shown as \\xNN, never sent to the terminal.
 """
 
@@ -12,8 +13,6 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterator
 from itertools import groupby
-
-from rich.cells import cell_len, chop_cells
 
 from ..editor import EditorReport
 from ..models import ReportRow
@@ -105,6 +104,32 @@ def wrap_cells(text: str, width: int) -> list[str]:
         lines += pieces[:-1]
         line, used = pieces[-1], cell_len(pieces[-1])
     return [*lines, line]
+
+
+def cell_len(text: str) -> int:
+    """Terminal columns of `text`: CJK and emoji take two, combining marks and joiners none."""
+    if text.isascii():
+        return len(text)
+    from wcwidth import width
+
+    return width(text)
+
+
+def chop_cells(text: str, width: int) -> list[str]:
+    """`text` cut into pieces of at most `width` columns, never inside a grapheme (an emoji with its
+    skin tone, a flag, a letter with its accent)."""
+    from wcwidth import iter_graphemes
+    from wcwidth import width as columns
+
+    pieces: list[str] = []
+    piece, used = "", 0
+    for grapheme in iter_graphemes(text):
+        size = columns(grapheme)
+        if piece and used + size > width:
+            pieces.append(piece)
+            piece, used = "", 0
+        piece, used = piece + grapheme, used + size
+    return [*pieces, piece]
 
 
 def _url(row: ReportRow) -> list[Line]:
