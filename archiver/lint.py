@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import gc
 import os
 from array import array
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .docindex import DocumentIndex, repeated
 from .errors import InputError
@@ -16,7 +16,9 @@ from .extract import Document, extract, read_document, why_no_citations
 from .findings import SEVERITIES, at_least, finding
 from .models import Citation, Repaired
 from .repair import repair_document, repair_one
-from .spill import Spill
+
+if TYPE_CHECKING:  # the spill (pickle, tempfile) loads when a LintStream is read: `check` does not
+    from .spill import Spill
 
 # A repair is applied by --diff (and used without a warning) from this confidence up.
 CONFIDENT = 0.8
@@ -75,6 +77,8 @@ class LintStream:
         self._distinct: int | None = None
 
     def __iter__(self) -> Iterator[StreamedDocument]:
+        from .spill import Spill
+
         with Spill() as spill:
             for path in self._paths:
                 yield self._document(path, spill)
@@ -244,6 +248,8 @@ def display_path(path: str) -> str:
 
 
 def unified_diff(doc: Document, repaired: list[Repaired]) -> str:
+    import difflib
+
     after = fixed_text(doc, repaired)
     shown = display_path(doc.path)
     return "".join(difflib.unified_diff(doc.text.splitlines(keepends=True), after.splitlines(keepends=True),

@@ -1,7 +1,9 @@
 """Citation extraction: one module per input kind; this module dispatches on the file type.
 
-To add a format, write a module with `SUFFIXES` and `extract(text, source, **options)` yielding
-Citations, and list it in FORMATS. Extraction streams: citations are yielded as they are found.
+To add a format, write a module with `extract(text, source, **options)` yielding Citations, list
+its suffixes in _SUFFIXES and call it from `extract`. Extraction streams: citations are yielded as
+they are found. A reader module is imported when a document of its format is read, so checking a
+text file does not load the DOCX, PDF or BibTeX readers.
 """
 
 from __future__ import annotations
@@ -10,15 +12,15 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import import_module
 
 from ..errors import InputError
 from ..models import Citation
-from . import biblio, html, markdown, office, pdf, ris, text
 
-# format -> (suffixes, reads bytes?)
-_SUFFIXES = {"text": text.SUFFIXES, "markdown": markdown.SUFFIXES, "html": html.SUFFIXES,
-             "bibtex": biblio.BIBTEX_SUFFIXES, "csljson": biblio.CSL_SUFFIXES, "ris": ris.SUFFIXES, "docx": (".docx",),
-             "odt": (".odt",), "pdf": pdf.SUFFIXES}
+# format -> the file name endings that make it
+_SUFFIXES = {"text": (".txt", ".text", ".notes", ""), "markdown": (".md", ".markdown", ".mdown", ".mkd", ".mdx"),
+             "html": (".html", ".htm", ".xhtml"), "bibtex": (".bib", ".bibtex"), "csljson": (".csl.json", ".csljson"),
+             "ris": (".ris",), "docx": (".docx",), "odt": (".odt",), "pdf": (".pdf",)}
 BINARY = ("docx", "odt", "pdf")
 FORMATS = tuple(_SUFFIXES)
 
@@ -38,6 +40,7 @@ class Document:
 _MD_SIGNS = re.compile(r"(?m)^(?:#{1,6} \S|```|\[\^?[^\]\n]+\]: |[-*] \[[^\]\n]+\]\()|\]\([^)\s]+\)")
 _BIB_SIGNS = re.compile(r"(?im)^\s*@(?:article|book|misc|online|inproceedings|report|techreport|string|"
                         r"incollection|phdthesis|mastersthesis|unpublished|manual|electronic|www)\s*[{(]")
+_RIS_SIGN = re.compile(r"(?m)^\s*TY {1,2}- ")  # "TY  - JOUR" (one space before the hyphen too, as ris.py reads)
 
 
 def detect_format(path: str, head: bytes | str = b"") -> str:
@@ -60,7 +63,7 @@ def detect_format(path: str, head: bytes | str = b"") -> str:
         return "csljson"
     if _BIB_SIGNS.search(sniff):
         return "bibtex"
-    if ris.SIGN.search(sniff):
+    if _RIS_SIGN.search(sniff):
         return "ris"
     if _MD_SIGNS.search(sniff):
         return "markdown"
@@ -86,8 +89,12 @@ def read_document(path: str, fmt: str | None = None) -> Document:
 def _format_notices(fmt: str, text: str, path: str) -> tuple[tuple[int, str, str], ...]:
     """What a bibliography's reader could not read (InputError when it could read nothing)."""
     if fmt == "bibtex":
+        from . import biblio
+
         return tuple(biblio.bibtex_notices(text, path))
     if fmt == "ris":
+        from . import ris
+
         return tuple(ris.notices(text))
     return ()
 
@@ -135,24 +142,35 @@ def _decode(data: bytes, path: str) -> tuple[str, tuple[tuple[int, str, str], ..
 
 def extract(doc: Document, *, base_url: str | None = None) -> Iterator[Citation]:
     if doc.format in ("html", "markdown"):
-        return (html if doc.format == "html" else markdown).extract(doc.text, doc.path, base_url=base_url)
-    if doc.format == "docx":
-        return office.extract_docx(doc.data, doc.path)
-    if doc.format == "odt":
-        return office.extract_odt(doc.data, doc.path)
+        reader = import_module(f".{doc.format}", __name__)
+        return reader.extract(doc.text, doc.path, base_url=base_url)
+    if doc.format in ("docx", "odt"):
+        from . import office
+
+        return office.extract_docx(doc.data, doc.path) if doc.format == "docx" else office.extract_odt(doc.data, doc.path)
     if doc.format == "pdf":
+        from . import pdf
+
         return pdf.extract_pdf(doc.data, doc.path)
     if doc.format == "bibtex":
+        from . import biblio
+
         return biblio.extract_bibtex(doc.text, doc.path)
     if doc.format == "ris":
+        from . import ris
+
         return ris.extract(doc.text, doc.path)
     if doc.format == "csljson":
         return _csl(doc)
+    from . import text
+
     return text.extract(doc.text, doc.path)
 
 
 def _csl(doc: Document) -> Iterator[Citation]:
     import json
+
+    from . import biblio
 
     try:
         json.loads(doc.text)
@@ -164,6 +182,8 @@ def _csl(doc: Document) -> Iterator[Citation]:
 def why_no_citations(doc: Document) -> str:
     """The reason a document gave no citation, as far as archiver can tell."""
     if doc.format == "pdf":
+        from . import pdf
+
         content, uris, pages = pdf.read_pdf(doc.data, doc.path)
         if not content.strip():
             return (f"the PDF's {pages} page(s) have no text layer (a scanned document?); run OCR on it "
@@ -173,6 +193,8 @@ def why_no_citations(doc: Document) -> str:
         return f"no hyperlink and no URL in the {doc.format.upper()} text or its notes"
     if not doc.text.strip():
         return "the file is empty"
+    from . import text
+
     if doc.format == "text" and not text.has_notes(doc.text):
         return "no URL, no numbered notes and no notes section (Notes, References, Sources) in the text"
     return f"no URL in its {doc.format} content"

@@ -22,9 +22,6 @@ from ..errors import InputError
 from ..models import Citation
 from .common import note_citations, parse_accessed, parse_date
 
-BIBTEX_SUFFIXES = (".bib", ".bibtex")
-CSL_SUFFIXES = (".csl.json", ".csljson")
-
 # LaTeX escapes that URLs and notes carry in .bib files: \_ \% \& \# \$ \~{} {\textunderscore}
 _LATEX = [(re.compile(r"\\(?:textunderscore|_)\{?\}?"), "_"), (re.compile(r"\\([%&#$])"), r"\1"),
           (re.compile(r"\\(?:textasciitilde|~)\{\}"), "~"), (re.compile(r"\\url\{([^{}]*)\}"), r" \1 "),

@@ -18,8 +18,6 @@ from urllib.parse import urljoin
 from ..models import Citation
 from .common import parse_accessed, sentence_around, spans_in
 
-SUFFIXES = (".html", ".htm", ".xhtml")
-
 _NOTE_ID = re.compile(r"(?i)^(?:fn|footnote|note|endnote|ref|cite_note)[-_:]?(?:[a-z_-]*?)(\d+)$")
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#", "about:")
 _NOT_PROSE = ("a", "script", "style", "pre", "code", "textarea", "template", "noscript", "kbd", "samp")

@@ -18,8 +18,6 @@ from ..models import Citation
 from . import html as html_extractor
 from .common import accessed_per_span, note_citations, sentence_around, spans_in
 
-SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mdx")
-
 
 @lru_cache(maxsize=1)
 def _parser():

@@ -20,8 +20,6 @@ from ..models import Citation
 from ..segment import DASH_RE, INVISIBLE_RE, WS_RE
 from . import text as plain
 
-SUFFIXES = (".pdf",)
-
 
 def _reader(data: bytes, source: str):
     from pypdf import PdfReader

@@ -19,13 +19,11 @@ from ..models import Citation
 from .biblio import entry_citations
 from .common import parse_date
 
-SUFFIXES = (".ris",)
-
 # "TY  - JOUR": two characters (a capital, then a capital or digit), two spaces, a hyphen; the
 # value after one space. Exporters differ on trailing spaces, on "ER  -" with no space and on one
-# space before the hyphen ("TY - JOUR"), which Zotero's RIS translator accepts too.
+# space before the hyphen ("TY - JOUR"), which Zotero's RIS translator accepts too (the same
+# leniency as extract/__init__.py's _RIS_SIGN, which recognises a file without its name).
 _TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: (.*))?$")
-SIGN = re.compile(r"(?m)^\s*TY {1,2}- ")
 
 
 def records(text: str) -> Iterator[tuple[int, dict[str, list[str]], bool]]:

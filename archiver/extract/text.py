@@ -16,8 +16,6 @@ from itertools import islice
 from ..models import Citation
 from .common import iter_lines, note_citations, sentence_around
 
-SUFFIXES = (".txt", ".text", ".notes", "")
-
 _NOTE_RE = re.compile(r"^\s{0,8}(?:\[(\d{1,6})\]|\^(\d{1,6})|(\d{1,6})[.)])\s+(\S.*)$")
 _BRACKETED_RE = re.compile(r"^\s{0,8}(?:\[(\d{1,6})\]|\^(\d{1,6}))\s")
 # A line that starts with a URL (sources.txt, a bullet list of links) is a citation on its own.
