@@ -18,8 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from collections.abc import Awaitable, Generator
 
 __all__ = ["ByteBudget", "Lease"]
+
+
+class _Granted:
+    """An awaitable that is already complete (bytes granted without waiting)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        return iter(())  # type: ignore[return-value]
+
+
+_GRANTED = _Granted()
 
 
 class Lease:
@@ -30,8 +43,8 @@ class Lease:
     def __init__(self, budget: ByteBudget, timer: asyncio.Timeout | None = None):
         self.budget, self.held, self.timer = budget, 0, timer
 
-    async def take(self, n: int) -> None:
-        await self.budget.take(self, n)
+    def take(self, n: int) -> Awaitable[None]:
+        return self.budget.take(self, n)
 
     def release(self) -> None:
         self.budget.release(self)
@@ -60,8 +73,19 @@ class ByteBudget:
         self.used += n
         self.peak = max(self.peak, self.used)
 
-    async def take(self, lease: Lease, n: int) -> None:
-        if self._oldest(lease) or (not self._waiting and self.used + n <= self.limit):
+    def take(self, lease: Lease, n: int) -> Awaitable[None]:
+        """`n` more bytes for `lease`; await the result. Bytes that fit are granted at once, and
+        the awaitable returned then completes without a coroutine (the hot path: every chunk)."""
+        if self._fits(lease, n):
+            self._grant(lease, n)
+            return _GRANTED
+        return self._wait(lease, n)
+
+    def _fits(self, lease: Lease, n: int) -> bool:
+        return self._oldest(lease) or (not self._waiting and self.used + n <= self.limit)
+
+    async def _wait(self, lease: Lease, n: int) -> None:
+        if self._fits(lease, n):  # bytes came back between the call and the first step
             self._grant(lease, n)
             return
         waiter = asyncio.get_running_loop().create_future()

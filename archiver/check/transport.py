@@ -207,19 +207,20 @@ async def drain(resp: httpx.Response, limit: int) -> None:
             break
 
 
-async def _decoded(resp: httpx.Response, step: int = 256 * 1024) -> AsyncIterator[bytes]:
-    """The decoded body in pieces of at most `step` bytes, however compressible the input.
+def _codings(resp: httpx.Response) -> list[str]:
+    """The response's content codings, identity left out."""
+    codings = [c.strip().lower() for c in resp.headers.get("content-encoding", "").split(",")]
+    return [c for c in codings if c and c != "identity"]
+
+
+async def _decoded(resp: httpx.Response, codings: list[str], step: int = 256 * 1024) -> AsyncIterator[bytes]:
+    """The body decoded from `codings` (at least one) in pieces of at most `step` bytes, however
+    compressible the input.
 
     httpx's own decoders inflate a whole network chunk at once: 64 KB of a gzip bomb becomes
     ~64 MB before a cap can look at it. Here zlib and brotli are asked for `step` bytes at a time.
     Stacked or unknown encodings fall back to httpx's decoding.
     """
-    codings = [c.strip().lower() for c in resp.headers.get("content-encoding", "").split(",")]
-    codings = [c for c in codings if c and c != "identity"]
-    if not codings:
-        async for raw in resp.aiter_raw():
-            yield raw
-        return
     coding = codings[0] if len(codings) == 1 else None
     if coding in ("gzip", "x-gzip", "deflate"):
         z = zlib.decompressobj(zlib.MAX_WBITS | 16 if coding != "deflate" else zlib.MAX_WBITS)
@@ -253,7 +254,8 @@ async def read_capped(resp: httpx.Response, cap: int, lease: Lease | None = None
     """Decoded body up to `cap` bytes, its SHA-256, and whether more was left. Each piece's bytes are
     taken from `lease` (the run's byte budget) before the next is read: over budget, reading waits."""
     digest, parts, size, truncated = hashlib.sha256(), [], 0, False
-    async for chunk in _decoded(resp):
+    codings = _codings(resp)  # none, the usual case: read without a decoding layer
+    async for chunk in _decoded(resp, codings) if codings else resp.aiter_raw():
         if len(chunk) > cap - size:
             chunk, truncated = chunk[: cap - size], True
         if lease is not None:
