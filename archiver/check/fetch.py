@@ -417,14 +417,15 @@ class _Run:
         probe = None
         if s.probe_soft404 and html and is_html(ctype) and 200 <= hop.status < 300:
             probe = await self._probe(final.target, deadline)  # one request per host per run, then cached
-        status, alive = classify_response(hop.status, hop.headers.multi_items(), url=url, final_url=final_url,
+        headers = hop.headers.multi_items()
+        status, alive = classify_response(hop.status, headers, url=url, final_url=final_url,
                                           redirects=chain, html=html, title=page["title"],
                                           text=page["text"], probe=probe)
         error = hop.note
         if hop.attempts > 1 and status in ("server-error", "rate-limited"):
             error = error or f"HTTP {hop.status} after {hop.attempts} attempts"
         return {"status": status, "alive": alive, "http_status": hop.status, "final_url": final_url,
-                    "headers": tuple(hop.headers.multi_items()), "snapshot": snapshot, "error": error}
+                    "headers": tuple(headers), "snapshot": snapshot, "error": error}
 
     async def _probe(self, u: Target, deadline: float | None) -> Probe:
         """The soft-404 probe, fetched once per host per run and shared by concurrent checks."""
