@@ -108,9 +108,10 @@ class ByteBudget:
 
     def release(self, lease: Lease) -> None:
         """Give back everything `lease` holds (its body is gone or handed on)."""
-        if lease in self._holders:
-            del self._holders[lease]
-            self.used -= lease.held
+        if lease not in self._holders:
+            return  # it holds nothing (a first attempt, a page without a body): nothing changes
+        del self._holders[lease]
+        self.used -= lease.held
         lease.held = 0
         self._wake()
 
