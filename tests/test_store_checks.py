@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 import time
 
@@ -10,7 +11,7 @@ import pytest
 
 from archiver.check.fetch import FetchSettings, make_client
 from archiver.check.run import run_checks
-from archiver.models import CheckResult, Snapshot
+from archiver.models import CheckResult, Snapshot, UrlState
 from archiver.store import Store
 from archiver.store.checks import GroupCommit, record_check
 
@@ -90,3 +91,36 @@ def test_a_quiet_run_commits_within_the_group_time(tmp_path, test_web) -> None:
     asyncio.run(go())
     assert seen and seen[0] - started < 2.5, "the first check waited for the slow one to be committed"
     assert _committed(path) == 2
+
+
+def test_run_counts_are_the_run_rows_counted(tmp_path) -> None:
+    """The run's summary comes from `run_counts` (one row per kind of check); it must say what
+    counting every CheckRow says: held-back checks as inconclusive, first checks from unchecked,
+    a changed page as content changed."""
+    from collections import Counter
+
+    def page(text: str) -> Snapshot:
+        body = f"<html><body><p>{text}</p></body></html>".encode()
+        return Snapshot(sha256=hashlib.sha256(body).hexdigest(), body=body, content_type="text/html", size=len(body))
+
+    def alive(prev):
+        return UrlState(state="alive")
+
+    with Store(tmp_path / "a.db") as store:
+        run_id = store.start_run("check")
+        for url, result, decide in [
+            ("http://a.test/1", CheckResult("http://a.test/1", "ok", True, 200, snapshot=page("one")), alive),
+            ("http://a.test/1", CheckResult("http://a.test/1", "ok", True, 200, snapshot=page("two")), alive),
+            ("http://a.test/2", CheckResult("http://a.test/2", "not-found", False, 404),
+             lambda prev: UrlState(state="failing", failures=1)),
+            ("http://a.test/3", CheckResult("http://a.test/3", "dns-error", None, transport_failure=True),
+             lambda prev: None),
+            ("http://a.test/4", CheckResult("http://a.test/4", "ok", True, 200), alive),
+        ]:
+            record_check(store, result, run_id=run_id, decide=decide, similarity=lambda a, b: 0.5)
+        rows = Counter((r.status, r.state, r.previous_state or "unchecked", r.content_changed)
+                       for r in store.run_rows(run_id))
+        counts = {(status, state, previous, bool(changed)): n
+                  for status, state, previous, changed, n in store.run_counts(run_id)}
+        assert counts == dict(rows)
+        assert counts[("ok", "alive", "alive", True)] == 1 and counts[("dns-error", "inconclusive", "unchecked", False)] == 1

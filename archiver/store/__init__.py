@@ -239,6 +239,9 @@ class Store:
     def settle_inconclusive(self, check_id: int, url: str, new, status: str, alive: bool | None) -> None:
         checks.settle_inconclusive(self, check_id, url, new, status, alive)
 
+    def run_counts(self, run_id: int) -> list[tuple[str, str, str, bool, int]]:
+        return checks.run_counts(self, run_id)
+
     def run_rows(self, run_id: int, *, problems_only: bool = False):
         return checks.run_checks_rows(self, run_id, problems_only=problems_only)
 

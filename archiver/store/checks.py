@@ -282,6 +282,22 @@ _FIRST_CITED = ("LEFT JOIN (SELECT url_id, min(pos) AS pos FROM (SELECT url_id, 
                 " f ON f.url_id = k.url_id")
 
 
+# A check whose page text changed from the URL's previous snapshot (a drift row written with it).
+_CONTENT_CHANGED = ("EXISTS (SELECT 1 FROM drift d WHERE d.url_id = k.url_id AND d.new_sha256 = k.sha256"
+                    " AND d.detected_at = k.checked_at)")
+
+
+def run_counts(store: Store, run_id: int) -> list[tuple[str, str, str, bool, int]]:
+    """(status, state after, state before, content changed, how many checks) of one run, as
+    `run_checks_rows` would give them (a held-back check's state is "inconclusive", a first check's
+    previous state "unchecked"): the run's summary counts, in one row per kind of check."""
+    return store.db.conn.execute(
+        "SELECT status, CASE WHEN inconclusive OR state IS NULL THEN 'inconclusive' ELSE state END,"
+        " coalesce(previous_state, 'unchecked'), changed, count(*) FROM (SELECT k.status, k.inconclusive,"
+        " k.state, k.previous_state, " + _CONTENT_CHANGED + " AS changed FROM checks k WHERE k.run_id = ?)"
+        " GROUP BY 1, 2, 3, 4", [run_id]).fetchall()
+
+
 def run_checks_rows(store: Store, run_id: int, *, problems_only: bool = False) -> Iterator[CheckRow]:
     """The checks of one run as the check report shows them, streamed, ordered by document and
     note (their first citation), each with the places citing it; only failing and dead links with
@@ -290,9 +306,7 @@ def run_checks_rows(store: Store, run_id: int, *, problems_only: bool = False) -
     where = " AND NOT k.inconclusive AND k.state IN ('failing', 'dead')" if problems_only else ""
     cur = store.db.conn.execute(
         "SELECT u.url, k.status, k.alive, k.http_status, k.final_url, k.redirects, k.state, k.previous_state,"
-        " k.sha256, k.elapsed_ms, k.error, k.checked_at, k.inconclusive,"
-        " EXISTS (SELECT 1 FROM drift d WHERE d.url_id = k.url_id AND d.new_sha256 = k.sha256"
-        "         AND d.detected_at = k.checked_at) AS content_changed"
+        " k.sha256, k.elapsed_ms, k.error, k.checked_at, k.inconclusive, " + _CONTENT_CHANGED +
         " FROM checks k JOIN urls u ON u.id = k.url_id " + _FIRST_CITED + " WHERE k.run_id = ?" + where
         + " ORDER BY coalesce(f.pos, 9e18), k.id", [run_id])
     for (url, status, alive, http_status, final_url, redirects, state, previous, sha256, elapsed_ms, error,
