@@ -2,6 +2,7 @@
 and an archive.db of schema version 1 is brought forward without losing a row."""
 
 import sqlite3
+from datetime import datetime
 
 from archiver import api
 from archiver.store import Store
@@ -187,3 +188,37 @@ def test_version_3_headers_become_a_json_column_and_a_view(tmp_path):
         (1, "server", "x"), (1, "content-type", "text/html"), (1, "set-cookie", 'a="1"; b'), (1, "set-cookie", "c=2")]
     assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'headers'").fetchone() == ("view",)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_reading_a_document_again_keeps_ids_flags_new_findings_and_revives_removed(tmp_path):
+    """save_document reads what the document had once: a citation read again keeps its id and
+    first_seen, only findings it did not have are new, one gone is removed and one back is current
+    again with its old id; findings are replaced, never duplicated."""
+    from archiver.models import Citation, Finding, Repaired
+
+    dash = Finding("A101", "typographic-dash", "warning", "en dash in the URL")
+    space = Finding("A102", "space-in-url", "warning", "space in the URL")
+
+    def rep(line, raw, *findings):
+        return Repaired(Citation("doc.md", line, str(line), raw), raw.replace("–", "-"), findings)
+
+    times = iter(f"2026-01-0{d}T00:00:00+00:00" for d in range(1, 10))
+    with Store(tmp_path / "archive.db", clock=lambda: datetime.fromisoformat(next(times))) as store:
+        def read(*reps):
+            changes = store.save_document("doc.md", "markdown", None, reps)
+            rows = store.db.conn.execute("SELECT id, raw, line, first_seen, removed FROM citations ORDER BY id").fetchall()
+            found = store.db.conn.execute("SELECT citation_id, code FROM findings ORDER BY citation_id, code").fetchall()
+            return changes, rows, found
+
+        c1, rows, found = read(rep(1, "http://a.test/x–y", dash), rep(2, "http://b.test/"))
+        assert [f.new for f in c1.findings] == [True] and (c1.added, c1.removed, c1.kept) == (2, 0, 0)
+        a_id, b_id = rows[0][0], rows[1][0]
+        c2, rows, found = read(rep(3, "http://a.test/x–y", dash, space))  # b gone, a moved and gained a finding
+        assert [(f.finding.code, f.new) for f in c2.findings] == [("A101", False), ("A102", True)]
+        assert (c2.added, c2.removed, c2.kept) == (0, 1, 1)
+        assert rows == [(a_id, "http://a.test/x–y", 3, "2026-01-01T00:00:00+00:00", None),
+                        (b_id, "http://b.test/", 2, "2026-01-01T00:00:00+00:00", "2026-01-02T00:00:00+00:00")]
+        assert found == [(a_id, "A101"), (a_id, "A102")]
+        c3, rows, found = read(rep(1, "http://a.test/x–y"), rep(2, "http://b.test/"))  # b back, a fixed
+        assert c3.findings == () and (c3.added, c3.removed, c3.kept) == (1, 0, 1)
+        assert [(r[0], r[4]) for r in rows] == [(a_id, None), (b_id, None)] and found == []
