@@ -295,7 +295,7 @@ async def _check_stage(store: Store, settings: Settings, urls: list[str], unread
     from .check.fetch import make_client
     from .check.run import run_checks
     from .check.state import ConfirmPolicy
-    from .check.workers import default_processes
+    from .facts import default_processes
 
     fs = settings.fetch_settings()
     policy = ConfirmPolicy(settings.confirm_checks, timedelta(hours=settings.confirm_spacing_hours))

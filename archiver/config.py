@@ -7,7 +7,6 @@ table; they are held in `Secret`, whose repr is '***', so they never reach logs,
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -149,6 +148,8 @@ def _file_values(config_path: str | None) -> dict:
         path = Path("archiver.toml")
     else:
         return {}
+    import tomllib  # only when there is a file to read
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -6,10 +6,12 @@
                                 submit them unless `force_login_walled`
     utcnow / iso / ts14 / epoch_of / iso_of_epoch   the clock and its text forms
     USER_AGENT                  what archiver calls itself on the network
+    CONCURRENCY ... BODY_BUDGET, default_processes   the fetch defaults
 """
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import overload
 from urllib.parse import urlsplit
@@ -33,6 +35,17 @@ READ_TIMEOUT = 20.0  # seconds per read, not per body
 RETRIES = 2  # extra attempts after connection errors, 5xx and 429
 MAX_BODY = 50 * 1024 * 1024  # decoded bytes kept (and hashed) per page
 BODY_BUDGET = 256 * 1024 * 1024  # decoded body bytes all checks in flight hold at once (check/budget.py)
+
+
+def default_processes() -> int:
+    """One process per core but one, at most 4: 1 (no workers) on a 2-core machine.
+
+    Measured there (benchmarks/check_bench.py, 2,000 URLs): 2 workers cost 10.2 s of CPU and took
+    longer than 1 process at 6.5 s. Each worker (check/workers.py) pays ~0.5 s of CPU to start (a
+    fresh interpreter importing httpx, aiohttp and archiver) plus pickling every result to the
+    parent, and on 2 cores it competes with the parent, which writes archive.db. Beyond 4 the
+    network is the limit."""
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
 def host_of(url: str) -> str:

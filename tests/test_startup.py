@@ -3,12 +3,13 @@
 import subprocess
 import sys
 
-# the modules a check of a plain-text file has no use for: the other formats' readers, lint's spill
-# (LintStream, for `archiver lint`), the report renderers, the Wayback client
+# the modules a check of one URL in a plain-text file has no use for: the other formats' readers,
+# lint's spill (LintStream, for `archiver lint`), the report renderers, the Wayback client, the worker
+# processes (multiprocessing, pickle), the TOML reader (no archiver.toml here)
 NOT_FOR_A_TEXT_CHECK = ("archiver.extract.office", "archiver.extract.pdf", "archiver.extract.biblio",
                         "archiver.extract.ris", "archiver.extract.html", "archiver.extract.markdown",
                         "archiver.spill", "archiver.render.terminal", "archiver.wayback.client", "pypdf",
-                        "bibtexparser", "lxml", "markdown_it")
+                        "bibtexparser", "lxml", "markdown_it", "archiver.check.workers", "tomllib")
 
 
 def _loaded_by(args: list[str], tmp_path) -> tuple[subprocess.CompletedProcess, set[str]]:

@@ -23,7 +23,6 @@ from ..store import Store
 from .classify import alive_of
 from .fetch import FetchSettings, check_one, check_urls
 from .state import ConfirmPolicy, next_state
-from .workers import check_urls_in_processes
 
 EARLY_OUTAGE_HOSTS = 10  # this many distinct hosts and not one HTTP answer: stop, we are offline
 
@@ -140,6 +139,8 @@ async def run_checks(
             store.finish_run(run.run_id, "offline", run.summary())
             return run
     if processes > 1 and resolver is None and len(todo) > processes:
+        from .workers import check_urls_in_processes  # multiprocessing and pickle, only for workers
+
         gen = check_urls_in_processes(interleave_hosts(todo), fetch_settings, processes)
     else:
         gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, **extra)

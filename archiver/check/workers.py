@@ -41,20 +41,10 @@ from ..models import CheckResult
 from . import boot
 from .fetch import FetchSettings, check_urls, make_client
 
-__all__ = ["check_urls_in_processes", "default_processes", "send_in_batches", "worker_main"]
+__all__ = ["check_urls_in_processes", "send_in_batches", "worker_main"]
 
 BATCH = 64  # results per message at most
 BATCH_BYTES = 1 << 20  # or fewer, once their bodies reach this many bytes
-
-
-def default_processes() -> int:
-    """One process per core but one, at most 4: 1 (no workers) on a 2-core machine.
-
-    Measured there (benchmarks/check_bench.py, 2,000 URLs): 2 workers cost 10.2 s of CPU and took
-    longer than 1 process at 6.5 s. Each worker pays ~0.5 s of CPU to start (a fresh interpreter
-    importing httpx, aiohttp and archiver) plus pickling every result to the parent, and on 2 cores
-    it competes with the parent, which writes archive.db. Beyond 4 the network is the limit."""
-    return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
 # ------------------------------------------------------------ worker ---
