@@ -8,7 +8,7 @@ or an httpx.MockTransport.
 Redirects are followed by hand so the whole chain is recorded and each target passes the
 private-address guard. Bodies are streamed, capped on DECODED bytes (a gzip bomb stops at the
 cap) and hashed while streaming, their bytes taken from the run's byte budget (check/budget.py)
-until the result leaves `check_urls`. `check_urls` pulls URLs through a bounded queue and yields
+until the result leaves `check_urls`. `check_urls` pulls URLs lazily (see _Feed) and yields
 results as they complete, so memory does not grow with the number of URLs, and bodies in flight
 stay within `body_budget` (plus one body) however many of them are large.
 """
@@ -540,8 +540,8 @@ async def check_urls(
     """Check URLs with `settings.concurrency` workers; yield results in completion order.
 
     URLs are pulled lazily (a plain iterable as each worker needs one, an async one through a
-    bounded queue) and results leave through a small queue: a
-    finished check waits, holding its result, until the consumer takes it. The bodies of the
+    bounded queue) and results leave through a small queue: a finished check waits, holding its
+    result, until the consumer takes it. The bodies of the
     checks in flight and of the results not yet taken share `body_budget` (check/budget.py): a
     read that would exceed it waits. So memory stays bounded whatever the length of `urls`, however
     large the pages and however slow the consumer. Pass `budget` to share one between runs (or to
