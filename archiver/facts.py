@@ -42,7 +42,7 @@ def default_processes() -> int:
 
     Measured there (benchmarks/check_bench.py, 2,000 URLs): 2 workers cost 10.2 s of CPU and took
     longer than 1 process at 6.5 s. Each worker (check/workers.py) pays ~0.5 s of CPU to start (a
-    fresh interpreter importing httpx, aiohttp and archiver) plus pickling every result to the
+    fresh interpreter importing httpx, aiohttp then, and archiver) plus pickling every result to the
     parent, and on 2 cores it competes with the parent, which writes archive.db. Beyond 4 the
     network is the limit."""
     return max(1, min(4, (os.cpu_count() or 1) - 1))

@@ -1,6 +1,6 @@
 """The entry point of a check worker process: bind the worker's life to its parent's, then import the rest.
 
-Why: a spawned worker is a fresh interpreter that must import httpx, aiohttp and archiver (about
+Why: a spawned worker is a fresh interpreter that must import httpx and archiver (about
 0.6 s, several seconds on a loaded machine) and unpickle its settings. A worker that began to
 watch its parent only after that could outlive a parent killed during its start-up by as long.
 This module imports nothing but the standard library (`archiver/__init__.py` imports lazily), and

@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple, cast
 
-import certifi
 import httpx
 
 from .. import facts
@@ -43,13 +42,13 @@ from .classify import Probe, alive_of, classify_response, decode_body, extract_t
 from .hosts import HostGate
 from .probe import PROBE_FAILED, await_probe
 from .target import Target, join, parse
-from .transport import AiohttpTransport, WireHeaders, drain, read_capped
+from .transport import WireHeaders, WireTransport, drain, read_capped
 
 __all__ = [
     "USER_AGENT",
     "FetchSettings",
-    "AiohttpTransport",
     "Client",
+    "WireTransport",
     "check_one",
     "check_urls",
     "make_client",
@@ -91,7 +90,7 @@ class Client(httpx.AsyncClient):
     """The checker's client: an httpx.AsyncClient (use it for anything) whose `wire` the checker
     uses for its own GETs, skipping httpx's per-request machinery."""
 
-    def __init__(self, wire: AiohttpTransport, **kwargs):
+    def __init__(self, wire: WireTransport, **kwargs):
         super().__init__(transport=wire, **kwargs)
         self.wire = wire
 
@@ -99,9 +98,8 @@ class Client(httpx.AsyncClient):
 def make_client(settings: FetchSettings | None = None) -> httpx.AsyncClient:
     """The client the CLI should build once per run and pass to check_urls/check_one."""
     s = settings or FetchSettings()
-    ssl_context = ssl.create_default_context(cafile=certifi.where())
     return Client(
-        AiohttpTransport(ssl_context, limit=2 * max(s.concurrency, s.per_host, 1)),
+        WireTransport(limit=2 * max(s.concurrency, s.per_host, 1)),  # TLS context built at the first https URL
         headers={"User-Agent": s.user_agent},
         follow_redirects=False,
         timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout,
@@ -155,7 +153,6 @@ class _TooManyRedirects(Exception):
 _DNS_TEXT = re.compile(r"Name or service not known|nodename nor servname|Temporary failure in name "
                        r"resolution|No address associated with hostname|getaddrinfo failed", re.I)
 _TLS_TEXT = re.compile(r"\bSSL\b|CERTIFICATE_VERIFY|\bTLS\b", re.I)
-_SSL_ARGUMENT = re.compile(r"\bssl:(?:<[^>]*>|\S+)")  # aiohttp names its ssl setting in every connect error
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -190,7 +187,7 @@ def _map_exception(exc: BaseException) -> tuple[str, str, bool]:
     if any(isinstance(e, socket.gaierror) for e in chain) or _DNS_TEXT.search(full):
         return "dns-error", detail, True
     if (any(isinstance(e, (ssl.SSLError, ssl.CertificateError)) for e in chain)
-            or _TLS_TEXT.search(_SSL_ARGUMENT.sub("", full))):
+            or _TLS_TEXT.search(full)):
         return "tls-error", detail, True
     if isinstance(exc, httpx.DecodingError):
         return "connection-error", full, False  # the server answered, the encoding (named on top) was broken
@@ -283,7 +280,8 @@ class _Run:
         base.update(result, redirects=tuple(chain))
         return CheckResult(**base, elapsed_ms=round((self.monotonic() - started) * 1000))
 
-    async def _guard(self, url: str) -> Target:
+    async def _guard(self, url: str) -> tuple[Target, list[str]]:
+        """The URL parsed, and the addresses it may be fetched from (checked unless allow_private)."""
         try:
             u = parse(url)
         except (httpx.InvalidURL, TypeError, ValueError) as e:
@@ -305,13 +303,12 @@ class _Run:
                 raise _Skip(f"malformed URL: invalid host {host!r}")
             addresses = await self._resolve(host, u.port or (443 if u.scheme == "https" else 80))
         if not self.settings.allow_private:
-            # TOCTOU: httpx resolves the name again when it connects; a DNS answer that changes
-            # in between (rebinding) slips through. Accepted: this guard stops accidents and
-            # plain private links, not a hostile resolver.
+            # The wire connects to these very addresses (no second lookup that could answer
+            # differently: DNS rebinding); Host and TLS still name the host.
             for address in addresses:
                 if is_private(address):
                     raise _Skip(f"refused private address {address} (use --allow-private)")
-        return u
+        return u, addresses
 
     async def _resolve(self, host: str, port: int) -> list[str]:
         addresses = await self.resolver(host, port)  # errors are not cached
@@ -326,8 +323,8 @@ class _Run:
     async def _follow(self, url: str, chain: list[dict], reading: _Reading) -> tuple[_Final, _Hop]:
         seen, current = {url}, url
         for _ in range(self.settings.max_redirects + 1):
-            u = await self._guard(current)
-            hop = await self._fetch(u, reading)
+            u, addresses = await self._guard(current)
+            hop = await self._fetch(u, reading, addresses)
             if hop.location is None:
                 return _Final(current, u), hop
             try:
@@ -341,7 +338,7 @@ class _Run:
             current = target
         raise _TooManyRedirects(f"more than {self.settings.max_redirects} redirects")
 
-    async def _fetch(self, u: Target, reading: _Reading) -> _Hop:
+    async def _fetch(self, u: Target, reading: _Reading, addresses: list[str] | None = None) -> _Hop:
         """One hop with retries on connection errors, 5xx and 429."""
         s = self.settings
         for attempt in range(s.retries + 1):
@@ -349,7 +346,7 @@ class _Run:
             if reading.lease is not None:
                 reading.lease.release()  # an earlier attempt's body is dropped
             try:
-                hop = await self._request(u, reading)
+                hop = await self._request(u, reading, addresses)
             except (httpx.TransportError, OSError) as exc:
                 if last or not _retryable(exc):
                     raise
@@ -369,14 +366,14 @@ class _Run:
         s = self.settings
         return min(s.backoff_max, s.backoff_base * 2**attempt) + self.rng.uniform(0, s.backoff_base)
 
-    async def _request(self, u: Target, reading: _Reading) -> _Hop:
+    async def _request(self, u: Target, reading: _Reading, addresses: list[str] | None = None) -> _Hop:
         clock = reading.probe_clock
         host = await self.hosts.enter(u.key, first=clock is not None)
         started = self.monotonic()
         try:
             if clock is not None and clock.when() is None:
                 clock.reschedule(asyncio.get_running_loop().time() + self.settings.probe_timeout)
-            async with self._get(u) as resp:
+            async with self._get(u, addresses) as resp:
                 self.hosts.answered(host, resp.status_code, "retry-after" in resp.headers, started)
                 location = resp.headers.get("location")
                 if resp.status_code in REDIRECT_CODES and location:
@@ -391,8 +388,9 @@ class _Run:
             self.hosts.leave(host)
 
     @contextlib.asynccontextmanager
-    async def _get(self, u: Target):
-        """One GET: through the client's wire when it has one (make_client's), else through httpx."""
+    async def _get(self, u: Target, addresses: list[str] | None = None):
+        """One GET: through the client's wire when it has one (make_client's), to the addresses the
+        guard checked; else through httpx."""
         wire = getattr(self.client, "wire", None)
         if wire is None:
             headers = {"User-Agent": self.settings.user_agent}
@@ -401,7 +399,7 @@ class _Run:
             return
         if self._headers is None:
             self._headers = {**self.client.headers, "user-agent": self.settings.user_agent}  # keys in lower case
-        resp = await wire.get(u.url, self._headers, self.client.timeout)
+        resp = await wire.get(u.url, self._headers, self.client.timeout, addresses)
         try:
             yield resp
         finally:

@@ -1,102 +1,98 @@
-"""HTTP plumbing for the checker: httpx's API over aiohttp's wire, and bodies decoded with a
+"""HTTP plumbing for the checker: httpx's API over the checker's own wire, and bodies decoded with a
 bound on the DECODED size, so a gzip bomb stops at the cap instead of inflating in memory first.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import ssl
 import zlib
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import brotli
 import httpx
 
-if TYPE_CHECKING:
-    import aiohttp
+from .wire import Connection, Origin, Pool, exchange
 
+if TYPE_CHECKING:
     from .budget import Lease
 
-__all__ = ["AiohttpTransport", "WireHeaders", "WireResponse", "drain", "read_capped"]
+__all__ = ["WireHeaders", "WireResponse", "WireTransport", "drain", "read_capped"]
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """httpx's API over aiohttp's connection pool and C HTTP parser.
+class WireTransport(httpx.AsyncBaseTransport):
+    """httpx's API over the checker's own HTTP/1.1 wire (check/wire.py: asyncio and llhttp).
 
-    Measured in benchmarks/check_bench.py: httpcore (pool scans, anyio streams, h11 in pure Python)
-    cost more CPU per request than everything archiver does with a page. aiohttp's pool and llhttp
-    parser do the same work for a fraction of it, so the checker keeps httpx's Request/Response
-    (and httpx.MockTransport in tests) and swaps only the wire. HTTP/1.1 only; bodies arrive raw
-    (`auto_decompress=False`) so `read_capped` bounds the DECODED size. aiohttp's errors become
-    httpx's, the aiohttp error kept as the cause (fetch.py reads DNS and TLS causes from the chain).
+    Measured in benchmarks/check_cpu.py: httpcore (pool scans, anyio streams, h11 in pure Python)
+    cost more CPU per request than everything archiver does with a page, and aiohttp after it about
+    twice what this wire costs. The checker keeps httpx's Request/Response (and httpx.MockTransport
+    in tests) and swaps only the wire. HTTP/1.1 only; bodies arrive raw, so `read_capped` bounds
+    the DECODED size. Errors are httpx's, the cause kept (fetch.py reads DNS and TLS causes from
+    the chain). No cookie jar: the checker's redirect-loop rule stops a URL at its first repeat.
     """
 
-    def __init__(self, ssl_context: ssl.SSLContext, *, limit: int, limit_per_host: int = 0,
-                 keepalive_expiry: float = 15.0):
-        self._ssl, self._limit, self._per_host = ssl_context, limit, limit_per_host
-        self._keepalive = keepalive_expiry
-        self._session: aiohttp.ClientSession | None = None
+    def __init__(self, *, limit: int, keepalive_expiry: float = 15.0, ssl_context: ssl.SSLContext | None = None):
+        self._pool = Pool(limit, keepalive_expiry, ssl_context)
 
-    def _open(self) -> aiohttp.ClientSession:
-        import aiohttp
-
-        connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._per_host, ssl=self._ssl,
-                                         keepalive_timeout=self._keepalive, ttl_dns_cache=300)
-        # A cookie jar for `get` (a site that sets a cookie and redirects to itself must see it
-        # again); requests through httpx carry httpx's cookies, and aiohttp's jar adds nothing new.
-        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.CookieJar(unsafe=True),
-                                     auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None),
-                                     trust_env=False)
-
-    async def get(self, url: httpx.URL | str, headers: dict[str, str], timeout: httpx.Timeout) -> WireResponse:
+    async def get(self, url: httpx.URL | str, headers: dict[str, str], timeout: httpx.Timeout,
+                  addresses: list[str] | None = None) -> WireResponse:
         """GET without httpx's per-request machinery (Request, auth, cookies, Response: about 0.3 ms
-        of CPU per URL, measured): the checker's hot path. Same errors as handle_async_request."""
-        import aiohttp
-
-        if self._session is None:
-            self._session = self._open()
-        limits = aiohttp.ClientTimeout(total=None, connect=timeout.pool, sock_connect=timeout.connect,
-                                       sock_read=timeout.read)
-        with _mapped():
-            resp = await self._session.request("GET", yarl_url(url), headers=headers, allow_redirects=False,
-                                               timeout=limits)
-        return WireResponse(resp)
+        of CPU per URL, measured): the checker's hot path. The socket goes to `addresses` (those the
+        caller resolved and checked) when given, Host and TLS still naming the URL's host."""
+        origin, target, host_header = _split(str(url))
+        lines = [f"GET {target} HTTP/1.1\r\nHost: {host_header}\r\n"]
+        lines += [f"{name}: {value}\r\n" for name, value in headers.items() if name.lower() != "host"]
+        lines.append("\r\n")
+        head = "".join(lines).encode("utf-8")
+        conn = await exchange(self._pool, origin, addresses, head, connect=timeout.connect, read=timeout.read,
+                              wait=timeout.pool)
+        return WireResponse(self._pool, conn)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        import aiohttp
-
-        if self._session is None:
-            self._session = self._open()
+        url = request.url
+        if url.scheme not in _PORTS:
+            raise httpx.UnsupportedProtocol(f"the wire speaks http and https, not {url.scheme!r}")
+        origin = (url.scheme, url.raw_host.decode("ascii"), url.port or _PORTS[url.scheme])
+        body = await request.aread()
+        headers = request.headers.raw
+        if body and request.headers.get("transfer-encoding", "").lower() == "chunked":
+            body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+        head = b"".join([request.method.encode("ascii"), b" ", url.raw_path, b" HTTP/1.1\r\n",
+                         *(name + b": " + value + b"\r\n" for name, value in headers), b"\r\n"])
         t = request.extensions.get("timeout", {})
-        timeout = aiohttp.ClientTimeout(total=None, connect=t.get("pool"), sock_connect=t.get("connect"),
-                                        sock_read=t.get("read"))
-        body = await request.aread() if request.method not in ("GET", "HEAD") else None
-        with _mapped():
-            resp = await self._session.request(
-                request.method, yarl_url(request.url), headers=request.headers.multi_items(), data=body,
-                allow_redirects=False, timeout=timeout, skip_auto_headers=("Content-Type",))
-        return httpx.Response(resp.status, headers=resp.raw_headers, stream=_AiohttpStream(resp),
-                              extensions={"http_version": b"HTTP/1.1",
-                                          "reason_phrase": (resp.reason or "").encode("latin-1", "replace")})
+        conn = await exchange(self._pool, origin, None, head, body or None, connect=t.get("connect"),
+                              read=t.get("read"), wait=t.get("pool"), head_only=request.method == "HEAD")
+        return httpx.Response(conn.status, headers=conn.headers, stream=_WireStream(self._pool, conn),
+                              extensions={"http_version": b"HTTP/1.1", "reason_phrase": conn.reason})
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
+        self._pool.close()
 
 
-def yarl_url(url: httpx.URL | str):
-    """httpx (or check/target.py, with the same result) has already normalised and percent-encoded
-    the URL: tell yarl not to do it again."""
-    import yarl
+_PORTS = {"http": 80, "https": 443}
 
-    return yarl.URL(str(url), encoded=True)
+
+def _split(url: str) -> tuple[Origin, str, str]:
+    """(origin, request target, Host header) of an absolute URL already in httpx's normal form."""
+    s = urlsplit(url)
+    if s.scheme not in _PORTS:
+        raise httpx.UnsupportedProtocol(f"the wire speaks http and https, not {s.scheme!r}")
+    try:
+        host, port = s.hostname, s.port or _PORTS[s.scheme]
+    except ValueError as e:
+        raise httpx.InvalidURL(str(e)) from e
+    if not host:
+        raise httpx.InvalidURL(f"no host in {url!r}")
+    target = (s.path or "/") + ("?" + s.query if s.query else "")
+    if any(c in target for c in " \r\n"):
+        raise httpx.InvalidURL(f"unencoded space or line break in {url!r}")
+    return (s.scheme, host, port), target, s.netloc.rpartition("@")[2]
 
 
 class WireHeaders:
-    """The reading side of httpx.Headers (get, in, multi_items) over aiohttp's raw header bytes,
+    """The reading side of httpx.Headers (get, in, multi_items) over the wire's raw header bytes,
     decoded once as httpx decodes them: all ASCII, else all UTF-8, else ISO-8859-1; names in lower
     case. httpx.Headers decodes again on every access (about 40 us per response, measured)."""
 
@@ -131,70 +127,41 @@ class WireHeaders:
 
 class WireResponse:
     """What the checker reads of a response (status_code, headers, aiter_raw, aiter_bytes, aclose),
-    straight from aiohttp."""
+    straight from the wire. `aclose` gives the connection back to the pool when the body was read
+    to its end and the connection is keep-alive, else closes it."""
 
     is_stream_consumed = False
 
-    def __init__(self, resp):
-        self._resp = resp
-        self.status_code = resp.status
-        self.headers = WireHeaders(resp.raw_headers)
+    def __init__(self, pool: Pool, conn: Connection):
+        self._pool, self._conn = pool, conn
+        self.status_code = conn.status
+        self.headers = WireHeaders(conn.headers)
 
     async def aiter_raw(self) -> AsyncIterator[bytes]:
-        with _mapped():
-            async for chunk in self._resp.content.iter_any():
-                yield chunk
+        read = self._conn.read
+        while chunk := await read():
+            yield chunk
 
     def aiter_bytes(self) -> AsyncIterator[bytes]:
         """Decoded by httpx (stacked or unusual content encodings)."""
-        return httpx.Response(self.status_code, headers=self._resp.raw_headers,
-                              stream=_AiohttpStream(self._resp)).aiter_bytes()
+        return httpx.Response(self.status_code, headers=self._conn.headers,
+                              stream=_WireStream(self._pool, self._conn)).aiter_bytes()
 
     async def aclose(self) -> None:
-        self._resp.release()
+        self._pool.release(self._conn)
 
 
-class _AiohttpStream(httpx.AsyncByteStream):
-    def __init__(self, resp):
-        self._resp = resp
+class _WireStream(httpx.AsyncByteStream):
+    def __init__(self, pool: Pool, conn: Connection):
+        self._pool, self._conn = pool, conn
 
-    async def __aiter__(self):
-        with _mapped():
-            async for chunk in self._resp.content.iter_any():
-                yield chunk
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        read = self._conn.read
+        while chunk := await read():
+            yield chunk
 
     async def aclose(self) -> None:
-        self._resp.release()  # back to the pool when the body was read to the end, else closed
-
-
-@contextlib.contextmanager
-def _mapped():
-    """aiohttp's exceptions as httpx's (the original kept as __cause__)."""
-    import aiohttp
-
-    try:
-        yield
-    except aiohttp.ClientError as exc:  # timeouts included; asyncio.timeout's own pass through
-        raise _httpx_error(exc) from exc
-
-
-def _httpx_error(exc: Exception) -> Exception:
-    import aiohttp
-
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, getattr(aiohttp, "ConnectionTimeoutError", ())):
-        return httpx.ConnectTimeout(text)
-    if isinstance(exc, (aiohttp.ServerTimeoutError, TimeoutError)):
-        return httpx.ReadTimeout(text)
-    if isinstance(exc, aiohttp.InvalidURL):
-        return httpx.UnsupportedProtocol(text)
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return httpx.ConnectError(text)
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return httpx.RemoteProtocolError(text)
-    if isinstance(exc, (aiohttp.ClientResponseError, aiohttp.ServerDisconnectedError)):
-        return httpx.RemoteProtocolError(text)
-    return httpx.ReadError(text)
+        self._pool.release(self._conn)
 
 
 async def drain(resp: httpx.Response, limit: int) -> None:
