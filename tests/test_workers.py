@@ -120,12 +120,24 @@ def test_no_worker_outlives_a_sigkilled_parent_by_a_second(tmp_path, test_web) -
 
 def test_a_worker_killed_while_starting_dies_with_its_parent(tmp_path, test_web) -> None:
     """SIGKILL `archiver check` the moment its first worker process appears, before the worker has
-    imported anything (check/boot.py): every process it started is gone within 1 s."""
+    imported anything (check/boot.py): every process it started is gone within 1 s. Under load the
+    sampling can first see the worker after it started its parent watch; then the attempt does not
+    count and the scenario runs again (at most 5 times)."""
     doc = tmp_path / "notes.txt"
     doc.write_text("".join(f"{i + 1}. {test_web.url(f'/page/boot{i}', ('main', 'other')[i % 2])}\n"
                            for i in range(10)), encoding="utf-8")
-    cmd = [sys.executable, "-m", "archiver", "check", str(doc), "--db", str(tmp_path / "a.db"),
-           "--allow-private", "--processes", "2"]
+    for attempt in range(5):
+        starting, ended, started = _kill_at_first_worker(doc, tmp_path / f"a{attempt}.db")
+        if starting:
+            break
+    assert starting, "the kill never landed while a worker was starting (5 attempts)"
+    assert len(ended) == started, "a process outlived its parent by 10 s"
+    assert max(ended.values()) <= 1.0, f"a process outlived its parent by {max(ended.values()):.2f} s"
+
+
+def _kill_at_first_worker(doc, db) -> tuple[list[int], dict, int]:
+    """(workers seen with one thread when the parent was killed, seconds each child outlived it, children)."""
+    cmd = [sys.executable, "-m", "archiver", "check", str(doc), "--db", str(db), "--allow-private", "--processes", "2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     exits = procs.Exits()
     try:
@@ -138,10 +150,7 @@ def test_a_worker_killed_while_starting_dies_with_its_parent(tmp_path, test_web)
         starting = [pid for pid in workers if procs.threads(pid) == 1]
         killed = time.monotonic()
         os.kill(proc.pid, signal.SIGKILL)
-        ended = exits.wait(killed, timeout=10)
-        assert starting, "the kill landed while a worker was starting"
-        assert len(ended) == len(exits.fds), "a process outlived its parent by 10 s"
-        assert max(ended.values()) <= 1.0, f"a process outlived its parent by {max(ended.values()):.2f} s"
+        return starting, exits.wait(killed, timeout=10), len(exits.fds)
     finally:
         exits.close()
         if proc.poll() is None:
