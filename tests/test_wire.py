@@ -325,3 +325,26 @@ def test_tls_names_the_host_while_the_socket_goes_to_the_checked_address() -> No
     got, error = run(go())
     assert got == (200, b"secret")
     assert isinstance(error.__cause__, ssl.SSLCertVerificationError)
+
+
+@pytest.mark.parametrize("url", ["http://a.com/", "http://a.com", "http://a.com?x=1", "https://u:p@A.com:8443/p/q?x#f",
+                                 "http://[::1]:8080/x", "http://[::1]/x?y", "http://127.0.0.1:5/ok/1", "http://a.com/#frag",
+                                 "http://x.org/a?b?c/d", "https://xn--bcher-kva.example/%C3%A9?q=%20", "http://a.com/;p=1"])
+def test_split_reads_a_url_as_httpx_does(url: str) -> None:
+    from archiver.check.transport import _split
+
+    u = httpx.URL(url)
+    origin, target, host_header = _split(str(u))
+    assert origin == (u.scheme, u.raw_host.decode("ascii"), u.port or {"http": 80, "https": 443}[u.scheme])
+    assert target == u.raw_path.decode("ascii")
+    assert host_header == u.netloc.decode("ascii")
+
+
+@pytest.mark.parametrize(("url", "error"), [("ftp://a.com/", httpx.UnsupportedProtocol),
+                                            ("http://a.com/a b", httpx.InvalidURL),
+                                            ("http://a.com/a\r\nX-Injected: 1", httpx.InvalidURL)])
+def test_split_refuses_what_it_cannot_request(url: str, error: type[Exception]) -> None:
+    from archiver.check.transport import _split
+
+    with pytest.raises(error):
+        _split(url)
