@@ -162,7 +162,7 @@ def test_sigkill_at_random_points_then_rerun(tmp_path, test_web):
     assert all(captures.get(u) == "success" for u in live), captures
     jobs_per_url = Counter(job.url for job in fake.jobs.values())
     assert jobs_per_url and max(jobs_per_url.values()) == 1, jobs_per_url  # no capture made twice
-    posts = Counter(r.form["url"][0] for r in fake.saves())
+    posts = Counter(r.form["url"][0] for r in fake.saves() if "url" in r.form)  # a POST cut by a kill has no form
     print(f"\ncrash safety (seed {seed}): {KILLS} kills ({dict(stages)}), full run {full:.1f} s, "
           f"outlived the parent by: {_spread(survivals)}, SPN2 jobs {sum(jobs_per_url.values())} for {len(live)} "
           f"URLs, POSTs {sum(posts.values())} (repeated {sum(n - 1 for n in posts.values())})")
