@@ -15,7 +15,7 @@ from .config import Settings, load_settings, parse_age
 from .extract import FORMATS
 from .findings import SEVERITIES
 from .lint import unified_diff
-from .problems import NEW
+from .problems import NEW, in_document_order
 from .report import ARCHIVE_RENDERERS, CHECK_RENDERERS, LINT_RENDERERS, archive_summary_line, check_summary_line, problem_lines
 from .terminal import EXIT_OK, EXIT_PROBLEMS, EXIT_RUNTIME, VERBOSITY, StatusLine, detail, handle_errors, info, verbosity_options
 
@@ -204,13 +204,16 @@ def check(paths, db, fmt, fail_on, base_url, input_format, stale, confirm_spacin
         progress.close()
     _report_unreadable(report.unreadable)
     _say_offline(report.run)
-    problems = api.problems(settings, check=report, fail_on=fail_on)
     _say_skipped(report.run)
     if VERBOSITY.level == 0:
+        problems = api.problems(settings, check=report, fail_on=fail_on)
         click.echo(problem_lines(p for p in problems if p.counts), nl=False)
-    else:
-        for chunk in CHECK_RENDERERS[fmt](report.rows(), report.summary):
+    else:  # the rows shown and the problems that set the exit code: one read of archive.db
+        found: list = []
+        for chunk in CHECK_RENDERERS[fmt](api.problems_as_read(settings, report.rows(), fail_on, found),
+                                          report.summary):
             click.echo(chunk, nl=False)
+        problems = in_document_order(found, [])  # as api.problems orders them
     sys.exit(EXIT_RUNTIME if report.run.offline or report.unreadable else _problem_exit(problems))
 
 

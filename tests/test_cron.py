@@ -53,6 +53,22 @@ def test_fail_on_new_over_three_nights(night, sites):
     assert code == 1 and "note 2: failing link" in out
 
 
+def test_check_shows_every_row_and_exits_on_the_same_problems_as_quiet(night, sites):
+    """`archiver check` without --quiet prints the rows and takes its exit code from that same read;
+    the exit code agrees with --quiet's problem list, with and without --fail-on new."""
+    assert night("check", "notes.txt")[0] == 0
+    sites[1].status = 404
+    code, out, _ = night("check", "notes.txt", "--fail-on", "new")
+    assert code == 1 and f"{sites[1].url}  [notes.txt: note 2]" in out and f"{sites[0].url}  [notes.txt: note 1]" in out
+    code, out, _ = night("check", "notes.txt", "--fail-on", "new")  # still failing, not new
+    assert code == 0 and f"{sites[1].url}  [notes.txt: note 2]" in out
+    assert night("check", "notes.txt", "--quiet", "--fail-on", "new")[0] == 0
+    code, out, _ = night("check", "notes.txt")
+    assert code == 1 and "failing" in out
+    assert night("check", "notes.txt", "--quiet")[:2] == (1, f"notes.txt: note 2: failing link: not-found (HTTP 404) "
+                                                           f"{sites[1].url}\n")
+
+
 def test_a_new_lint_error_fails_once(night):
     assert night()[0] == 0
     with open("notes.txt", "a", encoding="utf-8") as fh:
