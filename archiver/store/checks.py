@@ -313,7 +313,7 @@ def run_checks_rows(store: Store, run_id: int, *, problems_only: bool = False) -
          checked_at, inconclusive, changed) in cur:
         cited = tuple(places.get(url, ()))
         yield CheckRow(url, status, None if alive is None else bool(alive), http_status, final_url,
-                       tuple(json.loads(redirects or "[]")), "inconclusive" if inconclusive else state, previous,
+                       _redirects(redirects), "inconclusive" if inconclusive else state, previous,
                        sha256, elapsed_ms, error, checked_at, bool(changed),
                        tuple(dict.fromkeys(p.note for p in cited if p.note)),
                        conclusive=not inconclusive and alive is not None, places=cited)
@@ -325,6 +325,11 @@ def stale_urls(store: Store, urls: list[str], older_than: str) -> list[str]:
     fresh = {r[0] for r in store.db.conn.execute(
         "SELECT url FROM urls WHERE last_conclusive IS NOT NULL AND last_conclusive >= ?", [older_than])}
     return [u for u in urls if u not in fresh]
+
+
+def _redirects(stored: str | None) -> tuple[dict, ...]:
+    """A check's redirect chain from its JSON; most checks have none, and json.loads("[]") is 1.3 us."""
+    return tuple(json.loads(stored)) if stored and stored != "[]" else ()
 
 
 def _bool(value: bool | None) -> int | None:
