@@ -258,6 +258,14 @@ def test_markdown_footnote_without_reference_and_before_its_reference():
         (1, "3", "https://x.org/c", None), (5, "1", "https://x.org/a", "Intro.[^1] End.")]
 
 
+def test_markdown_inline_note_is_prose_not_a_crash():
+    """Pandoc's inline note `^[...]` has no label (the footnote plugin's inline rule raised KeyError
+    'label', found by test_fuzz): its text stays in the paragraph and its URL is found there."""
+    text = "Intro ^[see https://x.org/a] end.[^1]\n\n[^1]: https://x.org/b\n"
+    assert [(c.line, c.note, c.raw) for c in _cits(text, "markdown")] == [
+        (1, None, "https://x.org/a]"), (3, "1", "https://x.org/b")]
+
+
 def test_markdown_code_is_not_a_citation():
     text = "Use `https://a.org/x` or\n\n```\ncurl https://b.org/y\n```\n\n    https://c.org/z\n\n<!-- https://d.org/ -->\n"
     assert _cits(text, "markdown") == []

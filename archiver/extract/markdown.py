@@ -25,8 +25,10 @@ def _parser():
     from mdit_py_plugins.footnote import footnote_plugin
 
     # footnote_tail would drop definitions no `[^n]` refers to and move the rest to the end: keep
-    # every definition, in place
-    md = MarkdownIt("commonmark", {"html": True}).use(footnote_plugin).enable("table").disable("footnote_tail")
+    # every definition, in place. Pandoc's inline notes `^[...]` (footnote_inline) have no label and
+    # their text would leave the paragraph: read as prose, their URLs are found as in plain text.
+    md = (MarkdownIt("commonmark", {"html": True}).use(footnote_plugin).enable("table")
+          .disable(["footnote_tail", "footnote_inline"]))
     md.validateLink = lambda url: True  # type: ignore[method-assign]  # javascript: links are still cited (U304)
     return md
 
