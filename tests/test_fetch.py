@@ -163,6 +163,28 @@ def test_redirect_loop_detected(test_web) -> None:
     assert [hop["status"] for hop in result.redirects] == [302, 302]
 
 
+def test_cookie_checks_are_passed_like_a_browser_passes_them(test_web) -> None:
+    """A site that sets a cookie and redirects to get it back is alive, not a redirect loop; a
+    redirect that repeats with the same cookies is still a loop."""
+    there_and_back = check(test_web.url("/cookie/a"))
+    assert (there_and_back.status, there_and_back.alive, there_and_back.http_status) == ("ok", True, 200)
+    assert [hop["url"] for hop in there_and_back.redirects] == [test_web.url("/cookie/a"), test_web.url("/cookie/set")]
+    assert test_web.headers_of("/cookie/a").get("cookie") == "visited=1"
+    to_itself = check(test_web.url("/cookie/self"))
+    assert (to_itself.status, to_itself.alive, len(to_itself.redirects)) == ("ok", True, 1)
+    never = check(test_web.url("/cookie/never"))
+    assert never.status == "too-many-redirects" and "loop" in never.error
+    assert len(never.redirects) == 2  # the first repeat set a cookie it already had: a loop at the next
+
+
+def test_cookies_stay_with_their_chain(test_web) -> None:
+    """A cookie a chain was given is not sent when another URL of the same run is checked."""
+    one_at_a_time = FetchSettings(allow_private=True, concurrency=1, per_host=1, per_host_max=1, read_timeout=5)
+    first, second = collect([test_web.url("/cookie/a"), test_web.url("/cookie/self")], one_at_a_time)
+    assert first.url.endswith("/cookie/a") and first.alive and second.alive
+    assert test_web.headers_of("/cookie/self").get("cookie") == "self=1"  # not "visited=1; self=1"
+
+
 def test_max_redirects_setting(test_web) -> None:
     settings = FetchSettings(allow_private=True, max_redirects=2)
     assert check(test_web.url("/hops/2"), settings).status == "ok"

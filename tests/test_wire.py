@@ -74,6 +74,22 @@ async def body_of(transport: WireTransport, url: str, timeout: httpx.Timeout = T
         await resp.aclose()
 
 
+def failure_count(answer, error: type[Exception], message: str) -> int:
+    """Fetch "/" from a server answering with `answer`: `error` (matching `message`) must be raised.
+    The number of connections the server saw."""
+    async def go():
+        async with Server(answer) as server:
+            t = WireTransport(limit=4)
+            try:
+                with pytest.raises(error, match=message):
+                    await body_of(t, server.url())
+            finally:
+                await t.aclose()
+            return server.connections
+
+    return run(go())
+
+
 def test_keep_alive_reuses_one_connection() -> None:
     async def answer(head, conn, n):
         return ok(b"page %d" % n)
@@ -110,17 +126,7 @@ def test_a_new_connection_closed_unanswered_is_an_error_not_retried() -> None:
     async def answer(head, conn, n):
         return None
 
-    async def go():
-        async with Server(answer) as server:
-            t = WireTransport(limit=4)
-            try:
-                with pytest.raises(httpx.RemoteProtocolError, match="without a complete answer"):
-                    await body_of(t, server.url())
-            finally:
-                await t.aclose()
-            return server.connections
-
-    assert run(go()) == 1
+    assert failure_count(answer, httpx.RemoteProtocolError, "without a complete answer") == 1
 
 
 def test_a_reused_connection_that_answered_part_is_not_retried() -> None:
@@ -148,16 +154,7 @@ def test_hostile_heads_stop_at_the_limit(head: bytes, message: str) -> None:
     async def answer(h, conn, n):
         return b"HTTP/1.1 200 OK\r\n" + head + b"Content-Length: 0\r\n\r\n"
 
-    async def go():
-        async with Server(answer) as server:
-            t = WireTransport(limit=4)
-            try:
-                with pytest.raises(httpx.RemoteProtocolError, match=message):
-                    await body_of(t, server.url())
-            finally:
-                await t.aclose()
-
-    run(go())
+    failure_count(answer, httpx.RemoteProtocolError, message)
 
 
 def test_chunked_close_delimited_and_1xx_bodies() -> None:
@@ -185,16 +182,7 @@ def test_a_body_cut_short_is_an_error() -> None:
     async def answer(head, conn, n):
         return b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\nonly ten b"
 
-    async def go():
-        async with Server(answer) as server:
-            t = WireTransport(limit=4)
-            try:
-                with pytest.raises(httpx.RemoteProtocolError, match="before the body was complete"):
-                    await body_of(t, server.url())
-            finally:
-                await t.aclose()
-
-    run(go())
+    failure_count(answer, httpx.RemoteProtocolError, "before the body was complete")
 
 
 def test_reading_pauses_while_the_body_is_not_consumed() -> None:

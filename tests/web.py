@@ -103,6 +103,21 @@ def _redirect(status: int, location: str) -> Reply:
     return Reply(status, "<html><body>moved</body></html>", [("Location", location)])
 
 
+def _cookie_route(path: str, cookie: str) -> Reply:
+    """Cookie checks as sites do them: a visitor without the cookie is redirected to get it."""
+    sent = {pair.strip() for pair in cookie.split(";")}
+    if path == "/cookie/a":  # A -> B (sets the cookie) -> A again, now with it
+        return Reply(200, ARTICLE) if "visited=1" in sent else _redirect(302, "/cookie/set")
+    if path == "/cookie/set":
+        return Reply(302, "moved", [("Location", "/cookie/a"), ("Set-Cookie", "visited=1; Path=/; HttpOnly")])
+    if path == "/cookie/self":  # sets the cookie and redirects to itself
+        if "self=1" in sent:
+            return Reply(200, ARTICLE)
+        return Reply(302, "moved", [("Location", "/cookie/self"), ("Set-Cookie", "self=1; Max-Age=60")])
+    # /cookie/never: the same cookie and the same redirect whatever the visitor sends: a real loop
+    return Reply(302, "moved", [("Location", path), ("Set-Cookie", "n=1")])
+
+
 class TestWeb:
     """Start with `with TestWeb() as web:`; then `web.url("/ok")`, `web.hits("/ok")`."""
 
@@ -243,7 +258,8 @@ class TestWeb:
                 self.in_flight[host] += 1
                 self.peak[host] = max(self.peak[host], self.in_flight[host])
             try:
-                reply = self._route(host, parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()})
+                reply = self._route(host, parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()},
+                                    headers.get("cookie", ""))
                 if reply.delay:
                     await asyncio.sleep(reply.delay)
                 keep = await self._send(writer, method, reply, headers.get("connection", "") != "close")
@@ -284,7 +300,9 @@ class TestWeb:
             self.hits_by[("state", key)] += 1
             return self.hits_by[("state", key)]
 
-    def _route(self, host: str, path: str, q: dict[str, str]) -> Reply:
+    def _route(self, host: str, path: str, q: dict[str, str], cookie: str = "") -> Reply:
+        if path.startswith("/cookie/"):
+            return _cookie_route(path, cookie)
         if host == "soft-en":
             return Reply(200, SOFT_EN.format(path=path))
         if host == "soft-ru":

@@ -39,6 +39,7 @@ from ..models import CheckResult, Snapshot
 from .addresses import is_private
 from .budget import ByteBudget, Lease
 from .classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
+from .cookies import ChainCookies
 from .hosts import HostGate
 from .probe import PROBE_FAILED, await_probe
 from .target import Target, join, parse
@@ -226,11 +227,13 @@ class _Final(NamedTuple):
 class _Reading:
     """How one check reads bodies: a page up to max_body through its lease of the byte budget; the
     soft-404 probe only the `text_bytes` it is compared on, first in its host's queue, its clock
-    (probe_timeout) started once it has its turn there."""
+    (probe_timeout) started once it has its turn there. `cookies`: what the hops of its redirect
+    chain set, sent on its later hops (check/cookies.py; made at the first Set-Cookie)."""
 
     cap: int
     lease: Lease | None = None
     probe_clock: asyncio.Timeout | None = None
+    cookies: ChainCookies | None = None
 
 
 @dataclass
@@ -321,7 +324,7 @@ class _Run:
             self.dns.popitem(last=False)
 
     async def _follow(self, url: str, chain: list[dict], reading: _Reading) -> tuple[_Final, _Hop]:
-        seen, current = {url}, url
+        seen, current = {(url, 0)}, url
         for _ in range(self.settings.max_redirects + 1):
             u, addresses = await self._guard(current)
             hop = await self._fetch(u, reading, addresses)
@@ -332,9 +335,10 @@ class _Run:
             except httpx.InvalidURL as e:
                 raise _Skip(f"malformed redirect target {hop.location!r}: {e}") from None
             chain.append({"url": current, "status": hop.status, "location": target})
-            if target in seen:
+            visit = (target, reading.cookies.version if reading.cookies else 0)  # new cookies: a new visit
+            if visit in seen:
                 raise _TooManyRedirects(f"redirect loop back to {target}")
-            seen.add(target)
+            seen.add(visit)
             current = target
         raise _TooManyRedirects(f"more than {self.settings.max_redirects} redirects")
 
@@ -373,8 +377,11 @@ class _Run:
         try:
             if clock is not None and clock.when() is None:
                 clock.reschedule(asyncio.get_running_loop().time() + self.settings.probe_timeout)
-            async with self._get(u, addresses) as resp:
+            async with self._get(u, addresses, reading.cookies) as resp:
                 self.hosts.answered(host, resp.status_code, "retry-after" in resp.headers, started)
+                if "set-cookie" in resp.headers:
+                    reading.cookies = reading.cookies or ChainCookies()
+                    reading.cookies.update(u.host, u.url, resp.headers.multi_items())
                 location = resp.headers.get("location")
                 if resp.status_code in REDIRECT_CODES and location:
                     await drain(resp, 64 * 1024)  # small bodies: keep the connection alive
@@ -388,18 +395,20 @@ class _Run:
             self.hosts.leave(host)
 
     @contextlib.asynccontextmanager
-    async def _get(self, u: Target, addresses: list[str] | None = None):
+    async def _get(self, u: Target, addresses: list[str] | None = None, cookies: ChainCookies | None = None):
         """One GET: through the client's wire when it has one (make_client's), to the addresses the
-        guard checked; else through httpx."""
+        guard checked; else through httpx. With the cookies the chain was given for this URL."""
         wire = getattr(self.client, "wire", None)
+        cookie = cookies.header(u.host, u.url) if cookies is not None else None
         if wire is None:
-            headers = {"User-Agent": self.settings.user_agent}
+            headers = {"User-Agent": self.settings.user_agent, **({"Cookie": cookie} if cookie else {})}
             async with self.client.stream("GET", u.url, headers=headers, follow_redirects=False) as resp:
                 yield resp
             return
         if self._headers is None:
             self._headers = {**self.client.headers, "user-agent": self.settings.user_agent}  # keys in lower case
-        resp = await wire.get(u.url, self._headers, self.client.timeout, addresses)
+        headers = self._headers if cookie is None else {**self._headers, "cookie": cookie}
+        resp = await wire.get(u.url, headers, self.client.timeout, addresses)
         try:
             yield resp
         finally:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import brotli
 import httpx
 
-from .wire import Connection, Origin, Pool, exchange
+from .wire import KEEPALIVE_EXPIRY, Connection, Origin, Pool, exchange
 
 if TYPE_CHECKING:
     from .budget import Lease
@@ -30,10 +30,10 @@ class WireTransport(httpx.AsyncBaseTransport):
     twice what this wire costs. The checker keeps httpx's Request/Response (and httpx.MockTransport
     in tests) and swaps only the wire. HTTP/1.1 only; bodies arrive raw, so `read_capped` bounds
     the DECODED size. Errors are httpx's, the cause kept (fetch.py reads DNS and TLS causes from
-    the chain). No cookie jar: the checker's redirect-loop rule stops a URL at its first repeat.
+    the chain). No cookie jar here: each redirect chain keeps its own cookies (check/cookies.py).
     """
 
-    def __init__(self, *, limit: int, keepalive_expiry: float = 15.0, ssl_context: ssl.SSLContext | None = None):
+    def __init__(self, *, limit: int, keepalive_expiry: float = KEEPALIVE_EXPIRY, ssl_context: ssl.SSLContext | None = None):
         self._pool = Pool(limit, keepalive_expiry, ssl_context)
 
     async def get(self, url: httpx.URL | str, headers: dict[str, str], timeout: httpx.Timeout,

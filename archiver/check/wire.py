@@ -31,6 +31,7 @@ MAX_HEADERS = 256
 MAX_REASON = 8 * 1024
 HIGH_WATER = 256 * 1024  # body bytes buffered and not consumed: stop reading the socket ...
 LOW_WATER = 64 * 1024  # ... until they fall below this
+KEEPALIVE_EXPIRY = 15.0  # seconds an idle connection is kept
 
 Origin = tuple[str, str, int]  # (scheme, host, port): a pool's key
 
@@ -235,7 +236,7 @@ class Pool:
     idle connection of another origin is closed to make room, else the request waits for one.
     """
 
-    def __init__(self, limit: int, keepalive_expiry: float = 15.0, ssl_context: ssl.SSLContext | None = None):
+    def __init__(self, limit: int, keepalive_expiry: float = KEEPALIVE_EXPIRY, ssl_context: ssl.SSLContext | None = None):
         self.limit, self.keepalive_expiry = max(1, limit), keepalive_expiry
         self._ssl = ssl_context
         self._idle: dict[Origin, list[Connection]] = {}
