@@ -42,6 +42,7 @@ from .classify import Probe, alive_of, classify_response, decode_body, extract_t
 from .cookies import ChainCookies
 from .hosts import HostGate
 from .probe import PROBE_FAILED, await_probe
+from .slots import Slots, Ticket
 from .target import Target, join, parse
 from .transport import WireHeaders, WireTransport, drain, read_capped
 
@@ -228,12 +229,16 @@ class _Reading:
     """How one check reads bodies: a page up to max_body through its lease of the byte budget; the
     soft-404 probe only the `text_bytes` it is compared on, first in its host's queue, its clock
     (probe_timeout) started once it has its turn there. `cookies`: what the hops of its redirect
-    chain set, sent on its later hops (check/cookies.py; made at the first Set-Cookie)."""
+    chain set, sent on its later hops (check/cookies.py; made at the first Set-Cookie). `ticket`:
+    the check's global slot in a run, given back while it waits to retry (check/slots.py), and
+    `timer` its time limit, stopped while it waits for a slot again."""
 
     cap: int
     lease: Lease | None = None
     probe_clock: asyncio.Timeout | None = None
     cookies: ChainCookies | None = None
+    ticket: Ticket | None = None
+    timer: asyncio.Timeout | None = None
 
 
 @dataclass
@@ -247,6 +252,7 @@ class _Run:
     resolver: Resolver = system_resolver
     rng: random.Random = field(default_factory=random.Random)
     budget: ByteBudget | None = None  # None: one of settings.body_budget bytes for this run
+    slots: Slots | None = None  # the run's global slots (check_urls); None: a check waits in place
 
     def __post_init__(self):
         self.hosts = HostGate(self.settings.per_host, self.settings.per_host_max, self.settings.per_host_fast,
@@ -262,8 +268,9 @@ class _Run:
         await asyncio.gather(*self.probes.values(), return_exceptions=True)
         self.probes.clear()
 
-    async def check(self, url: str, lease: Lease | None = None) -> CheckResult:
-        """One URL; its body's bytes stay on `lease` until the caller releases it."""
+    async def check(self, url: str, lease: Lease | None = None, ticket: Ticket | None = None) -> CheckResult:
+        """One URL; its body's bytes stay on `lease` until the caller releases it. `ticket` holds
+        one of the run's `slots`, which the check gives back while it waits to retry."""
         started, checked_at = self.monotonic(), self.clock()
         chain: list[dict] = []
         base: dict[str, Any] = {"url": url, "checked_at": checked_at, "redirects": chain}
@@ -271,7 +278,7 @@ class _Run:
             async with asyncio.timeout(self.settings.total_timeout) as timer:
                 if lease is not None:
                     lease.timer = timer  # waiting for the budget does not count against the URL's time
-                reading = _Reading(self.settings.max_body, lease)
+                reading = _Reading(self.settings.max_body, lease, ticket=ticket, timer=timer)
                 final, hop = await self._follow(url, chain, reading)
                 result = await self._judge(url, final, hop, chain, timer.when())
         except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError, _Skip, _TooManyRedirects) as exc:
@@ -345,6 +352,7 @@ class _Run:
     async def _fetch(self, u: Target, reading: _Reading, addresses: list[str] | None = None) -> _Hop:
         """One hop with retries on connection errors, 5xx and 429."""
         s = self.settings
+        delay: float | None
         for attempt in range(s.retries + 1):
             last = attempt == s.retries
             if reading.lease is not None:
@@ -354,17 +362,36 @@ class _Run:
             except (httpx.TransportError, OSError) as exc:
                 if last or not _retryable(exc):
                     raise
-                await asyncio.sleep(self._backoff(attempt))
-                continue
-            hop.attempts = attempt + 1
-            if not (hop.status == 429 or 500 <= hop.status < 600 and hop.status != 501) or last:
-                return hop
-            wait = parse_retry_after(hop.headers.get("retry-after"), self.clock())
-            if wait is not None and wait > s.retry_after_cap:
-                hop.note = f"Retry-After {wait:g} s is over the cap of {s.retry_after_cap:g} s"
-                return hop
-            await asyncio.sleep(self._backoff(attempt) if wait is None else wait + self.rng.uniform(0, 0.05))
+                delay = self._backoff(attempt)
+            else:
+                hop.attempts = attempt + 1
+                delay = self._retry_delay(hop, attempt, last)
+                if delay is None:
+                    return hop
+                del hop  # not kept while waiting
+            await self._wait(delay, reading)
         raise AssertionError("unreachable")
+
+    def _retry_delay(self, hop: _Hop, attempt: int, last: bool) -> float | None:
+        """Seconds to wait before asking again after `hop` (429 or 5xx), or None: `hop` is final."""
+        s = self.settings
+        if not (hop.status == 429 or 500 <= hop.status < 600 and hop.status != 501) or last:
+            return None
+        wait = parse_retry_after(hop.headers.get("retry-after"), self.clock())
+        if wait is not None and wait > s.retry_after_cap:
+            hop.note = f"Retry-After {wait:g} s is over the cap of {s.retry_after_cap:g} s"
+            return None
+        return self._backoff(attempt) if wait is None else wait + self.rng.uniform(0, 0.05)
+
+    async def _wait(self, seconds: float, reading: _Reading) -> None:
+        """Wait before a retry holding no body and, in a run, no global slot: another URL's request
+        proceeds meanwhile (check/slots.py). The URL itself is not asked again sooner."""
+        if reading.lease is not None:
+            reading.lease.release()
+        if self.slots is None or reading.ticket is None:
+            await asyncio.sleep(seconds)
+        else:
+            await self.slots.pause(reading.ticket, seconds, reading.timer)
 
     def _backoff(self, attempt: int) -> float:
         s = self.settings
@@ -544,7 +571,7 @@ async def check_urls(
     resolver: Resolver = system_resolver,
     budget: ByteBudget | None = None,
 ) -> AsyncGenerator[CheckResult, None]:
-    """Check URLs with `settings.concurrency` workers; yield results in completion order.
+    """Check URLs, `settings.concurrency` at once; yield results in completion order.
 
     URLs are pulled lazily (a plain iterable as each worker needs one, an async one through a
     bounded queue) and results leave through a small queue: a finished check waits, holding its
@@ -552,23 +579,29 @@ async def check_urls(
     checks in flight and of the results not yet taken share `body_budget` (check/budget.py): a
     read that would exceed it waits. So memory stays bounded whatever the length of `urls`, however
     large the pages and however slow the consumer. Pass `budget` to share one between runs (or to
-    read its `peak`).
+    read its `peak`). A check waiting to retry (a Retry-After, a backoff) gives its slot to another
+    URL meanwhile; at most `concurrency` checks wait so at once, with no body (check/slots.py).
     """
     s = settings or FetchSettings()
     budget = budget or ByteBudget(s.body_budget)
-    run = _Run(client, s, clock, monotonic, resolver, budget=budget)
-    workers = max(s.concurrency, 1)
+    slots = Slots(max(s.concurrency, 1))
+    run = _Run(client, s, clock, monotonic, resolver, budget=budget, slots=slots)
+    workers = 2 * max(s.concurrency, 1)  # up to half of them waiting to retry, without a slot
     feed = _Feed(urls, workers)
-    done: asyncio.Queue = asyncio.Queue(maxsize=max(1, workers // 8))
+    done: asyncio.Queue = asyncio.Queue(maxsize=max(1, s.concurrency // 8))
 
     async def work() -> None:
-        queue = feed.queue
+        queue, ticket = feed.queue, Ticket()
         try:
+            await slots.take(ticket)  # a URL is taken only with a slot for it
             while (url := feed.take() if queue is None else await queue.get()) is not _DONE:
                 lease = budget.lease()
-                await done.put((await run.check(cast(str, url), lease), lease))
+                await done.put((await run.check(cast(str, url), lease, ticket), lease))
+                await slots.renew(ticket)
         except Exception as exc:  # a bug, not a per-URL failure: surface it
             await done.put(exc)
+        finally:
+            slots.give(ticket)
         await done.put(_DONE)
 
     tasks = feed.start() + [asyncio.ensure_future(work()) for _ in range(workers)]

@@ -1,0 +1,256 @@
+"""Where the fetch phase of a check run loses concurrency: a timeline of what the global slots do.
+
+    .venv/bin/python benchmarks/inflight.py                 # check_bench's tuned run, 2,000 URLs
+    .venv/bin/python benchmarks/inflight.py --runs 3 --timeline
+
+Runs `archiver.api.check` in this process (as `archiver check urls.txt --concurrency 64 --per-host 64
+--allow-private` does on a 2-core machine: no worker processes) on check_bench's miniweb, with the
+checker's methods wrapped HERE (the library is not touched), and samples every 10 ms what each of
+the `concurrency` slots is doing:
+- `wire`: a page's request between its host's permit and the end of its body (probes apart);
+- `gate`: waiting for its host's permit (check/hosts.py);
+- `retry-wait`: asleep before a retry (a Retry-After or a backoff), holding its slot (before the
+  change; after it, such checks hold no slot and are counted apart as `waiting_without_slot`);
+- `probe-wait`: waiting for its host's soft-404 probe;
+- `other`: in a check but none of these (resolving, parsing, judging: CPU on the loop);
+- `handover`: a finished check blocked handing its result over (check_urls' result queue full:
+  the consumer, the store, has not taken the results before it);
+- `idle`: none of these (no URL left, or a slot free for an instant).
+It also records the loop's lag (how late a 10 ms timer fires: the loop busy with CPU work) and the
+requests in flight on the wire, probes included. The report gives each state's slot-seconds over the
+fetch phase (first request to last answer) and, with --timeline, the states in 250 ms buckets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import check_bench as cb
+import installed
+
+STATES = ("wire", "gate", "retry-wait", "probe-wait", "other", "handover", "idle")
+
+
+class Probe:
+    """Counters kept by the wrappers, sampled by a ticker task."""
+
+    def __init__(self, concurrency: int):
+        self.concurrency = concurrency
+        self.n = Counter()
+        self.samples: list[tuple[float, dict, float]] = []
+        self.first_request: float | None = None
+        self.last_answer: float | None = None
+        self.last_start: float | None = None  # the last URL taken: from then on, only the tail
+        self.probe_tasks: set = set()
+        self.slot_free_waits = False  # after the change: a check waiting to retry holds no slot
+
+    def install(self) -> None:
+        from archiver.check import fetch, hosts
+
+        p = self
+        run = fetch._Run
+        orig_check, orig_request, orig_run_probe = run.check, run._request, run._run_probe
+        orig_enter, orig_await_probe = hosts.HostGate.enter, fetch.await_probe
+        wait_name = "_wait" if hasattr(run, "_wait") else None
+
+        async def check(self, url, *args, **kwargs):
+            p.n["check"] += 1
+            p.last_start = time.monotonic()
+            try:
+                return await orig_check(self, url, *args, **kwargs)
+            finally:
+                p.n["check"] -= 1
+                p.n["handover"] += 1  # until check_urls yields it
+
+        async def request(self, u, reading, addresses=None):
+            probe = asyncio.current_task() in p.probe_tasks
+            key = "probe-request" if probe else "request"
+            p.n[key] += 1
+            try:
+                return await orig_request(self, u, reading, addresses)
+            finally:
+                p.n[key] -= 1
+                p.last_answer = time.monotonic()
+
+        async def enter(self, key, first=False):
+            probe = asyncio.current_task() in p.probe_tasks
+            p.n["probe-gate" if probe else "gate"] += 1
+            try:
+                return await orig_enter(self, key, first)
+            finally:
+                p.n["probe-gate" if probe else "gate"] -= 1
+                if p.first_request is None:
+                    p.first_request = time.monotonic()
+
+        async def run_probe(self, probe_url):
+            p.probe_tasks.add(asyncio.current_task())
+            return await orig_run_probe(self, probe_url)
+
+        async def await_probe(task, deadline):
+            p.n["probe-wait"] += 1
+            try:
+                return await orig_await_probe(task, deadline)
+            finally:
+                p.n["probe-wait"] -= 1
+
+        run.check, run._request, run._run_probe = check, request, run_probe
+        hosts.HostGate.enter, fetch.await_probe = enter, await_probe
+        if wait_name:  # after the change: the retry wait is its own method
+            orig_wait = run._wait
+            p.slot_free_waits = True
+
+            async def wait(self, *args, **kwargs):
+                key = "probe-sleep" if asyncio.current_task() in p.probe_tasks else "sleep"
+                p.n[key] += 1
+                try:
+                    return await orig_wait(self, *args, **kwargs)
+                finally:
+                    p.n[key] -= 1
+
+            run._wait = wait
+        else:  # before: asyncio.sleep called from fetch._fetch
+            real = asyncio
+
+            class Sleeps:
+                def __getattr__(self, name):
+                    return getattr(real, name)
+
+                async def sleep(self, delay, result=None):
+                    key = "probe-sleep" if real.current_task() in p.probe_tasks else "sleep"
+                    p.n[key] += 1
+                    try:
+                        return await real.sleep(delay, result)
+                    finally:
+                        p.n[key] -= 1
+
+            fetch.asyncio = Sleeps()  # type: ignore[assignment]
+
+    async def tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.01)
+            lag = loop.time() - before - 0.01
+            self.samples.append((time.monotonic(), dict(self.n), lag))
+
+    def states(self, n: dict) -> dict:
+        """What the slots do at one sample (a check holds a slot from its start to its result)."""
+        wire = n.get("request", 0) - n.get("gate", 0)
+        sleep, gate, probe = n.get("sleep", 0), n.get("gate", 0), n.get("probe-wait", 0)
+        checks = n.get("check", 0) - (sleep if self.slot_free_waits else 0)
+        held_sleep = 0 if self.slot_free_waits else sleep
+        held = {"wire": wire, "gate": gate, "retry-wait": held_sleep, "probe-wait": probe,
+                "other": max(0, checks - wire - gate - held_sleep - probe),
+                "handover": max(0, n.get("handover", 0) - max(1, self.concurrency // 8))}  # past check_urls' queue
+        held["idle"] = max(0, self.concurrency - sum(held.values()))
+        return held
+
+    def report(self, bucket: float, timeline: bool) -> dict:
+        start, end = self.first_request or 0.0, self.last_answer or 0.0
+        rows = [(t, self.states(n), lag, n) for t, n, lag in self.samples if start <= t <= end]
+        dt = 0.01 + statistics.mean(lag for *_, lag, _ in rows) if rows else 0.01
+        slot_s = {s: round(sum(r[1][s] for r in rows) * dt, 1) for s in STATES}
+        taken = self.last_start or end
+        head = {s: round(sum(r[1][s] for r in rows if r[0] <= taken) * dt, 1) for s in STATES}
+        wire_all = [r[3].get("request", 0) - r[3].get("gate", 0) + r[3].get("probe-request", 0)
+                    - r[3].get("probe-gate", 0) for r in rows]
+        lags = sorted(lag for *_, lag, _ in rows)
+        free_waits = round(sum(r[3].get("sleep", 0) for r in rows) * dt, 1) if self.slot_free_waits else 0
+        out = {"fetch_phase_s": round(end - start, 2), "last_url_taken_s": round((self.last_start or 0) - start, 2),
+               "slot_seconds": slot_s, "until_last_taken": head, "waiting_without_slot": free_waits,
+               "slot_seconds_total": round(self.concurrency * (end - start), 1),
+               "mean_requests_on_wire": round(statistics.mean(wire_all), 1) if wire_all else 0,
+               "loop_lag_ms": {"mean": round(1000 * statistics.mean(lags), 1) if lags else 0,
+                               "p95": round(1000 * lags[int(0.95 * len(lags))], 1) if lags else 0,
+                               "max": round(1000 * lags[-1], 1) if lags else 0,
+                               "share_of_phase": round(sum(lags) / max(end - start, 1e-9), 3)}}
+        if timeline:
+            buckets = []
+            for i in range(int((end - start) / bucket) + 1):
+                part = [r for r in rows if start + i * bucket <= r[0] < start + (i + 1) * bucket]
+                if part:
+                    buckets.append({"t": round(i * bucket, 2),
+                                    **{s: round(statistics.mean(r[1][s] for r in part), 1) for s in STATES},
+                                    "lag_ms": round(1000 * statistics.mean(r[2] for r in part), 1)})
+            out["timeline"] = buckets
+        return out
+
+
+PROBE = Probe(64)
+
+
+def run_once(out: Path, a) -> dict:
+    from archiver import api
+    from archiver.config import Settings
+
+    db = out / "inflight.db"
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    web = cb.MiniWeb(out, "inflight", a.port, a.latency_ms, a.slow_ms)
+    probe = PROBE
+    probe.__init__(a.concurrency)  # type: ignore[misc]  # a fresh record; the wrappers stay
+    from archiver.check import fetch
+
+    probe.slot_free_waits = hasattr(fetch._Run, "_wait")
+    settings = Settings(db=str(db), concurrency=a.concurrency, per_host=a.concurrency, allow_private=True,
+                        processes=1)
+    ticker: list[asyncio.Task] = []
+    from archiver.check import run as check_run
+
+    orig = check_run.check_urls
+
+    async def check_urls(*args, **kwargs):  # the ticker lives on the run's own loop
+        ticker.append(asyncio.ensure_future(probe.tick()))
+        try:
+            async for result in orig(*args, **kwargs):
+                probe.n["handover"] -= 1
+                yield result
+        finally:
+            ticker[0].cancel()
+
+    check_run.check_urls = check_urls
+    cpu, wall = time.process_time(), time.monotonic()
+    try:
+        report = api.check([str(out / "urls.txt")], settings)
+    finally:
+        check_run.check_urls = orig
+        stats = web.stop()
+    row = probe.report(a.bucket, a.timeline)
+    row.update(wall_s=round(time.monotonic() - wall, 2), cpu_s=round(time.process_time() - cpu, 2),
+               checked=report.run.checked, requests=stats["requests"], load=cb.load())
+    return row
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=2000)
+    p.add_argument("--runs", type=int, default=1)
+    p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--latency-ms", type=float, default=100.0)
+    p.add_argument("--slow-ms", type=float, default=2000.0)
+    p.add_argument("--port", type=int, default=19417)
+    p.add_argument("--bucket", type=float, default=0.25, help="seconds per timeline bucket (default 0.25)")
+    p.add_argument("--timeline", action="store_true", help="print the states in buckets too")
+    p.add_argument("--out", type=Path, default=Path("/tmp/archiver-bench/inflight"))
+    a = p.parse_args()
+    installed.byte_compile()
+    a.out.mkdir(parents=True, exist_ok=True)
+    import subprocess
+
+    subprocess.run([sys.executable, str(cb.BENCH / "make_urls.py"), "-n", str(a.n), "--port", str(a.port),
+                    "--host-mode", "ips", "--out-dir", str(a.out)], check=True, stdout=subprocess.DEVNULL)
+    PROBE.install()
+    for _ in range(a.runs):
+        print(json.dumps(run_once(a.out, a)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
