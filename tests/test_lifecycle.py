@@ -190,6 +190,46 @@ def test_version_3_headers_become_a_json_column_and_a_view(tmp_path):
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+def test_version_4_gets_run_and_drift_indexes_and_reads_a_run_without_a_scan(tmp_path):
+    """Schema 5 indexes checks by run and drift by URL: a schema-4 archive.db with two runs keeps its
+    rows, and reading one run (counts, rows, resume, held-back checks) searches the index instead of
+    scanning every check of every run."""
+    db = tmp_path / "archive.db"
+    conn = sqlite3.connect(db)
+    conn.executescript("".join(MIGRATIONS[:4]) + """
+        CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1), (2), (3), (4);
+        INSERT INTO runs (id, command, started) VALUES (1, 'check', '2026-01-01'), (2, 'check', '2026-01-02');
+        INSERT INTO urls (id, url, host, first_seen) VALUES (1, 'http://a.example/x', 'a.example', '2026-01-01'),
+                                                          (2, 'http://b.example/y', 'b.example', '2026-01-01');
+        INSERT INTO checks (id, url_id, run_id, checked_at, status, alive, inconclusive, state, headers) VALUES
+            (1, 1, 1, '2026-01-01T00:00:00+00:00', 'ok', 1, 0, 'alive', '[]'),
+            (2, 2, 1, '2026-01-01T00:00:00+00:00', 'dns-error', NULL, 1, NULL, '[]'),
+            (3, 1, 2, '2026-01-02T00:00:00+00:00', 'ok', 1, 0, 'alive', '[]');
+        INSERT INTO drift (url_id, detected_at, old_sha256, new_sha256) VALUES (1, '2026-01-02', 'a', 'b');
+    """)
+    conn.close()
+    with Store(db) as store:
+        assert store.version == len(MIGRATIONS) >= 5
+        assert store.checked_in_run(1) == {"http://a.example/x", "http://b.example/y"}
+        assert [r[1] for r in store.held_back(1)] == ["http://b.example/y"]
+        assert [r.url for r in store.run_rows(2)] == ["http://a.example/x"]
+        queries: list[str] = []
+        store.db.conn.set_trace_callback(queries.append)
+        store.checked_in_run(2), store.held_back(2), store.run_counts(2), list(store.run_rows(2))
+        store.db.conn.set_trace_callback(None)
+        plans = {q: " | ".join(r[3] for r in store.db.conn.execute("EXPLAIN QUERY PLAN " + q))
+                 for q in queries if "run_id = 2" in q}
+    assert len(plans) == 5, plans  # the four, and the places of the URLs run_rows reads
+    for query, plan in plans.items():
+        assert "USING INDEX checks_run" in plan or "USING COVERING INDEX checks_run" in plan, (query, plan)
+        assert "SCAN k" not in plan and "SCAN checks" not in plan and "SCAN d" not in plan, (query, plan)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM checks").fetchone() == (3,)
+    assert {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")} >= {
+        "checks_run", "drift_url", "checks_url"}
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
 def test_reading_a_document_again_keeps_ids_flags_new_findings_and_revives_removed(tmp_path):
     """save_document reads what the document had once: a citation read again keeps its id and
     first_seen, only findings it did not have are new, one gone is removed and one back is current

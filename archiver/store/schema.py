@@ -240,4 +240,12 @@ MIGRATIONS: list[str] = [
     SELECT k.id AS check_id, json_extract(j.value, '$[0]') AS name, json_extract(j.value, '$[1]') AS value
     FROM checks k, json_each(k.headers) j;
     """,
+    # 5: a run's checks found by an index, not by a scan of all history: reading one run (its report,
+    # counts, resume, held-back failures) grew with every run a cron user added. (run_id, url_id)
+    # also answers "which URLs did this run check" without reading the rows. drift by URL: whether a
+    # check changed its page's text was a scan of all drift rows for every check read.
+    """
+    CREATE INDEX checks_run ON checks(run_id, url_id);
+    CREATE INDEX drift_url ON drift(url_id);
+    """,
 ]
