@@ -140,26 +140,42 @@ def record(store: Store, result: LintResult) -> list[str]:
 
     The citations leave memory here (they are in archive.db now), so a 50,000-URL run stays small:
     afterwards `result.documents` keeps only paths and errors."""
-    urls: list[str] = []
+    urls = urls_of(result)
+    for _ in recording(store, result):
+        pass
+    return urls
+
+
+def urls_of(result: LintResult) -> list[str]:
+    """The distinct URLs of the documents read, in document order (before `record` empties them)."""
+    return list(dict.fromkeys(r.url for d in result.documents if d.document for r in d.repaired if r.url))
+
+
+def recording(store: Store, result: LintResult, then: Callable[[], None] | None = None) -> Iterator[None]:
+    """`record` a few citations per `next()` (each document one transaction): what `check` and `run`
+    do while their first requests are in flight (check.run.run_checks' `first`). `then` is called
+    once every document is recorded."""
     for d in result.documents:
         if d.document:
-            result.changes.append(store.save_document(d.path, d.document.format, d.document.sha256, d.repaired))
-            urls.extend(r.url for r in d.repaired if r.url)
+            changes = yield from store.save_document_steps(d.path, d.document.format, d.document.sha256, d.repaired)
+            result.changes.append(changes)
             d.repaired = []
             d.document = None
-    return list(dict.fromkeys(urls))
+    if then is not None:
+        then()
 
 
 def check(paths: Sequence[str] | None = None, settings: Settings | None = None, *, store: Store | None = None,
           on_result: Callable[[CheckOutcome], None] | None = None) -> CheckReport:
-    """Lint `paths`, record their citations, then fetch and classify every URL into the store."""
+    """Lint `paths`, then fetch and classify every URL into the store; the citations are recorded
+    while the first requests are in flight, and before any check is written."""
     settings = settings or Settings()
 
     def work(st: Store) -> CheckReport:
         found = lint(paths, settings)
         import asyncio
 
-        return asyncio.run(_check_stage(st, settings, record(st, found), found.errors, on_result))
+        return asyncio.run(_check_stage(st, settings, urls_of(found), found.errors, on_result, recording(st, found)))
 
     return _with_store(settings, store, work)
 
@@ -185,13 +201,15 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
         on_stage: Callable[[str, Any], None] | None = None) -> RunResult:
     """Every stage in one event loop: lint and record, check, then archive (skipped when the check
     found the network unavailable). `on_stage(name, value)` is called as each stage ends: "lint" (the
-    summary), "changes" (what each document read changed: `DocumentChanges`), "check", "archive"."""
+    summary), "changes" (what each document read changed: `DocumentChanges`; recorded while the
+    check's first requests are in flight, so it comes during the check), "check", "archive"."""
     settings = settings or Settings()
     notify = on_stage or (lambda name, value: None)
 
     async def stages(st: Store, found: LintResult, urls: list[str]) -> RunResult:
         out = RunResult(found)
-        out.check = await _check_stage(st, settings, urls, found.errors, on_result)
+        first = recording(st, found, then=lambda: notify("changes", found.changes))
+        out.check = await _check_stage(st, settings, urls, found.errors, on_result, first)
         notify("check", out.check)
         if archive and not out.check.run.offline:
             out.archive = await _archive_stage(st, settings, urls, found.errors, dry_run)
@@ -200,12 +218,15 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
 
     def work(st: Store) -> RunResult:
         found = lint(paths, settings)
-        urls = record(st, found)
+        urls = urls_of(found)
         notify("lint", found.summary)
-        notify("changes", found.changes)
+        if lint_only:
+            record(st, found)
+            notify("changes", found.changes)
+            return RunResult(found)
         import asyncio
 
-        return RunResult(found) if lint_only else asyncio.run(stages(st, found, urls))
+        return asyncio.run(stages(st, found, urls))  # the citations recorded while the first requests leave
 
     return _with_store(settings, store, work)
 
@@ -304,7 +325,8 @@ def _with_store(settings: Settings, store: Store | None, work: Callable[[Store],
 
 
 async def _check_stage(store: Store, settings: Settings, urls: list[str], unreadable: list[str],
-                       on_result: Callable[[CheckOutcome], None] | None) -> CheckReport:
+                       on_result: Callable[[CheckOutcome], None] | None,
+                       first: Iterator[None] | None = None) -> CheckReport:
     from .check.fetch import make_client
     from .check.run import run_checks
     from .check.state import ConfirmPolicy
@@ -316,7 +338,7 @@ async def _check_stage(store: Store, settings: Settings, urls: list[str], unread
     async with make_client(fs) as client:
         crun = await run_checks(store, urls, client, fs, policy=policy, stale=stale, canary=settings.canary_url,
                                 outage_share=settings.outage_share, on_result=on_result,
-                                processes=settings.processes or default_processes())
+                                processes=settings.processes or default_processes(), first=first)
     return CheckReport(crun, str(store.path), unreadable, settings.ignore)
 
 

@@ -393,7 +393,9 @@ def _on_stage(name: str, value, settings, progress) -> None:
     if name == "lint":
         info(f"lint: {value['citations']} citations, {value['urls']} URLs, {value['error']} errors, "
              f"{value['warning']} warnings -> {settings.db}")
-    elif name == "changes":
+    elif name == "changes":  # during the check (the citations are recorded as its first requests leave)
+        if progress.line is not None:
+            progress.line.clear()
         for c in value:
             moved = f" (renamed from {c.renamed_from})" if c.renamed_from else ""
             detail(f"lint: {c.path}: {c.added} citations new, {c.removed} removed, {c.kept} unchanged{moved}")

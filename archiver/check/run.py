@@ -11,7 +11,7 @@ changes state and the run reports "network unavailable".
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -110,16 +110,55 @@ async def run_checks(
     on_result: Callable[[CheckOutcome], None] | None = None,
     resolver=None,
     processes: int = 1,
+    first: Iterator[object] | None = None,
 ) -> CheckRun:
     """Check `urls`, committing each result as it arrives. A killed run of `check` is resumed.
 
     When the run finds itself offline it returns with `offline` set (and the reason): transport
     failures stay inconclusive and no link changes state. With `processes` > 1 the fetching runs in
-    that many worker processes (archiver.workers); this process still writes every result."""
+    that many worker processes (archiver.workers); this process still writes every result.
+
+    `first`: store writes that come before any check (the documents' citations, `api.recording`),
+    a step per `next()`. They are done while the first requests are in flight, and finished before
+    the first check is written and before the run returns or stops, however it stops (offline,
+    interrupted, failed); a killed process loses them, and its next run writes them again."""
     policy = policy or ConfirmPolicy()
     previous = store.unfinished_run("check")
     run = CheckRun(previous or store.start_run("check"), resumed=previous is not None)
-    guard = _OutageGuard()
+    ahead = Alongside(first or iter(()))
+    try:
+        guard = _OutageGuard()
+        todo = _todo(store, run, previous, urls, guard, stale, clock)
+        extra = {"resolver": resolver} if resolver else {}
+        if canary:
+            probe = await check_one(client, canary, fetch_settings, clock=clock, **extra)
+            if probe.transport_failure:
+                ahead.finish()
+                run.offline, run.offline_reason = True, f"canary {canary} unreachable ({probe.status})"
+                store.finish_run(run.run_id, "offline", run.summary())
+                return run
+        if processes > 1 and resolver is None and len(todo) > processes:
+            from .workers import check_urls_in_processes  # multiprocessing and pickle, only for workers
+
+            gen = check_urls_in_processes(interleave_hosts(todo), fetch_settings, processes)
+        else:
+            gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, **extra)
+        await _consume(store, run, gen, guard, policy, clock, on_result, ahead)
+    finally:
+        ahead.finish()  # offline, failed: the citations are written all the same
+    run.offline_reason = guard.offline_reason(outage_share)
+    run.offline = run.offline_reason is not None
+    if not run.offline:
+        guard.settle(store, policy, clock)
+    run.recount(store.run_counts(run.run_id))  # the whole run, the killed part included
+    store.finish_run(run.run_id, "offline" if run.offline else "problems" if run.problems else "ok", run.summary())
+    return run
+
+
+def _todo(store: Store, run: CheckRun, previous: int | None, urls: list[str], guard: _OutageGuard,
+          stale: timedelta | None, clock: Callable[[], datetime]) -> list[str]:
+    """The URLs this run still has to check: what a resumed run's killed part did not, and (with
+    `stale`) what has no conclusive check within it. Reads only."""
     todo = list(dict.fromkeys(urls))
     done: set[str] = set()
     if previous is not None:
@@ -131,22 +170,17 @@ async def run_checks(
         todo = store.stale_urls(todo, iso(clock() - stale))
         run.skipped_fresh = fresh_before - len(todo)
     run.to_check = len(todo) + len(done)
-    extra = {"resolver": resolver} if resolver else {}
-    if canary:
-        probe = await check_one(client, canary, fetch_settings, clock=clock, **extra)
-        if probe.transport_failure:
-            run.offline, run.offline_reason = True, f"canary {canary} unreachable ({probe.status})"
-            store.finish_run(run.run_id, "offline", run.summary())
-            return run
-    if processes > 1 and resolver is None and len(todo) > processes:
-        from .workers import check_urls_in_processes  # multiprocessing and pickle, only for workers
+    return todo
 
-        gen = check_urls_in_processes(interleave_hosts(todo), fetch_settings, processes)
-    else:
-        gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, **extra)
+
+async def _consume(store: Store, run: CheckRun, gen: AsyncGenerator[CheckResult, None], guard: _OutageGuard,
+                   policy: ConfirmPolicy, clock: Callable[[], datetime],
+                   on_result: Callable[[CheckOutcome], None] | None, ahead: Alongside) -> None:
+    """Write each result as it arrives (once `ahead` is done: the citations first)."""
     group = store.group_commit()
     try:
         async for result in gen:
+            await ahead.wait()
             outcome = _record(store, run.run_id, result, guard, policy, result.checked_at or clock())
             run.count(outcome)
             if on_result:
@@ -154,18 +188,45 @@ async def run_checks(
             if guard.early_outage():
                 break
     except (asyncio.CancelledError, KeyboardInterrupt):  # Ctrl-C, SIGTERM: stop now, resume next time
+        ahead.finish()
         store.mark_interrupted(run.run_id, run.summary())
         raise
     finally:
+        ahead.finish()  # before the group commits: never half a document
         group.close()
         await gen.aclose()
-    run.offline_reason = guard.offline_reason(outage_share)
-    run.offline = run.offline_reason is not None
-    if not run.offline:
-        guard.settle(store, policy, clock)
-    run.recount(store.run_counts(run.run_id))  # the whole run, the killed part included
-    store.finish_run(run.run_id, "offline" if run.offline else "problems" if run.problems else "ok", run.summary())
-    return run
+
+
+class Alongside:
+    """Steps of work (an iterator: each `next()` one step) run on the event loop between its other
+    work, from construction on: the citations written while the first requests are in flight.
+    `wait()` lets them finish; `finish()` runs what is left at once, synchronously (a run that
+    stops: interrupted, offline, failed). Either raises what a step raised."""
+
+    def __init__(self, steps: Iterator[object]):
+        self._steps = steps
+        self._error: BaseException | None = None
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        try:
+            for _ in self._steps:
+                await asyncio.sleep(0)  # a cancel lands here, between steps, never inside one
+        except Exception as exc:  # noqa: BLE001 - kept for wait()/finish() to raise in the run's own task
+            self._error = exc
+
+    async def wait(self) -> None:
+        if not self._task.done():
+            await self._task
+        self.finish()
+
+    def finish(self) -> None:
+        self._task.cancel()  # if still stepping: stop at its next step, which is taken here
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+        for _ in self._steps:
+            pass
 
 
 def _record(store: Store, run_id: int, result: CheckResult, guard: _OutageGuard, policy: ConfirmPolicy,

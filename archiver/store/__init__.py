@@ -176,6 +176,13 @@ class Store:
 
         return save_document(self, path, fmt, sha256, repaired)
 
+    def save_document_steps(self, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired]):
+        """`save_document` a few citations per `next()`, one transaction across the steps: nothing
+        else writes on this store until it is exhausted (it returns the DocumentChanges)."""
+        from .documents import save_document_steps
+
+        return save_document_steps(self, path, fmt, sha256, repaired)
+
     def url_id(self, url: str, now: str | None = None) -> int:
         conn = self.db.conn
         row = conn.execute("SELECT id FROM urls WHERE url = ?", [url]).fetchone()

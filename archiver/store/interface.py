@@ -13,7 +13,7 @@ Contract, for any backend:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Protocol
 
 from ..models import CheckResult, CheckRow, Place, Repaired
@@ -39,6 +39,11 @@ class ArchiveStore(Protocol):
     # -- documents and citations
     def save_document(self, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired]) -> int:
         """Make `repaired` the document's current citations; those no longer cited are marked removed."""
+    def save_document_steps(self, path: str, fmt: str, sha256: str | None,
+                            repaired: Iterable[Repaired]) -> Generator[None, None, object]:
+        """`save_document` a few citations per `next()`, in one transaction committed when the
+        generator is exhausted (its value: what the read changed); closed before, it rolls back.
+        The caller writes nothing else on the store until then."""
     def places_for(self, url: str) -> list[Place]:
         """Where `url` is cited now: document and note (or line), in document order."""
     def first_cited(self, url: str) -> tuple[str | None, str | None]:
