@@ -151,18 +151,29 @@ def urls_of(result: LintResult) -> list[str]:
     return list(dict.fromkeys(r.url for d in result.documents if d.document for r in d.repaired if r.url))
 
 
-def recording(store: Store, result: LintResult, then: Callable[[], None] | None = None) -> Iterator[None]:
-    """`record` a few citations per `next()` (each document one transaction): what `check` and `run`
-    do while their first requests are in flight (check.run.run_checks' `first`). `then` is called
-    once every document is recorded."""
-    for d in result.documents:
-        if d.document:
-            changes = yield from store.save_document_steps(d.path, d.document.format, d.document.sha256, d.repaired)
-            result.changes.append(changes)
+class recording:  # noqa: N801 - used as a function: recording(store, found)
+    """`record` a few citations per step (each document one transaction): what `check` and `run` do
+    while their first requests are in flight (check.run.run_checks' `first`). Iterating it again
+    goes on with the documents not yet recorded, so a document whose transaction a step cut short
+    (a KeyboardInterrupt raised inside it) is recorded again from its start. `then` is called once
+    every document is recorded."""
+
+    def __init__(self, store: Store, result: LintResult, then: Callable[[], None] | None = None):
+        self.store, self.result, self.then = store, result, then
+        self._pending = [d for d in result.documents if d.document]
+
+    def __iter__(self) -> Iterator[None]:
+        while self._pending:
+            d = self._pending[0]
+            assert d.document is not None
+            changes = yield from self.store.save_document_steps(d.path, d.document.format, d.document.sha256,
+                                                                d.repaired)
+            self.result.changes.append(changes)
             d.repaired = []
             d.document = None
-    if then is not None:
-        then()
+            del self._pending[0]
+            if not self._pending and self.then is not None:
+                self.then()
 
 
 def check(paths: Sequence[str] | None = None, settings: Settings | None = None, *, store: Store | None = None,
@@ -326,7 +337,7 @@ def _with_store(settings: Settings, store: Store | None, work: Callable[[Store],
 
 async def _check_stage(store: Store, settings: Settings, urls: list[str], unreadable: list[str],
                        on_result: Callable[[CheckOutcome], None] | None,
-                       first: Iterator[None] | None = None) -> CheckReport:
+                       first: Iterable[None] | None = None) -> CheckReport:
     from .check.fetch import make_client
     from .check.run import run_checks
     from .check.state import ConfirmPolicy

@@ -11,7 +11,7 @@ changes state and the run reports "network unavailable".
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -110,7 +110,7 @@ async def run_checks(
     on_result: Callable[[CheckOutcome], None] | None = None,
     resolver=None,
     processes: int = 1,
-    first: Iterator[object] | None = None,
+    first: Iterable[object] | None = None,
 ) -> CheckRun:
     """Check `urls`, committing each result as it arrives. A killed run of `check` is resumed.
 
@@ -119,13 +119,14 @@ async def run_checks(
     that many worker processes (archiver.workers); this process still writes every result.
 
     `first`: store writes that come before any check (the documents' citations, `api.recording`),
-    a step per `next()`. They are done while the first requests are in flight, and finished before
-    the first check is written and before the run returns or stops, however it stops (offline,
-    interrupted, failed); a killed process loses them, and its next run writes them again."""
+    a step per item; iterated again, it goes on with what is left. They are done while the first
+    requests are in flight, and finished before the first check is written and before the run
+    returns or stops, however it stops (offline, interrupted, failed); a killed process loses them,
+    and its next run writes them again."""
     policy = policy or ConfirmPolicy()
     previous = store.unfinished_run("check")
     run = CheckRun(previous or store.start_run("check"), resumed=previous is not None)
-    ahead = Alongside(first or iter(()))
+    ahead = Alongside(first or ())
     try:
         guard = _OutageGuard()
         todo = _todo(store, run, previous, urls, guard, stale, clock)
@@ -198,19 +199,21 @@ async def _consume(store: Store, run: CheckRun, gen: AsyncGenerator[CheckResult,
 
 
 class Alongside:
-    """Steps of work (an iterator: each `next()` one step) run on the event loop between its other
+    """Steps of work (each item of an iterable one step) run on the event loop between its other
     work, from construction on: the citations written while the first requests are in flight.
     `wait()` lets them finish; `finish()` runs what is left at once, synchronously (a run that
-    stops: interrupted, offline, failed). Either raises what a step raised."""
+    stops: interrupted, offline, failed). Either raises what a step raised. When a step was cut
+    short by a KeyboardInterrupt (SIGTERM where SIGINT is ignored raises it wherever the code is),
+    `finish()` iterates `steps` again: it must then go on with what is left."""
 
-    def __init__(self, steps: Iterator[object]):
-        self._steps = steps
+    def __init__(self, steps: Iterable[object]):
+        self._steps, self._it = steps, iter(steps)
         self._error: BaseException | None = None
         self._task = asyncio.ensure_future(self._run())
 
     async def _run(self) -> None:
         try:
-            for _ in self._steps:
+            for _ in self._it:
                 await asyncio.sleep(0)  # a cancel lands here, between steps, never inside one
         except Exception as exc:  # noqa: BLE001 - kept for wait()/finish() to raise in the run's own task
             self._error = exc
@@ -225,7 +228,9 @@ class Alongside:
         error, self._error = self._error, None
         if error is not None:
             raise error
-        for _ in self._steps:
+        for _ in self._it:  # the rest of the steps under way
+            pass
+        for _ in self._steps:  # nothing, unless a step was cut short: then what is left, from its start
             pass
 
 
