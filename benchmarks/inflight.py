@@ -16,15 +16,21 @@ the `concurrency` slots is doing:
 - `handover`: a finished check blocked handing its result over (check_urls' result queue full:
   the consumer, the store, has not taken the results before it);
 - `idle`: none of these (no URL left, or a slot free for an instant).
-It also records the loop's lag (how late a 10 ms timer fires: the loop busy with CPU work) and the
-requests in flight on the wire, probes included. The report gives each state's slot-seconds over the
-fetch phase (first request to last answer) and, with --timeline, the states in 250 ms buckets.
+It also records the loop's lag (how late a 10 ms timer fires: the loop busy with CPU work, or the
+process waiting for a core), each page request's round trip (the servers' latency plus the loop's
+delays), and the requests in flight on the wire, probes included. The report gives each state's
+slot-seconds over the fetch phase (first request to last answer) and up to the moment the last
+URL was taken (after it, only the tail: pages still in flight, the slow ones last), and with
+--timeline the states in 250 ms buckets. First it prints the `ideal`: the same URL list in the
+same order through a checker that costs no CPU (latency, slow pages and Retry-After only), with
+429 waits holding their slot or not.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
 import json
 import statistics
 import sys
@@ -49,6 +55,7 @@ class Probe:
         self.last_answer: float | None = None
         self.last_start: float | None = None  # the last URL taken: from then on, only the tail
         self.probe_tasks: set = set()
+        self.round_trips: list[float] = []  # seconds per page request (slow pages apart), gate included
         self.slot_free_waits = False  # after the change: a check waiting to retry holds no slot
 
     def install(self) -> None:
@@ -73,11 +80,15 @@ class Probe:
             probe = asyncio.current_task() in p.probe_tasks
             key = "probe-request" if probe else "request"
             p.n[key] += 1
+            began = time.monotonic()
             try:
-                return await orig_request(self, u, reading, addresses)
+                hop = await orig_request(self, u, reading, addresses)
             finally:
                 p.n[key] -= 1
                 p.last_answer = time.monotonic()
+            if not probe and "/slow/" not in u.url:  # one round trip each: latency + the loop's delays
+                p.round_trips.append(p.last_answer - began)
+            return hop
 
         async def enter(self, key, first=False):
             probe = asyncio.current_task() in p.probe_tasks
@@ -155,18 +166,21 @@ class Probe:
     def report(self, bucket: float, timeline: bool) -> dict:
         start, end = self.first_request or 0.0, self.last_answer or 0.0
         rows = [(t, self.states(n), lag, n) for t, n, lag in self.samples if start <= t <= end]
-        dt = 0.01 + statistics.mean(lag for *_, lag, _ in rows) if rows else 0.01
-        slot_s = {s: round(sum(r[1][s] for r in rows) * dt, 1) for s in STATES}
+        # each sample stands for the time since the one before (10 ms plus the loop's lag)
+        dts = [b[0] - a[0] for a, b in zip(rows, rows[1:])] + [0.01] if rows else []
+        slot_s = {s: round(sum(r[1][s] * dt for r, dt in zip(rows, dts)), 1) for s in STATES}
         taken = self.last_start or end
-        head = {s: round(sum(r[1][s] for r in rows if r[0] <= taken) * dt, 1) for s in STATES}
+        head = {s: round(sum(r[1][s] * dt for r, dt in zip(rows, dts) if r[0] <= taken), 1) for s in STATES}
         wire_all = [r[3].get("request", 0) - r[3].get("gate", 0) + r[3].get("probe-request", 0)
                     - r[3].get("probe-gate", 0) for r in rows]
         lags = sorted(lag for *_, lag, _ in rows)
-        free_waits = round(sum(r[3].get("sleep", 0) for r in rows) * dt, 1) if self.slot_free_waits else 0
+        free_waits = round(sum(r[3].get("sleep", 0) * dt for r, dt in zip(rows, dts)), 1) if self.slot_free_waits else 0
         out = {"fetch_phase_s": round(end - start, 2), "last_url_taken_s": round((self.last_start or 0) - start, 2),
                "slot_seconds": slot_s, "until_last_taken": head, "waiting_without_slot": free_waits,
                "slot_seconds_total": round(self.concurrency * (end - start), 1),
                "mean_requests_on_wire": round(statistics.mean(wire_all), 1) if wire_all else 0,
+               "round_trip_ms": {"mean": round(1000 * statistics.mean(self.round_trips), 1),
+                                 "p95": round(1000 * sorted(self.round_trips)[int(0.95 * len(self.round_trips))], 1)},
                "loop_lag_ms": {"mean": round(1000 * statistics.mean(lags), 1) if lags else 0,
                                "p95": round(1000 * lags[int(0.95 * len(lags))], 1) if lags else 0,
                                "max": round(1000 * lags[-1], 1) if lags else 0,
@@ -184,6 +198,50 @@ class Probe:
 
 
 PROBE = Probe(64)
+EXTRA_LATENCIES = {"redir": 2, "chain": 4, "ratelimit": 2}  # round trips per URL (a 429, then a 200)
+
+
+def ideal(out: Path, a, free_waits: bool) -> tuple[float, float]:
+    """(fetch phase s, last URL taken s) of a checker with no CPU cost on this URL list in run order
+    (check/run.interleave_hosts), each 429 waiting 1 s holding its slot or not: what latency,
+    the slow pages and the order allow, whatever the machine. No soft-404 probes."""
+    from archiver.check.run import interleave_hosts
+
+    kinds = dict(line.split("\t")[:2] for line in (out / "truth.tsv").read_text().splitlines()[1:])
+    urls = interleave_hosts(list(dict.fromkeys(u.strip() for u in (out / "urls.txt").read_text().splitlines() if u.strip())))
+    latency = a.latency_ms / 1000
+    events: list[tuple[float, int, int]] = []  # (time, step, url index): 0 answered, 1 429, 2 awake
+    free, taken, back, last_take, end = a.concurrency, 0, [], 0.0, 0.0
+
+    def start(i: int, now: float, retry: bool) -> None:
+        kind = kinds[urls[i]]
+        if kind == "ratelimit":
+            heapq.heappush(events, (now + latency, 0 if retry else 1, i))
+        else:
+            slow = a.slow_ms / 1000 if kind == "slow" else 0.0
+            heapq.heappush(events, (now + EXTRA_LATENCIES.get(kind, 1) * latency + slow, 0, i))
+
+    now = 0.0
+    while True:
+        while free > 0 and (back or taken < len(urls)):
+            free -= 1
+            if back:
+                start(back.pop(0), now, True)
+            else:
+                start(taken, now, False)
+                taken, last_take = taken + 1, now
+        if not events:
+            return round(end, 2), round(last_take, 2)
+        now, step, i = heapq.heappop(events)
+        if step == 0:
+            free, end = free + 1, now
+        elif step == 1:  # the 429: wait 1 s, without the slot or in it
+            free += free_waits
+            heapq.heappush(events, (now + 1.0, 2, i))
+        elif free_waits:
+            back.append(i)
+        else:
+            start(i, now, True)
 
 
 def run_once(out: Path, a) -> dict:
@@ -195,12 +253,12 @@ def run_once(out: Path, a) -> dict:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     web = cb.MiniWeb(out, "inflight", a.port, a.latency_ms, a.slow_ms)
     probe = PROBE
-    probe.__init__(a.concurrency)  # type: ignore[misc]  # a fresh record; the wrappers stay
     from archiver.check import fetch
 
+    tuned = {"concurrency": a.concurrency, "per_host": a.concurrency} if a.settings == "tuned" else {}
+    settings = Settings(db=str(db), allow_private=True, processes=1, **tuned)
+    probe.__init__(settings.concurrency)  # type: ignore[misc]  # a fresh record; the wrappers stay
     probe.slot_free_waits = hasattr(fetch._Run, "_wait")
-    settings = Settings(db=str(db), concurrency=a.concurrency, per_host=a.concurrency, allow_private=True,
-                        processes=1)
     ticker: list[asyncio.Task] = []
     from archiver.check import run as check_run
 
@@ -232,7 +290,9 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=2000)
     p.add_argument("--runs", type=int, default=1)
-    p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--concurrency", type=int, default=64, help="the tuned global concurrency (default 64)")
+    p.add_argument("--settings", choices=["tuned", "defaults"], default="tuned",
+                   help="tuned: --concurrency N --per-host N (default); defaults: archiver's own")
     p.add_argument("--latency-ms", type=float, default=100.0)
     p.add_argument("--slow-ms", type=float, default=2000.0)
     p.add_argument("--port", type=int, default=19417)
@@ -246,6 +306,10 @@ def main() -> int:
 
     subprocess.run([sys.executable, str(cb.BENCH / "make_urls.py"), "-n", str(a.n), "--port", str(a.port),
                     "--host-mode", "ips", "--out-dir", str(a.out)], check=True, stdout=subprocess.DEVNULL)
+    for free_waits in (False, True):
+        phase, taken = ideal(a.out, a, free_waits)
+        print(json.dumps({"ideal": "429 waits free their slot" if free_waits else "429 waits hold their slot",
+                          "fetch_phase_s": phase, "last_url_taken_s": taken}))
     PROBE.install()
     for _ in range(a.runs):
         print(json.dumps(run_once(a.out, a)))
