@@ -56,7 +56,8 @@ class Probe:
         self.last_start: float | None = None  # the last URL taken: from then on, only the tail
         self.probe_tasks: set = set()
         self.round_trips: list[float] = []  # seconds per page request (slow pages apart), gate included
-        self.slot_free_waits = False  # after the change: a check waiting to retry holds no slot
+        self.slot_free_waits = False
+        self.queued = concurrency // 8  # after the change: a check waiting to retry holds no slot
 
     def install(self) -> None:
         from archiver.check import fetch, hosts
@@ -159,7 +160,7 @@ class Probe:
         held_sleep = 0 if self.slot_free_waits else sleep
         held = {"wire": wire, "gate": gate, "retry-wait": held_sleep, "probe-wait": probe,
                 "other": max(0, checks - wire - gate - held_sleep - probe),
-                "handover": max(0, n.get("handover", 0) - max(1, self.concurrency // 8))}  # past check_urls' queue
+                "handover": max(0, n.get("handover", 0) - self.queued)}  # past check_urls' queue
         held["idle"] = max(0, self.concurrency - sum(held.values()))
         return held
 
@@ -259,6 +260,7 @@ def run_once(out: Path, a) -> dict:
     settings = Settings(db=str(db), allow_private=True, processes=1, **tuned)
     probe.__init__(settings.concurrency)  # type: ignore[misc]  # a fresh record; the wrappers stay
     probe.slot_free_waits = hasattr(fetch._Run, "_wait")
+    probe.queued = getattr(fetch, "RESULTS_QUEUED", 1 / 8) * settings.concurrency  # check_urls' result queue
     ticker: list[asyncio.Task] = []
     from archiver.check import run as check_run
 

@@ -520,6 +520,7 @@ async def check_one(
 
 
 _DONE = object()
+RESULTS_QUEUED = 1  # results waiting for check_urls' consumer, per slot, before checks stop starting
 
 
 class _Feed:
@@ -574,8 +575,9 @@ async def check_urls(
     """Check URLs, `settings.concurrency` at once; yield results in completion order.
 
     URLs are pulled lazily (a plain iterable as each worker needs one, an async one through a
-    bounded queue) and results leave through a small queue: a finished check waits, holding its
-    result, until the consumer takes it. The bodies of the
+    bounded queue) and results leave through a queue of `concurrency` (RESULTS_QUEUED): a finished
+    check gives its slot to the next URL unless that many results wait for the consumer already
+    (then it waits, holding its result and its slot, until the consumer takes one). The bodies of the
     checks in flight and of the results not yet taken share `body_budget` (check/budget.py): a
     read that would exceed it waits. So memory stays bounded whatever the length of `urls`, however
     large the pages and however slow the consumer. Pass `budget` to share one between runs (or to
@@ -588,7 +590,7 @@ async def check_urls(
     run = _Run(client, s, clock, monotonic, resolver, budget=budget, slots=slots)
     workers = 2 * max(s.concurrency, 1)  # up to half of them waiting to retry, without a slot
     feed = _Feed(urls, workers)
-    done: asyncio.Queue = asyncio.Queue(maxsize=max(1, s.concurrency // 8))
+    done: asyncio.Queue = asyncio.Queue(maxsize=RESULTS_QUEUED * max(s.concurrency, 1))
 
     async def work() -> None:
         queue, ticket = feed.queue, Ticket()

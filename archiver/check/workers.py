@@ -10,7 +10,8 @@ more (no reader threads, no unbounded queue on either side):
 - results travel in pickled batches (the hops, not the bytes, are what cost), a batch closed at
   `BATCH` results or `BATCH_BYTES` of bodies;
 - backpressure: while one batch is in the pipe, a worker fills the next and then stops pulling
-  results; `check_urls` then stops starting fetches, and the bodies it holds stay within the
+  results; `check_urls` then stops starting fetches (once its queue of `concurrency` results is
+  full), and the bodies it holds stay within the
   worker's share of the byte budget (check/budget.py). A worker holds at most that plus the
   2 batches on their way (and a pickled copy of the one in the pipe), however many large bodies
   the run meets and however slow the parent is at writing them;
