@@ -262,3 +262,32 @@ def test_reading_a_document_again_keeps_ids_flags_new_findings_and_revives_remov
         c3, rows, found = read(rep(1, "http://a.test/x–y"), rep(2, "http://b.test/"))  # b back, a fixed
         assert c3.findings == () and (c3.added, c3.removed, c3.kept) == (1, 0, 1)
         assert [(r[0], r[4]) for r in rows] == [(a_id, None), (b_id, None)] and found == []
+
+
+def test_a_long_document_links_every_citation_to_its_own_url_row(tmp_path):
+    """save_document looks a document's URLs up and inserts the new ones in bulk (500 to an `IN`):
+    with 1,200 distinct URLs, 300 of them already known, 5 hosts, a repeated URL and one citation
+    without a URL, each citation points at the row of its own URL, known rows keep their id and
+    first_seen, and new rows get their host."""
+    from archiver.models import Citation, Repaired
+
+    urls = [f"http://h{i % 5}.example/page/{i}" for i in range(1200)]
+    with Store(tmp_path / "a.db") as store:
+        known = {u: store.url_id(u, "2020-01-01") for u in urls[::4]}
+        reps = [Repaired(Citation("doc.txt", i + 1, str(i + 1), u), u) for i, u in enumerate(urls)]
+        reps += [Repaired(Citation("doc.txt", 2000, "x", urls[7]), urls[7]),
+                 Repaired(Citation("doc.txt", 2001, "y", "htp:/broken"), None)]
+        changes = store.save_document(str(tmp_path / "doc.txt"), "text", "sha", reps)
+        conn = store.db.conn
+        linked = conn.execute("SELECT c.raw, u.url, u.host, u.first_seen, u.id FROM citations c"
+                              " LEFT JOIN urls u ON u.id = c.url_id").fetchall()
+    assert changes.added == 1202 and len(linked) == 1202
+    for raw, url, host, first_seen, url_id in linked:
+        if raw == "htp:/broken":
+            assert url is None
+            continue
+        assert url == raw and host == raw.split("/")[2]
+        if url in known:
+            assert (url_id, first_seen) == (known[url], "2020-01-01")
+        else:
+            assert first_seen != "2020-01-01"

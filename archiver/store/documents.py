@@ -24,6 +24,7 @@ import os
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 
+from ..facts import host_of
 from ..models import Finding, Place, Repaired
 
 RENAME_OVERLAP = 0.6  # share of citations (Jaccard, by printed text) that makes a moved document the same one
@@ -81,6 +82,7 @@ def save_document_steps(store, path: str, fmt: str, sha256: str | None, repaired
         doc_id, renamed_from = _document_id(store, path, fmt, sha256, {r.citation.raw for r in repaired}, now,
                                             exists)
         known = _Known(conn, doc_id)
+        known.url_ids = _url_ids(conn, [r.url for r in repaired if r.url], now)
         current = known.current
         occurrences: dict[str, int] = {}
         seen: set[int] = set()
@@ -158,12 +160,45 @@ def _moved_document(store, sha256: str | None, raws: set[str], exists: Callable[
     return best
 
 
+_IN_CHUNK = 500  # URLs per `IN (...)`: well under SQLite's 999 variables of versions before 3.32
+
+
+def _url_ids(conn, urls: list[str], now: str) -> dict[str, int]:
+    """url -> urls.id for a document's URLs, the missing ones inserted: a few SELECTs of 500 URLs
+    and one executemany, instead of a SELECT and an INSERT per citation."""
+    wanted = list(dict.fromkeys(urls))
+    ids = _select_ids(conn, wanted)
+    missing = [u for u in wanted if u not in ids]
+    if missing:
+        hosts: dict[str, str] = {}  # host by the URL up to its path: one urlsplit per scheme and authority
+        rows = []
+        for url in missing:
+            end = url.find("/", url.find("//") + 2)
+            key = url if end < 0 else url[:end]
+            host = hosts.get(key)
+            if host is None:
+                host = hosts[key] = host_of(key)
+            rows.append((url, host, now))
+        conn.executemany("INSERT INTO urls (url, host, first_seen) VALUES (?, ?, ?)", rows)
+        ids.update(_select_ids(conn, missing))
+    return ids
+
+
+def _select_ids(conn, urls: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i in range(0, len(urls), _IN_CHUNK):
+        chunk = urls[i:i + _IN_CHUNK]
+        out.update(conn.execute(f"SELECT url, id FROM urls WHERE url IN ({','.join('?' * len(chunk))})", chunk))
+    return out
+
+
 class _Known:
     """A document's citations as stored, read once (two queries) instead of three statements per
     citation: id by (printed text, occurrence), which are current, and the findings each had."""
 
     def __init__(self, conn, doc_id: int):
         self.ids: dict[tuple[str, int], int] = {}
+        self.url_ids: dict[str, int] = {}
         self.current: set[int] = set()
         for cit_id, raw, occurrence, removed in conn.execute(
                 "SELECT id, raw, occurrence, removed FROM citations WHERE document_id = ?", [doc_id]):
@@ -183,9 +218,9 @@ def _save_citation(store, doc_id: int, rep: Repaired, occurrence: int, now: str,
     of the findings it had before (none for a new citation)."""
     c = rep.citation
     conn = store.db.conn
-    url_id = store.url_id(rep.url, now) if rep.url else None
-    values = [c.line, c.note, c.index, url_id, json.dumps(list(rep.candidates)), c.context,
-              c.accessed.isoformat() if c.accessed else None]
+    url_id = known.url_ids[rep.url] if rep.url else None
+    values = [c.line, c.note, c.index, url_id, json.dumps(list(rep.candidates)) if rep.candidates else "[]",
+              c.context, c.accessed.isoformat() if c.accessed else None]
     cit_id = known.ids.get((c.raw, occurrence))
     had = known.findings.get(cit_id, set()) if cit_id is not None else set()
     if cit_id is None:
