@@ -213,6 +213,6 @@ def test_a_codec_that_is_not_a_charset_falls_back_to_detection(name: str) -> Non
 @given(st.lists(st.sampled_from(["a", "Z", "b c", " ", "  ", "\n", "\r\n", "\t", "\x0b", "\x0c", "\x1c", "\x1f", "\xa0",
                                  "\u3000", "\u2028", "\u200b", "é", "<b>", "&amp;", "&nbsp;", "&#10;", "<", ">"])).map("".join))
 def test_clean_collapses_whitespace_as_str_split(fragment):
-    from archiver.check.classify import _TAG, _clean
+    from archiver.check.page import _TAG, _clean
 
     assert _clean(fragment) == " ".join(htmllib.unescape(_TAG.sub(" ", fragment)).split())

@@ -21,8 +21,6 @@ they hit the title or h1, or when the page is short. A long article that merely 
 
 from __future__ import annotations
 
-import codecs
-import html as htmllib
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,6 +28,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from ..facts import login_walled_platform
+from .page import decode_body, detect_charset, extract_h1, extract_text, extract_title, is_html
 
 __all__ = [
     "STATUSES",
@@ -82,132 +81,6 @@ class Probe:
     title: str | None = None
     text: str | None = None
     final_url: str | None = None
-
-
-# ---------------------------------------------------------------- text ---
-
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-# Blocks that are never the page's main text (layout and code).
-_DROP = re.compile(
-    r"<(script|style|noscript|template|svg|head|nav|aside|footer)\b[^>]*>.*?</\1\s*>", re.S | re.I
-)
-_TAG = re.compile(r"<[^>]*>")
-_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.S | re.I)
-_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", re.S | re.I)
-
-
-# The ASCII characters str.split() splits on, each mapped to a space.
-_ASCII_SPACE = str.maketrans("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f", " " * 9)
-_SPACES = re.compile("  [ ]*")  # two spaces or more; spelt so re scans for the literal "  " (" {2,}": 10x slower)
-
-
-def _clean(fragment: str) -> str:
-    """Tags out, entities decoded, whitespace collapsed: " ".join(text.split()), which on a 20 KB
-    page makes an object per word (0.2 ms, measured). ASCII text, the usual case, is collapsed
-    without them in 0.6 of the time, to the same string (tests/test_classify.py)."""
-    text = htmllib.unescape(_TAG.sub(" ", fragment))
-    if text.isascii():
-        return _SPACES.sub(" ", text.translate(_ASCII_SPACE)).strip(" ")
-    return " ".join(text.split())
-
-
-def extract_title(html: str) -> str | None:
-    m = _TITLE.search(html)
-    if not m:
-        return None
-    return _clean(m.group(1)) or None
-
-
-def extract_h1(html: str) -> str | None:
-    m = _H1.search(html)
-    if not m:
-        return None
-    return _clean(m.group(1)) or None
-
-
-def extract_text(html: str) -> str:
-    """Visible main text: scripts, styles, head, nav/aside/footer dropped, whitespace collapsed."""
-    return _clean(_DROP.sub(" ", _COMMENT.sub(" ", html)))
-
-
-def is_html(content_type: str | None) -> bool:
-    if not content_type:
-        return False
-    ct = content_type.split(";", 1)[0].strip().lower()
-    return ct in ("text/html", "application/xhtml+xml")
-
-
-def _is_text(content_type: str | None) -> bool:
-    if not content_type:
-        return True  # undeclared: sniff it
-    ct = content_type.split(";", 1)[0].strip().lower()
-    return ct.startswith("text/") or ct.endswith(("+xml", "/xml", "/json", "+json", "/javascript"))
-
-
-# ------------------------------------------------------------- charset ---
-
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
-_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-# Codecs Python knows that are not character sets a page can be written in: binary transforms
-# (rot13, base64, zlib, hex: `_is_text_encoding` is False), host-name and escape codecs, and codecs
-# that always fail. A page that names one gets its charset detected instead (issue 11: one such
-# page used to crash the whole check).
-_NOT_A_CHARSET = frozenset({"idna", "punycode", "undefined", "raw-unicode-escape", "unicode-escape",
-                            "charmap", "utf-7", "mbcs", "oem"})
-
-
-def _valid_codec(name: str | None) -> str | None:
-    """`name` as a codec name if it is a real text encoding, else None."""
-    if not name:
-        return None
-    try:
-        info = codecs.lookup(name)
-    except (LookupError, ValueError):
-        return None
-    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_A_CHARSET:
-        return None
-    return name.lower()
-
-
-def detect_charset(body: bytes, content_type: str | None) -> str:
-    """Header, then BOM, then <meta>, then strict UTF-8, then charset_normalizer."""
-    if content_type:
-        m = _HEADER_CHARSET.search(content_type)
-        if m and (name := _valid_codec(m.group(1))):
-            return name
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            return name
-    meta = _META_CHARSET.search(body[:4096])
-    if meta and (name := _valid_codec(meta.group(1).decode("ascii", "replace"))):
-        return name
-    head = body[:65536]
-    try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as e:
-        if e.start >= len(head) - 3 and len(body) > len(head):
-            return "utf-8"  # a character cut by the slice
-    from charset_normalizer import from_bytes  # slow import, rarely needed
-
-    best = from_bytes(head).best()
-    return best.encoding.lower() if best else "utf-8"
-
-
-def decode_body(body: bytes, content_type: str | None, limit: int = 256 * 1024) -> tuple[str | None, str | None]:
-    """(text, charset) of the first `limit` bytes, or (None, None) for binary content."""
-    if not body or not _is_text(content_type):
-        return None, None
-    if not content_type and b"\x00" in body[:1024]:
-        return None, None
-    charset = detect_charset(body, content_type)
-    try:
-        return body[:limit].decode(charset, errors="replace"), charset
-    except (LookupError, UnicodeError):  # a codec that passed the checks and still refuses: UTF-8
-        return body[:limit].decode("utf-8", errors="replace"), "utf-8"
 
 
 # ----------------------------------------------------------- similarity ---

@@ -38,9 +38,10 @@ from ..facts import USER_AGENT
 from ..models import CheckResult, Snapshot
 from .addresses import is_private
 from .budget import ByteBudget, Lease
-from .classify import Probe, alive_of, classify_response, decode_body, extract_text, extract_title, is_html
+from .classify import Probe, alive_of, classify_response
 from .cookies import ChainCookies
 from .hosts import HostGate
+from .page import decode_body, extract_text, extract_title, is_html
 from .probe import PROBE_FAILED, await_probe
 from .slots import Slots, Ticket
 from .target import Target, join, parse
