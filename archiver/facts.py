@@ -35,6 +35,7 @@ READ_TIMEOUT = 20.0  # seconds per read, not per body
 RETRIES = 2  # extra attempts after connection errors, 5xx and 429
 MAX_BODY = 50 * 1024 * 1024  # decoded bytes kept (and hashed) per page
 BODY_BUDGET = 256 * 1024 * 1024  # decoded body bytes all checks in flight hold at once (check/budget.py)
+TEXT_EXCERPT = 4000  # characters of a page's main text a snapshot keeps (Snapshot.text, snapshots.text)
 
 
 def default_processes() -> int:

@@ -216,3 +216,42 @@ def test_clean_collapses_whitespace_as_str_split(fragment):
     from archiver.check.page import _TAG, _clean
 
     assert _clean(fragment) == " ".join(htmllib.unescape(_TAG.sub(" ", fragment)).split())
+
+
+def _pages_and_probes():
+    """Pages short and long (the test pages above, long catch-all pages, real pages), each with the
+    probes that make the verdict read its text in different ways."""
+    from pathlib import Path
+
+    long_shop = html("Shop", "<h1>Our shop</h1>" + "<p>Browse our teapots, cups and kettles in every colour.</p>" * 120)
+    long_article = html("Teapots through the ages", "<p>" + "Tea was first brewed in China, then traded west. " * 200)
+    pages = [p for p, _ in PAGES] + [long_shop, long_article, LONG * 3, html("404", LONG * 3)]
+    pages += [p.read_text(encoding="utf-8") for p in sorted((Path(__file__).parent.parent / "benchmarks" / "docs")
+                                                            .glob("*.html"))]
+    for page in pages:
+        title, text = extract_title(page), extract_text(page)
+        probes = [None, Probe(404), Probe(None), Probe(200, title, text), Probe(404, title, text),
+                  Probe(200, "Shop", extract_text(long_shop)), Probe(200, title, text[: len(text) * 2 // 3]),
+                  Probe(404, "Not found", text[: len(text) // 2])]
+        for probe in probes:
+            yield page, probe
+
+
+PAGES = test_page_verdicts.pytestmark[0].args[1]
+
+
+def test_a_texts_start_gives_the_whole_texts_verdict() -> None:
+    """fetch reads only the start of a long page's text (page.main_text): every verdict is the one the
+    whole text gives, the comparisons with the probe included (they read the whole when they need it)."""
+    from archiver.check.classify import VERDICT_TEXT
+    from archiver.check.page import main_text
+
+    partial = 0
+    for page, probe in _pages_and_probes():
+        start, whole = main_text(page, VERDICT_TEXT)
+        partial += not whole
+        for url in (U, "https://example.org/"):
+            expected = classify_response(200, {}, url=url, html=page, text=extract_text(page), probe=probe)
+            assert classify_response(200, {}, url=url, html=page, text=start, text_whole=whole,
+                                     probe=probe) == expected, (page[:80], probe)
+    assert partial >= 5 * 8  # the long pages were judged by their start

@@ -32,6 +32,7 @@ from .page import decode_body, detect_charset, extract_h1, extract_text, extract
 
 __all__ = [
     "STATUSES",
+    "VERDICT_TEXT",
     "Probe",
     "alive_of",
     "classify_response",
@@ -185,6 +186,13 @@ _SCRIPT_REDIRECT = re.compile(
     r"|\blocation\.(?:replace|assign)\(\s*[\"']([^\"']+)[\"']\s*\)", re.I)
 _SCRIPT_REDIRECT_TEXT = 500  # a script redirect counts only on a page with this little text
 _REFRESH_MAX_DELAY = 10.0
+_COMPARED_WORDS_TEXT = 2000  # characters whose words are counted before a comparison with the probe
+
+# The rules read no further into a page's main text than this, but for the comparison with the probe,
+# which reads the whole text when the lengths are close: a longer text's start is enough to judge it
+# (classify_response's text_whole=False; page.main_text reads only as much of a page as it needs).
+VERDICT_TEXT = max(_SHORT_PAGE, _ERROR_PAGE_TEXT, _PARKED_TEXT_MAX + 1, _CHALLENGE_TEXT_MAX, _LOGIN_TEXT_MAX,
+                   _SCRIPT_REDIRECT_TEXT, _COMPARED_WORDS_TEXT)
 
 
 def client_redirect(url: str, html: str, text: str) -> str | None:
@@ -249,22 +257,25 @@ def _headline_says_not_found(html: str, title: str | None) -> bool:
         (h1 := extract_h1(html)) and _NOT_FOUND_TITLE.search(h1)))
 
 
-def _is_soft404(url: str, html: str, title: str | None, text: str, probe: Probe | None) -> bool:
+def _is_soft404(url: str, html: str, title: str | None, text: str, probe: Probe | None, whole: bool) -> bool:
     says_so = len(text) < _SHORT_PAGE and bool(_NOT_FOUND_BODY.search(text))
     if probe is not None and probe.status_code in (404, 410):
         # This host answers a real 404 for what it does not have, so its 200 is a real page unless
         # the evidence is strong: it looks like the host's own 404 page, or it is a tiny page that
         # says "not found" (an article is longer). A headline such as "Hiker not found" stays ok.
         # (The headline is read last: on a longer page it cannot decide.)
-        return _probe_matches(url, title, text, probe, honest_404=True) or (
+        return _probe_matches(url, title, text, probe, honest_404=True, page=None if whole else html) or (
             says_so and len(text) < _ERROR_PAGE_TEXT) or (
             len(text) < _ERROR_PAGE_TEXT // 2 and _headline_says_not_found(html, title))
-    return _headline_says_not_found(html, title) or says_so or _probe_matches(url, title, text, probe)
+    return _headline_says_not_found(html, title) or says_so or _probe_matches(
+        url, title, text, probe, page=None if whole else html)
 
 
-def _probe_matches(url: str, title: str | None, text: str, probe: Probe | None, honest_404: bool = False) -> bool:
+def _probe_matches(url: str, title: str | None, text: str, probe: Probe | None, honest_404: bool = False,
+                   page: str | None = None) -> bool:
     """Bar-Yossef et al.: a random path answering 200 with the same page (or, with `honest_404`,
-    this page the same as the host's real 404 page)."""
+    this page the same as the host's real 404 page). `page`: the page's HTML when `text` is only the
+    start of its main text, read whole here if the lengths are close enough to compare."""
     if probe is None or probe.status_code is None:
         return False
     if not honest_404 and not 200 <= probe.status_code < 300:
@@ -272,11 +283,17 @@ def _probe_matches(url: str, title: str | None, text: str, probe: Probe | None, 
     ptext = probe.text or ""
     # cheapest test first: the probe's page is often a few words, and the words of the page are
     # only counted up to 20 (the outcome is the same as counting them all)
-    if not 0.5 <= (len(text) + 1) / (len(ptext) + 1) <= 2:
-        return False  # lengths this far apart cannot reach the thresholds below
+    ratio = (len(text) + 1) / (len(ptext) + 1)
+    if ratio > 2 or ratio < 0.5 and page is None:
+        return False  # lengths this far apart cannot reach the thresholds below (a text's start only grows)
     if _GENERIC_PATH.match(_path(url)):
         return False  # the home page itself: a catch-all site serves it for every path
-    if _words_below(ptext[:2000], 20) or _words_below(text[:2000], 20):
+    if page is not None:
+        text = extract_text(page)  # its start was not enough: compared whole
+        if not 0.5 <= (len(text) + 1) / (len(ptext) + 1) <= 2:
+            return False
+    n = _COMPARED_WORDS_TEXT
+    if _words_below(ptext[:n], 20) or _words_below(text[:n], 20):
         return False  # too little text to compare (script shells, images)
     sim = similarity(text, ptext)
     same_title = bool(title) and title == probe.title
@@ -306,28 +323,33 @@ def classify_response(
     html: str | None = None,
     title: str | None = None,
     text: str | None = None,
+    text_whole: bool = True,
     probe: Probe | None = None,
 ) -> tuple[str, bool | None]:
     """The verdict for one HTTP answer: (status, alive).
 
     `html` is the decoded page (the first ~200 KB is enough); `title` and `text` are computed
-    from it when not given. `redirects` is the chain of {"url", "status", "location"} hops.
+    from it when not given. `text_whole=False`: `text` is only the start of the page's main text
+    (page.main_text), at least VERDICT_TEXT characters of it, and the whole is read from `html`
+    where a rule needs more. `redirects` is the chain of {"url", "status", "location"} hops.
     """
     hdrs = _header_dict(headers)
     html = html or ""
     if title is None and html:
         title = extract_title(html)
     if text is None:
-        text = extract_text(html) if html else ""
+        text, text_whole = (extract_text(html) if html else ""), True
+    elif not text_whole and (not html or len(text) < VERDICT_TEXT):
+        text, text_whole = (extract_text(html) if html else text), True  # too little to judge by: whole
     if html and 200 <= status_code < 300 and (target := client_redirect(final_url or url, html, text)):
         # counted as a redirect hop, so homepage-redirect and login-wall detection apply
         redirects = [*redirects, {"url": final_url or url, "status": status_code, "location": target}]
         final_url = target
-    status = _status_for(status_code, hdrs, url, final_url, redirects, html, title, text, probe)
+    status = _status_for(status_code, hdrs, url, final_url, redirects, html, title, text, text_whole, probe)
     return status, alive_of(status)
 
 
-def _status_for(code, hdrs, url, final_url, redirects, html, title, text, probe) -> str:
+def _status_for(code, hdrs, url, final_url, redirects, html, title, text, whole, probe) -> str:
     if _is_challenge(code, hdrs, html, title, text) or code in (401, 403, 999):
         return "blocked"
     simple = {404: "not-found", 410: "gone", 429: "rate-limited", 451: "legal"}
@@ -345,7 +367,7 @@ def _status_for(code, hdrs, url, final_url, redirects, html, title, text, probe)
         return "login-required"  # facebook.com & co. show a crawler their login wall: cannot tell
     if _is_homepage_redirect(url, final_url, redirects):
         return "homepage-redirect"
-    if html and _is_soft404(url, html, title, text, probe):
+    if html and _is_soft404(url, html, title, text, probe, whole):
         return "soft-404"
     if redirects and redirects[0]["status"] in (301, 308) and not _same_page(url, final_url):
         return "redirected"

@@ -38,10 +38,10 @@ from ..facts import USER_AGENT
 from ..models import CheckResult, Snapshot
 from .addresses import is_private
 from .budget import ByteBudget, Lease
-from .classify import Probe, alive_of, classify_response
+from .classify import VERDICT_TEXT, Probe, alive_of, classify_response
 from .cookies import ChainCookies
 from .hosts import HostGate
-from .page import decode_body, extract_text, extract_title, is_html
+from .page import decode_body, extract_title, is_html, main_text
 from .probe import PROBE_FAILED, await_probe
 from .slots import Slots, Ticket
 from .target import Target, join, parse
@@ -60,6 +60,7 @@ __all__ = [
 ]
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+PAGE_TEXT = max(facts.TEXT_EXCERPT, VERDICT_TEXT)  # characters of a page's main text read at first (page.main_text)
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
@@ -445,17 +446,18 @@ class _Run:
     async def _judge(self, url: str, final: _Final, hop: _Hop, chain: list[dict], deadline: float | None) -> dict:
         s, final_url = self.settings, final.url
         ctype = hop.headers.get("content-type")
-        page = await _analyse_async(hop.body, ctype, s)
-        html = page.pop("html")
+        page = await _analyse_async(hop.body, ctype, s, PAGE_TEXT)
+        html, text = page["html"], page["text"]
         snapshot = Snapshot(sha256=hop.sha256, body=hop.body, content_type=ctype, size=len(hop.body),
-                            truncated=hop.truncated, **page)
+                            truncated=hop.truncated, title=page["title"],
+                            text=text[:facts.TEXT_EXCERPT] if text else text, charset=page["charset"])
         probe = None
         if s.probe_soft404 and html and is_html(ctype) and 200 <= hop.status < 300:
             probe = await self._probe(final.target, deadline)  # one request per host per run, then cached
         headers = hop.headers.multi_items()
         status, alive = classify_response(hop.status, headers, url=url, final_url=final_url,
                                           redirects=chain, html=html, title=page["title"],
-                                          text=page["text"], probe=probe)
+                                          text=text, text_whole=page["whole"], probe=probe)
         error = hop.note
         if hop.attempts > 1 and status in ("server-error", "rate-limited"):
             error = error or f"HTTP {hop.status} after {hop.attempts} attempts"
@@ -485,20 +487,22 @@ class _Run:
         return Probe(hop.status, title=page["title"], text=page["text"], final_url=final.url)
 
 
-def _analyse(body: bytes, content_type: str | None, text_bytes: int) -> dict:
-    """Decode, title and main text of a page (CPU work: big bodies go to a thread)."""
+def _analyse(body: bytes, content_type: str | None, text_bytes: int, at_least: int | None = None) -> dict:
+    """Decode, title and main text of a page (CPU work: big bodies go to a thread). With `at_least`,
+    only that much of the main text or more is read ("whole": False when perhaps not all of it)."""
     decoded, charset = decode_body(body, content_type, text_bytes)
     if decoded is None:
-        return {"html": None, "title": None, "text": None, "charset": None}
+        return {"html": None, "title": None, "text": None, "whole": True, "charset": None}
     if is_html(content_type) or (not content_type and "<html" in decoded[:1024].lower()):
-        return {"html": decoded, "title": extract_title(decoded), "text": extract_text(decoded), "charset": charset}
-    return {"html": None, "title": None, "text": decoded, "charset": charset}
+        text, whole = main_text(decoded, at_least)
+        return {"html": decoded, "title": extract_title(decoded), "text": text, "whole": whole, "charset": charset}
+    return {"html": None, "title": None, "text": decoded, "whole": True, "charset": charset}
 
 
-async def _analyse_async(body: bytes, content_type: str | None, s: FetchSettings) -> dict:
+async def _analyse_async(body: bytes, content_type: str | None, s: FetchSettings, at_least: int | None = None) -> dict:
     if len(body) > s.offload_bytes:
-        return await asyncio.to_thread(_analyse, body, content_type, s.text_bytes)
-    return _analyse(body, content_type, s.text_bytes)
+        return await asyncio.to_thread(_analyse, body, content_type, s.text_bytes, at_least)
+    return _analyse(body, content_type, s.text_bytes, at_least)
 
 
 # --------------------------------------------------------- entry points ---

@@ -19,6 +19,7 @@ import weakref
 import zlib
 from collections.abc import Callable, Iterator
 
+from ..facts import TEXT_EXCERPT
 from ..models import CheckResult, CheckRow, Place, UrlState
 from . import Store, inserted_id, iso
 
@@ -189,7 +190,6 @@ def places_by_url(store: Store, run_id: int) -> dict[str, list[Place]]:
     return out
 
 
-TEXT_EXCERPT = 4000  # characters of extracted text kept in snapshots.text, for browsing and search
 
 
 def _excerpt(text: str | None) -> str | None:
