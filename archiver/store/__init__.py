@@ -4,7 +4,7 @@ Why SQLite: one file a researcher can copy as evidence, transactional writes so 
 leaves half a row, WAL so a report can read while a check writes. All SQL lives in this package:
 `__init__` opens, migrates and locks; `checks.py` holds check history, snapshots and drift;
 `captures.py` holds the Wayback captures. Checks are committed in groups (every 0.25 s or 256
-checks, `checks.py`), everything else as it arrives, so a run killed with SIGKILL resumes having
+checks, `group.py`), everything else as it arrives, so a run killed with SIGKILL resumes having
 lost at most its last group of checks and the URLs in flight; `db.py` is the connection wrapper.
 """
 
@@ -218,9 +218,9 @@ class Store:
 
     # -- the rest of the stage-facing interface (archiver.store.interface.ArchiveStore) -------------
     # Thin delegations: the SQL lives in checks.py, captures.py and documents.py.
-    def group_commit(self) -> checks.GroupCommit:
-        """Commit the checks written from now on in groups (until `.close()`): see checks.GroupCommit."""
-        return checks.GroupCommit(self)
+    def group_commit(self) -> group.GroupCommit:
+        """Commit the checks recorded from now on in groups (until `.close()`): see store.group."""
+        return group.GroupCommit(self)
 
     def unfinished_run(self, command: str) -> int | None:
         return checks.unfinished_run(self, command)
@@ -330,4 +330,4 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-from . import captures, checks, report  # noqa: E402 - they import Store from here
+from . import captures, checks, group, report  # noqa: E402 - they import Store from here

@@ -1,27 +1,26 @@
 """Check history, snapshots, headers and content drift.
 
 Each check is written atomically with its snapshot, headers, drift row and the URL's new state.
-A run commits in groups (`GroupCommit`: every 0.25 s or 256 checks, whichever comes first), since
-SQLite's commit is most of the cost of one small write: a killed run loses at most the checks
-recorded in its last 0.25 s (at most 256) and the URLs in flight, which a resumed run checks again;
-never half a check. A check whose writes fail loses its group in the same way (no savepoint per check).
+A run commits its checks in groups (store/group.py: every 0.25 s or 256 checks, whichever comes
+first, the rows queued in memory until then): a killed run loses at most the checks recorded in its
+last 0.25 s (at most 256) and the URLs in flight, which a resumed run checks again; never half a
+check. A group whose writes fail is rolled back whole, in the same way.
 Snapshots are content-addressed (SHA-256 of the decoded body) and zlib-compressed, so a page that
 did not change costs one row in `checks`, not another copy of its bytes.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import time
-import weakref
 import zlib
 from collections.abc import Callable, Iterator
 
 from ..facts import TEXT_EXCERPT
 from ..models import CheckResult, CheckRow, Place, UrlState
-from . import Store, inserted_id, iso
+from . import Store, iso
+from .group import GroupCommit, Pending, open_group
+
+__all__ = ["GroupCommit", "record_check"]
 
 
 def url_state(store: Store, url: str) -> UrlState:
@@ -30,76 +29,6 @@ def url_state(store: Store, url: str) -> UrlState:
         return UrlState()
     return UrlState(row["state"], row["failures"], row["first_failed_at"], row["last_failed_at"],
                     row["dead_since"])
-
-
-class GroupCommit:
-    """Commit the checks of a run in groups: every `seconds` (a timer on the running event loop
-    makes that true in quiet periods too) or every `size` checks, and at close()."""
-
-    def __init__(self, store: Store, seconds: float = 0.25, size: int = 256):
-        self.store, self.seconds, self.size = store, seconds, size
-        self.count, self.opened = 0, 0.0
-        self._timer: asyncio.TimerHandle | None = None
-        _GROUPS[store] = self
-
-    def wrote(self) -> None:
-        self.count += 1
-        if self.count == 1:
-            self.opened = time.monotonic()
-        if self.count >= self.size or time.monotonic() - self.opened >= self.seconds:
-            self.flush()
-        elif self._timer is None:
-            with contextlib.suppress(RuntimeError):  # no running loop: the next write or close() commits
-                self._timer = asyncio.get_running_loop().call_later(self.seconds, self.flush)
-
-    def flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        conn = self.store.db.conn
-        if conn.in_transaction:
-            conn.execute("COMMIT")
-        self.count = 0
-
-    def abandon(self) -> None:
-        """A check failed while writing: roll back the open group (what a kill would lose)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self.store.db.conn.in_transaction:  # SQLite may have rolled back already (a full disk)
-            self.store.db.conn.execute("ROLLBACK")
-        self.count = 0
-
-    def close(self) -> None:
-        self.flush()
-        _GROUPS.pop(self.store, None)
-
-
-_GROUPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-@contextlib.contextmanager
-def _one_check(store: Store):
-    """One check, atomic: its own transaction, or part of the open group's. A check that fails
-    before it writes (a bug in `decide`) leaves the group as it was; one that fails while writing
-    (a full disk) rolls the whole group back, as a kill would lose it (within the same bound), and the
-    run stops. No savepoint per check: SAVEPOINT and RELEASE were two more statements for every check."""
-    group = _GROUPS.get(store)
-    if group is None:
-        with store.db.atomic():
-            yield
-        return
-    conn = store.db.conn
-    if not conn.in_transaction:
-        conn.execute("BEGIN")
-    before = conn.total_changes
-    try:
-        yield
-    except BaseException:
-        if conn.total_changes != before:
-            group.abandon()
-        raise
-    group.wrote()
 
 
 # zlib level 1: on 40 real HTML pages (52 KB on average) 2.3x less CPU than level 6 (0.66 against
@@ -113,56 +42,87 @@ _BEFORE = ("SELECT id, state, failures, first_failed_at, last_failed_at, dead_si
 
 def record_check(store: Store, result: CheckResult, *, run_id: int | None,
                  decide: Callable[[UrlState], UrlState | None], similarity=None) -> dict:
-    """Write one check, in one transaction. `decide(previous state)` gives the URL's state after it,
-    or None for an inconclusive check (during a network outage), which changes nothing but history.
+    """Record one check: queued in the run's open group (store.group), or else written in a
+    transaction of its own. `decide(previous state)` gives the URL's state after it, or None for an
+    inconclusive check (during a network outage), which changes nothing but history.
     Returns {"check_id", "previous", "new", "drift": similarity or None}."""
+    group = open_group(store)
+    pending = group.pending if group is not None else Pending()
     conn = store.db.conn
     when = iso(result.checked_at) or store.now()
+    before = _before(group.cursor if group is not None else conn, pending, result.url, result.snapshot)
+    new = decide(before[1])  # before anything is queued or written: a failing decide leaves the group as it was
+    if group is None:
+        with store.db.atomic():
+            out = _queue(store, pending, result, run_id, when, before, new, similarity)
+            pending.write(conn)
+        return out
+    changes = conn.total_changes
+    try:
+        out = _queue(store, pending, result, run_id, when, before, new, similarity)
+    except BaseException:
+        if conn.total_changes != changes:  # it wrote (a new URL, a drift row): the group goes, as a kill would lose it
+            group.abandon()
+        raise
+    group.wrote()
+    return out
+
+
+def _before(conn, pending: Pending, url: str, snap) -> tuple[int | None, UrlState, str | None, bool]:
+    """(url id, state, last snapshot's SHA-256, whether this snapshot is stored or queued): from the
+    open group when it checked the URL already, else in one SELECT."""
+    queued = snap is not None and snap.sha256 in pending.shas
+    known = pending.urls.get(url)
+    if known is None:
+        row = conn.execute(_BEFORE, [snap.sha256 if snap else None, url]).fetchone()
+        if row is not None:
+            return row[0], UrlState(*row[1:6]), row[6], bool(row[7]) or queued
+        url_id, state, last = None, UrlState(), None
+    else:
+        url_id, state, last = known
+    return url_id, state, last, snap is not None and (queued or _snapshot_stored(conn, snap.sha256))
+
+
+def _queue(store: Store, pending: Pending, result: CheckResult, run_id: int | None, when: str, before: tuple,
+           new: UrlState | None, similarity) -> dict:
+    """Queue the check's rows in `pending` (a new URL's row and a drift row are written at once)."""
+    conn = store.db.conn
+    url_id, previous, prev_sha, stored = before
     snap, drift = result.snapshot, None
-    with _one_check(store):
-        row = conn.execute(_BEFORE, [snap.sha256 if snap else None, result.url]).fetchone()
-        if row is None:
-            url_id, previous, prev_sha = None, UrlState(), None
-            stored = snap is not None and _snapshot_stored(store, snap.sha256)
-        else:
-            url_id, previous, prev_sha, stored = row[0], UrlState(*row[1:6]), row[6], row[7]
-        new = decide(previous)  # before the first write: a failing decide leaves the group as it was
-        if url_id is None:
-            url_id = store.url_id(result.url, when)
-        if snap is not None and not stored:  # a page seen before is not compressed again (re-checks: most pages)
-            conn.execute(
-                "INSERT OR IGNORE INTO snapshots (sha256, body, content_type, charset, size, truncated, title, text,"
-                " first_seen) VALUES (?,?,?,?,?,?,?,?,?)",
-                [snap.sha256, zlib.compress(snap.body, SNAPSHOT_ZLIB_LEVEL), snap.content_type, snap.charset,
-                 snap.size, int(snap.truncated), snap.title, _excerpt(snap.text), when])
-        check_id = _insert_check(conn, result, url_id, run_id, when, previous, new)
-        if snap is not None and result.alive and prev_sha and prev_sha != snap.sha256:
-            drift = _record_drift(store, url_id, when, prev_sha, snap.sha256, similarity)
-        if new is not None:
-            conn.execute(
-                "UPDATE urls SET state = ?, failures = ?, first_failed_at = ?, last_failed_at = ?,"
-                " dead_since = ?, last_checked = ?, last_status = ?, last_alive = ?,"
-                " last_sha256 = coalesce(?, last_sha256), last_conclusive = coalesce(?, last_conclusive) WHERE id = ?",
-                [new.state, new.failures, new.first_failed_at, new.last_failed_at, new.dead_since, when,
-                 result.status, _bool(result.alive), snap.sha256 if snap and result.alive else None,
-                 when if result.alive is not None else None, url_id],
-            )
-        else:
-            conn.execute("UPDATE urls SET last_checked = ? WHERE id = ?", [when, url_id])
+    changed = bool(snap is not None and result.alive and prev_sha and prev_sha != snap.sha256)
+    if (url_id is None or changed) and not conn.in_transaction:
+        conn.execute("BEGIN")  # the group's transaction: what is written now commits with the check
+    if url_id is None:
+        url_id = store.url_id(result.url, when)
+    if snap is not None and not stored:  # a page seen before is not compressed again (re-checks: most pages)
+        pending.snapshots.append([
+            snap.sha256, zlib.compress(snap.body, SNAPSHOT_ZLIB_LEVEL), snap.content_type, snap.charset, snap.size,
+            int(snap.truncated), snap.title, _excerpt(snap.text), when])
+        pending.shas.add(snap.sha256)
+    if changed and snap is not None:
+        pending.write(conn)  # drift reads both snapshots' bodies, which may be queued still
+        drift = _record_drift(store, url_id, when, prev_sha, snap.sha256, similarity)
+    check_id = pending.check_id(conn)
+    pending.checks.append(_check_row(check_id, result, url_id, run_id, when, previous, new))
+    if new is None:
+        pending.touched.append([when, url_id])
+        pending.urls[result.url] = (url_id, previous, prev_sha)
+    else:
+        sha = snap.sha256 if snap and result.alive else None
+        pending.states.append([new.state, new.failures, new.first_failed_at, new.last_failed_at, new.dead_since, when,
+                               result.status, _bool(result.alive), sha, when if result.alive is not None else None,
+                               url_id])
+        pending.urls[result.url] = (url_id, new, sha or prev_sha)
     return {"check_id": check_id, "previous": previous, "new": new, "drift": drift}
 
 
-def _insert_check(conn, result: CheckResult, url_id: int, run_id: int | None, when: str, previous: UrlState,
-                  new: UrlState | None) -> int:
+def _check_row(check_id: int, result: CheckResult, url_id: int, run_id: int | None, when: str, previous: UrlState,
+               new: UrlState | None) -> list:
     snap = result.snapshot
-    return inserted_id(conn.execute(
-        "INSERT INTO checks (url_id, run_id, checked_at, status, alive, http_status, final_url,"
-        " redirects, elapsed_ms, error, sha256, inconclusive, state, previous_state, headers)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [url_id, run_id, when, result.status, _bool(result.alive) if new else None, result.http_status,
-         result.final_url, json.dumps(result.redirects) if result.redirects else "[]", result.elapsed_ms,
-         result.error, snap.sha256 if snap else None, int(new is None), new.state if new else None,
-         previous.state, _compact_json(result.headers) if result.headers else "[]"]))
+    return [check_id, url_id, run_id, when, result.status, _bool(result.alive) if new else None, result.http_status,
+            result.final_url, json.dumps(result.redirects) if result.redirects else "[]", result.elapsed_ms,
+            result.error, snap.sha256 if snap else None, int(new is None), new.state if new else None,
+            previous.state, _compact_json(result.headers) if result.headers else "[]"]
 
 
 # headers as SQLite's own JSON functions write them (no spaces); one encoder for all checks: json.dumps
@@ -170,8 +130,8 @@ def _insert_check(conn, result: CheckResult, url_id: int, run_id: int | None, wh
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def _snapshot_stored(store: Store, sha256: str) -> bool:
-    return store.db.conn.execute("SELECT 1 FROM snapshots WHERE sha256 = ?", [sha256]).fetchone() is not None
+def _snapshot_stored(conn, sha256: str) -> bool:
+    return conn.execute("SELECT 1 FROM snapshots WHERE sha256 = ?", [sha256]).fetchone() is not None
 
 
 def places_by_url(store: Store, run_id: int) -> dict[str, list[Place]]:
