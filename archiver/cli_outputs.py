@@ -6,7 +6,6 @@ Like cli.py: parse options -> Settings -> api call -> render; nothing else.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from datetime import UTC
 
@@ -66,6 +65,8 @@ def emit_report(result, fmt: str, output: str | None) -> None:
     render = renderer(fmt)
     if fmt == "text":
         tty = output is None and sys.stdout.isatty()
+        import shutil  # only here (with bz2 and lzma: 3 ms to import)
+
         width = shutil.get_terminal_size((120, 40)).columns if tty else 120
         chunks = render(result, colour=tty, width=width)
     else:

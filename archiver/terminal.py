@@ -18,7 +18,6 @@ from __future__ import annotations
 import errno
 import functools
 import os
-import shutil
 import signal
 import sqlite3
 import sys
@@ -157,6 +156,8 @@ class StatusLine:
         if now - self.shown_at < self.every:
             return
         self.shown_at = now
+        import shutil  # on a terminal only (with bz2 and lzma: 3 ms to import)
+
         width = max(shutil.get_terminal_size().columns - 1, 10)
         text = "".join(c if c.isprintable() else "?" for c in text[:width])  # a URL's bytes never reach the terminal raw
         self.stream.write("\r\x1b[2K" + text)

@@ -541,3 +541,21 @@ def test_make_client() -> None:
             assert (client.timeout.connect, client.timeout.read) == (3, 7)
 
     asyncio.run(go())
+
+
+def test_the_checkers_client_sends_httpxs_default_headers() -> None:
+    """Without httpx on its path (check/lazyhttpx.py), the wire still sends what an httpx client
+    would: its default headers, ours for User-Agent, and only the encodings read_capped decodes."""
+    defaults = dict(httpx.AsyncClient().headers.items())
+    defaults["accept-encoding"] = ", ".join(e for e in defaults["accept-encoding"].split(", ") if e != "zstd")
+    assert make_client().headers == {**defaults, "user-agent": USER_AGENT}
+
+
+def test_the_checkers_client_is_an_httpx_client_for_anything_else(test_web) -> None:
+    async def go():
+        async with make_client(FetchSettings(read_timeout=7)) as client:
+            response = await client.get(test_web.url("/ok"))
+            return response.status_code, client.http.timeout.read, client.http.follow_redirects
+
+    assert asyncio.run(go()) == (200, 7, False)
+    assert test_web.headers_of("/ok")["user-agent"] == USER_AGENT

@@ -28,10 +28,7 @@ from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple, cast
-
-import httpx
 
 from .. import facts
 from ..facts import USER_AGENT
@@ -41,11 +38,12 @@ from .budget import ByteBudget, Lease
 from .classify import VERDICT_TEXT, Probe, alive_of, classify_response
 from .cookies import ChainCookies
 from .hosts import HostGate
+from .lazyhttpx import httpx
 from .page import decode_body, extract_title, is_html, main_text
 from .probe import PROBE_FAILED, await_probe
 from .slots import Slots, Ticket
 from .target import Target, join, parse
-from .transport import WireHeaders, WireTransport, drain, read_capped
+from .transport import Client, Timeout, WireHeaders, WireTransport, drain, read_capped
 
 __all__ = [
     "USER_AGENT",
@@ -90,24 +88,14 @@ class FetchSettings:
     probe_timeout: float = 10.0  # the probe's own budget; a page never waits longer for it (check/probe.py)
 
 
-class Client(httpx.AsyncClient):
-    """The checker's client: an httpx.AsyncClient (use it for anything) whose `wire` the checker
-    uses for its own GETs, skipping httpx's per-request machinery."""
-
-    def __init__(self, wire: WireTransport, **kwargs):
-        super().__init__(transport=wire, **kwargs)
-        self.wire = wire
-
-
-def make_client(settings: FetchSettings | None = None) -> httpx.AsyncClient:
-    """The client the CLI should build once per run and pass to check_urls/check_one."""
+def make_client(settings: FetchSettings | None = None) -> Client:
+    """The client the CLI should build once per run and pass to check_urls/check_one: the
+    checker's own GETs on its wire, and an httpx.AsyncClient for anything else (transport.Client)."""
     s = settings or FetchSettings()
     return Client(
         WireTransport(limit=2 * max(s.concurrency, s.per_host, 1)),  # TLS context built at the first https URL
         headers={"User-Agent": s.user_agent},
-        follow_redirects=False,
-        timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout,
-                              write=s.connect_timeout, pool=s.total_timeout),
+        timeout=Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.connect_timeout, pool=s.total_timeout),
     )
 
 
@@ -135,6 +123,8 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    from email.utils import parsedate_to_datetime  # an HTTP-date: rare, and email costs 4 ms to import
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -247,7 +237,7 @@ class _Reading:
 class _Run:
     """State shared by the checks of one run: host gates, probe cache, DNS cache."""
 
-    client: httpx.AsyncClient
+    client: httpx.AsyncClient | Client
     settings: FetchSettings
     clock: Callable[[], datetime] = _utcnow
     monotonic: Callable[[], float] = time.monotonic
@@ -508,7 +498,7 @@ async def _analyse_async(body: bytes, content_type: str | None, s: FetchSettings
 # --------------------------------------------------------- entry points ---
 
 async def check_one(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | Client,
     url: str,
     settings: FetchSettings | None = None,
     *,
@@ -568,7 +558,7 @@ class _Feed:
 
 
 async def check_urls(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | Client,
     urls: Iterable[str] | AsyncIterable[str],
     settings: FetchSettings | None = None,
     *,

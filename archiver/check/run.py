@@ -14,8 +14,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-
-import httpx
+from typing import TYPE_CHECKING
 
 from ..facts import iso, origin_of, utcnow
 from ..models import CheckResult
@@ -23,6 +22,11 @@ from ..store import Store
 from .classify import alive_of
 from .fetch import FetchSettings, check_one, check_urls
 from .state import ConfirmPolicy, next_state
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .transport import Client
 
 EARLY_OUTAGE_HOSTS = 10  # this many distinct hosts and not one HTTP answer: stop, we are offline
 
@@ -99,7 +103,7 @@ class CheckRun:
 async def run_checks(
     store: Store,
     urls: list[str],
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | Client,
     fetch_settings: FetchSettings,
     *,
     policy: ConfirmPolicy | None = None,

@@ -16,7 +16,7 @@ import ipaddress
 import re
 from typing import NamedTuple
 
-import httpx
+from .lazyhttpx import httpx
 
 __all__ = ["Target", "join", "parse"]
 

@@ -4,26 +4,83 @@ bound on the DECODED size, so a gzip bomb stops at the cap instead of inflating 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import ssl
 import zlib
-from collections.abc import AsyncIterator, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import brotli
-import httpx
 
+from .lazyhttpx import httpx
 from .wire import KEEPALIVE_EXPIRY, Connection, Origin, Pool, exchange
 
 if TYPE_CHECKING:
     from .budget import Lease
 
-__all__ = ["WireHeaders", "WireResponse", "WireTransport", "drain", "read_capped"]
+__all__ = ["DEFAULT_HEADERS", "Client", "Timeout", "WireHeaders", "WireResponse", "WireTransport", "drain",
+           "read_capped"]
 
 
-class WireTransport(httpx.AsyncBaseTransport):
-    """httpx's API over the checker's own HTTP/1.1 wire (check/wire.py: asyncio and llhttp).
+@dataclass(frozen=True)
+class Timeout:
+    """httpx.Timeout's four limits in seconds (None: no limit), without importing httpx."""
+
+    connect: float | None = 5.0
+    read: float | None = 5.0
+    write: float | None = 5.0
+    pool: float | None = 5.0
+
+
+# What an httpx.AsyncClient sends unless told otherwise, names in lower case as the wire sends them;
+# the encodings are those read_capped decodes itself, bounding the decoded size.
+DEFAULT_HEADERS = {"accept": "*/*", "accept-encoding": "gzip, deflate, br", "connection": "keep-alive"}
+
+
+class Client:
+    """The checker's client: its GETs go on `wire` with `headers` and `timeout`, without httpx
+    (check/lazyhttpx.py). Anything else asked of it (`get`, `stream`, `post`, ...) is an
+    httpx.AsyncClient's over the same wire, with the same headers and timeouts, built (and httpx
+    imported) the first time."""
+
+    follow_redirects = False
+
+    def __init__(self, wire: WireTransport, *, headers: Mapping[str, str] | None = None,
+                 timeout: Timeout | httpx.Timeout = Timeout()):
+        self.wire = wire
+        self.headers = {**DEFAULT_HEADERS, **{k.lower(): v for k, v in (headers or {}).items()}}
+        self.timeout = timeout
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            t = self.timeout
+            self._http = httpx.AsyncClient(
+                transport=cast("httpx.AsyncBaseTransport", self.wire), headers=self.headers, follow_redirects=False,
+                timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool))
+        return self._http
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.http, name)
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await (self._http.aclose() if self._http is not None else self.wire.aclose())
+
+
+class WireTransport:
+    """httpx's transport API over the checker's own HTTP/1.1 wire (check/wire.py: asyncio and llhttp).
 
     Measured in benchmarks/check_cpu.py: httpcore (pool scans, anyio streams, h11 in pure Python)
     cost more CPU per request than everything archiver does with a page, and aiohttp after it about
@@ -36,7 +93,7 @@ class WireTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, limit: int, keepalive_expiry: float = KEEPALIVE_EXPIRY, ssl_context: ssl.SSLContext | None = None):
         self._pool = Pool(limit, keepalive_expiry, ssl_context)
 
-    async def get(self, url: httpx.URL | str, headers: dict[str, str], timeout: httpx.Timeout,
+    async def get(self, url: httpx.URL | str, headers: dict[str, str], timeout: Timeout | httpx.Timeout,
                   addresses: list[str] | None = None) -> WireResponse:
         """GET without httpx's per-request machinery (Request, auth, cookies, Response: about 0.3 ms
         of CPU per URL, measured): the checker's hot path. The socket goes to `addresses` (those the
@@ -64,11 +121,17 @@ class WireTransport(httpx.AsyncBaseTransport):
         t = request.extensions.get("timeout", {})
         conn = await exchange(self._pool, origin, None, head, body or None, connect=t.get("connect"),
                               read=t.get("read"), wait=t.get("pool"), head_only=request.method == "HEAD")
-        return httpx.Response(conn.status, headers=conn.headers, stream=_WireStream(self._pool, conn),
+        return httpx.Response(conn.status, headers=conn.headers, stream=_stream_type()(self._pool, conn),
                               extensions={"http_version": b"HTTP/1.1", "reason_phrase": conn.reason})
 
     async def aclose(self) -> None:
         self._pool.close()
+
+    async def __aenter__(self) -> WireTransport:  # as httpx.AsyncBaseTransport, without subclassing it
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 _PORTS = {"http": 80, "https": 443}
@@ -149,23 +212,29 @@ class WireResponse:
     def aiter_bytes(self) -> AsyncIterator[bytes]:
         """Decoded by httpx (stacked or unusual content encodings)."""
         return httpx.Response(self.status_code, headers=self._conn.headers,
-                              stream=_WireStream(self._pool, self._conn)).aiter_bytes()
+                              stream=_stream_type()(self._pool, self._conn)).aiter_bytes()
 
     async def aclose(self) -> None:
         self._pool.release(self._conn)
 
 
-class _WireStream(httpx.AsyncByteStream):
-    def __init__(self, pool: Pool, conn: Connection):
-        self._pool, self._conn = pool, conn
+@functools.cache
+def _stream_type() -> type:
+    """A body on the wire as httpx's stream type (made at first use: it subclasses httpx's)."""
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        read = self._conn.read
-        while chunk := await read():
-            yield chunk
+    class WireStream(httpx.AsyncByteStream):
+        def __init__(self, pool: Pool, conn: Connection):
+            self._pool, self._conn = pool, conn
 
-    async def aclose(self) -> None:
-        self._pool.release(self._conn)
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            read = self._conn.read
+            while chunk := await read():
+                yield chunk
+
+        async def aclose(self) -> None:
+            self._pool.release(self._conn)
+
+    return WireStream
 
 
 async def drain(resp: httpx.Response, limit: int) -> None:

@@ -22,7 +22,8 @@ import ssl
 import time
 
 import httptools
-import httpx
+
+from .lazyhttpx import httpx
 
 __all__ = ["Connection", "Origin", "Pool", "exchange"]
 
