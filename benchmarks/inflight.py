@@ -21,9 +21,10 @@ process waiting for a core), each page request's round trip (the servers' latenc
 delays), and the requests in flight on the wire, probes included. The report gives each state's
 slot-seconds over the fetch phase (first request to last answer) and up to the moment the last
 URL was taken (after it, only the tail: pages still in flight, the slow ones last), and with
---timeline the states in 250 ms buckets. First it prints the `ideal`: the same URL list in the
-same order through a checker that costs no CPU (latency, slow pages and Retry-After only), with
-429 waits holding their slot or not.
+--timeline the states in 250 ms buckets, with the per-host limits of the run's hosts summed
+(`host_limits`: what the adaptive gate of check/hosts.py allows at once, at --settings defaults).
+First it prints the `ideal`: the same URL list in the same order through a checker that costs no
+CPU (latency, slow pages and Retry-After only), with 429 waits holding their slot or not.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Probe:
         self.last_answer: float | None = None
         self.last_start: float | None = None  # the last URL taken: from then on, only the tail
         self.probe_tasks: set = set()
+        self.gates: list = []
         self.round_trips: list[float] = []  # seconds per page request (slow pages apart), gate included
         self.slot_free_waits = False
         self.queued = concurrency // 8  # after the change: a check waiting to retry holds no slot
@@ -114,6 +116,13 @@ class Probe:
 
         run.check, run._request, run._run_probe = check, request, run_probe
         hosts.HostGate.enter, fetch.await_probe = enter, await_probe
+        orig_init = hosts.HostGate.__init__
+
+        def init(self, *args, **kwargs):  # the run's gate, to read its hosts' limits
+            orig_init(self, *args, **kwargs)
+            p.gates.append(self)
+
+        hosts.HostGate.__init__ = init
         if wait_name:  # after the change: the retry wait is its own method
             orig_wait = run._wait
             p.slot_free_waits = True
@@ -150,7 +159,10 @@ class Probe:
             before = loop.time()
             await asyncio.sleep(0.01)
             lag = loop.time() - before - 0.01
-            self.samples.append((time.monotonic(), dict(self.n), lag))
+            n = dict(self.n)
+            if self.gates:  # the per-host limits of the run's hosts, summed (the probe's gate apart)
+                n["host-limits"] = sum(int(h.limit) for h in self.gates[-1]._hosts.values())
+            self.samples.append((time.monotonic(), n, lag))
 
     def states(self, n: dict) -> dict:
         """What the slots do at one sample (a check holds a slot from its start to its result)."""
@@ -193,7 +205,8 @@ class Probe:
                 if part:
                     buckets.append({"t": round(i * bucket, 2),
                                     **{s: round(statistics.mean(r[1][s] for r in part), 1) for s in STATES},
-                                    "lag_ms": round(1000 * statistics.mean(r[2] for r in part), 1)})
+                                    "lag_ms": round(1000 * statistics.mean(r[2] for r in part), 1),
+                                    "host_limits": round(statistics.mean(r[3].get("host-limits", 0) for r in part), 1)})
             out["timeline"] = buckets
         return out
 
