@@ -97,7 +97,7 @@ class MiniWeb:
         self.stats_file = out / f"{name}.miniweb.json"
         ready = out / f"{name}.miniweb.ready"
         ready.unlink(missing_ok=True)
-        self.log = open(out / f"{name}.miniweb.log", "w")
+        self.log = open(out / f"{name}.miniweb.log", "w")  # noqa: SIM115 - open while the server runs; closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, str(BENCH / "miniweb.py"), "--port", str(port), "--host-mode", "ips",
              "--latency-ms", str(latency_ms), "--slow-ms", str(slow_ms), "--max-seconds", "3600",

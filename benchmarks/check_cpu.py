@@ -105,6 +105,7 @@ def stages_main(argv: list[str]) -> None:
 
     from archiver import api, cli
     from archiver.check import fetch, run
+    from archiver.store import Store
 
     acc: dict[str, float] = {}
 
@@ -120,7 +121,27 @@ def stages_main(argv: list[str]) -> None:
                 acc[label] = acc.get(label, 0.0) + time.process_time() - t
         setattr(mod, name, timed)
 
-    for mod, name, label in [(api, "lint", "lint the document"), (api, "record", "record its citations"),
+    def wrap_steps(cls, name: str, label: str) -> None:
+        """A generator run a step at a time (the citations, recorded while the first requests are in
+        flight): the CPU of each step, not of creating the generator."""
+        f = getattr(cls, name)
+
+        @functools.wraps(f)
+        def timed(*a, **k):
+            steps = f(*a, **k)
+            while True:
+                t = time.process_time()
+                try:
+                    step = next(steps)
+                except StopIteration as done:
+                    return done.value
+                finally:
+                    acc[label] = acc.get(label, 0.0) + time.process_time() - t
+                yield step
+        setattr(cls, name, timed)
+
+    wrap_steps(Store, "save_document_steps", "record its citations")
+    for mod, name, label in [(api, "lint", "lint the document"),
                              (fetch, "_analyse", "page analysis (decode, title, main text)"),
                              (fetch, "classify_response", "verdict (classify_response)"),
                              (run, "_record", "store each check (SQLite, zlib)")]:
