@@ -8,7 +8,8 @@ Runs `archiver.api.check` in this process (as `archiver check urls.txt --concurr
 checker's methods wrapped HERE (the library is not touched), and samples every 10 ms what each of
 the `concurrency` slots is doing:
 - `wire`: a page's request between its host's permit and the end of its body (probes apart);
-- `gate`: waiting for its host's permit (check/hosts.py);
+- `gate`: waiting for its host's permit (check/hosts.py), holding its slot (after the gate change,
+  only beyond the bound of check/slots.py; the others are counted apart as `gate_without_slot`);
 - `retry-wait`: asleep before a retry (a Retry-After or a backoff), holding its slot (before the
   change; after it, such checks hold no slot and are counted apart as `waiting_without_slot`);
 - `probe-wait`: waiting for its host's soft-404 probe;
@@ -123,6 +124,22 @@ class Probe:
             p.gates.append(self)
 
         hosts.HostGate.__init__ = init
+        if hasattr(run, "_enter"):  # after the gate change: a check waiting at a busy host holds no slot
+            orig_run_enter = run._enter
+
+            async def run_enter(self, key, reading):
+                slots, ticket = self.slots, reading.ticket
+                away = (slots is not None and ticket is not None and ticket.held and self.hosts.busy(key)
+                        and slots._away < slots._limit)
+                p.n["gate-away"] += away
+                p.n["entering"] += 1
+                try:
+                    return await orig_run_enter(self, key, reading)
+                finally:
+                    p.n["gate-away"] -= away
+                    p.n["entering"] -= 1
+
+            run._enter = run_enter
         if wait_name:  # after the change: the retry wait is its own method
             orig_wait = run._wait
             p.slot_free_waits = True
@@ -166,9 +183,11 @@ class Probe:
 
     def states(self, n: dict) -> dict:
         """What the slots do at one sample (a check holds a slot from its start to its result)."""
-        wire = n.get("request", 0) - n.get("gate", 0)
-        sleep, gate, probe = n.get("sleep", 0), n.get("gate", 0), n.get("probe-wait", 0)
-        checks = n.get("check", 0) - (sleep if self.slot_free_waits else 0)
+        entering = n.get("entering", n.get("gate", 0))  # at the host's gate (with the slot taken back after it)
+        away = n.get("gate-away", 0)  # of them, waiting without a slot (after the gate change)
+        wire = n.get("request", 0) - entering
+        sleep, gate, probe = n.get("sleep", 0), entering - away, n.get("probe-wait", 0)
+        checks = n.get("check", 0) - (sleep if self.slot_free_waits else 0) - away
         held_sleep = 0 if self.slot_free_waits else sleep
         held = {"wire": wire, "gate": gate, "retry-wait": held_sleep, "probe-wait": probe,
                 "other": max(0, checks - wire - gate - held_sleep - probe),
@@ -188,8 +207,10 @@ class Probe:
                     - r[3].get("probe-gate", 0) for r in rows]
         lags = sorted(lag for *_, lag, _ in rows)
         free_waits = round(sum(r[3].get("sleep", 0) * dt for r, dt in zip(rows, dts)), 1) if self.slot_free_waits else 0
+        gate_away = round(sum(r[3].get("gate-away", 0) * dt for r, dt in zip(rows, dts)), 1)
         out = {"fetch_phase_s": round(end - start, 2), "last_url_taken_s": round((self.last_start or 0) - start, 2),
                "slot_seconds": slot_s, "until_last_taken": head, "waiting_without_slot": free_waits,
+               "gate_without_slot": gate_away,
                "slot_seconds_total": round(self.concurrency * (end - start), 1),
                "mean_requests_on_wire": round(statistics.mean(wire_all), 1) if wire_all else 0,
                "round_trip_ms": {"mean": round(1000 * statistics.mean(self.round_trips), 1),

@@ -145,3 +145,72 @@ def test_a_worker_keeps_its_slot_for_its_next_url_unless_a_check_is_back_from_it
         return kept, order, a.held
 
     assert asyncio.run(go()) == (True, (True, False), True)
+
+
+def test_urls_waiting_at_a_busy_host_let_another_hosts_urls_finish_first() -> None:
+    """Concurrency 2, one request at a time per host: the slow host's later URLs wait for its turn
+    without a global slot, so the fast host's URLs finish meanwhile (they waited behind them before)."""
+    settings = FetchSettings(allow_private=True, concurrency=2, per_host=1, per_host_max=1,
+                             probe_soft404=False, total_timeout=30)
+
+    async def go(web):
+        slow = [web.url(f"/slow?delay=1.5&n={i}") for i in range(3)]
+        fast = [web.url(f"/page/{i}", "other") for i in range(3)]
+        async with make_client(settings) as client:
+            return [(r.url, r.status) async for r in check_urls(client, slow + fast, settings)]
+
+    with TestWeb() as web:
+        results = asyncio.run(go(web))
+        peaks = (web.peak_in_flight("main"), web.peak_in_flight("other"))
+    assert {status for _, status in results} == {"ok"}
+    assert ["/page/" in url for url, _ in results] == [True] * 3 + [False] * 3
+    assert peaks == (1, 1)  # the host's limit is kept
+
+
+def test_a_wait_away_from_the_slot_counts_against_the_time_limit() -> None:
+    """As before the change: the wait at the host is the URL's time; the slot is not lost."""
+    async def go():
+        slots, a = Slots(1), Ticket()
+        await slots.take(a)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2) as timer:
+                await slots.away(a, asyncio.sleep(5), timer)
+        return slots.free, a.held
+
+    assert asyncio.run(go()) == (1, False)
+
+
+def test_at_most_limit_checks_wait_without_a_slot() -> None:
+    """Beyond `limit` checks away, one more waits holding its slot, as before."""
+    async def go():
+        slots, a, b = Slots(1), Ticket(), Ticket()
+        gate = asyncio.Event()
+        await slots.take(a)
+        away = asyncio.ensure_future(slots.away(a, gate.wait()))
+        await slots.take(b)  # a's slot, given back for its wait
+        second = asyncio.ensure_future(slots.away(b, asyncio.sleep(0.05, "b")))
+        await asyncio.sleep(0.01)
+        kept = (b.held, slots.free)
+        assert await second == "b"
+        gate.set()
+        slots.give(b)
+        await away
+        return kept, a.held
+
+    assert asyncio.run(go()) == ((True, 0), True)
+
+
+def test_a_check_cancelled_before_its_slot_is_back_leaves_the_host() -> None:
+    async def go():
+        slots, a, b = Slots(1), Ticket(), Ticket()
+        await slots.take(a)
+        left = []
+        task = asyncio.ensure_future(slots.away(a, asyncio.sleep(0, "host"), undo=left.append))
+        await slots.take(b)  # keeps the slot: a waits for it after its wait
+        await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        slots.give(b)
+        return left, slots.free, a.held
+
+    assert asyncio.run(go()) == (["host"], 1, False)

@@ -37,7 +37,7 @@ from .addresses import is_private
 from .budget import ByteBudget, Lease
 from .classify import VERDICT_TEXT, Probe, alive_of, classify_response
 from .cookies import ChainCookies
-from .hosts import HostGate
+from .hosts import HostGate, _Host
 from .lazyhttpx import httpx
 from .page import decode_body, extract_title, is_html, main_text
 from .probe import PROBE_FAILED, await_probe
@@ -385,13 +385,23 @@ class _Run:
         else:
             await self.slots.pause(reading.ticket, seconds, reading.timer)
 
+    async def _enter(self, key: str, reading: _Reading) -> _Host:
+        """A turn at the host `key`. In a run, a check that must wait for it (the host has its limit
+        in flight) gives its global slot to another host's URL meanwhile and takes one back before
+        new URLs (check/slots.py). The wait at the host counts against the URL's time limit, as
+        before; the wait for the slot afterwards does not."""
+        first = reading.probe_clock is not None
+        if self.slots is None or reading.ticket is None or not self.hosts.busy(key):
+            return await self.hosts.enter(key, first)
+        return await self.slots.away(reading.ticket, self.hosts.enter(key, first), reading.timer, self.hosts.leave)
+
     def _backoff(self, attempt: int) -> float:
         s = self.settings
         return min(s.backoff_max, s.backoff_base * 2**attempt) + self.rng.uniform(0, s.backoff_base)
 
     async def _request(self, u: Target, reading: _Reading, addresses: list[str] | None = None) -> _Hop:
         clock = reading.probe_clock
-        host = await self.hosts.enter(u.key, first=clock is not None)
+        host = await self._enter(u.key, reading)
         started = self.monotonic()
         try:
             if clock is not None and clock.when() is None:
@@ -577,7 +587,8 @@ async def check_urls(
     read that would exceed it waits. So memory stays bounded whatever the length of `urls`, however
     large the pages and however slow the consumer. Pass `budget` to share one between runs (or to
     read its `peak`). A check waiting to retry (a Retry-After, a backoff) gives its slot to another
-    URL meanwhile; at most `concurrency` checks wait so at once, with no body (check/slots.py).
+    URL meanwhile, and so does a check waiting for its host's turn; at most `concurrency` checks
+    wait so at once, a waiting retry with no body (check/slots.py).
     """
     s = settings or FetchSettings()
     budget = budget or ByteBudget(s.body_budget)

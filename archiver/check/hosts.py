@@ -79,6 +79,11 @@ class HostGate:
         host = self._hosts.get(key)
         return host.limit if host else float(self._start)
 
+    def busy(self, key: str) -> bool:
+        """Whether a request to `key` would wait for its turn now (all its limit in flight)."""
+        host = self._hosts.get(key)
+        return host is not None and host.active >= int(host.limit)
+
     def _host(self, key: str) -> _Host:
         host = self._hosts.get(key)
         if host is None:

@@ -7,10 +7,14 @@ run at concurrency 64 (benchmarks/inflight.py). So a check holds a slot only whi
 gives the slot back for the wait (`pause`), another URL's request proceeds meanwhile, and after the
 wait it takes a slot again before any URL that has not started yet (it has a deadline running).
 
+The same holds for a check that must wait for its host's turn (check/hosts.py: the host has its
+adaptive limit in flight): it gives its slot to another host's URL meanwhile (`away`), so one slow
+host does not hold the run's slots; that wait still counts against the URL's time limit.
+
 Bounds: at most `concurrency` checks hold a slot, so at most that many requests of the run's pages
-are in flight. check_urls runs `concurrency` more workers than slots, so at most `concurrency` checks
-wait without a slot at once (a check that would be one more still waits, holding its slot, as
-before). A waiting check holds no body (its lease of the byte budget is given back first) and no
+are in flight. At most `concurrency` checks wait without a slot at once (`away` counts them; a
+check that would be one more waits holding its slot, as before), and check_urls runs `concurrency`
+more workers than slots. A waiting check holds no body (its lease of the byte budget is given back first) and no
 connection: 2 x `concurrency` checks at most, whatever the number of URLs.
 
 Politeness does not change: the waiting URL is not asked again before its Retry-After, and its
@@ -21,8 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 __all__ = ["Slots", "Ticket"]
+
+T = TypeVar("T")
 
 
 class Ticket:
@@ -38,7 +46,8 @@ class Slots:
     """`limit` slots, handed out first to checks coming back from a wait, then to new ones."""
 
     def __init__(self, limit: int):
-        self.free = max(1, limit)
+        self.free = self._limit = max(1, limit)
+        self._away = 0  # checks waiting without their slot (`away`), at most `limit`
         self._back: collections.deque[tuple[Ticket, asyncio.Future]] = collections.deque()
         self._new: collections.deque[tuple[Ticket, asyncio.Future]] = collections.deque()
 
@@ -82,10 +91,33 @@ class Slots:
                 waiter.set_result(None)
 
     async def pause(self, ticket: Ticket, seconds: float, timer: asyncio.Timeout | None = None) -> None:
-        """Sleep `seconds` without a slot, then take one back. Waiting for the slot is the run's
-        queue, not the server's delay: `timer` (the check's time limit) stops meanwhile."""
+        """Sleep `seconds` without a slot, then take one back (see `away`)."""
+        await self.away(ticket, asyncio.sleep(seconds), timer)
+
+    async def away(self, ticket: Ticket, wait: Awaitable[T], timer: asyncio.Timeout | None = None,
+                   undo: Callable[[T], object] | None = None) -> T:
+        """Await `wait` (a retry's sleep, a turn at a busy host) without a slot, then take one back
+        before new URLs. `wait` counts against `timer` (the check's time limit); waiting for the
+        slot afterwards is the run's queue, not the server's delay: the timer stops meanwhile. If
+        `limit` checks are away already, this one awaits `wait` holding its slot. `undo(result)`
+        runs if the check is cancelled before it has its slot back (to leave the host it entered)."""
+        if self._away >= self._limit or not ticket.held:
+            return await wait
         self.give(ticket)
-        await asyncio.sleep(seconds)
+        self._away += 1
+        try:
+            result = await wait
+        finally:
+            self._away -= 1
+        try:
+            await self._take_back(ticket, timer)
+        except BaseException:
+            if undo is not None:
+                undo(result)
+            raise
+        return result
+
+    async def _take_back(self, ticket: Ticket, timer: asyncio.Timeout | None) -> None:
         if self.free > 0 and not self._back:
             await self.take(ticket, back=True)  # no wait: the timer need not stop
             return
