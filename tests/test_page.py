@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.check.page import extract_text, main_text
+from archiver.check.page import extract_text, extract_title, main_text
 from tests import web
 
 DOCS = Path(__file__).parent.parent / "benchmarks" / "docs"
@@ -56,3 +56,16 @@ TOKENS = ["word", "Wörd", " ", "  ", "\n", "\t", "\xa0", "\u3000", "<p>", "</p>
 @given(st.lists(st.sampled_from(TOKENS), max_size=120).map("".join), st.integers(1, 40))
 def test_the_start_of_any_markups_text(html: str, at_least: int) -> None:
     assert_start_of_text(html, at_least)
+
+
+def test_markup_names_match_in_ascii_case_only():
+    """`<SCRIPT>` is a script block and `<TITLE>` a title in any ASCII case, but `<\u017fcript>` (a long
+    s) is an unknown element whose text shows, and `<t\u0131tle>` (a dotless i) is no title: browsers
+    match tag names in ASCII case only, and Python's re.I alone folds Unicode too."""
+    assert extract_text("<SCRIPT>var x</Script><p>Hello</p>") == "Hello"
+    assert extract_text("<\u017fcript>shown</\u017fcript><p>Hello</p>") == "shown Hello"
+    assert extract_title("<TITLE>Page</title>") == "Page"
+    assert extract_title("<t\u0131tle>Page</t\u0131tle>") is None
+    html = "<\u017fcript>" + "word " * 3000 + "</\u017fcript>"
+    start, _ = main_text(html, 100)
+    assert start.startswith("word word") and extract_text(html).startswith(start)

@@ -57,6 +57,10 @@ def test_headline_alone_is_not_enough_when_the_host_answers_real_404s():
     ("<script>document.location = '/home'</script>", "https://a.example/home"),
     ("<script>location.assign(\"/login\")</script>", "https://a.example/login"),
     ("<script>if (x) { location.href = '#top' }</script>", None),
+    # attribute names match in ASCII case only, as browsers match them: a dotless i, a long s or the
+    # Kelvin sign is another name (re.I alone folded them into i, s and k)
+    ("<meta http-equ\u0131v='refresh' content='0; url=/'>", None),
+    ("<meta http-equiv='refre\u017fh' content='0; url=/'>", None),
 ])
 def test_client_redirect(html, target):
     assert client_redirect("https://a.example/deep/page", html, "") == target

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from ..facts import login_walled_platform
-from .page import decode_body, detect_charset, extract_h1, extract_text, extract_title, is_html
+from .page import MARKUP, decode_body, detect_charset, extract_h1, extract_text, extract_title, is_html
 
 __all__ = [
     "STATUSES",
@@ -162,11 +162,11 @@ _CHALLENGE_TEXT_MAX = 1500
 _LOGIN_PATH = re.compile(
     r"/(?:log-?in|log_in|sign-?in|sign_in|logon|auth|sso|session/new|sessions/new|users/sign_in"
     r"|wp-login\.php|accounts?/log-?in|uas/login|checkpoint/lg)(?:[/.?]|$)",
-    re.I,
+    MARKUP,  # a URL's path: ASCII case only
 )
 _RETURN_KEYS = {"next", "return_to", "returnto", "returnurl", "return_url", "redirect_to",
                 "redirect", "continue", "came_from", "backurl", "back_url"}
-_PASSWORD_INPUT = re.compile(r"<input\b[^>]*\btype\s*=\s*[\"']?password", re.I)
+_PASSWORD_INPUT = re.compile(r"<input\b[^>]*\btype\s*=\s*[\"']?password", MARKUP)
 _LOGIN_TEXT_MAX = 3000
 
 _GENERIC_PATH = re.compile(
@@ -178,12 +178,12 @@ _GENERIC_PATH = re.compile(
 
 # Client-side redirects, which a reader's browser follows: <meta http-equiv="refresh" content="0;
 # url=/"> (a delay under 10 s), and a short page whose visible job is `location = "/"`.
-_META_TAG = re.compile(r"<meta\b[^>]*\bhttp-equiv\s*=\s*[\"']?refresh\b[^>]*>", re.I)
+_META_TAG = re.compile(r"<meta\b[^>]*\bhttp-equiv\s*=\s*[\"']?refresh\b[^>]*>", MARKUP)
 _REFRESH_CONTENT = re.compile(
-    r"\bcontent\s*=\s*[\"']?\s*(\d+(?:\.\d+)?)\s*[;,]\s*(?:url\s*=\s*)?[\"']?([^\"'>\s]+)", re.I)
+    r"\bcontent\s*=\s*[\"']?\s*(\d+(?:\.\d+)?)\s*[;,]\s*(?:url\s*=\s*)?[\"']?([^\"'>\s]+)", MARKUP)
 _SCRIPT_REDIRECT = re.compile(
     r"\b(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*[\"']([^\"']+)[\"']"
-    r"|\blocation\.(?:replace|assign)\(\s*[\"']([^\"']+)[\"']\s*\)", re.I)
+    r"|\blocation\.(?:replace|assign)\(\s*[\"']([^\"']+)[\"']\s*\)", MARKUP)
 _SCRIPT_REDIRECT_TEXT = 500  # a script redirect counts only on a page with this little text
 _REFRESH_MAX_DELAY = 10.0
 _COMPARED_WORDS_TEXT = 2000  # characters whose words are counted before a comparison with the probe

@@ -103,9 +103,10 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-_HOSTNAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*\.?$", re.I)
+# re.A: ASCII case only (re.I alone lets 'ı' and 'K', the Kelvin sign, pass as letters)
+_HOSTNAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*\.?$", re.I | re.A)
 # RFC 6761: .invalid never resolves, so answer without asking the network.
-_NEVER_RESOLVES = re.compile(r"(^|\.)invalid\.?$", re.I)
+_NEVER_RESOLVES = re.compile(r"(^|\.)invalid\.?$", re.I | re.A)
 
 
 async def system_resolver(host: str, port: int) -> list[str]:

@@ -13,20 +13,23 @@ import codecs
 import html as htmllib
 import re
 
-__all__ = ["decode_body", "detect_charset", "extract_h1", "extract_text", "extract_title", "is_html", "main_text"]
+__all__ = ["MARKUP", "decode_body", "detect_charset", "extract_h1", "extract_text", "extract_title", "is_html", "main_text"]
 
 
 # ---------------------------------------------------------------- text ---
 
+# Tag and attribute names match as browsers match them: case-insensitive in ASCII only. Plain re.I
+# folds Unicode too, so `<ſcript>` (long s) was a script block and `http-equıv` (dotless i) a refresh.
+MARKUP = re.I | re.A
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 # Blocks that are never the page's main text (layout and code).
 _DROPPED = ("script", "style", "noscript", "template", "svg", "head", "nav", "aside", "footer")
-_DROP = re.compile(rf"<({'|'.join(_DROPPED)})\b[^>]*>.*?</\1\s*>", re.S | re.I)
-_DROP_OPEN = re.compile(rf"<({'|'.join(_DROPPED)})\b", re.I)  # where _DROP starts a match
-_DROP_CLOSE = {name: re.compile(rf"</{name}\s*>", re.I) for name in _DROPPED}  # where it ends one
+_DROP = re.compile(rf"<({'|'.join(_DROPPED)})\b[^>]*>.*?</\1\s*>", re.S | MARKUP)
+_DROP_OPEN = re.compile(rf"<({'|'.join(_DROPPED)})\b", MARKUP)  # where _DROP starts a match
+_DROP_CLOSE = {name: re.compile(rf"</{name}\s*>", MARKUP) for name in _DROPPED}  # where it ends one
 _TAG = re.compile(r"<[^>]*>")
-_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.S | re.I)
-_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", re.S | re.I)
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.S | MARKUP)
+_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", re.S | MARKUP)
 
 
 # The ASCII characters str.split() splits on besides the space. Each is replaced by a space with
@@ -153,7 +156,7 @@ def _is_text(content_type: str | None) -> bool:
 
 # ------------------------------------------------------------- charset ---
 
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", MARKUP)
 _META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
