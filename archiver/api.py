@@ -184,9 +184,7 @@ def check(paths: Sequence[str] | None = None, settings: Settings | None = None, 
 
     def work(st: Store) -> CheckReport:
         found = lint(paths, settings)
-        import asyncio
-
-        return asyncio.run(_check_stage(st, settings, urls_of(found), found.errors, on_result, recording(st, found)))
+        return _run_async(_check_stage(st, settings, urls_of(found), found.errors, on_result, recording(st, found)))
 
     return _with_store(settings, store, work)
 
@@ -199,9 +197,7 @@ def archive(paths: Sequence[str] | None = None, settings: Settings | None = None
 
     def work(st: Store) -> ArchiveOutcome:
         found = lint(paths, settings)
-        import asyncio
-
-        return asyncio.run(_archive_stage(st, settings, record(st, found), found.errors, dry_run))
+        return _run_async(_archive_stage(st, settings, record(st, found), found.errors, dry_run))
 
     return _with_store(settings, store, work)
 
@@ -235,11 +231,50 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
             record(st, found)
             notify("changes", found.changes)
             return RunResult(found)
-        import asyncio
-
-        return asyncio.run(stages(st, found, urls))  # the citations recorded while the first requests leave
+        return _run_async(stages(st, found, urls))  # the citations recorded while the first requests leave
 
     return _with_store(settings, store, work)
+
+
+_running: list = []  # the network stage's event loop and task while one runs (asyncio.run in this thread)
+
+
+def interrupt() -> bool:
+    """Stop the running network stage as Ctrl-C stops it: its task is cancelled, its cleanup records
+    what it had (a check run is left to be resumed), and the stage raises KeyboardInterrupt. For a
+    signal handler in the thread that runs the stage; False when no stage is running.
+
+    Why not raise KeyboardInterrupt in the handler: asyncio.run cancels its task on SIGINT only where
+    SIGINT has Python's default handler. Where SIGINT is ignored (a job a shell starts in the
+    background), a KeyboardInterrupt raised at whatever line the loop was running could end the
+    loop while a request it no longer cancels was still in flight."""
+    if not _running:
+        return False
+    loop, task, stopped = _running[-1]
+    stopped.append(True)
+    loop.call_soon_threadsafe(task.cancel)
+    return True
+
+
+def _run_async(coro: Any) -> Any:
+    """asyncio.run(coro), which `interrupt` can stop as Ctrl-C does."""
+    import asyncio
+
+    stopped: list[bool] = []
+
+    async def stage() -> Any:
+        _running.append((asyncio.get_running_loop(), asyncio.current_task(), stopped))
+        try:
+            return await coro
+        finally:
+            _running.pop()
+
+    try:
+        return asyncio.run(stage())
+    except asyncio.CancelledError:
+        if stopped:
+            raise KeyboardInterrupt from None
+        raise
 
 
 def problems(settings: Settings, *, lint: LintResult | None = None, check: CheckReport | None = None,

@@ -10,7 +10,9 @@ messages that library exceptions become. Only the CLI imports this module.
 
 A signal stops a run the same way whichever it is: SIGTERM is handed to the SIGINT handler in
 force (asyncio's, during a stage: it cancels the stage, whose cleanup stops the worker processes
-and leaves the run unfinished, to be resumed), and the exit code says which signal it was.
+and leaves the run unfinished, to be resumed), and the exit code says which signal it was. Where
+SIGINT is ignored (a job a shell starts in the background), SIGTERM cancels the stage through
+`api.interrupt` the same way, rather than raising KeyboardInterrupt wherever the loop happens to be.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import time
 
 import click
 
+from . import api
 from .errors import ArchiverError, ConfigError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
@@ -83,7 +86,7 @@ def _on_sigterm(received: list):
         sigint = signal.getsignal(signal.SIGINT)
         if callable(sigint):
             sigint(signal.SIGINT, frame)  # asyncio's handler cancels the running stage
-        else:
+        elif not api.interrupt():  # SIGINT ignored (a background job): the stage is cancelled all the same
             raise KeyboardInterrupt
 
     try:

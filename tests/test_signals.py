@@ -102,3 +102,26 @@ def _cmdline(pid: int) -> str:
             return fh.read().replace("\0", " ")
     except OSError:
         return ""
+
+
+def test_interrupt_cancels_the_running_stage_and_raises_keyboard_interrupt():
+    """What SIGTERM does where SIGINT is ignored (terminal._on_sigterm): the stage's task is
+    cancelled, so its cleanup runs at an await as under Ctrl-C, and the stage raises KeyboardInterrupt."""
+    import asyncio
+
+    from archiver import api
+
+    assert api.interrupt() is False  # no stage running: the handler raises KeyboardInterrupt itself
+    cleaned = []
+
+    async def stage():
+        asyncio.get_running_loop().call_later(0.05, api.interrupt)
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cleaned.append("cancelled at its await")
+            raise
+
+    with pytest.raises(KeyboardInterrupt):
+        api._run_async(stage())
+    assert cleaned == ["cancelled at its await"] and api.interrupt() is False
