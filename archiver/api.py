@@ -410,5 +410,5 @@ async def _archive_stage(store: Store, settings: Settings, urls: list[str], unre
 
 
 __all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "LintStream", "RunResult", "annotate", "archive", "check",
-           "export_wacz", "export_warc", "lint", "lint_stream", "load_settings", "problems", "problems_as_read", "record",
-           "report", "run"]
+           "export_wacz", "export_warc", "interrupt", "lint", "lint_stream", "load_settings", "problems", "problems_as_read",
+           "record", "report", "run"]

@@ -154,7 +154,7 @@ def test_hostile_heads_stop_at_the_limit(head: bytes, message: str) -> None:
     async def answer(h, conn, n):
         return b"HTTP/1.1 200 OK\r\n" + head + b"Content-Length: 0\r\n\r\n"
 
-    failure_count(answer, httpx.RemoteProtocolError, message)
+    assert failure_count(answer, httpx.RemoteProtocolError, message) == 1  # a fresh connection's error: not retried
 
 
 def test_chunked_close_delimited_and_1xx_bodies() -> None:
@@ -182,7 +182,7 @@ def test_a_body_cut_short_is_an_error() -> None:
     async def answer(head, conn, n):
         return b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\nonly ten b"
 
-    failure_count(answer, httpx.RemoteProtocolError, "before the body was complete")
+    assert failure_count(answer, httpx.RemoteProtocolError, "before the body was complete") == 1
 
 
 def test_reading_pauses_while_the_body_is_not_consumed() -> None:

@@ -207,8 +207,9 @@ class Alongside:
     work, from construction on: the citations written while the first requests are in flight.
     `wait()` lets them finish; `finish()` runs what is left at once, synchronously (a run that
     stops: interrupted, offline, failed). Either raises what a step raised. When a step was cut
-    short by a KeyboardInterrupt (SIGTERM where SIGINT is ignored raises it wherever the code is),
-    `finish()` iterates `steps` again: it must then go on with what is left."""
+    short by a KeyboardInterrupt (raised by a signal handler wherever the code is: an embedding
+    program's, or the CLI's before the stage's task is known to `api.interrupt`), `finish()`
+    iterates `steps` again: it must then go on with what is left."""
 
     def __init__(self, steps: Iterable[object]):
         self._steps, self._it = steps, iter(steps)
