@@ -2,7 +2,7 @@
 
 The library never prints; `archiver.cli` is the only part that talks to a terminal, and it is a
 thin shell over `archiver.api` (`from archiver import api`; the verbs live there because
-`archiver.lint` and `archiver.check` are also the names of the stages' modules):
+`archiver.lint` and `archiver.check` are also the names of the stages' packages):
 
     api.lint(paths, settings)     citations and findings, nothing fetched     -> LintResult
     api.check(paths, settings)    verdicts, snapshots, history in archive.db  -> CheckReport
@@ -30,12 +30,12 @@ _WHERE = {
     "StoreError": "errors", "StoreLocked": "errors",
     "Document": "extract", "extract": "extract", "read_document": "extract",
     "FetchSettings": "check.fetch", "check_one": "check.fetch", "check_urls": "check.fetch", "make_client": "check.fetch",
-    "LintedDocument": "lint", "lint_paths": "lint",
+    "LintedDocument": "lint.run", "lint_paths": "lint.run",
     "Capture": "models", "CheckResult": "models", "Citation": "models", "Finding": "models", "Repaired": "models",
     "Snapshot": "models",
     "CheckRun": "check.run", "run_checks": "check.run",
-    "repair_document": "repair", "repair_url": "repair", "split_note": "segment",
-    "Store": "store",
+    "repair_document": "lint.repair", "repair_url": "lint.repair", "split_note": "urls.segment",
+    "ArchiveStore": "store", "open_store": "store", "Store": "store.sqlite",
     "WaybackClient": "wayback.client", "WaybackConfig": "wayback.client", "WaybackKeys": "wayback.client",
 }
 

@@ -7,7 +7,7 @@ about 0.8 s), a worker killed during start-up could outlive its parent by as lon
 
 
 def main():
-    from .cli import main as cli
+    from .cli.main import main as cli
 
     return cli()
 

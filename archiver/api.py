@@ -33,20 +33,20 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .acks import Ack, acknowledged
 from .config import Settings, load_settings
-from .editor import EditorReport, now_iso
 from .errors import InputError, StoreError
-from .lint import LintedDocument, LintStream, lint_paths, summarize, summary_at_least
+from .lint.run import LintedDocument, LintStream, lint_paths, summarize, summary_at_least
 from .models import CheckRow
+from .report.acks import Ack, acknowledged
+from .report.editor import EditorReport, now_iso
 
 if TYPE_CHECKING:  # the network stages and the store load on first use: `lint` imports neither httpx nor sqlite-utils
-    from .annotating import AnnotateResult
+    from .annotate.run import AnnotateResult
     from .check.run import CheckOutcome, CheckRun
-    from .problems import Problem
-    from .store import Store
-    from .store.documents import DocumentChanges
-    from .warc import WarcSummary
+    from .export.warc import WarcSummary
+    from .report.problems import Problem
+    from .store.sqlite import Store
+    from .store.sqlite.documents import DocumentChanges
     from .wayback.policy import ArchiveReport
 
 DEFAULT_INPUT = "sources.txt"
@@ -94,7 +94,7 @@ class CheckReport:
         """Every URL of this run with its verdict and where it is cited, ordered by document and
         note (only failing and dead links with `problems_only`), `acknowledged` when an
         acknowledgement covers it. Read from the database, so memory stays flat."""
-        from .store import Store
+        from .store.sqlite import Store
 
         with Store(self.db) as store:
             for row in store.run_rows(self.run.run_id, problems_only=problems_only):
@@ -279,11 +279,11 @@ def _run_async(coro: Any) -> Any:
 
 def problems(settings: Settings, *, lint: LintResult | None = None, check: CheckReport | None = None,
              archive: ArchiveOutcome | None = None, fail_on: str = "error") -> list[Problem]:
-    """What makes a run exit 1 (see archiver/problems.py): lint findings at or above `fail_on` of the
+    """What makes a run exit 1 (see archiver/report/problems.py): lint findings at or above `fail_on` of the
     documents `lint` recorded, the broken links of `check`, the links `archive` could not preserve;
     with `fail_on="new"`, only what changed since the previous run. Acknowledged ones are included,
     marked; they never count."""
-    from .problems import archive_problems, finding_problems, in_document_order
+    from .report.problems import archive_problems, finding_problems, in_document_order
 
     found = finding_problems(lint.changes, fail_on, settings.ignore) if lint is not None else []
     if check is not None:
@@ -298,7 +298,7 @@ def problems_as_read(settings: Settings, rows: Iterable[CheckRow], fail_on: str,
     """`rows` (a check's) passed through while the problems `problems(check=...)` lists for them are
     added to `found`: a program that shows the rows gets their problems from the same read of
     archive.db (at 2,000 URLs, a read of the rows costs about 70 ms of CPU)."""
-    from .problems import NEW, link_problems
+    from .report.problems import NEW, link_problems
 
     mode = NEW if fail_on == NEW else "error"
     for row in rows:
@@ -314,7 +314,7 @@ def report(paths: Sequence[str] | None = None, settings: Settings | None = None,
     settings = settings or Settings()
     if not Path(settings.db).is_file():
         raise InputError(f"{settings.db}: no archive database here; run `archiver run PATH --db {settings.db}` first")
-    from .store import Store
+    from .store.sqlite import Store
 
     with Store(settings.db) as st:
         ids = [doc_id for doc_id, _ in st.documents(paths)]
@@ -325,8 +325,8 @@ def report(paths: Sequence[str] | None = None, settings: Settings | None = None,
 def export_warc(out: str, settings: Settings | None = None, *, since: str | None = None, url: str | None = None,
                 document: str | None = None, clock: Callable[[], datetime] | None = None) -> WarcSummary:
     """Write every stored fetch (narrowed by `since` ISO time, `url`, `document`) to the WARC `out`."""
-    from .export import ExportFilter
-    from .export import export_warc as write
+    from .export.run import ExportFilter
+    from .export.run import export_warc as write
 
     settings = settings or Settings()
     return write(settings.db, out, ExportFilter(since, url, document), user_agent=settings.user_agent,
@@ -336,8 +336,8 @@ def export_warc(out: str, settings: Settings | None = None, *, since: str | None
 def export_wacz(out: str, settings: Settings | None = None, *, since: str | None = None, url: str | None = None,
                 document: str | None = None, clock: Callable[[], datetime] | None = None) -> WarcSummary:
     """The same records as `export_warc`, packaged as a WACZ (index, pages, datapackage with digests)."""
-    from .export import ExportFilter
-    from .export import export_wacz as write
+    from .export.run import ExportFilter
+    from .export.run import export_wacz as write
 
     settings = settings or Settings()
     return write(settings.db, out, ExportFilter(since, url, document), user_agent=settings.user_agent,
@@ -349,7 +349,7 @@ def annotate(path: str, out: str | None = None, settings: Settings | None = None
     """Write a copy of `path` to `out` with its confident repairs applied and, after each link with
     an archived copy in archive.db, that copy (Robust Links attributes in HTML, `([archived](...))`
     in Markdown, `[archived: URL, DATE]` in text). `in_place` rewrites `path`, keeping PATH.bak."""
-    from .annotating import annotate_document
+    from .annotate.run import annotate_document
 
     settings = settings or Settings()
     return annotate_document(settings.db, path, out, in_place=in_place, fmt=settings.input_format,
@@ -359,8 +359,8 @@ def annotate(path: str, out: str | None = None, settings: Settings | None = None
 def _with_store(settings: Settings, store: Store | None, work: Callable[[Store], T]) -> T:
     if store is not None:
         return work(store)
-    from .store import Store
-    from .store.failures import failure_message
+    from .store.sqlite import Store
+    from .store.sqlite.failures import failure_message
 
     with Store(settings.db) as st:
         st.lock()
@@ -376,7 +376,7 @@ async def _check_stage(store: Store, settings: Settings, urls: list[str], unread
     from .check.fetch import make_client
     from .check.run import run_checks
     from .check.state import ConfirmPolicy
-    from .facts import default_processes
+    from .defaults import default_processes
 
     fs = settings.fetch_settings()
     policy = ConfirmPolicy(settings.confirm_checks, timedelta(hours=settings.confirm_spacing_hours))

@@ -12,52 +12,24 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from . import facts
-from .acks import Ack, parse_acks
+from . import defaults
 from .errors import ConfigError
-
-
-class Secret:
-    """A credential that never shows itself in a repr, str, log line, exception or report."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str):
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "***"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __reduce__(self):  # refuse pickling into logs/caches by accident
-        raise TypeError("Secret cannot be pickled")
+from .report.acks import Ack, parse_acks
+from .secrets import Secret
 
 
 @dataclass(frozen=True)
 class Settings:
     db: str = "archive.db"
-    concurrency: int = facts.CONCURRENCY
-    per_host: int = facts.PER_HOST  # requests in flight per host at first, adapting (check/hosts.py) ...
-    per_host_max: int = facts.PER_HOST_MAX  # ... up to this many
+    concurrency: int = defaults.CONCURRENCY
+    per_host: int = defaults.PER_HOST  # requests in flight per host at first, adapting (check/hosts.py) ...
+    per_host_max: int = defaults.PER_HOST_MAX  # ... up to this many
     per_host_interval: float = 0.0
-    timeout: float = facts.READ_TIMEOUT
-    retries: int = facts.RETRIES
+    timeout: float = defaults.READ_TIMEOUT
+    retries: int = defaults.RETRIES
     processes: int = 0  # check worker processes; 0: one per core but one (at most 4)
-    max_body: int = facts.MAX_BODY
-    body_budget: int = facts.BODY_BUDGET  # body bytes all checks in flight hold at once (check/budget.py)
+    max_body: int = defaults.MAX_BODY
+    body_budget: int = defaults.BODY_BUDGET  # body bytes all checks in flight hold at once (check/budget.py)
     user_agent: str | None = None
     allow_private: bool = False
     confirm_checks: int = 3  # failed checks before a link is called dead
@@ -78,7 +50,7 @@ class Settings:
     input_format: str | None = None  # read every document as this format instead of guessing
     ia_access_key: Secret | None = field(default=None, repr=False)
     ia_secret_key: Secret | None = field(default=None, repr=False)
-    ignore: tuple[Ack, ...] = ()  # acknowledged problems: the [[ignore]] tables (archiver/acks.py)
+    ignore: tuple[Ack, ...] = ()  # acknowledged problems: the [[ignore]] tables (archiver/report/acks.py)
 
     @property
     def has_keys(self) -> bool:
@@ -87,7 +59,7 @@ class Settings:
     def fetch_settings(self):
         """The check stage's settings (archiver.check.fetch.FetchSettings)."""
         from .check.fetch import FetchSettings
-        from .facts import USER_AGENT
+        from .defaults import USER_AGENT
 
         return FetchSettings(
             concurrency=self.concurrency, per_host=self.per_host, per_host_max=self.per_host_max,

@@ -81,7 +81,7 @@ class Snapshot:
     size: int
     truncated: bool = False
     title: str | None = None
-    text: str | None = None  # the start of the page's main text: its first facts.TEXT_EXCERPT characters
+    text: str | None = None  # the start of the page's main text: its first defaults.TEXT_EXCERPT characters
     charset: str | None = None
 
 

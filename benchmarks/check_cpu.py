@@ -103,9 +103,10 @@ def stages_main(argv: list[str]) -> None:
     """Run the CLI with process_time accumulators around its synchronous stages (a subprocess)."""
     import atexit
 
-    from archiver import api, cli
+    from archiver import api
     from archiver.check import fetch, run
-    from archiver.store import Store
+    from archiver.cli import main as cli
+    from archiver.store.sqlite import Store
 
     acc: dict[str, float] = {}
 

@@ -38,7 +38,7 @@ def make_document(n: int, path: Path) -> None:
 
 
 def bench_archiver(path: Path) -> tuple[float, int]:
-    from archiver.lint import lint_paths
+    from archiver.lint.run import lint_paths
 
     t = time.perf_counter()
     (doc,) = list(lint_paths([str(path)]))

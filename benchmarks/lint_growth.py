@@ -36,8 +36,8 @@ def single_line(mb: int, path: Path) -> None:
 
 def timed(path: Path) -> tuple[float, int]:
     """Seconds to lint and render (as `archiver lint` does, output discarded), and the citations."""
-    from archiver.lint import LintStream
-    from archiver.report import lint_lines
+    from archiver.lint.run import LintStream
+    from archiver.report.results import lint_lines
 
     start = time.perf_counter()
     stream = LintStream([str(path)])

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from archiver import api  # noqa: E402
-from archiver.render import REPORT_FORMATS, renderer  # noqa: E402
+from archiver.report.render import REPORT_FORMATS, renderer  # noqa: E402
 from benchmarks.lint_bench import make_document  # noqa: E402
 
 

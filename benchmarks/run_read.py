@@ -46,7 +46,7 @@ def read_once(store, run_id: int, name: str) -> float:
 
 def plans(db: Path, run_id: int) -> list[str]:
     """The plan of each run-reading query, as SQLite chose it."""
-    from archiver.store import Store
+    from archiver.store.sqlite import Store
 
     out: list[str] = []
     with Store(db) as store:
@@ -62,7 +62,7 @@ def plans(db: Path, run_id: int) -> list[str]:
 
 
 def timings(db: Path, run_id: int, rounds: int) -> dict[str, float]:
-    from archiver.store import Store
+    from archiver.store.sqlite import Store
 
     best: dict[str, float] = {}
     with Store(db) as store:
@@ -94,7 +94,7 @@ def main() -> int:
             print("".join(plans(path, run_id)))
         more = {}
         for label, path in (("index", db), ("no index", bare)):
-            from archiver.store import Store
+            from archiver.store.sqlite import Store
 
             with Store(path) as store:
                 more[label] = sc.replay(store, results)

@@ -73,7 +73,7 @@ def replay(store, results: list) -> float:
 
 
 def fresh_store(folder: str, results: list):
-    from archiver.store import Store
+    from archiver.store.sqlite import Store
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{folder}/archive.db{suffix}").unlink(missing_ok=True)

@@ -28,7 +28,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archiver.models import Citation, Repaired  # noqa: E402
-from archiver.store import Store  # noqa: E402
+from archiver.store.sqlite import Store  # noqa: E402
 from archiver.wayback.client import WaybackClient, WaybackConfig, WaybackKeys  # noqa: E402
 from archiver.wayback.policy import ArchiveSettings, archive_urls  # noqa: E402
 from tests.fakewayback import FakeWayback, ScaledClock, ts14  # noqa: E402

@@ -27,7 +27,7 @@ def _clean_env(monkeypatch):
 @pytest.fixture(autouse=True)
 def _rules_raise(monkeypatch):
     """In production a repair rule that raises becomes an invalid-url finding; here it fails the test."""
-    monkeypatch.setattr("archiver.repair.RAISE_BUGS", True)
+    monkeypatch.setattr("archiver.lint.repair.RAISE_BUGS", True)
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from archiver import api
-from archiver.editor import EditorReport
 from archiver.models import ReportRow
+from archiver.report.editor import EditorReport
 from tests.fakewayback import FakeWayback
 
 FIXED_NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from archiver.check.addresses import embedded_ipv4, is_private
 from archiver.check.fetch import FetchSettings, check_one, make_client
-import asyncio
 
 REFUSED = [
     "2002:7f00:1::",                      # 6to4 of 127.0.0.1

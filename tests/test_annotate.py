@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from archiver import api
-from archiver.cli import main
+from archiver.cli.main import main
 
 TS14 = re.compile(r"/web/(\d{14})/")
 

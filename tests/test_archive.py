@@ -17,13 +17,13 @@ from datetime import date, datetime, timezone
 import httpx
 import pytest
 
-from archiver.facts import epoch_of
-from archiver.facts import iso_of_epoch as iso
-from archiver.wayback.policy import ArchiveSettings, archive_urls, choose_capture
+from archiver.clock import epoch_of
+from archiver.clock import iso_of_epoch as iso
 from archiver.models import Citation, Repaired
-from archiver.store import Store
-from archiver.store import captures as db
+from archiver.store.sqlite import Store
+from archiver.store.sqlite import captures as db
 from archiver.wayback.client import WaybackClient, WaybackConfig, WaybackKeys
+from archiver.wayback.policy import ArchiveSettings, archive_urls, choose_capture
 from tests.fakewayback import ClockedTransport, FakeWayback, ts14
 
 ACCESS, SECRET = "ACCESSKEY123", "SECRETKEY456"

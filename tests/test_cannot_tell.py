@@ -5,7 +5,7 @@ import sqlite3
 
 from click.testing import CliRunner
 
-from archiver.cli import main
+from archiver.cli.main import main
 
 OFFLINE = [f"https://site{i}.invalid/a" for i in range(1, 6)]
 

@@ -18,14 +18,14 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.cli import main
-from archiver.errors import StoreLocked
-from archiver.facts import origin_of
 from archiver.check.fetch import FetchSettings, make_client
 from archiver.check.run import interleave_hosts, origin_memo, run_checks
 from archiver.check.state import ConfirmPolicy
-from archiver.store import Store
-from archiver.store.checks import run_checks_rows
+from archiver.cli.main import main
+from archiver.errors import StoreLocked
+from archiver.store.sqlite import Store
+from archiver.store.sqlite.checks import run_checks_rows
+from archiver.urls.keys import origin_of
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 FS = FetchSettings(allow_private=True, retries=0, read_timeout=5, total_timeout=10)

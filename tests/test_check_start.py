@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli import main
+from archiver.cli.main import main
 
 CITATIONS = 6000  # about 0.3 s of recording: the first request arrives well inside it
 DISTINCT = 4  # URLs fetched
@@ -190,7 +190,7 @@ def test_a_run_killed_at_its_first_request_leaves_a_whole_database_and_the_next_
 
 def test_a_document_recorded_in_steps_is_one_transaction(tmp_path):
     from archiver import api
-    from archiver.store import Store
+    from archiver.store.sqlite import Store
 
     doc = tmp_path / "notes.txt"
     doc.write_text("".join(f"{i}. https://example.org/{i}\n" for i in range(1, 301)), encoding="utf-8")

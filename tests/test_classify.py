@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archiver.check.classify import (
-    alive_of,
     STATUSES,
     Probe,
+    alive_of,
     classify_response,
     decode_body,
     detect_charset,

@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli import main
+from archiver.cli.main import main
 
 from .conftest import REPO
 
@@ -149,7 +149,7 @@ def test_full_disk_is_a_clear_error_and_keeps_the_database(tmp_path, notes_path,
     other = tmp_path / "other.txt"
     other.write_text("".join(f"{i}. https://example{i}.org/a/{'x' * 200}\n" for i in range(1, 400)), encoding="utf-8")
     # max_page_count is per connection: cap every connection the store opens at the current size
-    import archiver.store as store_mod
+    import archiver.store.sqlite as store_mod
 
     real_connect = store_mod.sqlite3.connect
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from archiver.cli import main
+from archiver.cli.main import main
 
 
 def options(command: str) -> set[str]:

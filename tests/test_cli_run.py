@@ -7,7 +7,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli import main
+from archiver.cli.main import main
 from tests.fakewayback import FakeWayback
 
 ACCESS, SECRET = "AKtestaccess123", "SKtestsecret456"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli import main
+from archiver.cli.main import main
 from tests.fakewayback import FakeWayback
 from tests.test_check import MutableSite
 

@@ -6,8 +6,8 @@ import io
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli import main
-from archiver.csvout import FORMULA_STARTS, CsvRows, cell
+from archiver.cli.main import main
+from archiver.report.csvout import FORMULA_STARTS, CsvRows, cell
 
 HOSTILE = ['=HYPERLINK("http://evil.test","x")', "+1+2", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
 

@@ -2,8 +2,8 @@
 
 import re
 
-from archiver.cli import main
-from archiver.findings import RULES
+from archiver.cli.main import main
+from archiver.lint.findings import RULES
 
 from .conftest import REPO
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver import api
-from archiver.cli import main
+from archiver.cli.main import main
 from tests.report_fixture import FIXED_NOW
 
 WARCIO = str(Path(sys.executable).parent / "warcio")

@@ -8,7 +8,7 @@ import pytest
 from archiver.errors import InputError
 from archiver.extract import Document, detect_format, extract, read_document
 from archiver.extract.common import parse_accessed
-from archiver.lint import lint_paths
+from archiver.lint.run import lint_paths
 
 from .conftest import FIXTURES
 
@@ -202,7 +202,7 @@ def test_non_utf8_text_is_decoded(tmp_path):
 
 def test_golden_json_for_the_notes(notes_path):
     """Regression gate: the lint JSON for the reference notes is stable."""
-    from archiver.report import lint_json
+    from archiver.report.results import lint_json
 
     docs = list(lint_paths([notes_path]))
     payload = json.loads("".join(lint_json(docs)))
@@ -225,7 +225,7 @@ def test_link_list_lines_are_separate_citations():
 
 # ------------------------------------------------- markdown and html, real-world shapes ---
 def _urls(text, fmt, **kw):
-    from archiver.repair import repair_document
+    from archiver.lint.repair import repair_document
 
     return [(r.url, sorted(f.name for f in r.findings)) for r in repair_document(_cits(text, fmt, "d", **kw))]
 

@@ -1,9 +1,10 @@
-"""The shared facts (archiver/facts.py): URL keys and the one list of login-walled platforms."""
+"""The shared facts (archiver/urls/keys.py, archiver/clock.py): URL keys and the one list of login-walled platforms."""
 
 import pytest
 
-from archiver.facts import LOGIN_WALLED, epoch_of, iso_of_epoch, login_walled_platform, origin_of, ts14
-from archiver.repair import repair_url
+from archiver.clock import epoch_of, iso_of_epoch, ts14
+from archiver.lint.repair import repair_url
+from archiver.urls.keys import LOGIN_WALLED, login_walled_platform, origin_of
 
 
 @pytest.mark.parametrize("a, b", [

@@ -13,19 +13,10 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from archiver.check.fetch import (
-    USER_AGENT,
-    FetchSettings,
-    _map_exception,
-    check_one,
-    check_urls,
-    make_client,
-    parse_retry_after,
-)
 from archiver.check.addresses import is_private as _is_private
+from archiver.check.fetch import USER_AGENT, FetchSettings, _map_exception, check_one, check_urls, make_client, parse_retry_after
 from archiver.models import CheckResult
 from tests.web import ARTICLE
-
 
 FAST = FetchSettings(allow_private=True, backoff_base=0.01, read_timeout=5, total_timeout=15,
                      max_body=1_000_000)
@@ -229,9 +220,10 @@ def test_gzip_bomb_memory_stays_bounded(test_web) -> None:
 
 @pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate", "br", "gzip, identity"])
 def test_content_encodings_decoded(coding: str) -> None:
-    import brotli
     import gzip
     import zlib
+
+    import brotli
 
     body = ARTICLE.encode() * 50
     raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from archiver.cli import main
-from archiver.lint import lint_paths
+from archiver.cli.main import main
+from archiver.lint.run import lint_paths
 
 from . import formats_build as build
 

@@ -5,8 +5,8 @@ import sqlite3
 from datetime import datetime
 
 from archiver import api
-from archiver.store import Store
-from archiver.store.schema import MIGRATIONS
+from archiver.store.sqlite import Store
+from archiver.store.sqlite.schema import MIGRATIONS
 
 
 def settings_for(tmp_path):
@@ -128,7 +128,7 @@ def test_version_1_database_is_migrated_with_its_rows(tmp_path):
 def _run_in(folder, *args, monkeypatch):
     from click.testing import CliRunner
 
-    from archiver.cli import main
+    from archiver.cli.main import main
 
     monkeypatch.chdir(folder)
     return CliRunner().invoke(main, [*map(str, args)], catch_exceptions=False)
@@ -159,7 +159,7 @@ def test_document_identity_does_not_depend_on_the_directory(tmp_path, test_web, 
 def test_version_3_headers_become_a_json_column_and_a_view(tmp_path):
     """Schema 4 keeps each check's headers, in the order received, as JSON on the check; the
     `headers` view shows them as the table did, and the WARC export reads them back."""
-    from archiver.store.export import stored_fetches
+    from archiver.store.sqlite.export import stored_fetches
 
     db = tmp_path / "archive.db"
     conn = sqlite3.connect(db)

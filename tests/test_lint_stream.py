@@ -10,11 +10,11 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.cli import main
+from archiver.cli.main import main
 from archiver.extract.common import iter_lines
-from archiver.lint import LintStream, lint_paths
-from archiver.report import LINT_RENDERERS
-from archiver.spill import Spill
+from archiver.lint.run import LintStream, lint_paths
+from archiver.lint.spill import Spill
+from archiver.report.results import LINT_RENDERERS
 
 from .conftest import FIXTURES, REPO
 

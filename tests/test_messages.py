@@ -7,8 +7,8 @@ import sys
 
 from click.testing import CliRunner
 
-from archiver.cli import main
-from archiver.store.failures import failure_message
+from archiver.cli.main import main
+from archiver.store.sqlite.failures import failure_message
 
 
 def invoke(*args):
@@ -70,7 +70,7 @@ def test_the_progress_line_is_rewritten_in_place_and_erased():
     and nothing of it left once the run ends."""
     import io
 
-    from archiver.terminal import StatusLine
+    from archiver.cli.terminal import StatusLine
 
     out = io.StringIO()
     line = StatusLine(out, every=3600)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from archiver.lint import lint_paths
+from archiver.lint.run import lint_paths
 
 DOCS = Path(__file__).parent.parent / "benchmarks" / "docs"
 WIKIPEDIA = DOCS / "wikipedia-now-and-then-here-and-there.html"

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from archiver.lint.repair import repair_document, repair_url
 from archiver.models import Citation
-from archiver.repair import repair_document, repair_url
-from archiver.segment import split_note
+from archiver.urls.segment import split_note
 
 REPAIRS = [
     # (printed, repaired URL, finding names)
@@ -171,7 +171,7 @@ def test_missing_scheme_only_for_registrable_domains(printed):
     ("https://a.org/x", "https://b.org/y", "https://a.org/x", {"link-target-used"}),
 ])
 def test_link_targets(href, printed, url, names):
-    from archiver.repair import repair_link
+    from archiver.lint.repair import repair_link
 
     result = repair_link(href, printed)
     assert result.url == url
@@ -271,7 +271,7 @@ clean_chars = st.sampled_from(list("abcxyz0189-._~/%!$'*+,=:@?#"))
 @given(st.sampled_from(["http://", "https://"]), st.sampled_from(["a.org", "x-y.example.com:8080", "127.0.0.1"]),
        st.lists(clean_chars, max_size=30).map("".join))
 def test_fast_path_agrees_with_the_full_rules(scheme, host, path):
-    from archiver.repair import _is_clean, _repair_all_rules
+    from archiver.lint.repair import _is_clean, _repair_all_rules
 
     raw = f"{scheme}{host}/{path}"
     if _is_clean(raw):

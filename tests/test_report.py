@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from archiver import api
-from archiver.cli import main
-from archiver.editor import COLUMNS
-from archiver.render import REPORT_RENDERERS
-from archiver.render.terminal import render as render_terminal
+from archiver.cli.main import main
+from archiver.report.editor import COLUMNS
+from archiver.report.render import REPORT_RENDERERS
+from archiver.report.render.terminal import render as render_terminal
 
 from .conftest import FIXTURES
 
@@ -136,7 +136,7 @@ def test_readme_shows_the_golden_terminal_report():
 def test_acknowledged_citations_are_shown_and_do_not_fail(built):
     from dataclasses import replace
 
-    from archiver.acks import parse_acks
+    from archiver.report.acks import parse_acks
 
     notes = built.paths[0]
     gone = f"http://127.0.0.1:{built.web_port}/gone"
@@ -179,7 +179,7 @@ def test_report_after_an_offline_run_says_what_happened(tmp_path, test_web):
 
 
 def test_report_while_a_check_run_is_unfinished_or_interrupted_says_so(tmp_path):
-    from archiver.store import Store
+    from archiver.store.sqlite import Store
 
     db, doc = tmp_path / "archive.db", tmp_path / "notes.txt"
     doc.write_text("1. https://example.org/a\n", encoding="utf-8")
@@ -218,13 +218,13 @@ def test_plain_text_notes_keep_their_citing_text_from_lint_to_report(tmp_path):
 @pytest.mark.parametrize(("text", "columns"), [("plain", 5), ("東京都", 6), ("cafe\u0301", 4), ("👍🏽", 2), ("🇰🇿", 2),
                                               ("👨\u200d👩\u200d👧", 2), ("Ελληνικά", 8)])
 def test_cell_len_counts_terminal_columns(text, columns):
-    from archiver.render.terminal import cell_len
+    from archiver.report.render.terminal import cell_len
 
     assert cell_len(text) == columns
 
 
 def test_chop_cells_fits_the_width_and_never_cuts_a_grapheme():
-    from archiver.render.terminal import cell_len, chop_cells
+    from archiver.report.render.terminal import cell_len, chop_cells
 
     text = "東京都の報告書👍🏽🇰🇿x👨\u200d👩\u200d👧cafe\u0301"
     for width in (2, 3, 5):

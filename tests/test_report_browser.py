@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from bs4 import BeautifulSoup
 
-from archiver.render import REPORT_RENDERERS
+from archiver.report.render import REPORT_RENDERERS
 
 from .conftest import REPO
 

@@ -11,7 +11,7 @@ import pytest
 
 from archiver.check.fetch import FetchSettings, make_client
 from archiver.check.run import run_checks
-from archiver.store import Store
+from archiver.store.sqlite import Store
 
 FS = FetchSettings(allow_private=True, retries=0, read_timeout=5, total_timeout=10, concurrency=4)
 

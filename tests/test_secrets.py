@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from archiver.redact import MASK
+from archiver.wayback.redact import MASK
 from tests.fakewayback import FakeWayback
 
 # Keys with characters that change when percent-, JSON- or HTML-encoded.

@@ -9,7 +9,7 @@ import sys
 # processes (multiprocessing, pickle), the TOML reader (no archiver.toml here)
 NOT_FOR_A_TEXT_CHECK = ("archiver.extract.office", "archiver.extract.pdf", "archiver.extract.biblio",
                         "archiver.extract.ris", "archiver.extract.html", "archiver.extract.markdown",
-                        "archiver.spill", "archiver.render.terminal", "archiver.wayback.client", "pypdf",
+                        "archiver.lint.spill", "archiver.report.render.terminal", "archiver.wayback.client", "pypdf",
                         "bibtexparser", "lxml", "markdown_it", "archiver.check.workers", "tomllib")
 
 
@@ -66,4 +66,4 @@ def test_a_lint_of_a_markdown_file_loads_its_reader_and_not_the_checker(tmp_path
     assert proc.returncode == 0, proc.stderr
     assert "archiver.extract.markdown" in loaded
     assert sorted(m for m in ("archiver.extract.office", "archiver.extract.pdf", "archiver.extract.biblio",
-                              "archiver.check.fetch", "archiver.store", "httpx", "aiohttp") if m in loaded) == []
+                              "archiver.check.fetch", "archiver.store.sqlite", "httpx", "aiohttp") if m in loaded) == []

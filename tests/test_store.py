@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from archiver.errors import StoreError
-from archiver.store import Store
+from archiver.store.sqlite import Store
 
 
 def _archiver(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -5,8 +5,8 @@ import inspect
 import re
 from pathlib import Path
 
-from archiver.store import Store
 from archiver.store.interface import ArchiveStore
+from archiver.store.sqlite import Store
 
 PACKAGE = Path(__file__).parent.parent / "archiver"
 SQL = re.compile(r"\b(SELECT\s+[\w*]|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b")

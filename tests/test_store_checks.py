@@ -12,8 +12,8 @@ import pytest
 from archiver.check.fetch import FetchSettings, make_client
 from archiver.check.run import run_checks
 from archiver.models import CheckResult, Snapshot, UrlState
-from archiver.store import Store
-from archiver.store.checks import GroupCommit, record_check
+from archiver.store.sqlite import Store
+from archiver.store.sqlite.checks import GroupCommit, record_check
 
 
 def _committed(path) -> int:

@@ -10,10 +10,27 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from archiver.wayback.client import (AUTH, PERMANENT, QUOTA_ACCOUNT_DAY, QUOTA_URL_DAY, RATE_LIMITED, SESSION_LIMIT,
-                              TARGET_THROTTLED, TRANSIENT, Backoff, Pacer, Secret, WaybackClient, WaybackConfig,
-                              WaybackKeys, classify, parse_begin_in, parse_cdx, parse_job_status,
-                              parse_save_reply)
+from archiver.wayback.client import (
+    AUTH,
+    PERMANENT,
+    QUOTA_ACCOUNT_DAY,
+    QUOTA_URL_DAY,
+    RATE_LIMITED,
+    SESSION_LIMIT,
+    TARGET_THROTTLED,
+    TRANSIENT,
+    Backoff,
+    Pacer,
+    Secret,
+    WaybackClient,
+    WaybackConfig,
+    WaybackKeys,
+    classify,
+    parse_begin_in,
+    parse_cdx,
+    parse_job_status,
+    parse_save_reply,
+)
 from tests.fakewayback import ClockedTransport, FakeWayback, VirtualClock
 
 KEYS = WaybackKeys.of("ACCESSKEY123", "SECRETKEY456")

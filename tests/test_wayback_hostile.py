@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.redact import MASK, Redactor
-from archiver.store import captures as db
-from archiver.wayback.protocol import (PERMANENT, TRANSIENT, parse_cdx, parse_job_status, parse_save_reply)
+from archiver.store.sqlite import captures as db
+from archiver.wayback.protocol import PERMANENT, TRANSIENT, parse_cdx, parse_job_status, parse_save_reply
+from archiver.wayback.redact import MASK, Redactor
 from tests.test_archive import ACCESS, ALIVE, SECRET, by_url, dump, run, store_factory  # noqa: F401
 
 URL = "https://hostile.example/page"

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from ..facts import login_walled_platform
+from ..urls.keys import login_walled_platform
 from .page import MARKUP, decode_body, detect_charset, extract_h1, extract_text, extract_title, is_html
 
 __all__ = [

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
-from .. import facts
-from ..facts import USER_AGENT
+from .. import defaults
+from ..defaults import USER_AGENT
 from ..models import CheckResult, Snapshot
 from .addresses import is_private
 from .budget import ByteBudget, Lease
@@ -58,27 +58,27 @@ __all__ = [
 ]
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-PAGE_TEXT = max(facts.TEXT_EXCERPT, VERDICT_TEXT)  # characters of a page's main text read at first (page.main_text)
+PAGE_TEXT = max(defaults.TEXT_EXCERPT, VERDICT_TEXT)  # characters of a page's main text read at first (page.main_text)
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
 @dataclass(frozen=True)
 class FetchSettings:
-    concurrency: int = facts.CONCURRENCY  # URLs in flight, all hosts together
-    per_host: int = facts.PER_HOST  # requests in flight per host (scheme://host:port) at first ...
-    per_host_max: int = facts.PER_HOST_MAX  # ... adapting up to this many (see hosts.HostGate for the policy)
+    concurrency: int = defaults.CONCURRENCY  # URLs in flight, all hosts together
+    per_host: int = defaults.PER_HOST  # requests in flight per host (scheme://host:port) at first ...
+    per_host_max: int = defaults.PER_HOST_MAX  # ... adapting up to this many (see hosts.HostGate for the policy)
     per_host_fast: float = 1.0  # seconds: an answer quicker than this lets the host's limit grow
     per_host_interval: float = 0.0  # seconds between request starts to one host
     connect_timeout: float = 10.0
-    read_timeout: float = facts.READ_TIMEOUT  # per read, not per body
+    read_timeout: float = defaults.READ_TIMEOUT  # per read, not per body
     total_timeout: float = 60.0  # per URL: redirects, retries and waits included
-    retries: int = facts.RETRIES  # extra attempts after connection errors, 5xx and 429
+    retries: int = defaults.RETRIES  # extra attempts after connection errors, 5xx and 429
     backoff_base: float = 0.5  # seconds; doubles each attempt, plus up to this much jitter
     backoff_max: float = 10.0
     retry_after_cap: float = 30.0  # a longer Retry-After gives up at once (rate-limited)
     max_redirects: int = 10
-    max_body: int = facts.MAX_BODY  # decoded bytes kept (and hashed) per page
-    body_budget: int = facts.BODY_BUDGET  # decoded body bytes held at once by a run, all pages (check/budget.py)
+    max_body: int = defaults.MAX_BODY  # decoded bytes kept (and hashed) per page
+    body_budget: int = defaults.BODY_BUDGET  # decoded body bytes held at once by a run, all pages (check/budget.py)
     text_bytes: int = 256 * 1024  # bytes decoded for title, text and classification
     offload_bytes: int = 128 * 1024  # bodies above this are analysed in a worker thread
     user_agent: str = USER_AGENT
@@ -451,7 +451,7 @@ class _Run:
         html, text = page["html"], page["text"]
         snapshot = Snapshot(sha256=hop.sha256, body=hop.body, content_type=ctype, size=len(hop.body),
                             truncated=hop.truncated, title=page["title"],
-                            text=text[:facts.TEXT_EXCERPT] if text else text, charset=page["charset"])
+                            text=text[:defaults.TEXT_EXCERPT] if text else text, charset=page["charset"])
         probe = None
         if s.probe_soft404 and html and is_html(ctype) and 200 <= hop.status < 300:
             probe = await self._probe(final.target, deadline)  # one request per host per run, then cached

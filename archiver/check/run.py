@@ -16,9 +16,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ..facts import iso, origin_of, utcnow
+from ..clock import iso, utcnow
 from ..models import CheckResult
-from ..store import Store
+from ..store.sqlite import Store
+from ..urls.keys import origin_of
 from .classify import alive_of
 from .fetch import FetchSettings, check_one, check_urls
 from .state import ConfirmPolicy, next_state

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..facts import iso
+from ..clock import iso
 from ..models import CheckResult, UrlState
 
 

@@ -37,8 +37,8 @@ from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from typing import cast
 
-from ..facts import origin_of
 from ..models import CheckResult
+from ..urls.keys import origin_of
 from . import boot
 from .fetch import FetchSettings, check_urls, make_client
 

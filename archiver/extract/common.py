@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from ..models import Citation
-from ..segment import split_note
+from ..urls.segment import split_note
 
 MONTHS = {
     m: i + 1

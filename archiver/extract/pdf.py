@@ -17,7 +17,7 @@ from io import BytesIO
 
 from ..errors import InputError
 from ..models import Citation
-from ..segment import DASH_RE, INVISIBLE_RE, WS_RE
+from ..urls.segment import DASH_RE, INVISIBLE_RE, WS_RE
 from . import text as plain
 
 

@@ -1,11 +1,11 @@
 """What the stages may ask of a store: the boundary a second backend (PostgreSQL, for corpora that
-outgrow one machine) implements. `archiver.store.Store` is the SQLite one; every SQL statement
+outgrow one machine) implements. `archiver.store.sqlite.Store` is the SQLite one; every SQL statement
 lives under `archiver/store/`, and the stages (check, wayback, api, report) call only these methods.
 
 Contract, for any backend:
 - each write method is one transaction, committed before it returns: a killed run loses at most the
   work in flight, never half of a check, capture or document;
-- times are ISO 8601 strings in UTC (`archiver.facts.iso`), the store's own `now()` included;
+- times are ISO 8601 strings in UTC (`archiver.clock.iso`), the store's own `now()` included;
 - rows come back as frozen dataclasses (`UrlState`, `CheckRow`) or plain dicts of one table's
   columns (captures), never as backend cursor objects;
 - `lock()` keeps a second run off the same store until `close()` or process death.

@@ -29,9 +29,8 @@ from urllib.parse import quote
 
 import httpx
 
-from ..config import Secret
-from ..facts import USER_AGENT
-from ..redact import Redactor
+from ..defaults import USER_AGENT
+from ..secrets import Secret
 from .pacing import Backoff, Breaker, Clock, Pacer, Sleep
 from .protocol import (
     AUTH,
@@ -59,6 +58,7 @@ from .protocol import (
     text_of,
     timestamp_of,
 )
+from .redact import Redactor
 
 __all__ = [
     "Secret", "WaybackKeys", "WaybackConfig", "WaybackClient", "Pacer", "Backoff",

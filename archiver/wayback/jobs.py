@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ..facts import epoch_of, ts14
+from ..clock import epoch_of, ts14
 from .client import PERMANENT, TRANSIENT, SaveResult
 
 if TYPE_CHECKING:

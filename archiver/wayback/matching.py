@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ..facts import epoch_of, ts14
+from ..clock import epoch_of, ts14
 
 if TYPE_CHECKING:
     from .policy import ArchiveResult, _Run

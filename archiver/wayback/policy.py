@@ -31,9 +31,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from ..facts import epoch_of, iso_of_epoch, login_walled_platform, ts14
+from ..clock import epoch_of, iso_of_epoch, ts14
 from ..models import Action, Place
-from ..store import Store
+from ..store.sqlite import Store
+from ..urls.keys import login_walled_platform
 from .client import (
     AUTH,
     QUOTA_ACCOUNT_DAY,

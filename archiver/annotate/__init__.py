@@ -1,0 +1,7 @@
+"""Annotate: write archive links back into a document, one module per format.
+
+    run       the stage: read, apply confident repairs, add archived copies, write atomically
+    links     HTML (Robust Links), Markdown and plain text
+    markdown  Markdown link positions
+    docx      DOCX hyperlinks
+"""

@@ -1,0 +1,186 @@
+"""The CLI's output commands: `report`, `export` and `annotate` (registered on `archiver.cli.main`).
+
+Like cli.py: parse options -> Settings -> api call -> render; nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC
+
+import click
+
+from .. import api
+from ..lint.findings import SEVERITIES
+from ..report.render import REPORT_FORMATS, renderer
+from .main import EXIT_OK, EXIT_PROBLEMS, _settings, db_option, handle_errors, main, paths_argument
+
+REPORT_EXIT_HELP = """
+\b
+Exit codes: 0 nothing at or above --fail-on, 1 some citation at or above it (error: a failing,
+dead or unrecoverable link or an error finding; warning: a link that cannot be judged, a page
+that changed since it was cited, a warning finding), 2 usage error, 3 runtime error.
+"""
+
+
+@main.command(epilog=REPORT_EXIT_HELP)
+@paths_argument
+@db_option
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
+              help="text: a table (colour on a terminal); markdown; html: one self-contained file; json, csv: "
+                   "every column (a CSV cell starting with =, +, -, @, tab or CR gets a leading ', so no "
+                   "spreadsheet runs it as a formula).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
+              help="Exit 1 when any citation is at or above this severity.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")
+@handle_errors
+def report(paths, db, fmt, output, fail_on, config_path):
+    """The editor's report of PATHS (default: every document in archive.db), note by note.
+
+    \b
+    A summary first (citations by state, what needs action, what newly broke in the last
+    check run), then per document and note: the citing text, the URL as printed and as
+    repaired, findings with their fixes, state, status and HTTP code, the redirect target,
+    the page title, content drift since the access date (or since archiver first saw the
+    citation), the access date, and the archived copy to cite: the capture matched to a
+    broken link, else the newest good capture. Reads archive.db only; nothing is fetched.
+
+    \b
+    Example:
+        archiver run notes.md && archiver report notes.md
+        archiver report notes.md --format html -o report.html
+        archiver report --format json | jq '.citations[] | select(.needs_action)'
+    """
+    settings = _settings(config_path, db=db)
+    writable(output)
+    result = api.report(paths, settings)
+    emit_report(result, fmt, output)
+    sys.exit(EXIT_PROBLEMS if result.at_least(fail_on) else EXIT_OK)
+
+
+def emit_report(result, fmt: str, output: str | None) -> None:
+    """Render to stdout (colour only on a terminal), or to `output` whole: written aside, then renamed."""
+    render = renderer(fmt)
+    if fmt == "text":
+        tty = output is None and sys.stdout.isatty()
+        import shutil  # only here (with bz2 and lzma: 3 ms to import)
+
+        width = shutil.get_terminal_size((120, 40)).columns if tty else 120
+        chunks = render(result, colour=tty, width=width)
+    else:
+        chunks = render(result)
+    if output is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+        return
+    tmp = f"{output}.part"
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.writelines(chunks)
+        os.replace(tmp, output)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    click.echo(f"report: {output}", err=True)
+
+
+def writable(output: str | None) -> None:
+    """Fail before any work when the output's folder does not exist."""
+    if output and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
+        raise click.UsageError(f"{output}: its folder does not exist; create it or choose another path")
+
+
+
+
+@main.command()
+@db_option
+@click.option("--warc", "warc_out", type=click.Path(dir_okay=False), help="Write a WARC file (OUT.warc.gz).")
+@click.option("--wacz", "wacz_out", type=click.Path(dir_okay=False), help="Write a WACZ file (OUT.wacz).")
+@click.option("--since", metavar="WHEN", help="Only fetches since WHEN: an ISO date or time, or an age (7d, 12h).")
+@click.option("--url", help="Only fetches of this URL (as cited, or as served after redirects).")
+@click.option("--document", metavar="PATH", help="Only URLs this document cites.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")
+@handle_errors
+def export(db, warc_out, wacz_out, since, url, document, config_path):
+    """Export every page archiver fetched as WARC or WACZ evidence.
+
+    \b
+    Each stored fetch becomes a request and a response record: the response's headers as
+    received, the body's bytes, WARC-Date = the fetch time, block and payload digests, after a
+    warcinfo record. A body seen again is a revisit record. Bodies are stored decoded, so their
+    Content-Encoding is removed, Content-Length fixed, the originals kept as X-Archive-Orig-*
+    headers and the record's WARC-Archiver-Transformed header says so. A WACZ adds a CDXJ index,
+    pages.jsonl and a datapackage.json with the sha256 of every file; ReplayWeb.page opens it.
+
+    \b
+    Example:
+        archiver export --warc evidence.warc.gz
+        archiver export --wacz notes.wacz --document notes.md --since 30d
+    """
+    if not (warc_out or wacz_out):
+        raise click.UsageError("say what to write: --warc OUT.warc.gz and/or --wacz OUT.wacz")
+    settings = _settings(config_path, db=db)
+    filters = {"since": _since(since), "url": url, "document": document}
+    for out, write in ((warc_out, api.export_warc), (wacz_out, api.export_wacz)):
+        if out:
+            summary = write(out, settings, **filters)
+            click.echo(f"export: {out}: {summary.fetches} fetches ({summary.responses} responses, "
+                       f"{summary.revisits} revisits, {summary.redirects} redirect hops)", err=True)
+    sys.exit(EXIT_OK)
+
+
+def _since(text: str | None) -> str | None:
+    """An ISO date/time as given, or an age (7d) as the ISO time that long ago."""
+    if not text:
+        return None
+    from datetime import datetime, timedelta
+
+    from ..config import parse_age
+    from ..errors import ConfigError
+
+    try:
+        return datetime.fromisoformat(text).isoformat() if "-" in text else \
+            (datetime.now(UTC) - timedelta(seconds=parse_age(text))).isoformat(timespec="seconds")
+    except (ValueError, ConfigError):
+        raise click.UsageError(f"--since {text!r}: give an ISO date (2026-01-31) or an age (7d, 12h)") from None
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the annotated copy here.")
+@click.option("--in-place", is_flag=True, help="Rewrite PATH itself, keeping the original as PATH.bak.")
+@db_option
+@click.option("--base-url", help="Resolve relative links in HTML against this URL.")
+@click.option("--input-format", type=click.Choice(["text", "markdown", "html"]),
+              help="Read PATH as this format instead of guessing from its name.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")
+@handle_errors
+def annotate(path, output, in_place, db, base_url, input_format, config_path):
+    """Write archive links back into a copy of PATH, with its confident repairs applied.
+
+    \b
+    After each link archive.db has an archived copy for (the capture matched to a broken link,
+    else the newest good capture):
+      HTML      data-originalurl, data-versionurl and data-versiondate on the <a> (Robust Links)
+                and a visible "archived" link after it;
+      Markdown  ([archived](URL)) after the link;
+      text      [archived: URL, YYYY-MM-DD] at the end of the note.
+    PATH is never changed unless --in-place, which keeps PATH.bak. Annotating twice adds nothing.
+
+    \b
+    Example:
+        archiver run notes.md && archiver annotate notes.md -o notes.archived.md
+        archiver annotate essay.html --in-place
+    """
+    settings = _settings(config_path, db=db, base_url=base_url, input_format=input_format)
+    result = api.annotate(path, output, settings, in_place=in_place)
+    kept = f"; original kept as {result.backup}" if result.backup else ""
+    click.echo(f"annotate: {result.out}: {result.links} links given their archived copy, {result.repairs} "
+               f"repairs applied{kept}", err=True)
+    if result.without_copy:
+        click.echo(f"annotate: {len(result.without_copy)} URLs have no archived copy in {settings.db} yet "
+                   "(run `archiver archive`): " + ", ".join(result.without_copy[:5])
+                   + (" ..." if len(result.without_copy) > 5 else ""), err=True)
+    sys.exit(EXIT_OK)

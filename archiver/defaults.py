@@ -1,0 +1,34 @@
+"""Defaults shared by the settings a user gives (config.Settings) and what a check run gets
+(check.fetch.FetchSettings): one place, so the two cannot drift apart. And what archiver calls
+itself on the network.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import __version__
+
+USER_AGENT = f"archiver/{__version__} (+https://github.com/archiver-project/archiver)"
+
+# Fetch defaults, shared by config.Settings (what a user sets) and check.fetch.FetchSettings (what a
+# check run gets): one place, so the two cannot drift apart.
+CONCURRENCY = 64  # URLs in flight, all hosts together
+PER_HOST = 2  # requests in flight per host at first, adapting (check/hosts.py) ...
+PER_HOST_MAX = 8  # ... up to this many
+READ_TIMEOUT = 20.0  # seconds per read, not per body
+RETRIES = 2  # extra attempts after connection errors, 5xx and 429
+MAX_BODY = 50 * 1024 * 1024  # decoded bytes kept (and hashed) per page
+BODY_BUDGET = 256 * 1024 * 1024  # decoded body bytes all checks in flight hold at once (check/budget.py)
+TEXT_EXCERPT = 4000  # characters of a page's main text a snapshot keeps (Snapshot.text, snapshots.text)
+
+
+def default_processes() -> int:
+    """One process per core but one, at most 4: 1 (no workers) on a 2-core machine.
+
+    Measured there (benchmarks/check_bench.py, 2,000 URLs): 2 workers cost 10.2 s of CPU and took
+    longer than 1 process at 6.5 s. Each worker (check/workers.py) pays ~0.5 s of CPU to start (a
+    fresh interpreter importing httpx, aiohttp then, and archiver) plus pickling every result to the
+    parent, and on 2 cores it competes with the parent, which writes archive.db. Beyond 4 the
+    network is the limit."""
+    return max(1, min(4, (os.cpu_count() or 1) - 1))

@@ -1,0 +1,93 @@
+"""WACZ export (Web Archive Collection Zipped 1.1.1): the WARC with its index, its page list and
+a datapackage of digests, in one file ReplayWeb.page opens.
+
+Layout: archive/data.warc.gz (stored, not deflated, so a replayer can seek into it),
+indexes/index.cdx (CDXJ, sorted), pages/pages.jsonl (one line per URL, its newest fetch),
+datapackage.json (every file's sha256 and size) and datapackage-digest.json (the sha256 of
+datapackage.json). Written to a temporary file and renamed, so a failed export leaves nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+import zipfile
+from collections.abc import Iterable
+from ipaddress import ip_address
+from urllib.parse import urlsplit
+
+from .. import __version__
+from .warc import IndexEntry, iter_index_lines
+
+WACZ_VERSION = "1.1.1"
+WARC_NAME = "data.warc.gz"
+
+
+def surt(url: str) -> str:
+    """Sort-friendly URI Reordering Transform: 'https://www.Example.org/a?b=1' -> 'org,example)/a?b=1'."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        ip_address(host)
+        key = host
+    except ValueError:
+        labels = host.split(".")
+        if labels and labels[0] == "www":
+            labels = labels[1:]
+        key = ",".join(reversed(labels))
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    if parts.port and parts.port != default:
+        key += f":{parts.port}"
+    query = "&".join(sorted(parts.query.split("&"))) if parts.query else ""
+    return (key + ")" + (parts.path or "/") + (f"?{query}" if query else "")).lower()
+
+
+def write_wacz(path: str, warc_path: str, index: Iterable[IndexEntry], *, created: str, title: str) -> dict:
+    """Zip the WARC at `warc_path` with its index and pages into `path`; return the datapackage."""
+    index = list(index)
+    files = {
+        "indexes/index.cdx": "".join(iter_index_lines(index, WARC_NAME)).encode("utf-8"),
+        "pages/pages.jsonl": _pages(index),
+    }
+    resources = [_resource(f"archive/{WARC_NAME}", _file_digest(warc_path))]
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.write(warc_path, f"archive/{WARC_NAME}", compress_type=zipfile.ZIP_STORED)
+        for name, data in files.items():
+            zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+            resources.append(_resource(name, (hashlib.sha256(data).hexdigest(), len(data))))
+        package = {"profile": "data-package", "title": title, "created": created, "wacz_version": WACZ_VERSION,
+                   "software": f"archiver/{__version__}", "resources": resources}
+        data = json.dumps(package, indent=2).encode("utf-8")
+        zf.writestr("datapackage.json", data, compress_type=zipfile.ZIP_DEFLATED)
+        digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
+        zf.writestr("datapackage-digest.json", json.dumps(digest, indent=2), compress_type=zipfile.ZIP_DEFLATED)
+    return package
+
+
+def _pages(index: list[IndexEntry]) -> bytes:
+    newest: dict[str, IndexEntry] = {}
+    for entry in index:
+        if entry.url not in newest or entry.ts14 >= newest[entry.url].ts14:
+            newest[entry.url] = entry
+    lines = [{"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}]
+    for url, e in sorted(newest.items()):
+        ts = f"{e.ts14[:4]}-{e.ts14[4:6]}-{e.ts14[6:8]}T{e.ts14[8:10]}:{e.ts14[10:12]}:{e.ts14[12:14]}Z"
+        page = {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, url)), "url": url, "ts": ts}
+        if e.title:
+            page["title"] = e.title
+        lines.append(page)
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode("utf-8")
+
+
+def _file_digest(path: str) -> tuple[str, int]:
+    h, size = hashlib.sha256(), 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def _resource(name: str, digest: tuple[str, int]) -> dict:
+    return {"name": name.rsplit("/", 1)[-1], "path": name, "hash": f"sha256:{digest[0]}", "bytes": digest[1]}

@@ -1,0 +1,408 @@
+"""Diagnose and repair damaged URLs, like a linter.
+
+Notes reach us through CMSs, PDFs and word processors that turn `-` into `–`, break URLs at spaces,
+glue punctuation on, and cut hosts off. Each rule below is a small named function that handles one
+kind of real-world damage and reports it as a Finding. The pipeline is
+`segment.split_note` (find the URL-ish spans of a note, joining pieces that belong together) ->
+`repair_url` (scrub -> repair -> normalize one span) -> `repair_document` (what needs the other
+citations: duplicates, a cut host inferred from the other notes).
+
+Everything here is pure and must never raise: unknown input yields an `invalid-url` finding.
+Repair is idempotent: repairing a repaired URL changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ..models import Citation, Finding, Repaired
+from ..urls.hosts import fetch_problem, looks_like_file, registrable
+from ..urls.keys import login_walled_platform
+from ..urls.segment import CLOSERS, DASH_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
+from .docindex import DocumentIndex
+from .findings import finding
+
+__all__ = ["repair_url", "repair_link", "repair_citation", "repair_one", "repair_document", "UrlRepair"]
+
+_ELLIPSIS_RE = re.compile(r"…|\.\.\.$")
+# "doi:10.1000/xyz123", "doi: 10.1000/xyz", "https://doi.org/10.1000/xyz" (the last needs nothing)
+_DOI_RE = re.compile(r"(?i)^doi:\s*(10\.\d{4,9}/\S+)$")
+
+OPENERS = "([{<"
+QUOTES = {'"': '"', "'": "'", "«": "»", "“": "”", "„": "“", "‘": "’", "‹": "›", "<": ">", "`": "`"}
+
+TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "igshid", "igsh", "mc_cid", "mc_eid", "yclid",
+                   "_hsenc", "_hsmi", "mkt_tok", "frommail", "ref_src", "si", "spm", "s_cid"}
+# Hosts where a typographic dash is often genuinely part of the page name.
+_DASH_KEEPING_HOSTS = re.compile(r"(?i)(^|\.)(wikipedia|wiktionary|wikisource|wikiquote|wikimedia)\.org$")
+
+
+
+@dataclass(frozen=True)
+class UrlRepair:
+    """The outcome of repairing one span."""
+
+    url: str | None
+    findings: tuple[Finding, ...]
+    span: str  # the part of the raw text the URL replaces (raw minus wrappers and punctuation)
+    confidence: float
+    candidates: tuple[str, ...] = ()
+    fragment: str | None = None  # what was left of a URL whose host was cut off
+
+
+# ------------------------------------------------------------------- repair ---
+RAISE_BUGS = False  # the test suite sets this, so a rule that raises fails its test instead of hiding
+
+
+def repair_url(raw: str) -> UrlRepair:
+    """Scrub -> repair -> normalize one span. Never raises."""
+    try:
+        return _repair(raw)
+    except Exception as exc:  # pragma: no cover - a bug, but one citation must not stop a run
+        if RAISE_BUGS:
+            raise
+        return UrlRepair(None, (finding("invalid-url", f"cannot read as a URL ({exc})"),), raw, 0.0)
+
+
+# A URL with nothing any rule could touch: ASCII, scheme and host in order, no space, no entity, no
+# dash look-alike, and a last character that cannot be glued-on punctuation. Most citations are.
+_CLEAN_RE = re.compile(r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(?::\d{1,5})?(?:/[A-Za-z0-9\-._~/%!$'*+,=:@?#]*)?"
+                       r"(?<![.,;:!?'])$")
+
+
+def _repair(raw: str) -> UrlRepair:
+    if _is_clean(raw):
+        findings: list[Finding] = []
+        problem = fetch_problem(raw)
+        if problem:
+            return _unfetchable(raw, raw, findings, problem)
+        _advice(raw, findings)
+        return UrlRepair(raw, tuple(findings), raw, 1.0)
+    doi = _DOI_RE.match(raw.strip(SPACE_CHARS).rstrip(TRAIL_PUNCT))
+    if doi:
+        return _doi(doi.group(1), raw)
+    return _repair_all_rules(raw)
+
+
+def _doi(doi: str, raw: str) -> UrlRepair:
+    """`doi:10.1000/xyz123` is a citation, not damage: it resolves through https://doi.org/ (and the
+    DOI itself may be damaged like any URL)."""
+    result = _repair_all_rules("https://doi.org/" + doi)
+    if result.url is None:
+        return replace(result, span=raw)
+    note = finding("doi-link", "a DOI; resolved through https://doi.org/", result.url)
+    return replace(result, findings=(*result.findings, note), span=raw)
+
+
+def _unfetchable(url: str, span: str, findings: list[Finding], problem: str) -> UrlRepair:
+    """The last gate: a URL httpx cannot fetch is never emitted; the finding says why."""
+    scheme = url.split(":", 1)[0].lower() if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", url) else ""
+    if scheme and scheme not in ("http", "https"):
+        if scheme not in _KNOWN_SCHEMES and re.match(r"^[^/:@]+:[^/@]*@[\w.-]+\.\w+(?:/|$)", url):
+            findings.append(finding("invalid-url", f"{url.split('@', 1)[0]!r}@ is a user name and "
+                                    "password, not a scheme: the URL lost its scheme"))
+        elif scheme in ("hxxp", "hxxps", "hxxp[s]", "fxp"):
+            findings.append(finding("unsupported-scheme", f"{scheme}: is a defanged link (written so that "
+                                    "nobody opens it by accident); not checked or archived"))
+        else:
+            findings.append(finding("unsupported-scheme", f"{scheme}: URLs are not checked or archived"))
+    elif re.search(r"has no public suffix|label|host name|IDNA|Punycode|host is empty", problem):
+        findings.append(finding("impossible-host", f"the host cannot exist: {problem}"))
+    else:
+        findings.append(finding("invalid-url", f"no client can fetch it: {problem}"))
+    return UrlRepair(None, tuple(findings), span, 0.0)
+
+
+def _is_clean(raw: str) -> bool:
+    """The fast path's test (tests/test_repair.py checks it against the full rules)."""
+    return bool(_CLEAN_RE.match(raw)) and "&amp;" not in raw and "..." not in raw and "//" not in raw[8:]
+
+
+def _repair_all_rules(raw: str) -> UrlRepair:
+    findings: list[Finding] = []
+    confidence = 1.0
+    text = raw.strip(SPACE_CHARS)
+    span, text, conf = _unwrap(text, findings)
+    confidence = min(confidence, conf)
+    text, conf = _strip_invisible(text, findings)
+    confidence = min(confidence, conf)
+    text, conf = _join_whitespace(text, findings)
+    confidence = min(confidence, conf)
+    if _ELLIPSIS_RE.search(text.rstrip(TRAIL_PUNCT.replace(".", "") + CLOSERS + "\"'»”")):
+        return _truncated(text, span, findings)
+    before = len(text)
+    text, conf = _trailing_punctuation(text, findings)
+    confidence = min(confidence, conf)
+    if len(text) < before:
+        span = _shrink_span(span, before - len(text))
+    text = _html_entities(text, findings)
+    schemed, conf = _fix_scheme(text, findings)
+    confidence = min(confidence, conf)
+    if schemed is None:
+        if DASH_RE.search(span):
+            findings.append(finding("typographic-dash", "typographic dashes in what is left of the URL"))
+        return UrlRepair(None, tuple(findings), span, 0.0, fragment=_missing_host_fragment(span))
+    text = schemed
+    text, conf, candidates = _typographic_dashes(text, findings)
+    confidence = min(confidence, conf)
+    parts, problem = _parse(text)
+    if problem:
+        findings.append(finding("invalid-url", problem))
+        return UrlRepair(None, tuple(findings), span, 0.0)
+    problem = fetch_problem(text)
+    if problem:
+        return _unfetchable(text, span, findings, problem)
+    # every repair finding proposes the whole repaired URL, not the step it took
+    findings = [replace(f, fix=text) if f.fix and f.fix != text and f.code != "U110" and f.code.startswith("U1")
+                else f for f in findings]
+    _advice(text, findings, parts)
+    return UrlRepair(text, tuple(findings), span, confidence, candidates)
+
+
+def _truncated(text: str, span: str, findings: list[Finding]) -> UrlRepair:
+    """An ellipsis marks a URL cut short (often by a CMS shortening long links): unrecoverable."""
+    prefix = DASH_RE.sub("-", _ELLIPSIS_RE.split(text)[0])
+    findings.append(finding("truncated-url", "the URL is cut short by an ellipsis; the rest is lost"))
+    if not re.match(r"(?i)^(?:[a-z][a-z0-9+.-]*:|www\d?\.)", prefix) and not DOMAIN_RE.match(prefix.split("/")[0]):
+        findings.append(finding("missing-host", "scheme and host are cut off too"))
+    if DASH_RE.search(text):
+        findings.append(finding("typographic-dash", "typographic dashes in what is left of the URL"))
+    return UrlRepair(None, tuple(findings), span, 0.0, fragment=prefix)
+
+
+def _unwrap(text: str, findings: list[Finding]) -> tuple[str, str, float]:
+    """Quotes, guillemets and angle brackets around a URL: <https://x>, «https://x», "https://x"."""
+    if len(text) > 2 and text[0] in QUOTES:
+        close = QUOTES[text[0]]
+        inner = text[1:]
+        cut = inner.rfind(close)
+        if cut > 0:
+            inner = inner[:cut]
+        findings.append(finding("wrapped-url", f"removed {text[0]}…{close} around the URL"))
+        return inner, inner, 1.0
+    if len(text) > 2 and text[0] in "([{" and text.count(text[0]) > text.count(CLOSERS[OPENERS.index(text[0])]) - 1:
+        # "(https://x/a_(b))": the opener is prose; trailing-punctuation drops its closer
+        return text[1:], text[1:], 1.0
+    return text, text, 1.0
+
+
+def _strip_invisible(text: str, findings: list[Finding]) -> tuple[str, float]:
+    """Soft hyphens and zero-width characters from PDFs and CMSs; NBSP is handled as whitespace."""
+    if INVISIBLE_RE.search(text) or "\u00a0" in text:
+        names = sorted({f"U+{ord(c):04X}" for c in text if INVISIBLE_RE.match(c) or c == "\u00a0"})
+        text = INVISIBLE_RE.sub("", text)
+        findings.append(finding("invisible-character", f"removed invisible characters {', '.join(names)}"))
+    return text, 1.0
+
+
+def _join_whitespace(text: str, findings: list[Finding]) -> tuple[str, float]:
+    """Spaces and line breaks inside a URL (split_note already decided the pieces belong together)."""
+    if WS_RE.search(text):
+        joined = WS_RE.sub("", text)
+        findings.append(finding("embedded-whitespace", "whitespace inside the URL; pieces joined",
+                                joined))
+        return joined, 0.9
+    return text, 1.0
+
+
+def _trailing_punctuation(text: str, findings: list[Finding]) -> tuple[str, float]:
+    """Sentence punctuation and unbalanced closing brackets glued to the end; balanced ones stay
+    (https://en.wikipedia.org/wiki/Kettling_(police_tactic))."""
+    original = text
+    opens = {c: text.count(c) for c in OPENERS}
+    closes = {c: text.count(c) for c in CLOSERS}
+    end = len(text)
+    while end:  # one pass from the end, brackets counted once: linear time
+        last = text[end - 1]
+        if last in TRAIL_PUNCT or last in "\"'»”’›`":
+            end -= 1
+        elif last in CLOSERS and opens[OPENERS[CLOSERS.index(last)]] < closes[last]:
+            closes[last] -= 1
+            end -= 1
+        else:
+            break
+    text = text[:end]
+    if text != original:
+        findings.append(finding("trailing-punctuation",
+                                f"removed {original[len(text):]!r} from the end of the URL", text))
+    return text, 1.0
+
+
+def _shrink_span(span: str, stripped: int) -> str:
+    """The printed text the repaired URL stands for: the span minus the `stripped` characters of
+    punctuation taken off its end (spaces inside the span do not count)."""
+    out = span.rstrip(SPACE_CHARS)
+    while stripped > 0 and out:
+        if out[-1] not in SPACE_CHARS:
+            stripped -= 1
+        out = out[:-1]
+    return out.rstrip(SPACE_CHARS)
+
+
+def _html_entities(text: str, findings: list[Finding]) -> str:
+    """`&amp;` left over from HTML source pasted as text."""
+    fixed = re.sub(r"&(?:amp|#0*38|#x0*26);", "&", text, flags=re.I)
+    if fixed != text:
+        findings.append(finding("html-entity", "replaced &amp; with &", fixed))
+    return fixed
+
+
+def _fix_scheme(text: str, findings: list[Finding]) -> tuple[str | None, float]:
+    """Doubled or broken schemes (https://https://, https//, https:/, htps://) and www. without one."""
+    lower = text.lower()
+    if lower.startswith(("http://", "https://")) and not re.match(r"(?i)^(https?://)+https?://", text):
+        return text, 1.0
+    doubled = re.match(r"(?i)^(?:https?://)+(?=https?://)", text)
+    if doubled:
+        fixed = text[doubled.end():]
+        findings.append(finding("broken-scheme", "doubled scheme", fixed))
+        return fixed, 0.95
+    m = re.match(r"(?i)^(h?t?t?p?s?|hhttps?|ftp)(:/{1,3}|//|:\\\\|;//)", text)
+    if m and m.group(1).lower() not in ("ftp",):
+        secure = m.group(1).lower().endswith("s") or not m.group(1)
+        fixed = ("https://" if secure else "http://") + text[m.end():].lstrip("/")
+        if fixed != text:
+            findings.append(finding("broken-scheme", f"{m.group(0)!r} is not a scheme", fixed))
+        return fixed, 0.9
+    if m:
+        return text, 1.0  # ftp://
+    if re.match(r"(?i)^www\d?\.", text):
+        fixed = "https://" + text
+        findings.append(finding("missing-scheme", "printed without a scheme; https:// assumed", fixed))
+        return fixed, 0.85
+    host = text.split("/", 1)[0]
+    # only a name registrable under the Public Suffix List gets a scheme: never `addons.html`
+    if registrable(host) and not looks_like_file(text):
+        fixed = "https://" + text
+        findings.append(finding("missing-scheme", "printed without a scheme; https:// assumed", fixed))
+        return fixed, 0.8
+    if re.match(r"^[a-z][a-z0-9+.-]*:", text, re.I):
+        return text, 1.0  # mailto:, ftp:, ... refused by the fetchability gate, with a finding
+    findings.append(finding(
+        "missing-host", f"scheme and host are cut off; {host!r} is only the end of a host name"))
+    return None, 0.0
+
+
+def _missing_host_fragment(span: str) -> str:
+    return DASH_RE.sub("-", WS_RE.sub("", span)).strip(TRAIL_PUNCT)
+
+
+def _typographic_dashes(text: str, findings: list[Finding]) -> tuple[str, float, tuple[str, ...]]:
+    """`–` for `-`: word processors' smart dashes. In a Wikipedia title the en dash may be real."""
+    if not DASH_RE.search(text):
+        return text, 1.0, ()
+    fixed = DASH_RE.sub("-", text)
+    host = (urlsplit(fixed).hostname or "") if "wik" in fixed else ""
+    if host and _DASH_KEEPING_HOSTS.search(host) and not DASH_RE.search(text.split("/", 3)[2] if text.count("/") >= 2 else ""):
+        findings.append(finding(
+            "ambiguous-dash", "the page name has a typographic dash, which Wikipedia titles often use; "
+            "check which form the source had", fixed))
+        return text, 0.6, (fixed,)
+    chars = sorted({f"U+{ord(c):04X}" for c in set(DASH_RE.findall(text))})
+    findings.append(finding("typographic-dash", f"replaced typographic dashes ({', '.join(chars)}) with '-'",
+                            fixed))
+    return fixed, 0.95, ()
+
+
+def _parse(url: str) -> tuple[SplitResult | None, str | None]:
+    """(parts, None) for a URL that can be used, or (None, what is wrong with it)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        return None, f"not a valid URL: {exc}"
+    if parts.scheme.lower() in ("http", "https"):
+        host = parts.hostname or ""
+        if not host or any(c in host for c in " <>\"{}|\\^`") or host.startswith(".") or ".." in host:
+            return None, f"{host!r} is not a valid host name"
+    if WS_RE.search(url):
+        return None, "whitespace left inside the URL"
+    return parts, None
+
+
+def _advice(url: str, findings: list[Finding], parts: SplitResult | None = None) -> None:
+    """Findings about a URL that is fine as printed: scheme, login walls, tracking parameters."""
+    parts = parts or urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        findings.append(finding("unsupported-scheme", f"{parts.scheme}: URLs are not checked or archived"))
+        return
+    platform = login_walled_platform(url)
+    if platform:
+        findings.append(finding(
+            "login-walled-platform",
+            f"{platform} usually shows crawlers and archives a login wall; keep a screenshot or "
+            "a logged-in capture as well"))
+    if parts.query:
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        tracking = [k for k, _ in pairs if k.lower() in TRACKING_PARAMS or k.lower().startswith("utm_")]
+        if tracking:
+            kept = [(k, v) for k, v in pairs if k not in tracking]
+            clean = urlunsplit(parts._replace(query=urlencode(kept, safe=":/@!$'()*+,;")))
+            findings.append(finding("tracking-parameter",
+                                    f"tracking parameter(s) {', '.join(tracking)} in the query", clean))
+
+
+# ----------------------------------------------------------------- citations ---
+def repair_citation(citation: Citation) -> Repaired:
+    """Repair one citation on its own (document-level findings come from repair_document)."""
+    if citation.href is not None:
+        return _to_repaired(citation, repair_link(citation.href, citation.raw))
+    return _to_repaired(citation, repair_url(citation.raw))
+
+
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_KNOWN_SCHEMES = frozenset([
+    "mailto", "tel", "sms", "ftp", "ftps", "sftp", "ssh", "git", "file", "data", "javascript",
+    "news", "nntp", "irc", "ircs", "magnet", "urn", "doi", "xmpp", "ws", "wss", "geo", "webcal",
+    "about", "blob", "chrome",
+])
+
+
+def repair_link(href: str, printed: str = "") -> UrlRepair:
+    """A link target the markup gives (`href`, a Markdown destination, a DOCX relationship, a PDF
+    /URI). A relative one is never a host (`addons.html` is a file, not https://addons.html): it is
+    reported and not checked. When the printed URL is damaged but the target intact, the target is
+    used and a finding says so."""
+    target = href.strip(SPACE_CHARS)
+    if not _SCHEME_RE.match(target) and not target.startswith("//"):
+        if _DOI_RE.match(target):
+            return repair_url(target)
+        return UrlRepair(None, (finding("relative-link", f"{target!r} is relative and there is no base URL "
+                                        "to resolve it against; not checked (give --base-url)"),), target, 1.0)
+    result = repair_url("https:" + target if target.startswith("//") else target)
+    if not printed or printed.strip() == target or result.url is None:
+        return result
+    shown = repair_url(printed)
+    damage = sorted({f.name for f in shown.findings if f.code.startswith(("U1", "U2"))})
+    if shown.url == result.url and not damage:
+        return result
+    why = (f"the printed URL has damage ({', '.join(damage)})" if shown.url in (None, result.url)
+           else f"the printed URL reads {shown.url}")
+    note = finding("link-target-used", f"{why}; the link target {result.url} is intact and used")
+    return replace(result, findings=result.findings + (note,))
+
+
+def _to_repaired(citation: Citation, result: UrlRepair) -> Repaired:
+    return Repaired(citation, result.url, result.findings, result.candidates,
+                    confidence=result.confidence, span=result.span, fragment=result.fragment)
+
+
+def repair_document(citations: list[Citation]) -> list[Repaired]:
+    """Repair every citation of one document, then add what needs the others: duplicates, and
+    candidates for a cut host or a truncated URL inferred from the other citations."""
+    repaired = [repair_one(c) for c in citations]
+    index = DocumentIndex()
+    keys = [index.add(rep) for rep in repaired]
+    index.seal(lambda: keys)
+    return [index.finish(rep) for rep in repaired]
+
+
+def repair_one(c: Citation) -> Repaired:
+    """A citation repaired on its own, or its no-url finding (the first pass of repair_document)."""
+    return repair_citation(c) if c.raw else _no_url(c)
+
+
+def _no_url(c: Citation) -> Repaired:
+    return Repaired(c, None, (finding("no-url", "no URL in this note"),), (), confidence=1.0, span="")

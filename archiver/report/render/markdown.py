@@ -1,0 +1,65 @@
+"""The report as Markdown: a summary, then one table per document, note by note.
+
+Every value is escaped: a page title or citing sentence cannot open a link, an HTML tag or a new
+table cell; only http(s) URLs become autolinks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import groupby
+
+from ...models import ReportRow
+from ..editor import EditorReport
+from .common import is_web, printable, row_words, summary_parts
+
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+HEADER = ("| note | cited URL | state | archived copy | findings and fixes | drift | accessed | citing text |\n"
+          "|---|---|---|---|---|---|---|---|\n")
+
+
+def md(text: str | None) -> str:
+    """Escape Markdown punctuation and HTML, and keep a value on one table line."""
+    if not text:
+        return ""
+    text = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(_SPECIAL.sub(r"\\\1", text).split())
+
+
+def link(url: str | None) -> str:
+    if not url:
+        return ""
+    return f"<{url}>" if is_web(url) and not re.search(r"[\s<>]", url) else md(url)
+
+
+def render(report: EditorReport) -> Iterator[str]:
+    lines, newly = summary_parts(report.summary)
+    yield "# Citation report\n\n" + "".join(f"- {md(line)}\n" for line in lines)
+    yield "".join(f"  - {md(line)}\n" for line in newly) + "\n"
+    for document, rows in groupby(report.rows(), key=lambda r: r.document):
+        yield f"## {md(document)}\n\n" + HEADER
+        for row in rows:
+            yield _row(row)
+        yield "\n"
+
+
+def _row(row: ReportRow) -> str:
+    url = link(row.url) or "*none recovered*" + (" (candidates: " + ", ".join(map(link, row.candidates)) + ")"
+                                               if row.candidates else "")
+    if row.url and row.raw != row.url:
+        url += f"<br>printed: {md(row.raw)}"
+    if row.final_url:
+        url += f"<br>redirects to {link(row.final_url)}"
+    words = row_words(row)
+    state = md(words.verdict) + (" **newly broken**" if row.newly_broken else "")
+    if row.title:
+        state += f"<br>title: {md(row.title)}"
+    archived = f"{link(row.archive_url)} ({md(words.archived)})" if row.archive_url else ""
+    findings = "<br>".join(md(text) for text in words.findings)
+    if row.action:
+        findings += ("<br>" if findings else "") + f"**{md(row.action)}**"
+    if row.acknowledged:
+        findings += f"<br>acknowledged: {md(row.acknowledged)}"
+    return (f"| {md(words.where)} | {url} | {state} | {archived} | {findings} | {md(words.drift)} | "
+            f"{md(row.accessed)} | {md(row.context)} |\n")

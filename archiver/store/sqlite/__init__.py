@@ -1,0 +1,334 @@
+"""archive.db: everything archiver has seen, in one SQLite file any client (Datasette, sqlite3) can read.
+
+Why SQLite: one file a researcher can copy as evidence, transactional writes so a killed run never
+leaves half a row, WAL so a report can read while a check writes. All SQL lives in this package:
+`__init__` opens, migrates and locks; `checks.py` holds check history, snapshots and drift;
+`captures.py` holds the Wayback captures. Checks are committed in groups (every 0.25 s or 256
+checks, `group.py`), everything else as it arrives, so a run killed with SIGKILL resumes having
+lost at most its last group of checks and the URLs in flight; `db.py` is the connection wrapper.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from ...clock import iso, utcnow
+from ...errors import ConfigError, StoreError, StoreLocked
+from ...models import Place, Repaired
+from ...urls.keys import host_of
+from .db import Database
+from .schema import MIGRATIONS
+
+__all__ = ["Store"]
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The row id an INSERT just made (sqlite3 types it as optional; after an INSERT it is set)."""
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+class Store:
+    """An open archive.db. Use as a context manager; `lock()` before writing in a long run."""
+
+    def __init__(self, path: str | os.PathLike, *, clock=utcnow):
+        self.path = Path(path)
+        self.clock = clock
+        self._lock_fd: int | None = None
+        if self.path.is_dir():
+            raise ConfigError(f"{self.path} is a directory; --db needs a file path")
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(_open_failure(self.path, exc)) from exc
+        self.db = Database(conn)
+        try:
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise StoreError(_open_failure(self.path, exc)) from exc
+        except StoreError:
+            self.db.close()
+            raise
+
+    # -- lifecycle -----------------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.unlock()
+        self.db.close()
+
+    def lock(self) -> None:
+        """Take the run lock: two runs on one database never overlap. The OS drops it if we die."""
+        lock_path = str(self.path) + ".lock"
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"{lock_path}: cannot create the run lock: {exc.strerror}.{_disk_hint(self.path)}") \
+                from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.read(fd, 100).decode(errors="replace").strip()
+            os.close(fd)
+            raise StoreLocked(
+                f"{self.path} is in use by another archiver run ({other or 'unknown pid'}); "
+                "wait for it to finish or use another --db"
+            ) from None
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()}".encode())
+        except OSError as exc:
+            os.close(fd)
+            raise StoreError(f"{lock_path}: cannot write the run lock: {exc.strerror}.{_disk_hint(self.path)}") \
+                from None
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.ftruncate(self._lock_fd, 0)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _migrate(self) -> None:
+        conn = self.db.conn
+        current = self._schema_version()
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path} has schema version {current}, newer than this archiver knows "
+                f"({len(MIGRATIONS)}); upgrade archiver"
+            )
+        for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _split_sql(sql):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version VALUES (?)", [version])
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StoreError(f"migrating {self.path} to version {version} failed: {exc}") from exc
+
+    def _schema_version(self) -> int:
+        """The recorded schema version (0 for a new, empty file). Refuses an SQLite file that is
+        not an archive.db, rather than adding archiver's tables to someone else's database."""
+        conn = self.db.conn
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+                                             " AND name NOT LIKE 'sqlite_%'")}
+        if "schema_version" not in tables:
+            if tables:
+                raise StoreError(
+                    f"{self.path} is an SQLite database but not an archive database (it has tables "
+                    f"{', '.join(sorted(tables)[:5])}{', ...' if len(tables) > 5 else ''} and no schema_version); "
+                    "archiver leaves it untouched. Point --db at an archive.db or a new file.")
+            return 0
+        values = [r[0] for r in conn.execute("SELECT version FROM schema_version")]
+        if any(type(v) is not int for v in values):
+            bad = next(v for v in values if type(v) is not int)
+            raise StoreError(
+                f"{self.path}: schema_version holds {bad!r}, not a version number; the file is damaged or "
+                "not an archive database. Restore a copy, or point --db at a new file.")
+        current = max(values, default=0)
+        if current and not {"urls", "runs", "checks"} <= tables:
+            raise StoreError(
+                f"{self.path} has a schema_version table but not archiver's tables; it is not an archive "
+                "database. Point --db at an archive.db or a new file.")
+        return current
+
+    @property
+    def version(self) -> int:
+        return self.db.conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+
+    def now(self) -> str:
+        return iso(self.clock()) or ""
+
+    # -- runs ----------------------------------------------------------------
+    def start_run(self, command: str) -> int:
+        cur = self.db.conn.execute(
+            "INSERT INTO runs (command, started) VALUES (?, ?)", [command, self.now()]
+        )
+        return inserted_id(cur)
+
+    def finish_run(self, run_id: int, outcome: str, summary: dict) -> None:
+        self.db.conn.execute(
+            "UPDATE runs SET finished = ?, outcome = ?, summary = ? WHERE id = ?",
+            [self.now(), outcome, json.dumps(summary, sort_keys=True), run_id],
+        )
+
+    # -- documents, citations, findings --------------------------------------
+    def save_document(self, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired]):
+        """Record a document's citations as its current ones (see store.documents); one transaction."""
+        from .documents import save_document
+
+        return save_document(self, path, fmt, sha256, repaired)
+
+    def save_document_steps(self, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired]):
+        """`save_document` a few citations per `next()`, one transaction across the steps: nothing
+        else writes on this store until it is exhausted (it returns the DocumentChanges)."""
+        from .documents import save_document_steps
+
+        return save_document_steps(self, path, fmt, sha256, repaired)
+
+    def url_id(self, url: str, now: str | None = None) -> int:
+        conn = self.db.conn
+        row = conn.execute("SELECT id FROM urls WHERE url = ?", [url]).fetchone()
+        if row:
+            return row[0]
+        cur = conn.execute(
+            "INSERT INTO urls (url, host, first_seen) VALUES (?, ?, ?)",
+            [url, host_of(url), now or self.now()],
+        )
+        return inserted_id(cur)
+
+    def url_row(self, url: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM urls WHERE url = ?", [url]))
+        return rows[0] if rows else None
+
+    def places_for(self, url: str) -> list[Place]:
+        """Where a URL is cited now: document and note (or line), in document order."""
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT d.path, c.note, c.line FROM citations c JOIN urls u ON u.id = c.url_id"
+            " JOIN documents d ON d.id = c.document_id WHERE u.url = ? AND c.removed IS NULL"
+            " ORDER BY c.document_id, c.line", [url]).fetchall()
+        return [Place(*r) for r in rows]
+
+    def first_cited(self, url: str) -> tuple[str | None, str | None]:
+        """(earliest access date stated by any citation, first time archiver saw it)."""
+        row = self.db.conn.execute(
+            "SELECT min(c.accessed), min(c.first_seen) FROM citations c JOIN urls u ON u.id = c.url_id"
+            " WHERE u.url = ? AND c.removed IS NULL",
+            [url],
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+
+    # -- the rest of the stage-facing interface (archiver.store.interface.ArchiveStore) -------------
+    # Thin delegations: the SQL lives in checks.py, captures.py and documents.py.
+    def group_commit(self) -> group.GroupCommit:
+        """Commit the checks recorded from now on in groups (until `.close()`): see store.group."""
+        return group.GroupCommit(self)
+
+    def unfinished_run(self, command: str) -> int | None:
+        return checks.unfinished_run(self, command)
+
+    def mark_interrupted(self, run_id: int, summary: dict) -> None:
+        checks.mark_interrupted(self, run_id, summary)
+
+    def checked_in_run(self, run_id: int) -> set[str]:
+        return checks.checked_in_run(self, run_id)
+
+    def url_state(self, url: str) -> checks.UrlState:
+        return checks.url_state(self, url)
+
+    def stale_urls(self, urls: list[str], older_than: str) -> list[str]:
+        return checks.stale_urls(self, urls, older_than)
+
+    def record_check(self, result, *, run_id: int | None, decide, similarity=None) -> dict:
+        return checks.record_check(self, result, run_id=run_id, decide=decide, similarity=similarity)
+
+    def held_back(self, run_id: int) -> list[tuple]:
+        return checks.held_back(self, run_id)
+
+    def settle_inconclusive(self, check_id: int, url: str, new, status: str, alive: bool | None) -> None:
+        checks.settle_inconclusive(self, check_id, url, new, status, alive)
+
+    def run_counts(self, run_id: int) -> list[tuple[str, str, str, bool, int]]:
+        return checks.run_counts(self, run_id)
+
+    def run_rows(self, run_id: int, *, problems_only: bool = False):
+        return checks.run_checks_rows(self, run_id, problems_only=problems_only)
+
+    def archive_state(self, key: str) -> str | None:
+        return captures.get_state(self, key)
+
+    def set_archive_state(self, key: str, value: str | None) -> None:
+        captures.set_state(self, key, value)
+
+    def capture(self, url: str, need: str) -> dict | None:
+        return captures.current(self, url, need)
+
+    def open_jobs(self) -> list[dict]:
+        return captures.open_jobs(self)
+
+    def open_capture(self, url: str, need: str, state: str, now: str, **fields) -> int:
+        return captures.open_row(self, url, need, state, now, **fields)
+
+    def begin_submit(self, capture_id: int, now: str) -> None:
+        captures.begin_submit(self, capture_id, now)
+
+    def record_job(self, capture_id: int, job_id: str, now: str, reason: str | None = None) -> None:
+        captures.record_job(self, capture_id, job_id, now, reason)
+
+    def finish_capture(self, capture_id: int, state: str, now: str, **fields) -> None:
+        captures.finish(self, capture_id, state, now, **fields)
+
+    def capture_submission(self, capture_id: int) -> tuple[str | None, str | None]:
+        return captures.submission(self, capture_id)
+
+    def documents(self, paths=None) -> list[tuple[int, str]]:
+        return report.documents(self, paths)
+
+    def report_rows(self, doc_ids):
+        return report.report_rows(self, doc_ids)
+
+    def last_check_time(self) -> str | None:
+        return report.last_check_time(self)
+
+    def last_check_run(self) -> dict | None:
+        return report.last_check_run(self)
+
+    def all_urls(self) -> list[str]:
+        return [r["url"] for r in self.db.query("SELECT url FROM urls ORDER BY id")]
+
+
+def _disk_hint(path: Path) -> str:
+    """' The disk holding DIR is full ...' when it is, else ''."""
+    import shutil
+
+    folder = path.resolve().parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return ""
+    if free >= 1024 * 1024:
+        return ""
+    return f" The disk holding {folder} is full ({free:,} bytes free): free some space and run again."
+
+
+def _open_failure(path: Path, exc: sqlite3.DatabaseError) -> str:
+    hint = _disk_hint(path)
+    if hint:
+        return f"cannot open {path}: {exc}.{hint}"
+    if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc) and not os.access(
+            path.resolve().parent, os.W_OK):
+        return f"cannot open {path}: permission denied on {path.resolve().parent}"
+    return f"cannot open {path} as an archive database: {exc}. Point --db at an archive.db or a new file."
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into complete statements, so it can run inside our own transaction."""
+    statements, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            statements.append(buf.strip())
+            buf = ""
+    return statements
+
+
+from . import captures, checks, group, report  # noqa: E402 - they import Store from here
