@@ -551,3 +551,28 @@ def test_the_checkers_client_is_an_httpx_client_for_anything_else(test_web) -> N
 
     assert asyncio.run(go()) == (200, 7, False)
     assert test_web.headers_of("/ok")["user-agent"] == USER_AGENT
+
+
+@pytest.mark.parametrize(("host", "wire"), [
+    ("straße.de", "xn--strae-oqa.de"), ("faß.de", "xn--fa-hia.de"), ("xn--strae-oqa.de", "xn--strae-oqa.de"),
+    ("foo_bar.tumblr.com", "foo_bar.tumblr.com"), ("\u0645\u06cc\u200c\u0631\u0627\u062b.ir", "xn--mgbiq3f96a652j.ir"),
+])
+def test_idn_and_underscore_hosts_are_checked(test_web, host, wire) -> None:
+    """The one host rule (urls/hosts.py) end to end: lint keeps the host, the checker asks for the name
+    in its IDNA 2008 / UTS 46 form (resolved here to the loopback test web)."""
+    from archiver.lint.repair import repair_url
+
+    port = test_web.ports["main"]
+    asked: list[str] = []
+
+    async def resolver(name: str, _port: int) -> list[str]:
+        asked.append(name)
+        return ["127.0.0.1"]
+
+    path = unique("/page")
+    url = repair_url(f"http://{host}:{port}{path}").url
+    assert url == f"http://{host}:{port}{path}"
+    result = check(url, resolver=resolver)
+    assert (result.status, result.http_status) == ("ok", 200), result.error
+    assert asked == [wire]
+    assert test_web.headers_of(path)["host"] == f"{wire}:{port}"

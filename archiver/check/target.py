@@ -16,12 +16,13 @@ import ipaddress
 import re
 from typing import NamedTuple
 
+from ..urls.hosts import ASCII_LABEL, ascii_url
 from .lazyhttpx import httpx
 
 __all__ = ["Target", "join", "parse"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_LABEL = ASCII_LABEL  # the one host rule (urls/hosts.py)
 # What httpx leaves unchanged in a path or query: unreserved, sub-delims, ":@" (and "/", "?") and
 # percent escapes.
 _PCHARS = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})"
@@ -80,7 +81,7 @@ def parse(url: str) -> Target:
     """`url` parsed as httpx parses it; raises what httpx.URL raises (InvalidURL, TypeError)."""
     if isinstance(url, str) and (target := _fast(url)) is not None:
         return target
-    u = httpx.URL(url)
+    u = httpx.URL(ascii_url(url) if isinstance(url, str) else url)  # a non-ASCII host as the host rule reads it
     return Target(str(u), u.scheme, u.raw_host.decode("ascii"), u.port,
                   f"{u.scheme}://{u.netloc.decode('ascii')}", u)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..models import Citation, Finding, Repaired
-from ..urls.hosts import fetch_problem, looks_like_file, registrable
+from ..urls.hosts import fetch_problem, host_problem, looks_like_file, registrable
 from ..urls.keys import login_walled_platform
 from ..urls.segment import CLOSERS, DASH_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
 from .docindex import DocumentIndex
@@ -189,12 +189,29 @@ def _unwrap(text: str, findings: list[Finding]) -> tuple[str, str, float]:
 
 
 def _strip_invisible(text: str, findings: list[Finding]) -> tuple[str, float]:
-    """Soft hyphens and zero-width characters from PDFs and CMSs; NBSP is handled as whitespace."""
+    """Soft hyphens and zero-width characters from PDFs and CMSs; NBSP is handled as whitespace. A ZWNJ
+    or ZWJ that a valid internationalised host needs (Persian, Arabic, Indic labels) is part of the host
+    and stays."""
     if INVISIBLE_RE.search(text) or "\u00a0" in text:
-        names = sorted({f"U+{ord(c):04X}" for c in text if INVISIBLE_RE.match(c) or c == "\u00a0"})
-        text = INVISIBLE_RE.sub("", text)
-        findings.append(finding("invisible-character", f"removed invisible characters {', '.join(names)}"))
+        head = _HOST_PART_RE.match(text)
+        assert head is not None  # the pattern matches the empty string
+        host = head.group(2)
+        kept = _NOT_JOINER_RE.sub("", host)
+        name = kept.rpartition("@")[2].partition(":")[0]
+        if kept == host and JOINER_RE.search(name) and host_problem(name) is None:
+            cleaned = text[:head.end()] + INVISIBLE_RE.sub("", text[head.end():])
+        else:
+            cleaned = INVISIBLE_RE.sub("", text)
+        names = sorted({f"U+{ord(c):04X}" for c in text if (INVISIBLE_RE.match(c) and text.count(c) > cleaned.count(c)) or c == "\u00a0"})
+        if names:
+            findings.append(finding("invisible-character", f"removed invisible characters {', '.join(names)}"))
+        text = cleaned
     return text, 1.0
+
+
+_HOST_PART_RE = re.compile(r"((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?([^/?#\s]*)")
+JOINER_RE = re.compile("[\u200c\u200d]")
+_NOT_JOINER_RE = re.compile("[\u00ad\u200b\u2060\ufeff]")  # INVISIBLE_RE without the joiners
 
 
 def _join_whitespace(text: str, findings: list[Finding]) -> tuple[str, float]:

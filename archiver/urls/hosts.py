@@ -1,4 +1,10 @@
-"""Can a host exist, and can httpx fetch a URL? The last gate before lint emits a `url`.
+"""The one host rule, and the last gate before lint emits a `url`: can a host exist, can a client fetch it?
+
+A host is read as browsers and the HTTP clients read it: IDNA 2008 with the UTS 46 mapping
+(`idna.encode(..., uts46=True)`, what yarl and aiohttp use), so `straße.de` and `faß.de` stay
+themselves (`xn--strae-oqa.de`) instead of IDNA 2003's `strasse.de`, and a Persian label keeps its
+ZWNJ. A plain ASCII label may hold `_`: DNS allows it and browsers reach `foo_bar.tumblr.com`.
+lint, check (check/target.py) and archive all go through `ascii_host`.
 
 A URL that no client can fetch must never reach `check` or the Wayback Machine: an IDNA-invalid host
 (`http://☃.net/`), a port above 65535, a control character, a host with an empty label. A host is
@@ -11,8 +17,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from functools import lru_cache
+from urllib.parse import urlsplit
 
-__all__ = ["host_problem", "registrable", "looks_like_file", "fetch_problem", "RESERVED_TLDS"]
+__all__ = ["ASCII_LABEL", "ascii_host", "ascii_url", "host_problem", "registrable", "looks_like_file", "fetch_problem", "RESERVED_TLDS"]
 
 # RFC 2606 / RFC 6761 / RFC 8375 names: not in the Public Suffix List, but real on test networks
 # and intranets (archiver's own tests use them); the checker refuses private addresses anyway.
@@ -29,9 +36,14 @@ FILE_EXTENSIONS = frozenset([
     "wav", "ogg",
 ])
 
-_PLAIN_RE = re.compile(r"(?i)^https?://([a-z0-9.-]+)(?::(\d{1,5}))?(?:[/?#][\x21-\x7e]*)?$")
-_LABEL_RE = re.compile(r"^[a-z0-9-]+$")
-_CONTROL_RE = re.compile(r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]")
+# A plain ASCII label as DNS allows it: letters, digits, '-' (not at either end) and '_'.
+ASCII_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_PLAIN_RE = re.compile(r"(?i)^https?://([a-z0-9_.-]+)(?::(\d{1,5}))?(?:[/?#][\x21-\x7e]*)?$")
+_LABEL_RE = re.compile(rf"^{ASCII_LABEL}$")
+_CONTROL_RE = re.compile(r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200b\u200e\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]")
+# ZWNJ and ZWJ: part of valid labels in Persian, Arabic and Indic host names (IDNA 2008 CONTEXTJ,
+# which `ascii_host` checks); anywhere else in a URL they are invisible damage.
+_JOINER_RE = re.compile("[\u200c\u200d]")
 
 
 @lru_cache(maxsize=1)
@@ -42,52 +54,92 @@ def _psl():
 
 
 @lru_cache(maxsize=65536)
+def ascii_host(host: str) -> str:
+    """`host` as it goes on the wire (lower case, IDNA 2008 / UTS 46, no trailing dot; an IP literal as
+    written); raises ValueError saying why no client can reach it."""
+    host = host.rstrip(".").lower()
+    if not host:
+        raise ValueError("the host is empty")
+    if _is_ip(host):
+        return host
+    labels = [_ascii_label(label) for label in host.split(".")]
+    ascii_name = ".".join(labels)
+    if len(ascii_name) > 253:
+        raise ValueError("the host name is longer than 253 characters")
+    return ascii_name
+
+
+def _ascii_label(label: str) -> str:
+    if not label:
+        raise ValueError("an empty label (two dots in a row, or a leading dot)")
+    if label.isascii() and not label.startswith("xn--"):
+        if len(label) > 63:
+            raise ValueError("a label longer than 63 characters")
+        if label.startswith("-") or label.endswith("-"):
+            raise ValueError(f"the label {label!r} starts or ends with '-'")
+        if not _LABEL_RE.match(label):
+            raise ValueError(f"the label {label!r} has characters a host name cannot have")
+        return label
+    import idna  # IDNA 2008 (httpx's and yarl's dependency); only for the rare non-ASCII host
+
+    try:
+        if label.startswith("xn--"):
+            idna.decode(label)  # valid Punycode of a valid IDNA 2008 label
+            return label
+        return idna.encode(label, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as exc:
+        if label.startswith("xn--"):
+            raise ValueError(f"the label {label!r} is not valid Punycode ({exc})") from None
+        raise ValueError(f"the label {label!r} is not a valid internationalised label (IDNA: {exc})") from None
+
+
+def _netloc(url: str) -> str:
+    try:
+        return urlsplit(url).netloc
+    except ValueError:  # a broken IPv6 literal: no host to keep anything in
+        return ""
+
+
+def ascii_url(url: str) -> str:
+    """`url` with a non-ASCII host in its wire form (`ascii_host`), for parsers that know only IDNA 2008
+    without the UTS 46 mapping (httpx). Anything else, and a host no rule can read, unchanged: the
+    parser then says why."""
+    if url.isascii():
+        return url
+    netloc = _netloc(url)
+    userinfo, at, hostport = netloc.rpartition("@")
+    host, colon, port = hostport.partition(":")  # an IPv6 literal is ASCII, never split here
+    if host.isascii():
+        return url
+    try:
+        dot = "." if host.endswith(".") else ""  # a fully qualified name stays one
+        return url.replace(netloc, f"{userinfo}{at}{ascii_host(host)}{dot}{colon}{port}", 1)
+    except ValueError:
+        return url
+
+
+@lru_cache(maxsize=65536)
 def host_problem(host: str) -> str | None:
     """Why `host` cannot exist on any network, or None. IP literals and reserved names pass."""
     host = host.rstrip(".").lower()
-    if not host:
-        return "the host is empty"
-    if _is_ip(host) or host == "localhost":
+    if host == "localhost":
         return None
-    if len(host) > 253:
-        return "the host name is longer than 253 characters"
     try:
-        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
-        return f"{host!r} is not a valid internationalised host name (IDNA)"
-    labels = ascii_host.split(".")
-    for label in labels:
-        problem = _label_problem(label)
-        if problem:
-            return f"{host!r}: {problem}"
-    if any(ascii_host == t or ascii_host.endswith("." + t) for t in RESERVED_TLDS):
+        ascii_name = ascii_host(host)
+    except ValueError as exc:
+        return f"{host!r}: {exc}" if host else str(exc)
+    if _is_ip(host):
+        return None
+    labels = ascii_name.split(".")
+    if any(ascii_name == t or ascii_name.endswith("." + t) for t in RESERVED_TLDS):
         return None
     if len(labels) == 1:
         return f"{host!r} has no public suffix (a single name, not a domain on the internet)"
-    if _psl().publicsuffix(ascii_host) is None:
+    if _psl().publicsuffix(ascii_name) is None:
         tail = labels[-1]
         if len(tail) <= 2 and not tail.isdigit():
             return f"{host!r} has no public suffix: '.{tail}' is no top-level domain; the host looks cut off"
         return f"{host!r} has no public suffix: '.{tail}' is no top-level domain"
-    return None
-
-
-def _label_problem(label: str) -> str | None:
-    if not label:
-        return "an empty label (two dots in a row, or a leading dot)"
-    if len(label) > 63:
-        return "a label longer than 63 characters"
-    if "_" in label:
-        return f"'_' in the label {label!r} (not allowed in host names)"
-    if label.startswith("-") or label.endswith("-"):
-        return f"the label {label!r} starts or ends with '-'"
-    if not _LABEL_RE.match(label):
-        return f"the label {label!r} has characters a host name cannot have"
-    if label.startswith("xn--"):
-        try:
-            label.encode("ascii").decode("idna")
-        except UnicodeError:
-            return f"the label {label!r} is not valid Punycode"
     return None
 
 
@@ -107,11 +159,7 @@ def registrable(host: str) -> bool:
         return False
     if any(host == t or host.endswith("." + t) for t in RESERVED_TLDS):
         return "." in host
-    try:
-        ascii_host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return False
-    return _psl().privatesuffix(ascii_host) is not None
+    return _psl().privatesuffix(ascii_host(host)) is not None
 
 
 def looks_like_file(text: str) -> bool:
@@ -128,6 +176,9 @@ def fetch_problem(url: str) -> str | None:
     bad = _CONTROL_RE.search(url)
     if bad:
         return f"the URL contains U+{ord(bad.group(0)):04X}, a space or control character"
+    joiner = _JOINER_RE.search(url)
+    if joiner and _JOINER_RE.search(url.replace(_netloc(url), "", 1)):
+        return f"the URL contains U+{ord(joiner.group(0)):04X}, an invisible character, outside its host"
     plain = _PLAIN_RE.match(url)
     if plain:  # most URLs: ASCII, no userinfo; the same verdict as httpx's without its cost
         port = plain.group(2)
@@ -137,7 +188,7 @@ def fetch_problem(url: str) -> str | None:
     import httpx
 
     try:
-        parsed = httpx.URL(url)
+        parsed = httpx.URL(ascii_url(url))
     except Exception as exc:  # httpx raises InvalidURL, idna raises IDNAError; both mean "cannot fetch"
         return f"httpx cannot parse it ({exc})"
     if parsed.scheme not in ("http", "https"):
