@@ -139,8 +139,8 @@ def _file_values(config_path: str | None) -> dict:
             flat[key] = value
     unknown = sorted(set(flat) - {f.name for f in fields(Settings)})
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; the settings are listed in the README "
-                          "(Configuration)")
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; every setting is listed in "
+                          "docs/configuration.md")
     try:
         _coerce(flat)
     except ConfigError as exc:

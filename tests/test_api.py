@@ -96,15 +96,15 @@ def test_archive_without_keys_says_lookups_only(notes, tmp_path, wayback):
     assert wayback.saves() == []
 
 
-def test_readme_api_example_runs(tmp_path, test_web, monkeypatch):
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    code = re.search(r"## Python API.*?```python\n(.*?)```", readme, re.S).group(1)
+def test_docs_api_example_runs(tmp_path, test_web, monkeypatch):
+    page = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text(f"1. {test_web.url('/ok')}\n2. {test_web.url('/gone')}\n", encoding="utf-8")
     (tmp_path / "archiver.toml").write_text("allow_private = true\nprocesses = 1\n", encoding="utf-8")
     printed = []
     monkeypatch.setattr("builtins.print", lambda *a, **k: printed.append(" ".join(map(str, a))))
-    exec(compile(code, "README.md", "exec"), {})
+    exec(compile(code, "docs/api.md", "exec"), {})
     assert printed[0] == "2 citations, 0 errors"
     assert f"failing gone {test_web.url('/gone')} ('2',)" in printed
     assert (tmp_path / "archive.db").exists()

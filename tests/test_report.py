@@ -127,9 +127,9 @@ def test_run_ends_with_the_report_in_the_format_asked(test_web, tmp_path, monkey
     assert result.stdout.startswith("2 citations in 1 document: 1 alive, 1 failing.")
 
 
-def test_readme_shows_the_golden_terminal_report():
-    readme = (FIXTURES.parent.parent / "README.md").read_text(encoding="utf-8")
-    shown = readme.split("today by 2026-01-02):\n\n```\n", 1)[1].split("\n```", 1)[0]
+def test_docs_show_the_golden_terminal_report():
+    page = (FIXTURES.parent.parent / "docs" / "report.md").read_text(encoding="utf-8")
+    shown = page.split("today by 2026-01-02):\n\n```\n", 1)[1].split("\n```", 1)[0]
     assert (GOLDEN / "golden.txt").read_text(encoding="utf-8").startswith(shown + "\n")
 
 

@@ -17,7 +17,7 @@ from archiver.report.render import REPORT_RENDERERS
 from .conftest import REPO
 
 SCREENSHOT_OUT = REPO / "benchmarks" / "out" / "report-html.png"  # every run (ignored by git)
-SCREENSHOT_README = REPO / "benchmarks" / "report-html.png"  # the README's, rewritten with UPDATE_GOLDEN=1
+SCREENSHOT_README = REPO / "docs" / "img" / "report-html.png"  # docs/report.md shows it; rewritten with UPDATE_GOLDEN=1
 FILTERS = ("action", "broken", "new", "changed", "noarchive", "findings")
 
 HARNESS = """<!DOCTYPE html><html><body><pre id="out">pending</pre>

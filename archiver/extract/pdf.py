@@ -5,7 +5,7 @@ wrapped across lines are read as in a text file (a line that continues a note jo
 annotation is the PDF's own record of where a link goes: when one covers a printed URL (its target
 starts like the printed text, damage undone), the annotation's target is used, and a finding says
 so when the printed text differed. pypdf was chosen over pdfminer.six by measurement on the test
-fixtures (README, Inputs).
+fixtures (docs/decisions/pypdf.md).
 """
 
 from __future__ import annotations
