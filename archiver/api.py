@@ -94,9 +94,9 @@ class CheckReport:
         """Every URL of this run with its verdict and where it is cited, ordered by document and
         note (only failing and dead links with `problems_only`), `acknowledged` when an
         acknowledgement covers it. Read from the database, so memory stays flat."""
-        from .store.sqlite import Store
+        from .store import open_reader
 
-        with Store(self.db) as store:
+        with open_reader(self.db) as store:
             for row in store.run_rows(self.run.run_id, problems_only=problems_only):
                 reason = next((r for p in row.places if (r := acknowledged(
                     self.acks, document=p.document, note=p.note, url=row.url, codes=(row.status,)))), None)
@@ -314,9 +314,9 @@ def report(paths: Sequence[str] | None = None, settings: Settings | None = None,
     settings = settings or Settings()
     if not Path(settings.db).is_file():
         raise InputError(f"{settings.db}: no archive database here; run `archiver run PATH --db {settings.db}` first")
-    from .store.sqlite import Store
+    from .store import open_reader
 
-    with Store(settings.db) as st:
+    with open_reader(settings.db) as st:
         ids = [doc_id for doc_id, _ in st.documents(paths)]
         last, last_run = st.last_check_time(), st.last_check_run()
     return EditorReport(settings.db, ids, now_iso(clock), last, last_run, acks=settings.ignore)

@@ -3,8 +3,14 @@
     ArchiverError                 exit code 3 at the CLI edge
     ├── ConfigError               bad settings, config file or option values
     ├── InputError                a document cannot be read (missing, unreadable, binary)
-    └── StoreError                archive.db cannot be opened, migrated or written
-        └── StoreLocked           another run holds the database
+    └── StoreError                the store cannot be opened, migrated, read or written
+        ├── StoreLocked           another run holds the database
+        ├── StoreFull             the disk is full: the write under way was rolled back
+        ├── StoreDenied           no permission to open or write it
+        └── StoreDamaged          the file is damaged: recover it or restore a copy
+
+Backends raise only these (store/sqlite/failures.py turns sqlite3's errors into them), so nothing
+above the store needs to know which database it talks to.
 
 A run that finds itself offline is not an exception: `pipeline.run_checks` returns it with
 `offline` set, and the CLI exits 3 saying "network unavailable".
@@ -30,4 +36,16 @@ class StoreError(ArchiverError):
 
 
 class StoreLocked(StoreError):
+    pass
+
+
+class StoreFull(StoreError):
+    pass
+
+
+class StoreDenied(StoreError):
+    pass
+
+
+class StoreDamaged(StoreError):
     pass

@@ -241,3 +241,102 @@ class UrlState:
     first_failed_at: str | None = None
     last_failed_at: str | None = None
     dead_since: str | None = None
+
+
+# -- rows that cross the store boundary (archiver.store.ArchiveStore) --------------------------------
+
+
+@dataclass(frozen=True)
+class KnownUrl:
+    """What the store knows of a URL before it is checked or archived again."""
+
+    url: str
+    state: UrlState = UrlState()
+    last_status: str | None = None  # the newest check's status
+    last_sha256: str | None = None  # the newest live check's snapshot
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A page's text changed between two snapshots (computed by the check stage)."""
+
+    old_sha256: str
+    similarity: float | None  # 1.0 = same text; None when not measured
+    summary: str
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """One check as the check stage hands it to the store: the result, the URL's state before it and
+    after it (None: inconclusive, held back for the outage verdict) and the text drift, if any."""
+
+    result: CheckResult
+    run_id: int | None
+    checked_at: str  # ISO 8601 UTC
+    previous: UrlState
+    new: UrlState | None
+    drift: Drift | None = None
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """A transport failure of a run still waiting for the outage verdict."""
+
+    check_id: int
+    url: str
+    status: str
+    error: str | None
+    checked_at: str
+    previous_state: str | None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A check run as the report states it: when it started, how it ended (`ok`, `problems`, `offline`,
+    `interrupted`; `unfinished` while it runs or after it was killed), its summary, and whether it is
+    the run the report's states come from (`judged`)."""
+
+    started: str
+    outcome: str
+    summary: dict
+    judged: bool
+
+
+@dataclass(frozen=True)
+class CaptureRow:
+    """One row of a URL's capture history for one need ('save' or 'match'): see store/sqlite/captures.py."""
+
+    id: int
+    url: str
+    need: str
+    state: str
+    archive: str = "wayback"
+    job_id: str | None = None
+    submitted: str | None = None
+    finished: str | None = None
+    timestamp: str | None = None
+    archive_url: str | None = None
+    status_code: str | None = None
+    error: str | None = None
+    reason: str | None = None
+    attempts: int = 0
+    next_attempt: str | None = None
+    updated: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredFetch:
+    """A stored fetch as a WARC/WACZ export reads it: the check, its response headers and its body."""
+
+    check_id: int
+    url: str  # the URL as cited (repaired)
+    final_url: str | None  # where redirects led: the URL that served the body
+    checked_at: str  # ISO time of the fetch
+    http_status: int | None
+    headers: tuple[tuple[str, str], ...]  # the response's, as received
+    sha256: str  # of the body as stored (decoded)
+    body: bytes
+    content_type: str | None
+    truncated: bool
+    title: str | None
+    redirects: tuple[dict, ...]

@@ -75,7 +75,7 @@ class Built:
 
     def report(self, paths=None) -> EditorReport:
         real = api.report(paths or self.paths, self.settings, clock=lambda: FIXED_NOW)
-        last_run = real.last_run and {**real.last_run, "started": self.normalise(real.last_run["started"])}
+        last_run = real.last_run and replace(real.last_run, started=self.normalise(real.last_run.started))
         return NormalisedReport(real.db, real.doc_ids, real.generated, self.normalise(real.last_check or ""),
                                 last_run, built=self)
 

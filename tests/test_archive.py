@@ -94,8 +94,8 @@ def test_recent_capture_counts_as_archived_and_others_are_submitted(fake_wayback
     assert set(res[b].as_dict()) == {"url", "action", "archive_url", "timestamp", "job_id", "reason", "notes",
                                      "places"}
     json.dumps(report.as_dict())
-    rows = {r["url"]: r for r in db.all_rows(store)}
-    assert rows[b]["state"] == "success" and rows[b]["job_id"] == res[b].job_id and rows[b]["attempts"] == 1
+    rows = {r.url: r for r in db.all_rows(store)}
+    assert rows[b].state == "success" and rows[b].job_id == res[b].job_id and rows[b].attempts == 1
     # a second run finds both archived in archive.db: no lookups for them, no submissions
     cdx_before = fake_wayback.count("/cdx")
     again = by_url(run(store, fake_wayback, wayback_clock))
@@ -180,9 +180,9 @@ def test_dead_links_are_matched_around_the_access_date(fake_wayback, wayback_clo
     assert res[soft].action == "matched" and "after" in res[soft].reason
     assert res[parked].action == "no-capture" and res[bare].action == "no-capture"
     assert fake_wayback.saves() == []
-    rows = {r["url"]: r for r in db.all_rows(store)}
-    assert rows[dead]["need"] == "match" and rows[dead]["state"] == "matched"
-    assert rows[dead]["archive_url"] == res[dead].archive_url and "42 days" in rows[dead]["reason"]
+    rows = {r.url: r for r in db.all_rows(store)}
+    assert rows[dead].need == "match" and rows[dead].state == "matched"
+    assert rows[dead].archive_url == res[dead].archive_url and "42 days" in rows[dead].reason
 
 
 def test_match_without_access_date_uses_first_seen(fake_wayback, wayback_clock, store_factory):
@@ -208,7 +208,7 @@ def test_account_quota_stops_all_submissions_for_the_day(fake_wayback, wayback_c
     until = db.get_state(store, "quota_until")
     midnight = datetime.fromtimestamp(wayback_clock(), timezone.utc).date().toordinal() + 1
     assert datetime.fromisoformat(until).date().toordinal() == midnight and until.endswith("T00:00:00+00:00")
-    assert {r["state"] for r in db.all_rows(store) if r["url"] != urls[0]} == {"queued"}
+    assert {r.state for r in db.all_rows(store) if r.url != urls[0]} == {"queued"}
     # the same day: nothing is submitted
     again = by_url(run(store, fake_wayback, wayback_clock))
     assert len(fake_wayback.saves()) == 2 and again[urls[3]].action == "queued"
@@ -226,7 +226,7 @@ def test_url_daily_cap_counts_as_archived(fake_wayback, wayback_clock, store_fac
     store = store_factory({url: ALIVE})
     res = by_url(run(store, fake_wayback, wayback_clock))[url]
     assert res.action == "already-archived" and "daily cap" in res.reason
-    assert db.current(store, url, "save")["state"] == "quota"
+    assert db.current(store, url, "save").state == "quota"
     run(store, fake_wayback, wayback_clock)
     assert len(fake_wayback.saves()) == 1
 
@@ -254,7 +254,7 @@ def test_5xx_are_retried_a_bounded_number_of_times(fake_wayback, wayback_clock, 
     store = store_factory({ok: ALIVE})
     fake_wayback.save_faults = [(502, False), (520, False)]
     res = by_url(run(store, fake_wayback, wayback_clock))[ok]
-    assert res.action == "submitted" and db.current(store, ok, "save")["attempts"] == 3
+    assert res.action == "submitted" and db.current(store, ok, "save").attempts == 3
     store.url_id(bad)
     store.db.conn.execute("UPDATE urls SET state='alive', last_status='ok' WHERE url=?", [bad])
     fake_wayback.save_faults = [(502, False)] * 5
@@ -262,7 +262,7 @@ def test_5xx_are_retried_a_bounded_number_of_times(fake_wayback, wayback_clock, 
     assert res.action == "queued" and "gave up after 3 tries" in res.reason
     assert len(fake_wayback.saves(bad)) == 3
     row = db.current(store, bad, "save")
-    assert row["state"] == "queued" and row["next_attempt"]
+    assert row.state == "queued" and row.next_attempt
 
 
 def test_523_checks_cdx_before_resubmitting(fake_wayback, wayback_clock, store_factory):
@@ -279,7 +279,7 @@ def test_permanent_refusal_is_recorded_and_not_retried(fake_wayback, wayback_clo
     fake_wayback.refusals[url] = "blocked-url"
     store = store_factory({url: ALIVE})
     assert by_url(run(store, fake_wayback, wayback_clock))[url].action == "failed"
-    assert db.current(store, url, "save")["error"].startswith("error:blocked-url")
+    assert db.current(store, url, "save").error.startswith("error:blocked-url")
     assert by_url(run(store, fake_wayback, wayback_clock))[url].action == "failed"
     assert len(fake_wayback.saves()) == 1
 
@@ -316,7 +316,7 @@ def test_poll_timeout_leaves_unknown_and_never_resubmits(fake_wayback, wayback_c
     first = by_url(run(store, fake_wayback, wayback_clock, settings=settings))[url]
     assert first.action == "submitted" and first.job_id and first.archive_url is None
     assert "later run checks CDX" in first.reason
-    assert db.current(store, url, "save")["state"] == "unknown"
+    assert db.current(store, url, "save").state == "unknown"
     # within the hour: the job is polled again, not resubmitted
     fake_wayback.release()
     second = by_url(run(store, fake_wayback, wayback_clock, settings=settings))[url]
@@ -329,7 +329,7 @@ def test_unknown_job_found_later_in_cdx(fake_wayback, wayback_clock, store_facto
     fake_wayback.hold_pending = True
     store = store_factory({url: ALIVE})
     run(store, fake_wayback, wayback_clock, settings=ArchiveSettings(poll_timeout=20))
-    job = fake_wayback.jobs[db.current(store, url, "save")["job_id"]]
+    job = fake_wayback.jobs[db.current(store, url, "save").job_id]
     wayback_clock.now += 2 * 3600  # job status expired
     again = by_url(run(store, fake_wayback, wayback_clock))[url]
     assert again.action == "queued" and "not resubmitting" in again.reason
@@ -352,7 +352,7 @@ def test_a_submitting_row_is_reposted_and_the_server_dedups(fake_wayback, waybac
             return await client.save(url, before_post=lambda: db.begin_submit(store, cid, iso(wayback_clock()))
                                      or True)
     first = asyncio.run(post_then_crash())
-    assert db.current(store, url, "save")["state"] == "submitting"
+    assert db.current(store, url, "save").state == "submitting"
     fake_wayback.release()
     res = by_url(run(store, fake_wayback, wayback_clock))[url]
     assert res.action == "submitted" and res.job_id == first.job_id
@@ -399,7 +399,7 @@ def test_no_duplicate_submission_after_sigkill(tmp_path):
     assert {r["action"] for r in report["results"]} == {"submitted"}
     assert ACCESS not in done.stdout + done.stderr and SECRET not in done.stdout + done.stderr
     with Store(dbfile) as store:
-        assert {r["state"] for r in db.all_rows(store)} == {"success"}
+        assert {r.state for r in db.all_rows(store)} == {"success"}
 
 
 # -- secrets ---------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def test_hostile_replies_never_crash_nor_leave_submitting(fake_wayback, wayback_
     assert report[urls[0]].action == "submitted" and report[urls[0]].archive_url
     assert report[urls[1]].action == "submitted" and "cannot use" in report[urls[1]].reason
     assert report[urls[2]].action == "failed"
-    states = {r["url"]: r["state"] for r in db.all_rows(store)}
+    states = {r.url: r.state for r in db.all_rows(store)}
     assert "submitting" not in states.values() and "pending" not in states.values(), states
 
 
@@ -136,7 +136,7 @@ def test_a_failing_wayback_queues_everything_within_a_bounded_time(fake_wayback,
     assert len(report.results) == 55
     assert took < 60, f"{took:.0f} simulated seconds for 55 URLs"  # it was over 300 s for 50 (measured: 25.5)
     assert len(fake_wayback.requests) <= 12  # the breaker stopped sending after a handful
-    assert "submitting" not in {r["state"] for r in db.all_rows(store)}
+    assert "submitting" not in {r.state for r in db.all_rows(store)}
 
 
 def test_refused_connections_queue_everything(wayback_clock, store_factory):

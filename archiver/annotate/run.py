@@ -12,7 +12,7 @@ from ..errors import InputError
 from ..extract import Document, extract, read_document
 from ..lint.repair import repair_document
 from ..lint.run import confident_repairs, fixed_text
-from ..store.sqlite import Store
+from ..store import open_reader
 from .links import annotate_text
 
 
@@ -36,10 +36,8 @@ def annotate_document(db: str, path: str, out: str | None, *, in_place: bool = F
     doc = read_document(path, fmt)
     repaired = repair_document(list(extract(doc, base_url=base_url)))
     fixed = Document(doc.path, doc.format, fixed_text(doc, repaired), doc.sha256)
-    from ..store.sqlite.report import archived_copies
-
-    with Store(db) as store:
-        copies = archived_copies(store, [r.url for r in repaired if r.url])
+    with open_reader(db) as store:
+        copies = store.archived_copies([r.url for r in repaired if r.url])
     for r in repaired:  # the printed text finds the copy too, whatever repair normalised
         if r.url in copies:
             copies.setdefault(r.citation.raw, copies[r.url])
@@ -54,7 +52,6 @@ def _docx(db: str, path: str, target: str, in_place: bool) -> AnnotateResult:
     """DOCX: archive links after each hyperlink; repairs are not applied (the text sits in runs)."""
     import zipfile
 
-    from ..store.sqlite.report import archived_copies
     from .docx import annotate_docx, hyperlink_targets
 
     try:
@@ -65,8 +62,8 @@ def _docx(db: str, path: str, target: str, in_place: bool) -> AnnotateResult:
         raise InputError(f"{path}: no such file") from None
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a readable Word document ({exc}); open it in Word and save it again") from None
-    with Store(db) as store:
-        copies = archived_copies(store, urls)
+    with open_reader(db) as store:
+        copies = store.archived_copies(urls)
     new, links = annotate_docx(data, copies)
     backup = _backup(path) if in_place else None
     _write(target, new)

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..clock import iso, utcnow
 from ..defaults import USER_AGENT
 from ..errors import InputError
-from ..store.sqlite import Store, iso, utcnow
-from ..store.sqlite.export import stored_fetches
+from ..store import StoreReader, open_reader
 from .warc import WarcSummary, write_warc
 
 
@@ -55,13 +55,11 @@ def export_wacz(db: str, out: str, filters: ExportFilter = ExportFilter(), *, us
     return summary
 
 
-def _write(store: Store, fh, filename: str, filters: ExportFilter, user_agent: str | None, clock) -> WarcSummary:
+def _write(store: StoreReader, fh, filename: str, filters: ExportFilter, user_agent: str | None, clock) -> WarcSummary:
     document = filters.document
     if document:
-        from ..store.sqlite.report import documents
-
-        document = documents(store, [document])[0][1]
-    fetches = stored_fetches(store, since=filters.since, url=filters.url, document=document)
+        document = store.documents([document])[0][1]
+    fetches = store.stored_fetches(since=filters.since, url=filters.url, document=document)
     return write_warc(fh, fetches, filename=filename, created=iso(clock()) or "", description=filters.describe(),
                       user_agent=user_agent or USER_AGENT)
 
@@ -70,7 +68,7 @@ def _write(store: Store, fh, filename: str, filters: ExportFilter, user_agent: s
 def _store(db: str):
     if not os.path.isfile(db):
         raise InputError(f"{db}: no archive database here; run `archiver run PATH --db {db}` first")
-    with Store(db) as store:
+    with open_reader(db) as store:
         yield store
 
 

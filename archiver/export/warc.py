@@ -34,7 +34,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from .. import __version__
-from ..store.sqlite.export import StoredFetch
+from ..models import StoredFetch
 
 _DROPPED = ("content-encoding", "transfer-encoding", "content-length")
 

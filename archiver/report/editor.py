@@ -13,7 +13,7 @@ from datetime import datetime
 
 from ..clock import iso
 from ..lint.findings import SEVERITIES, at_least
-from ..models import ReportRow
+from ..models import ReportRow, RunRecord
 from .acks import Ack, acknowledged
 
 # The columns of the JSON and CSV forms, in order (every field of ReportRow and its derived values).
@@ -31,14 +31,14 @@ class EditorReport:
     doc_ids: list[int]
     generated: str
     last_check: str | None = None
-    last_run: dict | None = None  # the newest check run, whatever its outcome (store.last_check_run)
+    last_run: RunRecord | None = None  # the newest check run, whatever its outcome (store.last_check_run)
     _summary: dict | None = field(default=None, repr=False)
     acks: tuple[Ack, ...] = ()  # acknowledged problems (archiver.toml [[ignore]]), marked on their rows
 
     def rows(self) -> Iterator[ReportRow]:
-        from ..store.sqlite import Store  # loaded on first use: `lint` never opens archive.db
+        from ..store import open_reader  # loaded on first use: `lint` never opens archive.db
 
-        with Store(self.db) as store:
+        with open_reader(self.db) as store:
             for row in store.report_rows(self.doc_ids):
                 reason = acknowledged(self.acks, document=row.document, note=row.note, url=row.url,
                                       codes=(row.status or "", *(c for f in row.findings for c in (f.code, f.name))))
@@ -57,7 +57,7 @@ class EditorReport:
         return any(n and at_least(s, severity) for s, n in self.summary["by_severity"].items())
 
 
-def summarize(rows, *, generated: str, last_check: str | None, last_run: dict | None = None) -> dict:
+def summarize(rows, *, generated: str, last_check: str | None, last_run: RunRecord | None = None) -> dict:
     """Counts by state and severity, what needs action, what newly broke in the last check run that
     judged links (`last_check`), and how the newest check run ended (`last_run`, see `run_outcome`)."""
     states: Counter = Counter()
@@ -84,16 +84,16 @@ def summarize(rows, *, generated: str, last_check: str | None, last_run: dict | 
             "newly_broken": newly, "last_run": run_outcome(last_run)}
 
 
-def run_outcome(run: dict | None) -> dict | None:
+def run_outcome(run: RunRecord | None) -> dict | None:
     """The newest check run as the report states it: when, how it ended, and how many of its URLs it
     could not judge (an outage judges none of those it failed to reach, nor those it never got to)."""
     if run is None:
         return None
-    s = run["summary"]
+    s = run.summary
     inconclusive = s.get("by_state", {}).get("inconclusive", 0)
     checked = s.get("checked", 0)
     to_check = s.get("to_check", checked)
-    return {"started": run["started"], "outcome": run["outcome"], "judged": run["judged"],
+    return {"started": run.started, "outcome": run.outcome, "judged": run.judged,
             "to_check": to_check, "checked": checked,
             "not_judged": max(to_check - (checked - inconclusive), inconclusive),
             "offline_reason": s.get("offline_reason")}

@@ -1,8 +1,10 @@
 """The store: everything archiver has seen, behind one boundary.
 
 `ArchiveStore` (store/interface.py) is what the stages may ask of a store; `open_store(url)` is the
-only way a stage gets one. `archive.db`, a plain path or `sqlite:///path` opens the SQLite backend
-(store/sqlite/), the default, which needs no server. All SQL lives under this package.
+only way a stage gets one. `StoreReader` is the read side of the offline readers (report, annotate,
+export), which run outside any event loop; `open_reader(url)` gives one. `archive.db`, a plain path
+or `sqlite:///path` opens the SQLite backend (store/sqlite/), the default, which needs no server.
+All SQL lives under this package.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import os
 
 from ..errors import ConfigError
-from .interface import ArchiveStore
+from .interface import ArchiveStore, StoreReader
 
-__all__ = ["ArchiveStore", "open_store", "sqlite_path"]
+__all__ = ["ArchiveStore", "StoreReader", "open_reader", "open_store", "sqlite_path"]
 
 
 def sqlite_path(url: str | os.PathLike) -> str:
@@ -32,3 +34,10 @@ def open_store(url: str | os.PathLike, **options) -> ArchiveStore:
     from .sqlite import Store
 
     return Store(sqlite_path(url), **options)
+
+
+def open_reader(url: str | os.PathLike) -> StoreReader:
+    """The read side of the store `url` names, for the report, annotate and export."""
+    from .sqlite.reader import Reader
+
+    return Reader(sqlite_path(url))

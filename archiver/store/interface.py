@@ -13,10 +13,10 @@ Contract, for any backend:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Protocol
 
-from ..models import CheckResult, CheckRow, Place, Repaired
+from ..models import CaptureRow, CheckResult, CheckRow, KnownUrl, Place, Repaired, ReportRow, RunRecord, StoredFetch
 
 
 class ArchiveStore(Protocol):
@@ -51,7 +51,8 @@ class ArchiveStore(Protocol):
 
     # -- checks
     def url_state(self, url: str): ...  # -> archiver.store.checks.UrlState
-    def url_row(self, url: str) -> dict | None: ...
+    def known_urls(self, urls: list[str]) -> dict[str, KnownUrl]:
+        """url -> its state, last status and last snapshot, for those of `urls` the store has seen."""
     def stale_urls(self, urls: list[str], older_than: str) -> list[str]:
         """Those of `urls` without a conclusive check since `older_than`."""
     def record_check(self, result: CheckResult, *, run_id: int | None, decide: Callable,
@@ -68,9 +69,9 @@ class ArchiveStore(Protocol):
     # -- archive captures and run-wide archive state
     def archive_state(self, key: str) -> str | None: ...
     def set_archive_state(self, key: str, value: str | None) -> None: ...
-    def capture(self, url: str, need: str) -> dict | None:
+    def capture(self, url: str, need: str) -> CaptureRow | None:
         """The current capture row of `url` for `need` ("save" or "match")."""
-    def open_jobs(self) -> list[dict]: ...
+    def open_jobs(self) -> list[CaptureRow]: ...
     def open_capture(self, url: str, need: str, state: str, now: str, **fields) -> int: ...
     def begin_submit(self, capture_id: int, now: str) -> None: ...
     def record_job(self, capture_id: int, job_id: str, now: str, reason: str | None = None) -> None: ...
@@ -79,11 +80,27 @@ class ArchiveStore(Protocol):
         """(submitted time, job id) of a capture row."""
     def all_urls(self) -> list[str]: ...
 
-    # -- the editor's report
-    def documents(self, paths=None) -> list[tuple[int, str]]:
+
+class StoreReader(Protocol):
+    """The read side for the offline readers (report, annotate, export, a check run's rows): they run
+    outside any event loop and stream rows to a file or a terminal, so they read synchronously.
+    `archiver.store.open_reader(url)` gives one; use it as a context manager."""
+
+    def __enter__(self) -> StoreReader: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def close(self) -> None: ...
+    def documents(self, paths: Sequence[str] | None = None) -> list[tuple[int, str]]:
         """(id, path) of the documents named by `paths` (all documents when None)."""
-    def report_rows(self, doc_ids) -> Iterator:
+    def report_rows(self, doc_ids: Sequence[int]) -> Iterator[ReportRow]:
         """ReportRow per current citation of those documents, by document then note."""
-    def last_check_time(self) -> str | None: ...
-    def last_check_run(self) -> dict | None:
-        """The newest check run (started, outcome, summary), whatever its outcome."""
+    def last_check_time(self) -> str | None:
+        """When the newest check run that judged links started."""
+    def last_check_run(self) -> RunRecord | None:
+        """The newest check run, whatever its outcome."""
+    def run_rows(self, run_id: int, *, problems_only: bool = False) -> Iterator[CheckRow]:
+        """The checks of one run, ordered by document and note, with the places citing each URL."""
+    def archived_copies(self, urls: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """url -> (archive URL, 14-digit timestamp) of the copy to cite, for those that have one."""
+    def stored_fetches(self, *, since: str | None = None, url: str | None = None,
+                       document: str | None = None) -> Iterator[StoredFetch]:
+        """Checks with a stored body, oldest first, narrowed by time, URL or document."""

@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from ..clock import epoch_of, ts14
+from ..models import CaptureRow
 from .client import PERMANENT, TRANSIENT, SaveResult
 
 if TYPE_CHECKING:
@@ -96,10 +97,10 @@ async def landed(run: _Run, url: str, cid: int) -> ArchiveResult | None:
                        timestamp=ts, job_id=job_id)
 
 # -- resuming what a killed run left -------------------------------------------------------
-async def resume(run: _Run, row: dict) -> ArchiveResult:
-    url, cid, job_id = row["url"], row["id"], row["job_id"]
-    submitted = epoch_of(row["submitted"]) or 0.0
-    if row["state"] == "pending" and job_id:
+async def resume(run: _Run, row: CaptureRow) -> ArchiveResult:
+    url, cid, job_id = row.url, row.id, row.job_id
+    submitted = epoch_of(row.submitted) or 0.0
+    if row.state == "pending" and job_id:
         log.info("resuming job %s for %s", job_id, url)
         async with run.sessions:
             if run.clock() - submitted < STATUS_TTL:
@@ -117,19 +118,19 @@ async def resume(run: _Run, row: dict) -> ArchiveResult:
         return run.queue(url, cid, run.stop_reason or NO_KEYS, run.stop_until)
     return await run.submit(url, cid)
 
-async def recheck(run: _Run, url: str, cur: dict) -> ArchiveResult | None:
+async def recheck(run: _Run, url: str, cur: CaptureRow) -> ArchiveResult | None:
     """A job an earlier run left 'unknown' and CDX does not show yet: poll it while SPN2 keeps its
     status, then wait `unknown_recheck_hours` for CDX before submitting again (None = resubmit)."""
-    submitted = epoch_of(cur["submitted"]) or 0.0
+    submitted = epoch_of(cur.submitted) or 0.0
     age = run.clock() - submitted
-    if cur["job_id"] and age < STATUS_TTL and not run.dry_run:
+    if cur.job_id and age < STATUS_TTL and not run.dry_run:
         async with run.sessions:
-            outcome = await poll(run, url, cur["id"], cur["job_id"], 0.0)
+            outcome = await poll(run, url, cur.id, cur.job_id, 0.0)
         if not isinstance(outcome, SaveResult):
             return outcome
-        return run.queue(url, cur["id"], f"job {cur['job_id']} failed: {describe(outcome)}",
+        return run.queue(url, cur.id, f"job {cur.job_id} failed: {describe(outcome)}",
                           run.clock() + run.s.retry_later)
     if age < run.s.unknown_recheck_hours * 3600:
-        return run.result(url, "queued", f"waiting for job {cur['job_id']}'s capture to appear in CDX; "
-                           "not resubmitting yet", job_id=cur["job_id"])
+        return run.result(url, "queued", f"waiting for job {cur.job_id}'s capture to appear in CDX; "
+                           "not resubmitting yet", job_id=cur.job_id)
     return None

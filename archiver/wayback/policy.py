@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ..clock import epoch_of, iso_of_epoch, ts14
-from ..models import Action, Place
-from ..store.sqlite import Store
+from ..models import Action, CaptureRow, Place
+from ..store import ArchiveStore
 from ..urls.keys import login_walled_platform
 from .client import (
     AUTH,
@@ -123,7 +123,7 @@ def next_utc_midnight(epoch: float) -> float:
 
 
 class _Run:
-    def __init__(self, store: Store, client: WaybackClient, settings: ArchiveSettings, dry_run: bool,
+    def __init__(self, store: ArchiveStore, client: WaybackClient, settings: ArchiveSettings, dry_run: bool,
                  clock: Callable[[], float], sleep):
         self.store, self.client, self.s, self.dry_run = store, client, settings, dry_run
         self.clock, self.sleep = clock, sleep
@@ -185,8 +185,8 @@ class _Run:
 
     async def decide(self, url: str) -> ArchiveResult | int:
         """A final result, or the id of the capture row to submit."""
-        row = self.store.url_row(url) or {}
-        state, status = row.get("state") or "unchecked", row.get("last_status")
+        known = self.store.known_urls([url]).get(url)
+        state, status = (known.state.state, known.last_status) if known else ("unchecked", None)
         if state in DEAD_STATES or status in DEAD_STATUSES:
             return await match(self, url, f"{state}/{status}" if status else state)
         if state in LIVE_STATES or (state == "unchecked" and status == "ok"):
@@ -216,7 +216,7 @@ class _Run:
         if self.client.outage:
             return self.queue(url, cur, self.outage_reason(), None)
         note = "" if found.ok else f" (CDX lookup failed: {found.error}; relying on if_not_archived_within)"
-        if cur and cur["state"] == "unknown":
+        if cur and cur.state == "unknown":
             waiting = await recheck(self, url, cur)
             if waiting is not None:
                 return waiting
@@ -227,45 +227,45 @@ class _Run:
             return self.queue(url, cur, self.stop_reason, self.stop_until)
         if self.dry_run:
             return self.result(url, "queued", "dry run: would submit to Save Page Now" + note)
-        if cur and cur["state"] in ("queued", "unknown", "failed"):
-            return cur["id"]
+        if cur and cur.state in ("queued", "unknown", "failed"):
+            return cur.id
         return self.store.open_capture(url, "save", "queued", self.now())
 
-    def from_row(self, url: str, cur: dict, now: float) -> ArchiveResult | None:
+    def from_row(self, url: str, cur: CaptureRow, now: float) -> ArchiveResult | None:
         """An answer from archive.db alone, or None when the network is needed."""
-        state, ts = cur["state"], cur["timestamp"]
-        when = epoch_of(ts) or epoch_of(cur["finished"]) or 0.0
+        state, ts = cur.state, cur.timestamp
+        when = epoch_of(ts) or epoch_of(cur.finished) or 0.0
         if state in ("success", "quota") and now - when < self.window:
-            return self.result(url, "already-archived", cur["reason"] or "archived", timestamp=ts,
-                               archive_url=cur["archive_url"], job_id=cur["job_id"])
-        due = epoch_of(cur["next_attempt"])
+            return self.result(url, "already-archived", cur.reason or "archived", timestamp=ts,
+                               archive_url=cur.archive_url, job_id=cur.job_id)
+        due = epoch_of(cur.next_attempt)
         if state in ("queued", "failed") and due and due > now:
-            why = f"{cur['reason'] or cur['error']}; next attempt after {iso_of_epoch(due)}"
+            why = f"{cur.reason or cur.error}; next attempt after {iso_of_epoch(due)}"
             return self.result(url, "failed" if state == "failed" else "queued", why,
-                               job_id=cur["job_id"])
+                               job_id=cur.job_id)
         if state in ("submitting", "pending") and self.dry_run:
             return self.result(url, "queued", "dry run: a job from an earlier run is still open",
-                               job_id=cur["job_id"])
+                               job_id=cur.job_id)
         return None
 
-    def write(self, url: str, cur: dict | None, state: str, **fields) -> int | None:
+    def write(self, url: str, cur: CaptureRow | None, state: str, *, need: str = "save", **fields) -> int | None:
         """Record a state on the open row for this need, or a new row. Nothing in a dry run."""
         if self.dry_run:
             return None
         now = self.now()
-        if cur and cur["state"] not in ("success", "quota", "matched", "none"):
-            self.store.finish_capture(cur["id"], state, now, **fields)
-            return cur["id"]
-        return self.store.open_capture(url, cur["need"] if cur else "save", state, now, finished=now,
+        if cur and cur.state not in ("success", "quota", "matched", "none"):
+            self.store.finish_capture(cur.id, state, now, **fields)
+            return cur.id
+        return self.store.open_capture(url, cur.need if cur else need, state, now, finished=now,
                            **fields)
 
-    def queue(self, url: str, cur: dict | int | None, reason: str, until: float | None) -> ArchiveResult:
-        fields = {"reason": reason, "next_attempt": iso_of_epoch(until) if until else None}
+    def queue(self, url: str, cur: CaptureRow | int | None, reason: str, until: float | None) -> ArchiveResult:
+        due = iso_of_epoch(until) if until else None
         if isinstance(cur, int):
             if not self.dry_run:
-                self.store.finish_capture(cur, "queued", self.now(), **fields)
+                self.store.finish_capture(cur, "queued", self.now(), reason=reason, next_attempt=due)
         else:
-            self.write(url, cur, "queued", **fields)
+            self.write(url, cur, "queued", reason=reason, next_attempt=due)
         return self.result(url, "queued", reason)
 
     # -- submitting --------------------------------------------------------------------------
@@ -363,7 +363,7 @@ class _Run:
         return False
 
 
-async def archive_urls(store: Store, client: WaybackClient, urls: list[str] | None = None,
+async def archive_urls(store: ArchiveStore, client: WaybackClient, urls: list[str] | None = None,
                        settings: ArchiveSettings | None = None, *, dry_run: bool = False,
                        clock: Callable[[], float] | None = None, sleep=None,
                        on_result: Callable[[ArchiveResult], None] | None = None) -> ArchiveReport:
@@ -386,8 +386,8 @@ async def archive_urls(store: Store, client: WaybackClient, urls: list[str] | No
             on_result(done[url])
 
     open_rows = [] if dry_run else store.open_jobs()
-    resumed = {r["url"] for r in open_rows}
-    tasks = [go(r["url"], resume(run, r)) for r in open_rows]
+    resumed = {r.url for r in open_rows}
+    tasks = [go(r.url, resume(run, r)) for r in open_rows]
     tasks += [go(u, run.handle(u)) for u in urls if u not in resumed]
     await asyncio.gather(*tasks)
     order = urls + [u for u in done if u not in urls]

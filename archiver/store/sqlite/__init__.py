@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ...clock import iso, utcnow
 from ...errors import ConfigError, StoreError, StoreLocked
-from ...models import Place, Repaired
+from ...models import CaptureRow, KnownUrl, Place, Repaired, RunRecord
 from ...urls.keys import host_of
 from .db import Database
 from .schema import MIGRATIONS
@@ -195,6 +195,9 @@ class Store:
         )
         return inserted_id(cur)
 
+    def known_urls(self, urls: list[str]) -> dict[str, KnownUrl]:
+        return checks.known_urls(self, urls)
+
     def url_row(self, url: str) -> dict | None:
         rows = list(self.db.query("SELECT * FROM urls WHERE url = ?", [url]))
         return rows[0] if rows else None
@@ -259,10 +262,10 @@ class Store:
     def set_archive_state(self, key: str, value: str | None) -> None:
         captures.set_state(self, key, value)
 
-    def capture(self, url: str, need: str) -> dict | None:
+    def capture(self, url: str, need: str) -> CaptureRow | None:
         return captures.current(self, url, need)
 
-    def open_jobs(self) -> list[dict]:
+    def open_jobs(self) -> list[CaptureRow]:
         return captures.open_jobs(self)
 
     def open_capture(self, url: str, need: str, state: str, now: str, **fields) -> int:
@@ -289,7 +292,7 @@ class Store:
     def last_check_time(self) -> str | None:
         return report.last_check_time(self)
 
-    def last_check_run(self) -> dict | None:
+    def last_check_run(self) -> RunRecord | None:
         return report.last_check_run(self)
 
     def all_urls(self) -> list[str]:

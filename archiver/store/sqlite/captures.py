@@ -13,6 +13,7 @@ matched | none (need 'match'). Skipped URLs (login walls, unchecked links) get n
 
 from __future__ import annotations
 
+from ...models import CaptureRow
 from . import Store, inserted_id
 
 __all__ = [
@@ -44,22 +45,26 @@ def submission(store: Store, capture_id: int) -> tuple[str | None, str | None]:
     return (row["submitted"], row["job_id"]) if row else (None, None)
 
 
-_SELECT = "SELECT c.*, u.url FROM captures c JOIN urls u ON u.id = c.url_id"
+_SELECT = ("SELECT c.id, u.url, c.need, c.state, c.archive, c.job_id, c.submitted, c.finished, c.timestamp,"
+           " c.archive_url, c.status_code, c.error, c.reason, c.attempts, c.next_attempt, c.updated"
+           " FROM captures c JOIN urls u ON u.id = c.url_id")
 
 
-def current(store: Store, url: str, need: str, archive: str = "wayback") -> dict | None:
+def _rows(store: Store, sql: str, args: list) -> list[CaptureRow]:
+    return [CaptureRow(*r) for r in store.db.conn.execute(sql, args)]
+
+
+def current(store: Store, url: str, need: str, archive: str = "wayback") -> CaptureRow | None:
     """The newest row for this URL and need, or None."""
-    rows = list(store.db.query(
-        f"{_SELECT} WHERE u.url = ? AND c.need = ? AND c.archive = ? ORDER BY c.id DESC LIMIT 1",
-        [url, need, archive]))
+    rows = _rows(store, f"{_SELECT} WHERE u.url = ? AND c.need = ? AND c.archive = ? ORDER BY c.id DESC LIMIT 1",
+                 [url, need, archive])
     return rows[0] if rows else None
 
 
-def open_jobs(store: Store, archive: str = "wayback") -> list[dict]:
+def open_jobs(store: Store, archive: str = "wayback") -> list[CaptureRow]:
     """Rows a killed run left behind: 'submitting' (POST may or may not have landed) and 'pending'."""
-    return list(store.db.query(
-        f"{_SELECT} WHERE c.archive = ? AND c.state IN ('submitting', 'pending') ORDER BY c.id",
-        [archive]))
+    return _rows(store, f"{_SELECT} WHERE c.archive = ? AND c.state IN ('submitting', 'pending') ORDER BY c.id",
+                 [archive])
 
 
 def open_row(store: Store, url: str, need: str, state: str, now: str, *, archive: str = "wayback",
@@ -105,9 +110,9 @@ def finish(store: Store, capture_id: int, state: str, now: str, **fields) -> Non
     update(store, capture_id, now, state=state, finished=now, **fields)
 
 
-def rows_for(store: Store, url: str) -> list[dict]:
-    return list(store.db.query(f"{_SELECT} WHERE u.url = ? ORDER BY c.id", [url]))
+def rows_for(store: Store, url: str) -> list[CaptureRow]:
+    return _rows(store, f"{_SELECT} WHERE u.url = ? ORDER BY c.id", [url])
 
 
-def all_rows(store: Store) -> list[dict]:
-    return list(store.db.query(f"{_SELECT} ORDER BY c.id"))
+def all_rows(store: Store) -> list[CaptureRow]:
+    return _rows(store, f"{_SELECT} ORDER BY c.id", [])

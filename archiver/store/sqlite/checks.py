@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable, Iterator
 
 from ...defaults import TEXT_EXCERPT
-from ...models import CheckResult, CheckRow, Place, UrlState
+from ...models import CheckResult, CheckRow, KnownUrl, Place, UrlState
 from . import Store, iso
 from .group import GroupCommit, Pending, open_group
 
@@ -29,6 +29,19 @@ def url_state(store: Store, url: str) -> UrlState:
         return UrlState()
     return UrlState(row["state"], row["failures"], row["first_failed_at"], row["last_failed_at"],
                     row["dead_since"])
+
+
+def known_urls(store: Store, urls: list[str]) -> dict[str, KnownUrl]:
+    """url -> what the store knows of it, for those of `urls` it has seen (500 URLs per query)."""
+    out: dict[str, KnownUrl] = {}
+    wanted = list(dict.fromkeys(urls))
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        for url, *state, status, sha in store.db.conn.execute(
+                "SELECT url, state, failures, first_failed_at, last_failed_at, dead_since, last_status, last_sha256"
+                f" FROM urls WHERE url IN ({','.join('?' * len(chunk))})", chunk):
+            out[url] = KnownUrl(url, UrlState(*state), status, sha)
+    return out
 
 
 # zlib level 1: on 40 real HTML pages (52 KB on average) 2.3x less CPU than level 6 (0.66 against

@@ -10,25 +10,9 @@ import json
 import os
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from ...models import StoredFetch
 from . import Store
-
-
-@dataclass(frozen=True)
-class StoredFetch:
-    check_id: int
-    url: str  # the URL as cited (repaired)
-    final_url: str | None  # where redirects led: the URL that served the body
-    checked_at: str  # ISO time of the fetch
-    http_status: int | None
-    headers: tuple[tuple[str, str], ...]  # the response's, as received
-    sha256: str  # of the body as stored (decoded)
-    body: bytes
-    content_type: str | None
-    truncated: bool
-    title: str | None
-    redirects: tuple[dict, ...]
 
 
 def stored_fetches(store: Store, *, since: str | None = None, url: str | None = None,

@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterator, Sequence
 
 from ...errors import InputError
-from ...models import Finding, ReportRow
+from ...models import Finding, ReportRow, RunRecord
 from . import Store
 
 BROKEN = ("failing", "dead")
@@ -124,7 +124,7 @@ def last_check_time(store: Store) -> str | None:
     return row[0] if row else None
 
 
-def last_check_run(store: Store) -> dict | None:
+def last_check_run(store: Store) -> RunRecord | None:
     """The newest check run, whatever its outcome: when it started, its outcome (`ok`, `problems`,
     `offline`, `interrupted`; `unfinished` while it runs or after it was killed) its summary, and whether
     it is the run the report's states come from (`judged`). None when no check has ever run."""
@@ -137,7 +137,7 @@ def last_check_run(store: Store) -> dict | None:
         summary = json.loads(row[2] or "{}")
     except ValueError:
         summary = {}
-    return {"started": row[0], "outcome": row[1] or "unfinished", "summary": summary, "judged": bool(row[3])}
+    return RunRecord(row[0], row[1] or "unfinished", summary, bool(row[3]))
 
 
 def archived_copies(store: Store, urls: Sequence[str]) -> dict[str, tuple[str, str]]:
