@@ -1,7 +1,4 @@
-"""The CLI's output commands: `report`, `export` and `annotate` (registered on `archiver.cli.main`).
-
-Like cli.py: parse options -> Settings -> api call -> render; nothing else.
-"""
+"""The output commands: `report`, `export` and `annotate`, and how a report reaches its file or stdout."""
 
 from __future__ import annotations
 
@@ -14,7 +11,8 @@ import click
 from .. import api
 from ..lint.findings import SEVERITIES
 from ..report.render import REPORT_FORMATS, renderer
-from .main import EXIT_OK, EXIT_PROBLEMS, _settings, db_option, handle_errors, main, paths_argument
+from .exits import EXIT_OK, EXIT_PROBLEMS, handle_errors
+from .options import config_option, db_option, paths_argument, settings_from
 
 REPORT_EXIT_HELP = """
 \b
@@ -24,7 +22,7 @@ that changed since it was cited, a warning finding), 2 usage error, 3 runtime er
 """
 
 
-@main.command(epilog=REPORT_EXIT_HELP)
+@click.command(epilog=REPORT_EXIT_HELP)
 @paths_argument
 @db_option
 @click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
@@ -34,7 +32,7 @@ that changed since it was cited, a warning finding), 2 usage error, 3 runtime er
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
               help="Exit 1 when any citation is at or above this severity.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")
+@config_option
 @handle_errors
 def report(paths, db, fmt, output, fail_on, config_path):
     """The editor's report of PATHS (default: every document in archive.db), note by note.
@@ -53,7 +51,7 @@ def report(paths, db, fmt, output, fail_on, config_path):
         archiver report notes.md --format html -o report.html
         archiver report --format json | jq '.citations[] | select(.needs_action)'
     """
-    settings = _settings(config_path, db=db)
+    settings = settings_from(config_path, db=db)
     writable(output)
     result = api.report(paths, settings)
     emit_report(result, fmt, output)
@@ -92,16 +90,14 @@ def writable(output: str | None) -> None:
         raise click.UsageError(f"{output}: its folder does not exist; create it or choose another path")
 
 
-
-
-@main.command()
+@click.command()
 @db_option
 @click.option("--warc", "warc_out", type=click.Path(dir_okay=False), help="Write a WARC file (OUT.warc.gz).")
 @click.option("--wacz", "wacz_out", type=click.Path(dir_okay=False), help="Write a WACZ file (OUT.wacz).")
 @click.option("--since", metavar="WHEN", help="Only fetches since WHEN: an ISO date or time, or an age (7d, 12h).")
 @click.option("--url", help="Only fetches of this URL (as cited, or as served after redirects).")
 @click.option("--document", metavar="PATH", help="Only URLs this document cites.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")
+@config_option
 @handle_errors
 def export(db, warc_out, wacz_out, since, url, document, config_path):
     """Export every page archiver fetched as WARC or WACZ evidence.
@@ -121,7 +117,7 @@ def export(db, warc_out, wacz_out, since, url, document, config_path):
     """
     if not (warc_out or wacz_out):
         raise click.UsageError("say what to write: --warc OUT.warc.gz and/or --wacz OUT.wacz")
-    settings = _settings(config_path, db=db)
+    settings = settings_from(config_path, db=db)
     filters = {"since": _since(since), "url": url, "document": document}
     for out, write in ((warc_out, api.export_warc), (wacz_out, api.export_wacz)):
         if out:
@@ -147,7 +143,7 @@ def _since(text: str | None) -> str | None:
         raise click.UsageError(f"--since {text!r}: give an ISO date (2026-01-31) or an age (7d, 12h)") from None
 
 
-@main.command()
+@click.command()
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the annotated copy here.")
 @click.option("--in-place", is_flag=True, help="Rewrite PATH itself, keeping the original as PATH.bak.")
@@ -155,7 +151,7 @@ def _since(text: str | None) -> str | None:
 @click.option("--base-url", help="Resolve relative links in HTML against this URL.")
 @click.option("--input-format", type=click.Choice(["text", "markdown", "html"]),
               help="Read PATH as this format instead of guessing from its name.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")
+@config_option
 @handle_errors
 def annotate(path, output, in_place, db, base_url, input_format, config_path):
     """Write archive links back into a copy of PATH, with its confident repairs applied.
@@ -174,7 +170,7 @@ def annotate(path, output, in_place, db, base_url, input_format, config_path):
         archiver run notes.md && archiver annotate notes.md -o notes.archived.md
         archiver annotate essay.html --in-place
     """
-    settings = _settings(config_path, db=db, base_url=base_url, input_format=input_format)
+    settings = settings_from(config_path, db=db, base_url=base_url, input_format=input_format)
     result = api.annotate(path, output, settings, in_place=in_place)
     kept = f"; original kept as {result.backup}" if result.backup else ""
     click.echo(f"annotate: {result.out}: {result.links} links given their archived copy, {result.repairs} "

@@ -1,109 +1,16 @@
-"""The command line's edge with the terminal: exit codes, signals, broken pipes, and the one-line
-messages that library exceptions become. Only the CLI imports this module.
-
-    0    clean
-    1    problems found (at or above --fail-on)
-    2    usage or configuration error (a bad option value, an invalid archiver.toml)
-    3    runtime error (unreadable document, database, network unavailable)
-    130  interrupted by SIGINT (Ctrl-C); 143 by SIGTERM
-    141  stdout closed by its reader (`archiver check | head`): stops quietly, as SIGPIPE would
-
-A signal stops a run the same way whichever it is: SIGTERM is handed to the SIGINT handler in
-force (asyncio's, during a stage: it cancels the stage, whose cleanup stops the worker processes
-and leaves the run unfinished, to be resumed), and the exit code says which signal it was. Where
-SIGINT is ignored (a job a shell starts in the background), SIGTERM cancels the stage through
-`api.interrupt` the same way, rather than raising KeyboardInterrupt wherever the loop happens to be.
-"""
+"""What the command line says on stderr: one-line errors, progress and details by verbosity, and the
+status line a check shows on a terminal. Only the CLI imports this module."""
 
 from __future__ import annotations
 
-import errno
-import functools
-import os
-import signal
-import sqlite3
 import sys
 import time
 
 import click
 
-from .. import api
-from ..errors import ArchiverError, ConfigError
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
-EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
-EXIT_BROKEN_PIPE = 141
-
 
 def error(message: str) -> None:
     click.echo(f"archiver: error: {message}", err=True)
-
-
-def handle_errors(f):
-    """Run a command at the edge: library exceptions become one line on stderr and an exit code;
-    SIGINT and SIGTERM stop it with 130 or 143; a closed stdout (`| head`) ends it quietly."""
-
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        received = [signal.SIGINT]
-        previous = _on_sigterm(received)
-        try:
-            return f(*args, **kwargs)
-        except KeyboardInterrupt:
-            name = signal.Signals(received[0]).name
-            click.echo(f"archiver: interrupted ({name}); what was recorded is kept, and the next run resumes "
-                       "where this one stopped", err=True)
-            sys.exit(EXIT_SIGNAL[received[0]])
-        except BrokenPipeError:
-            _quiet_broken_pipe()
-        except ConfigError as exc:
-            error(str(exc))
-            sys.exit(EXIT_USAGE)
-        except ArchiverError as exc:
-            error(str(exc))
-            sys.exit(EXIT_RUNTIME)
-        except sqlite3.Error as exc:
-            from ..store.sqlite.failures import failure_message
-
-            error(failure_message("the archive database (--db)", exc))
-            sys.exit(EXIT_RUNTIME)
-        except OSError as exc:
-            if exc.errno == errno.EPIPE:
-                _quiet_broken_pipe()
-            error(f"{exc.filename or ''}: {exc.strerror or exc}" if exc.filename else str(exc.strerror or exc))
-            sys.exit(EXIT_RUNTIME)
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-
-    return wrapper
-
-
-def _on_sigterm(received: list):
-    """Make SIGTERM stop a command as Ctrl-C does; return the handler it replaces."""
-
-    def handler(signum, frame):
-        received[0] = signum
-        sigint = signal.getsignal(signal.SIGINT)
-        if callable(sigint):
-            sigint(signal.SIGINT, frame)  # asyncio's handler cancels the running stage
-        elif not api.interrupt():  # SIGINT ignored (a background job): the stage is cancelled all the same
-            raise KeyboardInterrupt
-
-    try:
-        return signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread (an embedding program): leave signals alone
-        return signal.getsignal(signal.SIGTERM)
-
-
-def _quiet_broken_pipe() -> None:
-    """The reader went away (`archiver check | head`): nothing to say, and nothing more to write.
-    stdout is pointed at /dev/null so the interpreter's final flush does not complain."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-    sys.exit(EXIT_BROKEN_PIPE)
 
 
 class _Verbosity:

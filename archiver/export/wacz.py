@@ -13,12 +13,12 @@ import hashlib
 import json
 import uuid
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from .. import __version__
-from .warc import IndexEntry, iter_index_lines
+from .warc import IndexEntry
 
 WACZ_VERSION = "1.1.1"
 WARC_NAME = "data.warc.gz"
@@ -41,6 +41,16 @@ def surt(url: str) -> str:
         key += f":{parts.port}"
     query = "&".join(sorted(parts.query.split("&"))) if parts.query else ""
     return (key + ")" + (parts.path or "/") + (f"?{query}" if query else "")).lower()
+
+
+def iter_index_lines(index: Iterable[IndexEntry], filename: str) -> Iterator[str]:
+    """CDXJ lines (`surt timestamp {json}`), sorted, for a WACZ's indexes/index.cdx."""
+    lines = []
+    for e in index:
+        body = {"url": e.url, "mime": e.mime, "status": str(e.status or ""), "digest": e.digest,
+                "length": str(e.length), "offset": str(e.offset), "filename": filename}
+        lines.append(f"{surt(e.url)} {e.ts14} {json.dumps(body, ensure_ascii=False)}\n")
+    yield from sorted(lines)
 
 
 def write_wacz(path: str, warc_path: str, index: Iterable[IndexEntry], *, created: str, title: str) -> dict:

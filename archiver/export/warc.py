@@ -195,17 +195,3 @@ def _record_id(key, kind: str) -> str:
 
 def _ts14(date: str) -> str:
     return "".join(ch for ch in date if ch.isdigit())[:14]
-
-
-def iter_index_lines(index: Iterable[IndexEntry], filename: str) -> Iterator[str]:
-    """CDXJ lines (`surt timestamp {json}`), sorted, for a WACZ's indexes/index.cdx."""
-    import json
-
-    from .wacz import surt
-
-    lines = []
-    for e in index:
-        body = {"url": e.url, "mime": e.mime, "status": str(e.status or ""), "digest": e.digest,
-                "length": str(e.length), "offset": str(e.offset), "filename": filename}
-        lines.append(f"{surt(e.url)} {e.ts14} {json.dumps(body, ensure_ascii=False)}\n")
-    yield from sorted(lines)

@@ -1,0 +1,62 @@
+"""`archiver archive`: Wayback lookups, submissions and matches."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import api
+from ..report.results import ARCHIVE_RENDERERS, problem_lines
+from .exits import EXIT_RUNTIME, handle_errors, problem_exit
+from .options import archive_options, config_option, db_option, format_option, input_options, paths_argument, settings_from
+from .progress import report_unreadable, say_archive_notices
+from .terminal import VERBOSITY, verbosity_options
+
+ARCHIVE_EXIT_HELP = """
+\b
+Exit codes: 0 every link archived or matched, 1 some link failed, has no capture or is
+queued (no keys, quota; acknowledged links never count), 2 usage or configuration error,
+3 runtime error (the Wayback Machine unreachable: the queue is kept), 130/143 interrupted.
+"""
+
+
+@click.command(epilog=ARCHIVE_EXIT_HELP)
+@paths_argument
+@db_option
+@archive_options
+@format_option(ARCHIVE_RENDERERS)
+@config_option
+@input_options
+@verbosity_options
+@handle_errors
+def archive(paths, db, wayback_url, archived_within, dry_run, fmt, config_path, base_url, input_format):
+    """Preserve the URLs cited in PATHS (default sources.txt) in the Wayback Machine.
+
+    \b
+    Live links (as the last `archiver check` saw them) are looked up in CDX and submitted to Save
+    Page Now 2 only when no capture within --if-not-archived-within exists; submissions are paced
+    under the account's limits, jobs are polled, and a killed run resumes its pending jobs without
+    resubmitting. Dead, failing, soft-404 and parked links are matched to the capture nearest the
+    citation's access date (before it first, then after). Login-walled platforms (facebook.com, x.com & co.)
+    are not submitted: Wayback usually stores only their login wall.
+    Keys: IA_ACCESS_KEY and IA_SECRET_KEY (https://archive.org/account/s3.php); without them,
+    lookups only.
+
+    \b
+    Example:
+        archiver check sources.txt && archiver archive sources.txt
+        archiver archive notes.md --dry-run --format json
+    """
+    settings = settings_from(config_path, db=db, wayback_url=wayback_url, base_url=base_url,
+                             input_format=input_format, archived_within=archived_within)
+    outcome = api.archive(paths, settings, dry_run=dry_run)
+    report_unreadable(outcome.unreadable)
+    say_archive_notices(outcome)
+    problems = api.problems(settings, archive=outcome)
+    if VERBOSITY.level == 0:
+        click.echo(problem_lines(p for p in problems if p.counts), nl=False)
+    else:
+        click.echo(ARCHIVE_RENDERERS[fmt](outcome.report), nl=False)
+    # an unreachable Wayback Machine is exit 3, like an offline check
+    sys.exit(EXIT_RUNTIME if outcome.unreadable or outcome.report.outage else problem_exit(problems))

@@ -1,0 +1,75 @@
+"""`archiver check`: fetch, classify and store what every cited URL answered."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import api
+from ..report.problems import NEW, in_document_order
+from ..report.results import CHECK_RENDERERS, problem_lines
+from .exits import EXIT_RUNTIME, handle_errors, problem_exit
+from .options import check_options, db_option, format_option, input_options, paths_argument, settings_from
+from .progress import Progress, report_unreadable, say_offline, say_skipped
+from .terminal import VERBOSITY, verbosity_options
+
+CHECK_EXIT_HELP = """
+\b
+Exit codes: 0 clean, 1 a failing or dead link (with --fail-on new: one that became failing
+or dead, or whose text changed, in this run; acknowledged links never count), 2 usage or
+configuration error, 3 runtime error (unreadable file, database, network unavailable),
+130/143 interrupted (SIGINT/SIGTERM): the next run resumes.
+"""
+
+
+@click.command(epilog=CHECK_EXIT_HELP)
+@paths_argument
+@db_option
+@check_options
+@format_option(CHECK_RENDERERS)
+@click.option("--fail-on", type=click.Choice(["broken", NEW]), default="broken", show_default=True,
+              help="Exit 1 for any failing or dead link, or only (new) for links that became failing or dead, "
+                   "or whose text changed, in this run. Acknowledged links never count.")
+@input_options
+@verbosity_options
+@handle_errors
+def check(paths, db, fmt, fail_on, base_url, input_format, stale, confirm_spacing, config_path, **opts):
+    """Fetch every URL cited in PATHS (default sources.txt), classify it and store what was seen.
+
+    \b
+    Each check records a fine status (ok, redirected, not-found, gone, soft-404, homepage-redirect,
+    parked, login-required, blocked, legal, rate-limited, server-error, client-error, http-error,
+    timeout, dns-error, connection-error, tls-error, too-many-redirects, skipped; see
+    docs/statuses.md) and the link's state: a failing link is `failing` at once and `dead` only
+    after --confirm failed checks at least --confirm-spacing apart; a dead link that answers
+    again is `revived`. When this machine is offline, nothing changes state and the run exits 3
+    saying "network unavailable". Output is in document order, each URL with the document and
+    note (or line) citing it; a check that could not tell has `alive: null` in JSON.
+
+    \b
+    Example:
+        archiver check sources.txt
+        archiver check notes.md --stale 7d --format json > checks.json
+        archiver check notes.md --quiet --fail-on new
+    """
+    settings = settings_from(config_path, db=db, base_url=base_url, input_format=input_format, stale=stale,
+                             confirm_spacing=confirm_spacing, **opts)
+    progress = Progress()
+    try:
+        report = api.check(paths, settings, on_result=progress.advance)
+    finally:
+        progress.close()
+    report_unreadable(report.unreadable)
+    say_offline(report.run)
+    say_skipped(report.run)
+    if VERBOSITY.level == 0:
+        problems = api.problems(settings, check=report, fail_on=fail_on)
+        click.echo(problem_lines(p for p in problems if p.counts), nl=False)
+    else:  # the rows shown and the problems that set the exit code: one read of archive.db
+        found: list = []
+        for chunk in CHECK_RENDERERS[fmt](api.problems_as_read(settings, report.rows(), fail_on, found),
+                                          report.summary):
+            click.echo(chunk, nl=False)
+        problems = in_document_order(found, [])  # as api.problems orders them
+    sys.exit(EXIT_RUNTIME if report.run.offline or report.unreadable else problem_exit(problems))

@@ -1,0 +1,82 @@
+"""The options several commands share, and how the given ones become `Settings`."""
+
+from __future__ import annotations
+
+import click
+
+from ..config import Settings, load_settings, parse_age
+from ..extract import FORMATS
+
+
+def settings_from(config_path=None, *, stale=None, confirm_spacing=None, archived_within=None, **given) -> Settings:
+    """The CLI's options (None: not given) over archiver.toml, the environment and the defaults."""
+    if stale:
+        given["stale_seconds"] = parse_age(stale)
+    if confirm_spacing:
+        given["confirm_spacing_hours"] = parse_age(confirm_spacing) / 3600
+    if archived_within:
+        given["if_not_archived_within_days"] = parse_age(archived_within) / 86400
+    return load_settings(config_path, **given)
+
+
+def _stacked(options):
+    def decorate(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+def paths_argument(f):
+    return click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))(f)
+
+
+def db_option(f):
+    return click.option("--db", default=None, help="The archive database (ARCHIVER_DB).  [default: archive.db]")(f)
+
+
+def config_option(f):
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")(f)
+
+
+def input_options(f):
+    """How documents are read: every command that reads them takes these."""
+    f = click.option("--input-format", type=click.Choice(FORMATS),
+                     help="Read every PATH as this format instead of guessing from its name and content.")(f)
+    return click.option("--base-url", help="Resolve relative links in HTML and Markdown against this URL.")(f)
+
+
+check_options = _stacked([
+    click.option("--concurrency", type=click.IntRange(1, 1024), help="URLs in flight.  [default: 64]"),
+    click.option("--per-host", type=click.IntRange(1, 1024),
+                 help="Requests in flight per host at first; grows on quick answers.  [default: 2]"),
+    click.option("--per-host-max", type=click.IntRange(1, 1024),
+                 help="Cap of the per-host limit; it halves on 429, 503, Retry-After or a timeout.  [default: 8]"),
+    click.option("--per-host-interval", type=click.FloatRange(0), help="Seconds between requests to one host.  [default: 0]"),
+    click.option("--processes", type=click.IntRange(0, 64),
+                 help="Worker processes that fetch (hosts are split between them); 0: one per core but one, at most 4.  [default: 0]"),
+    click.option("--timeout", type=click.FloatRange(0.1), help="Read timeout in seconds.  [default: 20]"),
+    click.option("--stale", metavar="AGE", help="Only URLs without a conclusive check within AGE (7d, 12h, 30m); "
+                 "checks that could not tell do not count."),
+    click.option("--allow-private", is_flag=True, default=None,
+                 help="Fetch private, loopback and link-local addresses (refused by default)."),
+    click.option("--user-agent", help="User-Agent header (default names archiver and its homepage)."),
+    click.option("--confirm", "confirm_checks", type=click.IntRange(1), help="Failed checks before a link is dead.  [default: 3]"),
+    click.option("--confirm-spacing", metavar="AGE", help="Minimum time between counted failures.  [default: 24h]"),
+    click.option("--canary", "canary_url", help="A URL that must answer for the run to count as online."),
+    config_option,
+])
+
+archive_options = _stacked([
+    click.option("--wayback-url", help="Base URL of the Wayback Machine: every endpoint (save, status, CDX, "
+                 "availability) under it (ARCHIVER_WAYBACK_URL).  [default: https://web.archive.org]"),
+    click.option("--if-not-archived-within", "archived_within", metavar="AGE",
+                 help="A capture this recent counts as archived.  [default: 30d]"),
+    click.option("--dry-run", is_flag=True, help="Show what would be submitted; submit and write nothing."),
+])
+
+
+def format_option(choices, help: str = "Output format."):
+    return click.option("--format", "fmt", type=click.Choice(sorted(choices)), default="text", show_default=True,
+                        help=help)

@@ -1,0 +1,58 @@
+"""What the stages say on stderr while and after they run: progress, unreadable documents, an
+offline machine, skipped URLs, the archive stage's notices."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .terminal import VERBOSITY, StatusLine, detail, info
+
+
+def report_unreadable(errors: list[str]) -> None:
+    for error in errors:
+        click.echo(f"archiver: error: {error}", err=True)
+
+
+def say_skipped(crun) -> None:
+    if crun.resumed:
+        detail("check: resumed the run that was stopped before; only what it had not checked was checked")
+    if crun.skipped_fresh:
+        detail(f"check: {crun.skipped_fresh} URLs skipped: a conclusive check within --stale")
+
+
+def say_offline(crun) -> None:
+    if crun.offline:
+        click.echo(f"archiver: error: network unavailable: {crun.offline_reason}. Recorded as inconclusive; "
+                   "no link changed state. Check this machine's connection and run again.", err=True)
+
+
+def say_archive_notices(outcome) -> None:
+    """The archive stage's notices on stderr; the outage one (the last) even with --quiet: it is why
+    the run exits 3."""
+    for i, notice in enumerate(outcome.notices):
+        if outcome.report.outage and i == len(outcome.notices) - 1:
+            click.echo(f"archiver: {notice}", err=True)
+        else:
+            info(f"archiver: {notice}")
+
+
+class Progress:
+    """A status line on a terminal, erased at the end; a quiet line every 100 URLs otherwise (both on stderr)."""
+
+    def __init__(self):
+        self.done = 0
+        self.line = StatusLine() if sys.stderr.isatty() and VERBOSITY.level else None
+
+    def advance(self, outcome) -> None:
+        self.done += 1
+        if self.line is not None:
+            self.line.show(f"checking: {self.done} checked; {outcome.state} {outcome.url}")
+        elif self.done % 100 == 0:
+            info(f"checked {self.done}")
+
+    def close(self) -> None:
+        if self.line is not None:
+            self.line.clear()
+            self.line = None

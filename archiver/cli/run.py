@@ -1,0 +1,106 @@
+"""`archiver run`: every stage in one event loop, the cron entry point."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import api
+from ..lint.findings import SEVERITIES
+from ..report.problems import NEW
+from ..report.results import archive_summary_line, check_summary_line, problem_lines
+from .exits import EXIT_OK, EXIT_RUNTIME, handle_errors, problem_exit
+from .options import archive_options, check_options, db_option, input_options, paths_argument, settings_from
+from .outputs import emit_report, writable
+from .progress import Progress, report_unreadable, say_archive_notices, say_offline, say_skipped
+from .terminal import VERBOSITY, detail, info, verbosity_options
+
+RUN_EXIT_HELP = """
+\b
+Exit codes: 0 clean, 1 problems: a lint finding at or above --fail-on, a failing or dead
+link, or a link archive could not preserve (with --fail-on new: only links that became failing
+or dead or whose text changed, and lint errors first seen, in this run; acknowledged problems
+never count), 2 usage or configuration error, 3 runtime error (unreadable file, database,
+network or Wayback Machine unavailable), 130/143 interrupted (SIGINT/SIGTERM).
+"""
+
+
+@click.command(epilog=RUN_EXIT_HELP)
+@paths_argument
+@db_option
+@check_options
+@archive_options
+@click.option("--fail-on", type=click.Choice([*SEVERITIES, NEW]), default="error", show_default=True,
+              help="Exit 1 for lint findings at or above this severity and any broken link; new: only for what "
+                   "broke or changed since the previous run (the cron setting).")
+@input_options
+@click.option("--lint-only", is_flag=True, help="Only extract, repair and record citations; fetch nothing.")
+@click.option("--no-archive", is_flag=True, help="Stop after the check stage.")
+@click.option("--format", "--report-format", "report_format",
+              type=click.Choice(["csv", "html", "json", "markdown", "none", "text"]), default="text",
+              show_default=True, help="Format of the report that ends the run (see `archiver report`); none: no "
+                                      "report. With --quiet, the problem list replaces the report.")
+@click.option("--report-out", type=click.Path(dir_okay=False), help="Write the report to this file, not stdout.")
+@verbosity_options
+@handle_errors
+def run(paths, db, fail_on, base_url, input_format, lint_only, no_archive, stale, confirm_spacing, config_path,
+        wayback_url, archived_within, dry_run, report_format, report_out, **opts):
+    """Run every stage on PATHS (default sources.txt) into archive.db: the cron entry point.
+
+    \b
+    1. lint: extract and repair citations, record them and their findings;
+    2. check: fetch every URL, classify it, store snapshots and history;
+    3. archive: submit live links to the Wayback Machine, match dead ones to old captures
+       (skipped when the network is unavailable).
+    4. report: the editor's report of PATHS (see `archiver report`) on stdout or --report-out.
+    Re-running the same input adds no citation twice. A killed run resumes where it stopped.
+    From cron, use --quiet --fail-on new: silent, exit 0, unless something new broke.
+
+    \b
+    Example:
+        archiver run sources.txt --db archive.db
+        0 3 * * *  cd ~/report && archiver run notes.txt --stale 20h --quiet --fail-on new
+    """
+    settings = settings_from(config_path, db=db, wayback_url=wayback_url, base_url=base_url,
+                             input_format=input_format, stale=stale, confirm_spacing=confirm_spacing,
+                             archived_within=archived_within, **opts)
+    writable(report_out)
+    progress = Progress()
+    try:
+        result = api.run(paths, settings, lint_only=lint_only, archive=not no_archive, dry_run=dry_run,
+                         on_result=progress.advance,
+                         on_stage=lambda name, value: _on_stage(name, value, settings, progress))
+    finally:
+        progress.close()
+    report_unreadable(result.lint.errors)
+    problems = api.problems(settings, lint=result.lint, check=result.check, archive=result.archive, fail_on=fail_on)
+    codes = [problem_exit(problems), EXIT_RUNTIME if result.lint.errors else EXIT_OK]
+    if result.check and result.check.run.offline or result.archive and result.archive.report.outage:
+        codes.append(EXIT_RUNTIME)
+    if VERBOSITY.level == 0:
+        click.echo(problem_lines(p for p in problems if p.counts), nl=False)
+    elif report_format != "none":
+        emit_report(api.report(paths or [api.DEFAULT_INPUT], settings), report_format, report_out)
+    sys.exit(EXIT_RUNTIME if EXIT_RUNTIME in codes else max(codes))
+
+
+def _on_stage(name: str, value, settings, progress) -> None:
+    """What `run` says on stderr as each stage ends."""
+    if name == "lint":
+        info(f"lint: {value['citations']} citations, {value['urls']} URLs, {value['error']} errors, "
+             f"{value['warning']} warnings -> {settings.db}")
+    elif name == "changes":  # during the check (the citations are recorded as its first requests leave)
+        if progress.line is not None:
+            progress.line.clear()
+        for c in value:
+            moved = f" (renamed from {c.renamed_from})" if c.renamed_from else ""
+            detail(f"lint: {c.path}: {c.added} citations new, {c.removed} removed, {c.kept} unchanged{moved}")
+    elif name == "check":
+        progress.close()
+        say_offline(value.run)
+        say_skipped(value.run)
+        info("check: " + check_summary_line(value.summary, network=False))
+    elif name == "archive":
+        say_archive_notices(value)
+        info(archive_summary_line(value.summary))
