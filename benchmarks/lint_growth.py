@@ -9,6 +9,12 @@ Seconds and CPU seconds are of the same child.
     python benchmarks/lint_growth.py              # both parts
     python benchmarks/lint_growth.py --sizes 1 4  # MB, time only
     python benchmarks/lint_growth.py --sizes --notes 20000
+    python benchmarks/lint_growth.py --sizes --notes 0 --urls 10000 20000 40000  # URLs alone on one line
+
+The --urls part is `archiver lint --format json` on one line holding only URLs (minified HTML and
+exported bibliographies look so): each citation's context used to be the whole line, which made the
+output, and the time, grow with the square of the URLs (40,000 took 296 s). tests/test_linear.py
+counts the work; this times it.
 """
 
 from __future__ import annotations
@@ -68,6 +74,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="*", default=[1, 4, 16])
     ap.add_argument("--notes", type=int, default=100_000)
+    ap.add_argument("--urls", type=int, nargs="*", default=[])
     args = ap.parse_args()
     byte_compile()  # time archiver as installed (installed.py)
     tmp = Path(tempfile.mkdtemp())
@@ -78,6 +85,15 @@ def main() -> None:
         single_line(mb, p)
         secs, n = timed(p)
         print(f"| {mb} MB | {secs:.2f} | {n:,} | {secs / mb:.2f} |", flush=True)
+    if args.urls:
+        print("\n| URLs on one line | seconds | CPU seconds | output MB |\n|---|---|---|---|")
+    for n in args.urls:
+        p = tmp / f"urls-{n}.txt"
+        p.write_text(" ".join(f"https://site{i}.org/path/{i}/page" for i in range(n)) + "\n", encoding="utf-8")
+        secs, cpu, _ = child([sys.executable, "-m", "archiver", "lint", str(p), "--format", "json"])
+        out = subprocess.run([sys.executable, "-m", "archiver", "lint", str(p), "--format", "json"],
+                             capture_output=True, check=False).stdout
+        print(f"| {n:,} | {secs:.1f} | {cpu:.1f} | {len(out) / 1e6:.1f} |", flush=True)
     if args.notes:
         from lint_bench import make_document
 

@@ -88,10 +88,14 @@ def iter_lines(text: str) -> Iterator[str]:
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”»)]?(?:\d{1,3})?\s+(?=[\"'“«(]?[A-ZА-ЯЁ0-9])")
 
 
-def sentence_around(text: str, pos: int, limit: int = 400, window: int = 600) -> str:
+CONTEXT_LIMIT = 400  # characters of citing text kept with a citation
+
+
+def sentence_around(text: str, pos: int, limit: int = CONTEXT_LIMIT, window: int = 600) -> str:
     """The sentence of `text` that contains position `pos` (whitespace collapsed, capped).
 
-    Only `window` characters either side are looked at, so a long text costs the same per call."""
+    Only `window` characters either side are looked at, so a long text costs the same per call; a
+    sentence longer than `limit` is cut around `pos`, so the cited place stays in view."""
     if len(text) > 2 * window:
         lo = max(0, pos - window)
         text, pos = text[lo:pos + window], pos - lo
@@ -103,8 +107,26 @@ def sentence_around(text: str, pos: int, limit: int = 400, window: int = 600) ->
         start = m.end()
     stop = _SENTENCE_END.search(text, pos, para_end)
     end = stop.start() + len(stop.group(0).rstrip()) if stop else para_end
-    sentence = " ".join(text[start:end].split())
-    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
+    return excerpt(text[start:end], pos - start, limit)
+
+
+def excerpt(text: str, pos: int = 0, limit: int = CONTEXT_LIMIT) -> str:
+    """`text` with whitespace collapsed; when longer than `limit`, the `limit` characters around
+    `pos` with an ellipsis where it was cut. A line of 40,000 URLs gives each a short context,
+    not the whole line each (which made lint's output grow with the square of the URLs)."""
+    if len(text) > 3 * limit:
+        lo = max(0, pos - limit)
+        text, pos = text[lo:pos + 2 * limit], pos - lo
+        if lo:
+            text, pos = "\u2026" + text, pos + 1
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    at = len(" ".join(text[:max(pos, 0)].split()))  # where pos went once whitespace collapsed
+    lo = min(max(0, at - limit // 4), len(flat) - limit + 1)
+    head = "\u2026" if lo else ""
+    cut = flat[lo:lo + limit - 1 - len(head)]
+    return head + cut + "\u2026"
 
 
 def spans_in(text: str, *, allow_fragment: bool = True) -> list[tuple[int, str]]:
@@ -120,7 +142,7 @@ def spans_in(text: str, *, allow_fragment: bool = True) -> list[tuple[int, str]]
     return out
 
 
-def _accessed_in(text: str, *, before_next: bool) -> date | None:
+def accessed_in(text: str, *, before_next: bool) -> date | None:
     """The access date stated in `text`; with `before_next`, not one that introduces the next URL
     ("Retrieved 2 June 2021 from https://b" belongs to b)."""
     lower = text.lower()
@@ -142,10 +164,10 @@ def accessed_per_span(text: str, spans: list[tuple[int, int]]) -> list[date | No
     prev_end, prev_took_after = 0, False
     for i, (start, end) in enumerate(spans):
         nxt = spans[i + 1][0] if i + 1 < len(spans) else len(text)
-        after = _accessed_in(text[end:max(end, nxt)], before_next=i + 1 < len(spans))
+        after = accessed_in(text[end:max(end, nxt)], before_next=i + 1 < len(spans))
         when = after
         if when is None and not prev_took_after:
-            when = _accessed_in(text[prev_end:max(prev_end, start)], before_next=False)
+            when = accessed_in(text[prev_end:max(prev_end, start)], before_next=False)
         dates.append(when)
         prev_end, prev_took_after = end, after is not None
     return dates
@@ -168,8 +190,11 @@ def note_citations(
     for i, (pos, span) in enumerate(spans):
         newlines += text.count("\n", counted, pos)
         counted = pos
+        # a given context longer than a sentence (a line of 40,000 URLs) gives way to the text around
+        ctx = context if context is not None and len(context) <= CONTEXT_LIMIT else None
         if note is None:
-            ctx = context if context is not None else sentence_around(text, pos)
+            ctx = ctx or sentence_around(text, pos)
             yield Citation(source, line + newlines, note, span, ctx, dates[i], i, ctx)
         else:
-            yield Citation(source, line + newlines, note, span, context, dates[i], i, text)
+            ctx = ctx if context is None or ctx is not None else sentence_around(text, pos)
+            yield Citation(source, line + newlines, note, span, ctx, dates[i], i, text)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from urllib.parse import urljoin
 
 from ..models import Citation
-from .common import parse_accessed, sentence_around, spans_in
+from .common import accessed_in, excerpt, sentence_around, spans_in
 
 _NOTE_ID = re.compile(r"(?i)^(?:fn|footnote|note|endnote|ref|cite_note)[-_:]?(?:[a-z_-]*?)(\d+)$")
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#", "about:")
@@ -73,12 +74,17 @@ def _text_urls(root, source: str, page: _Page) -> Iterator[Citation]:
 
 
 class _Page:
-    """What a citation needs from the page: footnote markers, notes, and each block's text once."""
+    """What a citation needs from the page: footnote markers, notes, and each block's text once.
+
+    A block's citations are found in it left to right from a cursor, so a paragraph holding
+    thousands of links is read once, not once a link."""
 
     def __init__(self, root):
         self.markers: dict[str, str] = {}
         self._blocks: dict[int, str] = {}
+        self._cursor: dict[int, tuple[int, bool]] = {}  # block -> (where the last citation ended, took a date after)
         self._per_block: dict[int, int] = {}
+        self._markers_at: dict[int, int] = {}
         self._kept: list = []  # lxml proxies behind the id() keys above, kept alive
         for a in root.iter("a"):
             if _is_marker(a):
@@ -87,18 +93,23 @@ class _Page:
     def citation(self, el, line: int, source: str, url: str, href: str | None = None) -> Citation:
         container = _note_container(el)
         note = _note_number(container) if container is not None else None
-        if note is not None:
-            note_text = " ".join(container.text_content().split())
-            context = self.markers.get(container.get("id", ""))
-        else:
-            note_text = self.block_text(el)
-            context = self.sentence_of(el, url)
         holder = container if note is not None else _block(el)
+        text = self.note_text(container) if note is not None else self.block_text(el)
+        pos, end = self._place(holder, text, el, url)
+        context = self.markers.get(container.get("id", "")) if note is not None else sentence_around(text, pos)
         self._kept.append(holder)
         key = id(holder)
         idx = self._per_block.get(key, 0)
         self._per_block[key] = idx + 1
-        return Citation(source, line, note, url, context, parse_accessed(note_text), idx, note_text, href=href)
+        return Citation(source, line, note, url, context, self._accessed(key, text, pos, end), idx,
+                        excerpt(text, pos), href=href)
+
+    def note_text(self, container) -> str:
+        key = id(container)
+        if key not in self._blocks:
+            self._kept.append(container)
+            self._blocks[key] = " ".join(container.text_content().split())
+        return self._blocks[key]
 
     def block_text(self, el) -> str:
         block = _block(el)
@@ -108,11 +119,40 @@ class _Page:
             self._blocks[key] = " ".join(block.text_content().split()) if block is not None else ""
         return self._blocks[key]
 
-    def sentence_of(self, el, url: str = "") -> str:
-        text = self.block_text(el)
+    def _place(self, holder, text: str, el, url: str) -> tuple[int, int]:
+        """Where this citation is printed in its block's text: the URL, else the link's words,
+        searched from the end of the block's previous citation."""
+        start = self._cursor.get(id(holder), (0, False))[0]
         anchor = " ".join((el.text_content() if el.tag == "a" else "").split())
-        pos = text.find(url) if url and url in text else (text.find(anchor) if anchor else 0)
-        return sentence_around(text, max(pos, 0))
+        for needle in (url, anchor):
+            at = text.find(needle, start) if needle else -1
+            if at >= 0:
+                return at, at + len(needle)
+        return start, start
+
+    def _accessed(self, key: int, text: str, pos: int, end: int) -> date | None:
+        """The date stated after this citation (up to the next URL), else before it back to the
+        previous citation, unless that one took it: never a neighbour's date."""
+        prev_end, prev_took = self._cursor.get(key, (0, False))
+        nxt = _NEXT_URL.search(text, end, end + 400)
+        after = accessed_in(text[end:nxt.start() if nxt else end + 400], before_next=nxt is not None)
+        when = after
+        if when is None and not prev_took:
+            when = accessed_in(text[max(prev_end, pos - 400):pos], before_next=False)
+        self._cursor[key] = (max(end, prev_end), after is not None)
+        return when
+
+    def sentence_of(self, a) -> str:
+        """The sentence of a footnote marker (markers are met in order, like citations)."""
+        text = self.block_text(a)
+        key = id(_block(a))
+        anchor = " ".join(a.text_content().split())
+        at = text.find(anchor, self._markers_at.get(key, 0)) if anchor else -1
+        self._markers_at[key] = max(at, 0) + len(anchor)
+        return sentence_around(text, max(at, 0))
+
+
+_NEXT_URL = re.compile(r"(?i)https?:|www\.")
 
 
 def _block(el):
