@@ -4,9 +4,9 @@
 
 1. fixed cost: the whole CLI on ONE URL (Python, imports, archive.db, lint, report), median;
 2. the same 2,000 URLs through `check_urls` in this process (guard, host gates, probe, page
-   analysis, verdict), against a bare GET loop on the checker's wire (check/wire.py) with the same 64
-   in flight that only reads each body and follows redirects: what HTTP alone costs in this process
-   model (and the same loop on aiohttp, when it is installed, for comparison);
+   analysis, verdict), against a bare GET loop on aiohttp (the checker's HTTP, check/http/) with the
+   same 64 in flight that only reads each body and follows redirects: what HTTP alone costs in this
+   process model;
 3. the synchronous stages of one whole-CLI run (tuned), timed with process_time around each call.
 CPU of a subprocess is user + system from /usr/bin/time; in-process figures are process_time.
 """
@@ -37,43 +37,8 @@ async def _checker(urls: list[str]) -> float:
         return time.process_time() - started
 
 
-async def _bare_wire(urls: list[str]) -> float:
-    """The checker's own wire (check/wire.py), GETs only, 64 in flight."""
-    from urllib.parse import urljoin
-
-    import httpx
-
-    from archiver.check.transport import WireTransport
-
-    todo, timeout = list(reversed(urls)), httpx.Timeout(10.0)
-    transport = WireTransport(limit=128)
-    started = time.process_time()
-
-    async def worker() -> None:
-        while todo:
-            url = todo.pop()
-            for _ in range(12):
-                r = await transport.get(url, {"user-agent": "bench"}, timeout)
-                async for _chunk in r.aiter_raw():
-                    pass
-                await r.aclose()
-                if r.status_code == 429:
-                    await asyncio.sleep(float(r.headers.get("retry-after", "1")))
-                    continue
-                location = r.headers.get("location")
-                if r.status_code in (301, 302, 303, 307, 308) and location:
-                    url = urljoin(url, location)
-                    continue
-                break
-
-    await asyncio.gather(*(worker() for _ in range(64)))
-    spent = time.process_time() - started
-    await transport.aclose()
-    return spent
-
-
 async def _bare_aiohttp(urls: list[str]) -> float:
-    """The same loop on aiohttp (no longer a dependency): measured only where it is installed."""
+    """GETs only on a plain aiohttp session, 64 in flight: what HTTP alone costs."""
     import aiohttp
     import yarl
 
@@ -165,11 +130,7 @@ def main() -> int:
                     "--host-mode", "ips", "--out-dir", str(out)], check=True, stdout=subprocess.DEVNULL)
     urls = (out / "urls.txt").read_text().split()
     (out / "one.txt").write_text(urls[0] + "\n")
-    fixed, checker, bare, bare_aiohttp = [], [], [], []
-    try:
-        import aiohttp  # noqa: F401
-    except ImportError:
-        bare_aiohttp = None
+    fixed, checker, bare = [], [], []
     web = cb.MiniWeb(out, "cpu", a.port, 10, 200)
     try:
         for _ in range(a.rounds):
@@ -178,9 +139,7 @@ def main() -> int:
             fixed.append(cb.timed([cb.ARCHIVER, "check", str(out / "one.txt"), "--db", str(out / "one.db"),
                                    "--allow-private", "--format", "json"], out, "one")["cpu_s"])
             checker.append(asyncio.run(_checker(urls)) / len(urls) * 1000)
-            bare.append(asyncio.run(_bare_wire(urls)) / len(urls) * 1000)
-            if bare_aiohttp is not None:
-                bare_aiohttp.append(asyncio.run(_bare_aiohttp(urls)) / len(urls) * 1000)
+            bare.append(asyncio.run(_bare_aiohttp(urls)) / len(urls) * 1000)
         cmd = cb.command("archiver", "tuned", out, 64)
         whole = cb.timed([sys.executable, __file__, "--stages", *cmd[1:]], out, "stages")
     finally:
@@ -188,9 +147,8 @@ def main() -> int:
     stages = json.loads((out / "stages.stderr").read_text().split("STAGES ", 1)[1].splitlines()[0])
     print(f"N = {a.n}, latency 10 ms, {a.rounds} rounds, load average {cb.load()}")
     print(f"fixed cost of one run (one URL, whole CLI): {statistics.median(fixed):.2f} s CPU (median of {fixed})")
-    print(f"check_urls in one process: {statistics.median(checker):.2f} ms CPU per URL; a bare GET loop on the "
-          f"checker's wire: {statistics.median(bare):.2f} ms per URL"
-          + (f"; on aiohttp: {statistics.median(bare_aiohttp):.2f} ms" if bare_aiohttp else " (aiohttp not installed)"))
+    print(f"check_urls in one process: {statistics.median(checker):.2f} ms CPU per URL; a bare GET loop on "
+          f"aiohttp: {statistics.median(bare):.2f} ms per URL")
     print(f"one whole-CLI run (tuned): {whole['cpu_s']:.2f} s CPU = {whole['cpu_s'] / a.n * 1000:.2f} ms per URL, of which")
     for label, seconds in stages.items():
         print(f"  {seconds:5.2f} s  {label}")

@@ -1,4 +1,4 @@
-"""The checker against the loopback test web (real sockets) and a few MockTransport cases."""
+"""The checker against the loopback test web and the server zoo (real sockets, tests/zoo.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ import httpx
 import pytest
 
 from archiver.check.addresses import is_private as _is_private
-from archiver.check.fetch import USER_AGENT, FetchSettings, _map_exception, check_one, check_urls, make_client, parse_retry_after
+from archiver.check.failures import map_exception as _map_exception
+from archiver.check.fetch import USER_AGENT, FetchSettings, check_one, check_urls, make_client, parse_retry_after
 from archiver.models import CheckResult
 from tests.web import ARTICLE
+from tests.zoo import ForwardProxy, Zoo
 
 FAST = FetchSettings(allow_private=True, backoff_base=0.01, read_timeout=5, total_timeout=15,
                      max_body=1_000_000)
@@ -231,33 +233,17 @@ def test_content_encodings_decoded(coding: str) -> None:
                "raw-deflate": raw.compress(body) + raw.flush(), "gzip, identity": gzip.compress(body)}[coding]
     header = "deflate" if coding == "raw-deflate" else coding
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"Content-Encoding": header, "Content-Type": "text/html"},
-                              stream=httpx.ByteStream(encoded))
-
-    async def resolver(host: str, port: int) -> list[str]:
-        return ["93.184.216.34"]
-
-    async def go():
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await check_one(client, "http://public.example/", FetchSettings(), resolver=resolver)
-
-    snap = asyncio.run(go()).snapshot
+    with Zoo() as zoo:
+        zoo.add("/page", b"HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s"
+                % (header.encode(), len(encoded), encoded))
+        snap = check(zoo.url("/page")).snapshot
     assert snap.body == body and snap.sha256 == hashlib.sha256(body).hexdigest()
 
 
-def test_broken_gzip_is_a_decoding_failure(test_web) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip"))
-
-    async def resolver(host: str, port: int) -> list[str]:
-        return ["93.184.216.34"]
-
-    async def go():
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await check_one(client, "http://public.example/", FetchSettings(retries=0), resolver=resolver)
-
-    result = asyncio.run(go())
+def test_broken_gzip_is_a_decoding_failure() -> None:
+    with Zoo() as zoo:
+        zoo.add("/page", b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 8\r\n\r\nnot gzip")
+        result = check(zoo.url("/page"), FetchSettings(allow_private=True, retries=0))
     assert (result.status, result.transport_failure) == ("connection-error", False)
     assert "gzip" in result.error
 
@@ -314,19 +300,30 @@ def test_connection_refused() -> None:
     assert (result.status, result.transport_failure) == ("connection-error", True)
 
 
+def _connector_error(cause: OSError):
+    import aiohttp
+    from aiohttp.client_reqrep import ConnectionKey
+
+    key = ConnectionKey("example.org", 443, True, True, None, None, None)
+    return aiohttp.ClientConnectorError(key, cause)
+
+
 @pytest.mark.parametrize(
     ("exc", "status"),
     [
-        (httpx.ConnectError("[Errno -2] Name or service not known"), "dns-error"),
-        (httpx.ConnectError("[Errno 8] nodename nor servname provided, or not known"), "dns-error"),
-        (httpx.ConnectTimeout(""), "timeout"),
-        (httpx.ReadError(""), "connection-error"),
-        (httpx.RemoteProtocolError("peer closed connection"), "connection-error"),
-        (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "tls-error"),
+        (lambda: _connector_error(socket.gaierror(-2, "Name or service not known")), "dns-error"),
+        (lambda: _connector_error(OSError(8, "nodename nor servname provided, or not known")), "dns-error"),
+        (lambda: __import__("aiohttp").ConnectionTimeoutError(""), "timeout"),
+        (lambda: __import__("aiohttp").ServerDisconnectedError(), "connection-error"),
+        (lambda: __import__("aiohttp").ClientPayloadError("Response payload is not completed: SSL TLS DNS words"),
+         "connection-error"),
+        (lambda: _connector_error(ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")),
+         "tls-error"),
+        (lambda: _connector_error(ConnectionRefusedError(111, "Connect call failed")), "connection-error"),
     ],
 )
 def test_map_exception(exc, status) -> None:
-    assert _map_exception(exc)[0] == status
+    assert _map_exception(exc())[0] == status
 
 
 def test_map_exception_follows_causes() -> None:
@@ -334,15 +331,15 @@ def test_map_exception_follows_causes() -> None:
         try:
             raise socket.gaierror(-2, "whatever")
         except socket.gaierror as e:
-            raise httpx.ConnectError("connect failed") from e
-    except httpx.ConnectError as exc:
+            raise OSError("connect failed") from e
+    except OSError as exc:
         assert _map_exception(exc)[:3:2] == ("dns-error", True)
     try:
         try:
             raise ssl.SSLCertVerificationError("bad cert")
         except ssl.SSLError as e:
-            raise httpx.ConnectError("handshake") from e
-    except httpx.ConnectError as exc:
+            raise OSError("handshake") from e
+    except OSError as exc:
         assert _map_exception(exc)[0] == "tls-error"
 
 
@@ -373,21 +370,22 @@ def test_is_private(address: str, private: bool) -> None:
 
 
 def test_private_guard_checks_resolved_names_and_redirects() -> None:
+    """A public name's redirect to a private one is refused at the redirect. The public hop goes through
+    a forward proxy on loopback (allowed: the user configured it), which answers for the name."""
+    from archiver.network import Network
+
     async def resolver(host: str, port: int) -> list[str]:
         return {"public.example": ["93.184.216.34"], "intranet.example": ["10.0.0.5"]}[host]
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(302, headers={"Location": "http://intranet.example/admin"})
-
-    async def go(url):
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await check_one(client, url, FetchSettings(), resolver=resolver)
-
-    result = asyncio.run(go("http://intranet.example/"))
-    assert result.error == "refused private address 10.0.0.5 (use --allow-private)"
-    result = asyncio.run(go("http://public.example/page"))
-    assert result.status == "skipped" and "10.0.0.5" in result.error
-    assert result.redirects[0]["location"] == "http://intranet.example/admin"
+    with Zoo() as zoo, ForwardProxy() as proxy:
+        zoo.add("/page", b"HTTP/1.1 302 Found\r\nLocation: http://intranet.example/admin\r\nContent-Length: 0\r\n\r\n")
+        settings = FetchSettings(network=Network(proxy=proxy.url))
+        result = check("http://intranet.example/", settings, resolver=resolver)
+        assert result.error == "refused private address 10.0.0.5 (use --allow-private)"
+        result = check(f"http://public.example:{zoo.port}/page", settings, resolver=resolver)
+        assert result.status == "skipped" and "10.0.0.5" in result.error
+        assert result.redirects[0]["location"] == "http://intranet.example/admin"
+        assert proxy.log == [("GET", f"http://public.example:{zoo.port}/page")]  # never the private one
 
 
 def test_per_host_concurrency_bounded(test_web) -> None:
@@ -529,28 +527,18 @@ def test_make_client() -> None:
         client = make_client(FetchSettings(connect_timeout=3, read_timeout=7))
         async with client:
             assert client.headers["user-agent"] == USER_AGENT
-            assert client.follow_redirects is False
             assert (client.timeout.connect, client.timeout.read) == (3, 7)
 
     asyncio.run(go())
 
 
-def test_the_checkers_client_sends_httpxs_default_headers() -> None:
-    """Without httpx on its path (check/lazyhttpx.py), the wire still sends what an httpx client
-    would: its default headers, ours for User-Agent, and only the encodings read_capped decodes."""
-    defaults = dict(httpx.AsyncClient().headers.items())
-    defaults["accept-encoding"] = ", ".join(e for e in defaults["accept-encoding"].split(", ") if e != "zstd")
-    assert make_client().headers == {**defaults, "user-agent": USER_AGENT}
-
-
-def test_the_checkers_client_is_an_httpx_client_for_anything_else(test_web) -> None:
-    async def go():
-        async with make_client(FetchSettings(read_timeout=7)) as client:
-            response = await client.get(test_web.url("/ok"))
-            return response.status_code, client.http.timeout.read, client.http.follow_redirects
-
-    assert asyncio.run(go()) == (200, 7, False)
-    assert test_web.headers_of("/ok")["user-agent"] == USER_AGENT
+def test_the_checkers_client_sends_what_browsers_and_httpx_send(test_web) -> None:
+    """The encodings decode.py undoes, */*, our User-Agent; no cookie from another URL."""
+    path = unique("/page")
+    check(test_web.url(path))
+    seen = test_web.headers_of(path)
+    assert (seen["user-agent"], seen["accept"], seen["accept-encoding"]) == (USER_AGENT, "*/*", "gzip, deflate, br")
+    assert "cookie" not in seen
 
 
 @pytest.mark.parametrize(("host", "wire"), [

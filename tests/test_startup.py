@@ -13,10 +13,10 @@ NOT_FOR_A_TEXT_CHECK = ("archiver.extract.office", "archiver.extract.pdf", "arch
                         "bibtexparser", "lxml", "markdown_it", "archiver.check.workers", "tomllib")
 
 
-# deferred until something needs them (check/lazyhttpx.py; an HTTP-date Retry-After; a terminal):
-# httpx and what it brings (http.cookiejar, urllib.request, mimetypes, idna), email, shutil
-NOT_BEFORE_THE_FIRST_REQUEST = ("httpx", "httpcore", "h11", "idna", "http.cookiejar", "urllib.request", "mimetypes",
-                                "email.utils", "email.message", "shutil", "bz2", "lzma")
+# deferred until something needs them: httpx (the Wayback client; the checker's rare URL that its fast
+# parse leaves to httpx.URL, check/target.py) and what only httpx brings. aiohttp, the checker's HTTP
+# (check/http/), brings urllib.request, mimetypes and email itself.
+NOT_BEFORE_THE_FIRST_REQUEST = ("httpx", "httpcore", "h11", "http.cookiejar")
 
 
 def _loaded_by(args: list[str], tmp_path, *, at_port: int | None = None) -> tuple[subprocess.CompletedProcess, set[str]]:
@@ -55,7 +55,7 @@ def test_the_first_request_leaves_before_what_it_does_not_need_is_loaded(tmp_pat
     proc, loaded = _loaded_by(["check", str(doc), "--db", str(tmp_path / "a.db"), "--allow-private"], tmp_path,
                               at_port=port)
     assert proc.returncode == 0, proc.stderr
-    assert "archiver.check.wire" in loaded and "archiver.check.classify" in loaded  # the listing is the request's
+    assert "archiver.check.http.session" in loaded and "archiver.check.classify" in loaded  # the listing is the request's
     assert sorted(m for m in NOT_BEFORE_THE_FIRST_REQUEST if m in loaded) == []
 
 

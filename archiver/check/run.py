@@ -25,9 +25,7 @@ from .fetch import FetchSettings, check_one, check_urls
 from .state import ConfirmPolicy, next_state
 
 if TYPE_CHECKING:
-    import httpx
-
-    from .transport import Client
+    from .http import Session
 
 EARLY_OUTAGE_HOSTS = 10  # this many distinct hosts and not one HTTP answer: stop, we are offline
 
@@ -104,7 +102,7 @@ class CheckRun:
 async def run_checks(
     store: Store,
     urls: list[str],
-    client: httpx.AsyncClient | Client,
+    client: Session,
     fetch_settings: FetchSettings,
     *,
     policy: ConfirmPolicy | None = None,

@@ -14,12 +14,18 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..urls.hosts import ASCII_LABEL, ascii_url
-from .lazyhttpx import httpx
 
-__all__ = ["Target", "join", "parse"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["InvalidURL", "Target", "join", "parse"]
+
+
+class InvalidURL(ValueError):
+    """What httpx.URL refused, and why (httpx's InvalidURL is no ValueError)."""
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LABEL = ASCII_LABEL  # the one host rule (urls/hosts.py)
@@ -78,10 +84,10 @@ def _valid_ipv4(host: str) -> bool:
 
 
 def parse(url: str) -> Target:
-    """`url` parsed as httpx parses it; raises what httpx.URL raises (InvalidURL, TypeError)."""
+    """`url` parsed as httpx parses it; raises InvalidURL (a ValueError) or TypeError where httpx.URL raises."""
     if isinstance(url, str) and (target := _fast(url)) is not None:
         return target
-    u = httpx.URL(ascii_url(url) if isinstance(url, str) else url)  # a non-ASCII host as the host rule reads it
+    u = _httpx_url(ascii_url(url) if isinstance(url, str) else url)  # a non-ASCII host as the host rule reads it
     return Target(str(u), u.scheme, u.raw_host.decode("ascii"), u.port,
                   f"{u.scheme}://{u.netloc.decode('ascii')}", u)
 
@@ -89,11 +95,29 @@ def parse(url: str) -> Target:
 def join(base: Target, location: str) -> str:
     """A redirect's Location resolved against `base`, as httpx.URL.join does (raises InvalidURL)."""
     if base.parsed is not None:
-        return str(base.parsed.join(location))
+        return str(_join(base.parsed, location))
     # httpx's join drops an empty query and a ";" at the end of the path (urljoin's parameters)
     if not location.endswith("?") and ";" not in location:
         if location.startswith("/") and not location.startswith("//") and _PLAIN_REFERENCE.match(location):
             return base.key + location
         if (target := _fast(location)) is not None:
             return target.url
-    return str(httpx.URL(base.url).join(location))
+    return str(_join(_httpx_url(base.url), location))
+
+
+def _httpx_url(url: str) -> httpx.URL:
+    import httpx  # only for URLs the fast path leaves to it: imported when first needed
+
+    try:
+        return httpx.URL(url)
+    except httpx.InvalidURL as e:
+        raise InvalidURL(str(e)) from None
+
+
+def _join(base: httpx.URL, location: str) -> httpx.URL:
+    import httpx
+
+    try:
+        return base.join(location)
+    except httpx.InvalidURL as e:
+        raise InvalidURL(str(e)) from None

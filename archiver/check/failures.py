@@ -1,0 +1,84 @@
+"""The ONE place where transport errors become statuses (timeout, dns-error, tls-error,
+connection-error, ...); everything upstream sees CheckResult values."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import ssl
+
+import aiohttp
+
+from .http import DecodingError
+
+__all__ = ["ERROR_LIMIT", "Skip", "TooManyRedirects", "map_exception", "retryable", "FAILURES"]
+
+
+class Skip(Exception):
+    """The URL is not fetched: non-HTTP, malformed, private address."""
+
+
+class TooManyRedirects(Exception):
+    pass
+
+
+# What a check may raise and still be a per-URL outcome (anything else is a bug and surfaces).
+FAILURES = (aiohttp.ClientError, OSError, TimeoutError, ValueError, DecodingError, Skip, TooManyRedirects)
+
+_DNS_TEXT = re.compile(r"Name or service not known|nodename nor servname|Temporary failure in name "
+                       r"resolution|No address associated with hostname|getaddrinfo failed", re.I)
+_TLS_TEXT = re.compile(r"\bSSL\b|CERTIFICATE_VERIFY|\bTLS\b", re.I)
+ERROR_LIMIT = 500  # characters of an error kept: parser errors quote what the server sent
+# The server answered with bytes that are not HTTP, or stopped mid-answer: its words are quoted and
+# must not pass for DNS or TLS words.
+_BROKEN_HTTP = (aiohttp.ClientResponseError, aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what caused it (explicit causes first, then implicit context)."""
+    seen: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in seen:
+        seen.append(cause)
+        if isinstance(cause, aiohttp.ClientConnectorError) and cause.os_error not in seen:
+            seen.append(cause.os_error)  # what the connection failed on (usually also its __cause__)
+        cause = cause.__cause__ or cause.__context__
+    return [e for e in seen if not isinstance(e, asyncio.CancelledError)]
+
+
+def map_exception(exc: BaseException) -> tuple[str, str, bool]:
+    """(status, error, transport_failure) for an exception raised while fetching one URL."""
+    if isinstance(exc, Skip):
+        return "skipped", str(exc), False
+    if isinstance(exc, TooManyRedirects):
+        return "too-many-redirects", str(exc), False
+    chain = _causes(exc)
+    messages = [f"{type(e).__name__}: {e}" for e in chain if str(e)]
+    # every layer's words, to classify by; aiohttp's "Cannot connect to host h:443 ssl:default [...]" names
+    # its TLS setting, not a TLS failure: its cause (the OSError in brackets) speaks for it
+    words = [f"{type(e).__name__}: {e}" for e in chain if str(e) and not isinstance(e, aiohttp.ClientConnectorError)]
+    full = "; ".join(dict.fromkeys(words)) or type(exc).__name__
+    detail = messages[-1] if messages else type(exc).__name__  # what is shown: the root cause, one line
+    if isinstance(exc, DecodingError):
+        return "connection-error", full, False  # the server answered, the encoding (named on top) was broken
+    if isinstance(exc, TimeoutError):
+        return "timeout", detail, True
+    if isinstance(exc, aiohttp.InvalidURL):
+        return "skipped", f"malformed URL: {exc}", False
+    if isinstance(exc, _BROKEN_HTTP) and not isinstance(exc, aiohttp.ClientHttpProxyError):
+        return "connection-error", detail[:ERROR_LIMIT], True
+    if any(isinstance(e, socket.gaierror) for e in chain) or _DNS_TEXT.search(full):
+        return "dns-error", detail, True
+    if any(isinstance(e, (ssl.SSLError, ssl.CertificateError, aiohttp.ClientSSLError)) for e in chain) or _TLS_TEXT.search(full):
+        return "tls-error", detail, True
+    if isinstance(exc, (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)):
+        return "connection-error", f"the proxy failed: {detail}", True
+    return "connection-error", detail, True
+
+
+def retryable(exc: BaseException) -> bool:
+    """Connection errors are retried; timeouts, DNS and TLS errors are not."""
+    if not isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError)) or isinstance(exc, TimeoutError):
+        return False
+    return map_exception(exc)[0] == "connection-error"

@@ -1,0 +1,116 @@
+"""Proxies and trusted certificates, read as curl and httpx read them, for every stage's HTTP client.
+
+The environment: `HTTPS_PROXY` / `HTTP_PROXY` (either case) for their scheme, `ALL_PROXY` for both,
+`NO_PROXY` for exceptions (a host, a domain suffix with or without a leading dot, an IP address, a
+`host:port`, or `*`), `SSL_CERT_FILE` and `SSL_CERT_DIR` for the certificates to trust instead of
+certifi's bundle. A configured proxy (`--proxy`, `proxy` in archiver.toml) takes the place of the
+environment's proxies but still honours `NO_PROXY`; a configured CA bundle (`--ca-bundle`,
+`ca_bundle`) the place of `SSL_CERT_FILE`. A proxy's user and password are sent to the proxy and
+never shown: `shown` prints a proxy URL without them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import ssl
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+__all__ = ["Network", "shown"]
+
+
+@dataclass(frozen=True)
+class Network:
+    """Where requests go and whom they trust. `proxy`: a proxy URL for every request not excepted by
+    NO_PROXY (None: the environment's); `ca_bundle`: a PEM file of CAs to trust (None: SSL_CERT_FILE,
+    SSL_CERT_DIR, else certifi)."""
+
+    proxy: str | None = None
+    ca_bundle: str | None = None
+
+    def __repr__(self) -> str:  # a proxy's password never shows in a repr or a traceback
+        return f"Network(proxy={shown(self.proxy) if self.proxy else None!r}, ca_bundle={self.ca_bundle!r})"
+
+    def proxy_for(self, url: str) -> str | None:
+        """The proxy URL a request to `url` goes through, or None (direct)."""
+        parts = urlsplit(url)
+        host, port = (parts.hostname or ""), parts.port
+        if _bypass(host, port, _env("no_proxy")):
+            return None
+        if self.proxy:
+            return self.proxy
+        return _env(f"{parts.scheme}_proxy") or _env("all_proxy") or None
+
+    def proxies(self) -> list[str]:
+        """Every proxy a request may go through (their hosts are the user's choice, private or not)."""
+        found = [self.proxy] if self.proxy else [_env(n) for n in ("http_proxy", "https_proxy", "all_proxy")]
+        return [p for p in found if p]
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client TLS context trusting the configured CAs (built once per setting)."""
+        return _context(self.ca_bundle or os.environ.get("SSL_CERT_FILE") or None,
+                        None if self.ca_bundle else os.environ.get("SSL_CERT_DIR") or None)
+
+
+@lru_cache(maxsize=8)
+def _context(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    if cafile is None and capath is None:
+        import certifi
+
+        cafile = certifi.where()
+    return ssl.create_default_context(cafile=cafile, capath=capath)
+
+
+def _env(name: str) -> str:
+    """An environment variable in lower case or, failing that, upper case (curl reads http_proxy only in
+    lower case, as a CGI guard; httpx and requests read both: so do we)."""
+    return (os.environ.get(name) or os.environ.get(name.upper()) or "").strip()
+
+
+def _bypass(host: str, port: int | None, no_proxy: str) -> bool:
+    """Whether NO_PROXY excepts `host` (and `port`): curl's and httpx's forms."""
+    if not no_proxy or not host:
+        return False
+    host = host.strip("[]").lower().rstrip(".")
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        name, want_port = _split_port(entry)
+        if want_port is not None and want_port != port:
+            continue
+        name = name.lstrip(".").rstrip(".")
+        if host == name or host.endswith("." + name):
+            return True
+        if "/" in name and _in_network(host, name):
+            return True
+    return False
+
+
+def _split_port(entry: str) -> tuple[str, int | None]:
+    if entry.startswith("["):  # [::1]:8080
+        name, _, rest = entry[1:].partition("]")
+        return name, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
+    if entry.count(":") == 1:
+        name, _, port = entry.partition(":")
+        return name, int(port) if port.isdigit() else None
+    return entry, None
+
+
+def _in_network(host: str, cidr: str) -> bool:
+    try:
+        return ipaddress.ip_address(host) in ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return False
+
+
+def shown(url: str) -> str:
+    """A proxy URL as it may be printed: user and password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    netloc = "***@" + parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=netloc).geturl()
