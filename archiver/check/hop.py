@@ -25,7 +25,7 @@ from .slots import Slots, Ticket
 from .target import Target, join
 
 if TYPE_CHECKING:
-    from .fetch import FetchSettings
+    from .settings import FetchSettings
 
 __all__ = ["Hop", "Final", "Reading", "Hops", "REDIRECT_CODES", "parse_retry_after", "untimed"]
 

@@ -17,7 +17,7 @@ from .probe import PROBE_FAILED, await_probe
 from .target import Target
 
 if TYPE_CHECKING:
-    from .fetch import FetchSettings
+    from .settings import FetchSettings
 
 __all__ = ["Judge", "PAGE_TEXT"]
 
