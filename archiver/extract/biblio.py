@@ -20,13 +20,13 @@ from datetime import date
 
 from ..errors import InputError
 from ..models import Citation
+from ..urls.segment import DOI_RE
 from .common import note_citations, parse_accessed, parse_date
 
 # LaTeX escapes that URLs and notes carry in .bib files: \_ \% \& \# \$ \~{} {\textunderscore}
 _LATEX = [(re.compile(r"\\(?:textunderscore|_)\{?\}?"), "_"), (re.compile(r"\\([%&#$])"), r"\1"),
           (re.compile(r"\\(?:textasciitilde|~)\{\}"), "~"), (re.compile(r"\\url\{([^{}]*)\}"), r" \1 "),
           (re.compile(r"\\href\{([^{}]*)\}\{[^{}]*\}"), r" \1 "), (re.compile(r"[{}]"), "")]
-_DOI_PREFIX = re.compile(r"(?i)^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)")
 
 
 def unlatex(value: str) -> str:
@@ -51,7 +51,9 @@ def entry_citations(source: str, line: int, key: str, fields: dict[str, str],
                 seen.add(c.raw)
                 yield Citation(source, line, key, c.raw, title, accessed, index, note_text)
                 index += 1
-    doi = _DOI_PREFIX.sub("", fields.get("doi", "").strip())
+    doi = fields.get("doi", "").strip()
+    printed = DOI_RE.match(doi)
+    doi = printed.group(1) if printed else doi
     if doi:
         url = "https://doi.org/" + doi
         if url not in seen:

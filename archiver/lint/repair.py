@@ -20,15 +20,13 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 from ..models import Citation, Finding, Repaired
 from ..urls.hosts import fetch_problem, host_problem, looks_like_file, registrable
 from ..urls.keys import login_walled_platform
-from ..urls.segment import CLOSERS, DASH_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
+from ..urls.segment import CLOSERS, DASH_RE, DOI_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
 from .docindex import DocumentIndex
 from .findings import finding
 
 __all__ = ["repair_url", "repair_link", "repair_citation", "repair_one", "repair_document", "UrlRepair"]
 
 _ELLIPSIS_RE = re.compile(r"…|\.\.\.$")
-# "doi:10.1000/xyz123", "doi: 10.1000/xyz", "https://doi.org/10.1000/xyz" (the last needs nothing)
-_DOI_RE = re.compile(r"(?i)^doi:\s*(10\.\d{4,9}/\S+)$")
 
 OPENERS = "([{<"
 QUOTES = {'"': '"', "'": "'", "«": "»", "“": "”", "„": "“", "‘": "’", "‹": "›", "<": ">", "`": "`"}
@@ -73,6 +71,11 @@ _CLEAN_RE = re.compile(r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(?::\d{1,5})?(?:/[A-
 
 
 def _repair(raw: str) -> UrlRepair:
+    if "doi" in raw[:20].lower() and not raw.startswith("https://doi.org/"):
+        bare = raw.strip(SPACE_CHARS).rstrip(TRAIL_PUNCT)
+        doi = DOI_RE.match(bare)
+        if doi:
+            return _doi(doi.group(1), bare)
     if _is_clean(raw):
         findings: list[Finding] = []
         problem = fetch_problem(raw)
@@ -80,16 +83,16 @@ def _repair(raw: str) -> UrlRepair:
             return _unfetchable(raw, raw, findings, problem)
         _advice(raw, findings)
         return UrlRepair(raw, tuple(findings), raw, 1.0)
-    doi = _DOI_RE.match(raw.strip(SPACE_CHARS).rstrip(TRAIL_PUNCT))
-    if doi:
-        return _doi(doi.group(1), raw)
     return _repair_all_rules(raw)
 
 
 def _doi(doi: str, raw: str) -> UrlRepair:
-    """`doi:10.1000/xyz123` is a citation, not damage: it resolves through https://doi.org/ (and the
-    DOI itself may be damaged like any URL)."""
-    result = _repair_all_rules("https://doi.org/" + doi)
+    """`doi:10.1000/xyz123`, `DOI 10.17487/RFC9110`, `dx.doi.org/10.1000/x` are citations, not damage:
+    each resolves through https://doi.org/ (and the DOI itself may be damaged like any URL). `raw` is
+    the printed DOI without the sentence's punctuation after it."""
+    url = "https://doi.org/" + doi
+    result = _repair_all_rules(url)
+    raw = raw[:len(raw) - (len(url) - len(result.span))]  # less what trailing-punctuation took off
     if result.url is None:
         return replace(result, span=raw)
     note = finding("doi-link", "a DOI; resolved through https://doi.org/", result.url)
@@ -384,7 +387,7 @@ def repair_link(href: str, printed: str = "") -> UrlRepair:
     used and a finding says so."""
     target = href.strip(SPACE_CHARS)
     if not _SCHEME_RE.match(target) and not target.startswith("//"):
-        if _DOI_RE.match(target):
+        if DOI_RE.match(target):
             return repair_url(target)
         return UrlRepair(None, (finding("relative-link", f"{target!r} is relative and there is no base URL "
                                         "to resolve it against; not checked (give --base-url)"),), target, 1.0)

@@ -11,7 +11,7 @@ import re
 
 from .hosts import registrable
 
-__all__ = ["split_note", "DASHES", "DASH_RE", "DOMAIN_RE", "INVISIBLE_RE", "SPACE_CHARS", "WS_RE", "TRAIL_PUNCT",
+__all__ = ["split_note", "DOI_RE", "DASHES", "DASH_RE", "DOMAIN_RE", "INVISIBLE_RE", "SPACE_CHARS", "WS_RE", "TRAIL_PUNCT",
            "CLOSERS"]
 
 # U+2010..U+2015 (hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar) and
@@ -26,8 +26,13 @@ WS_RE = re.compile(f"[{SPACE_CHARS}]+")
 
 # Where a URL starts: a scheme (also the broken ones we repair), or "www.".
 _SCHEME = r"(?:https?|htt?ps?|htps?|hhttps?|ttps?|ftp)"
+# How DOIs are printed: "doi:10.1000/x", "DOI 10.1000/x" (the RFC series, many publishers),
+# "doi: 10.1000/x", "info:doi/10.1000/x" (OpenURL), "doi.org/10.1000/x" and "dx.doi.org/10.1000/x"
+# without a scheme. A DOI is "10." + a registrant code of 4-9 digits + "/" + a suffix (DOI Handbook 2.2).
+_DOI_PREFIX = r"(?:doi:?[ \t\u00a0]{0,2}|info:doi/|(?:dx\.)?doi\.org/)"
+DOI_RE = re.compile(rf"(?i)^(?:{_DOI_PREFIX}|https?://(?:dx\.)?doi\.org/)[ \t\u00a0]*(10\.\d{{4,9}}/\S+)$")
 _START_RE = re.compile(
-    rf"(?i)(?<![\w@.])(?:{_SCHEME}(?::/{{1,3}}|//|:\\\\|;//)|www\d?\.(?=[\w-])|doi:\s?10\.\d)"
+    rf"(?i)(?<![\w@.])(?:{_SCHEME}(?::/{{1,3}}|//|:\\\\|;//)|www\d?\.(?=[\w-])|{_DOI_PREFIX}10\.\d{{4,9}}/)"
 )
 # A host-and-path printed without scheme: "example.com/path", or a cut one: "kz/ru/news/...".
 _BARE_PATH_RE = re.compile(r"(?i)^[\w-]+(?:\.[\w-]+)*\.?/[^\s/]+/")
@@ -114,8 +119,8 @@ def _joins(prev: str, nxt: str) -> bool:
     """Does the piece after a space continue the URL? (the whitespace-join rule)"""
     if set(nxt) <= set("-" + DASHES) or _START_RE.match(nxt):
         return False  # " - final report" or a new URL
-    if prev.lower() == "doi:":
-        return True  # "doi: 10.1000/xyz"
+    if prev.lower() in ("doi:", "doi"):
+        return nxt.startswith("10.")  # "doi: 10.1000/xyz", "DOI 10.17487/RFC9110"
     if nxt.lower().strip(TRAIL_PUNCT) in _STOP_WORDS:
         return False
     if _ends_open(prev):
