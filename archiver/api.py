@@ -392,7 +392,7 @@ async def _archive_stage(store: Store, settings: Settings, urls: list[str], unre
                          dry_run: bool) -> ArchiveOutcome:
     import httpx
 
-    from .wayback.client import WaybackClient
+    from .wayback.client import WaybackClient, http_client
     from .wayback.policy import archive_urls
 
     notices = []
@@ -400,7 +400,7 @@ async def _archive_stage(store: Store, settings: Settings, urls: list[str], unre
         notices.append("no Internet Archive keys, so lookups only: set IA_ACCESS_KEY and IA_SECRET_KEY "
                        "(from https://archive.org/account/s3.php) to submit live links")
     timeout = httpx.Timeout(settings.wayback_timeout, connect=settings.connect_timeout)
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+    async with http_client(settings.wayback_url, timeout, settings.network()) as http:
         client = WaybackClient(http, settings.wayback_config())
         report = await archive_urls(store, client, urls, settings.archive_policy(), dry_run=dry_run)
     if report.outage:  # issue 9: one line, the queue kept, exit 3 (cli); never reported as "failed"

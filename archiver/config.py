@@ -51,6 +51,14 @@ class Settings:
     ia_access_key: Secret | None = field(default=None, repr=False)
     ia_secret_key: Secret | None = field(default=None, repr=False)
     ignore: tuple[Ack, ...] = ()  # acknowledged problems: the [[ignore]] tables (archiver/report/acks.py)
+    proxy: str | None = field(default=None, repr=False)  # every stage's proxy; it may hold a password (network.py)
+    ca_bundle: str | None = None  # CAs to trust instead of SSL_CERT_FILE / certifi
+
+    def network(self):
+        """Proxy and CAs for every stage's HTTP client (archiver.network.Network)."""
+        from .network import Network
+
+        return Network(proxy=self.proxy, ca_bundle=self.ca_bundle)
 
     @property
     def has_keys(self) -> bool:
@@ -65,7 +73,7 @@ class Settings:
             concurrency=self.concurrency, per_host=self.per_host, per_host_max=self.per_host_max,
             per_host_interval=self.per_host_interval,
             read_timeout=self.timeout, retries=self.retries, max_body=self.max_body, body_budget=self.body_budget,
-            allow_private=self.allow_private, user_agent=self.user_agent or USER_AGENT)
+            allow_private=self.allow_private, user_agent=self.user_agent or USER_AGENT, network=self.network())
 
     def wayback_config(self):
         """Where the Wayback Machine is, the keys, and the pace (archiver.wayback.client.WaybackConfig)."""
@@ -93,6 +101,8 @@ _ENV = {
     "ARCHIVER_USER_AGENT": "user_agent",
     "ARCHIVER_WAYBACK_URL": "wayback_url",
     "ARCHIVER_CANARY_URL": "canary_url",
+    "ARCHIVER_PROXY": "proxy",
+    "ARCHIVER_CA_BUNDLE": "ca_bundle",
 }
 
 
@@ -181,7 +191,27 @@ def _coerce(values: dict) -> Settings:
         raise ConfigError("concurrency and per-host limits must be at least 1")
     if settings.max_body < 1 or settings.body_budget < 1:
         raise ConfigError("max_body and body_budget must be at least 1 byte")
+    _check_network(settings)
     return settings
+
+
+def _check_network(settings: Settings) -> None:
+    """A proxy URL that no client can use, or a CA bundle that is not there: a configuration error,
+    the proxy shown without its password."""
+    from urllib.parse import urlsplit
+
+    from .network import shown
+
+    if settings.proxy:
+        try:
+            parts = urlsplit(settings.proxy)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 1) > 0
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ConfigError(f"proxy {shown(settings.proxy)!r} is not an http:// or https:// proxy URL with a host")
+    if settings.ca_bundle and not Path(settings.ca_bundle).is_file():
+        raise ConfigError(f"ca_bundle {settings.ca_bundle!r}: no such file")
 
 
 def parse_age(text: str) -> float:

@@ -311,3 +311,49 @@ def test_a_proxy_that_fails_is_a_transport_failure_naming_the_proxy(monkeypatch)
 def test_proxy_environment_is_cleared_for_every_test() -> None:
     assert not any(os.environ.get(v) for v in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE",
                                                "http_proxy", "https_proxy", "all_proxy", "no_proxy"))
+
+
+# -- every stage, from the command line ---------------------------------------------------------------
+
+def test_check_and_archive_go_through_the_proxy_option_and_never_print_its_password(tmp_path, monkeypatch) -> None:
+    """`--proxy` on the command line carries the check and the archive stage's lookups; the password in it
+    reaches the proxy and nothing else: not the database, stdout or stderr."""
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from archiver.cli.main import main
+    from tests.fakewayback import FakeWayback
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "archiver.toml").write_text("poll_interval = 0.05\ncdx_per_minute = 6000\n", encoding="utf-8")
+    with Zoo() as zoo, ForwardProxy() as proxy, FakeWayback() as wayback:
+        page = zoo.url(zoo.add("/cited", ok()))
+        (tmp_path / "notes.txt").write_text(f"1. {page}\n", encoding="utf-8")
+        option = proxy.url.replace("http://", "http://editor:s3cret-pw@")
+        checked = CliRunner().invoke(main, ["check", "notes.txt", "--db", "a.db", "--allow-private", "--proxy", option],
+                                     catch_exceptions=False)
+        archived = CliRunner().invoke(main, ["archive", "notes.txt", "--db", "a.db", "--wayback-url", wayback.base_url,
+                                             "--proxy", option], catch_exceptions=False)
+        log, base = list(proxy.log), wayback.base_url
+    assert checked.exit_code == 0, checked.stderr
+    assert ("GET", page) in log
+    assert any(method == "GET" and url.startswith(base) for method, url in log), log  # the lookups
+    dump = "\n".join(sqlite3.connect(tmp_path / "a.db").iterdump())
+    for text in (dump, checked.stdout, checked.stderr, archived.stdout, archived.stderr):
+        assert "s3cret" not in text
+
+
+def test_a_bad_proxy_or_ca_bundle_is_a_configuration_error(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from archiver.cli.main import main
+
+    (tmp_path / "notes.txt").write_text("1. https://example.org/\n", encoding="utf-8")
+    bad_proxy = CliRunner().invoke(main, ["check", str(tmp_path / "notes.txt"), "--db", str(tmp_path / "a.db"),
+                                          "--proxy", "socks9://user:pw@"])
+    no_file = CliRunner().invoke(main, ["check", str(tmp_path / "notes.txt"), "--db", str(tmp_path / "a.db"),
+                                        "--ca-bundle", str(tmp_path / "missing.pem")])
+    assert bad_proxy.exit_code == 2 and "not an http:// or https:// proxy" in bad_proxy.stderr
+    assert "pw" not in bad_proxy.stderr.replace("proxy", "")
+    assert no_file.exit_code == 2 and "missing.pem" in no_file.stderr

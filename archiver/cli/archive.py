@@ -9,7 +9,16 @@ import click
 from .. import api
 from ..report.results import ARCHIVE_RENDERERS, problem_lines
 from .exits import EXIT_RUNTIME, handle_errors, problem_exit
-from .options import archive_options, config_option, db_option, format_option, input_options, paths_argument, settings_from
+from .options import (
+    archive_options,
+    config_option,
+    db_option,
+    format_option,
+    input_options,
+    network_options,
+    paths_argument,
+    settings_from,
+)
 from .progress import report_unreadable, say_archive_notices
 from .terminal import VERBOSITY, verbosity_options
 
@@ -25,12 +34,13 @@ queued (no keys, quota; acknowledged links never count), 2 usage or configuratio
 @paths_argument
 @db_option
 @archive_options
+@network_options
 @format_option(ARCHIVE_RENDERERS)
 @config_option
 @input_options
 @verbosity_options
 @handle_errors
-def archive(paths, db, wayback_url, archived_within, dry_run, fmt, config_path, base_url, input_format):
+def archive(paths, db, wayback_url, archived_within, dry_run, proxy, ca_bundle, fmt, config_path, base_url, input_format):
     """Preserve the URLs cited in PATHS (default sources.txt) in the Wayback Machine.
 
     \b
@@ -49,7 +59,7 @@ def archive(paths, db, wayback_url, archived_within, dry_run, fmt, config_path, 
         archiver archive notes.md --dry-run --format json
     """
     settings = settings_from(config_path, db=db, wayback_url=wayback_url, base_url=base_url,
-                             input_format=input_format, archived_within=archived_within)
+                             input_format=input_format, archived_within=archived_within, proxy=proxy, ca_bundle=ca_bundle)
     outcome = api.archive(paths, settings, dry_run=dry_run)
     report_unreadable(outcome.unreadable)
     say_archive_notices(outcome)

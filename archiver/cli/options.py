@@ -40,6 +40,16 @@ def config_option(f):
     return click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (archiver.toml).")(f)
 
 
+def network_options(f):
+    """Where every stage's requests go and whom they trust (check, probe, archive, lookups)."""
+    f = click.option("--ca-bundle", type=click.Path(dir_okay=False),
+                     help="PEM file of CAs to trust instead of SSL_CERT_FILE / SSL_CERT_DIR or the bundled ones "
+                     "(a TLS-inspecting proxy's CA).")(f)
+    return click.option("--proxy", metavar="URL",
+                        help="Proxy for every request (http://[user:password@]host:port), instead of "
+                        "HTTP_PROXY / HTTPS_PROXY / ALL_PROXY; NO_PROXY still applies.")(f)
+
+
 def input_options(f):
     """How documents are read: every command that reads them takes these."""
     f = click.option("--input-format", type=click.Choice(FORMATS),
@@ -65,6 +75,7 @@ check_options = _stacked([
     click.option("--confirm", "confirm_checks", type=click.IntRange(1), help="Failed checks before a link is dead.  [default: 3]"),
     click.option("--confirm-spacing", metavar="AGE", help="Minimum time between counted failures.  [default: 24h]"),
     click.option("--canary", "canary_url", help="A URL that must answer for the run to count as online."),
+    network_options,
     config_option,
 ])
 

@@ -30,6 +30,7 @@ from urllib.parse import quote
 import httpx
 
 from ..defaults import USER_AGENT
+from ..network import Network
 from ..secrets import Secret
 from .pacing import Backoff, Breaker, Clock, Pacer, Sleep
 from .protocol import (
@@ -361,4 +362,13 @@ def _parsed(parse, *args):
         log.warning("unparsable Wayback reply (%s)", type(exc).__name__)
         return None
 
+
+def http_client(base_url: str, timeout: httpx.Timeout, network: Network | None = None) -> httpx.AsyncClient:
+    """The httpx client the archive stage talks to the Wayback Machine through: the same proxy and CAs
+    as the check stage (archiver/network.py: the settings' proxy or the environment's, NO_PROXY, the
+    CA bundle or SSL_CERT_FILE / SSL_CERT_DIR). Every endpoint lives under `base_url`, so its proxy is
+    the one for all."""
+    network = network or Network()
+    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, proxy=network.proxy_for(base_url),
+                             verify=network.ssl_context(), trust_env=False)
 
