@@ -27,7 +27,8 @@ _WHERE = {
     "archive_urls": "wayback.policy",
     "Settings": "config", "load_settings": "config",
     "ArchiverError": "errors", "ConfigError": "errors", "InputError": "errors",
-    "StoreError": "errors", "StoreLocked": "errors",
+    "StoreError": "errors", "StoreLocked": "errors", "StoreFull": "errors", "StoreDenied": "errors",
+    "StoreDamaged": "errors",
     "Document": "extract", "extract": "extract", "read_document": "extract",
     "FetchSettings": "check.fetch", "check_one": "check.fetch", "check_urls": "check.fetch", "make_client": "check.fetch",
     "LintedDocument": "lint.run", "lint_paths": "lint.run",
@@ -35,7 +36,7 @@ _WHERE = {
     "Snapshot": "models",
     "CheckRun": "check.run", "run_checks": "check.run",
     "repair_document": "lint.repair", "repair_url": "lint.repair", "split_note": "urls.segment",
-    "ArchiveStore": "store", "open_store": "store", "Store": "store.sqlite",
+    "ArchiveStore": "store", "open_store": "store", "StoreReader": "store", "open_reader": "store",
     "WaybackClient": "wayback.client", "WaybackConfig": "wayback.client", "WaybackKeys": "wayback.client",
 }
 

@@ -10,7 +10,7 @@
 
 Each network stage opens `settings.db` (or uses the `store` it is given), takes the run lock, and
 returns values; nothing here prints. A per-URL failure is a value in the result; an exception means
-the stage itself could not run (`ArchiverError` and its subclasses, `sqlite3.Error`, `OSError`).
+the stage itself could not run (`ArchiverError` and its subclasses, `StoreError` among them, `OSError`).
 
 Example (the README's, run by tests/test_api.py):
 
@@ -26,27 +26,26 @@ Example (the README's, run by tests/test_api.py):
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Settings, load_settings
-from .errors import InputError, StoreError
+from .errors import InputError
 from .lint.run import LintedDocument, LintStream, lint_paths, summarize, summary_at_least
 from .models import CheckRow
 from .report.acks import Ack, acknowledged
 from .report.editor import EditorReport, now_iso
 
-if TYPE_CHECKING:  # the network stages and the store load on first use: `lint` imports neither httpx nor sqlite-utils
+if TYPE_CHECKING:  # the network stages and the store load on first use: `lint` imports neither httpx nor sqlite3
     from .annotate.run import AnnotateResult
     from .check.run import CheckOutcome, CheckRun
     from .export.warc import WarcSummary
+    from .models import DocumentChanges
     from .report.problems import Problem
-    from .store.sqlite import Store
-    from .store.sqlite.documents import DocumentChanges
+    from .store import ArchiveStore
     from .wayback.policy import ArchiveReport
 
 DEFAULT_INPUT = "sources.txt"
@@ -135,15 +134,20 @@ def lint_stream(paths: Sequence[str] | None = None, settings: Settings | None = 
     return LintStream(paths or [DEFAULT_INPUT], base_url=settings.base_url, fmt=settings.input_format)
 
 
-def record(store: Store, result: LintResult) -> list[str]:
-    """Write each document's citations to the store; return the distinct URLs to work on.
+async def record(store: ArchiveStore, result: LintResult, then: Callable[[], None] | None = None) -> None:
+    """Write each document's citations to the store (each document one transaction), then call `then`.
 
-    The citations leave memory here (they are in archive.db now), so a 50,000-URL run stays small:
-    afterwards `result.documents` keeps only paths and errors."""
-    urls = urls_of(result)
-    for _ in recording(store, result):
-        pass
-    return urls
+    The citations leave memory here (they are in the store now), so a 50,000-URL run stays small:
+    afterwards `result.documents` keeps only paths and errors. `check` and `run` do this while their
+    first requests are in flight (check.run.run_checks' `first`)."""
+    for d in result.documents:
+        if d.document is None:
+            continue
+        result.changes.append(await store.save_document(d.path, d.document.format, d.document.sha256, d.repaired))
+        d.repaired = []
+        d.document = None
+    if then is not None:
+        then()
 
 
 def urls_of(result: LintResult) -> list[str]:
@@ -151,58 +155,35 @@ def urls_of(result: LintResult) -> list[str]:
     return list(dict.fromkeys(r.url for d in result.documents if d.document for r in d.repaired if r.url))
 
 
-class recording:  # noqa: N801 - used as a function: recording(store, found)
-    """`record` a few citations per step (each document one transaction): what `check` and `run` do
-    while their first requests are in flight (check.run.run_checks' `first`). Iterating it again
-    goes on with the documents not yet recorded, so a document whose transaction a step cut short
-    (a KeyboardInterrupt raised inside it) is recorded again from its start. `then` is called once
-    every document is recorded."""
-
-    def __init__(self, store: Store, result: LintResult, then: Callable[[], None] | None = None):
-        self.store, self.result, self.then = store, result, then
-        self._pending = [d for d in result.documents if d.document]
-
-    def __iter__(self) -> Iterator[None]:
-        while self._pending:
-            d = self._pending[0]
-            assert d.document is not None
-            changes = yield from self.store.save_document_steps(d.path, d.document.format, d.document.sha256,
-                                                                d.repaired)
-            self.result.changes.append(changes)
-            d.repaired = []
-            d.document = None
-            del self._pending[0]
-            if not self._pending and self.then is not None:
-                self.then()
-
-
-def check(paths: Sequence[str] | None = None, settings: Settings | None = None, *, store: Store | None = None,
-          on_result: Callable[[CheckOutcome], None] | None = None) -> CheckReport:
+def check(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
+          store: ArchiveStore | None = None, on_result: Callable[[CheckOutcome], None] | None = None) -> CheckReport:
     """Lint `paths`, then fetch and classify every URL into the store; the citations are recorded
     while the first requests are in flight, and before any check is written."""
     settings = settings or Settings()
 
-    def work(st: Store) -> CheckReport:
+    async def work(st: ArchiveStore) -> CheckReport:
         found = lint(paths, settings)
-        return _run_async(_check_stage(st, settings, urls_of(found), found.errors, on_result, recording(st, found)))
+        return await _check_stage(st, settings, urls_of(found), found.errors, on_result, record(st, found))
 
-    return _with_store(settings, store, work)
+    return _run_async(_with_store(settings, store, work))
 
 
-def archive(paths: Sequence[str] | None = None, settings: Settings | None = None, *, store: Store | None = None,
-            dry_run: bool = False) -> ArchiveOutcome:
+def archive(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
+            store: ArchiveStore | None = None, dry_run: bool = False) -> ArchiveOutcome:
     """Preserve the live links of `paths` in the Wayback Machine and match dead ones to old captures
     (using the states the last check recorded)."""
     settings = settings or Settings()
 
-    def work(st: Store) -> ArchiveOutcome:
+    async def work(st: ArchiveStore) -> ArchiveOutcome:
         found = lint(paths, settings)
-        return _run_async(_archive_stage(st, settings, record(st, found), found.errors, dry_run))
+        urls = urls_of(found)
+        await record(st, found)
+        return await _archive_stage(st, settings, urls, found.errors, dry_run)
 
-    return _with_store(settings, store, work)
+    return _run_async(_with_store(settings, store, work))
 
 
-def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *, store: Store | None = None,
+def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *, store: ArchiveStore | None = None,
         lint_only: bool = False, archive: bool = True, dry_run: bool = False,
         on_result: Callable[[CheckOutcome], None] | None = None,
         on_stage: Callable[[str, Any], None] | None = None) -> RunResult:
@@ -213,9 +194,15 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
     settings = settings or Settings()
     notify = on_stage or (lambda name, value: None)
 
-    async def stages(st: Store, found: LintResult, urls: list[str]) -> RunResult:
+    async def work(st: ArchiveStore) -> RunResult:
+        found = lint(paths, settings)
+        urls = urls_of(found)
+        notify("lint", found.summary)
         out = RunResult(found)
-        first = recording(st, found, then=lambda: notify("changes", found.changes))
+        first = record(st, found, then=lambda: notify("changes", found.changes))
+        if lint_only:
+            await first
+            return out
         out.check = await _check_stage(st, settings, urls, found.errors, on_result, first)
         notify("check", out.check)
         if archive and not out.check.run.offline:
@@ -223,17 +210,7 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
             notify("archive", out.archive)
         return out
 
-    def work(st: Store) -> RunResult:
-        found = lint(paths, settings)
-        urls = urls_of(found)
-        notify("lint", found.summary)
-        if lint_only:
-            record(st, found)
-            notify("changes", found.changes)
-            return RunResult(found)
-        return _run_async(stages(st, found, urls))  # the citations recorded while the first requests leave
-
-    return _with_store(settings, store, work)
+    return _run_async(_with_store(settings, store, work))
 
 
 _running: list = []  # the network stage's event loop and task while one runs (asyncio.run in this thread)
@@ -356,23 +333,24 @@ def annotate(path: str, out: str | None = None, settings: Settings | None = None
                              base_url=settings.base_url)
 
 
-def _with_store(settings: Settings, store: Store | None, work: Callable[[Store], T]) -> T:
+async def _with_store(settings: Settings, store: ArchiveStore | None,
+                      work: Callable[[ArchiveStore], Awaitable[T]]) -> T:
+    """`work` on `store`, or on the store `settings.db` names, opened, locked and closed here."""
     if store is not None:
-        return work(store)
-    from .store.sqlite import Store
-    from .store.sqlite.failures import failure_message
+        return await work(store)
+    from .store import open_store
 
-    with Store(settings.db) as st:
-        st.lock()
-        try:
-            return work(st)
-        except sqlite3.Error as exc:  # damaged, full or read-only: say which, with the way out
-            raise StoreError(failure_message(settings.db, exc)) from exc
+    st = open_store(settings.db)
+    try:
+        await st.lock()
+        return await work(st)
+    finally:
+        await st.close()
 
 
-async def _check_stage(store: Store, settings: Settings, urls: list[str], unreadable: list[str],
+async def _check_stage(store: ArchiveStore, settings: Settings, urls: list[str], unreadable: list[str],
                        on_result: Callable[[CheckOutcome], None] | None,
-                       first: Iterable[None] | None = None) -> CheckReport:
+                       first: Awaitable[None] | None = None) -> CheckReport:
     from .check.fetch import make_client
     from .check.run import run_checks
     from .check.state import ConfirmPolicy
@@ -385,10 +363,10 @@ async def _check_stage(store: Store, settings: Settings, urls: list[str], unread
         crun = await run_checks(store, urls, client, fs, policy=policy, stale=stale, canary=settings.canary_url,
                                 outage_share=settings.outage_share, on_result=on_result,
                                 processes=settings.processes or default_processes(), first=first)
-    return CheckReport(crun, str(store.path), unreadable, settings.ignore)
+    return CheckReport(crun, store.url, unreadable, settings.ignore)
 
 
-async def _archive_stage(store: Store, settings: Settings, urls: list[str], unreadable: list[str],
+async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str], unreadable: list[str],
                          dry_run: bool) -> ArchiveOutcome:
     import httpx
 

@@ -284,10 +284,21 @@ class HeldBack:
 
     check_id: int
     url: str
-    status: str
+    status: Status
     error: str | None
     checked_at: str
     previous_state: str | None
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A held-back transport failure applied once the run knows it was online."""
+
+    check_id: int
+    url: str
+    new: UrlState
+    status: str
+    alive: bool | None
 
 
 @dataclass(frozen=True)
@@ -340,3 +351,26 @@ class StoredFetch:
     truncated: bool
     title: str | None
     redirects: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class FindingAt:
+    """A lint finding (error or warning) of a current citation, and whether this read found it first."""
+
+    place: Place
+    url: str | None
+    finding: Finding
+    new: bool
+
+
+@dataclass(frozen=True)
+class DocumentChanges:
+    """What reading a document changed in archive.db."""
+
+    document_id: int
+    path: str = ""
+    added: int = 0
+    removed: int = 0
+    kept: int = 0
+    renamed_from: str | None = None
+    findings: tuple[FindingAt, ...] = ()  # errors and warnings, new ones flagged

@@ -69,7 +69,7 @@ def stages_main(argv: list[str]) -> None:
     import atexit
 
     from archiver import api
-    from archiver.check import fetch, run
+    from archiver.check import fetch
     from archiver.cli import main as cli
     from archiver.store.sqlite import Store
 
@@ -87,30 +87,11 @@ def stages_main(argv: list[str]) -> None:
                 acc[label] = acc.get(label, 0.0) + time.process_time() - t
         setattr(mod, name, timed)
 
-    def wrap_steps(cls, name: str, label: str) -> None:
-        """A generator run a step at a time (the citations, recorded while the first requests are in
-        flight): the CPU of each step, not of creating the generator."""
-        f = getattr(cls, name)
-
-        @functools.wraps(f)
-        def timed(*a, **k):
-            steps = f(*a, **k)
-            while True:
-                t = time.process_time()
-                try:
-                    step = next(steps)
-                except StopIteration as done:
-                    return done.value
-                finally:
-                    acc[label] = acc.get(label, 0.0) + time.process_time() - t
-                yield step
-        setattr(cls, name, timed)
-
-    wrap_steps(Store, "save_document_steps", "record its citations")
     for mod, name, label in [(api, "lint", "lint the document"),
                              (fetch, "_analyse", "page analysis (decode, title, main text)"),
                              (fetch, "classify_response", "verdict (classify_response)"),
-                             (run, "_record", "store each check (SQLite, zlib)")]:
+                             (Store, "save_document", "record its citations (store thread)"),
+                             (Store, "record_checks", "store the checks (store thread: SQLite, zlib)")]:
         wrap(mod, name, label)
     atexit.register(lambda: print("STAGES " + json.dumps(acc), file=sys.stderr))
     sys.argv = ["archiver", *argv]

@@ -1,12 +1,13 @@
-"""CPU of storing checks: `check/run.py _record` -> `Store.record_check`, replayed in isolation.
+"""CPU of storing checks: `check/recorder.py Recorder` -> `Store.record_checks`, replayed in isolation.
 
     .venv/bin/python benchmarks/store_cpu.py               # N=2000, best of 5
     .venv/bin/python benchmarks/store_cpu.py --profile     # and a cProfile of one replay
 
 The CheckResults of one real `check_urls` run against the check_bench web (10 ms servers) are
 captured once (pickled in /tmp/archiver-bench/store{N}/results.pickle; --recapture to redo), then
-replayed through `_record` into a fresh archive.db whose urls rows exist (as after `lint` recorded
-the citations), under the run's group commit, timed with `time.process_time`:
+replayed through the run's writer (check/recorder.py, groups of 256 or 0.25 s) into a fresh archive.db
+whose urls rows exist (as after `lint` recorded the citations), timed with `time.process_time` (the
+process: the event loop's thread and the store's):
 - "first check": a fresh archive.db, as in the check bench;
 - "re-check": the same results again into the same archive.db (previous state, snapshots known).
 Each figure is the best of `--rounds`, in microseconds of CPU per check.
@@ -55,19 +56,23 @@ def results_for(n: int, port: int, recapture: bool) -> list:
 
 
 def replay(store, results: list) -> float:
-    """CPU seconds to record `results` as one check run does (group commit and its timer on a
-    running event loop, outage guard)."""
-    from archiver.check.run import _OutageGuard, _record
+    """CPU seconds to record `results` as one check run does (the writer task, the store's thread)."""
+    from archiver.check.recorder import Recorder
     from archiver.check.state import ConfirmPolicy
+    from archiver.clock import utcnow
+    from archiver.store.sqlite.threaded import ThreadedStore
 
     async def go() -> float:
-        run_id, guard, policy = store.start_run("check"), _OutageGuard(), ConfirmPolicy()
-        group = store.group_commit()
-        started = time.process_time()
-        for r in results:
-            _record(store, run_id, r, guard, policy, r.checked_at)
-        group.close()
-        return time.process_time() - started
+        aio = ThreadedStore.borrowing(store)
+        try:
+            recorder = Recorder(aio, await aio.start_run("check"), ConfirmPolicy(), utcnow, lambda r, i: None)
+            started = time.process_time()
+            for r in results:
+                await recorder.put(r)
+            await recorder.close()
+            return time.process_time() - started
+        finally:
+            await aio.close()
 
     return asyncio.run(go())
 

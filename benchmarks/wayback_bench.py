@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archiver.models import Citation, Repaired  # noqa: E402
 from archiver.store.sqlite import Store  # noqa: E402
+from archiver.store.sqlite.threaded import ThreadedStore  # noqa: E402
 from archiver.wayback.client import WaybackClient, WaybackConfig, WaybackKeys  # noqa: E402
 from archiver.wayback.policy import ArchiveSettings, archive_urls  # noqa: E402
 from tests.fakewayback import FakeWayback, ScaledClock, ts14  # noqa: E402
@@ -58,7 +59,11 @@ async def run(fake: FakeWayback, store: Store, clock: ScaledClock, sessions: int
                            save_per_minute=6, cdx_per_minute=24)
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=20)) as http:
         client = WaybackClient(http, config, clock=clock, sleep=clock.sleep, rng=random.Random(1))
-        report = await archive_urls(store, client, None, ArchiveSettings(max_concurrency=sessions))
+        aio = ThreadedStore.borrowing(store)
+        try:
+            report = await archive_urls(aio, client, None, ArchiveSettings(max_concurrency=sessions))
+        finally:
+            await aio.close()
         return report, dict(client.stats)
 
 

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -22,6 +22,7 @@ from archiver.clock import iso_of_epoch as iso
 from archiver.models import Citation, Repaired
 from archiver.store.sqlite import Store
 from archiver.store.sqlite import captures as db
+from archiver.store.sqlite.threaded import ThreadedStore
 from archiver.wayback.client import WaybackClient, WaybackConfig, WaybackKeys
 from archiver.wayback.policy import ArchiveSettings, archive_urls, choose_capture
 from tests.fakewayback import ClockedTransport, FakeWayback, ts14
@@ -33,7 +34,7 @@ DAY = 86400.0
 
 def make_store(tmp_path, clock, links: dict[str, tuple[str, str | None, date | None]]) -> Store:
     """links: url -> (urls.state, urls.last_status, accessed date); note numbers follow the order."""
-    store = Store(tmp_path / "archive.db", clock=lambda: datetime.fromtimestamp(clock(), timezone.utc))
+    store = Store(tmp_path / "archive.db", clock=lambda: datetime.fromtimestamp(clock(), UTC))
     reps = [Repaired(Citation("doc.md", i + 1, str(i + 1), url, accessed=acc), url)
             for i, (url, (_, _, acc)) in enumerate(links.items())]
     store.save_document("doc.md", "markdown", None, reps)
@@ -44,10 +45,14 @@ def make_store(tmp_path, clock, links: dict[str, tuple[str, str | None, date | N
 
 def run(store, fake, clock, urls=None, *, keys=KEYS, settings=None, dry_run=False, **config):
     async def go():
-        async with httpx.AsyncClient(timeout=5, transport=ClockedTransport(clock)) as http:
-            client = WaybackClient(http, WaybackConfig(base_url=fake.base_url, keys=keys, **config),
-                                   clock=clock, sleep=clock.sleep)
-            return await archive_urls(store, client, urls, settings or ArchiveSettings(), dry_run=dry_run)
+        aio = ThreadedStore.borrowing(store)
+        try:
+            async with httpx.AsyncClient(timeout=5, transport=ClockedTransport(clock)) as http:
+                client = WaybackClient(http, WaybackConfig(base_url=fake.base_url, keys=keys, **config),
+                                       clock=clock, sleep=clock.sleep)
+                return await archive_urls(aio, client, urls, settings or ArchiveSettings(), dry_run=dry_run)
+        finally:
+            await aio.close()
     return asyncio.run(go())
 
 
@@ -199,14 +204,14 @@ def test_match_without_access_date_uses_first_seen(fake_wayback, wayback_clock, 
 
 def test_account_quota_stops_all_submissions_for_the_day(fake_wayback, wayback_clock, store_factory):
     urls = [f"https://q{i}.example/" for i in range(5)]
-    store = store_factory({u: ALIVE for u in urls})
+    store = store_factory(dict.fromkeys(urls, ALIVE))
     fake_wayback.refusals[urls[1]] = "account-daily"
     res = by_url(run(store, fake_wayback, wayback_clock))
     assert res[urls[0]].action == "submitted"
     assert all(res[u].action == "queued" and "quota" in res[u].reason for u in urls[1:])
     assert len(fake_wayback.saves()) == 2
     until = db.get_state(store, "quota_until")
-    midnight = datetime.fromtimestamp(wayback_clock(), timezone.utc).date().toordinal() + 1
+    midnight = datetime.fromtimestamp(wayback_clock(), UTC).date().toordinal() + 1
     assert datetime.fromisoformat(until).date().toordinal() == midnight and until.endswith("T00:00:00+00:00")
     assert {r.state for r in db.all_rows(store) if r.url != urls[0]} == {"queued"}
     # the same day: nothing is submitted
@@ -234,7 +239,7 @@ def test_url_daily_cap_counts_as_archived(fake_wayback, wayback_clock, store_fac
 def test_429_backoff_never_exceeds_the_configured_rate(fake_wayback, wayback_clock, store_factory):
     fake_wayback.save_per_minute = 3  # the server is stricter than the client's 6/min
     urls = [f"https://r{i}.example/" for i in range(10)]
-    store = store_factory({u: ALIVE for u in urls})
+    store = store_factory(dict.fromkeys(urls, ALIVE))
     res = by_url(run(store, fake_wayback, wayback_clock))
     assert all(r.action == "submitted" for r in res.values())
     posts = fake_wayback.saves()
@@ -349,8 +354,11 @@ def test_a_submitting_row_is_reposted_and_the_server_dedups(fake_wayback, waybac
             client = WaybackClient(http, WaybackConfig(base_url=fake_wayback.base_url, keys=KEYS),
                                    clock=wayback_clock, sleep=wayback_clock.sleep)
             cid = db.open_row(store, url, "save", "queued", iso(wayback_clock()))
-            return await client.save(url, before_post=lambda: db.begin_submit(store, cid, iso(wayback_clock()))
-                                     or True)
+            async def begin() -> bool:
+                db.begin_submit(store, cid, iso(wayback_clock()))
+                return True
+
+            return await client.save(url, before_post=begin)
     first = asyncio.run(post_then_crash())
     assert db.current(store, url, "save").state == "submitting"
     fake_wayback.release()
@@ -363,7 +371,7 @@ def test_a_submitting_row_is_reposted_and_the_server_dedups(fake_wayback, waybac
 def test_no_duplicate_submission_after_sigkill(tmp_path):
     urls = [f"https://kill{i}.example/page" for i in range(6)]
     with FakeWayback(save_per_minute=None, hold_pending=True) as fake:
-        store = make_store(tmp_path, time.time, {u: ALIVE for u in urls})
+        store = make_store(tmp_path, time.time, dict.fromkeys(urls, ALIVE))
         store.close()
         dbfile = str(tmp_path / "archive.db")
         env = {**os.environ, "IA_ACCESS_KEY": ACCESS, "IA_SECRET_KEY": SECRET}

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -25,9 +25,10 @@ from archiver.cli.main import main
 from archiver.errors import StoreLocked
 from archiver.store.sqlite import Store
 from archiver.store.sqlite.checks import run_checks_rows
+from archiver.store.sqlite.threaded import ThreadedStore
 from archiver.urls.keys import origin_of
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 FS = FetchSettings(allow_private=True, retries=0, read_timeout=5, total_timeout=10)
 
 
@@ -41,8 +42,12 @@ class Clock:
 
 def check(store, urls, clock, **kw):
     async def go():
-        async with make_client(FS) as client:
-            return await run_checks(store, urls, client, FS, clock=clock, **kw)
+        aio = ThreadedStore.borrowing(store)
+        try:
+            async with make_client(FS) as client:
+                return await run_checks(aio, urls, client, FS, clock=clock, **kw)
+        finally:
+            await aio.close()
 
     return asyncio.run(go())
 
@@ -382,8 +387,12 @@ def test_worker_processes_give_the_same_verdicts_and_keep_host_limits(store, tes
     test_web.reset_stats()
 
     async def go(processes):
-        async with make_client(fs) as client:
-            return await run_checks(store, urls, client, fs, clock=Clock(), processes=processes)
+        aio = ThreadedStore.borrowing(store)
+        try:
+            async with make_client(fs) as client:
+                return await run_checks(aio, urls, client, fs, clock=Clock(), processes=processes)
+        finally:
+            await aio.close()
 
     run = asyncio.run(go(2))
     rows = {r.url: r.status for r in run_checks_rows(store, run.run_id)}

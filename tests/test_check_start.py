@@ -188,19 +188,32 @@ def test_a_run_killed_at_its_first_request_leaves_a_whole_database_and_the_next_
     assert (c["citations"], c["documents"], c["checks"], c["outcomes"]) == (CITATIONS, 1, DISTINCT, ["ok"])
 
 
-def test_a_document_recorded_in_steps_is_one_transaction(tmp_path):
+def test_a_document_is_recorded_in_one_transaction(tmp_path):
+    """A save that fails at its 200th citation leaves none of the document's citations, and says so
+    with archiver's own error, not sqlite3's."""
+    import asyncio
+    from dataclasses import replace
+
     from archiver import api
-    from archiver.store.sqlite import Store
+    from archiver.errors import StoreError
+    from archiver.store import open_store
 
     doc = tmp_path / "notes.txt"
     doc.write_text("".join(f"{i}. https://example.org/{i}\n" for i in range(1, 301)), encoding="utf-8")
     (linted,) = api.lint([str(doc)]).documents
+    broken = list(linted.repaired)
+    broken[199] = replace(broken[199], citation=replace(broken[199].citation, line=object()))  # cannot be bound
     db = tmp_path / "archive.db"
-    with Store(db) as store:
-        steps = store.save_document_steps(str(doc), "text", None, linted.repaired)
-        next(steps), next(steps)  # 128 citations written, not committed
-        assert store.db.conn.in_transaction and counts(db)["citations"] == 0
-        steps.close()  # abandoned: rolled back whole
-        assert not store.db.conn.in_transaction and counts(db)["citations"] == 0
-        changes = store.save_document(str(doc), "text", None, linted.repaired)
-        assert changes.added == 300 and counts(db)["citations"] == 300
+
+    async def save(repaired):
+        store = open_store(db)
+        try:
+            return await store.save_document(str(doc), "text", None, repaired)
+        finally:
+            await store.close()
+
+    with pytest.raises(StoreError):
+        asyncio.run(save(broken))
+    assert counts(db)["citations"] == 0 and counts(db)["documents"] == 0
+    changes = asyncio.run(save(linted.repaired))
+    assert changes.added == 300 and counts(db)["citations"] == 300

@@ -210,8 +210,8 @@ def test_version_4_gets_run_and_drift_indexes_and_reads_a_run_without_a_scan(tmp
     conn.close()
     with Store(db) as store:
         assert store.version == len(MIGRATIONS) >= 5
-        assert store.checked_in_run(1) == {"http://a.example/x", "http://b.example/y"}
-        assert [r[1] for r in store.held_back(1)] == ["http://b.example/y"]
+        assert store.checked_in_run(1) == {"http://a.example/x": True, "http://b.example/y": False}
+        assert [r.url for r in store.held_back(1)] == ["http://b.example/y"]
         assert [r.url for r in store.run_rows(2)] == ["http://a.example/x"]
         queries: list[str] = []
         store.db.conn.set_trace_callback(queries.append)

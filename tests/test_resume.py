@@ -12,6 +12,7 @@ import pytest
 from archiver.check.fetch import FetchSettings, make_client
 from archiver.check.run import run_checks
 from archiver.store.sqlite import Store
+from archiver.store.sqlite.threaded import ThreadedStore
 
 FS = FetchSettings(allow_private=True, retries=0, read_timeout=5, total_timeout=10, concurrency=4)
 
@@ -28,8 +29,12 @@ def closed_port() -> int:
 
 def check(store, urls, on_result=None):
     async def go():
-        async with make_client(FS) as client:
-            return await run_checks(store, urls, client, FS, on_result=on_result)
+        aio = ThreadedStore.borrowing(store)
+        try:
+            async with make_client(FS) as client:
+                return await run_checks(aio, urls, client, FS, on_result=on_result)
+        finally:
+            await aio.close()
     return asyncio.run(go())
 
 

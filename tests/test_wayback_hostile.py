@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from archiver.store.sqlite import captures as db
+from archiver.store.sqlite.threaded import ThreadedStore
 from archiver.wayback.protocol import PERMANENT, TRANSIENT, parse_cdx, parse_job_status, parse_save_reply
 from archiver.wayback.redact import MASK, Redactor
 from tests.test_archive import ACCESS, ALIVE, SECRET, by_url, dump, run, store_factory  # noqa: F401
@@ -70,7 +71,7 @@ def test_redactor_removes_every_form_of_each_key() -> None:
 
 def test_hostile_replies_never_crash_nor_leave_submitting(fake_wayback, wayback_clock, store_factory):
     urls = [f"https://hostile.example/{i}" for i in range(5)]
-    store = store_factory({u: ALIVE for u in urls})
+    store = store_factory(dict.fromkeys(urls, ALIVE))
     fake_wayback.save_patch = {
         urls[0]: {"message": {"nested": ["object"]}},
         urls[1]: {"job_id": {"not": "a string"}},
@@ -91,7 +92,7 @@ def test_an_echoing_wayback_gets_no_key_into_archive_db(fake_wayback, wayback_cl
     urls = [f"https://echo.example/{i}" for i in range(4)]
     dead = "https://echo.example/dead"
     fake_wayback.seed(dead, "20200101000000")
-    store = store_factory({**{u: ALIVE for u in urls}, dead: ("dead", "not-found", None)})
+    store = store_factory({**dict.fromkeys(urls, ALIVE), dead: ("dead", "not-found", None)})
     fake_wayback.echo_headers = True
     report = run(store, fake_wayback, wayback_clock)
     assert any("authorization" in {k.lower() for k in r.headers} for r in fake_wayback.requests)
@@ -114,13 +115,17 @@ def _outage_run(store_factory, wayback_clock, fake=None, base=None, n=50):
 
     live = [f"https://live.example/{i}" for i in range(n)]
     dead = [f"https://dead.example/{i}" for i in range(5)]
-    store = store_factory({**{u: ALIVE for u in live}, **{u: ("dead", "not-found", None) for u in dead}})
+    store = store_factory({**dict.fromkeys(live, ALIVE), **dict.fromkeys(dead, ("dead", "not-found", None))})
 
     async def go():
-        async with httpx.AsyncClient(timeout=5, transport=ClockedTransport(wayback_clock)) as http:
-            client = WaybackClient(http, WaybackConfig(base_url=base or fake.base_url, keys=KEYS),
-                                   clock=wayback_clock, sleep=wayback_clock.sleep)
-            return await archive_urls(store, client, None, ArchiveSettings())
+        aio = ThreadedStore.borrowing(store)
+        try:
+            async with httpx.AsyncClient(timeout=5, transport=ClockedTransport(wayback_clock)) as http:
+                client = WaybackClient(http, WaybackConfig(base_url=base or fake.base_url, keys=KEYS),
+                                       clock=wayback_clock, sleep=wayback_clock.sleep)
+                return await archive_urls(aio, client, None, ArchiveSettings())
+        finally:
+            await aio.close()
     start = wayback_clock()
     report = asyncio.run(go())
     return store, report, wayback_clock() - start

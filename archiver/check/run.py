@@ -11,17 +11,18 @@ changes state and the run reports "network unavailable".
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ..clock import iso, utcnow
-from ..models import CheckResult
-from ..store.sqlite import Store
+from ..models import CheckRecord, CheckResult, KnownUrl, Settled, UrlState
+from ..store import ArchiveStore
 from ..urls.keys import origin_of
 from .classify import alive_of
 from .fetch import FetchSettings, check_one, check_urls
+from .recorder import Recorder
 from .state import ConfirmPolicy, next_state
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class CheckRun:
 
 
 async def run_checks(
-    store: Store,
+    store: ArchiveStore,
     urls: list[str],
     client: Session,
     fetch_settings: FetchSettings,
@@ -113,33 +114,34 @@ async def run_checks(
     on_result: Callable[[CheckOutcome], None] | None = None,
     resolver=None,
     processes: int = 1,
-    first: Iterable[object] | None = None,
+    first: Awaitable[object] | None = None,
 ) -> CheckRun:
-    """Check `urls`, committing each result as it arrives. A killed run of `check` is resumed.
+    """Check `urls`, handing each result to the run's writer (check.recorder). A killed run of
+    `check` is resumed.
 
     When the run finds itself offline it returns with `offline` set (and the reason): transport
     failures stay inconclusive and no link changes state. With `processes` > 1 the fetching runs in
     that many worker processes (archiver.workers); this process still writes every result.
 
-    `first`: store writes that come before any check (the documents' citations, `api.recording`),
-    a step per item; iterated again, it goes on with what is left. They are done while the first
-    requests are in flight, and finished before the first check is written and before the run
-    returns or stops, however it stops (offline, interrupted, failed); a killed process loses them,
-    and its next run writes them again."""
+    `first`: store writes that come before any check (the documents' citations, `api.record`),
+    started at once so they are done while the first requests are in flight, and finished before
+    the first check is written and before the run returns or stops, however it stops (offline,
+    interrupted, failed); a killed process loses them, and its next run writes them again."""
     policy = policy or ConfirmPolicy()
-    previous = store.unfinished_run("check")
-    run = CheckRun(previous or store.start_run("check"), resumed=previous is not None)
-    ahead = Alongside(first or ())
+    ahead: asyncio.Future[object] | None = None
     try:
+        previous = await store.unfinished_run("check")
+        run = CheckRun(previous or await store.start_run("check"), resumed=previous is not None)
         guard = _OutageGuard()
-        todo = _todo(store, run, previous, urls, guard, stale, clock)
+        todo = await _todo(store, run, previous, urls, guard, stale, clock)
+        # the citations go to the store now, behind the run's own reads, and the requests start meanwhile
+        ahead = asyncio.ensure_future(first) if first is not None else None
         extra = {"resolver": resolver} if resolver else {}
         if canary:
             probe = await check_one(client, canary, fetch_settings, clock=clock, **extra)
             if probe.transport_failure:
-                ahead.finish()
                 run.offline, run.offline_reason = True, f"canary {canary} unreachable ({probe.status})"
-                store.finish_run(run.run_id, "offline", run.summary())
+                await store.finish_run(run.run_id, "offline", run.summary())
                 return run
         if processes > 1 and resolver is None and len(todo) > processes:
             from .workers import check_urls_in_processes  # multiprocessing and pickle, only for workers
@@ -149,111 +151,80 @@ async def run_checks(
             gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, **extra)
         await _consume(store, run, gen, guard, policy, clock, on_result, ahead)
     finally:
-        ahead.finish()  # offline, failed: the citations are written all the same
+        if ahead is None and first is not None:
+            ahead = asyncio.ensure_future(first)
+        if ahead is not None:
+            await ahead  # offline, interrupted, failed: the citations are written all the same
     run.offline_reason = guard.offline_reason(outage_share)
     run.offline = run.offline_reason is not None
     if not run.offline:
-        guard.settle(store, policy, clock)
-    run.recount(store.run_counts(run.run_id))  # the whole run, the killed part included
-    store.finish_run(run.run_id, "offline" if run.offline else "problems" if run.problems else "ok", run.summary())
+        await guard.settle(store, policy, clock)
+    run.recount(await store.run_counts(run.run_id))  # the whole run, the killed part included
+    await store.finish_run(run.run_id, "offline" if run.offline else "problems" if run.problems else "ok",
+                           run.summary())
     return run
 
 
-def _todo(store: Store, run: CheckRun, previous: int | None, urls: list[str], guard: _OutageGuard,
-          stale: timedelta | None, clock: Callable[[], datetime]) -> list[str]:
+async def _todo(store: ArchiveStore, run: CheckRun, previous: int | None, urls: list[str], guard: _OutageGuard,
+                stale: timedelta | None, clock: Callable[[], datetime]) -> list[str]:
     """The URLs this run still has to check: what a resumed run's killed part did not, and (with
     `stale`) what has no conclusive check within it. Reads only."""
     todo = list(dict.fromkeys(urls))
-    done: set[str] = set()
+    done: dict[str, bool] = {}
     if previous is not None:
-        done = store.checked_in_run(previous)
+        done = await store.checked_in_run(previous)
         todo = [u for u in todo if u not in done]
-        guard.resume(store, previous)
+        await guard.resume(store, previous, done)
     if stale is not None:
         fresh_before = len(todo)
-        todo = store.stale_urls(todo, iso(clock() - stale))
+        todo = await store.stale_urls(todo, iso(clock() - stale))
         run.skipped_fresh = fresh_before - len(todo)
     run.to_check = len(todo) + len(done)
     return todo
 
 
-async def _consume(store: Store, run: CheckRun, gen: AsyncGenerator[CheckResult, None], guard: _OutageGuard,
+async def _consume(store: ArchiveStore, run: CheckRun, gen: AsyncGenerator[CheckResult, None], guard: _OutageGuard,
                    policy: ConfirmPolicy, clock: Callable[[], datetime],
-                   on_result: Callable[[CheckOutcome], None] | None, ahead: Alongside) -> None:
-    """Write each result as it arrives (once `ahead` is done: the citations first)."""
-    group = store.group_commit()
+                   on_result: Callable[[CheckOutcome], None] | None, ahead: Awaitable[object] | None) -> None:
+    """Hand each result to the writer as it arrives; the outage guard counts hosts at once."""
+
+    def written(record: CheckRecord, check_id: int) -> None:
+        outcome = _outcome(record)
+        if record.new is None:
+            guard.pending.append((check_id, outcome))
+        run.count(outcome)
+        if on_result:
+            on_result(outcome)
+
+    recorder = Recorder(store, run.run_id, policy, clock, written, ahead)
     try:
         async for result in gen:
-            await ahead.wait()
-            outcome = _record(store, run.run_id, result, guard, policy, result.checked_at or clock())
-            run.count(outcome)
-            if on_result:
-                on_result(outcome)
+            host = guard.origin(result.url)
+            if result.transport_failure:
+                guard.failed.add(host)
+            elif result.status != "skipped":
+                guard.answered.add(host)
+            await recorder.put(result)
             if guard.early_outage():
                 break
     except (asyncio.CancelledError, KeyboardInterrupt):  # Ctrl-C, SIGTERM: stop now, resume next time
-        ahead.finish()
-        store.mark_interrupted(run.run_id, run.summary())
+        await recorder.close()  # what arrived is written (the citations first): never half a document
+        await store.mark_interrupted(run.run_id, run.summary())
         raise
     finally:
-        ahead.finish()  # before the group commits: never half a document
-        group.close()
-        await gen.aclose()
-
-
-class Alongside:
-    """Steps of work (each item of an iterable one step) run on the event loop between its other
-    work, from construction on: the citations written while the first requests are in flight.
-    `wait()` lets them finish; `finish()` runs what is left at once, synchronously (a run that
-    stops: interrupted, offline, failed). Either raises what a step raised. When a step was cut
-    short by a KeyboardInterrupt (raised by a signal handler wherever the code is: an embedding
-    program's, or the CLI's before the stage's task is known to `api.interrupt`), `finish()`
-    iterates `steps` again: it must then go on with what is left."""
-
-    def __init__(self, steps: Iterable[object]):
-        self._steps, self._it = steps, iter(steps)
-        self._error: BaseException | None = None
-        self._task = asyncio.ensure_future(self._run())
-
-    async def _run(self) -> None:
         try:
-            for _ in self._it:
-                await asyncio.sleep(0)  # a cancel lands here, between steps, never inside one
-        except Exception as exc:  # noqa: BLE001 - kept for wait()/finish() to raise in the run's own task
-            self._error = exc
-
-    async def wait(self) -> None:
-        if not self._task.done():
-            await self._task
-        self.finish()
-
-    def finish(self) -> None:
-        self._task.cancel()  # if still stepping: stop at its next step, which is taken here
-        error, self._error = self._error, None
-        if error is not None:
-            raise error
-        for _ in self._it:  # the rest of the steps under way
-            pass
-        for _ in self._steps:  # nothing, unless a step was cut short: then what is left, from its start
-            pass
+            await recorder.close()
+        finally:
+            await gen.aclose()
 
 
-def _record(store: Store, run_id: int, result: CheckResult, guard: _OutageGuard, policy: ConfirmPolicy,
-            when: datetime) -> CheckOutcome:
-    """Commit one check; a transport failure is held back (inconclusive) for the outage verdict."""
-    host = guard.origin(result.url)
-    if result.transport_failure:
-        guard.failed.add(host)
-        rec = store.record_check(result, run_id=run_id, decide=lambda prev: None)
-        outcome = CheckOutcome(result.url, replace(result, snapshot=None, headers=()), "inconclusive",
-                               rec["previous"].state)
-        guard.pending.append((rec["check_id"], outcome))
-        return outcome
-    if result.status != "skipped":
-        guard.answered.add(host)
-    rec = store.record_check(result, run_id=run_id, similarity=_similarity,
-                       decide=lambda prev: next_state(prev, result, when, policy))
-    return CheckOutcome(result.url, result, rec["new"].state, rec["previous"].state, rec["drift"])
+def _outcome(record: CheckRecord) -> CheckOutcome:
+    result, new, drift = record.result, record.new, record.drift
+    if new is None:  # held back for the outage verdict: no body kept in memory
+        return CheckOutcome(result.url, replace(result, snapshot=None, headers=()), "inconclusive",
+                            record.previous.state)
+    score = None if drift is None else drift.similarity if drift.similarity is not None else 0.0
+    return CheckOutcome(result.url, result, new.state, record.previous.state, score)
 
 
 def origin_memo() -> Callable[[str], str]:
@@ -284,16 +255,15 @@ class _OutageGuard:
     pending: list[tuple[int, CheckOutcome]] = field(default_factory=list)
     origin: Callable[[str], str] = field(default_factory=origin_memo, repr=False, compare=False)
 
-    def resume(self, store: Store, run_id: int) -> None:
+    async def resume(self, store: ArchiveStore, run_id: int, checked: dict[str, bool]) -> None:
         """A resumed run is one run: what its killed part saw counts as if this process had seen it."""
-        for row in store.run_rows(run_id):
-            if row.state != "inconclusive" and row.status != "skipped":
-                self.answered.add(self.origin(row.url))
-        for check_id, url, status, error, checked_at, prev_state in store.held_back(run_id):
-            self.failed.add(self.origin(url))
-            result = CheckResult(url, status, alive_of(status), error=error,
-                                 checked_at=datetime.fromisoformat(checked_at), transport_failure=True)
-            self.pending.append((check_id, CheckOutcome(url, result, "inconclusive", prev_state or "unchecked")))
+        self.answered.update(self.origin(url) for url, answered in checked.items() if answered)
+        for held in await store.held_back(run_id):
+            self.failed.add(self.origin(held.url))
+            result = CheckResult(held.url, held.status, alive_of(held.status), error=held.error,
+                                 checked_at=datetime.fromisoformat(held.checked_at), transport_failure=True)
+            self.pending.append((held.check_id, CheckOutcome(held.url, result, "inconclusive",
+                                                             held.previous_state or "unchecked")))
 
     def early_outage(self) -> bool:
         return not self.answered and len(self.failed) >= EARLY_OUTAGE_HOSTS
@@ -306,18 +276,18 @@ class _OutageGuard:
                     f"(DNS, connection, TLS or timeout)")
         return None
 
-    def settle(self, store: Store, policy: ConfirmPolicy, clock: Callable[[], datetime]) -> None:
+    async def settle(self, store: ArchiveStore, policy: ConfirmPolicy, clock: Callable[[], datetime]) -> None:
         """Online after all: apply each held-back transport failure to its link's state."""
+        if not self.pending:
+            return
+        known = await store.known_urls([outcome.url for _, outcome in self.pending])
+        settled = []
         for check_id, outcome in self.pending:
-            prev = store.url_state(outcome.url)
+            prev = known[outcome.url].state if outcome.url in known else UrlState()
             new = next_state(prev, outcome.result, outcome.result.checked_at or clock(), policy)
-            store.settle_inconclusive(check_id, outcome.url, new, outcome.result.status, outcome.result.alive)
-
-
-def _similarity(a: str, b: str) -> float:
-    from .classify import similarity
-
-    return similarity(a, b, limit=None)  # drift: the whole text, not just its start
+            settled.append(Settled(check_id, outcome.url, new, outcome.result.status, outcome.result.alive))
+            known[outcome.url] = KnownUrl(outcome.url, new)
+        await store.settle_inconclusive(settled)
 
 
 def interleave_hosts(urls: list[str]) -> list[str]:

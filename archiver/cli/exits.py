@@ -21,7 +21,6 @@ import errno
 import functools
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -66,11 +65,6 @@ def handle_errors(f):
             sys.exit(EXIT_USAGE)
         except ArchiverError as exc:
             error(str(exc))
-            sys.exit(EXIT_RUNTIME)
-        except sqlite3.Error as exc:
-            from ..store.sqlite.failures import failure_message
-
-            error(failure_message("the archive database (--db)", exc))
             sys.exit(EXIT_RUNTIME)
         except OSError as exc:
             if exc.errno == errno.EPIPE:

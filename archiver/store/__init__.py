@@ -10,6 +10,7 @@ All SQL lives under this package.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from ..errors import ConfigError
 from .interface import ArchiveStore, StoreReader
@@ -29,11 +30,12 @@ def sqlite_path(url: str | os.PathLike) -> str:
     return text
 
 
-def open_store(url: str | os.PathLike, **options) -> ArchiveStore:
-    """Open the store `url` names: a path or `sqlite:///path` (SQLite, the default)."""
-    from .sqlite import Store
+def open_store(url: str | os.PathLike, **options: Any) -> ArchiveStore:
+    """Open the store `url` names: a path or `sqlite:///path` (SQLite, the default). `await
+    store.close()` when done."""
+    from .sqlite.threaded import ThreadedStore
 
-    return Store(sqlite_path(url), **options)
+    return ThreadedStore(sqlite_path(url), **options)
 
 
 def open_reader(url: str | os.PathLike) -> StoreReader:

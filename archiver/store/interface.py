@@ -1,84 +1,100 @@
 """What the stages may ask of a store: the boundary a second backend (PostgreSQL, for corpora that
-outgrow one machine) implements. `archiver.store.sqlite.Store` is the SQLite one; every SQL statement
-lives under `archiver/store/`, and the stages (check, wayback, api, report) call only these methods.
+outgrow one machine) implements. `archiver.store.open_store(url)` gives one; every SQL statement
+lives under `archiver/store/`, and the stages (check, wayback, api) call only these methods.
 
 Contract, for any backend:
-- each write method is one transaction, committed before it returns: a killed run loses at most the
-  work in flight, never half of a check, capture or document;
+- the methods are coroutines: a call may take a network round trip, and the event loop goes on
+  with the requests in flight meanwhile. Calls made by one task are carried out in the order made;
+  a call once made is carried out even if the task awaiting it is cancelled;
+- each write method is one transaction, committed before it returns: a killed run loses at most
+  the work in flight (for checks, the group the check stage had not yet handed over), never half
+  of a check, capture or document;
+- the store only stores and reads: URL states and drift are decided by the check stage and handed
+  over in `CheckRecord`s;
 - times are ISO 8601 strings in UTC (`archiver.clock.iso`), the store's own `now()` included;
-- rows come back as frozen dataclasses (`UrlState`, `CheckRow`) or plain dicts of one table's
-  columns (captures), never as backend cursor objects;
+- rows come back as frozen dataclasses (archiver.models), never as backend rows or dicts of columns;
+- errors are archiver's own (`StoreError` and its kinds in archiver.errors), never the driver's;
 - `lock()` keeps a second run off the same store until `close()` or process death.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
-from ..models import CaptureRow, CheckResult, CheckRow, KnownUrl, Place, Repaired, ReportRow, RunRecord, StoredFetch
+from ..models import (
+    CaptureRow,
+    CheckRecord,
+    CheckRow,
+    DocumentChanges,
+    HeldBack,
+    KnownUrl,
+    Place,
+    Repaired,
+    ReportRow,
+    RunRecord,
+    Settled,
+    StoredFetch,
+)
 
 
 class ArchiveStore(Protocol):
+    url: str  # what `open_store` was given: `open_reader(url)` reads the same store
+
     # -- lifecycle and runs
-    def lock(self) -> None: ...
-    def close(self) -> None: ...
     def now(self) -> str: ...
-    def start_run(self, command: str) -> int: ...
-    def finish_run(self, run_id: int, outcome: str, summary: dict) -> None: ...
-    def group_commit(self):
-        """Start committing checks in groups (a bounded loss on a kill, stated in the README);
-        `.close()` on the returned object commits the rest."""
-    def unfinished_run(self, command: str) -> int | None:
+    async def lock(self) -> None: ...
+    async def close(self) -> None:
+        """Close once the calls already made are done."""
+    async def start_run(self, command: str) -> int: ...
+    async def finish_run(self, run_id: int, outcome: str, summary: dict) -> None: ...
+    async def unfinished_run(self, command: str) -> int | None:
         """The id of the last run of `command` that never finished (killed), to resume it."""
-    def mark_interrupted(self, run_id: int, summary: dict) -> None:
+    async def mark_interrupted(self, run_id: int, summary: dict) -> None:
         """A run stopped by a signal: outcome 'interrupted', left unfinished so the next run resumes it."""
-    def checked_in_run(self, run_id: int) -> set[str]:
-        """URLs already checked by run `run_id`."""
+    async def checked_in_run(self, run_id: int) -> dict[str, bool]:
+        """url -> whether its host answered (a conclusive check, not skipped), for the URLs run
+        `run_id` checked already."""
 
     # -- documents and citations
-    def save_document(self, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired]) -> int:
+    async def save_document(self, path: str, fmt: str, sha256: str | None,
+                            repaired: Iterable[Repaired]) -> DocumentChanges:
         """Make `repaired` the document's current citations; those no longer cited are marked removed."""
-    def save_document_steps(self, path: str, fmt: str, sha256: str | None,
-                            repaired: Iterable[Repaired]) -> Generator[None, None, object]:
-        """`save_document` a few citations per `next()`, in one transaction committed when the
-        generator is exhausted (its value: what the read changed); closed before, it rolls back.
-        The caller writes nothing else on the store until then."""
-    def places_for(self, url: str) -> list[Place]:
-        """Where `url` is cited now: document and note (or line), in document order."""
-    def first_cited(self, url: str) -> tuple[str | None, str | None]:
+    async def places_for(self, urls: list[str]) -> dict[str, list[Place]]:
+        """url -> where it is cited now: document and note (or line), in document order."""
+    async def first_cited(self, url: str) -> tuple[str | None, str | None]:
         """(earliest access date stated by a current citation, first time archiver saw one)."""
 
     # -- checks
-    def url_state(self, url: str): ...  # -> archiver.store.checks.UrlState
-    def known_urls(self, urls: list[str]) -> dict[str, KnownUrl]:
+    async def known_urls(self, urls: list[str]) -> dict[str, KnownUrl]:
         """url -> its state, last status and last snapshot, for those of `urls` the store has seen."""
-    def stale_urls(self, urls: list[str], older_than: str) -> list[str]:
+    async def stale_urls(self, urls: list[str], older_than: str) -> list[str]:
         """Those of `urls` without a conclusive check since `older_than`."""
-    def record_check(self, result: CheckResult, *, run_id: int | None, decide: Callable,
-                     similarity: Callable | None = None) -> dict:
-        """Write one check with its snapshot, headers and drift, and the URL's new state from `decide`."""
-    def held_back(self, run_id: int) -> list[tuple]:
-        """(check id, url, status, error, checked_at, previous state) of a run's transport failures
-        still waiting for the outage verdict."""
-    def settle_inconclusive(self, check_id: int, url: str, new, status: str, alive: bool | None) -> None: ...
-    def run_rows(self, run_id: int, *, problems_only: bool = False) -> Iterator[CheckRow]: ...
-    def run_counts(self, run_id: int) -> list[tuple[str, str, str, bool, int]]:
+    async def record_checks(self, records: Sequence[CheckRecord]) -> list[int]:
+        """Write a group of checks (snapshots, headers, drift, the URLs' new states) in one
+        transaction; their ids, in order."""
+    async def snapshot_body(self, sha256: str) -> tuple[bytes, str | None] | None:
+        """(body, content type) of a stored snapshot, for the check stage to measure drift."""
+    async def held_back(self, run_id: int) -> list[HeldBack]:
+        """A run's transport failures still waiting for the outage verdict."""
+    async def settle_inconclusive(self, settled: Sequence[Settled]) -> None:
+        """Apply held-back transport failures once the run knows it was online."""
+    async def run_counts(self, run_id: int) -> list[tuple[str, str, str, bool, int]]:
         """(status, state after, state before, content changed, how many checks) of a run, grouped."""
 
     # -- archive captures and run-wide archive state
-    def archive_state(self, key: str) -> str | None: ...
-    def set_archive_state(self, key: str, value: str | None) -> None: ...
-    def capture(self, url: str, need: str) -> CaptureRow | None:
+    async def archive_state(self, key: str) -> str | None: ...
+    async def set_archive_state(self, key: str, value: str | None) -> None: ...
+    async def capture(self, url: str, need: str) -> CaptureRow | None:
         """The current capture row of `url` for `need` ("save" or "match")."""
-    def open_jobs(self) -> list[CaptureRow]: ...
-    def open_capture(self, url: str, need: str, state: str, now: str, **fields) -> int: ...
-    def begin_submit(self, capture_id: int, now: str) -> None: ...
-    def record_job(self, capture_id: int, job_id: str, now: str, reason: str | None = None) -> None: ...
-    def finish_capture(self, capture_id: int, state: str, now: str, **fields) -> None: ...
-    def capture_submission(self, capture_id: int) -> tuple[str | None, str | None]:
+    async def open_jobs(self) -> list[CaptureRow]: ...
+    async def open_capture(self, url: str, need: str, state: str, now: str, **fields: object) -> int: ...
+    async def begin_submit(self, capture_id: int, now: str) -> None: ...
+    async def record_job(self, capture_id: int, job_id: str, now: str, reason: str | None = None) -> None: ...
+    async def finish_capture(self, capture_id: int, state: str, now: str, **fields: object) -> None: ...
+    async def capture_submission(self, capture_id: int) -> tuple[str | None, str | None]:
         """(submitted time, job id) of a capture row."""
-    def all_urls(self) -> list[str]: ...
+    async def all_urls(self) -> list[str]: ...
 
 
 class StoreReader(Protocol):

@@ -22,7 +22,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -287,7 +287,7 @@ class WaybackClient:
     # -- SPN2 ---------------------------------------------------------------------------------
     async def save(self, url: str, *, if_not_archived_within: str | None = None, capture_all: bool = False,
                    force_get: bool = False, js_behavior_timeout: int | None = None,
-                   before_post: Callable[[], bool] | None = None) -> SaveResult:
+                   before_post: Callable[[], Awaitable[bool]] | None = None) -> SaveResult:
         """One paced `POST /save`. Never sends capture_outlinks; always skip_first_archive=1.
 
         `before_post` runs after the pacer grants the slot and right before the POST: the caller
@@ -306,8 +306,7 @@ class WaybackClient:
             form["js_behavior_timeout"] = str(js_behavior_timeout)
         if self.outage:
             return SaveResult(url, sent=False, error=f"not sent: {self.outage}")
-        await self.save_pacer.acquire()
-        if before_post is not None and not before_post():
+        if not await self.save_pacer.acquire(before_post):
             return SaveResult(url, sent=False, error="not sent")
         self.stats["save"] += 1
         reply = await self._request("POST", self.config.save_endpoint, auth=True, family="save", data=form)

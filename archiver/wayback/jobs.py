@@ -51,7 +51,7 @@ async def poll(run: _Run, url: str, cid: int, job_id: str, begin_in: float = 0.0
                 reason += f" (the page answered {st.http_status})"
             if st.message:
                 reason += f"; {st.message}"
-            run.store.finish_capture(cid, "success", run.now(), timestamp=st.timestamp, archive_url=link,
+            await run.store.finish_capture(cid, "success", run.now(), timestamp=st.timestamp, archive_url=link,
                       status_code=str(st.http_status) if st.http_status else None, reason=reason)
             return run.result(url, "submitted", reason, archive_url=link, timestamp=st.timestamp,
                                job_id=job_id)
@@ -71,7 +71,7 @@ async def unconfirmed(run: _Run, url: str, cid: int, job_id: str) -> ArchiveResu
         return found
     reason = (f"job {job_id} not finished within {run.s.poll_timeout:g} s; a later run checks CDX "
               "before resubmitting")
-    run.store.finish_capture(cid, "unknown", run.now(), reason=reason)
+    await run.store.finish_capture(cid, "unknown", run.now(), reason=reason)
     return run.result(url, "submitted", reason, job_id=job_id)
 
 async def unpollable(run: _Run, url: str, cid: int, reply: SaveResult) -> ArchiveResult:
@@ -80,18 +80,18 @@ async def unpollable(run: _Run, url: str, cid: int, reply: SaveResult) -> Archiv
     if found:
         return found
     reason = f"{describe(reply)}; a later run checks CDX before resubmitting"
-    run.store.finish_capture(cid, "unknown", run.now(), reason=reason)
+    await run.store.finish_capture(cid, "unknown", run.now(), reason=reason)
     return run.result(url, "submitted", reason)
 
 async def landed(run: _Run, url: str, cid: int) -> ArchiveResult | None:
     """A capture since this row's submission, found in CDX, recorded as success."""
-    submitted, job_id = run.store.capture_submission(cid)
+    submitted, job_id = await run.store.capture_submission(cid)
     since = epoch_of(submitted) or run.clock()
     found = await run.client.newest(url, since=ts14(since - 60))
     if not (found.ok and found.rows):
         return None
     ts = found.rows[-1]["timestamp"]
-    run.store.finish_capture(cid, "success", run.now(), timestamp=ts, archive_url=run.link(ts, url),
+    await run.store.finish_capture(cid, "success", run.now(), timestamp=ts, archive_url=run.link(ts, url),
               status_code="200", reason="capture confirmed in CDX")
     return run.result(url, "submitted", "capture confirmed in CDX", archive_url=run.link(ts, url),
                        timestamp=ts, job_id=job_id)
@@ -107,7 +107,7 @@ async def resume(run: _Run, row: CaptureRow) -> ArchiveResult:
                 outcome = await poll(run, url, cid, job_id, 0.0)
                 if not isinstance(outcome, SaveResult):
                     return outcome
-                return run.queue(url, cid, f"job {job_id} failed: {describe(outcome)}",
+                return await run.queue(url, cid, f"job {job_id} failed: {describe(outcome)}",
                                   run.clock() + run.s.retry_later)
             return await unconfirmed(run, url, cid, job_id)
     # 'submitting': the POST may have landed. CDX first; else re-POST (the server dedups).
@@ -115,7 +115,7 @@ async def resume(run: _Run, row: CaptureRow) -> ArchiveResult:
     if found:
         return found
     if run.stop_reason or not run.client.has_keys:
-        return run.queue(url, cid, run.stop_reason or NO_KEYS, run.stop_until)
+        return await run.queue(url, cid, run.stop_reason or NO_KEYS, run.stop_until)
     return await run.submit(url, cid)
 
 async def recheck(run: _Run, url: str, cur: CaptureRow) -> ArchiveResult | None:
@@ -128,7 +128,7 @@ async def recheck(run: _Run, url: str, cur: CaptureRow) -> ArchiveResult | None:
             outcome = await poll(run, url, cur.id, cur.job_id, 0.0)
         if not isinstance(outcome, SaveResult):
             return outcome
-        return run.queue(url, cur.id, f"job {cur.job_id} failed: {describe(outcome)}",
+        return await run.queue(url, cur.id, f"job {cur.job_id} failed: {describe(outcome)}",
                           run.clock() + run.s.retry_later)
     if age < run.s.unknown_recheck_hours * 3600:
         return run.result(url, "queued", f"waiting for job {cur.job_id}'s capture to appear in CDX; "

@@ -47,7 +47,7 @@ def choose_capture(rows: list[dict], ref_ts: str, basis: str) -> tuple[dict, str
 
 
 async def match(run: _Run, url: str, verdict: str) -> ArchiveResult:
-    cur = run.store.capture(url, "match")
+    cur = await run.store.capture(url, "match")
     now = run.clock()
     if cur and cur.state == "matched" and cur.timestamp:
         return run.result(url, "matched", cur.reason or "", archive_url=cur.archive_url,
@@ -55,7 +55,7 @@ async def match(run: _Run, url: str, verdict: str) -> ArchiveResult:
     if cur and cur.state == "none" and now - (epoch_of(cur.finished) or 0) < \
             run.s.no_capture_recheck_days * 86400:
         return run.result(url, "no-capture", cur.reason or "no usable capture")
-    accessed, first_seen = run.store.first_cited(url)
+    accessed, first_seen = await run.store.first_cited(url)
     if accessed:
         ref, basis = accessed.replace("-", "")[:8] + "235959", "access date"
     elif first_seen:
@@ -70,11 +70,11 @@ async def match(run: _Run, url: str, verdict: str) -> ArchiveResult:
     chosen = choose_capture(list(found.rows), ref, basis)
     if chosen is None:
         reason = f"link is {verdict}; no usable capture in the Wayback Machine"
-        run.write(url, cur, "none", need="match", reason=reason)
+        await run.write(url, cur, "none", need="match", reason=reason)
         return run.result(url, "no-capture", reason)
     row, why = chosen
     link = run.link(row["timestamp"], url)
     reason = f"link is {verdict}; {why}"
-    run.write(url, cur, "matched", need="match", timestamp=row["timestamp"],
+    await run.write(url, cur, "matched", need="match", timestamp=row["timestamp"],
                archive_url=link, status_code=row.get("statuscode"), reason=reason)
     return run.result(url, "matched", reason, archive_url=link, timestamp=row["timestamp"])

@@ -52,7 +52,10 @@ class Pacer:
         self._lock: asyncio.Lock | None = None
         self.calls = 0
 
-    async def acquire(self) -> None:
+    async def acquire(self, then: Callable[[], Awaitable[bool]] | None = None) -> bool:
+        """Wait for this call's slot; `then()` (a store write before the call, which may veto it by
+        returning False) runs inside the slot, so the next slot is spaced from when it ended.
+        False when `then` vetoed the call (its slot is given back)."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
@@ -62,8 +65,11 @@ class Pacer:
                 if now >= due:
                     break
                 await self.sleep(due - now)
-            self._next = now + self.interval
+            if then is not None and not await then():
+                return False
+            self._next = self.clock() + self.interval
             self.calls += 1
+            return True
 
     def trip(self) -> float:
         """A 429 arrived: pause this family; returns the time it may resume."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ..clock import epoch_of, iso_of_epoch, ts14
-from ..models import Action, CaptureRow, Place
+from ..models import Action, CaptureRow, KnownUrl, Place
 from ..store import ArchiveStore
 from ..urls.keys import login_walled_platform
 from .client import (
@@ -133,12 +133,14 @@ class _Run:
         self.auth_failures = 0
         self.sessions = asyncio.Semaphore(max(1, settings.max_concurrency))
         self.lookups = asyncio.Semaphore(8)
+        self.places: dict[str, list[Place]] = {}  # where each URL of the run is cited and
+        self.known: dict[str, KnownUrl] = {}  # its state after the last check: read once, at the start
 
     def now(self) -> str:
         return iso_of_epoch(self.clock())
 
     def result(self, url: str, action: Action, reason: str, **kw) -> ArchiveResult:
-        places = tuple(self.store.places_for(url))
+        places = tuple(self.places.get(url, ()))
         res = ArchiveResult(url, action, reason=reason, notes=tuple(dict.fromkeys(p.note for p in places if p.note)),
                             places=places, **kw)
         log.info("%s %s: %s", action, url, reason)
@@ -149,10 +151,10 @@ class _Run:
 
     # -- start -----------------------------------------------------------------------------
     async def preflight(self) -> None:
-        quota = epoch_of(self.store.archive_state("quota_until"))
+        quota = epoch_of(await self.store.archive_state("quota_until"))
         if quota and quota > self.clock():
             self.stop(f"the account's daily Save Page Now quota is used up until {iso_of_epoch(quota)}", quota)
-        paused = epoch_of(self.store.archive_state("save_paused_until"))
+        paused = epoch_of(await self.store.archive_state("save_paused_until"))
         if paused and paused > self.clock():
             self.client.save_pacer.pause_until(paused)
         if self.client.has_keys and not self.dry_run and not self.stop_reason:
@@ -185,7 +187,7 @@ class _Run:
 
     async def decide(self, url: str) -> ArchiveResult | int:
         """A final result, or the id of the capture row to submit."""
-        known = self.store.known_urls([url]).get(url)
+        known = self.known.get(url)
         state, status = (known.state.state, known.last_status) if known else ("unchecked", None)
         if state in DEAD_STATES or status in DEAD_STATUSES:
             return await match(self, url, f"{state}/{status}" if status else state)
@@ -199,7 +201,7 @@ class _Run:
         return self.result(url, "skipped", f"link state is {state}: the last check was inconclusive")
 
     async def save(self, url: str) -> ArchiveResult | int:
-        cur = self.store.capture(url, "save")
+        cur = await self.store.capture(url, "save")
         now = self.clock()
         if cur:
             early = self.from_row(url, cur, now)
@@ -208,28 +210,28 @@ class _Run:
         found = await self.client.newest(url, since=ts14(now - self.window))
         if found.ok and found.rows:
             ts = found.rows[-1]["timestamp"]
-            self.write(url, cur, "success", timestamp=ts, archive_url=self.link(ts, url), status_code="200",
+            await self.write(url, cur, "success", timestamp=ts, archive_url=self.link(ts, url), status_code="200",
                        reason="recent capture found in CDX")
             return self.result(url, "already-archived", f"captured {ts[:8]}, within "
                                f"{self.s.if_not_archived_within_days:g} days", archive_url=self.link(ts, url),
                                timestamp=ts)
         if self.client.outage:
-            return self.queue(url, cur, self.outage_reason(), None)
+            return await self.queue(url, cur, self.outage_reason(), None)
         note = "" if found.ok else f" (CDX lookup failed: {found.error}; relying on if_not_archived_within)"
         if cur and cur.state == "unknown":
             waiting = await recheck(self, url, cur)
             if waiting is not None:
                 return waiting
         if not self.client.has_keys:
-            self.write(url, cur, "queued", reason=NO_KEYS)
+            await self.write(url, cur, "queued", reason=NO_KEYS)
             return self.result(url, "queued", NO_KEYS + note)
         if self.stop_reason:
-            return self.queue(url, cur, self.stop_reason, self.stop_until)
+            return await self.queue(url, cur, self.stop_reason, self.stop_until)
         if self.dry_run:
             return self.result(url, "queued", "dry run: would submit to Save Page Now" + note)
         if cur and cur.state in ("queued", "unknown", "failed"):
             return cur.id
-        return self.store.open_capture(url, "save", "queued", self.now())
+        return await self.store.open_capture(url, "save", "queued", self.now())
 
     def from_row(self, url: str, cur: CaptureRow, now: float) -> ArchiveResult | None:
         """An answer from archive.db alone, or None when the network is needed."""
@@ -248,24 +250,24 @@ class _Run:
                                job_id=cur.job_id)
         return None
 
-    def write(self, url: str, cur: CaptureRow | None, state: str, *, need: str = "save", **fields) -> int | None:
+    async def write(self, url: str, cur: CaptureRow | None, state: str, *, need: str = "save", **fields) -> int | None:
         """Record a state on the open row for this need, or a new row. Nothing in a dry run."""
         if self.dry_run:
             return None
         now = self.now()
         if cur and cur.state not in ("success", "quota", "matched", "none"):
-            self.store.finish_capture(cur.id, state, now, **fields)
+            await self.store.finish_capture(cur.id, state, now, **fields)
             return cur.id
-        return self.store.open_capture(url, cur.need if cur else need, state, now, finished=now,
+        return await self.store.open_capture(url, cur.need if cur else need, state, now, finished=now,
                            **fields)
 
-    def queue(self, url: str, cur: CaptureRow | int | None, reason: str, until: float | None) -> ArchiveResult:
+    async def queue(self, url: str, cur: CaptureRow | int | None, reason: str, until: float | None) -> ArchiveResult:
         due = iso_of_epoch(until) if until else None
         if isinstance(cur, int):
             if not self.dry_run:
-                self.store.finish_capture(cur, "queued", self.now(), reason=reason, next_attempt=due)
+                await self.store.finish_capture(cur, "queued", self.now(), reason=reason, next_attempt=due)
         else:
-            self.write(url, cur, "queued", reason=reason, next_attempt=due)
+            await self.write(url, cur, "queued", reason=reason, next_attempt=due)
         return self.result(url, "queued", reason)
 
     # -- submitting --------------------------------------------------------------------------
@@ -274,9 +276,9 @@ class _Run:
             attempts = n429 = waits = 0
             while True:
                 if self.client.outage:
-                    return self.queue(url, cid, self.outage_reason(), None)
+                    return await self.queue(url, cid, self.outage_reason(), None)
                 if self.stop_reason:
-                    return self.queue(url, cid, self.stop_reason, self.stop_until)
+                    return await self.queue(url, cid, self.stop_reason, self.stop_until)
                 reply = await self.client.save(
                     url, if_not_archived_within=f"{self.s.if_not_archived_within_days:g}d",
                     capture_all=self.s.capture_all, before_post=lambda: self.begin(cid))
@@ -285,7 +287,7 @@ class _Run:
                 if reply.unusable_job:
                     return await unpollable(self, url, cid, reply)
                 if reply.job_id is not None:  # accepted
-                    self.store.record_job(cid, reply.job_id, self.now(), reason=reply.message)
+                    await self.store.record_job(cid, reply.job_id, self.now(), reason=reply.message)
                     log.info("submitted %s as job %s", url, reply.job_id)
                     outcome = await poll(self, url, cid, reply.job_id, reply.begin_in)
                     if isinstance(outcome, ArchiveResult):
@@ -294,16 +296,16 @@ class _Run:
                 cls = reply.retry_class
                 if cls == RATE_LIMITED:
                     n429 += 1
-                    self.store.set_archive_state("save_paused_until", iso_of_epoch(self.client.save_pacer.paused_until))
+                    await self.store.set_archive_state("save_paused_until", iso_of_epoch(self.client.save_pacer.paused_until))
                     if n429 > self.s.max_429:
-                        return self.queue(url, cid, "Save Page Now keeps answering 429", None)
+                        return await self.queue(url, cid, "Save Page Now keeps answering 429", None)
                     continue
                 if cls == TRANSIENT:
                     attempts += 1
                     if self.client.outage:
                         continue  # the loop head queues it: no retries into an outage
                     if attempts >= self.s.max_attempts:
-                        return self.queue(url, cid, f"gave up after {attempts} tries: {describe(reply)}",
+                        return await self.queue(url, cid, f"gave up after {attempts} tries: {describe(reply)}",
                                           self.clock() + self.s.retry_later)
                     await self.sleep(self.s.retry_delays[min(attempts, len(self.s.retry_delays)) - 1])
                     if reply.maybe_captured:  # 523 / timeout: the capture may have landed (§1.3 D)
@@ -320,10 +322,10 @@ class _Run:
                     continue
                 return await self.refused(url, cid, reply)
 
-    def begin(self, cid: int) -> bool:
+    async def begin(self, cid: int) -> bool:
         if self.stop_reason:
             return False
-        self.store.begin_submit(cid, self.now())
+        await self.store.begin_submit(cid, self.now())
         return True
 
     async def refused(self, url: str, cid: int, reply: SaveResult) -> ArchiveResult:
@@ -333,23 +335,23 @@ class _Run:
             ts = found.rows[-1]["timestamp"] if found.ok and found.rows else None
             link = self.link(ts, url) if ts else None
             reason = f"archived today (per-URL daily cap reached): {why}"
-            self.store.finish_capture(cid, "quota", self.now(), timestamp=ts, archive_url=link, reason=reason)
+            await self.store.finish_capture(cid, "quota", self.now(), timestamp=ts, archive_url=link, reason=reason)
             return self.result(url, "already-archived", reason, archive_url=link, timestamp=ts,
                                job_id=reply.job_id)
         if cls == QUOTA_ACCOUNT_DAY:
             until = next_utc_midnight(self.clock())
-            self.store.set_archive_state("quota_until", iso_of_epoch(until))
             why = self.stop(f"the account's daily Save Page Now quota is used up until {iso_of_epoch(until)}", until)
-            return self.queue(url, cid, why, until)
+            await self.store.set_archive_state("quota_until", iso_of_epoch(until))
+            return await self.queue(url, cid, why, until)
         if cls == SESSION_LIMIT:
-            return self.queue(url, cid, f"no free capture session: {why}", self.clock() + self.s.poll_interval)
+            return await self.queue(url, cid, f"no free capture session: {why}", self.clock() + self.s.poll_interval)
         if cls == TARGET_THROTTLED:
             wait = max(reply.retry_after or 0.0, self.s.throttled_retry)
-            return self.queue(url, cid, f"the site throttles Save Page Now: {why}", self.clock() + wait)
+            return await self.queue(url, cid, f"the site throttles Save Page Now: {why}", self.clock() + wait)
         if cls == AUTH:
             why = self.stop("Save Page Now refused the keys (HTTP 401); check IA_ACCESS_KEY/IA_SECRET_KEY")
-            return self.queue(url, cid, why, None)
-        self.store.finish_capture(cid, "failed", self.now(), error=why, reason=f"Save Page Now refused it: {why}",
+            return await self.queue(url, cid, why, None)
+        await self.store.finish_capture(cid, "failed", self.now(), error=why, reason=f"Save Page Now refused it: {why}",
                   next_attempt=iso_of_epoch(self.clock() + self.s.failed_retry_days * 86400), job_id=reply.job_id)
         return self.result(url, "failed", f"Save Page Now refused it: {why}", job_id=reply.job_id)
 
@@ -375,7 +377,7 @@ async def archive_urls(store: ArchiveStore, client: WaybackClient, urls: list[st
     run = _Run(store, client, settings or ArchiveSettings(), dry_run, clock or client.clock,
                sleep or client.sleep)
     if urls is None:
-        urls = store.all_urls()
+        urls = await store.all_urls()
     urls = list(dict.fromkeys(urls))
     await run.preflight()
     done: dict[str, ArchiveResult] = {}
@@ -385,7 +387,9 @@ async def archive_urls(store: ArchiveStore, client: WaybackClient, urls: list[st
         if on_result:
             on_result(done[url])
 
-    open_rows = [] if dry_run else store.open_jobs()
+    open_rows = [] if dry_run else await store.open_jobs()
+    run.places = await store.places_for(urls + [r.url for r in open_rows])
+    run.known = await store.known_urls(urls)
     resumed = {r.url for r in open_rows}
     tasks = [go(r.url, resume(run, r)) for r in open_rows]
     tasks += [go(u, run.handle(u)) for u in urls if u not in resumed]

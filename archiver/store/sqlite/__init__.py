@@ -3,9 +3,10 @@
 Why SQLite: one file a researcher can copy as evidence, transactional writes so a killed run never
 leaves half a row, WAL so a report can read while a check writes. All SQL lives in this package:
 `__init__` opens, migrates and locks; `checks.py` holds check history, snapshots and drift;
-`captures.py` holds the Wayback captures. Checks are committed in groups (every 0.25 s or 256
-checks, `group.py`), everything else as it arrives, so a run killed with SIGKILL resumes having
-lost at most its last group of checks and the URLs in flight; `db.py` is the connection wrapper.
+`captures.py` holds the Wayback captures. `Store` is synchronous; `threaded.py` runs it on one
+thread of its own behind the asynchronous `ArchiveStore`, and `reader.py` serves the offline
+readers. Checks arrive in groups (the check stage gathers them), everything else as it happens;
+`db.py` is the connection wrapper.
 """
 
 from __future__ import annotations
@@ -14,12 +15,22 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ...clock import iso, utcnow
 from ...errors import ConfigError, StoreError, StoreLocked
-from ...models import CaptureRow, KnownUrl, Place, Repaired, RunRecord
+from ...models import (
+    CaptureRow,
+    CheckRecord,
+    CheckRow,
+    DocumentChanges,
+    HeldBack,
+    KnownUrl,
+    Place,
+    Repaired,
+    Settled,
+)
 from ...urls.keys import host_of
 from .db import Database
 from .schema import MIGRATIONS
@@ -43,7 +54,8 @@ class Store:
         if self.path.is_dir():
             raise ConfigError(f"{self.path} is a directory; --db needs a file path")
         try:
-            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+            # one thread at a time: the store's own (threaded.py), or the owner's when no run is on
+            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
@@ -171,18 +183,12 @@ class Store:
         )
 
     # -- documents, citations, findings --------------------------------------
-    def save_document(self, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired]):
+    def save_document(self, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired]
+                      ) -> DocumentChanges:
         """Record a document's citations as its current ones (see store.documents); one transaction."""
         from .documents import save_document
 
         return save_document(self, path, fmt, sha256, repaired)
-
-    def save_document_steps(self, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired]):
-        """`save_document` a few citations per `next()`, one transaction across the steps: nothing
-        else writes on this store until it is exhausted (it returns the DocumentChanges)."""
-        from .documents import save_document_steps
-
-        return save_document_steps(self, path, fmt, sha256, repaired)
 
     def url_id(self, url: str, now: str | None = None) -> int:
         conn = self.db.conn
@@ -195,20 +201,23 @@ class Store:
         )
         return inserted_id(cur)
 
-    def known_urls(self, urls: list[str]) -> dict[str, KnownUrl]:
-        return checks.known_urls(self, urls)
-
     def url_row(self, url: str) -> dict | None:
+        """The URL's row, every column (for tests and tools that look at archive.db directly)."""
         rows = list(self.db.query("SELECT * FROM urls WHERE url = ?", [url]))
         return rows[0] if rows else None
 
-    def places_for(self, url: str) -> list[Place]:
-        """Where a URL is cited now: document and note (or line), in document order."""
-        rows = self.db.conn.execute(
-            "SELECT DISTINCT d.path, c.note, c.line FROM citations c JOIN urls u ON u.id = c.url_id"
-            " JOIN documents d ON d.id = c.document_id WHERE u.url = ? AND c.removed IS NULL"
-            " ORDER BY c.document_id, c.line", [url]).fetchall()
-        return [Place(*r) for r in rows]
+    def places_for(self, urls: list[str]) -> dict[str, list[Place]]:
+        """url -> where it is cited now (document and note or line, in document order), for `urls`."""
+        out: dict[str, list[Place]] = {}
+        wanted = list(dict.fromkeys(urls))
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            for url, *place in self.db.conn.execute(
+                    "SELECT DISTINCT u.url, d.path, c.note, c.line FROM citations c JOIN urls u ON u.id = c.url_id"
+                    " JOIN documents d ON d.id = c.document_id WHERE c.removed IS NULL"
+                    f" AND u.url IN ({','.join('?' * len(chunk))}) ORDER BY c.document_id, c.line", chunk):
+                out.setdefault(url, []).append(Place(*place))
+        return out
 
     def first_cited(self, url: str) -> tuple[str | None, str | None]:
         """(earliest access date stated by any citation, first time archiver saw it)."""
@@ -219,41 +228,39 @@ class Store:
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
-
     # -- the rest of the stage-facing interface (archiver.store.interface.ArchiveStore) -------------
     # Thin delegations: the SQL lives in checks.py, captures.py and documents.py.
-    def group_commit(self) -> group.GroupCommit:
-        """Commit the checks recorded from now on in groups (until `.close()`): see store.group."""
-        return group.GroupCommit(self)
-
     def unfinished_run(self, command: str) -> int | None:
         return checks.unfinished_run(self, command)
 
     def mark_interrupted(self, run_id: int, summary: dict) -> None:
         checks.mark_interrupted(self, run_id, summary)
 
-    def checked_in_run(self, run_id: int) -> set[str]:
+    def checked_in_run(self, run_id: int) -> dict[str, bool]:
         return checks.checked_in_run(self, run_id)
 
-    def url_state(self, url: str) -> checks.UrlState:
-        return checks.url_state(self, url)
+    def known_urls(self, urls: list[str]) -> dict[str, KnownUrl]:
+        return checks.known_urls(self, urls)
 
     def stale_urls(self, urls: list[str], older_than: str) -> list[str]:
         return checks.stale_urls(self, urls, older_than)
 
-    def record_check(self, result, *, run_id: int | None, decide, similarity=None) -> dict:
-        return checks.record_check(self, result, run_id=run_id, decide=decide, similarity=similarity)
+    def record_checks(self, records: Sequence[CheckRecord]) -> list[int]:
+        return checks.record_checks(self, records)
 
-    def held_back(self, run_id: int) -> list[tuple]:
+    def snapshot_body(self, sha256: str) -> tuple[bytes, str | None] | None:
+        return checks.snapshot_body(self, sha256)
+
+    def held_back(self, run_id: int) -> list[HeldBack]:
         return checks.held_back(self, run_id)
 
-    def settle_inconclusive(self, check_id: int, url: str, new, status: str, alive: bool | None) -> None:
-        checks.settle_inconclusive(self, check_id, url, new, status, alive)
+    def settle_inconclusive(self, settled: Sequence[Settled]) -> None:
+        checks.settle_inconclusive(self, settled)
 
     def run_counts(self, run_id: int) -> list[tuple[str, str, str, bool, int]]:
         return checks.run_counts(self, run_id)
 
-    def run_rows(self, run_id: int, *, problems_only: bool = False):
+    def run_rows(self, run_id: int, *, problems_only: bool = False) -> Iterator[CheckRow]:
         return checks.run_checks_rows(self, run_id, problems_only=problems_only)
 
     def archive_state(self, key: str) -> str | None:
@@ -268,7 +275,7 @@ class Store:
     def open_jobs(self) -> list[CaptureRow]:
         return captures.open_jobs(self)
 
-    def open_capture(self, url: str, need: str, state: str, now: str, **fields) -> int:
+    def open_capture(self, url: str, need: str, state: str, now: str, **fields: object) -> int:
         return captures.open_row(self, url, need, state, now, **fields)
 
     def begin_submit(self, capture_id: int, now: str) -> None:
@@ -277,23 +284,11 @@ class Store:
     def record_job(self, capture_id: int, job_id: str, now: str, reason: str | None = None) -> None:
         captures.record_job(self, capture_id, job_id, now, reason)
 
-    def finish_capture(self, capture_id: int, state: str, now: str, **fields) -> None:
+    def finish_capture(self, capture_id: int, state: str, now: str, **fields: object) -> None:
         captures.finish(self, capture_id, state, now, **fields)
 
     def capture_submission(self, capture_id: int) -> tuple[str | None, str | None]:
         return captures.submission(self, capture_id)
-
-    def documents(self, paths=None) -> list[tuple[int, str]]:
-        return report.documents(self, paths)
-
-    def report_rows(self, doc_ids):
-        return report.report_rows(self, doc_ids)
-
-    def last_check_time(self) -> str | None:
-        return report.last_check_time(self)
-
-    def last_check_run(self) -> RunRecord | None:
-        return report.last_check_run(self)
 
     def all_urls(self) -> list[str]:
         return [r["url"] for r in self.db.query("SELECT url FROM urls ORDER BY id")]
@@ -334,4 +329,4 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-from . import captures, checks, group, report  # noqa: E402 - they import Store from here
+from . import captures, checks  # noqa: E402 - they import Store from here

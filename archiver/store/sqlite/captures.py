@@ -67,8 +67,8 @@ def open_jobs(store: Store, archive: str = "wayback") -> list[CaptureRow]:
                  [archive])
 
 
-def open_row(store: Store, url: str, need: str, state: str, now: str, *, archive: str = "wayback",
-             **fields) -> int:
+def open_row(store: Store, url: str, need: str, state: str, now: str, *, archive: object = "wayback",
+             **fields: object) -> int:
     """Insert a new row for a need (the URL row is created if missing)."""
     bad = set(fields) - _COLUMNS
     if bad:

@@ -1,34 +1,26 @@
 """Check history, snapshots, headers and content drift.
 
-Each check is written atomically with its snapshot, headers, drift row and the URL's new state.
-A run commits its checks in groups (store/group.py: every 0.25 s or 256 checks, whichever comes
-first, the rows queued in memory until then): a killed run loses at most the checks recorded in its
-last 0.25 s (at most 256) and the URLs in flight, which a resumed run checks again; never half a
-check. A group whose writes fail is rolled back whole, in the same way.
-Snapshots are content-addressed (SHA-256 of the decoded body) and zlib-compressed, so a page that
-did not change costs one row in `checks`, not another copy of its bytes.
+The check stage hands the store its checks in groups (`record_checks`, check/recorder.py: every
+0.25 s or 256 checks), each group one transaction with its snapshots, drift rows and the URLs' new
+states, which the stage decided. A killed run loses at most the group being written and the one
+being gathered, which a resumed run checks again; never half a check.
+Snapshots are content-addressed (SHA-256 of the decoded body) and zlib-compressed here, on the
+store's own thread, so a page that did not change costs one row in `checks`, not another copy of
+its bytes, and compressing never holds up the event loop.
 """
 
 from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 
 from ...defaults import TEXT_EXCERPT
-from ...models import CheckResult, CheckRow, KnownUrl, Place, UrlState
-from . import Store, iso
-from .group import GroupCommit, Pending, open_group
+from ...models import CheckRecord, CheckRow, HeldBack, KnownUrl, Place, Settled, UrlState
+from . import Store
+from .documents import _url_ids
 
-__all__ = ["GroupCommit", "record_check"]
-
-
-def url_state(store: Store, url: str) -> UrlState:
-    row = store.url_row(url)
-    if not row:
-        return UrlState()
-    return UrlState(row["state"], row["failures"], row["first_failed_at"], row["last_failed_at"],
-                    row["dead_since"])
+__all__ = ["record_checks"]
 
 
 def known_urls(store: Store, urls: list[str]) -> dict[str, KnownUrl]:
@@ -44,107 +36,89 @@ def known_urls(store: Store, urls: list[str]) -> dict[str, KnownUrl]:
     return out
 
 
-# zlib level 1: on 40 real HTML pages (52 KB on average) 2.3x less CPU than level 6 (0.66 against
-# 1.5 ms a page), for bodies 16 % larger (3.5x smaller than the page instead of 4.0x).
+# zlib level 1: on 40 real HTML pages (52 KB on average) 2.3x less CPU than level 6, for bodies 16 %
+# larger (3.5x smaller than the page instead of 4.0x).
 SNAPSHOT_ZLIB_LEVEL = 1
 
-# The URL's state before a check and whether its snapshot is stored already, in one statement.
-_BEFORE = ("SELECT id, state, failures, first_failed_at, last_failed_at, dead_since, last_sha256,"
-           " EXISTS (SELECT 1 FROM snapshots WHERE sha256 = ?) FROM urls WHERE url = ?")
+SNAPSHOT_SQL = ("INSERT OR IGNORE INTO snapshots (sha256, body, content_type, charset, size, truncated, title,"
+                " text, first_seen) VALUES (?,?,?,?,?,?,?,?,?)")
+CHECK_SQL = ("INSERT INTO checks (id, url_id, run_id, checked_at, status, alive, http_status, final_url,"
+             " redirects, elapsed_ms, error, sha256, inconclusive, state, previous_state, headers)"
+             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+STATE_SQL = ("UPDATE urls SET state = ?, failures = ?, first_failed_at = ?, last_failed_at = ?, dead_since = ?,"
+             " last_checked = ?, last_status = ?, last_alive = ?, last_sha256 = coalesce(?, last_sha256),"
+             " last_conclusive = coalesce(?, last_conclusive) WHERE id = ?")
+TOUCH_SQL = "UPDATE urls SET last_checked = ? WHERE id = ?"  # an inconclusive check: history only
+DRIFT_SQL = ("INSERT INTO drift (url_id, detected_at, old_sha256, new_sha256, similarity, summary)"
+             " VALUES (?,?,?,?,?,?)")
 
 
-def record_check(store: Store, result: CheckResult, *, run_id: int | None,
-                 decide: Callable[[UrlState], UrlState | None], similarity=None) -> dict:
-    """Record one check: queued in the run's open group (store.group), or else written in a
-    transaction of its own. `decide(previous state)` gives the URL's state after it, or None for an
-    inconclusive check (during a network outage), which changes nothing but history.
-    Returns {"check_id", "previous", "new", "drift": similarity or None}."""
-    group = open_group(store)
-    pending = group.pending if group is not None else Pending()
+def record_checks(store: Store, records: Sequence[CheckRecord]) -> list[int]:
+    """Write a group of checks, with their snapshots, drift and the URLs' new states, in one
+    transaction; return the checks' ids, in order."""
+    if not records:
+        return []
     conn = store.db.conn
-    when = iso(result.checked_at) or store.now()
-    before = _before(group.cursor if group is not None else conn, pending, result.url, result.snapshot)
-    new = decide(before[1])  # before anything is queued or written: a failing decide leaves the group as it was
-    if group is None:
-        with store.db.atomic():
-            out = _queue(store, pending, result, run_id, when, before, new, similarity)
-            pending.write(conn)
-        return out
-    changes = conn.total_changes
-    try:
-        out = _queue(store, pending, result, run_id, when, before, new, similarity)
-    except BaseException:
-        if conn.total_changes != changes:  # it wrote (a new URL, a drift row): the group goes, as a kill would lose it
-            group.abandon()
-        raise
-    group.wrote()
+    with store.db.atomic():
+        url_ids = _url_ids(conn, [r.result.url for r in records], records[0].checked_at)
+        stored = _stored_shas(conn, [r.result.snapshot.sha256 for r in records if r.result.snapshot])
+        first = (conn.execute("SELECT max(id) FROM checks").fetchone()[0] or 0) + 1
+        snapshots, checks, states, touched, drifts = [], [], [], [], []
+        for check_id, rec in enumerate(records, first):
+            result, when, url_id, snap = rec.result, rec.checked_at, url_ids[rec.result.url], rec.result.snapshot
+            if snap is not None and snap.sha256 not in stored:  # a page seen before is not compressed again
+                snapshots.append([snap.sha256, zlib.compress(snap.body, SNAPSHOT_ZLIB_LEVEL), snap.content_type,
+                                  snap.charset, snap.size, int(snap.truncated), snap.title, _excerpt(snap.text), when])
+                stored.add(snap.sha256)
+            checks.append(_check_row(check_id, rec, url_id))
+            new = rec.new
+            if new is None:
+                touched.append([when, url_id])
+                continue
+            sha = snap.sha256 if snap and result.alive else None
+            states.append([new.state, new.failures, new.first_failed_at, new.last_failed_at, new.dead_since, when,
+                           result.status, _bool(result.alive), sha, when if result.alive is not None else None,
+                           url_id])
+            if rec.drift is not None and snap is not None:
+                drifts.append([url_id, when, rec.drift.old_sha256, snap.sha256, rec.drift.similarity,
+                               rec.drift.summary])
+        conn.executemany(SNAPSHOT_SQL, snapshots)
+        conn.executemany(CHECK_SQL, checks)
+        conn.executemany(STATE_SQL, states)
+        conn.executemany(TOUCH_SQL, touched)
+        conn.executemany(DRIFT_SQL, drifts)
+    return list(range(first, first + len(records)))
+
+
+def _stored_shas(conn, shas: list[str]) -> set[str]:
+    wanted = list(dict.fromkeys(shas))
+    out: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        out.update(r[0] for r in conn.execute(
+            f"SELECT sha256 FROM snapshots WHERE sha256 IN ({','.join('?' * len(chunk))})", chunk))
     return out
 
 
-def _before(conn, pending: Pending, url: str, snap) -> tuple[int | None, UrlState, str | None, bool]:
-    """(url id, state, last snapshot's SHA-256, whether this snapshot is stored or queued): from the
-    open group when it checked the URL already, else in one SELECT."""
-    queued = snap is not None and snap.sha256 in pending.shas
-    known = pending.urls.get(url)
-    if known is None:
-        row = conn.execute(_BEFORE, [snap.sha256 if snap else None, url]).fetchone()
-        if row is not None:
-            return row[0], UrlState(*row[1:6]), row[6], bool(row[7]) or queued
-        url_id, state, last = None, UrlState(), None
-    else:
-        url_id, state, last = known
-    return url_id, state, last, snap is not None and (queued or _snapshot_stored(conn, snap.sha256))
+def _check_row(check_id: int, rec: CheckRecord, url_id: int) -> list:
+    result, new, snap = rec.result, rec.new, rec.result.snapshot
+    return [check_id, url_id, rec.run_id, rec.checked_at, result.status, _bool(result.alive) if new else None,
+            result.http_status, result.final_url, json.dumps(result.redirects) if result.redirects else "[]",
+            result.elapsed_ms, result.error, snap.sha256 if snap else None, int(new is None),
+            new.state if new else None, rec.previous.state,
+            _compact_json(result.headers) if result.headers else "[]"]
 
 
-def _queue(store: Store, pending: Pending, result: CheckResult, run_id: int | None, when: str, before: tuple,
-           new: UrlState | None, similarity) -> dict:
-    """Queue the check's rows in `pending` (a new URL's row and a drift row are written at once)."""
-    conn = store.db.conn
-    url_id, previous, prev_sha, stored = before
-    snap, drift = result.snapshot, None
-    changed = bool(snap is not None and result.alive and prev_sha and prev_sha != snap.sha256)
-    if (url_id is None or changed) and not conn.in_transaction:
-        conn.execute("BEGIN")  # the group's transaction: what is written now commits with the check
-    if url_id is None:
-        url_id = store.url_id(result.url, when)
-    if snap is not None and not stored:  # a page seen before is not compressed again (re-checks: most pages)
-        pending.snapshots.append([
-            snap.sha256, zlib.compress(snap.body, SNAPSHOT_ZLIB_LEVEL), snap.content_type, snap.charset, snap.size,
-            int(snap.truncated), snap.title, _excerpt(snap.text), when])
-        pending.shas.add(snap.sha256)
-    if changed and snap is not None:
-        pending.write(conn)  # drift reads both snapshots' bodies, which may be queued still
-        drift = _record_drift(store, url_id, when, prev_sha, snap.sha256, similarity)
-    check_id = pending.check_id(conn)
-    pending.checks.append(_check_row(check_id, result, url_id, run_id, when, previous, new))
-    if new is None:
-        pending.touched.append([when, url_id])
-        pending.urls[result.url] = (url_id, previous, prev_sha)
-    else:
-        sha = snap.sha256 if snap and result.alive else None
-        pending.states.append([new.state, new.failures, new.first_failed_at, new.last_failed_at, new.dead_since, when,
-                               result.status, _bool(result.alive), sha, when if result.alive is not None else None,
-                               url_id])
-        pending.urls[result.url] = (url_id, new, sha or prev_sha)
-    return {"check_id": check_id, "previous": previous, "new": new, "drift": drift}
-
-
-def _check_row(check_id: int, result: CheckResult, url_id: int, run_id: int | None, when: str, previous: UrlState,
-               new: UrlState | None) -> list:
-    snap = result.snapshot
-    return [check_id, url_id, run_id, when, result.status, _bool(result.alive) if new else None, result.http_status,
-            result.final_url, json.dumps(result.redirects) if result.redirects else "[]", result.elapsed_ms,
-            result.error, snap.sha256 if snap else None, int(new is None), new.state if new else None,
-            previous.state, _compact_json(result.headers) if result.headers else "[]"]
-
-
-# headers as SQLite's own JSON functions write them (no spaces); one encoder for all checks: json.dumps
-# builds a new one on every call (7 against 4.4 us for 4 headers).
+# headers as SQLite's own JSON functions write them (no spaces); one encoder for all checks.
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def _snapshot_stored(conn, sha256: str) -> bool:
-    return conn.execute("SELECT 1 FROM snapshots WHERE sha256 = ?", [sha256]).fetchone() is not None
+def snapshot_body(store: Store, sha256: str) -> tuple[bytes, str | None] | None:
+    """(the body, decompressed, and its content type) of a stored snapshot."""
+    row = store.db.conn.execute("SELECT body, content_type FROM snapshots WHERE sha256 = ?", [sha256]).fetchone()
+    if not row or row[0] is None:
+        return None
+    return zlib.decompress(row[0]), row[1]
 
 
 def places_by_url(store: Store, run_id: int) -> dict[str, list[Place]]:
@@ -169,44 +143,12 @@ def _excerpt(text: str | None) -> str | None:
     return text[:TEXT_EXCERPT] if text else text
 
 
-def snapshot_text(store: Store, sha256: str) -> str:
-    """The full extracted text of a snapshot, from its stored body."""
-    from ...check.classify import decode_body, extract_text, is_html
-
-    row = store.db.conn.execute("SELECT body, content_type FROM snapshots WHERE sha256 = ?", [sha256]).fetchone()
-    if not row or row[0] is None:
-        return ""
-    decoded, _ = decode_body(zlib.decompress(row[0]), row[1])
-    if decoded is None:
-        return ""
-    return extract_text(decoded) if is_html(row[1]) or "<html" in decoded[:1024].lower() else decoded
-
-
-def _record_drift(store: Store, url_id: int, when: str, old: str, new: str, similarity) -> float | None:
-    """A page's text changed between snapshots: record how much (1.0 = same text, new bytes).
-
-    Only an excerpt of the text is kept in `snapshots.text`; the comparison uses the full text,
-    extracted again from the stored bodies (this runs only when the bytes changed)."""
-    conn = store.db.conn
-    a, b = snapshot_text(store, old), snapshot_text(store, new)
-    if a == b:
-        return None  # only markup, ads or timestamps outside the main text changed
-    score = similarity(a, b) if similarity else None
-    summary = f"text changed: {len(a)} -> {len(b)} characters"
-    if score is not None:
-        summary += f", {score:.0%} similar"
-    conn.execute(
-        "INSERT INTO drift (url_id, detected_at, old_sha256, new_sha256, similarity, summary) VALUES (?,?,?,?,?,?)",
-        [url_id, when, old, new, score, summary],
-    )
-    return score if score is not None else 0.0
-
-
-def checked_in_run(store: Store, run_id: int) -> set[str]:
-    """URLs that already have a check in this run (to resume a killed run)."""
-    rows = store.db.conn.execute(
-        "SELECT u.url FROM checks k JOIN urls u ON u.id = k.url_id WHERE k.run_id = ?", [run_id]).fetchall()
-    return {r[0] for r in rows}
+def checked_in_run(store: Store, run_id: int) -> dict[str, bool]:
+    """url -> whether its host answered (a conclusive check, not skipped), for every URL that has a
+    check in this run (to resume a killed run)."""
+    return {url: bool(answered) for url, answered in store.db.conn.execute(
+        "SELECT u.url, NOT k.inconclusive AND k.status != 'skipped' FROM checks k"
+        " JOIN urls u ON u.id = k.url_id WHERE k.run_id = ?", [run_id])}
 
 
 def mark_interrupted(store: Store, run_id: int, summary: dict) -> None:
@@ -223,28 +165,26 @@ def unfinished_run(store: Store, command: str) -> int | None:
     return row[0] if row else None
 
 
-def held_back(store: Store, run_id: int) -> list[tuple[int, str, str, str | None, str, str | None]]:
-    """(check id, url, status, error, checked_at, previous state) of a run's transport failures still
-    waiting for the outage verdict: what a killed run leaves for its resumption to settle."""
-    return store.db.conn.execute(
+def held_back(store: Store, run_id: int) -> list[HeldBack]:
+    """A run's transport failures still waiting for the outage verdict: what a killed run leaves for
+    its resumption to settle."""
+    return [HeldBack(*r) for r in store.db.conn.execute(
         "SELECT k.id, u.url, k.status, k.error, k.checked_at, k.previous_state FROM checks k"
-        " JOIN urls u ON u.id = k.url_id WHERE k.run_id = ? AND k.inconclusive ORDER BY k.id", [run_id]).fetchall()
+        " JOIN urls u ON u.id = k.url_id WHERE k.run_id = ? AND k.inconclusive ORDER BY k.id", [run_id])]
 
 
-def settle_inconclusive(store: Store, check_id: int, url: str, new: UrlState, status: str,
-                        alive: bool | None) -> None:
-    """Apply a transport failure held back while the outage guard was undecided."""
+def settle_inconclusive(store: Store, settled: Sequence[Settled]) -> None:
+    """Apply the transport failures held back while the outage guard was undecided, in one transaction."""
     with store.db.atomic():
-        store.db.conn.execute("UPDATE checks SET inconclusive = 0, alive = ?, state = ? WHERE id = ?",
-                              [_bool(alive), new.state, check_id])
-        store.db.conn.execute(
+        store.db.conn.executemany("UPDATE checks SET inconclusive = 0, alive = ?, state = ? WHERE id = ?",
+                                  [[_bool(s.alive), s.new.state, s.check_id] for s in settled])
+        store.db.conn.executemany(
             "UPDATE urls SET state = ?, failures = ?, first_failed_at = ?, last_failed_at = ?, dead_since = ?,"
             " last_status = ?, last_alive = ?,"
             " last_conclusive = CASE WHEN ? IS NULL THEN last_conclusive"
             "                   ELSE (SELECT checked_at FROM checks WHERE id = ?) END WHERE url = ?",
-            [new.state, new.failures, new.first_failed_at, new.last_failed_at, new.dead_since,
-             status, _bool(alive), _bool(alive), check_id, url],
-        )
+            [[s.new.state, s.new.failures, s.new.first_failed_at, s.new.last_failed_at, s.new.dead_since,
+              s.status, _bool(s.alive), _bool(s.alive), s.check_id, s.url] for s in settled])
 
 
 PROBLEM_STATES = ("failing", "dead")

@@ -21,60 +21,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 
-from ...models import Finding, Place, Repaired
+from ...models import DocumentChanges, FindingAt, Place, Repaired
 from ...urls.keys import host_of
 
 RENAME_OVERLAP = 0.6  # share of citations (Jaccard, by printed text) that makes a moved document the same one
 RENAME_MIN_SHARED = 3  # ... and at least this many in common, so two one-link documents are never merged
 
 
-@dataclass(frozen=True)
-class FindingAt:
-    """A lint finding (error or warning) of a current citation, and whether this read found it first."""
-
-    place: Place
-    url: str | None
-    finding: Finding
-    new: bool
-
-
-@dataclass(frozen=True)
-class DocumentChanges:
-    """What reading a document changed in archive.db."""
-
-    document_id: int
-    path: str = ""
-    added: int = 0
-    removed: int = 0
-    kept: int = 0
-    renamed_from: str | None = None
-    findings: tuple[FindingAt, ...] = ()  # errors and warnings, new ones flagged
-
-
-STEP = 64  # citations written per step of save_document_steps (about 3 ms)
-
-
 def save_document(store, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired], *,
                   exists: Callable[[str], bool] = os.path.exists) -> DocumentChanges:
     """Record a document's citations as its current ones, in one transaction."""
-    steps = save_document_steps(store, path, fmt, sha256, repaired, exists=exists)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
-
-
-def save_document_steps(store, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired], *,
-                        exists: Callable[[str], bool] = os.path.exists, step: int = STEP
-                        ) -> Generator[None, None, DocumentChanges]:
-    """`save_document` a step of `step` citations at a time (one transaction, open between the
-    steps): the check records a document while its first requests are in flight. Nothing else may
-    write on this connection until the generator is exhausted (it returns the DocumentChanges);
-    closed before that, it rolls the document back."""
     repaired = list(repaired)
     now = store.now()
     conn = store.db.conn
@@ -87,9 +45,7 @@ def save_document_steps(store, path: str, fmt: str, sha256: str | None, repaired
         occurrences: dict[str, int] = {}
         seen: set[int] = set()
         findings: list[FindingAt] = []
-        for i, rep in enumerate(repaired, 1):
-            if i % step == 0:
-                yield
+        for rep in repaired:
             occurrence = occurrences.get(rep.citation.raw, 0)
             occurrences[rep.citation.raw] = occurrence + 1
             cit_id, had = _save_citation(store, doc_id, rep, occurrence, now, known)

@@ -1,0 +1,182 @@
+"""The ArchiveStore contract, for any backend: one suite, run against every store `open_store` can
+open (today SQLite; a PostgreSQL backend adds its URL to `STORES`)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from archiver.errors import StoreError, StoreLocked
+from archiver.models import (
+    CaptureRow,
+    CheckRecord,
+    CheckResult,
+    Citation,
+    Drift,
+    HeldBack,
+    KnownUrl,
+    Place,
+    Repaired,
+    Settled,
+    Snapshot,
+    UrlState,
+)
+from archiver.store import ArchiveStore, open_reader, open_store
+
+STORES = ["sqlite"]
+WHEN = "2026-01-01T00:00:00+00:00"
+
+
+@pytest.fixture(params=STORES)
+def store_url(request, tmp_path) -> str:
+    """A URL naming a new, empty store of each backend."""
+    return f"sqlite:///{tmp_path / 'archive.db'}"
+
+
+@pytest.fixture()
+def on_store(store_url) -> Callable[[Callable[[ArchiveStore], Awaitable]], object]:
+    """Run `work(store)` in an event loop on a store opened from `store_url`, and close it."""
+
+    def run(work):
+        async def go():
+            store = open_store(store_url)
+            try:
+                return await work(store)
+            finally:
+                await store.close()
+
+        return asyncio.run(go())
+
+    return run
+
+
+def page(text: str) -> Snapshot:
+    body = f"<html><body><p>{text}</p></body></html>".encode()
+    return Snapshot(hashlib.sha256(body).hexdigest(), body, "text/html", len(body), title=text, text=text)
+
+
+def cited(url: str, line: int, note: str | None = None, accessed=None) -> Repaired:
+    return Repaired(Citation("doc.txt", line, note, url, accessed=accessed), url)
+
+
+def test_runs_start_finish_and_resume(on_store):
+    async def work(store: ArchiveStore):
+        first = await store.start_run("check")
+        assert await store.unfinished_run("check") == first
+        await store.mark_interrupted(first, {"checked": 1})
+        assert await store.unfinished_run("check") == first  # interrupted: resumed next time
+        await store.finish_run(first, "ok", {"checked": 2})
+        assert await store.unfinished_run("check") is None
+        assert isinstance(store.now(), str) and store.now().endswith("+00:00")
+
+    on_store(work)
+
+
+def test_documents_citations_and_where_a_url_is_cited(on_store):
+    async def work(store: ArchiveStore):
+        from datetime import date
+
+        repaired = [cited("https://a.test/1", 1, "1", date(2020, 5, 1)), cited("https://a.test/2", 2, "2"),
+                    cited("https://a.test/1", 3, "3")]
+        changes = await store.save_document("doc.txt", "text", None, repaired)
+        assert (changes.added, changes.removed, changes.kept) == (3, 0, 0)
+        again = await store.save_document("doc.txt", "text", None, repaired[:2])
+        assert (again.added, again.removed, again.kept) == (0, 1, 2)
+        places = await store.places_for(["https://a.test/1", "https://a.test/2", "https://none.test/"])
+        assert places == {"https://a.test/1": [Place("doc.txt", "1", 1)], "https://a.test/2": [Place("doc.txt", "2", 2)]}
+        accessed, first_seen = await store.first_cited("https://a.test/1")
+        assert accessed == "2020-05-01" and first_seen
+        assert await store.all_urls() == ["https://a.test/1", "https://a.test/2"]
+
+    on_store(work)
+
+
+def test_checks_states_drift_resume_and_settling(on_store, store_url):
+    one, two = page("one"), page("two")
+
+    async def work(store: ArchiveStore):
+        run = await store.start_run("check")
+        alive, failing = UrlState("alive"), UrlState("failing", 1, WHEN, WHEN)
+        ids = await store.record_checks([
+            CheckRecord(CheckResult("https://a.test/1", "ok", True, 200, snapshot=one), run, WHEN, UrlState(), alive),
+            CheckRecord(CheckResult("https://a.test/2", "not-found", False, 404), run, WHEN, UrlState(), failing),
+            CheckRecord(CheckResult("https://a.test/3", "dns-error", None, transport_failure=True), run, WHEN,
+                        UrlState(), None)])
+        assert len(set(ids)) == 3
+        later = "2026-01-02T00:00:00+00:00"
+        await store.record_checks([CheckRecord(CheckResult("https://a.test/1", "ok", True, 200, snapshot=two), run,
+                                               later, alive, alive, Drift(one.sha256, 0.25, "text changed"))])
+        known = await store.known_urls(["https://a.test/1", "https://a.test/2", "https://a.test/3", "https://x.test/"])
+        assert known["https://a.test/1"] == KnownUrl("https://a.test/1", alive, "ok", two.sha256)
+        assert known["https://a.test/2"] == KnownUrl("https://a.test/2", failing, "not-found", None)
+        assert known["https://a.test/3"].state == UrlState() and "https://x.test/" not in known
+        assert await store.snapshot_body(one.sha256) == (one.body, "text/html")
+        assert await store.snapshot_body("00" * 32) is None
+        assert await store.checked_in_run(run) == {"https://a.test/1": True, "https://a.test/2": True,
+                                                   "https://a.test/3": False}
+        assert await store.held_back(run) == [HeldBack(ids[2], "https://a.test/3", "dns-error", None, WHEN, "unchecked")]
+        assert await store.stale_urls(["https://a.test/1", "https://a.test/3"], WHEN) == ["https://a.test/3"]
+        await store.settle_inconclusive([Settled(ids[2], "https://a.test/3", failing, "dns-error", None)])
+        assert await store.held_back(run) == []
+        assert (await store.known_urls(["https://a.test/3"]))["https://a.test/3"].state == failing
+        counts = {(s, after, before, changed): n for s, after, before, changed, n in await store.run_counts(run)}
+        assert counts[("ok", "alive", "alive", True)] == 1 and counts[("dns-error", "failing", "unchecked", False)] == 1
+        return run
+
+    run = on_store(work)
+    with open_reader(store_url) as reader:
+        rows = list(reader.run_rows(run))
+        assert [r.url for r in rows] and {r.url for r in rows} == {"https://a.test/1", "https://a.test/2",
+                                                                   "https://a.test/3"}
+        last = reader.last_check_run()
+        assert last is not None and last.outcome == "unfinished" and last.judged  # it never finished
+
+
+def test_captures_and_archive_state(on_store):
+    async def work(store: ArchiveStore):
+        cid = await store.open_capture("https://a.test/1", "save", "queued", WHEN)
+        assert await store.capture("https://a.test/1", "save") == CaptureRow(cid, "https://a.test/1", "save", "queued",
+                                                                            updated=WHEN)
+        await store.begin_submit(cid, WHEN)
+        assert [r.id for r in await store.open_jobs()] == [cid]
+        await store.record_job(cid, "spn2-1", WHEN, reason="accepted")
+        assert await store.capture_submission(cid) == (WHEN, "spn2-1")
+        await store.finish_capture(cid, "success", WHEN, timestamp="20260101000000", archive_url="https://w/1")
+        row = await store.capture("https://a.test/1", "save")
+        assert row is not None and (row.state, row.attempts, row.job_id, row.reason) == ("success", 1, "spn2-1",
+                                                                                          "accepted")
+        assert await store.open_jobs() == [] and await store.capture("https://a.test/1", "match") is None
+        assert await store.archive_state("quota_until") is None
+        await store.set_archive_state("quota_until", WHEN)
+        assert await store.archive_state("quota_until") == WHEN
+        await store.set_archive_state("quota_until", None)
+        assert await store.archive_state("quota_until") is None
+
+    on_store(work)
+
+
+def test_a_second_run_is_locked_out(on_store, store_url):
+    async def work(store: ArchiveStore):
+        await store.lock()
+        other = open_store(store_url)
+        try:
+            with pytest.raises(StoreLocked, match="in use by another archiver run"):
+                await other.lock()
+        finally:
+            await other.close()
+
+    on_store(work)
+
+
+def test_a_failed_write_is_archivers_error_and_changes_nothing(on_store):
+    async def work(store: ArchiveStore):
+        with pytest.raises(StoreError) as failed:
+            await store.record_checks([CheckRecord(CheckResult("https://a.test/1", "ok", True, 200, snapshot=page("x")),
+                                                   999, WHEN, UrlState(), UrlState("alive"))])  # no run 999
+        assert type(failed.value).__module__ == "archiver.errors"
+        assert await store.known_urls(["https://a.test/1"]) == {}
+
+    on_store(work)
