@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterable
 
 from ...models import DocumentChanges, FindingAt, Place, Repaired
@@ -28,6 +29,11 @@ from ...urls.keys import host_of
 
 RENAME_OVERLAP = 0.6  # share of citations (Jaccard, by printed text) that makes a moved document the same one
 RENAME_MIN_SHARED = 3  # ... and at least this many in common, so two one-link documents are never merged
+
+
+# Citations written between two offers of the GIL: the store runs on its own thread, and a long document
+# would otherwise hold the GIL for whole switch intervals at a time while the first requests wait to leave.
+YIELD_EVERY = 64
 
 
 def save_document(store, path: str, fmt: str, sha256: str | None, repaired: Iterable[Repaired], *,
@@ -45,7 +51,9 @@ def save_document(store, path: str, fmt: str, sha256: str | None, repaired: Iter
         occurrences: dict[str, int] = {}
         seen: set[int] = set()
         findings: list[FindingAt] = []
-        for rep in repaired:
+        for i, rep in enumerate(repaired, 1):
+            if i % YIELD_EVERY == 0:
+                time.sleep(0)  # let the event loop's thread have the GIL: its requests go on meanwhile
             occurrence = occurrences.get(rep.citation.raw, 0)
             occurrences[rep.citation.raw] = occurrence + 1
             cit_id, had = _save_citation(store, doc_id, rep, occurrence, now, known)
