@@ -36,6 +36,7 @@ class Citation:
     index: int = 0  # position of this URL within its note (0 for the first)
     note_text: str | None = None  # the whole note, for repairs that span it
     href: str | None = None  # the link target the markup gives (href, DOCX relationship, PDF /URI)
+    field: str | None = None  # the bibliography field it was read from ("url", "note", CSL "title")
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def detect_format(path: str, head: bytes | str = b"") -> str:
     start = sniff.lstrip()[:512].lower()
     if start.startswith(("<!doctype html", "<html", "<?xml")) or "<body" in start or "<head" in start:
         return "html"
-    if start.startswith(("[", "{")) and ('"URL"' in sniff or '"DOI"' in sniff or '"type"' in sniff):
+    if start.startswith(("[", "{")) and any(k in sniff.lower() for k in ('"url"', '"doi"', '"type"')):
         return "csljson"
     if _BIB_SIGNS.search(sniff):
         return "bibtex"

@@ -23,10 +23,23 @@ from ..models import Citation
 from ..urls.segment import DOI_RE
 from .common import note_citations, parse_accessed, parse_date
 
-# LaTeX escapes that URLs and notes carry in .bib files: \_ \% \& \# \$ \~{} {\textunderscore}
-_LATEX = [(re.compile(r"\\(?:textunderscore|_)\{?\}?"), "_"), (re.compile(r"\\([%&#$])"), r"\1"),
-          (re.compile(r"\\(?:textasciitilde|~)\{\}"), "~"), (re.compile(r"\\url\{([^{}]*)\}"), r" \1 "),
-          (re.compile(r"\\href\{([^{}]*)\}\{[^{}]*\}"), r" \1 "), (re.compile(r"[{}]"), "")]
+# LaTeX that URLs and notes carry in .bib files, undone in this order: math-mode tildes ($\sim$,
+# $\thicksim$, $\tilde{}$: what authors type to get a printed "~"), \textasciitilde, \~{}, \char`\~,
+# \string~, then \_ \% \& \# \$, \slash, \url{…} and \href{…}{…}, and last the braces left over.
+_LATEX = [(re.compile(r"\$\s*\\(?:sim|thicksim|tilde\{\s*\}|widetilde\{\s*\})\s*\$|\\textasciitilde(?:\{\}|\s)?|"
+                      r"\\~(?:\{\})?|\{?\\char`?\\?~\}?|\{?\\char\s?126\}?|\\string~|\\textasciitilde\b"), "~"),
+          (re.compile(r"\\(?:textunderscore|_)\{?\}?"), "_"), (re.compile(r"\\([%&#$])"), r"\1"),
+          (re.compile(r"\\slash\b\s?(?:\{\})?"), "/"),
+          (re.compile(r"\\url\{([^{}]*)\}"), r" \1 "), (re.compile(r"\\href\{([^{}]*)\}\{[^{}]*\}"), r" \1 "),
+          (re.compile(r"[{}]"), "")]
+# biblatex's eprinttype (and arXiv's own BibTeX, archivePrefix) -> the URL an eprint id resolves at
+EPRINTS = {"arxiv": "https://arxiv.org/abs/{}", "hdl": "https://hdl.handle.net/{}",
+           "handle": "https://hdl.handle.net/{}", "jstor": "https://www.jstor.org/stable/{}",
+           "pubmed": "https://pubmed.ncbi.nlm.nih.gov/{}/", "pmid": "https://pubmed.ncbi.nlm.nih.gov/{}/",
+           "pmcid": "https://www.ncbi.nlm.nih.gov/pmc/articles/{}/", "googlebooks": "https://books.google.com/books?id={}",
+           "urn": "https://nbn-resolving.org/{}", "ssrn": "https://ssrn.com/abstract={}"}
+_NOT_TEXT = frozenset(["id", "type", "language", "citation-key", "accessed", "issued", "urldate", "doi",
+                       "isbn", "issn", "pmid", "pmcid", "eprint", "eprinttype", "archiveprefix", "key"])
 
 
 def unlatex(value: str) -> str:
@@ -36,28 +49,57 @@ def unlatex(value: str) -> str:
 
 
 def entry_citations(source: str, line: int, key: str, fields: dict[str, str],
-                    accessed: date | None) -> Iterator[Citation]:
-    """The citations of one entry: its URLs in field order, each with the entry's access date."""
+                    accessed: date | None, *, any_field: bool = False) -> Iterator[Citation]:
+    """The citations of one entry: its URLs in field order (`url`, `howpublished`, `note`, then any
+    other field, then the DOI and eprint), each with the entry's access date and its field."""
     title = fields.get("title") or None
     note_text = " ".join(v for k, v in fields.items() if k in ("url", "howpublished", "note"))
     accessed = accessed or parse_accessed(fields.get("note", ""))
     seen: set[str] = set()
+    found: list[tuple[str, str, str | None]] = []  # (field, raw, href)
+    for name in _field_order(fields, any_field):
+        value = fields[name]
+        spans = [c.raw for c in note_citations(source, line, key, value, context=title, empty_ok=False,
+                                               allow_fragment=name in ("url", "howpublished", "note"))]
+        if not spans and name == "url" and len(value.split()) == 1:
+            spans = [value.strip()]  # url = {hub.docker.com}: repair says it lacks a scheme
+        found += [(name, raw, None) for raw in spans]
+    found += [(name, url, url) for name, url in _resolved(fields)]
     index = 0
-    for name in ("url", "howpublished", "note"):
-        if not fields.get(name):
-            continue
-        for c in note_citations(source, line, key, fields[name], context=title, empty_ok=False):
-            if c.raw not in seen:
-                seen.add(c.raw)
-                yield Citation(source, line, key, c.raw, title, accessed, index, note_text)
-                index += 1
-    doi = fields.get("doi", "").strip()
+    for name, raw, href in found:
+        if raw not in seen:  # a URL printed in two fields is one citation, from the first
+            seen.add(raw)
+            yield Citation(source, line, key, raw, title, accessed, index, note_text, href=href, field=name)
+            index += 1
+
+
+def _field_order(fields: dict[str, str], any_field: bool) -> list[str]:
+    """`url`, `howpublished`, `note`, then (CSL-JSON) any other text field that may hold a URL."""
+    first = [k for k in ("url", "howpublished", "note") if fields.get(k)]
+    if not any_field:
+        return first
+    return first + [k for k, v in fields.items() if k not in first and _root(k) not in _NOT_TEXT
+                    and v and ("/" in v or "doi" in v.lower() or "www" in v.lower())]
+
+
+def _root(path: str) -> str:
+    return re.split(r"[.\[]", path, maxsplit=1)[0].lower()
+
+
+def _resolved(fields: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """The DOI as https://doi.org/…, a biblatex eprint through its resolver."""
+    lower = {k.lower(): v for k, v in fields.items()}
+    doi = lower.get("doi", "").strip()
     printed = DOI_RE.match(doi)
     doi = printed.group(1) if printed else doi
     if doi:
-        url = "https://doi.org/" + doi
-        if url not in seen:
-            yield Citation(source, line, key, url, title, accessed, index, note_text, href=url)
+        yield next(k for k in fields if k.lower() == "doi"), "https://doi.org/" + doi
+    eprint = lower.get("eprint", "").strip()
+    kind = (lower.get("eprinttype") or lower.get("archiveprefix") or "").strip().lower()
+    if eprint and re.match(r"(?i)^https?://", eprint):
+        yield "eprint", eprint
+    elif eprint and kind in EPRINTS:
+        yield "eprint", EPRINTS[kind].format(eprint)
 
 
 @functools.lru_cache(maxsize=1)  # read_document judges the file, extract reads it: one parse
@@ -132,14 +174,48 @@ def extract_csl(text: str, source: str) -> Iterator[Citation]:
     for i, item in enumerate(items if isinstance(items, list) else []):
         if not isinstance(item, dict):
             continue
-        key = str(item.get("id") or item.get("citation-key") or i + 1)
-        found = text.find(json.dumps(key) if isinstance(item.get("id"), str) else key, pos)
+        ident = _get(item, "id")
+        key = str(ident or _get(item, "citation-key") or i + 1)
+        found = text.find(json.dumps(key) if isinstance(ident, str) else key, pos)
         if found >= 0:
             line += text.count("\n", pos, found)  # counted once, in step: linear time
             pos = found
-        fields = {"title": str(item.get("title") or ""), "url": str(item.get("URL") or ""),
-                  "doi": str(item.get("DOI") or ""), "note": str(item.get("note") or "")}
-        yield from entry_citations(source, line, key, fields, _csl_date(item.get("accessed")))
+        yield from entry_citations(source, line, key, _csl_fields(item), _csl_date(_get(item, "accessed")),
+                                  any_field=True)
+
+
+def _get(item: dict, name: str):
+    """A CSL variable, whatever the case of its key (`URL`, `url`, `Url`)."""
+    if name in item:
+        return item[name]
+    return next((v for k, v in item.items() if str(k).lower() == name.lower()), None)
+
+
+def _csl_fields(item: dict) -> dict[str, str]:
+    """The entry's text fields under their own names, the standard ones found case-insensitively;
+    strings inside lists and objects (an author's `literal`) are read too, named by their path."""
+    fields: dict[str, str] = {}
+    for name in ("title", "URL", "DOI", "note"):
+        value = _get(item, name)
+        if isinstance(value, str | int | float) and str(value):
+            fields[{"URL": "url", "DOI": "doi"}.get(name, name)] = str(value)
+    taken = {"title", "url", "doi", "note"}
+    for k, v in item.items():
+        if str(k).lower() not in taken:
+            for path, text in _strings(str(k), v):
+                fields[path] = text
+    return fields
+
+
+def _strings(path: str, value, depth: int = 0) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, list) and depth < 4:
+        for i, v in enumerate(value):
+            yield from _strings(f"{path}[{i}]", v, depth + 1)
+    elif isinstance(value, dict) and depth < 4:
+        for k, v in value.items():
+            yield from _strings(f"{path}.{k}", v, depth + 1)
 
 
 def _csl_date(value) -> date | None:

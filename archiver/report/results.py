@@ -50,6 +50,7 @@ def citation_json(rep: Repaired) -> dict:
         "context": c.context,
         "confidence": round(rep.confidence, 2),
         "findings": [f.as_dict() for f in rep.findings],
+        **({"field": c.field} if c.field else {}),  # a bibliography's field: the provenance within an entry
     }
 
 

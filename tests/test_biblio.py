@@ -1,0 +1,87 @@
+"""Bibliographies as people write them (issue 21): CSL-JSON keys in any case and URLs in any of its
+text fields, BibTeX/biblatex `url`, `howpublished`, `note`, `eprint` + `eprinttype`, `doi`, hosts
+without a scheme, and the LaTeX that ends up inside URLs."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from archiver.extract.biblio import unlatex
+from archiver.lint.run import lint_paths
+
+
+def _lint(path):
+    (doc,) = lint_paths([str(path)])
+    assert doc.error is None
+    return [(r.citation.note, r.citation.field, r.url, r.citation.accessed, [f.name for f in r.findings])
+            for r in doc.repaired if r.citation.raw]
+
+
+def test_csl_json_keys_in_any_case_and_urls_in_any_field(tmp_path):
+    items = [
+        {"ID": "a1", "TYPE": "webpage", "url": "https://a.org/x", "title": "Docs at https://b.org/docs",
+         "Note": "Mirror: https://c.org/m. Accessed 12 January 2021", "DOI": "doi:10.1000/182"},
+        {"id": "a2", "type": "report", "author": [{"literal": "Team (https://team.org/about)"}], "Title": "T"},
+        {"Id": "a3", "Url": "https://d.org/y", "Accessed": {"date-parts": [[2022, 3, 4]]}},
+    ]
+    path = tmp_path / "lower.json"
+    path.write_text(json.dumps(items, indent=1), encoding="utf-8")
+    m = "multiple-urls-in-note"
+    assert _lint(path) == [
+        ("a1", "url", "https://a.org/x", date(2021, 1, 12), [m]),
+        ("a1", "note", "https://c.org/m", date(2021, 1, 12), ["trailing-punctuation", m]),
+        ("a1", "title", "https://b.org/docs", date(2021, 1, 12), [m]),
+        ("a1", "doi", "https://doi.org/10.1000/182", date(2021, 1, 12), [m]),
+        ("a2", "author[0].literal", "https://team.org/about", None, ["trailing-punctuation"]),
+        ("a3", "url", "https://d.org/y", date(2022, 3, 4), []),
+    ]
+
+
+def test_bibtex_fields_eprints_and_hosts_without_a_scheme(tmp_path):
+    path = tmp_path / "refs.bib"
+    path.write_text(
+        "@misc{docker, title = {Docker Hub}, url = {hub.docker.com}, urldate = {2022-01-02}}\n"
+        "@misc{nohost, url = {notahost}}\n"
+        "@article{arx, title = {T}, eprint = {2101.00001}, eprinttype = {arXiv}, doi = {https://dx.doi.org/10.1000/1}}\n"
+        "@misc{arx2, eprint = {2101.00002}, archivePrefix = {arXiv}, howpublished = {\\url{https://q.org/a\\_b}}}\n"
+        "@online{hdl, eprint = {2027/mdp.39015}, eprinttype = {hdl}, note = {DOI 10.1000/2}}\n",
+        encoding="utf-8")
+    m = "multiple-urls-in-note"
+    assert _lint(path) == [
+        ("docker", "url", "https://hub.docker.com", date(2022, 1, 2), ["missing-scheme"]),
+        ("nohost", "url", None, None, ["missing-host"]),
+        ("arx", "doi", "https://doi.org/10.1000/1", None, [m]),
+        ("arx", "eprint", "https://arxiv.org/abs/2101.00001", None, [m]),
+        ("arx2", "howpublished", "https://q.org/a_b", None, [m]),
+        ("arx2", "eprint", "https://arxiv.org/abs/2101.00002", None, [m]),
+        ("hdl", "note", "https://doi.org/10.1000/2", None, ["doi-link", m]),
+        ("hdl", "eprint", "https://hdl.handle.net/2027/mdp.39015", None, [m]),
+    ]
+
+
+@pytest.mark.parametrize("latex,url", [
+    ("https://www.cs.x.edu/$\\sim$user/", "https://www.cs.x.edu/~user/"),
+    ("https://www.cs.x.edu/$\\thicksim$user/", "https://www.cs.x.edu/~user/"),
+    ("https://www.cs.x.edu/$\\sim $user/", "https://www.cs.x.edu/~user/"),
+    ("https://x.org/\\textasciitilde{}user/", "https://x.org/~user/"),
+    ("https://x.org/\\textasciitilde user/", "https://x.org/~user/"),
+    ("https://x.org/\\~{}user/", "https://x.org/~user/"),
+    ("https://x.org/{\\char`\\~}user/", "https://x.org/~user/"),
+    ("https://x.org/\\string~user/", "https://x.org/~user/"),
+    ("https://x.org/a\\_b\\%20c\\&d=\\#e", "https://x.org/a_b%20c&d=#e"),
+    ("https://x.org/{\\textunderscore}a\\slash b", "https://x.org/_a/b"),
+])
+def test_latex_in_urls(latex, url):
+    assert unlatex(latex) == url
+
+
+def test_latex_tilde_in_a_bib_entry(tmp_path):
+    path = tmp_path / "t.bib"
+    path.write_text("@misc{t, url = {https://www.cs.x.edu/$\\sim$user/page.html},\n"
+                    "  note = {See http://y.org/\\textasciitilde{}a/ and https://z.org/$\\thicksim$b}}\n",
+                    encoding="utf-8")
+    assert [url for _, _, url, _, _ in _lint(path)] == [
+        "https://www.cs.x.edu/~user/page.html", "http://y.org/~a/", "https://z.org/~b"]
