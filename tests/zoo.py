@@ -67,6 +67,7 @@ class Zoo(_Threaded):
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
         super().__init__()
         self.routes: dict[str, Raw] = {}
+        self.default: Raw = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"  # any other path
         self.heads: list[bytes] = []
         self.connections = 0
         self._context = ssl_context
@@ -88,7 +89,7 @@ class Zoo(_Threaded):
                 head = await reader.readuntil(b"\r\n\r\n")
                 self.heads.append(head)
                 path = head.split(b" ", 2)[1].decode()
-                raw = self.routes.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                raw = self.routes.get(path, self.default)
                 data = raw(head) if callable(raw) else raw
                 writer.write(data)
                 await writer.drain()

@@ -98,10 +98,13 @@ class HostGate:
 
     async def enter(self, key: str, first: bool = False) -> _Host:
         """Wait for a request's turn at `key`; the caller must `leave` the host it gets. `first` (the
-        soft-404 probe, which the host's pages wait for) goes before the requests already waiting.
+        soft-404 probe, which the host's pages wait for) may be one request over the limit and, when
+        even that is taken, goes before the requests already waiting: the pages holding the host's
+        turns may be waiting for the probe themselves (for the byte budget, behind the oldest page,
+        which waits for its probe), and the probe is one request per host per run.
         A free host is entered without suspending (the hot path: no context manager, no future)."""
         host = self._host(key)
-        while host.active >= int(host.limit):
+        while host.active >= int(host.limit) + first:
             waiter = asyncio.get_running_loop().create_future()
             if first:
                 host.waiters.appendleft(waiter)
