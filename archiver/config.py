@@ -20,36 +20,36 @@ from .secrets import Secret
 
 @dataclass(frozen=True)
 class Settings:
-    db: str = "archive.db"
+    db: str = "archive.db"  # the archive database: a path, or sqlite:///path
     concurrency: int = defaults.CONCURRENCY
-    per_host: int = defaults.PER_HOST  # requests in flight per host at first, adapting (check/hosts.py) ...
-    per_host_max: int = defaults.PER_HOST_MAX  # ... up to this many
+    per_host: int = defaults.PER_HOST  # requests in flight per host at first; grows while the host answers quickly (check/hosts.py)
+    per_host_max: int = defaults.PER_HOST_MAX  # the most requests in flight per host; halves on 429, 503, Retry-After or a timeout
     per_host_interval: float = 0.0
     timeout: float = defaults.READ_TIMEOUT
-    retries: int = defaults.RETRIES
+    retries: int = defaults.RETRIES  # extra attempts after connection errors, 5xx and 429 (Retry-After honoured)
     processes: int = 0  # check worker processes; 0: one per core but one (at most 4)
-    max_body: int = defaults.MAX_BODY
+    max_body: int = defaults.MAX_BODY  # decoded bytes kept per page; a compression bomb stops here
     body_budget: int = defaults.BODY_BUDGET  # body bytes all checks in flight hold at once (check/budget.py)
     user_agent: str | None = None
     allow_private: bool = False
     confirm_checks: int = 3  # failed checks before a link is called dead
-    confirm_spacing_hours: float = 24.0  # ... at least this far apart
+    confirm_spacing_hours: float = 24.0  # hours that must separate the failed checks counted towards dead
     canary_url: str | None = None
     outage_share: float = 0.8  # share of hosts failing at transport level that means "we are offline"
     wayback_url: str = "https://web.archive.org"
     if_not_archived_within_days: float = 30.0
-    saves_per_minute: float = 6.0
-    cdx_per_minute: float = 24.0
+    saves_per_minute: float = 6.0  # Save Page Now submissions a minute (the account limit is 7)
+    cdx_per_minute: float = 24.0  # CDX lookups a minute (the service allows 30)
     poll_interval: float = 5.0  # seconds between Save Page Now job status polls
     poll_timeout: float = 180.0  # give up polling a job (re-checked in CDX next run)
     force_login_walled: bool = False  # submit facebook.com & co. although Wayback stores the login wall
     wayback_timeout: float = 60.0  # read timeout for Wayback requests (SPN2 answers slowly)
-    connect_timeout: float = 15.0
+    connect_timeout: float = 15.0  # seconds to open a connection to the Wayback Machine
     stale_seconds: float | None = None  # check only URLs not checked within this many seconds
     base_url: str | None = None  # resolve relative links against this URL
     input_format: str | None = None  # read every document as this format instead of guessing
-    ia_access_key: Secret | None = field(default=None, repr=False)
-    ia_secret_key: Secret | None = field(default=None, repr=False)
+    ia_access_key: Secret | None = field(default=None, repr=False)  # Internet Archive S3 access key, for Save Page Now
+    ia_secret_key: Secret | None = field(default=None, repr=False)  # Internet Archive S3 secret key; never stored or printed
     ignore: tuple[Ack, ...] = ()  # acknowledged problems: the [[ignore]] tables (archiver/report/acks.py)
     proxy: str | None = field(default=None, repr=False)  # every stage's proxy; it may hold a password (network.py)
     ca_bundle: str | None = None  # CAs to trust instead of SSL_CERT_FILE / certifi

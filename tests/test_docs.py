@@ -1,5 +1,6 @@
 """Docs stay true: every finding code, status and command documented; the README's links resolve."""
 
+import importlib.util
 import re
 
 from archiver.cli.main import main
@@ -52,3 +53,16 @@ def test_the_readmes_links_resolve():
     assert len(local) >= 10
     for target in local:
         assert (REPO / target.split("#", 1)[0]).is_file(), f"README.md links to {target}, which does not exist"
+
+
+def test_the_configuration_page_is_generated_from_the_code():
+    """Every Settings field and every option of every command, as docs/gen_config.py renders them now."""
+    spec = importlib.util.spec_from_file_location("gen_config", REPO / "docs" / "gen_config.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    page = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert page == gen.render(), "docs/configuration.md is out of date: run python docs/gen_config.py"
+    for name, command in main.commands.items():
+        assert f"### archiver {name}" in page
+        for param in (p for p in command.params if p.param_type_name == "option"):
+            assert all(f"`{opt}`" in page for opt in param.opts), f"archiver {name} {param.opts} is not documented"
