@@ -12,7 +12,7 @@ Each network stage opens `settings.db` (or uses the `store` it is given), takes 
 returns values; nothing here prints. A per-URL failure is a value in the result; an exception means
 the stage itself could not run (`ArchiverError` and its subclasses, `StoreError` among them, `OSError`).
 
-Example (the README's, run by tests/test_api.py):
+Example (docs/api.md's, run by tests/test_api.py):
 
     from archiver import api
 
@@ -274,7 +274,7 @@ def problems(settings: Settings, *, lint: LintResult | None = None, check: Check
 def problems_as_read(settings: Settings, rows: Iterable[CheckRow], fail_on: str, found: list[Problem]) -> Iterator[CheckRow]:
     """`rows` (a check's) passed through while the problems `problems(check=...)` lists for them are
     added to `found`: a program that shows the rows gets their problems from the same read of
-    archive.db (at 2,000 URLs, a read of the rows costs about 70 ms of CPU)."""
+    archive.db, instead of reading a large run's rows twice."""
     from .report.problems import NEW, link_problems
 
     mode = NEW if fail_on == NEW else "error"
@@ -381,7 +381,7 @@ async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str
     async with http_client(settings.wayback_url, timeout, settings.network()) as http:
         client = WaybackClient(http, settings.wayback_config())
         report = await archive_urls(store, client, urls, settings.archive_policy(), dry_run=dry_run)
-    if report.outage:  # issue 9: one line, the queue kept, exit 3 (cli); never reported as "failed"
+    if report.outage:  # one line, the queue kept, exit 3 (cli); an outage is never reported as "failed"
         notices.append(f"{' '.join(report.outage.split())}; {report.summary['queued']} links stay queued "
                        "for the next run")
     return ArchiveOutcome(report, notices, unreadable)

@@ -26,9 +26,8 @@ TEXT_EXCERPT = 4000  # characters of a page's main text a snapshot keeps (Snapsh
 def default_processes() -> int:
     """One process per core but one, at most 4: 1 (no workers) on a 2-core machine.
 
-    Measured there (benchmarks/check_bench.py, 2,000 URLs): 2 workers cost 10.2 s of CPU and took
-    longer than 1 process at 6.5 s. Each worker (check/workers.py) pays ~0.5 s of CPU to start (a
-    fresh interpreter importing httpx, aiohttp then, and archiver) plus pickling every result to the
-    parent, and on 2 cores it competes with the parent, which writes archive.db. Beyond 4 the
-    network is the limit."""
+    Each worker (check/workers.py) starts a fresh interpreter and pickles every result to the
+    parent, and on 2 cores it competes with the parent, which writes archive.db: there 2 workers
+    cost more CPU than one process and were slower (benchmarks/RESULTS.md, "Tried and not kept").
+    Beyond 4 the network is the limit."""
     return max(1, min(4, (os.cpu_count() or 1) - 1))

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/check_bench.py                      # N=2000, tuned and defaults, 3 pairs
     .venv/bin/python benchmarks/check_bench.py --latency-ms 10 --settings tuned
     .venv/bin/python benchmarks/check_bench.py --rss-50k            # archiver only, N=50,000
+    .venv/bin/python benchmarks/check_bench.py --results            # ... and replace its section of RESULTS.md
 
 miniweb (/work/shared/bench/miniweb.py) serves 8 hosts on 8 DISTINCT loopback addresses,
 127.0.0.2-127.0.0.9 (lychee keys its per-host limits by host name, not port: 8 ports on one IP
@@ -31,6 +32,7 @@ import time
 from pathlib import Path
 
 from installed import byte_compile
+from results import write_section
 
 BENCH = Path(os.environ.get("BENCH_DIR", "/work/shared/bench"))
 LYCHEE = os.environ.get("LYCHEE", "/tmp/peers/venv/bin/lychee")
@@ -223,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="default /tmp/archiver-bench/N<n>")
     p.add_argument("--rss-50k", action="store_true",
                    help="archiver only at defaults, N=50,000, latency 10 ms, slow 200 ms: peak memory with many URLs")
+    p.add_argument("--results", action="store_true", help="also write the table into benchmarks/RESULTS.md, "
+                   "replacing this setting's section")
     a = p.parse_args(argv)
     if a.rss_50k:
         a.n, a.latency_ms, a.slow_ms = 50_000, 10.0, 200.0
@@ -237,9 +241,12 @@ def main(argv: list[str] | None = None) -> int:
         truth[url] = (kind, expected)
     if a.rss_50k:
         row = run_once("archiver", "defaults", out, a, truth)
-        print(f"N = {a.n} (latency 10 ms, slow +200 ms), archiver check at defaults: {row['wall_s']} s wall, "
-              f"{round(row['cpu_s'] / a.n * 1000, 2)} ms CPU per URL, peak PSS {row['pss_mb']} MB (all processes), "
-              f"FP {row['fp']}, FN {row['fn']}, soft-404 {row['soft404']}")
+        line = (f"N = {a.n} (latency 10 ms, slow +200 ms), archiver check at defaults: {row['wall_s']} s wall, "
+                f"{round(row['cpu_s'] / a.n * 1000, 2)} ms CPU per URL, peak PSS {row['pss_mb']} MB (all processes), "
+                f"FP {row['fp']}, FN {row['fn']}, soft-404 {row['soft404']}")
+        print(line)
+        if a.results:
+            write_section("check_bench --rss-50k", "python benchmarks/check_bench.py --rss-50k", line)
         return 0
     results = {"load_before": load(), "settings": {}}
     for setting in a.settings:
@@ -257,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     text = table(results, a.n, a)
     (out / "results.md").write_text(text + "\n")
     print(text)
+    if a.results:
+        command = " ".join(["python benchmarks/check_bench.py", *(x for x in (argv or sys.argv[1:]) if x != "--results")])
+        write_section(f"check_bench N={a.n} latency={a.latency_ms:g}ms {'+'.join(a.settings)}", command, text)
     return 0
 
 

@@ -32,6 +32,7 @@ from archiver.store.sqlite import Store  # noqa: E402
 from archiver.store.sqlite.threaded import ThreadedStore  # noqa: E402
 from archiver.wayback.client import WaybackClient, WaybackConfig, WaybackKeys  # noqa: E402
 from archiver.wayback.policy import ArchiveSettings, archive_urls  # noqa: E402
+from benchmarks.results import write_section  # noqa: E402
 from tests.fakewayback import FakeWayback, ScaledClock, ts14  # noqa: E402
 
 
@@ -73,6 +74,7 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=60.0, help="simulated seconds per real second")
     ap.add_argument("--sessions", type=int, default=5, help="the account's concurrent capture sessions")
     ap.add_argument("--capture-seconds", type=float, default=30.0, help="simulated time one capture takes")
+    ap.add_argument("--results", action="store_true", help="also write the figures into benchmarks/RESULTS.md")
     args = ap.parse_args()
 
     clock = ScaledClock(args.scale)
@@ -98,20 +100,29 @@ def main() -> None:
     span = (max(post_times) - min(post_times)) / 60 if len(post_times) > 1 else 0.0
     cdx_span = (max(cdx_times) - min(cdx_times)) / 60 if len(cdx_times) > 1 else 0.0
     summary = report.summary
-    print(f"URLs: {args.urls} ({len(recent)} captured in the last 30 days); scale {args.scale:g}x; "
+    lines: list[str] = []
+
+    def say(text: str) -> None:
+        lines.append(text)
+        print(text)
+
+    say(f"URLs: {args.urls} ({len(recent)} captured in the last 30 days); scale {args.scale:g}x; "
           f"{args.sessions} sessions; captures take {args.capture_seconds:g} s")
-    print(f"simulated time: {sim / 60:.1f} min; real time: {real:.1f} s")
-    print("actions: " + ", ".join(f"{k} {v}" for k, v in summary.items() if v))
-    print(f"captures per simulated minute: {accepted / span if span else 0:.2f} achieved "
+    say(f"simulated time: {sim / 60:.1f} min; real time: {real:.1f} s")
+    say("actions: " + ", ".join(f"{k} {v}" for k, v in summary.items() if v))
+    say(f"captures per simulated minute: {accepted / span if span else 0:.2f} achieved "
           f"(peak {peak_per_minute(post_times)} in any 60 s) vs ceiling 7/min hard, 6/min client pacing")
-    print(f"shortest span of 7 consecutive POSTs at the server: {tightest(post_times, 7):.2f} s "
+    say(f"shortest span of 7 consecutive POSTs at the server: {tightest(post_times, 7):.2f} s "
           f"(client spacing 6 x 10.2 s = 61.2 s; the difference is network/event-loop jitter)")
-    print(f"429s received: {stats['save_429']} on /save, {stats['cdx_429']} on CDX (target 0)")
-    print(f"redundant submissions: {redundant} (target 0); POSTs {len(posts)} for {len(per_url)} URLs")
-    print(f"CDX lookups per simulated minute: {len(cdx_times) / cdx_span if cdx_span else 0:.2f} "
+    say(f"429s received: {stats['save_429']} on /save, {stats['cdx_429']} on CDX (target 0)")
+    say(f"redundant submissions: {redundant} (target 0); POSTs {len(posts)} for {len(per_url)} URLs")
+    say(f"CDX lookups per simulated minute: {len(cdx_times) / cdx_span if cdx_span else 0:.2f} "
           f"(peak {peak_per_minute(cdx_times)} in any 60 s) vs limit 30/min hard, 24/min client; "
           f"{len(cdx_times)} lookups")
-    print(f"job status polls: {stats['status']}")
+    say(f"job status polls: {stats['status']}")
+
+    if args.results:
+        write_section("wayback_bench", "python benchmarks/wayback_bench.py", "```\n" + "\n".join(lines) + "\n```")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ of the `<sup><a href="#fn1">` that points at it, and that marker's sentence as i
 `<pre>`, `<code>`, `<script>`, `<style>` and comments is not a citation.
 
 Parsed with lxml (libxml2): linear on hostile markup, where the standard library's HTMLParser
-is quadratic (30,000 unclosed `<a href="` took 293 s through it, 4 ms through lxml).
+is quadratic, so a document of unclosed tags cannot stall a run (docs/decisions/lxml.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The report for a terminal: a summary, then one table per document, note by note.
 
-A plain renderer of our own (rich's tables took 4 ms a row: 80 s for a 20,000-note report that
-`archiver run` prints by default; this takes well under 0.1 ms a row). Colour only when asked
+A plain renderer of our own: rich's tables were too slow for the long reports `archiver run`
+prints by default (docs/decisions/terminal-table.md). Colour only when asked
 (cli.py asks when stdout is a terminal). Cells are padded and wrapped by display width (wcwidth,
 loaded for the first cell that is not ASCII), so CJK text and emoji, two columns each, keep the
 borders aligned. Control characters in values (an ESC in a hostile page
