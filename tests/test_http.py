@@ -357,3 +357,28 @@ def test_a_bad_proxy_or_ca_bundle_is_a_configuration_error(tmp_path) -> None:
     assert bad_proxy.exit_code == 2 and "not an http:// or https:// proxy" in bad_proxy.stderr
     assert "pw" not in bad_proxy.stderr.replace("proxy", "")
     assert no_file.exit_code == 2 and "missing.pem" in no_file.stderr
+
+
+def test_a_run_where_most_hosts_fail_tls_says_so_and_names_the_remedy(tmp_path, private_ca) -> None:
+    """As behind a TLS-inspecting proxy without its CA: verdicts held back (tls-error, inconclusive), exit 3,
+    and the message says TLS failed and how to trust the CA. With --ca-bundle the same run is fine."""
+    import contextlib
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from archiver.cli.main import main
+
+    pem, server_ctx = private_ca
+    with contextlib.ExitStack() as stack:
+        zoos = [stack.enter_context(Zoo(server_ctx)) for _ in range(4)]
+        urls = [z.url(z.add("/tls", ok()), host="localhost") for z in zoos]
+        (tmp_path / "notes.txt").write_text("".join(f"{i}. {u}\n" for i, u in enumerate(urls, 1)), encoding="utf-8")
+        args = ["check", str(tmp_path / "notes.txt"), "--db", str(tmp_path / "a.db"), "--allow-private"]
+        failed = CliRunner().invoke(main, args, catch_exceptions=False)
+        rows = sqlite3.connect(tmp_path / "a.db").execute("select status, inconclusive from checks").fetchall()
+        trusted = CliRunner().invoke(main, [*args, "--ca-bundle", str(pem)], catch_exceptions=False)
+    assert failed.exit_code == 3
+    assert "TLS failed on 4 of 4 hosts" in failed.stderr and "SSL_CERT_FILE or --ca-bundle" in failed.stderr
+    assert rows == [("tls-error", 1)] * 4
+    assert trusted.exit_code == 0, trusted.stderr

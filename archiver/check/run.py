@@ -202,6 +202,8 @@ async def _consume(store: ArchiveStore, run: CheckRun, gen: AsyncGenerator[Check
             host = guard.origin(result.url)
             if result.transport_failure:
                 guard.failed.add(host)
+                if result.status == "tls-error":
+                    guard.tls.add(host)
             elif result.status != "skipped":
                 guard.answered.add(host)
             await recorder.put(result)
@@ -252,6 +254,7 @@ class _OutageGuard:
 
     answered: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
+    tls: set[str] = field(default_factory=set)  # of `failed`: the hosts whose TLS failed
     pending: list[tuple[int, CheckOutcome]] = field(default_factory=list)
     origin: Callable[[str], str] = field(default_factory=origin_memo, repr=False, compare=False)
 
@@ -260,6 +263,8 @@ class _OutageGuard:
         self.answered.update(self.origin(url) for url, answered in checked.items() if answered)
         for held in await store.held_back(run_id):
             self.failed.add(self.origin(held.url))
+            if held.status == "tls-error":
+                self.tls.add(self.origin(held.url))
             result = CheckResult(held.url, held.status, alive_of(held.status), error=held.error,
                                  checked_at=datetime.fromisoformat(held.checked_at), transport_failure=True)
             self.pending.append((held.check_id, CheckOutcome(held.url, result, "inconclusive",
@@ -272,6 +277,11 @@ class _OutageGuard:
         offline_hosts = self.failed - self.answered
         seen = self.failed | self.answered
         if len(seen) >= 3 and len(offline_hosts) >= outage_share * len(seen):
+            tls = len(self.tls - self.answered)
+            if tls * 2 > len(offline_hosts):  # mostly TLS: a network that intercepts TLS, not an outage
+                return (f"TLS failed on {tls} of {len(seen)} hosts: their certificates could not be verified, as "
+                        "behind a TLS-inspecting proxy or firewall whose CA this machine does not trust; give that "
+                        "CA with SSL_CERT_FILE or --ca-bundle (and the proxy with HTTPS_PROXY or --proxy)")
             return (f"{len(offline_hosts)} of {len(seen)} hosts failed at the network level "
                     f"(DNS, connection, TLS or timeout)")
         return None
