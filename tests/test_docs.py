@@ -66,3 +66,23 @@ def test_the_configuration_page_is_generated_from_the_code():
         assert f"### archiver {name}" in page
         for param in (p for p in command.params if p.param_type_name == "option"):
             assert all(f"`{opt}`" in page for opt in param.opts), f"archiver {name} {param.opts} is not documented"
+
+
+def test_every_page_is_in_the_sites_navigation():
+    nav = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    for page in sorted((REPO / "docs").rglob("*.md")):
+        name = page.relative_to(REPO / "docs").as_posix()
+        assert re.search(rf"^\s*- (.*: )?{re.escape(name)}$", nav, re.M), f"docs/{name} is not in mkdocs.yml's nav"
+
+
+def test_the_files_the_docs_name_exist():
+    """A page that names `archiver/...py`, `check/...py` or `tests/...py` goes stale when the file moves; say so
+    here. Design decisions may name what they replaced, so only their full paths are checked."""
+    packages = "|".join(p.name for p in (REPO / "archiver").iterdir() if (p / "__init__.py").exists())
+    for page in [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        named = set(re.findall(r"`((?:archiver|tests|benchmarks)/[\w/.-]+\.(?:py|md|json|txt))`", text))
+        if "decisions" not in page.parts:
+            named |= {f"archiver/{p}" for p in re.findall(rf"`((?:{packages})/[\w/.-]+\.py)`", text)}
+        for path in named:
+            assert (REPO / path).exists(), f"{page.relative_to(REPO)} names {path}, which does not exist"
