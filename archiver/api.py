@@ -322,15 +322,17 @@ def export_wacz(out: str, settings: Settings | None = None, *, since: str | None
 
 
 def annotate(path: str, out: str | None = None, settings: Settings | None = None, *,
-             in_place: bool = False) -> AnnotateResult:
+             in_place: bool = False, dry_run: bool = False) -> AnnotateResult:
     """Write a copy of `path` to `out` with its confident repairs applied and, after each link with
     an archived copy in archive.db, that copy (Robust Links attributes in HTML, `([archived](...))`
-    in Markdown, `[archived: URL, DATE]` in text). `in_place` rewrites `path`, keeping PATH.bak."""
+    in Markdown, `[archived: URL, DATE]` in text; fields of each entry in BibTeX, CSL-JSON and RIS,
+    docs/reference-managers.md). `in_place` rewrites `path`, keeping PATH.bak; `dry_run` writes
+    nothing and returns the change as a unified diff in `.diff`."""
     from .annotate.run import annotate_document
 
     settings = settings or Settings()
     return annotate_document(settings.db, path, out, in_place=in_place, fmt=settings.input_format,
-                             base_url=settings.base_url)
+                             base_url=settings.base_url, dry_run=dry_run)
 
 
 async def _with_store(settings: Settings, store: ArchiveStore | None,

@@ -4,4 +4,5 @@
     links     HTML (Robust Links), Markdown and plain text
     markdown  Markdown link positions
     docx      DOCX hyperlinks
+    entries   bibliographies: the fields chosen and why; bibtex, csljson, ris: one module each
 """

@@ -7,13 +7,16 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass, field
+from importlib import import_module
 
 from ..errors import InputError
 from ..extract import Document, extract, read_document
 from ..lint.repair import repair_document
-from ..lint.run import confident_repairs, fixed_text
+from ..lint.run import confident_repairs, fixed_text, text_diff
 from ..store import open_reader
 from .links import annotate_text
+
+BIBLIOGRAPHIES = ("bibtex", "csljson", "ris")  # each a module here with annotate(text, by_entry)
 
 
 @dataclass
@@ -24,16 +27,21 @@ class AnnotateResult:
     repairs: int  # confident repairs applied
     backup: str | None = None  # where the original went (in place only)
     without_copy: list[str] = field(default_factory=list)  # URLs with no archived copy in archive.db
+    diff: str | None = None  # dry run: the change as a unified diff; nothing was written
 
 
 def annotate_document(db: str, path: str, out: str | None, *, in_place: bool = False, fmt: str | None = None,
-                      base_url: str | None = None) -> AnnotateResult:
-    target = _target(path, out, in_place)
+                      base_url: str | None = None, dry_run: bool = False) -> AnnotateResult:
+    target = path if dry_run else _target(path, out, in_place)
     if not os.path.isfile(db):
         raise InputError(f"{db}: no archive database here; run `archiver run {path} --db {db}` first")
     if path.lower().endswith(".docx") and fmt in (None, "docx"):
+        if dry_run:
+            raise InputError(f"{path}: --dry-run shows a diff of a text document; for DOCX, write a copy with -o")
         return _docx(db, path, target, in_place)
     doc = read_document(path, fmt)
+    if doc.format in BIBLIOGRAPHIES:
+        return _bibliography(db, doc, target, in_place, dry_run)
     repaired = repair_document(list(extract(doc, base_url=base_url)))
     fixed = Document(doc.path, doc.format, fixed_text(doc, repaired), doc.sha256)
     with open_reader(db) as store:
@@ -42,10 +50,44 @@ def annotate_document(db: str, path: str, out: str | None, *, in_place: bool = F
         if r.url in copies:
             copies.setdefault(r.citation.raw, copies[r.url])
     text, links = annotate_text(fixed, copies, base_url=base_url)
+    missing = sorted({r.url for r in repaired if r.url and r.url not in copies})
+    if dry_run:
+        return AnnotateResult(path, path, links, len(confident_repairs(repaired)), None, missing, text_diff(doc, text))
     backup = _backup(path) if in_place else None
     _write(target, text)
-    missing = sorted({r.url for r in repaired if r.url and r.url not in copies})
     return AnnotateResult(path, target, links, len(confident_repairs(repaired)), backup, missing)
+
+
+def _bibliography(db: str, doc: Document, target: str, in_place: bool, dry_run: bool) -> AnnotateResult:
+    """BibTeX, CSL-JSON, RIS: each entry's archived copy in fields of its own (annotate/biblio.py).
+    Repairs are not applied: every byte but the new fields stays as it was."""
+    repaired = repair_document(list(extract(doc)))
+    with open_reader(db) as store:
+        copies = store.archived_copies([r.url for r in repaired if r.url])
+    by_entry: dict[str, tuple[str, str]] = {}
+    for r in repaired:  # an entry's first URL (url, howpublished, note, doi) that has a copy
+        if r.url in copies and r.citation.note is not None:
+            by_entry.setdefault(r.citation.note, copies[r.url])
+    raw = _original_bytes(doc)
+    text, links = import_module(f".{doc.format}", __package__).annotate(doc.text, by_entry)
+    missing = sorted({r.url for r in repaired if r.url and r.url not in copies})
+    if dry_run:
+        return AnnotateResult(doc.path, doc.path, links, 0, None, missing, text_diff(doc, text))
+    backup = _backup(doc.path) if in_place else None
+    _write(target, (raw[:3] if raw.startswith(b"\xef\xbb\xbf") else b"") + text.encode("utf-8"))
+    return AnnotateResult(doc.path, target, links, 0, backup, missing)
+
+
+def _original_bytes(doc: Document) -> bytes:
+    """The file as it is on disk: it must be UTF-8, or writing it back would change every byte."""
+    with open(doc.path, "rb") as fh:
+        raw = fh.read()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{doc.path}: not UTF-8; annotate writes bibliographies back only in UTF-8 "
+                         "(export it again as UTF-8)") from None
+    return raw
 
 
 def _docx(db: str, path: str, target: str, in_place: bool) -> AnnotateResult:

@@ -149,11 +149,12 @@ def _since(text: str | None) -> str | None:
 @click.option("--in-place", is_flag=True, help="Rewrite PATH itself, keeping the original as PATH.bak.")
 @db_option
 @click.option("--base-url", help="Resolve relative links in HTML against this URL.")
-@click.option("--input-format", type=click.Choice(["text", "markdown", "html"]),
+@click.option("--input-format", type=click.Choice(["text", "markdown", "html", "bibtex", "csljson", "ris"]),
               help="Read PATH as this format instead of guessing from its name.")
+@click.option("--dry-run", is_flag=True, help="Print the change as a unified diff (for `git apply`); write nothing.")
 @config_option
 @handle_errors
-def annotate(path, output, in_place, db, base_url, input_format, config_path):
+def annotate(path, output, in_place, db, base_url, input_format, dry_run, config_path):
     """Write archive links back into a copy of PATH, with its confident repairs applied.
 
     \b
@@ -163,15 +164,23 @@ def annotate(path, output, in_place, db, base_url, input_format, config_path):
                 and a visible "archived" link after it;
       Markdown  ([archived](URL)) after the link;
       text      [archived: URL, YYYY-MM-DD] at the end of the note.
+    For each entry of a bibliography with an archived copy (docs/reference-managers.md):
+      BibTeX    archiveurl = {URL} and archivedate = {YYYY-MM-DD};
+      CSL-JSON  "archive": "Internet Archive, archived YYYY-MM-DD" and "archive_location": URL;
+      RIS       DB  - Internet Archive, archived YYYY-MM-DD and AN  - URL;
+    every other byte kept (repairs are not applied to bibliographies).
     PATH is never changed unless --in-place, which keeps PATH.bak. Annotating twice adds nothing.
 
     \b
     Example:
         archiver run notes.md && archiver annotate notes.md -o notes.archived.md
         archiver annotate essay.html --in-place
+        archiver annotate refs.bib --dry-run | git apply
     """
     settings = settings_from(config_path, db=db, base_url=base_url, input_format=input_format)
-    result = api.annotate(path, output, settings, in_place=in_place)
+    result = api.annotate(path, output, settings, in_place=in_place, dry_run=dry_run)
+    if result.diff is not None:
+        click.echo(result.diff, nl=False)
     kept = f"; original kept as {result.backup}" if result.backup else ""
     click.echo(f"annotate: {result.out}: {result.links} links given their archived copy, {result.repairs} "
                f"repairs applied{kept}", err=True)

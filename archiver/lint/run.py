@@ -248,9 +248,13 @@ def display_path(path: str) -> str:
 
 
 def unified_diff(doc: Document, repaired: list[Repaired]) -> str:
+    return text_diff(doc, fixed_text(doc, repaired))
+
+
+def text_diff(doc: Document, after: str) -> str:
+    """The document's text against `after`, as a unified diff that `git apply` takes."""
     import difflib
 
-    after = fixed_text(doc, repaired)
     shown = display_path(doc.path)
     return "".join(difflib.unified_diff(doc.text.splitlines(keepends=True), after.splitlines(keepends=True),
                                         fromfile=f"a/{shown}", tofile=f"b/{shown}"))
