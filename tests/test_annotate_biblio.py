@@ -119,6 +119,11 @@ STYLE = """<?xml version="1.0" encoding="utf-8"?>
 </style>"""
 
 
+def text_of(value) -> str:
+    """A citeproc-py reference's text variable: a string up to 0.6, a list of strings later."""
+    return value if isinstance(value, str) else "".join(value)
+
+
 def test_csl_json_round_trip_through_citeproc(pipeline_db, urls, tmp_path):
     from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
     from citeproc.source.json import CiteProcJSON
@@ -128,8 +133,8 @@ def test_csl_json_round_trip_through_citeproc(pipeline_db, urls, tmp_path):
     annotate(pipeline_db.settings.db, str(src), "-o", str(out))
     items = json.loads(out.read_text(encoding="utf-8"))
     source = CiteProcJSON(items)
-    assert source["ministry2020"]["archive_location"] == [urls["copy_gone"]]
-    assert source["ministry2020"]["archive"] == ["Internet Archive, archived 2021-01-10"]
+    assert text_of(source["ministry2020"]["archive_location"]) == urls["copy_gone"]
+    assert text_of(source["ministry2020"]["archive"]) == "Internet Archive, archived 2021-01-10"
     assert "archive" not in source["never"]
     assert items[2]["note"] == "keep: me" and list(items[0])[:5] == ["id", "type", "title", "URL", "accessed"]
     style = tmp_path / "style.csl"
