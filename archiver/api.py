@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Settings, load_settings
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .lint.run import LintedDocument, LintStream, lint_paths, summarize, summary_at_least
 from .models import CheckRow
 from .report.acks import Ack, acknowledged
@@ -335,6 +335,19 @@ def annotate(path: str, out: str | None = None, settings: Settings | None = None
                              base_url=settings.base_url, dry_run=dry_run)
 
 
+def browse(settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 8001,
+           on_ready: Callable[[str, int], None] | None = None) -> None:
+    """Serve archive.db in Datasette until interrupted: read-only, with descriptions, the editor's
+    canned queries, full-text search over snapshot text and a page per snapshot (archiver[browse]).
+    `on_ready(url, snapshots indexed)` is called once the search index is built."""
+    try:
+        from .browse.serve import serve
+    except ImportError as exc:
+        raise ConfigError(f"archiver browse needs Datasette ({exc.name} is missing): "
+                          "pip install 'archiver[browse]'") from None
+    serve((settings or Settings()).db, host=host, port=port, on_ready=on_ready)
+
+
 async def _with_store(settings: Settings, store: ArchiveStore | None,
                       work: Callable[[ArchiveStore], Awaitable[T]]) -> T:
     """`work` on `store`, or on the store `settings.db` names, opened, locked and closed here."""
@@ -389,6 +402,7 @@ async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str
     return ArchiveOutcome(report, notices, unreadable)
 
 
-__all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "LintStream", "RunResult", "annotate", "archive", "check",
+__all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "LintStream", "RunResult", "annotate", "archive", "browse",
+           "check",
            "export_wacz", "export_warc", "interrupt", "lint", "lint_stream", "load_settings", "problems", "problems_as_read",
            "record", "report", "run"]

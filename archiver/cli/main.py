@@ -11,6 +11,7 @@ import click
 
 from .. import __version__
 from .archive import archive
+from .browse import browse
 from .check import check
 from .lint import lint
 from .outputs import annotate, export, report
@@ -33,7 +34,7 @@ def main():
     """
 
 
-for command in (lint, check, archive, run, report, export, annotate):
+for command in (lint, check, archive, run, report, export, annotate, browse):
     main.add_command(command)
 
 if __name__ == "__main__":  # pragma: no cover
