@@ -172,3 +172,29 @@ def test_dry_run_prints_the_diff_and_writes_nothing(pipeline_db, urls, tmp_path,
     subprocess.run(["git", "apply", "-"], input=result.stdout, text=True, cwd=tmp_path, check=True)
     annotate(pipeline_db.settings.db, str(src), "-o", str(tmp_path / "direct.bib"))
     assert src.read_bytes() == (tmp_path / "direct.bib").read_bytes()
+
+
+@pytest.mark.parametrize("name", ["refs.json", "refs.ris", "wrapped.json"])
+def test_csl_and_ris_annotated_twice_change_nothing_more(pipeline_db, urls, tmp_path, name):
+    if name == "refs.ris":
+        text = f"TY  - ELEC\r\nID  - soft\r\nUR  - {urls['soft']}\r\nER  - \r\n"
+    else:
+        items = csl_items(urls)
+        text = json.dumps({"items": items} if name == "wrapped.json" else items, indent=2)
+    src, once, twice = tmp_path / name, tmp_path / f"once-{name}", tmp_path / f"twice-{name}"
+    src.write_text(text, encoding="utf-8", newline="")
+    annotate(pipeline_db.settings.db, str(src), "-o", str(once), "--input-format", "ris" if name.endswith(".ris") else "csljson")
+    annotate(pipeline_db.settings.db, str(once), "-o", str(twice), "--input-format", "ris" if name.endswith(".ris") else "csljson")
+    assert urls["copy_soft"] in once.read_text(encoding="utf-8")
+    assert twice.read_bytes() == once.read_bytes()
+    if name.endswith(".json"):
+        loaded = json.loads(once.read_text(encoding="utf-8"))
+        items = loaded["items"] if isinstance(loaded, dict) else loaded
+        assert items[2]["archive_location"] == urls["copy_soft"]
+
+
+def test_a_bibliography_that_is_not_utf8_is_refused_and_left_alone(pipeline_db, urls, tmp_path):
+    src, out = tmp_path / "refs.bib", tmp_path / "out.bib"
+    src.write_bytes(bibtex(urls).replace("Annual", "Année").encode("latin-1"))
+    result = annotate(pipeline_db.settings.db, str(src), "-o", str(out))
+    assert result.exit_code == 3 and "not UTF-8" in result.stderr and not out.exists()
