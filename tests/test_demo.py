@@ -5,6 +5,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 
 from .conftest import REPO
 
@@ -32,3 +33,37 @@ def test_the_demo_runs_offline_and_prints_what_the_readme_shows(tmp_path):
     gone = f"http://127.0.0.1:{web_port}/gone"
     assert captures[gone] == f"http://127.0.0.1:{wayback_port}/web/20210110120000/{gone}"
     assert (tmp_path / "notes.txt").is_file() and (tmp_path / "archiver.toml").is_file()
+
+
+def test_the_usage_pages_whole_run_is_what_archiver_prints(tmp_path, test_web):
+    """docs/usage.md's three commands, run as shown on the demo's document, print what the page shows
+    (ports, and the dates of today's captures, aside)."""
+    import os
+
+    from tests.demo import CONFIG, DEMO_KEYS, document, seed
+    from tests.fakewayback import FakeWayback
+
+    page = (REPO / "docs" / "usage.md").read_text(encoding="utf-8").split("## A whole run", 1)[1]
+    shown = re.search(r"^```\n(.*?)^```", page, re.S | re.M).group(1)
+    commands = re.findall(r"^\$ (archiver .*)$", shown, re.M)
+    assert [c.split()[1] for c in commands] == ["run", "check", "archive"]
+    (tmp_path / "archiver.toml").write_text(CONFIG, encoding="utf-8")
+
+    def today_aside(text: str) -> str:
+        text = re.sub(r"/web/(?!20210110120000|20190101000000)\d{14}/", "/web/TODAY/", text)
+        text = re.sub(r"on \d{4}-\d\d-\d\d \(the page", "on TODAY (the page", text)
+        return re.sub(r"first saw the citation \d{4}-\d\d-\d\d \(\d+ days before\)", "first saw the citation TODAY", text)
+
+    with FakeWayback(clock=time.time) as wayback:
+        seed(wayback, test_web)
+        (tmp_path / "notes.txt").write_text(document(test_web), encoding="utf-8")
+        printed = []
+        for command in commands:
+            argv = command.replace("http://127.0.0.1:WAYBACK", wayback.base_url).split()
+            done = subprocess.run([sys.executable, "-m", "archiver", *argv[1:]], cwd=tmp_path, capture_output=True,
+                                  text=True, timeout=120, env={**os.environ, **DEMO_KEYS}, check=False)
+            printed.append(f"$ {command}\n{done.stderr}{done.stdout}exit {done.returncode}\n")
+        port = test_web.url("/").split(":")[2].rstrip("/")
+        wayback_port = wayback.base_url.rsplit(":", 1)[1]
+    assert today_aside("".join(printed).replace(f"127.0.0.1:{port}", "127.0.0.1:PORT")
+                       .replace(f"127.0.0.1:{wayback_port}", "127.0.0.1:WAYBACK")) == today_aside(shown)
