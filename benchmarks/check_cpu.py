@@ -69,7 +69,7 @@ def stages_main(argv: list[str]) -> None:
     import atexit
 
     from archiver import api
-    from archiver.check import fetch
+    from archiver.check import judge
     from archiver.cli import main as cli
     from archiver.store.sqlite import Store
 
@@ -88,8 +88,8 @@ def stages_main(argv: list[str]) -> None:
         setattr(mod, name, timed)
 
     for mod, name, label in [(api, "lint", "lint the document"),
-                             (fetch, "_analyse", "page analysis (decode, title, main text)"),
-                             (fetch, "classify_response", "verdict (classify_response)"),
+                             (judge, "_analyse", "page analysis (decode, title, main text)"),
+                             (judge, "classify_response", "verdict (classify_response)"),
                              (Store, "save_document", "record its citations (store thread)"),
                              (Store, "record_checks", "store the checks (store thread: SQLite, zlib)")]:
         wrap(mod, name, label)
