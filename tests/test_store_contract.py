@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
@@ -26,14 +27,17 @@ from archiver.models import (
 )
 from archiver.store import ArchiveStore, open_reader, open_store
 
-STORES = ["sqlite"]
+# backend -> a URL naming a new, empty store of it (given pytest's tmp_path)
+STORES: dict[str, Callable[[Path], str]] = {
+    "sqlite": lambda tmp: f"sqlite:///{tmp / 'archive.db'}",
+}
 WHEN = "2026-01-01T00:00:00+00:00"
 
 
-@pytest.fixture(params=STORES)
+@pytest.fixture(params=sorted(STORES))
 def store_url(request, tmp_path) -> str:
     """A URL naming a new, empty store of each backend."""
-    return f"sqlite:///{tmp_path / 'archive.db'}"
+    return STORES[request.param](tmp_path)
 
 
 @pytest.fixture()
