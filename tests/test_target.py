@@ -68,3 +68,11 @@ def test_plain_urls_take_the_fast_path(url):
                                  "http://u@a.org/", "http://bücher.de/", "http://a.org/x y", "http://[::1]/"])
 def test_other_urls_go_through_httpx(url):
     assert not parse(url).plain
+
+
+@pytest.mark.parametrize("url", ["http://a.orgé..", "https://straße.de../x"])
+def test_two_trailing_dots_are_an_empty_label_as_httpx_says(url):
+    """One trailing dot is the DNS root; a second is an empty label, which httpx refuses too."""
+    assert _httpx(url) is None
+    with pytest.raises((httpx.InvalidURL, TypeError, ValueError)):
+        parse(url)

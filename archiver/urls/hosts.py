@@ -57,7 +57,8 @@ def _psl():
 def ascii_host(host: str) -> str:
     """`host` as it goes on the wire (lower case, IDNA 2008 / UTS 46, no trailing dot; an IP literal as
     written); raises ValueError saying why no client can reach it."""
-    host = host.rstrip(".").lower()
+    host = host.lower()
+    host = host[:-1] if host.endswith(".") else host  # one trailing dot is the DNS root; two are an empty label
     if not host:
         raise ValueError("the host is empty")
     if _is_ip(host):
@@ -121,7 +122,8 @@ def ascii_url(url: str) -> str:
 @lru_cache(maxsize=65536)
 def host_problem(host: str) -> str | None:
     """Why `host` cannot exist on any network, or None. IP literals and reserved names pass."""
-    host = host.rstrip(".").lower()
+    host = host.lower()
+    host = host[:-1] if host.endswith(".") else host  # one trailing dot is the DNS root; two are an empty label
     if host == "localhost":
         return None
     try:
@@ -154,7 +156,8 @@ def _is_ip(host: str) -> bool:
 def registrable(host: str) -> bool:
     """True for a name registrable under the Public Suffix List (`rferl.org`, `misk.org.kz`), the
     test that lets lint add a missing `https://`. `github.io` alone is a suffix, not a site."""
-    host = host.rstrip(".").lower()
+    host = host.lower()
+    host = host[:-1] if host.endswith(".") else host  # one trailing dot is the DNS root; two are an empty label
     if host_problem(host) is not None or _is_ip(host):
         return False
     if any(host == t or host.endswith("." + t) for t in RESERVED_TLDS):
