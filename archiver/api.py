@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Settings, load_settings
@@ -283,15 +282,24 @@ def problems_as_read(settings: Settings, rows: Iterable[CheckRow], fail_on: str,
         yield row
 
 
+def copy_store(src: str, dst: str):
+    """Copy the archive at `src` into the new, empty store `dst` (SQLite or PostgreSQL, either
+    way), verified by row counts and snapshot digests; a `CopyReport` of what moved."""
+    from .store import copy_store as copy
+
+    return copy(src, dst)
+
+
 def report(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
            clock: Callable[[], datetime] | None = None) -> EditorReport:
     """The editor's report of `paths` (default: every document in archive.db), read from the store.
 
     Nothing is fetched; the rows are read when iterated (`EditorReport.rows()`), the summary first."""
     settings = settings or Settings()
-    if not Path(settings.db).is_file():
-        raise InputError(f"{settings.db}: no archive database here; run `archiver run PATH --db {settings.db}` first")
-    from .store import open_reader
+    from .store import missing, open_reader
+
+    if why := missing(settings.db):
+        raise InputError(why)
 
     with open_reader(settings.db) as st:
         ids = [doc_id for doc_id, _ in st.documents(paths)]
@@ -404,5 +412,5 @@ async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str
 
 __all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "LintStream", "RunResult", "annotate", "archive", "browse",
            "check",
-           "export_wacz", "export_warc", "interrupt", "lint", "lint_stream", "load_settings", "problems", "problems_as_read",
+           "copy_store", "export_wacz", "export_warc", "interrupt", "lint", "lint_stream", "load_settings", "problems", "problems_as_read",
            "record", "report", "run"]

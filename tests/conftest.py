@@ -7,7 +7,7 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
 
-pytest_plugins = ["tests.conftest_web", "tests.conftest_wayback", "tests.report_fixture"]
+pytest_plugins = ["tests.conftest_web", "tests.conftest_wayback", "tests.conftest_postgres", "tests.report_fixture"]
 
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR",
                "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")

@@ -1,5 +1,5 @@
 """The ArchiveStore contract, for any backend: one suite, run against every store `open_store` can
-open (today SQLite; a PostgreSQL backend adds its URL to `STORES`)."""
+open: SQLite, and PostgreSQL on the session's throwaway cluster (tests/conftest_postgres.py)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,11 @@ from archiver.models import (
 )
 from archiver.store import ArchiveStore, open_reader, open_store
 
-# backend -> a URL naming a new, empty store of it (given pytest's tmp_path)
-STORES: dict[str, Callable[[Path], str]] = {
-    "sqlite": lambda tmp: f"sqlite:///{tmp / 'archive.db'}",
+# backend -> a URL naming a new, empty store of it (given the test's request and tmp_path)
+STORES: dict[str, Callable[[pytest.FixtureRequest, Path], str]] = {
+    "sqlite": lambda request, tmp: f"sqlite:///{tmp / 'archive.db'}",
+    # a new database on the session's throwaway cluster (tests/conftest_postgres.py)
+    "postgresql": lambda request, tmp: request.getfixturevalue("postgres_url"),
 }
 WHEN = "2026-01-01T00:00:00+00:00"
 
@@ -37,7 +39,7 @@ WHEN = "2026-01-01T00:00:00+00:00"
 @pytest.fixture(params=sorted(STORES))
 def store_url(request, tmp_path) -> str:
     """A URL naming a new, empty store of each backend."""
-    return STORES[request.param](tmp_path)
+    return STORES[request.param](request, tmp_path)
 
 
 @pytest.fixture()

@@ -13,6 +13,7 @@ from ..errors import InputError
 from ..extract import Document, extract, read_document
 from ..lint.repair import repair_document
 from ..lint.run import confident_repairs, fixed_text, text_diff
+from ..store import missing as no_archive
 from ..store import open_reader
 from .links import annotate_text
 
@@ -33,8 +34,8 @@ class AnnotateResult:
 def annotate_document(db: str, path: str, out: str | None, *, in_place: bool = False, fmt: str | None = None,
                       base_url: str | None = None, dry_run: bool = False) -> AnnotateResult:
     target = path if dry_run else _target(path, out, in_place)
-    if not os.path.isfile(db):
-        raise InputError(f"{db}: no archive database here; run `archiver run {path} --db {db}` first")
+    if why := no_archive(db, path):
+        raise InputError(why)
     if path.lower().endswith(".docx") and fmt in (None, "docx"):
         if dry_run:
             raise InputError(f"{path}: --dry-run shows a diff of a text document; for DOCX, write a copy with -o")

@@ -13,6 +13,7 @@ from .. import __version__
 from .archive import archive
 from .browse import browse
 from .check import check
+from .db import db
 from .lint import lint
 from .outputs import annotate, export, report
 from .run import run
@@ -34,7 +35,7 @@ def main():
     """
 
 
-for command in (lint, check, archive, run, report, export, annotate, browse):
+for command in (lint, check, archive, run, report, export, annotate, browse, db):
     main.add_command(command)
 
 if __name__ == "__main__":  # pragma: no cover

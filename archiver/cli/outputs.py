@@ -11,6 +11,7 @@ import click
 from .. import api
 from ..lint.findings import SEVERITIES
 from ..report.render import REPORT_FORMATS, renderer
+from ..store import redacted
 from .exits import EXIT_OK, EXIT_PROBLEMS, handle_errors
 from .options import config_option, db_option, paths_argument, settings_from
 
@@ -185,7 +186,7 @@ def annotate(path, output, in_place, db, base_url, input_format, dry_run, config
     click.echo(f"annotate: {result.out}: {result.links} links given their archived copy, {result.repairs} "
                f"repairs applied{kept}", err=True)
     if result.without_copy:
-        click.echo(f"annotate: {len(result.without_copy)} URLs have no archived copy in {settings.db} yet "
+        click.echo(f"annotate: {len(result.without_copy)} URLs have no archived copy in {redacted(settings.db)} yet "
                    "(run `archiver archive`): " + ", ".join(result.without_copy[:5])
                    + (" ..." if len(result.without_copy) > 5 else ""), err=True)
     sys.exit(EXIT_OK)

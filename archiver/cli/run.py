@@ -10,6 +10,7 @@ from .. import api
 from ..lint.findings import SEVERITIES
 from ..report.problems import NEW
 from ..report.results import archive_summary_line, check_summary_line, problem_lines
+from ..store import redacted
 from .exits import EXIT_OK, EXIT_RUNTIME, handle_errors, problem_exit
 from .options import archive_options, check_options, db_option, input_options, paths_argument, settings_from
 from .outputs import emit_report, writable
@@ -89,7 +90,7 @@ def _on_stage(name: str, value, settings, progress) -> None:
     """What `run` says on stderr as each stage ends."""
     if name == "lint":
         info(f"lint: {value['citations']} citations, {value['urls']} URLs, {value['error']} errors, "
-             f"{value['warning']} warnings -> {settings.db}")
+             f"{value['warning']} warnings -> {redacted(settings.db)}")
     elif name == "changes":  # during the check (the citations are recorded as its first requests leave)
         if progress.line is not None:
             progress.line.clear()

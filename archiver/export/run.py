@@ -16,7 +16,7 @@ from datetime import datetime
 from ..clock import iso, utcnow
 from ..defaults import USER_AGENT
 from ..errors import InputError
-from ..store import StoreReader, open_reader
+from ..store import StoreReader, missing, open_reader
 from .warc import WarcSummary, write_warc
 
 
@@ -66,8 +66,8 @@ def _write(store: StoreReader, fh, filename: str, filters: ExportFilter, user_ag
 
 @contextmanager
 def _store(db: str):
-    if not os.path.isfile(db):
-        raise InputError(f"{db}: no archive database here; run `archiver run PATH --db {db}` first")
+    if why := missing(db):
+        raise InputError(why)
     with open_reader(db) as store:
         yield store
 

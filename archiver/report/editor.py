@@ -47,9 +47,11 @@ class EditorReport:
     @property
     def summary(self) -> dict:
         if self._summary is None:
+            from ..store import redacted
+
             self._summary = summarize(self.rows(), generated=self.generated, last_check=self.last_check,
                                       last_run=self.last_run)
-            self._summary["database"] = self.db
+            self._summary["database"] = redacted(self.db)
         return self._summary
 
     def at_least(self, severity: str) -> bool:

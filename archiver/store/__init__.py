@@ -3,19 +3,45 @@
 `ArchiveStore` (store/interface.py) is what the stages may ask of a store; `open_store(url)` is the
 only way a stage gets one. `StoreReader` is the read side of the offline readers (report, annotate,
 export), which run outside any event loop; `open_reader(url)` gives one. `archive.db`, a plain path
-or `sqlite:///path` opens the SQLite backend (store/sqlite/), the default, which needs no server.
-All SQL lives under this package.
+or `sqlite:///path` opens the SQLite backend (store/sqlite/), the default, which needs no server;
+`postgresql://…` opens the PostgreSQL one (store/postgres/, the `archiver[scale]` extra), imported
+only then. All SQL lives under this package.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ConfigError
 from .interface import ArchiveStore, StoreReader
 
-__all__ = ["ArchiveStore", "StoreReader", "open_reader", "open_store", "sqlite_path"]
+__all__ = ["ArchiveStore", "StoreReader", "copy_store", "is_postgres", "missing", "open_reader", "open_store", "redacted", "sqlite_path"]
+
+
+def missing(url: str | os.PathLike, document: str = "PATH") -> str | None:
+    """Why the readers (report, export) have no archive at `url` to read, or None when there is
+    one: an archive.db that is not there. A PostgreSQL store is its server's to hold."""
+    if is_postgres(url) or Path(sqlite_path(url)).is_file():
+        return None
+    return f"{url}: no archive database here; run `archiver run {document} --db {url}` first"
+
+
+def redacted(url: str | os.PathLike) -> str:
+    """`url` as it may be shown: a database URL's password replaced by `***` (a path is unchanged)."""
+    text = os.fspath(url)
+    parts = urlsplit(text) if "://" in text else None
+    if parts is None or parts.password is None:
+        return text
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def is_postgres(url: str | os.PathLike) -> bool:
+    """Whether `url` names a PostgreSQL store (`postgresql://…` or `postgres://…`)."""
+    return os.fspath(url).startswith(("postgresql://", "postgres://"))
 
 
 def sqlite_path(url: str | os.PathLike) -> str:
@@ -26,13 +52,17 @@ def sqlite_path(url: str | os.PathLike) -> str:
     if "://" in text.split("/", 1)[0] + "/" and not text.startswith("file:"):
         scheme = text.split("://", 1)[0]
         raise ConfigError(f"--db {text}: archiver cannot open a {scheme}:// store; give a file path such as "
-                          "archive.db or sqlite:///path/to/archive.db")
+                          "archive.db, sqlite:///path/to/archive.db or postgresql://user@host/database")
     return text
 
 
 def open_store(url: str | os.PathLike, **options: Any) -> ArchiveStore:
-    """Open the store `url` names: a path or `sqlite:///path` (SQLite, the default). `await
-    store.close()` when done."""
+    """Open the store `url` names: a path or `sqlite:///path` (SQLite, the default), or
+    `postgresql://…`. `await store.close()` when done."""
+    if is_postgres(url):
+        from .postgres.store import PostgresStore
+
+        return PostgresStore(os.fspath(url), **options)
     from .sqlite.threaded import ThreadedStore
 
     return ThreadedStore(sqlite_path(url), **options)
@@ -40,6 +70,18 @@ def open_store(url: str | os.PathLike, **options: Any) -> ArchiveStore:
 
 def open_reader(url: str | os.PathLike) -> StoreReader:
     """The read side of the store `url` names, for the report, annotate and export."""
+    if is_postgres(url):
+        from .postgres.reader import PostgresReader
+
+        return PostgresReader(os.fspath(url))
     from .sqlite.reader import Reader
 
     return Reader(sqlite_path(url))
+
+
+def copy_store(src: str, dst: str):
+    """Copy the archive at `src` into the new, empty store `dst` (SQLite or PostgreSQL, either way),
+    verified by row counts and snapshot digests (store/transfer.py); a `CopyReport` of what moved."""
+    from .transfer import copy_store as copy
+
+    return copy(src, dst)
