@@ -353,7 +353,13 @@ def browse(settings: Settings | None = None, *, host: str = "127.0.0.1", port: i
     except ImportError as exc:
         raise ConfigError(f"archiver browse needs Datasette ({exc.name} is missing): "
                           "pip install 'archiver[browse]'") from None
-    serve((settings or Settings()).db, host=host, port=port, on_ready=on_ready)
+    db = (settings or Settings()).db
+    from .store import is_postgres, redacted
+
+    if is_postgres(db):  # Datasette reads SQLite files
+        raise ConfigError(f"archiver browse reads an archive.db file, not {redacted(db)}: copy it first with "
+                          f"`archiver db copy {redacted(db)} archive.db` and browse that")
+    serve(db, host=host, port=port, on_ready=on_ready)
 
 
 async def _with_store(settings: Settings, store: ArchiveStore | None,

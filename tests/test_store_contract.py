@@ -186,3 +186,49 @@ def test_a_failed_write_is_archivers_error_and_changes_nothing(on_store):
         assert await store.known_urls(["https://a.test/1"]) == {}
 
     on_store(work)
+
+
+def test_a_write_made_runs_to_its_end_even_when_its_caller_is_cancelled(on_store):
+    """Cancelling a run never drops a write it already handed over, and calls run in the order made."""
+    async def work(store: ArchiveStore):
+        run = await store.start_run("check")
+        records = [CheckRecord(CheckResult(f"https://a.test/{i}", "ok", True, 200, snapshot=page(str(i))), run, WHEN,
+                               UrlState(), UrlState("alive")) for i in range(200)]
+        writing = asyncio.ensure_future(store.record_checks(records))
+        await asyncio.sleep(0)  # the call is made
+        writing.cancel()
+        known = await store.known_urls([r.result.url for r in records])  # made after: sees the whole group
+        assert len(known) == 200 and writing.cancelled()
+
+    on_store(work)
+    on_store(lambda store: _count_checks(store, 200))
+
+
+async def _count_checks(store: ArchiveStore, expected: int) -> None:
+    run = await store.start_run("check")
+    assert len(await store.known_urls([f"https://a.test/{i}" for i in range(expected)])) == expected
+    await store.finish_run(run, "ok", {})
+
+
+
+def test_a_documents_findings_are_new_once_and_its_rows_kept_across_reads(on_store):
+    from archiver.models import Finding
+
+    dash = Finding("A101", "typographic-dash", "warning", "an en dash in the URL", "use -")
+    space = Finding("A102", "space-in-url", "error", "a space in the URL")
+
+    def read(*findings_per_line):
+        return [Repaired(Citation("doc.txt", i + 1, str(i + 1), f"https://b.test/{i}"), f"https://b.test/{i}", fs)
+                for i, fs in enumerate(findings_per_line)]
+
+    async def work(store: ArchiveStore):
+        first = await store.save_document("doc.txt", "text", None, read((dash,), ()))
+        again = await store.save_document("doc.txt", "text", None, read((dash,), (space,)))
+        third = await store.save_document("doc.txt", "text", None, read((), (space,), ()))
+        assert [(f.finding.code, f.new) for f in first.findings] == [("A101", True)]
+        assert [(f.finding.code, f.new) for f in again.findings] == [("A101", False), ("A102", True)]
+        assert [(f.finding.code, f.new, f.place.note) for f in third.findings] == [("A102", False, "2")]
+        assert (third.document_id, third.added, third.kept, third.removed) == (first.document_id, 1, 2, 0)
+        assert [p.note for p in (await store.places_for(["https://b.test/2"]))["https://b.test/2"]] == ["3"]
+
+    on_store(work)

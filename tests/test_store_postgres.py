@@ -13,7 +13,11 @@ import sys
 import pytest
 
 from archiver.errors import StoreError
+from archiver.models import CheckRecord, CheckResult, UrlState
+from archiver.store import open_store
 from tests.conftest import REPO
+
+WHEN = "2026-01-01T00:00:00+00:00"
 
 
 def _pg():
@@ -130,6 +134,28 @@ def test_the_views_read_the_rows(postgres_url):
     headers, latest = asyncio.run(go())
     assert headers == [("Server", "x"), ("Content-Type", "text/html")]
     assert latest == [("d.txt", 3, "https://a.test/", "ok", True)]
+
+
+def test_two_stores_writing_the_same_new_urls_at_once_both_succeed(postgres_url):
+    """Workers will share one store: two writers recording checks of the same new URLs at the same
+    time both succeed, and each URL has one row (the inserts meet on the URL's unique key). SQLite
+    keeps one run per archive.db (its run lock), so this is PostgreSQL's alone."""
+    async def go():
+        stores = [open_store(postgres_url), open_store(postgres_url)]
+        try:
+            runs = [await s.start_run("check") for s in stores]
+            urls = [f"https://shared.test/{i}" for i in range(300)]
+            batches = [[CheckRecord(CheckResult(u, "ok", True, 200), run, WHEN, UrlState(), UrlState("alive"))
+                        for u in urls] for run in runs]
+            ids = await asyncio.gather(*(s.record_checks(b) for s, b in zip(stores, batches)))
+            assert len(set(ids[0]) | set(ids[1])) == 600
+            assert set(await stores[0].known_urls(urls)) == set(urls)
+            assert len(await stores[1].all_urls()) == 300
+        finally:
+            for s in stores:
+                await s.close()
+
+    asyncio.run(go())
 
 
 def test_a_database_of_something_else_is_left_untouched(postgres_url):

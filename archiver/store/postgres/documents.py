@@ -46,30 +46,40 @@ async def places_for(conn: psycopg.AsyncConnection, urls: list[str]) -> dict[str
 async def save_document(conn: psycopg.AsyncConnection, path: str, fmt: str, sha256: str | None,
                         repaired: list[Repaired], now: str, *,
                         exists: Callable[[str], bool] = os.path.exists) -> DocumentChanges:
-    """Record a document's citations as its current ones, in one transaction."""
+    """Record a document's citations as its current ones, in one transaction: a handful of
+    statements, each sent for all citations at once (psycopg pipelines an executemany), not a
+    round trip per citation."""
     async with conn.transaction():
         doc_id, renamed_from = await _document_id(conn, path, fmt, sha256, {r.citation.raw for r in repaired},
                                                   now, exists)
         known, current, had_findings = await _known(conn, doc_id)
         ids = await url_ids(conn, [r.url for r in repaired if r.url], now)
-        occurrences: dict[str, int] = {}
-        seen: set[int] = set()
+        occurrences = occurrences_of(repaired)
+        keys = [known.get((rep.citation.raw, occ)) for rep, occ in zip(repaired, occurrences)]
+        cit_ids = await _save_citations(conn, doc_id, repaired, occurrences, keys, ids, now)
+        await _replace_findings(conn, repaired, cit_ids, [k for k in keys if k is not None and had_findings.get(k)])
         findings: list[FindingAt] = []
-        for rep in repaired:
-            occurrence = occurrences.get(rep.citation.raw, 0)
-            occurrences[rep.citation.raw] = occurrence + 1
-            cit_id = known.get((rep.citation.raw, occurrence))
-            had = had_findings.get(cit_id, set()) if cit_id is not None else set()
-            cit_id = await _save_citation(conn, doc_id, rep, occurrence, now, cit_id, ids, bool(had))
-            seen.add(cit_id)
+        for rep, key in zip(repaired, keys):
+            had = had_findings.get(key, set()) if key is not None else set()
             place = Place(path, rep.citation.note, rep.citation.line)
             findings += [FindingAt(place, rep.url, f, (f.code, f.message) not in had)
                          for f in rep.findings if f.severity != "info"]
+        seen = set(cit_ids)
         gone = current - seen
         if gone:
             await conn.execute("UPDATE citations SET removed = %s WHERE id = ANY(%s)", [now, sorted(gone)])
     return DocumentChanges(doc_id, path, added=len(seen - current), removed=len(gone), kept=len(seen & current),
                            renamed_from=renamed_from, findings=tuple(findings))
+
+
+def occurrences_of(repaired: list[Repaired]) -> list[int]:
+    """Which occurrence of its printed text in the document each citation is (0 for the first)."""
+    seen: dict[str, int] = {}
+    out = []
+    for rep in repaired:
+        out.append(seen.get(rep.citation.raw, 0))
+        seen[rep.citation.raw] = out[-1] + 1
+    return out
 
 
 async def _document_id(conn, path: str, fmt: str, sha256: str | None, raws: set[str], now: str,
@@ -134,29 +144,42 @@ async def _known(conn, doc_id: int) -> tuple[dict[tuple[str, int], int], set[int
     return ids, current, findings
 
 
-async def _save_citation(conn, doc_id: int, rep: Repaired, occurrence: int, now: str, cit_id: int | None,
-                         ids: dict[str, int], had: bool) -> int:
-    """Insert or update one citation and replace its findings; its id."""
-    c = rep.citation
-    values = [c.line, c.note, c.index, ids[rep.url] if rep.url else None,
-              json.dumps(list(rep.candidates)) if rep.candidates else "[]", c.context,
-              c.accessed.isoformat() if c.accessed else None]
-    if cit_id is None:
-        cur = await conn.execute(
-            "INSERT INTO citations (line, note, idx, url_id, candidates, context, accessed, document_id, raw,"
-            " occurrence, first_seen, last_seen) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
-            [*values, doc_id, c.raw, occurrence, now, now])
-        cit_id = (await cur.fetchone())[0]
-    else:
-        await conn.execute("UPDATE citations SET line = %s, note = %s, idx = %s, url_id = %s, candidates = %s,"
-                           " context = %s, accessed = %s, last_seen = %s, removed = NULL WHERE id = %s",
-                           [*values, now, cit_id])
-        if had:
-            await conn.execute("DELETE FROM findings WHERE citation_id = %s", [cit_id])
-    if rep.findings:
-        async with conn.cursor() as cur:
+async def _save_citations(conn, doc_id: int, repaired: list[Repaired], occurrences: list[int],
+                          keys: list[int | None], ids: dict[str, int], now: str) -> list[int]:
+    """Insert the new citations and update the known ones; every citation's id, in order."""
+    rows = []
+    for rep in repaired:
+        c = rep.citation
+        rows.append([c.line, c.note, c.index, ids[rep.url] if rep.url else None,
+                     json.dumps(list(rep.candidates)) if rep.candidates else "[]", c.context,
+                     c.accessed.isoformat() if c.accessed else None])
+    async with conn.cursor() as cur:
+        await cur.executemany("UPDATE citations SET line = %s, note = %s, idx = %s, url_id = %s, candidates = %s,"
+                              " context = %s, accessed = %s, last_seen = %s, removed = NULL WHERE id = %s",
+                              [[*row, now, key] for row, key in zip(rows, keys) if key is not None])
+        new = [[*row, doc_id, rep.citation.raw, occ, now, now]
+               for row, rep, occ, key in zip(rows, repaired, occurrences, keys) if key is None]
+        added: list[int] = []
+        if new:
             await cur.executemany(
-                "INSERT INTO findings (citation_id, code, name, severity, message, fix) VALUES (%s,%s,%s,%s,%s,%s)"
-                " ON CONFLICT DO NOTHING", [[cit_id, f.code, f.name, f.severity, f.message, f.fix] for f in rep.findings])
-    assert cit_id is not None
-    return cit_id
+                "INSERT INTO citations (line, note, idx, url_id, candidates, context, accessed, document_id, raw,"
+                " occurrence, first_seen, last_seen) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
+                new, returning=True)
+            while True:
+                added.append((await cur.fetchone())[0])
+                if not cur.nextset():
+                    break
+    fresh = iter(added)
+    return [key if key is not None else next(fresh) for key in keys]
+
+
+async def _replace_findings(conn, repaired: list[Repaired], cit_ids: list[int], had: list[int]) -> None:
+    """The citations' findings as the read found them: the old ones of known citations go first."""
+    if had:
+        await conn.execute("DELETE FROM findings WHERE citation_id = ANY(%s)", [had])
+    rows = [[cit_id, f.code, f.name, f.severity, f.message, f.fix]
+            for rep, cit_id in zip(repaired, cit_ids) for f in rep.findings]
+    if rows:
+        async with conn.cursor() as cur:
+            await cur.executemany("INSERT INTO findings (citation_id, code, name, severity, message, fix)"
+                                  " VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING", rows)

@@ -2,9 +2,11 @@
 
 The contract is SQLite's (store/interface.py), and the same suite checks both (tests/
 test_store_contract.py). What differs is how it is kept:
-- calls run on the connection in the order they were made (psycopg serialises a connection's
-  operations; the calls are started as tasks in call order), and a call once made runs to its end
-  even when its caller is cancelled (`_call` shields it), so cancelling a run never drops a write;
+- calls run on the connection one at a time, in the order they were made: each is a task started
+  in call order that holds the store's lock for the whole call (psycopg serialises single
+  statements only, so without it one call's statements would interleave with another's, even
+  inside its transaction); a call once made runs to its end even when its caller is cancelled
+  (`_call` shields the task), so cancelling a run never drops a write;
 - ids come from the database (identity columns, `RETURNING id`), never from `max(id) + 1`, so two
   workers writing at once cannot collide; URLs are inserted `ON CONFLICT DO NOTHING` for the same reason;
 - the run lock is a session advisory lock: the server drops it when the connection dies, as the OS
@@ -46,6 +48,7 @@ class PostgresStore:
         self.clock = clock
         self._conn: asyncio.Future[psycopg.AsyncConnection] | None = None
         self._pending: set[asyncio.Task] = set()
+        self._turn = asyncio.Lock()  # FIFO: calls take their turn in the order they were made
 
     async def _connection(self) -> psycopg.AsyncConnection:
         if self._conn is None:
@@ -54,11 +57,12 @@ class PostgresStore:
 
     async def _call(self, work: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T:
         async def guarded() -> T:
-            conn = await self._connection()
-            try:
-                return await work(conn)
-            except psycopg.Error as exc:
-                raise store_error(self.url, exc) from None
+            async with self._turn:
+                conn = await self._connection()
+                try:
+                    return await work(conn)
+                except psycopg.Error as exc:
+                    raise store_error(self.url, exc) from None
 
         task = asyncio.ensure_future(guarded())
         self._pending.add(task)
