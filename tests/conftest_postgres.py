@@ -118,3 +118,11 @@ def postgres_url(postgres_server) -> str:
     name = f"t{next(_databases)}"
     _create_database(postgres_server, name)
     return postgres_server.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture()
+def postgres_url_2(postgres_server) -> str:
+    """A second new, empty database, for a test that needs two."""
+    name = f"t{next(_databases)}"
+    _create_database(postgres_server, name)
+    return postgres_server.rsplit("/", 1)[0] + "/" + name
