@@ -28,7 +28,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -40,13 +40,13 @@ HOUR = 3600.0
 
 
 def ts14(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y%m%d%H%M%S")
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y%m%d%H%M%S")
 
 
 def epoch14(ts: str) -> float:
     """A 1–14 digit Wayback timestamp as epoch seconds ("2014" is 2014-01-01T00:00:00Z)."""
     ts = ts[:14] + "00000101000000"[len(ts[:14]):]
-    return datetime.strptime(ts, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc).timestamp()
+    return datetime.strptime(ts, "%Y%m%d%H%M%S").replace(tzinfo=UTC).timestamp()
 
 
 def urlkey(url: str) -> str:
@@ -208,7 +208,7 @@ class FakeWayback:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> "FakeWayback":
+    def start(self) -> FakeWayback:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
@@ -230,7 +230,7 @@ class FakeWayback:
             self._thread.join(5)
             self._server = None
 
-    def __enter__(self) -> "FakeWayback":
+    def __enter__(self) -> FakeWayback:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -292,7 +292,7 @@ class FakeWayback:
         if refusal:
             return 200, "application/json", json.dumps(refusal)
         for job in self.jobs.values():
-            if job.url == url and now - job.submitted_at < HOUR and not (job.final or {}).get("status") == "error":
+            if job.url == url and now - job.submitted_at < HOUR and (job.final or {}).get("status") != "error":
                 minutes = int((now - job.submitted_at) // 60)
                 return 200, "application/json", json.dumps({
                     "url": url, "job_id": job.job_id,
@@ -487,7 +487,7 @@ class FakeWayback:
                 rel = "first memento" if len(rows) > 1 else "first last memento"
             elif i == len(rows) - 1:
                 rel = "last memento"
-            when = format_datetime(datetime.fromtimestamp(epoch14(r["timestamp"]), timezone.utc), usegmt=True)
+            when = format_datetime(datetime.fromtimestamp(epoch14(r["timestamp"]), UTC), usegmt=True)
             lines.append(f"<{self.base_url}/web/{r['timestamp']}/{r['original']}>; rel=\"{rel}\"; datetime=\"{when}\"")
         return ",\n".join(lines) + "\n"
 
@@ -519,7 +519,7 @@ class _Handler(BaseHTTPRequestHandler):
         as text in `status_ext` and an extra field, in error pages, CDX cells and job ids."""
         if not self.fake.echo_headers:
             return body
-        seen = {k: v for k, v in self.headers.items()}
+        seen = dict(self.headers.items())
         auth = seen.get("Authorization", "")
         if isinstance(body, str) and ctype == "application/json":
             data = json.loads(body) if body.strip() else None
@@ -598,7 +598,7 @@ class _Handler(BaseHTTPRequestHandler):
         best = min(rows, key=lambda r: abs(epoch14(r["timestamp"]) - target))
         if best["timestamp"] != ts.ljust(14, "0")[:14]:
             return self._send(302, "", "text/html", {"Location": f"/web/{best['timestamp']}/{best['original']}"})
-        when = format_datetime(datetime.fromtimestamp(target, timezone.utc), usegmt=True)
+        when = format_datetime(datetime.fromtimestamp(target, UTC), usegmt=True)
         return self._send(200, f"<html>archived copy of {url}</html>", "text/html", {"Memento-Datetime": when})
 
 

@@ -45,7 +45,7 @@ def _head(status: str, headers: list[tuple[str, str]]) -> bytes:
     return (f"HTTP/1.1 {status}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n").encode("latin-1")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _bomb(kind: str, mib: int = 256) -> bytes:
     """`mib` MiB of zeros compressed with gzip, deflate or br (built once per server; about 1 MB)."""
     chunk = b"\0" * (1 << 20)
@@ -83,7 +83,7 @@ class HostileWeb:
     def tls_url(self, path: str) -> str:
         return f"https://localhost:{self.tls_port}{path}"
 
-    def __enter__(self) -> "HostileWeb":
+    def __enter__(self) -> HostileWeb:
         self._thread = threading.Thread(target=self._thread_main, name="hostile-web", daemon=True)
         self._thread.start()
         if not self._ready.wait(30) or self._error:

@@ -7,6 +7,7 @@ not at the next turn of a sampling loop.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import time
@@ -54,10 +55,8 @@ class Exits:
 
     def add(self, pid: int) -> None:
         if pid not in self.fds:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # already gone and reaped: never seen, never counted
                 self.fds[pid] = os.pidfd_open(pid)
-            except ProcessLookupError:
-                pass  # already gone and reaped: never seen, so never counted
 
     def wait(self, since: float, timeout: float) -> dict[int, float]:
         """Seconds from `since` (a time.monotonic()) to each process's end; the ones still running

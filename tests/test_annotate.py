@@ -112,13 +112,28 @@ def make_docx(path, body_url, note_url):
                 f'<Relationship Id="rId5" Type="{HL}" Target="{target}" TargetMode="External"/></Relationships>')
     link = '<w:hyperlink r:id="rId5"><w:r><w:t>{}</w:t></w:r></w:hyperlink>'
     parts = {
-        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/footnotes.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>',
-        "_rels/.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships {REL_NS}><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
-        "word/document.xml": f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document {W_NS}><w:body><w:p><w:r><w:t xml:space="preserve">See </w:t></w:r>'
-                             + link.format("the study") + '<w:r><w:footnoteReference w:id="1"/></w:r></w:p></w:body></w:document>',
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/word/document.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+            '<Override PartName="/word/footnotes.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>'),
+        "_rels/.rels": (
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships {REL_NS}><Relationship Id="rId1" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="word/document.xml"/></Relationships>'),
+        "word/document.xml": (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document {W_NS}><w:body><w:p>'
+            '<w:r><w:t xml:space="preserve">See </w:t></w:r>'
+            + link.format("the study") + '<w:r><w:footnoteReference w:id="1"/></w:r></w:p></w:body></w:document>'),
         "word/_rels/document.xml.rels": rels(body_url),
-        "word/footnotes.xml": f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:footnotes {W_NS}><w:footnote w:id="1"><w:p><w:r><w:t xml:space="preserve">Ministry report, </w:t></w:r>'
-                              + link.format(note_url) + '<w:r><w:t>, accessed 12 January 2021.</w:t></w:r></w:p></w:footnote></w:footnotes>',
+        "word/footnotes.xml": (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:footnotes {W_NS}><w:footnote w:id="1">'
+            '<w:p><w:r><w:t xml:space="preserve">Ministry report, </w:t></w:r>'
+            + link.format(note_url) + '<w:r><w:t>, accessed 12 January 2021.</w:t></w:r></w:p></w:footnote></w:footnotes>'),
         "word/_rels/footnotes.xml.rels": rels(note_url),
     }
     with zipfile.ZipFile(path, "w") as z:

@@ -1,17 +1,16 @@
 """The check stage as a run: confirmation over time, outage guard, lock, resume, drift, the store."""
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
@@ -27,6 +26,8 @@ from archiver.store.sqlite import Store
 from archiver.store.sqlite.checks import run_checks_rows
 from archiver.store.sqlite.threaded import ThreadedStore
 from archiver.urls.keys import origin_of
+from tests.procs import children
+from tests.web import MutableSite
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 FS = FetchSettings(allow_private=True, retries=0, read_timeout=5, total_timeout=10)
@@ -54,37 +55,6 @@ def check(store, urls, clock, **kw):
 
 def state_of(store, url):
     return store.url_row(url)["state"]
-
-
-class MutableSite:
-    """A one-page site whose answer the test changes: for drift, death and revival."""
-
-    def __init__(self):
-        self.status, self.body = 200, b"<html><head><title>A</title></head><body><p>first text</p></body></html>"
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                if self.path != "/doc":  # e.g. the soft-404 probe's random path
-                    self.send_error(404)
-                    return
-                self.send_response(site.status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(site.body)))
-                self.end_headers()
-                self.wfile.write(site.body)
-
-            def log_message(self, *a):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/doc"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture()
@@ -325,11 +295,9 @@ def test_resume_after_sigkill(tmp_path, test_web):
     while time.monotonic() < deadline and done < 6:
         time.sleep(0.1)
         if db.exists():
-            try:
+            with contextlib.suppress(sqlite3.OperationalError):
                 done = sqlite3.connect(db).execute("select count(*) from checks").fetchone()[0]
-            except sqlite3.OperationalError:
-                pass
-    workers = _children(proc.pid)
+    workers = children(proc.pid)
     assert workers, "the check ran in worker processes"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -363,20 +331,6 @@ def test_text_excerpt_kept_and_drift_compares_full_text(store, site):
     assert run.changed_content == 1
     (similarity,) = store.db.conn.execute("select similarity from drift").fetchone()
     assert 0.9 < similarity < 1.0
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                out.append(int(entry))
-    return out
 
 
 def test_worker_processes_give_the_same_verdicts_and_keep_host_limits(store, test_web):

@@ -181,7 +181,7 @@ def test_detect_charset_falls_back_to_charset_normalizer() -> None:
 def test_decode_body_skips_binary() -> None:
     assert decode_body(b"%PDF-1.4 ...", "application/pdf") == (None, None)
     assert decode_body(b"", "text/html") == (None, None)
-    assert decode_body("ok".encode(), "text/plain") == ("ok", "utf-8")
+    assert decode_body(b"ok", "text/plain") == ("ok", "utf-8")
 
 
 def test_status_registry_matches_the_status_type_and_alive_of() -> None:

@@ -78,9 +78,11 @@ def test_diff_applies_confident_repairs(notes_path):
     shown = os.path.relpath(notes_path)  # relative to the current directory, never a//abs/path
     assert not shown.startswith("/") and out.startswith(f"--- a/{shown}\n+++ b/{shown}\n")
     assert "+  2. https://rus.azattyq.org/a/a/aq-zhol-party-agitation-supporters-facing-pressure-01052021\n" in out
-    assert "+  21. https://kaztag.kz/ru/news/na-vybory-v-mazhilis-vyshlo-menee-poloviny-nablyudateley-misk-soobshchila-o-davlenii)\n" in out
+    assert ("+  21. https://kaztag.kz/ru/news/na-vybory-v-mazhilis-vyshlo-menee-poloviny-nablyudateley-misk-soobshchila-o-"
+            "davlenii)\n") in out
     assert "-  25." not in out  # nothing confident to apply to note 25
-    assert "+  20. https://kaztag.kz/ru/news/na-vybory-v-mazhilis-vyshlo-menee-poloviny-nablyudateley-misk-soobshchila-o-davlenii, https://news.mail.ru/politics/44843892/?frommail=1\n" in out
+    assert ("+  20. https://kaztag.kz/ru/news/na-vybory-v-mazhilis-vyshlo-menee-poloviny-nablyudateley-misk-soobshchila-o-"
+            "davlenii, https://news.mail.ru/politics/44843892/?frommail=1\n") in out
 
 
 def test_missing_file_is_reported_and_others_still_processed(tmp_path, notes_path):

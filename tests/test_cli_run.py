@@ -22,7 +22,8 @@ def wayback():
 @pytest.fixture()
 def workdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "archiver.toml").write_text("poll_interval = 0.05\npoll_timeout = 10\ncdx_per_minute = 6000\nsaves_per_minute = 6000\n", encoding="utf-8")
+    (tmp_path / "archiver.toml").write_text("poll_interval = 0.05\npoll_timeout = 10\ncdx_per_minute = 6000\n"
+                                            "saves_per_minute = 6000\n", encoding="utf-8")
     return tmp_path
 
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from archiver.cli.main import main
 from tests.fakewayback import FakeWayback
-from tests.test_check import MutableSite
+from tests.web import MutableSite
 
 REPO = Path(__file__).parent.parent
 CRON = ["run", "notes.txt", "--quiet", "--fail-on", "new"]
@@ -86,7 +86,7 @@ def test_an_acknowledged_link_is_listed_and_does_not_fail(night, sites):
     assert (code, out, err) == (0, "", "")
     code, out, err = night("run", "notes.txt", "--verbose", "--format", "none", "--no-archive")
     assert code == 0
-    assert f"acknowledged: notes.txt: note 3: failing link: gone (HTTP 410): withdrawn by the publisher" in err
+    assert "acknowledged: notes.txt: note 3: failing link: gone (HTTP 410): withdrawn by the publisher" in err
     code, out, _ = night("check", "notes.txt")
     assert code == 0 and f"{sites[2].url}  [notes.txt: note 3]  (acknowledged: withdrawn by the publisher" in out
     code, out, _ = night("report", "notes.txt", "--format", "json")

@@ -8,9 +8,8 @@ import socket
 import ssl
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from archiver.check.addresses import is_private as _is_private
@@ -83,7 +82,7 @@ def test_behaviour_table(test_web, path, host, status, alive, code) -> None:
 
 
 def test_result_fields(test_web) -> None:
-    fixed = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    fixed = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
     result = check(test_web.url("/ok"), clock=lambda: fixed)
     assert result.checked_at == fixed
     assert result.elapsed_ms is not None and result.elapsed_ms >= 0
@@ -133,7 +132,7 @@ def test_retry_after_over_cap_gives_up(test_web) -> None:
 
 
 def test_parse_retry_after() -> None:
-    now = datetime(2015, 10, 21, 7, 28, 0, tzinfo=timezone.utc)
+    now = datetime(2015, 10, 21, 7, 28, 0, tzinfo=UTC)
     assert parse_retry_after("120", now) == 120
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now) == 30
     assert parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now) == 0

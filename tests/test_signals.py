@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.test_check import _children
+from tests.procs import children
 
 FAST, SLOW = 8, 4
 SLOW_DELAY = 8  # seconds: still in flight when the signal arrives, with margin for a loaded machine
@@ -50,7 +50,7 @@ def _sigint_default():
 
 
 def stop(proc, sig, *, group: bool):
-    workers = {pid: _cmdline(pid) for pid in _children(proc.pid)}
+    workers = {pid: _cmdline(pid) for pid in children(proc.pid)}
     sent = time.monotonic()
     if group:  # what a terminal does on Ctrl-C: the whole foreground process group
         os.killpg(proc.pid, sig)

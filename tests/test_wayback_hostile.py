@@ -13,7 +13,7 @@ from archiver.store.sqlite import captures as db
 from archiver.store.sqlite.threaded import ThreadedStore
 from archiver.wayback.protocol import PERMANENT, TRANSIENT, parse_cdx, parse_job_status, parse_save_reply
 from archiver.wayback.redact import MASK, Redactor
-from tests.test_archive import ACCESS, ALIVE, SECRET, by_url, dump, run, store_factory  # noqa: F401
+from tests.archiving import ACCESS, ALIVE, SECRET, by_url, dump, run
 
 URL = "https://hostile.example/page"
 
@@ -110,8 +110,8 @@ def _outage_run(store_factory, wayback_clock, fake=None, base=None, n=50):
 
     from archiver.wayback.client import WaybackClient, WaybackConfig
     from archiver.wayback.policy import ArchiveSettings, archive_urls
+    from tests.archiving import KEYS
     from tests.fakewayback import ClockedTransport
-    from tests.test_archive import KEYS
 
     live = [f"https://live.example/{i}" for i in range(n)]
     dead = [f"https://dead.example/{i}" for i in range(5)]

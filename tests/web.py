@@ -21,6 +21,7 @@ import gzip
 import threading
 import time
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 HOSTS = ("main", "other", "soft-en", "soft-ru", "catchall")
@@ -377,3 +378,34 @@ class TestWeb:
                 return Reply(503, page("Service Unavailable", "Try later"))
             return Reply(200, page("Recovered", "served"))
         return Reply(404, page("404 Not Found", "Not found"))
+
+
+class MutableSite:
+    """A one-page site whose answer the test changes: for drift, death and revival."""
+
+    def __init__(self):
+        self.status, self.body = 200, b"<html><head><title>A</title></head><body><p>first text</p></body></html>"
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path != "/doc":  # e.g. the soft-404 probe's random path
+                    self.send_error(404)
+                    return
+                self.send_response(site.status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(site.body)))
+                self.end_headers()
+                self.wfile.write(site.body)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/doc"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
