@@ -19,6 +19,13 @@ Status = Literal[  # what one check saw (docs/statuses.md; archiver.check.classi
     "connection-error", "tls-error", "too-many-redirects", "skipped"]
 State = Literal[  # a link's verdict over time (archiver.check.state); "inconclusive": held back by the outage guard
     "unchecked", "alive", "failing", "dead", "revived", "unknown", "inconclusive"]
+# The states of a broken link: what the problem list counts, the archive stage matches to old captures
+# and the report asks an editor to replace. Every stage asks `state in BROKEN`, never spells it out.
+BROKEN: tuple[State, ...] = ("failing", "dead")
+# A citation's state in the report: its URL's, or "unrecovered" when no URL could be recovered from it.
+CitationState = State | Literal["unrecovered"]
+# How a check run ended (store: runs.outcome); "unfinished" while it runs or after it was killed.
+RunOutcome = Literal["ok", "problems", "offline", "interrupted", "unfinished"]
 Action = Literal[  # what the archive stage did for a URL (archiver.wayback.policy)
     "submitted", "already-archived", "matched", "no-capture", "skipped", "queued", "failed"]
 
@@ -138,13 +145,13 @@ class CheckRow:
     """One URL as a check run saw it, read back from the store, with the notes that cite it."""
 
     url: str
-    status: str
+    status: Status
     alive: bool | None
     http_status: int | None
     final_url: str | None
     redirects: tuple[dict, ...]
     state: State  # "inconclusive" when the outage guard held the check back
-    previous_state: str | None
+    previous_state: State | None
     sha256: str | None
     elapsed_ms: int | None
     error: str | None
@@ -177,8 +184,8 @@ class ReportRow:
     accessed: str | None  # the access date the note states (YYYY-MM-DD)
     first_seen: str  # when archiver first read this citation
     findings: tuple[Finding, ...]
-    state: str  # alive | failing | dead | revived | unknown | unchecked | unrecovered
-    status: str | None  # the newest conclusive check's status (docs/statuses.md)
+    state: CitationState
+    status: Status | None  # the newest conclusive check's status (docs/statuses.md)
     http_status: int | None
     final_url: str | None  # where redirects led, when elsewhere
     error: str | None
@@ -195,14 +202,18 @@ class ReportRow:
     acknowledged: str | None = None  # why a person accepted this citation as it is
 
     @property
-    def severity(self) -> str | None:
+    def severity(self) -> Severity | None:
         """error: broken or unrecoverable; warning: cannot tell, or the page changed; else findings'."""
-        if self.state in ("failing", "dead", "unrecovered") or any(f.severity == "error" for f in self.findings):
+        if self.broken or self.state == "unrecovered" or any(f.severity == "error" for f in self.findings):
             return "error"
         if self.state in ("unknown", "unchecked") or self.drift_changes or \
                 any(f.severity == "warning" for f in self.findings):
             return "warning"
         return "info" if self.findings else None
+
+    @property
+    def broken(self) -> bool:
+        return self.state in BROKEN
 
     @property
     def needs_action(self) -> bool:
@@ -215,7 +226,7 @@ class ReportRow:
             return "acknowledged"
         if self.url is None:
             return "find the URL: none could be recovered" + (" (see candidates)" if self.candidates else "")
-        if self.state in ("failing", "dead"):
+        if self.broken:
             return "cite the archived copy" if self.archive_url else "find an archived copy or a new source"
         if any(f.severity == "error" for f in self.findings):
             return "fix the URL"
@@ -288,7 +299,7 @@ class HeldBack:
     status: Status
     error: str | None
     checked_at: str
-    previous_state: str | None
+    previous_state: State | None
 
 
 @dataclass(frozen=True)
@@ -309,7 +320,7 @@ class RunRecord:
     the run the report's states come from (`judged`)."""
 
     started: str
-    outcome: str
+    outcome: RunOutcome
     summary: dict
     judged: bool
 

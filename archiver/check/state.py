@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..clock import iso
-from ..models import CheckResult, UrlState
+from ..models import BROKEN, CheckResult, UrlState
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def next_state(prev: UrlState, result: CheckResult, now: datetime, policy: Confi
     return UrlState(
         state="dead" if dead else "failing",
         failures=failures,
-        first_failed_at=prev.first_failed_at if prev.state in ("failing", "dead") else stamp,
+        first_failed_at=prev.first_failed_at if prev.state in BROKEN else stamp,
         last_failed_at=stamp if counts or prev.last_failed_at is None else prev.last_failed_at,
         dead_since=(prev.dead_since or stamp) if dead else None,
     )

@@ -18,6 +18,7 @@ from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from .. import __version__
+from ..urls.keys import DEFAULT_PORTS
 from .warc import IndexEntry
 
 WACZ_VERSION = "1.1.1"
@@ -36,8 +37,7 @@ def surt(url: str) -> str:
         if labels and labels[0] == "www":
             labels = labels[1:]
         key = ",".join(reversed(labels))
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    if parts.port and parts.port != default:
+    if parts.port and parts.port != DEFAULT_PORTS.get(parts.scheme):
         key += f":{parts.port}"
     query = "&".join(sorted(parts.query.split("&"))) if parts.query else ""
     return (key + ")" + (parts.path or "/") + (f"?{query}" if query else "")).lower()

@@ -7,7 +7,6 @@ tools read: keys may be added, never renamed or removed.
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
@@ -15,6 +14,7 @@ from typing import Protocol
 from ..lint.run import summarize
 from ..models import Place, Repaired
 from .csvout import CsvRows
+from .render.escape import e, html_link, md, md_link
 
 
 def places_text(places) -> str:
@@ -113,7 +113,7 @@ def lint_markdown(docs: Iterable[_Linted], summary: Callable[[], dict] | None = 
         for rep in d.repaired:
             names = ", ".join(f"{f.severity}: {f.name}" for f in rep.findings) or "ok"
             url = rep.url or ("candidates: " + ", ".join(rep.candidates) if rep.candidates else "—")
-            yield f"| {_md(d.path)} | {_place_of(rep).label} | {_md(url)} | {_md(names)} |\n"
+            yield f"| {md(d.path)} | {md(_place_of(rep).label)} | {md_link(rep.url) or md(url)} | {md(names)} |\n"
 
 
 def lint_html(docs: Iterable[_Linted], summary: Callable[[], dict] | None = None) -> Iterator[str]:
@@ -122,10 +122,9 @@ def lint_html(docs: Iterable[_Linted], summary: Callable[[], dict] | None = None
     yield head
     for d in docs:
         for rep in d.repaired:
-            names = "<br>".join(html.escape(f"{f.severity}: {f.name}: {f.message}") for f in rep.findings)
-            url = html.escape(rep.url or "")
-            yield (f"<tr><td>{html.escape(d.path)}</td><td>{html.escape(_place_of(rep).label)}</td>"
-                   f"<td><a href=\"{url}\">{url}</a></td><td>{names or 'ok'}</td></tr>")
+            names = "<br>".join(e(f"{f.severity}: {f.name}: {f.message}") for f in rep.findings)
+            yield (f"<tr><td>{e(d.path)}</td><td>{e(_place_of(rep).label)}</td>"
+                   f"<td>{html_link(rep.url)}</td><td>{names or 'ok'}</td></tr>")
     yield tail
 
 
@@ -133,14 +132,10 @@ def _csv_bool(value: bool | None) -> str:
     return "" if value is None else str(value).lower()
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def _page(title: str, table: str) -> str:
-    return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+    return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{e(title)}</title>"
             "<style>td,th{border:1px solid #ccc;padding:4px;text-align:left}table{border-collapse:collapse}"
-            f"</style></head><body><h1>{html.escape(title)}</h1><table>{table}</table></body></html>\n")
+            f"</style></head><body><h1>{e(title)}</h1><table>{table}</table></body></html>\n")
 
 
 LINT_RENDERERS = {"text": lint_lines, "json": lint_json, "csv": lint_csv, "markdown": lint_markdown,
@@ -198,7 +193,7 @@ def check_csv(rows, summary: dict):
 def check_markdown(rows, summary: dict):
     yield "| cited in | URL | state | status | HTTP |\n|---|---|---|---|---|\n"
     for row in rows:
-        yield (f"| {_md(places_text(row.places))} | {_md(row.url)} | {row.state} | {row.status} | "
+        yield (f"| {md(places_text(row.places))} | {md_link(row.url)} | {row.state} | {row.status} | "
                f"{row.http_status or ''} |\n")
     yield "\n" + check_summary_line(summary) + "\n"
 
@@ -207,10 +202,9 @@ def check_html(rows, summary: dict):
     yield _page("archiver check", "<tr><th>cited in</th><th>URL</th><th>state</th><th>status</th><th>HTTP</th></tr>"
                 "<!--rows-->").split("<!--rows-->")[0]
     for row in rows:
-        url = html.escape(row.url)
-        yield (f"<tr><td>{html.escape(places_text(row.places))}</td><td><a href=\"{url}\">{url}</a></td>"
+        yield (f"<tr><td>{e(places_text(row.places))}</td><td>{html_link(row.url)}</td>"
                f"<td>{row.state}</td><td>{row.status}</td><td>{row.http_status or ''}</td></tr>\n")
-    yield f"</table><p>{html.escape(check_summary_line(summary))}</p></body></html>\n"
+    yield f"</table><p>{e(check_summary_line(summary))}</p></body></html>\n"
 
 
 CHECK_RENDERERS = {"text": check_lines, "json": check_json, "csv": check_csv, "markdown": check_markdown,
@@ -260,20 +254,16 @@ def archive_csv(report) -> str:
 def archive_markdown(report) -> str:
     out = ["| cited in | URL | action | archive | reason |", "|---|---|---|---|---|"]
     for r in report.results:
-        out.append(f"| {_md(places_text(r.places))} | {_md(r.url)} | {r.action} | {_md(r.archive_url or '')} | {_md(r.reason)} |")
+        out.append(f"| {md(places_text(r.places))} | {md_link(r.url)} | {r.action} | {md_link(r.archive_url)} | {md(r.reason)} |")
     return "\n".join(out) + "\n\n" + archive_summary_line(report.summary) + "\n"
 
 
 def archive_html(report) -> str:
     rows = "".join(
-        f"<tr><td>{html.escape(places_text(r.places))}</td><td>{html.escape(r.url)}</td><td>{r.action}</td>"
-        f"<td>{_link(r.archive_url)}</td><td>{html.escape(r.reason)}</td></tr>" for r in report.results)
+        f"<tr><td>{e(places_text(r.places))}</td><td>{e(r.url)}</td><td>{r.action}</td>"
+        f"<td>{html_link(r.archive_url)}</td><td>{e(r.reason)}</td></tr>" for r in report.results)
     return _page("archiver archive", "<tr><th>cited in</th><th>URL</th><th>action</th><th>archive</th><th>reason</th></tr>"
                  + rows)
-
-
-def _link(url: str | None) -> str:
-    return f'<a href="{html.escape(url)}">{html.escape(url)}</a>' if url else ""
 
 
 ARCHIVE_RENDERERS = {"text": archive_lines, "json": archive_json, "csv": archive_csv,

@@ -30,9 +30,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import get_args
 
 from ..clock import epoch_of, iso_of_epoch, ts14
-from ..models import Action, CaptureRow, KnownUrl, Place
+from ..models import BROKEN, Action, CaptureRow, KnownUrl, Place
 from ..store import ArchiveStore
 from ..urls.keys import login_walled_platform
 from .client import (
@@ -55,8 +56,7 @@ __all__ = ["ArchiveSettings", "ArchiveResult", "ArchiveReport", "archive_urls", 
 
 log = logging.getLogger("archiver.archive")
 
-ACTIONS = ("submitted", "already-archived", "matched", "no-capture", "skipped", "queued", "failed")
-DEAD_STATES = {"dead", "failing"}
+ACTIONS: tuple[Action, ...] = get_args(Action)
 DEAD_STATUSES = {"soft-404", "parked"}
 LIVE_STATES = {"alive", "revived"}
 
@@ -189,7 +189,7 @@ class _Run:
         """A final result, or the id of the capture row to submit."""
         known = self.known.get(url)
         state, status = (known.state.state, known.last_status) if known else ("unchecked", None)
-        if state in DEAD_STATES or status in DEAD_STATUSES:
+        if state in BROKEN or status in DEAD_STATUSES:
             return await match(self, url, f"{state}/{status}" if status else state)
         if state in LIVE_STATES or (state == "unchecked" and status == "ok"):
             if status == "login-required" or (login_walled_platform(url) and not self.s.force_login_walled):

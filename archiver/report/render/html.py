@@ -9,12 +9,13 @@ and CSS `:has()`, so they work with scripting off.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from html import escape
 from itertools import groupby
 
 from ...models import ReportRow
 from ..editor import EditorReport
-from .common import is_web, printable, row_words, summary_parts
+from .common import row_words, summary_parts
+from .escape import e
+from .escape import html_link as link
 
 FILTERS = (("all", "all"), ("action", "needs action"), ("broken", "broken"), ("new", "newly broken"),
            ("changed", "changed since cited"), ("noarchive", "no archived copy"), ("findings", "URL findings"))
@@ -41,19 +42,6 @@ COLUMNS = (("note", 4), ("cited URL", 17), ("state", 11), ("archived copy", 17),
 COLGROUP = "<colgroup>" + "".join(f"<col style=\"width:{w}%\">" for _, w in COLUMNS) + "</colgroup>"
 
 
-def e(value) -> str:
-    return escape(printable("" if value is None else str(value)), quote=True)
-
-
-def link(url: str | None) -> str:
-    """A link for http(s) URLs only; anything else is text."""
-    if not url:
-        return ""
-    if not is_web(url):
-        return f"<code>{e(url)}</code>"
-    return f"<a href=\"{e(url)}\" rel=\"noopener noreferrer\">{e(url)}</a>"
-
-
 def render(report: EditorReport) -> Iterator[str]:
     s = report.summary
     lines, newly = summary_parts(s)
@@ -74,7 +62,7 @@ def render(report: EditorReport) -> Iterator[str]:
 
 
 def _classes(row: ReportRow) -> str:
-    tags = {"row": True, "action": row.needs_action, "broken": row.state in ("failing", "dead", "unrecovered"),
+    tags = {"row": True, "action": row.needs_action, "broken": row.broken or row.state == "unrecovered",
             "new": row.newly_broken, "changed": bool(row.drift_changes), "findings": bool(row.findings),
             "noarchive": not row.archive_url, row.severity or "ok": True}
     return " ".join(k for k, on in tags.items() if on)

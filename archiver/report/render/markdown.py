@@ -6,31 +6,17 @@ table cell; only http(s) URLs become autolinks.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from itertools import groupby
 
 from ...models import ReportRow
 from ..editor import EditorReport
-from .common import is_web, printable, row_words, summary_parts
+from .common import row_words, summary_parts
+from .escape import md
+from .escape import md_link as link
 
-_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 HEADER = ("| note | cited URL | state | archived copy | findings and fixes | drift | accessed | citing text |\n"
           "|---|---|---|---|---|---|---|---|\n")
-
-
-def md(text: str | None) -> str:
-    """Escape Markdown punctuation and HTML, and keep a value on one table line."""
-    if not text:
-        return ""
-    text = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return " ".join(_SPECIAL.sub(r"\\\1", text).split())
-
-
-def link(url: str | None) -> str:
-    if not url:
-        return ""
-    return f"<{url}>" if is_web(url) and not re.search(r"[\s<>]", url) else md(url)
 
 
 def render(report: EditorReport) -> Iterator[str]:

@@ -163,7 +163,7 @@ def _state(row: ReportRow) -> list[Line]:
 
 def _archived(row: ReportRow) -> list[Line]:
     if not row.archive_url:
-        return [("none", "red" if row.state in ("failing", "dead") else "dim")]
+        return [("none", "red" if row.broken else "dim")]
     return [(row.archive_url, ""), (archive_text(row), "")]
 
 

@@ -187,8 +187,6 @@ def settle_inconclusive(store: Store, settled: Sequence[Settled]) -> None:
               s.status, _bool(s.alive), _bool(s.alive), s.check_id, s.url] for s in settled])
 
 
-PROBLEM_STATES = ("failing", "dead")
-
 # A URL's position: its first current citation, in document order (documents in the order first read).
 _FIRST_CITED = ("LEFT JOIN (SELECT url_id, min(pos) AS pos FROM (SELECT url_id, row_number() OVER"
                 " (ORDER BY document_id, line, idx) AS pos FROM citations WHERE removed IS NULL) GROUP BY url_id)"

@@ -17,10 +17,8 @@ import os
 from collections.abc import Iterator, Sequence
 
 from ...errors import InputError
-from ...models import Finding, ReportRow, RunRecord
+from ...models import BROKEN, Finding, ReportRow, RunRecord
 from . import Store
-
-BROKEN = ("failing", "dead")
 
 # The newest good capture of a URL, of one need: 'match' (paired with a broken link) or any.
 _CAPTURE = """(SELECT q.id FROM captures q WHERE q.url_id = u.id AND q.archive_url IS NOT NULL
