@@ -255,10 +255,10 @@ def _run_async(coro: Any) -> Any:
 
 def problems(settings: Settings, *, lint: LintResult | None = None, check: CheckReport | None = None,
              archive: ArchiveOutcome | None = None, fail_on: str = "error") -> list[Problem]:
-    """What makes a run exit 1 (see archiver/report/problems.py): lint findings at or above `fail_on` of the
-    documents `lint` recorded, the broken links of `check`, the links `archive` could not preserve;
-    with `fail_on="new"`, only what changed since the previous run. Acknowledged ones are included,
-    marked; they never count."""
+    """What makes a run exit 1 (see archiver/report/problems.py): the problems at or above `fail_on`
+    (report.problems.FAIL_ON) among the findings of the documents `lint` recorded, the links of `check`
+    and the links `archive` could not preserve; with `fail_on="new"`, only what changed since the
+    previous run. Acknowledged ones are included, marked; they never count."""
     from .report.problems import archive_problems, finding_problems, in_document_order
 
     found = finding_problems(lint.changes, fail_on, settings.ignore) if lint is not None else []
@@ -274,11 +274,10 @@ def problems_as_read(settings: Settings, rows: Iterable[CheckRow], fail_on: str,
     """`rows` (a check's) passed through while the problems `problems(check=...)` lists for them are
     added to `found`: a program that shows the rows gets their problems from the same read of
     archive.db, instead of reading a large run's rows twice."""
-    from .report.problems import NEW, link_problems
+    from .report.problems import link_problems
 
-    mode = NEW if fail_on == NEW else "error"
     for row in rows:
-        found += link_problems((row,), mode, settings.ignore)
+        found += link_problems((row,), fail_on, settings.ignore)
         yield row
 
 

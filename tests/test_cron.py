@@ -53,6 +53,25 @@ def test_fail_on_new_over_three_nights(night, sites):
     assert code == 1 and "note 2: failing link" in out
 
 
+def test_fail_on_means_the_same_in_check_run_and_report(night, sites):
+    """One --fail-on vocabulary: a broken link is an error, news only in the run that saw it break (for
+    `report`: the newest check run); a changed page is a warning, and news."""
+    assert night("check", "notes.txt")[0] == 0
+    sites[1].status = 404
+    code, out, _ = night("run", "notes.txt", "--quiet", "--fail-on", "new")
+    assert code == 1 and "note 2: new failing link" in out
+    assert night("report", "notes.txt", "--format", "json", "--fail-on", "new")[0] == 1
+    assert night("run", "notes.txt", "--quiet", "--fail-on", "new")[0] == 0  # still failing: not news
+    assert night("report", "notes.txt", "--format", "json", "--fail-on", "new")[0] == 0
+    assert night("report", "notes.txt", "--format", "json", "--fail-on", "error")[0] == 1
+    sites[0].body = b"<html><head><title>A</title></head><body><p>other words entirely</p></body></html>"
+    code, out, _ = night("check", "notes.txt", "--quiet", "--fail-on", "error")
+    assert (code, out) == (1, f"notes.txt: note 2: failing link: not-found (HTTP 404) {sites[1].url}\n")
+    sites[2].body = b"<html><head><title>C</title></head><body><p>a new text again</p></body></html>"
+    code, out, _ = night("check", "notes.txt", "--quiet", "--fail-on", "warning")
+    assert code == 1 and f"notes.txt: note 3: new page text changed {sites[2].url}\n" in out
+
+
 def test_check_shows_every_row_and_exits_on_the_same_problems_as_quiet(night, sites):
     """`archiver check` without --quiet prints the rows and takes its exit code from that same read;
     the exit code agrees with --quiet's problem list, with and without --fail-on new."""

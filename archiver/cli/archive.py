@@ -8,39 +8,37 @@ import click
 
 from .. import api
 from ..report.results import ARCHIVE_RENDERERS, problem_lines
-from .exits import EXIT_RUNTIME, handle_errors, problem_exit
+from .exits import exit_code, exit_help, handle_errors
 from .options import (
     archive_options,
     config_option,
     db_option,
+    fail_on_option,
     format_option,
     input_options,
     network_options,
     paths_argument,
     settings_from,
 )
-from .progress import report_unreadable, say_archive_notices
+from .progress import report_unreadable, say_acknowledged, say_archive_notices
 from .terminal import VERBOSITY, verbosity_options
 
-ARCHIVE_EXIT_HELP = """
-\b
-Exit codes: 0 every link archived or matched, 1 some link failed, has no capture or is
-queued (no keys, quota; acknowledged links never count), 2 usage or configuration error,
-3 runtime error (the Wayback Machine unreachable: the queue is kept), 130/143 interrupted.
-"""
 
-
-@click.command(epilog=ARCHIVE_EXIT_HELP)
+@click.command(epilog=exit_help("a link not archived", "unreadable file, database, the Wayback Machine "
+                                                     "unreachable: the queue is kept"))
 @paths_argument
 @db_option
 @archive_options
 @network_options
 @format_option(ARCHIVE_RENDERERS)
 @config_option
+@fail_on_option("links not preserved: failed, without a capture or queued (no keys, quota), all errors",
+                "none: a link not archived is never news")
 @input_options
 @verbosity_options
 @handle_errors
-def archive(paths, db, wayback_url, archived_within, dry_run, proxy, ca_bundle, fmt, config_path, base_url, input_format):
+def archive(paths, db, wayback_url, archived_within, dry_run, proxy, ca_bundle, fmt, config_path, fail_on, base_url,
+            input_format):
     """Preserve the URLs cited in PATHS (default sources.txt) in the Wayback Machine.
 
     \b
@@ -63,10 +61,11 @@ def archive(paths, db, wayback_url, archived_within, dry_run, proxy, ca_bundle, 
     outcome = api.archive(paths, settings, dry_run=dry_run)
     report_unreadable(outcome.unreadable)
     say_archive_notices(outcome)
-    problems = api.problems(settings, archive=outcome)
+    problems = api.problems(settings, archive=outcome, fail_on=fail_on)
     if VERBOSITY.level == 0:
         click.echo(problem_lines(p for p in problems if p.counts), nl=False)
     else:
         click.echo(ARCHIVE_RENDERERS[fmt](outcome.report), nl=False)
+    say_acknowledged(problems)
     # an unreachable Wayback Machine is exit 3, like an offline check
-    sys.exit(EXIT_RUNTIME if outcome.unreadable or outcome.report.outage else problem_exit(problems))
+    sys.exit(exit_code(problems, failed=bool(outcome.unreadable or outcome.report.outage)))

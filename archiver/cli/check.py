@@ -7,30 +7,21 @@ import sys
 import click
 
 from .. import api
-from ..report.problems import NEW, in_document_order
+from ..report.problems import in_document_order
 from ..report.results import CHECK_RENDERERS, problem_lines
-from .exits import EXIT_RUNTIME, handle_errors, problem_exit
-from .options import check_options, db_option, format_option, input_options, paths_argument, settings_from
-from .progress import Progress, report_unreadable, say_offline, say_skipped
+from .exits import exit_code, exit_help, handle_errors
+from .options import check_options, db_option, fail_on_option, format_option, input_options, paths_argument, settings_from
+from .progress import Progress, report_unreadable, say_acknowledged, say_offline, say_skipped
 from .terminal import VERBOSITY, verbosity_options
 
-CHECK_EXIT_HELP = """
-\b
-Exit codes: 0 clean, 1 a failing or dead link (with --fail-on new: one that became failing
-or dead, or whose text changed, in this run; acknowledged links never count), 2 usage or
-configuration error, 3 runtime error (unreadable file, database, network unavailable),
-130/143 interrupted (SIGINT/SIGTERM): the next run resumes.
-"""
 
-
-@click.command(epilog=CHECK_EXIT_HELP)
+@click.command(epilog=exit_help("a link problem", "unreadable file, database, network unavailable"))
 @paths_argument
 @db_option
 @check_options
 @format_option(CHECK_RENDERERS)
-@click.option("--fail-on", type=click.Choice(["broken", NEW]), default="broken", show_default=True,
-              help="Exit 1 for any failing or dead link, or only (new) for links that became failing or dead, "
-                   "or whose text changed, in this run. Acknowledged links never count.")
+@fail_on_option("links: failing or dead, error; whose text changed or that could not be judged, warning",
+                "a link that became failing or dead, or whose text changed, in this run")
 @input_options
 @verbosity_options
 @handle_errors
@@ -72,4 +63,5 @@ def check(paths, db, fmt, fail_on, base_url, input_format, stale, confirm_spacin
                                           report.summary):
             click.echo(chunk, nl=False)
         problems = in_document_order(found, [])  # as api.problems orders them
-    sys.exit(EXIT_RUNTIME if report.run.offline or report.unreadable else problem_exit(problems))
+    say_acknowledged(problems)
+    sys.exit(exit_code(problems, failed=bool(report.run.offline or report.unreadable)))

@@ -22,25 +22,38 @@ import functools
 import os
 import signal
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Iterable
 
 import click
 
 from .. import api
 from ..errors import ArchiverError, ConfigError
 from ..report.problems import Problem
-from .terminal import detail, error
+from .terminal import error
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 EXIT_BROKEN_PIPE = 141
 
 
-def problem_exit(problems: Sequence[Problem]) -> int:
-    for p in problems:
-        if p.acknowledged:
-            detail(f"acknowledged: {p.place.document}: {p.place.label}: {p.what}: {p.acknowledged}")
-    return EXIT_PROBLEMS if any(p.counts for p in problems) else EXIT_OK
+def exit_code(problems: Iterable[Problem] | bool = (), *, failed: bool = False) -> int:
+    """The exit-code policy of every command. 3 when it could not do all its work (a document
+    unreadable, the network or the Wayback Machine unavailable): what it could not see may hide a
+    problem, so that is never "clean". Else 1 when a problem counts at --fail-on (`problems`: the
+    problem list, of which acknowledged ones never count, or whether any counts). Else 0."""
+    if failed:
+        return EXIT_RUNTIME
+    counted = problems if isinstance(problems, bool) else any(p.counts for p in problems)
+    return EXIT_PROBLEMS if counted else EXIT_OK
+
+
+def exit_help(problems: str, runtime: str = "unreadable file, database") -> str:
+    """The exit codes as every command's --help ends: `problems` are what counts at --fail-on."""
+    text = (f"Exit codes: 0 clean, 1 {problems} at or above --fail-on (acknowledged ones never count), "
+            f"2 usage or configuration error, 3 runtime error ({runtime}), 130/143 interrupted "
+            "(SIGINT/SIGTERM).")
+    return "\n\b\n" + textwrap.fill(text, 92) + "\n"
 
 
 def handle_errors(f):
@@ -103,10 +116,3 @@ def _quiet_broken_pipe() -> None:
     except (OSError, ValueError):
         pass
     sys.exit(EXIT_BROKEN_PIPE)
-
-
-EXIT_CODES_HELP = """
-\b
-Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or configuration
-error, 3 runtime error (unreadable file, database), 130/143 interrupted (SIGINT/SIGTERM).
-"""

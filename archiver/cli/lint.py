@@ -7,20 +7,19 @@ import sys
 import click
 
 from .. import api
-from ..lint.findings import SEVERITIES
 from ..lint.run import unified_diff
+from ..report.problems import NEW
 from ..report.results import LINT_RENDERERS
-from .exits import EXIT_CODES_HELP, EXIT_OK, EXIT_PROBLEMS, EXIT_RUNTIME, handle_errors
-from .options import format_option, input_options, paths_argument, settings_from
+from .exits import exit_code, exit_help, handle_errors
+from .options import fail_on_option, format_option, input_options, paths_argument, settings_from
 from .progress import report_unreadable
 
 
-@click.command(epilog=EXIT_CODES_HELP)
+@click.command(epilog=exit_help("findings"))
 @paths_argument
 @format_option(LINT_RENDERERS)
 @click.option("--diff", is_flag=True, help="Print a unified diff of each document with the confident repairs applied.")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
-              help="Exit 1 when any finding is at or above this severity.")
+@fail_on_option("findings", "lint keeps no history, so every error is new")
 @input_options
 @handle_errors
 def lint(paths, fmt, diff, fail_on, base_url, input_format):
@@ -44,9 +43,7 @@ def lint(paths, fmt, diff, fail_on, base_url, input_format):
     else:  # streamed: one document's citations wait on disk, not in memory (LintStream)
         found = stream = api.lint_stream(paths, settings)
         _echo_blocks(LINT_RENDERERS[fmt](_unreadable_told(stream), stream.summary))
-    if found.errors:
-        sys.exit(EXIT_RUNTIME)
-    sys.exit(EXIT_PROBLEMS if found.at_least(fail_on) else EXIT_OK)
+    sys.exit(exit_code(found.at_least("error" if fail_on == NEW else fail_on), failed=bool(found.errors)))
 
 
 def _echo_blocks(chunks, size: int = 1 << 16) -> None:

@@ -6,6 +6,7 @@ import click
 
 from ..config import Settings, load_settings, parse_age
 from ..extract import FORMATS
+from ..report.problems import FAIL_ON
 
 
 def settings_from(config_path=None, *, stale=None, confirm_spacing=None, archived_within=None, **given) -> Settings:
@@ -91,3 +92,11 @@ archive_options = _stacked([
 def format_option(choices, help: str = "Output format."):
     return click.option("--format", "fmt", type=click.Choice(sorted(choices)), default="text", show_default=True,
                         help=help)
+
+
+def fail_on_option(counted: str, new: str):
+    """--fail-on, one vocabulary for every command (report.problems.FAIL_ON): `counted` says which
+    problems this command sees and their severities, `new` which of them are news."""
+    return click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+                        help=f"Exit 1 when a problem is at or above this severity ({counted}); new: only what "
+                             f"changed since the previous run ({new}). Acknowledged problems never count.")

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC
 
 import click
 
 from .. import api
-from ..lint.findings import SEVERITIES
 from ..report.render import REPORT_FORMATS, renderer
 from ..store import redacted
-from .exits import EXIT_OK, EXIT_PROBLEMS, handle_errors
-from .options import config_option, db_option, paths_argument, settings_from
-
-REPORT_EXIT_HELP = """
-\b
-Exit codes: 0 nothing at or above --fail-on, 1 some citation at or above it (error: a failing,
-dead or unrecoverable link or an error finding; warning: a link that cannot be judged, a page
-that changed since it was cited, a warning finding), 2 usage error, 3 runtime error.
-"""
+from .exits import exit_code, exit_help, handle_errors
+from .options import config_option, db_option, fail_on_option, paths_argument, settings_from
 
 
-@click.command(epilog=REPORT_EXIT_HELP)
+@click.command(epilog=exit_help("a citation"))
 @paths_argument
 @db_option
 @click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
@@ -31,8 +22,9 @@ that changed since it was cited, a warning finding), 2 usage error, 3 runtime er
                    "every column (a CSV cell starting with =, +, -, @, tab or CR gets a leading ', so no "
                    "spreadsheet runs it as a formula).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
-              help="Exit 1 when any citation is at or above this severity.")
+@fail_on_option("citations: a failing, dead or unrecoverable link or an error finding, error; a link that cannot be "
+                "judged, a page that changed since it was cited or a warning finding, warning",
+                "a link that broke in the newest check run")
 @config_option
 @handle_errors
 def report(paths, db, fmt, output, fail_on, config_path):
@@ -56,7 +48,7 @@ def report(paths, db, fmt, output, fail_on, config_path):
     writable(output)
     result = api.report(paths, settings)
     emit_report(result, fmt, output)
-    sys.exit(EXIT_PROBLEMS if result.at_least(fail_on) else EXIT_OK)
+    sys.exit(exit_code(result.fails(fail_on)))
 
 
 def emit_report(result, fmt: str, output: str | None) -> None:
@@ -125,7 +117,7 @@ def export(db, warc_out, wacz_out, since, url, document, config_path):
             summary = write(out, settings, **filters)
             click.echo(f"export: {out}: {summary.fetches} fetches ({summary.responses} responses, "
                        f"{summary.revisits} revisits, {summary.redirects} redirect hops)", err=True)
-    sys.exit(EXIT_OK)
+    sys.exit(exit_code())
 
 
 def _since(text: str | None) -> str | None:
@@ -134,12 +126,13 @@ def _since(text: str | None) -> str | None:
         return None
     from datetime import datetime, timedelta
 
+    from ..clock import iso, utcnow
     from ..config import parse_age
     from ..errors import ConfigError
 
     try:
         return datetime.fromisoformat(text).isoformat() if "-" in text else \
-            (datetime.now(UTC) - timedelta(seconds=parse_age(text))).isoformat(timespec="seconds")
+            iso(utcnow() - timedelta(seconds=parse_age(text)))
     except (ValueError, ConfigError):
         raise click.UsageError(f"--since {text!r}: give an ISO date (2026-01-31) or an age (7d, 12h)") from None
 
@@ -189,4 +182,4 @@ def annotate(path, output, in_place, db, base_url, input_format, dry_run, config
         click.echo(f"annotate: {len(result.without_copy)} URLs have no archived copy in {redacted(settings.db)} yet "
                    "(run `archiver archive`): " + ", ".join(result.without_copy[:5])
                    + (" ..." if len(result.without_copy) > 5 else ""), err=True)
-    sys.exit(EXIT_OK)
+    sys.exit(exit_code())

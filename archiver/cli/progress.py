@@ -15,6 +15,13 @@ def report_unreadable(errors: list[str]) -> None:
         click.echo(f"archiver: error: {error}", err=True)
 
 
+def say_acknowledged(problems) -> None:
+    """With --verbose, the problems a person acknowledged (they never count)."""
+    for p in problems:
+        if p.acknowledged:
+            detail(f"acknowledged: {p.place.document}: {p.place.label}: {p.what}: {p.acknowledged}")
+
+
 def say_skipped(crun) -> None:
     if crun.resumed:
         detail("check: resumed the run that was stopped before; only what it had not checked was checked")

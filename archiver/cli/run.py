@@ -7,34 +7,24 @@ import sys
 import click
 
 from .. import api
-from ..lint.findings import SEVERITIES
-from ..report.problems import NEW
 from ..report.results import archive_summary_line, check_summary_line, problem_lines
 from ..store import redacted
-from .exits import EXIT_OK, EXIT_RUNTIME, handle_errors, problem_exit
-from .options import archive_options, check_options, db_option, input_options, paths_argument, settings_from
+from .exits import exit_code, exit_help, handle_errors
+from .options import archive_options, check_options, db_option, fail_on_option, input_options, paths_argument, settings_from
 from .outputs import emit_report, writable
-from .progress import Progress, report_unreadable, say_archive_notices, say_offline, say_skipped
+from .progress import Progress, report_unreadable, say_acknowledged, say_archive_notices, say_offline, say_skipped
 from .terminal import VERBOSITY, detail, info, verbosity_options
 
-RUN_EXIT_HELP = """
-\b
-Exit codes: 0 clean, 1 problems: a lint finding at or above --fail-on, a failing or dead
-link, or a link archive could not preserve (with --fail-on new: only links that became failing
-or dead or whose text changed, and lint errors first seen, in this run; acknowledged problems
-never count), 2 usage or configuration error, 3 runtime error (unreadable file, database,
-network or Wayback Machine unavailable), 130/143 interrupted (SIGINT/SIGTERM).
-"""
 
-
-@click.command(epilog=RUN_EXIT_HELP)
+@click.command(epilog=exit_help("a problem", "unreadable file, database, network or Wayback Machine "
+                                                "unavailable"))
 @paths_argument
 @db_option
 @check_options
 @archive_options
-@click.option("--fail-on", type=click.Choice([*SEVERITIES, NEW]), default="error", show_default=True,
-              help="Exit 1 for lint findings at or above this severity and any broken link; new: only for what "
-                   "broke or changed since the previous run (the cron setting).")
+@fail_on_option("lint findings; links failing or dead, error, whose text changed or not judged, warning; links "
+                "not archived, error", "the cron setting: a link that became failing or dead or whose text changed, "
+                "or a lint error first seen, in this run")
 @input_options
 @click.option("--lint-only", is_flag=True, help="Only extract, repair and record citations; fetch nothing.")
 @click.option("--no-archive", is_flag=True, help="Stop after the check stage.")
@@ -76,14 +66,14 @@ def run(paths, db, fail_on, base_url, input_format, lint_only, no_archive, stale
         progress.close()
     report_unreadable(result.lint.errors)
     problems = api.problems(settings, lint=result.lint, check=result.check, archive=result.archive, fail_on=fail_on)
-    codes = [problem_exit(problems), EXIT_RUNTIME if result.lint.errors else EXIT_OK]
-    if result.check and result.check.run.offline or result.archive and result.archive.report.outage:
-        codes.append(EXIT_RUNTIME)
+    say_acknowledged(problems)
+    failed = bool(result.lint.errors or result.check and result.check.run.offline
+                  or result.archive and result.archive.report.outage)
     if VERBOSITY.level == 0:
         click.echo(problem_lines(p for p in problems if p.counts), nl=False)
     elif report_format != "none":
         emit_report(api.report(paths or [api.DEFAULT_INPUT], settings), report_format, report_out)
-    sys.exit(EXIT_RUNTIME if EXIT_RUNTIME in codes else max(codes))
+    sys.exit(exit_code(problems, failed=failed))
 
 
 def _on_stage(name: str, value, settings, progress) -> None:

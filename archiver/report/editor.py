@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
-from ..clock import iso
+from ..clock import iso, utcnow
 from ..lint.findings import SEVERITIES, at_least
 from ..models import ReportRow, RunRecord
 from .acks import Ack, acknowledged
+from .problems import NEW
 
 # The columns of the JSON and CSV forms, in order (every field of ReportRow and its derived values).
 COLUMNS = ("document", "note", "line", "index", "raw", "url", "candidates", "context", "accessed", "first_seen",
@@ -58,6 +58,13 @@ class EditorReport:
         """True when any citation needing attention is at or above `severity` (acknowledged ones aside)."""
         return any(n and at_least(s, severity) for s, n in self.summary["by_severity"].items())
 
+    def fails(self, fail_on: str) -> bool:
+        """True when a citation counts at --fail-on (report.problems.FAIL_ON; acknowledged ones aside):
+        at or above that severity, or with "new", a link that broke in the newest check run."""
+        if fail_on == NEW:
+            return any(row.newly_broken and not row.acknowledged for row in self.rows())
+        return self.at_least(fail_on)
+
 
 def summarize(rows, *, generated: str, last_check: str | None, last_run: RunRecord | None = None) -> dict:
     """Counts by state and severity, what needs action, what newly broke in the last check run that
@@ -76,7 +83,7 @@ def summarize(rows, *, generated: str, last_check: str | None, last_run: RunReco
         action += row.needs_action
         changed += bool(row.drift_changes)
         archived += bool(row.archive_url)
-        broken_uncovered += row.state in ("failing", "dead") and not row.archive_url
+        broken_uncovered += row.broken and not row.archive_url
         if row.newly_broken:
             newly.append({"document": row.document, "note": row.note, "line": row.line, "url": row.url,
                           "status": row.status, "http_status": row.http_status})
@@ -102,4 +109,4 @@ def run_outcome(run: RunRecord | None) -> dict | None:
 
 
 def now_iso(clock=None) -> str:
-    return iso(clock() if clock else datetime.now().astimezone()) or ""
+    return iso((clock or utcnow)())

@@ -12,13 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from ..lint.findings import at_least
-from ..models import CheckRow, Place
+from ..models import BROKEN, Action, CheckRow, Place, Severity
 from .acks import Ack, acknowledged
 
-BROKEN = ("failing", "dead")
-NEW = "new"  # the --fail-on value that counts only what changed since the previous run
+# --fail-on, the same words and meaning in every command: a problem counts when its severity is at or
+# above the one given (a broken link, an unrecoverable note and an error finding are errors; a link
+# that cannot be judged and a page whose text changed are warnings), or with "new" when it is news:
+# a link that became failing or dead or whose text changed, or an error finding first seen, in this run.
+FailOn = Literal["error", "warning", "info", "new"]
+FAIL_ON: tuple[FailOn, ...] = get_args(FailOn)
+NEW: FailOn = "new"
+ProblemKind = Literal["link", "finding", "archive"]
 
 
 @dataclass(frozen=True)
@@ -26,53 +33,67 @@ class Problem:
     place: Place
     url: str | None
     what: str  # "dead link: not-found (HTTP 404)" or "error U202 missing-host: ..."
-    new: bool
+    new: bool  # news since the previous run: what --fail-on new counts
     acknowledged: str | None = None  # the reason, when a person accepted it
-    kind: str = "link"  # "link" (a check) or "finding" (lint)
+    kind: ProblemKind = "link"
+    severity: Severity = "error"
 
     @property
     def counts(self) -> bool:
         return self.acknowledged is None
 
 
+def fails(severity: Severity, new: bool, fail_on: str) -> bool:
+    """The one rule for --fail-on: is a problem of this severity (and newness) at or above `fail_on`?"""
+    return new if fail_on == NEW else at_least(severity, fail_on)
+
+
 def link_problems(rows: Iterable[CheckRow], fail_on: str, acks: Sequence[Ack] = ()) -> list[Problem]:
-    """Broken links of a check run (with `fail_on` "new": those newly broken, or whose text changed)."""
+    """The links of a check run at `fail_on`: broken ones (errors; new when they just broke), pages
+    whose text changed (warnings, always new) and links the check could not judge (warnings)."""
     out = []
     for row in rows:
-        broken = row.state in BROKEN
-        new = (broken and row.previous_state != row.state) or row.content_changed
-        if not (new if fail_on == NEW else broken):
-            continue
         http = f" (HTTP {row.http_status})" if row.http_status else ""
-        what = f"{row.state} link: {row.status}{http}" if broken else "page text changed"
+        if row.state in BROKEN:
+            severity: Severity = "error"
+            new, what = row.previous_state != row.state or row.content_changed, f"{row.state} link: {row.status}{http}"
+        elif row.content_changed:
+            severity, new, what = "warning", True, "page text changed"
+        elif not row.conclusive or row.state == "unknown":
+            severity, new, what = "warning", False, f"cannot tell: {row.status}{http}"
+        else:
+            continue
+        if not fails(severity, new, fail_on):
+            continue
         for place in row.places or (Place("", None, 0),):
             reason = acknowledged(acks, document=place.document, note=place.note, url=row.url, codes=(row.status,))
-            out.append(Problem(place, row.url, what, new, reason))
+            out.append(Problem(place, row.url, what, new, reason, severity=severity))
     return out
 
 
 def finding_problems(changes: Iterable, fail_on: str, acks: Sequence[Ack] = ()) -> list[Problem]:
-    """Lint findings of the documents just recorded (`DocumentChanges`): at or above `fail_on`, or
-    with "new", errors first seen in this run."""
+    """Lint findings of the documents just recorded (`DocumentChanges`) at `fail_on`; an error first
+    seen in this run is new."""
     out = []
     for change in changes:
         for item in change.findings:
             f = item.finding
-            if not (f.severity == "error" and item.new if fail_on == NEW else at_least(f.severity, fail_on)):
+            new = item.new and f.severity == "error"
+            if not fails(f.severity, new, fail_on):
                 continue
             reason = acknowledged(acks, document=item.place.document, note=item.place.note, url=item.url,
                                   codes=(f.code, f.name))
-            out.append(Problem(item.place, item.url, f"{f.severity} {f.code} {f.name}: {f.message}", item.new,
-                               reason, kind="finding"))
+            out.append(Problem(item.place, item.url, f"{f.severity} {f.code} {f.name}: {f.message}", new,
+                               reason, kind="finding", severity=f.severity))
     return out
 
 
-ARCHIVE_PROBLEMS = ("failed", "no-capture", "queued")
+ARCHIVE_PROBLEMS: tuple[Action, ...] = ("failed", "no-capture", "queued")
 
 
 def archive_problems(results: Iterable, fail_on: str, acks: Sequence[Ack] = ()) -> list[Problem]:
-    """Links the archive stage could not preserve (never "new": they are not news)."""
-    if fail_on == NEW:
+    """Links the archive stage could not preserve: errors, never new (they are not news)."""
+    if not fails("error", False, fail_on):
         return []
     out = []
     for r in results:
