@@ -6,7 +6,6 @@ snapshot text, a snapshot's page; and the metadata describes every table, view a
 from __future__ import annotations
 
 import hashlib
-import os
 import signal
 import socket
 import sqlite3
@@ -120,7 +119,7 @@ def test_metadata_describes_every_table_view_and_column(pipeline_db):
             assert name in TABLES, f"{name} has no description in archiver/browse/metadata.py"
             columns = [c[1] for c in conn.execute(f"PRAGMA table_info({name})")]
             assert sorted(TABLES[name][1]) == sorted(columns), name
-        for name, query in QUERIES.items():
+        for query in QUERIES.values():
             conn.execute(query["sql"]).fetchall()  # every canned query runs on a real database
     assert set(metadata()["databases"]["archive"]["queries"]) == {
         "broken_by_document", "newly_broken", "changed_since_cited", "cite_instead", "captures_by_archive"}
