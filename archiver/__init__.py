@@ -35,7 +35,7 @@ _WHERE = {
     "Capture": "models", "CheckResult": "models", "Citation": "models", "Finding": "models", "Repaired": "models",
     "Snapshot": "models",
     "CheckRun": "check.run", "run_checks": "check.run",
-    "repair_document": "lint.repair", "repair_url": "lint.repair", "split_note": "urls.segment",
+    "repair_document": "lint.document", "repair_url": "lint.repair", "split_note": "urls.segment",
     "ArchiveStore": "store", "open_store": "store", "StoreReader": "store", "open_reader": "store",
     "WaybackClient": "wayback.client", "WaybackConfig": "wayback.client", "WaybackKeys": "wayback.client",
 }

@@ -225,7 +225,7 @@ def test_link_list_lines_are_separate_citations():
 
 # ------------------------------------------------- markdown and html, real-world shapes ---
 def _urls(text, fmt, **kw):
-    from archiver.lint.repair import repair_document
+    from archiver.lint.document import repair_document
 
     return [(r.url, sorted(f.name for f in r.findings)) for r in repair_document(_cits(text, fmt, "d", **kw))]
 

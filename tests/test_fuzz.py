@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archiver.extract import Document, extract
-from archiver.lint.repair import repair_document, repair_url
+from archiver.lint.document import repair_document
+from archiver.lint.repair import repair_url
 
 RUNS = {"inputs": 0}
 BUDGET_S = 2.0  # per input of at most a few KB: generous for a loaded 2-core machine

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.lint.repair import repair_document, repair_url
+from archiver.lint.document import repair_document
+from archiver.lint.repair import repair_url
 from archiver.models import Citation
 from archiver.urls.segment import split_note
 
@@ -191,7 +192,7 @@ def test_missing_scheme_only_for_registrable_domains(printed):
     ("https://a.org/x", "https://b.org/y", "https://a.org/x", {"link-target-used"}),
 ])
 def test_link_targets(href, printed, url, names):
-    from archiver.lint.repair import repair_link
+    from archiver.lint.document import repair_link
 
     result = repair_link(href, printed)
     assert result.url == url

@@ -11,7 +11,7 @@ from importlib import import_module
 
 from ..errors import InputError
 from ..extract import Document, extract, read_document
-from ..lint.repair import repair_document
+from ..lint.document import repair_document
 from ..lint.run import confident_repairs, fixed_text, text_diff
 from ..store import missing as no_archive
 from ..store import open_reader

@@ -4,8 +4,8 @@ Notes reach us through CMSs, PDFs and word processors that turn `-` into `–`, 
 glue punctuation on, and cut hosts off. Each rule below is a small named function that handles one
 kind of real-world damage and reports it as a Finding. The pipeline is
 `segment.split_note` (find the URL-ish spans of a note, joining pieces that belong together) ->
-`repair_url` (scrub -> repair -> normalize one span) -> `repair_document` (what needs the other
-citations: duplicates, a cut host inferred from the other notes).
+`repair_url` (scrub -> repair -> normalize one span) -> `lint.document.repair_document` (link
+targets, and what needs the other citations: duplicates, a cut host inferred from the other notes).
 
 Everything here is pure and must never raise: unknown input yields an `invalid-url` finding.
 Repair is idempotent: repairing a repaired URL changes nothing.
@@ -17,14 +17,13 @@ import re
 from dataclasses import dataclass, replace
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..models import Citation, Finding, Repaired
+from ..models import Finding
 from ..urls.hosts import fetch_problem, host_problem, looks_like_file, registrable
 from ..urls.keys import login_walled_platform
 from ..urls.segment import CLOSERS, DASH_RE, DOI_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
-from .docindex import DocumentIndex
 from .findings import finding
 
-__all__ = ["repair_url", "repair_link", "repair_citation", "repair_one", "repair_document", "UrlRepair"]
+__all__ = ["repair_url", "UrlRepair"]
 
 _ELLIPSIS_RE = re.compile(r"…|\.\.\.$")
 
@@ -364,65 +363,9 @@ def _advice(url: str, findings: list[Finding], parts: SplitResult | None = None)
                                     f"tracking parameter(s) {', '.join(tracking)} in the query", clean))
 
 
-# ----------------------------------------------------------------- citations ---
-def repair_citation(citation: Citation) -> Repaired:
-    """Repair one citation on its own (document-level findings come from repair_document)."""
-    if citation.href is not None:
-        return _to_repaired(citation, repair_link(citation.href, citation.raw))
-    return _to_repaired(citation, repair_url(citation.raw))
-
-
-_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# Schemes that are not web addresses: in `mailto:a@b.org` the part before @ is no user name.
 _KNOWN_SCHEMES = frozenset([
     "mailto", "tel", "sms", "ftp", "ftps", "sftp", "ssh", "git", "file", "data", "javascript",
     "news", "nntp", "irc", "ircs", "magnet", "urn", "doi", "xmpp", "ws", "wss", "geo", "webcal",
     "about", "blob", "chrome",
 ])
-
-
-def repair_link(href: str, printed: str = "") -> UrlRepair:
-    """A link target the markup gives (`href`, a Markdown destination, a DOCX relationship, a PDF
-    /URI). A relative one is never a host (`addons.html` is a file, not https://addons.html): it is
-    reported and not checked. When the printed URL is damaged but the target intact, the target is
-    used and a finding says so."""
-    target = href.strip(SPACE_CHARS)
-    if not _SCHEME_RE.match(target) and not target.startswith("//"):
-        if DOI_RE.match(target):
-            return repair_url(target)
-        return UrlRepair(None, (finding("relative-link", f"{target!r} is relative and there is no base URL "
-                                        "to resolve it against; not checked (give --base-url)"),), target, 1.0)
-    result = repair_url("https:" + target if target.startswith("//") else target)
-    if not printed or printed.strip() == target or result.url is None:
-        return result
-    shown = repair_url(printed)
-    damage = sorted({f.name for f in shown.findings if f.code.startswith(("U1", "U2"))})
-    if shown.url == result.url and not damage:
-        return result
-    why = (f"the printed URL has damage ({', '.join(damage)})" if shown.url in (None, result.url)
-           else f"the printed URL reads {shown.url}")
-    note = finding("link-target-used", f"{why}; the link target {result.url} is intact and used")
-    return replace(result, findings=result.findings + (note,))
-
-
-def _to_repaired(citation: Citation, result: UrlRepair) -> Repaired:
-    return Repaired(citation, result.url, result.findings, result.candidates,
-                    confidence=result.confidence, span=result.span, fragment=result.fragment)
-
-
-def repair_document(citations: list[Citation]) -> list[Repaired]:
-    """Repair every citation of one document, then add what needs the others: duplicates, and
-    candidates for a cut host or a truncated URL inferred from the other citations."""
-    repaired = [repair_one(c) for c in citations]
-    index = DocumentIndex()
-    keys = [index.add(rep) for rep in repaired]
-    index.seal(lambda: keys)
-    return [index.finish(rep) for rep in repaired]
-
-
-def repair_one(c: Citation) -> Repaired:
-    """A citation repaired on its own, or its no-url finding (the first pass of repair_document)."""
-    return repair_citation(c) if c.raw else _no_url(c)
-
-
-def _no_url(c: Citation) -> Repaired:
-    return Repaired(c, None, (finding("no-url", "no URL in this note"),), (), confidence=1.0, span="")

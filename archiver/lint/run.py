@@ -14,8 +14,8 @@ from ..errors import InputError
 from ..extract import Document, extract, read_document, why_no_citations
 from ..models import Citation, Repaired
 from .docindex import DocumentIndex, repeated
+from .document import repair_document, repair_one
 from .findings import SEVERITIES, at_least, finding
-from .repair import repair_document, repair_one
 
 if TYPE_CHECKING:  # the spill (pickle, tempfile) loads when a LintStream is read: `check` does not
     from .spill import Spill

@@ -1,0 +1,74 @@
+"""A document's citations repaired: each on its own (its printed text, or the link target the markup
+gives), then what needs the other citations: duplicates, and a cut host or a truncated URL inferred
+from the other notes (docindex.py). The rules for one URL are in repair.py."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ..models import Citation, Repaired
+from ..urls.segment import DOI_RE, SPACE_CHARS
+from .docindex import DocumentIndex
+from .findings import finding
+from .repair import UrlRepair, repair_url
+
+__all__ = ["repair_citation", "repair_document", "repair_link", "repair_one"]
+
+
+def repair_citation(citation: Citation) -> Repaired:
+    """Repair one citation on its own (document-level findings come from repair_document)."""
+    if citation.href is not None:
+        return _to_repaired(citation, repair_link(citation.href, citation.raw))
+    return _to_repaired(citation, repair_url(citation.raw))
+
+
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def repair_link(href: str, printed: str = "") -> UrlRepair:
+    """A link target the markup gives (`href`, a Markdown destination, a DOCX relationship, a PDF
+    /URI). A relative one is never a host (`addons.html` is a file, not https://addons.html): it is
+    reported and not checked. When the printed URL is damaged but the target intact, the target is
+    used and a finding says so."""
+    target = href.strip(SPACE_CHARS)
+    if not _SCHEME_RE.match(target) and not target.startswith("//"):
+        if DOI_RE.match(target):
+            return repair_url(target)
+        return UrlRepair(None, (finding("relative-link", f"{target!r} is relative and there is no base URL "
+                                        "to resolve it against; not checked (give --base-url)"),), target, 1.0)
+    result = repair_url("https:" + target if target.startswith("//") else target)
+    if not printed or printed.strip() == target or result.url is None:
+        return result
+    shown = repair_url(printed)
+    damage = sorted({f.name for f in shown.findings if f.code.startswith(("U1", "U2"))})
+    if shown.url == result.url and not damage:
+        return result
+    why = (f"the printed URL has damage ({', '.join(damage)})" if shown.url in (None, result.url)
+           else f"the printed URL reads {shown.url}")
+    note = finding("link-target-used", f"{why}; the link target {result.url} is intact and used")
+    return replace(result, findings=result.findings + (note,))
+
+
+def _to_repaired(citation: Citation, result: UrlRepair) -> Repaired:
+    return Repaired(citation, result.url, result.findings, result.candidates,
+                    confidence=result.confidence, span=result.span, fragment=result.fragment)
+
+
+def repair_document(citations: list[Citation]) -> list[Repaired]:
+    """Repair every citation of one document, then add what needs the others: duplicates, and
+    candidates for a cut host or a truncated URL inferred from the other citations."""
+    repaired = [repair_one(c) for c in citations]
+    index = DocumentIndex()
+    keys = [index.add(rep) for rep in repaired]
+    index.seal(lambda: keys)
+    return [index.finish(rep) for rep in repaired]
+
+
+def repair_one(c: Citation) -> Repaired:
+    """A citation repaired on its own, or its no-url finding (the first pass of repair_document)."""
+    return repair_citation(c) if c.raw else _no_url(c)
+
+
+def _no_url(c: Citation) -> Repaired:
+    return Repaired(c, None, (finding("no-url", "no URL in this note"),), (), confidence=1.0, span="")
