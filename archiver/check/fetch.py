@@ -20,9 +20,10 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
+from ..clock import utcnow
 from ..defaults import USER_AGENT
 from ..models import CheckResult
 from .budget import ByteBudget, Lease
@@ -55,10 +56,6 @@ def make_client(settings: FetchSettings | None = None) -> Session:
                    timeout=Timeout(connect=s.connect_timeout, read=s.read_timeout), network=s.network)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 # --------------------------------------------------------------- run ---
 
 @dataclass
@@ -67,7 +64,7 @@ class _Run(Hops, Judge):
 
     client: Session
     settings: FetchSettings
-    clock: Callable[[], datetime] = _utcnow
+    clock: Callable[[], datetime] = utcnow
     monotonic: Callable[[], float] = time.monotonic
     resolver: Resolver = system_resolver
     rng: random.Random = field(default_factory=random.Random)
@@ -118,7 +115,7 @@ async def check_one(
     url: str,
     settings: FetchSettings | None = None,
     *,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Callable[[], datetime] = utcnow,
     monotonic: Callable[[], float] = time.monotonic,
     resolver: Resolver = system_resolver,
 ) -> CheckResult:
@@ -178,7 +175,7 @@ async def check_urls(
     urls: Iterable[str] | AsyncIterable[str],
     settings: FetchSettings | None = None,
     *,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Callable[[], datetime] = utcnow,
     monotonic: Callable[[], float] = time.monotonic,
     resolver: Resolver = system_resolver,
     budget: ByteBudget | None = None,

@@ -11,6 +11,7 @@ import socket
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
+from ..urls.keys import DEFAULT_PORTS
 from .addresses import is_private
 from .failures import Skip
 from .http import Session
@@ -74,7 +75,7 @@ class Guard:
 
     async def _resolve(self, u: Target) -> list[str]:
         try:
-            addresses = await self.resolver(u.host, u.port or (443 if u.scheme == "https" else 80))  # errors are not cached
+            addresses = await self.resolver(u.host, u.port or DEFAULT_PORTS[u.scheme])  # errors are not cached
         except socket.gaierror:
             if self.session.proxy_for(u.url) is None:
                 raise

@@ -17,6 +17,7 @@ import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..urls.hosts import ASCII_LABEL, ascii_url
+from ..urls.keys import DEFAULT_PORTS
 
 if TYPE_CHECKING:
     import httpx
@@ -27,7 +28,6 @@ __all__ = ["InvalidURL", "Target", "join", "parse"]
 class InvalidURL(ValueError):
     """What httpx.URL refused, and why (httpx's InvalidURL is no ValueError)."""
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _LABEL = ASCII_LABEL  # the one host rule (urls/hosts.py)
 # What httpx leaves unchanged in a path or query: unreserved, sub-delims, ":@" (and "/", "?") and
 # percent escapes.
@@ -66,7 +66,7 @@ def _fast(url: str) -> Target | None:
         return None
     scheme, host, port_text = m.group(1), m.group(2), m.group(3)
     port = int(port_text) if port_text else None
-    if port is not None and (port > 65535 or port == _DEFAULT_PORTS[scheme]):
+    if port is not None and (port > 65535 or port == DEFAULT_PORTS[scheme]):
         return None  # httpx refuses it, or drops the default port
     if _DOTTED_QUAD.match(host) and not _valid_ipv4(host):
         return None  # httpx says why
