@@ -184,6 +184,19 @@ def test_a_password_never_reaches_the_message(postgres_server):
     assert "no_such_database" in str(failed.value)
 
 
+@pytest.mark.parametrize("url,shown", [
+    ("postgresql://u:hunter2@db.test:5432/a", "postgresql://u:***@db.test:5432/a"),
+    ("postgresql://u:p%40ss@db.test/a?sslmode=require", "postgresql://u:***@db.test/a?sslmode=require"),
+    ("postgresql://db.test/a?user=u&password=hunter2", "postgresql://db.test/a?user=u&password=***"),
+    ("postgresql://u@db.test/a", "postgresql://u@db.test/a"),
+    ("archive.db", "archive.db"),
+])
+def test_a_password_is_shown_as_stars(url, shown):
+    from archiver.store import redacted
+
+    assert redacted(url) == shown
+
+
 def test_the_default_path_never_imports_the_postgresql_or_queue_packages(tmp_path, test_web):
     """SQLite needs no server and no extra: a check, the report, annotate and export on archive.db
     load neither psycopg nor procrastinate (the `scale` extra), even when both are installed."""

@@ -121,3 +121,9 @@ def test_a_copy_into_a_store_that_holds_an_archive_is_refused(notes, tmp_path, p
     refused = cli("db", "copy", first, postgres_url)
     assert refused.exit_code == 3 and "is not empty" in refused.stderr
     assert "hunter" not in refused.stderr
+
+
+def test_a_copy_from_an_archive_that_is_not_there_is_refused_and_makes_nothing(tmp_path, postgres_url):
+    refused = cli("db", "copy", str(tmp_path / "nothing.db"), postgres_url)
+    assert refused.exit_code == 3 and "no archive database here" in refused.stderr
+    assert not (tmp_path / "nothing.db").exists()

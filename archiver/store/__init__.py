@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import ConfigError
 from .interface import ArchiveStore, StoreReader
@@ -30,13 +30,19 @@ def missing(url: str | os.PathLike, document: str = "PATH") -> str | None:
 
 
 def redacted(url: str | os.PathLike) -> str:
-    """`url` as it may be shown: a database URL's password replaced by `***` (a path is unchanged)."""
+    """`url` as it may be shown: a database URL's password, in the authority or as libpq's
+    `?password=` parameter, replaced by `***` (a path is unchanged)."""
     text = os.fspath(url)
-    parts = urlsplit(text) if "://" in text else None
-    if parts is None or parts.password is None:
+    if "://" not in text:
         return text
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    parts = urlsplit(text)
+    if parts.password is not None:
+        host = parts.netloc.rsplit("@", 1)[1]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(k == "password" for k, _ in query):
+        parts = parts._replace(query=urlencode([(k, "***" if k == "password" else v) for k, v in query], safe="*"))
+    return urlunsplit(parts)
 
 
 def is_postgres(url: str | os.PathLike) -> bool:

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import StoreError
-from . import is_postgres, open_reader, redacted, sqlite_path
+from ..errors import InputError, StoreError
+from . import is_postgres, missing, open_reader, redacted, sqlite_path
 from .postgres import schema  # generates nothing here: only the table order and columns
 
 BATCH = 1000
@@ -37,7 +37,9 @@ def copy_store(src: str, dst: str) -> CopyReport:
     cat = schema.catalog()
     tables = [t for t in cat.order if t != "schema_version"]
     columns = {t: [c for (table, c) in cat.columns if table == t] for t in tables}
-    open_reader(src).close()  # a missing or foreign source fails here, with the reader's message
+    if why := missing(src):  # opening it would make a new, empty archive.db, and copy nothing
+        raise InputError(why)
+    open_reader(src).close()  # a foreign source fails here, with the reader's message
     open_reader(dst).close()  # creates the destination's schema
     with _Side(src) as source, _Side(dst) as target:
         full = [t for t in tables if target.count(t)]
