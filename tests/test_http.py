@@ -73,21 +73,25 @@ def test_content_length_beside_chunked_is_refused_by_aiohttp_and_says_why() -> N
            b"\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(PAGE), PAGE))
     with Zoo() as zoo:
         result = check(zoo.url(zoo.add("/cl-te", raw)))
-    assert (result.status, result.transport_failure) == ("connection-error", True)
+    assert (result.status, result.transport_failure, result.alive) == ("connection-error", True, None)
     assert "Transfer-Encoding can't be present with Content-Length" in result.error
 
 
-@pytest.mark.parametrize(("name", "raw"), [
-    ("cut-short", b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\nonly ten b"),
-    ("huge-head", b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 70_000 + b"\r\nContent-Length: 0\r\n\r\n"),
-    ("many-headers", b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(300)) + b"Content-Length: 0\r\n\r\n"),
-    ("split", b"HTTP/1.1 200 OK\r\nX-A: a\rSet-Cookie: evil=1\r\nContent-Length: 0\r\n\r\n"),  # a bare CR
-    ("not-http", b"SSH-2.0-OpenSSH_9.6\r\n\r\n"),
+@pytest.mark.parametrize(("name", "raw", "alive"), [
+    ("cut-short", b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\nonly ten b", False),
+    ("huge-head", b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 70_000 + b"\r\nContent-Length: 0\r\n\r\n", None),
+    ("many-headers", b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(300)) + b"Content-Length: 0\r\n\r\n",
+     None),
+    ("split", b"HTTP/1.1 200 OK\r\nX-A: a\rSet-Cookie: evil=1\r\nContent-Length: 0\r\n\r\n", None),  # a bare CR
+    ("nul", b"HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 0\r\n\r\n", None),
+    ("not-http", b"SSH-2.0-OpenSSH_9.6\r\n\r\n", False),
 ])
-def test_hostile_answers_are_connection_errors_in_a_bound(name: str, raw: bytes) -> None:
+def test_hostile_answers_are_connection_errors_and_refusals_never_dead(name: str, raw: bytes, alive) -> None:
+    """Refused for safety after a valid status line: cannot tell (alive None), so never dead. Not HTTP at
+    all, or a body cut short: a failed check like any other."""
     with Zoo() as zoo:
         result = check(zoo.url(zoo.add("/" + name, raw)))
-    assert (result.status, result.transport_failure) == ("connection-error", True), result.error
+    assert (result.status, result.transport_failure, result.alive) == ("connection-error", True, alive), result.error
 
 
 def test_keep_alive_serves_a_run_on_one_connection() -> None:

@@ -9,10 +9,11 @@ import socket
 import ssl
 
 import aiohttp
+from aiohttp import http_exceptions
 
 from .http import DecodingError
 
-__all__ = ["ERROR_LIMIT", "Skip", "TooManyRedirects", "map_exception", "retryable", "FAILURES"]
+__all__ = ["ERROR_LIMIT", "Skip", "TooManyRedirects", "map_exception", "refused", "retryable", "FAILURES"]
 
 
 class Skip(Exception):
@@ -82,3 +83,13 @@ def retryable(exc: BaseException) -> bool:
     if not isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError)) or isinstance(exc, TimeoutError):
         return False
     return map_exception(exc)[0] == "connection-error"
+
+
+def refused(exc: BaseException) -> bool:
+    """Whether the checker refused an answer for safety after a valid status line: a head over the
+    limits, header splitting (a bare CR, a NUL), a malformed or contradictory header. A
+    `connection-error` that cannot tell (alive: null): a browser might read the page, so it never
+    counts towards dead. A status line that is not HTTP, or a body cut short, can still count."""
+    return any(isinstance(e, (http_exceptions.LineTooLong, http_exceptions.InvalidHeader))
+               or type(e) is http_exceptions.BadHttpMessage for e in _causes(exc))
+

@@ -28,7 +28,7 @@ from ..defaults import USER_AGENT
 from ..models import CheckResult
 from .budget import ByteBudget, Lease
 from .classify import alive_of
-from .failures import FAILURES, map_exception
+from .failures import FAILURES, map_exception, refused
 from .guard import Guard, Resolver, system_resolver
 from .hop import Hops, Reading, parse_retry_after
 from .hosts import HostGate
@@ -102,7 +102,8 @@ class _Run(Hops, Judge):
             status, error, transport = map_exception(exc)
             if isinstance(exc, TimeoutError) and not str(exc):
                 error = f"no complete answer within {self.settings.total_timeout:g} s"
-            result = {"status": status, "alive": alive_of(status), "error": error,
+            alive = None if refused(exc) else alive_of(status)  # refused for safety: cannot tell, never dead
+            result = {"status": status, "alive": alive, "error": error,
                       "transport_failure": transport, "final_url": chain[-1]["location"] if chain else None}
         base.update(result, redirects=tuple(chain))
         return CheckResult(**base, elapsed_ms=round((self.monotonic() - started) * 1000))
