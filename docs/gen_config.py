@@ -52,11 +52,27 @@ def option_help(param: click.Parameter) -> str:
 
 def options_by_setting() -> dict[str, list[tuple[str, click.Parameter]]]:
     found: dict[str, list[tuple[str, click.Parameter]]] = {}
-    for name, command in sorted(main.commands.items()):
+    for name, command in commands():
         for param in command.params:
             setting = CONVERTED.get(param.name or "", param.name or "")
             found.setdefault(setting, []).append((name, param))
     return found
+
+
+# what an argument other than the documents names
+ARGUMENTS = {"src": "the store to copy: an archive.db path, sqlite:///… or postgresql://…",
+             "dst": "a new, empty store to copy into, named the same ways"}
+
+
+def commands() -> list[tuple[str, click.Command]]:
+    """Every command by its full name, a group's subcommands in place of the group (`db copy`)."""
+    out: list[tuple[str, click.Command]] = []
+    for name, command in sorted(main.commands.items()):
+        if isinstance(command, click.Group):
+            out += [(f"{name} {sub}", c) for sub, c in sorted(command.commands.items())]
+        else:
+            out.append((name, command))
+    return out
 
 
 def cell(text: str) -> str:
@@ -92,13 +108,13 @@ def settings_table() -> list[str]:
 def options_tables() -> list[str]:
     settings = {f.name for f in fields(config.Settings)}
     out: list[str] = []
-    for name, command in sorted(main.commands.items()):
+    for name, command in commands():
         out += ["", f"### archiver {name}", "", cell((command.help or "").split("\n\n")[0].strip()), "",
                 "| option | value | sets | what it does |", "|---|---|---|---|"]
         for param in command.params:
             if isinstance(param, click.Argument):
                 out.append(f"| `{param.human_readable_name}` (argument) | {'any number' if param.nargs == -1 else 'one'} | | "
-                           f"{'documents to read' if param.nargs == -1 else 'the document'} |")
+                           f"{ARGUMENTS.get(param.name or '', 'documents to read' if param.nargs == -1 else 'the document')} |")
                 continue
             value = "flag" if getattr(param, "is_flag", False) else cell(param.make_metavar(click.Context(command)))
             setting = CONVERTED.get(param.name or "", param.name or "")
