@@ -46,12 +46,41 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
+def reap_orphans(bindir: Path) -> list[Path]:
+    """Stop and remove the clusters of test sessions that died without stopping theirs (a pytest
+    killed by `timeout` runs no teardown): their directory names the pid that made them. Which
+    were reaped."""
+    reaped = []
+    for root in Path(tempfile.gettempdir()).glob("archiver-pg-*-*"):
+        owner = root.name.split("-")[2]
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        if (root / "data" / "postmaster.pid").exists():
+            as_user = ["runuser", "-u", CLUSTER_USER, "--"] if os.getuid() == 0 else []
+            subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "-w", "stop"],
+                           capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+        reaped.append(root)
+    return reaped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def cluster(bindir: Path) -> Iterator[str]:
     """Run a new cluster; yield its postgresql:// URL (database `archiver`, no password: trust on
     loopback only, for a cluster that lives as long as the test session)."""
     as_user: list[str] = []
-    root = Path(tempfile.mkdtemp(prefix="archiver-pg-"))
+    reap_orphans(bindir)
+    root = Path(tempfile.mkdtemp(prefix=f"archiver-pg-{os.getpid()}-"))
     if os.getuid() == 0:
         as_user = ["runuser", "-u", CLUSTER_USER, "--"]
         account = pwd.getpwnam(CLUSTER_USER)

@@ -217,3 +217,29 @@ def test_the_default_path_never_imports_the_postgresql_or_queue_packages(tmp_pat
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert sqlite3.connect(db).execute("SELECT count(*) FROM checks").fetchone() == (2,)  # it did check
+
+
+def test_a_cluster_left_by_a_killed_test_session_is_stopped_by_the_next(postgres_server):
+    """A pytest killed without teardown (`timeout`'s SIGTERM, SIGKILL) leaves its cluster running;
+    the next session's fixture stops it and removes its directory."""
+    from tests.conftest_postgres import _bindir, reap_orphans
+
+    code = ("import os, sys, time\n"
+            "from tests.conftest_postgres import _bindir, cluster\n"
+            "with cluster(_bindir()) as url:\n"
+            "    print(url, flush=True)\n"
+            "    time.sleep(600)\n")
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    url = child.stdout.readline().strip()
+    import psycopg
+
+    psycopg.connect(url).close()  # it runs
+    child.kill()
+    child.wait()
+    child.stdout.close()
+    bindir = _bindir()
+    assert bindir is not None
+    reaped = reap_orphans(bindir)
+    assert [r.name.split("-")[2] for r in reaped] == [str(child.pid)] and not reaped[0].exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(url, connect_timeout=2).close()
