@@ -83,6 +83,7 @@ class CheckReport:
     db: str
     unreadable: list[str] = field(default_factory=list)
     acks: tuple[Ack, ...] = ()
+    urls: tuple[str, ...] = ()  # what the run was given: with --stale, some were skipped as fresh
 
     @property
     def summary(self) -> dict:
@@ -263,11 +264,25 @@ def problems(settings: Settings, *, lint: LintResult | None = None, check: Check
 
     found = finding_problems(lint.changes, fail_on, settings.ignore) if lint is not None else []
     if check is not None:
-        for _ in problems_as_read(settings, check.rows(), fail_on, found):
-            pass
+        seen = {row.url for row in problems_as_read(settings, check.rows(), fail_on, found)}
+        found += skipped_problems(settings, check, fail_on, seen)
     if archive is not None:
         found += archive_problems(archive.report.results, fail_on, settings.ignore)
     return in_document_order(found, [c.path for c in lint.changes] if lint is not None else [])
+
+
+def skipped_problems(settings: Settings, check: CheckReport, fail_on: str, seen: set[str]) -> list[Problem]:
+    """The broken links a `--stale` run skipped because a conclusive check within the age says so
+    (`seen`: the URLs the run did check): --stale changes what is checked, never what fails."""
+    skipped = set(check.urls) - seen if check.run.skipped_fresh else set()
+    if not skipped:
+        return []
+    from .report.problems import cited_problems
+    from .store import open_reader
+
+    with open_reader(check.db) as st:
+        rows = [r for r in st.report_rows([i for i, _ in st.documents(None)]) if r.url in skipped]
+    return cited_problems(rows, fail_on, settings.ignore)
 
 
 def problems_as_read(settings: Settings, rows: Iterable[CheckRow], fail_on: str, found: list[Problem]) -> Iterator[CheckRow]:
@@ -391,7 +406,7 @@ async def _check_stage(store: ArchiveStore, settings: Settings, urls: list[str],
         crun = await run_checks(store, urls, client, fs, policy=policy, stale=stale, canary=settings.canary_url,
                                 outage_share=settings.outage_share, on_result=on_result,
                                 processes=settings.processes or default_processes(), first=first)
-    return CheckReport(crun, store.url, unreadable, settings.ignore)
+    return CheckReport(crun, store.url, unreadable, settings.ignore, tuple(urls))
 
 
 async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str], unreadable: list[str],

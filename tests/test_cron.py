@@ -72,6 +72,21 @@ def test_fail_on_means_the_same_in_check_run_and_report(night, sites):
     assert code == 1 and f"notes.txt: note 3: new page text changed {sites[2].url}\n" in out
 
 
+def test_stale_changes_what_is_checked_not_what_fails(night, sites):
+    """issue 23: `check --stale` skips a link checked conclusively within the age, and a skipped link
+    that is failing still fails the run (and shows in the problem list); with --fail-on new it is
+    not news."""
+    sites[1].status = 404
+    assert night("check", "notes.txt", "--quiet")[0] == 1  # failing now, conclusively
+    code, out, _ = night("check", "notes.txt", "--stale", "1d", "--quiet")
+    assert (code, out) == (1, f"notes.txt: note 2: failing link: not-found (HTTP 404) {sites[1].url}\n")
+    code, out, err = night("check", "notes.txt", "--stale", "1d")
+    assert code == 1 and "skipped as fresh (--stale) but still broken" in err and sites[1].url in err
+    assert night("check", "notes.txt", "--stale", "1d", "--quiet", "--fail-on", "new")[0] == 0
+    code, out, _ = night("run", "notes.txt", "--stale", "1d", "--quiet", "--no-archive")
+    assert code == 1 and "note 2: failing link" in out
+
+
 def test_check_shows_every_row_and_exits_on_the_same_problems_as_quiet(night, sites):
     """`archiver check` without --quiet prints the rows and takes its exit code from that same read;
     the exit code agrees with --quiet's problem list, with and without --fail-on new."""

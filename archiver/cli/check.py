@@ -12,7 +12,7 @@ from ..report.results import CHECK_RENDERERS, problem_lines
 from .exits import exit_code, exit_help, handle_errors
 from .options import check_options, db_option, fail_on_option, format_option, input_options, paths_argument, settings_from
 from .progress import Progress, report_unreadable, say_acknowledged, say_offline, say_skipped
-from .terminal import VERBOSITY, verbosity_options
+from .terminal import VERBOSITY, info, verbosity_options
 
 
 @click.command(epilog=exit_help("a link problem", "unreadable file, database, network unavailable"))
@@ -59,9 +59,20 @@ def check(paths, db, fmt, fail_on, base_url, input_format, stale, confirm_spacin
         click.echo(problem_lines(p for p in problems if p.counts), nl=False)
     else:  # the rows shown and the problems that set the exit code: one read of archive.db
         found: list = []
-        for chunk in CHECK_RENDERERS[fmt](api.problems_as_read(settings, report.rows(), fail_on, found),
+        seen: set[str] = set()
+        for chunk in CHECK_RENDERERS[fmt](_noting(api.problems_as_read(settings, report.rows(), fail_on, found), seen),
                                           report.summary):
             click.echo(chunk, nl=False)
-        problems = in_document_order(found, [])  # as api.problems orders them
+        skipped = api.skipped_problems(settings, report, fail_on, seen)
+        if skipped:  # not among the rows shown: said on stderr, and they count
+            info("check: skipped as fresh (--stale) but still broken:\n" + problem_lines(skipped).rstrip("\n"))
+        problems = in_document_order(found + skipped, [])  # as api.problems orders them
     say_acknowledged(problems)
     sys.exit(exit_code(problems, failed=bool(report.run.offline or report.unreadable)))
+
+
+def _noting(rows, seen: set[str]):
+    """`rows` passed through, each URL noted in `seen`."""
+    for row in rows:
+        seen.add(row.url)
+        yield row

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from ..lint.findings import at_least
-from ..models import BROKEN, Action, CheckRow, Place, Severity
+from ..models import BROKEN, Action, CheckRow, Place, ReportRow, Severity
 from .acks import Ack, acknowledged
 
 # --fail-on, the same words and meaning in every command: a problem counts when its severity is at or
@@ -68,6 +68,20 @@ def link_problems(rows: Iterable[CheckRow], fail_on: str, acks: Sequence[Ack] = 
         for place in row.places or (Place("", None, 0),):
             reason = acknowledged(acks, document=place.document, note=place.note, url=row.url, codes=(row.status,))
             out.append(Problem(place, row.url, what, new, reason, severity=severity))
+    return out
+
+
+def cited_problems(rows: Iterable[ReportRow], fail_on: str, acks: Sequence[Ack] = ()) -> list[Problem]:
+    """The broken links among citations as archive.db last judged them (not checked in this run):
+    errors, never new."""
+    out = []
+    for row in rows:
+        if not row.broken or not fails("error", False, fail_on):
+            continue
+        http = f" (HTTP {row.http_status})" if row.http_status else ""
+        place = Place(row.document, row.note, row.line)
+        reason = acknowledged(acks, document=place.document, note=place.note, url=row.url, codes=(row.status or "",))
+        out.append(Problem(place, row.url, f"{row.state} link: {row.status}{http}", False, reason))
     return out
 
 
