@@ -188,6 +188,8 @@ def test_an_ipv6_literal_is_checked() -> None:
         with socket.socket(socket.AF_INET6) as s:
             s.bind(("::1", 0))
     except OSError:
+        if os.environ.get("CI") == "true":
+            raise
         pytest.skip("no IPv6 loopback on this machine")
 
     async def go():
