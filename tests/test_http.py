@@ -388,3 +388,12 @@ def test_a_run_where_most_hosts_fail_tls_says_so_and_names_the_remedy(tmp_path, 
     assert "TLS failed on 4 of 4 hosts" in failed.stderr and "SSL_CERT_FILE or --ca-bundle" in failed.stderr
     assert rows == [("tls-error", 1)] * 4
     assert trusted.exit_code == 0, trusted.stderr
+
+
+def test_a_fully_qualified_name_with_its_trailing_dot_is_checked() -> None:
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    with Zoo() as zoo:
+        result = check(zoo.url(zoo.add("/fqdn", ok()), host="fqdn.example."), resolver=resolver)
+    assert result.status == "ok", result.error

@@ -30,6 +30,7 @@ class GuardResolver(AbstractResolver):
         self._system: ThreadedResolver | None = None
 
     def approve(self, host: str, addresses: list[str]) -> None:
+        host = host.rstrip(".").lower()  # as `resolve` looks it up: `example.org.` is `example.org`
         self.approved[host] = addresses
         self.approved.move_to_end(host)
         if len(self.approved) > KEEP:
