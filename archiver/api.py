@@ -150,9 +150,11 @@ async def record(store: ArchiveStore, result: LintResult, then: Callable[[], Non
         then()
 
 
-def urls_of(result: LintResult) -> list[str]:
-    """The distinct URLs of the documents read, in document order (before `record` empties them)."""
-    return list(dict.fromkeys(r.url for d in result.documents if d.document for r in d.repaired if r.url))
+def urls_of(result: LintResult, roles: frozenset[str] = frozenset(["citation"])) -> list[str]:
+    """The distinct URLs of the documents read whose role is one of `roles` (citations unless
+    `--roles` says more), in document order (before `record` empties them)."""
+    return list(dict.fromkeys(r.url for d in result.documents if d.document for r in d.repaired
+                              if r.url and r.citation.role in roles))
 
 
 def check(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
@@ -163,7 +165,7 @@ def check(paths: Sequence[str] | None = None, settings: Settings | None = None, 
 
     async def work(st: ArchiveStore) -> CheckReport:
         found = lint(paths, settings)
-        return await _check_stage(st, settings, urls_of(found), found.errors, on_result, record(st, found))
+        return await _check_stage(st, settings, urls_of(found, settings.role_set()), found.errors, on_result, record(st, found))
 
     return _run_async(_with_store(settings, store, work))
 
@@ -176,7 +178,7 @@ def archive(paths: Sequence[str] | None = None, settings: Settings | None = None
 
     async def work(st: ArchiveStore) -> ArchiveOutcome:
         found = lint(paths, settings)
-        urls = urls_of(found)
+        urls = urls_of(found, settings.role_set())
         await record(st, found)
         return await _archive_stage(st, settings, urls, found.errors, dry_run)
 
@@ -196,7 +198,7 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
 
     async def work(st: ArchiveStore) -> RunResult:
         found = lint(paths, settings)
-        urls = urls_of(found)
+        urls = urls_of(found, settings.role_set())
         notify("lint", found.summary)
         out = RunResult(found)
         first = record(st, found, then=lambda: notify("changes", found.changes))

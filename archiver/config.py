@@ -10,10 +10,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from . import defaults
 from .errors import ConfigError
+from .models import Role
 from .report.acks import Ack, parse_acks
 from .secrets import Secret
 
@@ -48,11 +49,16 @@ class Settings:
     stale_seconds: float | None = None  # check only URLs not checked within this many seconds
     base_url: str | None = None  # resolve relative links against this URL
     input_format: str | None = None  # read every document as this format instead of guessing
+    roles: str = "citation"  # the URLs check and archive take, by role: citation, example, navigation, resource (comma-separated)
     ia_access_key: Secret | None = field(default=None, repr=False)  # Internet Archive S3 access key, for Save Page Now
     ia_secret_key: Secret | None = field(default=None, repr=False)  # Internet Archive S3 secret key; never stored or printed
     ignore: tuple[Ack, ...] = ()  # acknowledged problems: the [[ignore]] tables (archiver/report/acks.py)
     proxy: str | None = field(default=None, repr=False)  # every stage's proxy; it may hold a password (network.py)
     ca_bundle: str | None = None  # CAs to trust instead of SSL_CERT_FILE / certifi
+
+    def role_set(self) -> frozenset[str]:
+        """The roles of the extracted URLs that check and archive take (`roles`, comma-separated)."""
+        return frozenset(r.strip() for r in self.roles.split(",") if r.strip())
 
     def network(self):
         """Proxy and CAs for every stage's HTTP client (archiver.network.Network)."""
@@ -103,6 +109,7 @@ _ENV = {
     "ARCHIVER_CANARY_URL": "canary_url",
     "ARCHIVER_PROXY": "proxy",
     "ARCHIVER_CA_BUNDLE": "ca_bundle",
+    "ARCHIVER_ROLES": "roles",
 }
 
 
@@ -187,6 +194,9 @@ def _coerce(values: dict) -> Settings:
         except (TypeError, ValueError):
             raise ConfigError(f"setting {name}={value!r} is not a valid {type(default).__name__}") from None
     settings = replace(base, **out)
+    bad = sorted(set(settings.role_set()) - set(get_args(Role)))
+    if bad:
+        raise ConfigError(f"unknown role(s) {', '.join(bad)}; roles are {', '.join(get_args(Role))}")
     if settings.concurrency < 1 or settings.per_host < 1 or settings.per_host_max < 1:
         raise ConfigError("concurrency and per-host limits must be at least 1")
     if settings.max_body < 1 or settings.body_budget < 1:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+Role = Literal["citation", "example", "navigation", "resource"]  # what a URL is to its document (docs/inputs.md)
 Severity = Literal["info", "warning", "error"]  # a finding's weight (archiver.findings)
 Status = Literal[  # what one check saw (docs/statuses.md; archiver.check.classify.STATUSES)
     "ok", "redirected", "not-found", "gone", "soft-404", "homepage-redirect", "parked", "login-required",
@@ -44,6 +45,7 @@ class Citation:
     note_text: str | None = None  # the whole note, for repairs that span it
     href: str | None = None  # the link target the markup gives (href, DOCX relationship, PDF /URI)
     field: str | None = None  # the bibliography field it was read from ("url", "note", CSL "title")
+    role: Role = "citation"  # example: a reserved name or address; navigation: page chrome; resource: an image
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from .options import (
     input_options,
     network_options,
     paths_argument,
+    roles_option,
     settings_from,
 )
 from .progress import report_unreadable, say_acknowledged, say_archive_notices
@@ -29,6 +30,7 @@ from .terminal import VERBOSITY, verbosity_options
 @paths_argument
 @db_option
 @archive_options
+@roles_option
 @network_options
 @format_option(ARCHIVE_RENDERERS)
 @config_option
@@ -38,7 +40,7 @@ from .terminal import VERBOSITY, verbosity_options
 @verbosity_options
 @handle_errors
 def archive(paths, db, wayback_url, archived_within, dry_run, proxy, ca_bundle, fmt, config_path, fail_on, base_url,
-            input_format):
+            input_format, roles):
     """Preserve the URLs cited in PATHS (default sources.txt) in the Wayback Machine.
 
     \b
@@ -57,7 +59,8 @@ def archive(paths, db, wayback_url, archived_within, dry_run, proxy, ca_bundle, 
         archiver archive notes.md --dry-run --format json
     """
     settings = settings_from(config_path, db=db, wayback_url=wayback_url, base_url=base_url,
-                             input_format=input_format, archived_within=archived_within, proxy=proxy, ca_bundle=ca_bundle)
+                             input_format=input_format, archived_within=archived_within, proxy=proxy, ca_bundle=ca_bundle,
+                             roles=roles)
     outcome = api.archive(paths, settings, dry_run=dry_run)
     report_unreadable(outcome.unreadable)
     say_archive_notices(outcome)

@@ -58,6 +58,10 @@ def input_options(f):
     return click.option("--base-url", help="Resolve relative links in HTML and Markdown against this URL.")(f)
 
 
+roles_option = click.option(
+    "--roles", metavar="ROLES", help="The extracted URLs to take, by role, comma-separated: citation, example "
+    "(reserved names and addresses), navigation (page chrome), resource (images).  [default: citation]")
+
 check_options = _stacked([
     click.option("--concurrency", type=click.IntRange(1, 1024), help="URLs in flight.  [default: 64]"),
     click.option("--per-host", type=click.IntRange(1, 1024),
@@ -76,6 +80,7 @@ check_options = _stacked([
     click.option("--confirm", "confirm_checks", type=click.IntRange(1), help="Failed checks before a link is dead.  [default: 3]"),
     click.option("--confirm-spacing", metavar="AGE", help="Minimum time between counted failures.  [default: 24h]"),
     click.option("--canary", "canary_url", help="A URL that must answer for the run to count as online."),
+    roles_option,
     network_options,
     config_option,
 ])

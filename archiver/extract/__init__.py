@@ -141,6 +141,30 @@ def _decode(data: bytes, path: str) -> tuple[str, tuple[tuple[int, str, str], ..
 
 
 def extract(doc: Document, *, base_url: str | None = None) -> Iterator[Citation]:
+    """The document's citations, in order, with numeric access dates read in the document's own
+    day/month order and a date that scopes "this and the following" notes carried forward."""
+    from .dates import document_order, in_order
+
+    return _scoped(in_order(document_order(doc.text), iter(_read_citations(doc, base_url))))
+
+
+def _scoped(citations: Iterator[Citation]) -> Iterator[Citation]:
+    """"last access for this and the following URLs: 20th Dec 19": that date is the access date of
+    the later citations that print none, until another such statement. No other date is inherited."""
+    from dataclasses import replace
+
+    from .dates import SCOPE_RE
+
+    scope = None
+    for c in citations:
+        if c.accessed is not None and SCOPE_RE.search(c.note_text or c.context or ""):
+            scope = c.accessed
+        elif c.accessed is None and scope is not None and c.raw:
+            c = replace(c, accessed=scope)
+        yield c
+
+
+def _read_citations(doc: Document, base_url: str | None) -> Iterator[Citation]:
     if doc.format in ("html", "markdown"):
         reader = import_module(f".{doc.format}", __name__)
         return reader.extract(doc.text, doc.path, base_url=base_url)

@@ -54,7 +54,7 @@ def entry_citations(source: str, line: int, key: str, fields: dict[str, str],
     other field, then the DOI and eprint), each with the entry's access date and its field."""
     title = fields.get("title") or None
     note_text = " ".join(v for k, v in fields.items() if k in ("url", "howpublished", "note"))
-    accessed = accessed or parse_accessed(fields.get("note", ""))
+    accessed = accessed or parse_accessed(fields.get("note", ""), ambiguous=True)
     seen: set[str] = set()
     found: list[tuple[str, str, str | None]] = []  # (field, raw, href)
     for name in _field_order(fields, any_field):

@@ -8,68 +8,10 @@ from datetime import date
 
 from ..models import Citation
 from ..urls.segment import split_note
+from .dates import ACCESS_WORDS, MONTHS, accessed_across, accessed_in, parse_accessed, parse_date
 
-MONTHS = {
-    m: i + 1
-    for i, names in enumerate([
-        ("january", "jan", "января", "январь"), ("february", "feb", "февраля", "февраль"),
-        ("march", "mar", "марта", "март"), ("april", "apr", "апреля", "апрель"),
-        ("may", "мая", "май"), ("june", "jun", "июня", "июнь"), ("july", "jul", "июля", "июль"),
-        ("august", "aug", "августа", "август"), ("september", "sep", "sept", "сентября", "сентябрь"),
-        ("october", "oct", "октября", "октябрь"), ("november", "nov", "ноября", "ноябрь"),
-        ("december", "dec", "декабря", "декабрь"),
-    ])
-    for m in names
-}
-_MONTH = r"([A-Za-zА-Яа-яё]{3,9})\.?"
-# "accessed 12 January 2021", "Retrieved 2021-01-12", "accessed on January 12, 2021",
-# "(accessed: 12.01.2021)", "last visited 12 Jan. 2021", "дата обращения: 12.01.2021".
-_ACCESSED_RE = re.compile(
-    r"(?i)(?:accessed|retrieved|last\s+(?:accessed|visited|checked)|viewed|consulted|visited|"
-    r"дата\s+обращения|просмотрено|обращение)\s*(?:on|:|—|-)?\s*:?\s*"
-    rf"(?P<when>\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}\.\d{{1,2}}\.\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|"
-    rf"{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}/\d{{1,2}}/\d{{4}})"
-)
-
-
-_ACCESS_WORDS = ("access", "retriev", "visit", "viewed", "consulted", "обращ", "просмотр")
-
-
-def parse_accessed(text: str) -> date | None:
-    """The access date a note states, if any."""
-    lower = text.lower()
-    if not any(w in lower for w in _ACCESS_WORDS):  # most notes state none: skip the big regex
-        return None
-    m = _ACCESSED_RE.search(text)
-    if not m:
-        return None
-    return parse_date(m.group("when"))
-
-
-def parse_date(when: str) -> date | None:
-    when = when.strip()
-    try:
-        if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", when):
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        if m := re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", when):
-            return date(int(m[3]), int(m[2]), int(m[1]))
-        if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", when):
-            a, b = int(m[1]), int(m[2])
-            if a > 12:  # only unambiguous day/month orders
-                return date(int(m[3]), b, a)
-            if b > 12:
-                return date(int(m[3]), a, b)
-            return None
-        if m := re.fullmatch(rf"(\d{{1,2}})\s+{_MONTH}\s+(\d{{4}})", when):
-            month = MONTHS.get(m[2].lower())
-            return date(int(m[3]), month, int(m[1])) if month else None
-        if m := re.fullmatch(rf"{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})", when):
-            month = MONTHS.get(m[1].lower())
-            return date(int(m[3]), month, int(m[2])) if month else None
-    except ValueError:
-        return None
-    return None
-
+__all__ = ["MONTHS", "accessed_in", "parse_accessed", "parse_date", "iter_lines", "sentence_around", "excerpt",
+           "spans_in", "accessed_per_span", "note_citations", "CONTEXT_LIMIT"]
 
 # Where str.splitlines() breaks a line: \r\n, and each of these on its own.
 _LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -142,23 +84,11 @@ def spans_in(text: str, *, allow_fragment: bool = True) -> list[tuple[int, str]]
     return out
 
 
-def accessed_in(text: str, *, before_next: bool) -> date | None:
-    """The access date stated in `text`; with `before_next`, not one that introduces the next URL
-    ("Retrieved 2 June 2021 from https://b" belongs to b)."""
-    lower = text.lower()
-    if not any(w in lower for w in _ACCESS_WORDS):
-        return None
-    m = _ACCESSED_RE.search(text)
-    if not m or (before_next and text[m.end():].strip(" ,:\n").lower() in ("from", "at", "via", "on")):
-        return None
-    return parse_date(m.group("when"))
-
-
 def accessed_per_span(text: str, spans: list[tuple[int, int]]) -> list[date | None]:
     """Each URL's own access date: the one stated after it (up to the next URL), else one stated
     before it (back to the previous URL) that the previous URL did not take. In
     "https://a (accessed 1 May 2021); https://b" b gets no date: dates are never inherited."""
-    if not spans or not any(w in text.lower() for w in _ACCESS_WORDS):
+    if not spans or not any(w in text.lower() for w in ACCESS_WORDS):
         return [None] * len(spans)
     dates: list[date | None] = []
     prev_end, prev_took_after = 0, False
@@ -168,6 +98,8 @@ def accessed_per_span(text: str, spans: list[tuple[int, int]]) -> list[date | No
         when = after
         if when is None and not prev_took_after:
             when = accessed_in(text[prev_end:max(prev_end, start)], before_next=False)
+        if when is None:  # "downloaded from URL on 20/03/2022"
+            when = accessed_across(text[prev_end:max(prev_end, start)], text[end:max(end, nxt)])
         dates.append(when)
         prev_end, prev_took_after = end, after is not None
     return dates

@@ -11,12 +11,13 @@ is quadratic, so a document of unclosed tags cannot stall a run (docs/decisions/
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from datetime import date
 from urllib.parse import urljoin
 
-from ..models import Citation
+from ..models import Citation, Role
 from .common import accessed_in, excerpt, sentence_around, spans_in
 
 _NOTE_ID = re.compile(r"(?i)^(?:fn|footnote|note|endnote|ref|cite_note)[-_:]?(?:[a-z_-]*?)(\d+)$")
@@ -85,6 +86,7 @@ class _Page:
         self._cursor: dict[int, tuple[int, bool]] = {}  # block -> (where the last citation ended, took a date after)
         self._per_block: dict[int, int] = {}
         self._markers_at: dict[int, int] = {}
+        self._link_starts: dict[int, list[int]] = {}  # block -> where each of its links' words start
         self._kept: list = []  # lxml proxies behind the id() keys above, kept alive
         for a in root.iter("a"):
             if _is_marker(a):
@@ -95,6 +97,8 @@ class _Page:
         note = _note_number(container) if container is not None else None
         holder = container if note is not None else _block(el)
         text = self.note_text(container) if note is not None else self.block_text(el)
+        if id(holder) not in self._link_starts:
+            self._link_starts[id(holder)] = _link_starts(holder, text)
         pos, end = self._place(holder, text, el, url)
         context = self.markers.get(container.get("id", "")) if note is not None else sentence_around(text, pos)
         self._kept.append(holder)
@@ -102,7 +106,7 @@ class _Page:
         idx = self._per_block.get(key, 0)
         self._per_block[key] = idx + 1
         return Citation(source, line, note, url, context, self._accessed(key, text, pos, end), idx,
-                        excerpt(text, pos), href=href)
+                        excerpt(text, pos), href=href, role=_role(el) if note is None else "citation")
 
     def note_text(self, container) -> str:
         key = id(container)
@@ -134,8 +138,11 @@ class _Page:
         """The date stated after this citation (up to the next URL), else before it back to the
         previous citation, unless that one took it: never a neighbour's date."""
         prev_end, prev_took = self._cursor.get(key, (0, False))
-        nxt = _NEXT_URL.search(text, end, end + 400)
-        after = accessed_in(text[end:nxt.start() if nxt else end + 400], before_next=nxt is not None)
+        url = _NEXT_URL.search(text, end, end + 400)
+        starts = self._link_starts.get(key, [])
+        link = starts[bisect.bisect_right(starts, end)] if bisect.bisect_right(starts, end) < len(starts) else None
+        stop = min(x for x in (url.start() if url else None, link, end + 400) if x is not None)
+        after = accessed_in(text[end:stop], before_next=stop < end + 400)
         when = after
         if when is None and not prev_took:
             when = accessed_in(text[max(prev_end, pos - 400):pos], before_next=False)
@@ -152,7 +159,44 @@ class _Page:
         return sentence_around(text, max(at, 0))
 
 
+def _link_starts(holder, text: str) -> list[int]:
+    """Where each link of a block to another site starts in its text: where the next citation's
+    words begin (one pass). A relative link (Wikipedia's link to the publisher's article) sits
+    inside a citation, between its URL and its "Retrieved …", so it ends nothing."""
+    out, at = [], 0
+    for a in holder.iter(*_LINKS):
+        if not (a.get(_LINKS[a.tag]) or "").lower().startswith(("http:", "https:", "//")):
+            continue
+        words = " ".join((a.text_content() if a.tag == "a" else "").split())
+        found = text.find(words, at) if words else -1
+        if found >= 0:
+            out.append(found)
+            at = found + len(words)
+    return out
+
+
 _NEXT_URL = re.compile(r"(?i)https?:|www\.")
+
+
+# Page chrome: HTML5 sectioning elements and ARIA landmarks that are not the page's content, and
+# the ids MediaWiki gives its menus and footer (a saved Wikipedia page has 75 such links).
+_CHROME_TAGS = frozenset(["header", "nav", "footer", "aside", "menu"])
+_CHROME_ROLES = frozenset(["navigation", "banner", "contentinfo", "complementary", "menu", "menubar"])
+_CHROME_IDS = re.compile(r"(?i)^(?:mw-(?:navigation|panel|head|footer|page-base|head-base)|footer|catlinks|"
+                         r"p-[a-z-]+|sidebar|site-?nav(?:igation)?|top-?bar)$")
+_CHROME_CLASSES = re.compile(r"(?i)(?:^|\s)(?:navbox|vector-menu|mw-footer|sidebar|site-nav|breadcrumbs?)(?:\s|$)")
+
+
+def _role(el) -> Role:
+    """resource for an image; navigation inside page chrome; else a citation."""
+    if el.tag == "img":
+        return "resource"
+    for node in (el, *el.iterancestors()):
+        if node.tag in _CHROME_TAGS or (node.get("role") or "").lower() in _CHROME_ROLES:
+            return "navigation"
+        if _CHROME_IDS.match(node.get("id") or "") or _CHROME_CLASSES.search(node.get("class") or ""):
+            return "navigation"
+    return "citation"
 
 
 def _block(el):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin
 
-from ..models import Citation
+from ..models import Citation, Role
 from . import html as html_extractor
 from .common import accessed_per_span, note_citations, sentence_around, spans_in
 
@@ -42,6 +42,7 @@ class _Inline:
     masked: list[tuple[int, int]] = field(default_factory=list)  # text ranges that are link texts
     markers: list[tuple[int, str]] = field(default_factory=list)  # footnote references
     html: list[str] = field(default_factory=list)  # inline HTML tags
+    images: set[tuple[int, str]] = field(default_factory=set)  # the links that are images (resources)
 
 
 def _flatten(children) -> _Inline:
@@ -65,6 +66,7 @@ def _flatten(children) -> _Inline:
             link_start = None
         elif tok.type == "image":
             out.links.append((pos, tok.attrs.get("src", "")))
+            out.images.add(out.links[-1])
             piece = tok.content
         elif tok.type == "footnote_ref":
             piece = f"[^{tok.meta['label']}]"
@@ -119,8 +121,9 @@ def _prose(source: str, line: int, run: _Inline, base_url: str | None) -> Iterat
         counted = max(off, counted)
         at = line + newlines
         href = _resolve(url, base_url) if is_link else None
+        role: Role = "resource" if is_link and (off, url) in run.images else "citation"
         yield Citation(source, at, None, href or url, sentence_around(run.text, off), dates[i], i,
-                       run.text, href=href)
+                       run.text, href=href, role=role)
     for tag in run.html:
         yield from _html(source, tag, line - 1, base_url)
 

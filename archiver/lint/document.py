@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from ..extract.dates import Ambiguous
 from ..models import Citation, Repaired
+from ..urls.reserved import example_host
 from ..urls.segment import DOI_RE, SPACE_CHARS
 from .docindex import DocumentIndex
 from .findings import finding
@@ -67,7 +69,31 @@ def repair_document(citations: list[Citation]) -> list[Repaired]:
 
 def repair_one(c: Citation) -> Repaired:
     """A citation repaired on its own, or its no-url finding (the first pass of repair_document)."""
-    return repair_citation(c) if c.raw else _no_url(c)
+    if isinstance(c.accessed, Ambiguous):
+        return _undated(c, c.accessed)
+    if not c.raw:
+        return _no_url(c)
+    rep = repair_citation(c)
+    reserved = example_host(rep.url or rep.span)
+    return _example(rep, reserved) if reserved else rep
+
+
+def _undated(c: Citation, when: Ambiguous) -> Repaired:
+    """An access date whose day/month order the document does not settle is dropped and said."""
+    rep = repair_one(replace(c, accessed=None))
+    note = finding("ambiguous-access-date", f"access date {when.printed!r} reads as {when:%d %B %Y} (day first) "
+                   f"or {when.other:%d %B %Y} (month first), and no other date in the document decides; "
+                   "not used: write it as YYYY-MM-DD")
+    return replace(rep, findings=(*rep.findings, note))
+
+
+def _example(rep: Repaired, host: str) -> Repaired:
+    """A reserved name or documentation address is an example, not a source: said, never checked.
+    A reserved top-level name (.example, .test, .invalid) has no public suffix, which is no error here."""
+    note = finding("example-address", f"{host} is reserved for examples and documentation (RFC 2606, 5737, "
+                   "3849); not checked or archived")
+    kept = tuple(f for f in rep.findings if f.name != "impossible-host")
+    return replace(rep, citation=replace(rep.citation, role="example"), findings=(*kept, note))
 
 
 def _no_url(c: Citation) -> Repaired:

@@ -47,6 +47,8 @@ RULES: dict[str, Rule] = {
         Rule("U303", "tracking-parameter", "info", "tracking parameter in the query"),
         Rule("U304", "unsupported-scheme", "info", "URL that is not http(s) and will not be checked"),
         Rule("U305", "relative-link", "info", "relative link with no base URL to resolve it against"),
+        Rule("U306", "ambiguous-access-date", "warning", "a numeric access date whose day/month order nothing decides"),
+        Rule("U307", "example-address", "info", "a name or address reserved for examples; not checked"),
         Rule("U401", "no-citations", "warning", "a document in which no citation was found, and why"),
         Rule("U402", "undecodable-bytes", "warning", "bytes that are not text in the document's encoding"),
         Rule("U403", "unreadable-entry", "warning", "a bibliography entry or record read in part or not at all"),

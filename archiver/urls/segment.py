@@ -79,7 +79,8 @@ _PROSE_DASH_RE = re.compile(rf"(?i)\.(?:s?html?|php|aspx?|pdf|jsp|cfm|docx?|xlsx
 # Characters RFC 3986 never allows in a URL, followed by more text: markup around the URL, as in
 # reStructuredText's `title <https://x/>`_ or an attribute's href="https://x/"class=...: the URL
 # ended there, and nothing after it (not even the next line) belongs to it.
-_MARKUP_END_RE = re.compile(r'[<>"`](?=\S)')
+# Pandoc's attributes after a URL or image ("https://x/fig.png{#fig:schema}", "{.class}") end it too.
+_MARKUP_END_RE = re.compile(r'[<>"`](?=\S)|\{(?=[#.][^\W\d])')
 
 
 def _take_url(chunk: str) -> str:
