@@ -208,18 +208,9 @@ def _coerce(values: dict) -> Settings:
 def _check_network(settings: Settings) -> None:
     """A proxy URL that no client can use, or a CA bundle that is not there: a configuration error,
     the proxy shown without its password."""
-    from urllib.parse import urlsplit
-
-    from .network import shown
-
-    if settings.proxy:
-        try:
-            parts = urlsplit(settings.proxy)
-            ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 1) > 0
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ConfigError(f"proxy {shown(settings.proxy)!r} is not an http:// or https:// proxy URL with a host")
+    problem = settings.network().problem()  # the proxy given, or the environment's
+    if problem is not None:
+        raise ConfigError(problem)
     if settings.ca_bundle and not Path(settings.ca_bundle).is_file():
         raise ConfigError(f"ca_bundle {settings.ca_bundle!r}: no such file")
 

@@ -48,6 +48,20 @@ class Network:
         found = [self.proxy] if self.proxy else [_env(n) for n in ("http_proxy", "https_proxy", "all_proxy")]
         return [p for p in found if p]
 
+    def problem(self) -> str | None:
+        """Why a configured proxy cannot be used (a SOCKS proxy, no host), or None. Said before the first
+        request: a proxy spoken to in the wrong protocol would fail every check as an outage."""
+        for proxy in self.proxies():
+            try:
+                parts = urlsplit(proxy)
+                usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+            except ValueError:  # a broken IPv6 literal, say
+                usable = False
+            if not usable:
+                return (f"the proxy {shown(proxy)!r} is not an http:// or https:// proxy URL with a host "
+                        "(SOCKS proxies are not supported)")
+        return None
+
     def ssl_context(self) -> ssl.SSLContext:
         """A client TLS context trusting the configured CAs (built once per setting)."""
         return _context(self.ca_bundle or os.environ.get("SSL_CERT_FILE") or None,

@@ -397,3 +397,15 @@ def test_a_fully_qualified_name_with_its_trailing_dot_is_checked() -> None:
     with Zoo() as zoo:
         result = check(zoo.url(zoo.add("/fqdn", ok()), host="fqdn.example."), resolver=resolver)
     assert result.status == "ok", result.error
+
+
+def test_a_socks_proxy_in_the_environment_is_a_configuration_error_not_an_outage(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from archiver.cli.main import main
+
+    (tmp_path / "notes.txt").write_text("1. https://example.org/\n", encoding="utf-8")
+    monkeypatch.setenv("ALL_PROXY", "socks5://user:pw-secret@127.0.0.1:1080")
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "notes.txt"), "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 2 and "SOCKS proxies are not supported" in result.stderr
+    assert "pw-secret" not in result.stderr

@@ -25,6 +25,7 @@ from typing import Any, cast
 
 from ..clock import utcnow
 from ..defaults import USER_AGENT
+from ..errors import ConfigError
 from ..models import CheckResult
 from .budget import ByteBudget, Lease
 from .classify import alive_of
@@ -52,6 +53,9 @@ __all__ = [
 def make_client(settings: FetchSettings | None = None) -> Session:
     """The session the CLI should build once per run and pass to check_urls/check_one."""
     s = settings or FetchSettings()
+    problem = s.network.problem()
+    if problem is not None:
+        raise ConfigError(problem)
     return Session(limit=2 * max(s.concurrency, s.per_host, 1), user_agent=s.user_agent,
                    timeout=Timeout(connect=s.connect_timeout, read=s.read_timeout), network=s.network)
 
