@@ -123,7 +123,11 @@ def _in_network(host: str, cidr: str) -> bool:
 
 def shown(url: str) -> str:
     """A proxy URL as it may be printed: user and password replaced by ***."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unparsable: keep only what follows the last "@", if any
+        scheme, sep, rest = url.partition("://")
+        return f"{scheme}{sep}***@{rest.rpartition('@')[2]}" if "@" in rest else url
     if parts.username is None and parts.password is None:
         return url
     netloc = "***@" + parts.netloc.rpartition("@")[2]

@@ -409,3 +409,9 @@ def test_a_socks_proxy_in_the_environment_is_a_configuration_error_not_an_outage
     result = CliRunner().invoke(main, ["check", str(tmp_path / "notes.txt"), "--db", str(tmp_path / "a.db")])
     assert result.exit_code == 2 and "SOCKS proxies are not supported" in result.stderr
     assert "pw-secret" not in result.stderr
+
+
+def test_shown_never_shows_a_password_even_of_an_unparsable_proxy() -> None:
+    for url in ("http://editor:pw-secret@proxy:3128", "http://editor:pw-secret@[::1", "socks5://u:pw-secret@h"):
+        assert "pw-secret" not in shown(url) and "pw-secret" not in repr(Network(proxy=url))
+        assert "pw-secret" not in (Network(proxy=url).problem() or "")
