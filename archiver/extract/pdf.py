@@ -19,6 +19,7 @@ from ..errors import InputError
 from ..models import Citation
 from ..urls.segment import DASH_RE, INVISIBLE_RE, WS_RE
 from . import text as plain
+from .common import sentence_around
 
 
 def _reader(data: bytes, source: str):
@@ -73,6 +74,47 @@ def extract_pdf(data: bytes, source: str) -> Iterator[Citation]:
             free.remove(href)
             c = replace(c, href=href)
         yield c
+    if free:  # links on words, no URL printed: citations of the sentence the words are in
+        yield from _linked_words(data, source, set(free))
+
+
+def _linked_words(data: bytes, source: str, wanted: set[str]) -> Iterator[Citation]:
+    """A citation for each link annotation in `wanted`, with the sentence holding the words its
+    rectangle covers (pypdf's text positions), on the line of the document's text they are on."""
+    from pypdf import mult
+
+    line = 1
+    for page in _reader(data, source).pages:
+        spots: list[tuple[float, float, str]] = []
+
+        def visit(text, cm, tm, font, size, spots=spots):
+            if text.strip():
+                m = mult(tm, cm)
+                spots.append((m[4], m[5], text))
+
+        body = page.extract_text(visitor_text=visit) or ""
+        for annot in page.get("/Annots") or []:
+            obj = annot.get_object()
+            action = obj.get("/A")
+            uri = str(action.get_object().get("/URI") or "") if action is not None else ""
+            if obj.get("/Subtype") != "/Link" or uri not in wanted:
+                continue
+            wanted.discard(uri)
+            x0, y0, x1, y1 = (float(v) for v in obj.get("/Rect"))
+            words = _covered(spots, min(x0, x1) - 2, min(y0, y1) - 2, max(x0, x1) + 2, max(y0, y1) + 2)
+            pos = body.find(words) if words else -1
+            context = sentence_around(body, pos) if pos >= 0 else (words or None)
+            at = line + (body.count("\n", 0, pos) if pos >= 0 else 0)
+            yield Citation(source, at, None, uri, context, None, 0, context, href=uri)
+        line += body.count("\n") + 1
+
+
+def _covered(spots: list[tuple[float, float, str]], x0: float, y0: float, x1: float, y1: float) -> str:
+    """The text a rectangle covers: the pieces that start inside it, else (a line drawn as one
+    string, which starts left of the linked words) the pieces on its baselines."""
+    rows = [(x, t) for x, y, t in spots if y0 <= y <= y1]
+    inside = [t for x, t in rows if x0 <= x <= x1]
+    return " ".join(t.strip() for t in (inside or [t for _, t in rows]))
 
 
 def _covering(raw: str, uris: list[str]) -> str | None:

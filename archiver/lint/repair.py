@@ -72,9 +72,13 @@ _CLEAN_RE = re.compile(r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(?::\d{1,5})?(?:/[A-
 def _repair(raw: str) -> UrlRepair:
     if "doi" in raw[:20].lower() and not raw.startswith("https://doi.org/"):
         bare = raw.strip(SPACE_CHARS).rstrip(TRAIL_PUNCT)
-        doi = DOI_RE.match(bare)
+        doi = DOI_RE.match(re.sub(r"[ \t]*\n[ \t]*", "", bare))  # a DOI the line's end cut ("aeri." / "2021")
         if doi:
-            return _doi(doi.group(1), bare)
+            result = _doi(doi.group(1), bare)
+            if "\n" not in bare:
+                return result
+            cut = finding("embedded-whitespace", "a line break inside the DOI; pieces joined", result.url)
+            return replace(result, findings=(cut, *result.findings), confidence=min(result.confidence, 0.9))
     if _is_clean(raw):
         findings: list[Finding] = []
         problem = fetch_problem(raw)

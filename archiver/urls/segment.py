@@ -32,7 +32,8 @@ _SCHEME = r"(?:https?|htt?ps?|htps?|hhttps?|ttps?|ftp)"
 _DOI_PREFIX = r"(?:doi:?[ \t\u00a0]{0,2}|info:doi/|(?:dx\.)?doi\.org/)"
 DOI_RE = re.compile(rf"(?i)^(?:{_DOI_PREFIX}|https?://(?:dx\.)?doi\.org/)[ \t\u00a0]*(10\.\d{{4,9}}/\S+)$")
 _START_RE = re.compile(
-    rf"(?i)(?<![\w@.])(?:{_SCHEME}(?::/{{1,3}}|//|:\\\\|;//)|www\d?\.(?=[\w-])|{_DOI_PREFIX}10\.\d{{4,9}}/)"
+    rf"(?i)(?<![\w@.])(?:{_SCHEME}(?::/{{1,3}}|//|:\\\\|;//)|www\d?\.(?=[\w-])|{_DOI_PREFIX}10\.\d{{4,9}}/|"
+    r"https?:(?=[ \t]*\n[ \t]*//[\w-]))"
 )
 # A host-and-path printed without scheme: "example.com/path", or a cut one: "kz/ru/news/...".
 _BARE_PATH_RE = re.compile(r"(?i)^[\w-]+(?:\.[\w-]+)*\.?/[^\s/]+/")
@@ -96,11 +97,29 @@ def _take_url(chunk: str) -> str:
     i = 1
     while i + 1 < len(pieces):
         gap, nxt = pieces[i], pieces[i + 1]
-        if not nxt or not _joins(out, nxt) or ("\n" in gap and _prose_line(nxt)):
+        broken = "\n" in gap and _broken_at_line_end(out, nxt)
+        if not broken and (not nxt or not _joins(out, nxt) or ("\n" in gap and _prose_line(nxt))):
             break
         out += gap + nxt
         i += 2
     return out
+
+
+# What a typesetter leaves at a line end inside a URL (LaTeX's url and hyperref packages, Quarto's
+# PDFs): the scheme alone ("https:" / "//host/..."), a DOI cut after a dot or a hyphen
+# ("10.1257/aeri." / "20210748"), a path cut before its file name ("…/docs/" / "report.html").
+_DOI_CUT_RE = re.compile(r"(?i)(?:doi\.org/|doi:?\s*)10\.\d{4,9}/\S*[._-]$")
+_FILE_RE = re.compile(r"(?i)^[\w-]+(?:\.[\w-]+)*\.(?:s?html?|php|aspx?|pdf|jsp|cfm|docx?|xlsx?|txt|xml|json|csv)"
+                      r"(?:[?#]\S*)?[.,;:)]*$")
+
+
+def _broken_at_line_end(prev: str, nxt: str) -> bool:
+    """Does the next line carry on the URL the typesetter broke at this line's end?"""
+    if re.fullmatch(r"(?i)https?:", prev):
+        return nxt.startswith("//")
+    if _DOI_CUT_RE.search(prev):
+        return nxt[:1].isalnum()
+    return prev.endswith("/") and prev.count("/") >= 3 and bool(_FILE_RE.match(nxt))
 
 
 def _prose_line(nxt: str) -> bool:
