@@ -79,3 +79,18 @@ def test_examples_are_said_and_not_checked(tmp_path):
 def test_an_unknown_role_is_a_configuration_error():
     with pytest.raises(ConfigError, match="unknown role"):
         load_settings(None, environ={}, roles="citation,links")
+
+
+def test_lint_json_names_the_roles_that_are_not_citations(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from archiver.cli.main import main
+
+    path = tmp_path / "page.html"
+    path.write_text(PAGE, encoding="utf-8")
+    out = CliRunner().invoke(main, ["lint", str(path), "--format", "json"], catch_exceptions=False).output
+    roles = [(c["raw"], c.get("role")) for c in json.loads(out)["citations"]]
+    assert roles[2:6] == [("https://site.org/random", "navigation"), ("https://source.org/report", None),
+                          ("https://site.org/chart.png", "resource"), ("https://source.org/note", None)]

@@ -51,6 +51,7 @@ def citation_json(rep: Repaired) -> dict:
         "confidence": round(rep.confidence, 2),
         "findings": [f.as_dict() for f in rep.findings],
         **({"field": c.field} if c.field else {}),  # a bibliography's field: the provenance within an entry
+        **({"role": c.role} if c.role != "citation" else {}),  # example, navigation or resource
     }
 
 
