@@ -1,5 +1,6 @@
 """Repair rules, table-driven: real damage, and valid URLs that must pass untouched."""
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -308,3 +309,18 @@ def test_fast_path_agrees_with_the_full_rules(scheme, host, path):
 ])
 def test_markup_after_a_url_ends_it(text, url):
     assert split_note(text) == [url]
+
+
+@pytest.mark.parametrize("raw,url,codes", [
+    ("https://ＥＸＡＭＰＬＥ.org/a", "https://example.org/a", ["U113"]),  # full-width letters
+    ("ªexample.org", "https://aexample.org", ["U109", "U113"]),  # a compatibility character, no scheme
+    ("https://user@STRAßE.de:8080/x", "https://user@straße.de:8080/x", ["U113"]),  # case folded, ß kept
+    ("https://straße.de/x", "https://straße.de/x", []),  # a valid IDN maps to itself
+])
+def test_a_host_browsers_map_is_cited_mapped(raw, url, codes):
+    """Browsers map a host with UTS 46 before looking it up; httpx and the archives refuse the
+    unmapped form (the fuzz test found `ªexample.org`)."""
+    result = repair_url(raw)
+    assert (result.url, [f.code for f in result.findings]) == (url, codes)
+    assert httpx.URL(result.url).host
+    assert repair_url(result.url).url == result.url

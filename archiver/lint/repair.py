@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..models import Finding
-from ..urls.hosts import fetch_problem, host_problem, looks_like_file, registrable
+from ..urls.hosts import fetch_problem, host_problem, looks_like_file, mapped_host, registrable
 from ..urls.keys import login_walled_platform
 from ..urls.segment import CLOSERS, DASH_RE, DOI_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
 from .findings import finding
@@ -160,11 +160,35 @@ def _repair_all_rules(raw: str) -> UrlRepair:
     problem = fetch_problem(text)
     if problem:
         return _unfetchable(text, span, findings, problem)
+    text = _map_host(text, findings)
     # every repair finding proposes the whole repaired URL, not the step it took
     findings = [replace(f, fix=text) if f.fix and f.fix != text and f.code != "U110" and f.code.startswith("U1")
                 else f for f in findings]
     _advice(text, findings, parts)
     return UrlRepair(text, tuple(findings), span, confidence, candidates)
+
+
+def _map_host(url: str, findings: list[Finding]) -> str:
+    """A host typed in full-width letters or with compatibility characters (`ＥＸＡＭＰＬＥ.org`,
+    `ªexample.org`, as word processors and East Asian input methods produce): browsers map it
+    (UTS 46) before looking it up, and HTTP clients and archives refuse the unmapped form, so the
+    mapped form is the URL. A valid internationalised host (`straße.de`) maps to itself."""
+    netloc = urlsplit(url).netloc
+    userinfo, at, hostport = netloc.rpartition("@")
+    host, colon, port = hostport, "", ""
+    if not hostport.startswith("["):
+        name, sep, digits = hostport.rpartition(":")
+        if sep and digits.isdigit():
+            host, colon, port = name, sep, digits
+    try:
+        mapped = mapped_host(host)
+    except ValueError:  # fetch_problem has already read the host with the same rule
+        return url
+    if mapped == host:
+        return url
+    fixed = url.replace(netloc, f"{userinfo}{at}{mapped}{colon}{port}", 1)
+    findings.append(finding("mapped-host", f"the host {host!r} is read as {mapped!r}, as browsers read it", fixed))
+    return fixed
 
 
 def _truncated(text: str, span: str, findings: list[Finding]) -> UrlRepair:

@@ -70,6 +70,20 @@ def ascii_host(host: str) -> str:
     return ascii_name
 
 
+def mapped_host(host: str) -> str:
+    """`host` as a browser reads it before encoding: the UTS 46 mapping (full-width letters to ASCII,
+    `ª` to `a`, case folded), Unicode kept, so `straße.de` stays as it is. Raises ValueError where
+    `ascii_host` would."""
+    if host.isascii():
+        return host
+    import idna
+
+    try:
+        return idna.uts46_remap(host, std3_rules=False, transitional=False)
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise ValueError(f"the host {host!r} cannot be mapped (IDNA: {exc})") from None
+
+
 def _ascii_label(label: str) -> str:
     if not label:
         raise ValueError("an empty label (two dots in a row, or a leading dot)")
