@@ -10,7 +10,8 @@ import sys
 import time
 
 from archiver.check.fetch import FetchSettings
-from archiver.check.workers import check_urls_in_processes, send_in_batches
+from archiver.check.worker import send_in_batches
+from archiver.check.workers import check_urls_in_processes
 from archiver.models import CheckResult, Snapshot
 from tests import procs
 

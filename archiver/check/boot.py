@@ -34,7 +34,7 @@ def worker(settings: bytes, inbox, conn) -> None:
     """The target of a check worker process (`settings`: a pickled FetchSettings)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
     exit_with_parent()
-    from .workers import worker_main  # the heavy imports, only now
+    from .worker import worker_main  # the heavy imports, only now
 
     worker_main(settings, inbox, conn)
 

@@ -8,7 +8,7 @@ concurrency is split between them. The parent alone writes archive.db.
 The protocol is one pipe per worker, read by the parent's event loop only when it is ready for
 more (no reader threads, no unbounded queue on either side):
 - results travel in pickled batches (the hops, not the bytes, are what cost), a batch closed at
-  `BATCH` results or `BATCH_BYTES` of bodies;
+  `worker.BATCH` results or `worker.BATCH_BYTES` of bodies;
 - backpressure: while one batch is in the pipe, a worker fills the next and then stops pulling
   results; `check_urls` then stops starting fetches (once its queue of `concurrency` results is
   full), and the bodies it holds stay within the
@@ -32,7 +32,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from typing import cast
@@ -40,62 +40,9 @@ from typing import cast
 from ..models import CheckResult
 from ..urls.keys import origin_of
 from . import boot
-from .fetch import FetchSettings, check_urls, make_client
+from .fetch import FetchSettings
 
-__all__ = ["check_urls_in_processes", "send_in_batches", "worker_main"]
-
-BATCH = 64  # results per message at most
-BATCH_BYTES = 1 << 20  # or fewer, once their bodies reach this many bytes
-
-
-# ------------------------------------------------------------ worker ---
-
-def worker_main(settings: bytes, inbox, conn) -> None:
-    """A worker's life once boot.worker has tied it to its parent: check what the inbox deals."""
-    try:
-        asyncio.run(_worker(pickle.loads(settings), inbox, conn))
-    except BaseException as exc:  # a bug, not a per-URL failure: the parent re-raises it
-        conn.send_bytes(pickle.dumps(f"{type(exc).__name__}: {exc}"))
-    conn.send_bytes(pickle.dumps(None))  # done
-
-
-async def _worker(settings: FetchSettings, inbox, conn) -> None:
-    loop = asyncio.get_running_loop()
-
-    async def urls():
-        while (chunk := await loop.run_in_executor(None, inbox.get)) is not None:
-            for url in chunk:
-                yield url
-
-    def send(batch: list) -> Awaitable[None]:
-        return loop.run_in_executor(None, conn.send_bytes, pickle.dumps(batch, protocol=5))
-
-    async with make_client(settings) as client:
-        await send_in_batches(check_urls(client, urls(), settings), send)
-
-
-async def send_in_batches(results: AsyncIterator[CheckResult], send: Callable[[list], Awaitable[None]],
-                          batch: int = BATCH, batch_bytes: int = BATCH_BYTES) -> None:
-    """Send `results` in batches, one send at a time. While a send is under way the next batch
-    fills up to `batch` results or `batch_bytes`; then no result is pulled until the send is
-    done (backpressure: the source stops fetching)."""
-    pending: list[CheckResult] = []
-    size = 0
-    sending: asyncio.Future | None = None
-    async for result in results:
-        pending.append(result)
-        size += result.snapshot.size if result.snapshot else 0
-        if sending is not None and not sending.done() and len(pending) < batch and size < batch_bytes:
-            continue
-        if sending is not None:
-            await sending
-        sending = asyncio.ensure_future(send(pending))
-        pending, size = [], 0
-    if sending is not None:
-        await sending
-    if pending:
-        await send(pending)
-
+__all__ = ["check_urls_in_processes"]
 
 # ------------------------------------------------------------ parent ---
 
