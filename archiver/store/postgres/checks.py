@@ -15,7 +15,11 @@ import psycopg
 
 from ...defaults import TEXT_EXCERPT
 from ...models import CheckRecord, CheckRow, HeldBack, KnownUrl, Place, Settled, UrlState
+from ..sqlite import checks as sqlite_checks
 from .documents import url_ids
+
+_SETTLE_CHECK = sqlite_checks.SETTLE_CHECK.replace("?", "%s")
+_SETTLE_URL = sqlite_checks.SETTLE_URL.replace("?", "%s")
 
 SNAPSHOT_ZLIB_LEVEL = 1  # as SQLite's store (store/sqlite/checks.py says why)
 
@@ -115,14 +119,8 @@ async def held_back(conn: psycopg.AsyncConnection, run_id: int) -> list[HeldBack
 
 async def settle_inconclusive(conn: psycopg.AsyncConnection, settled: Sequence[Settled]) -> None:
     async with conn.transaction(), conn.cursor() as cur:
-        await cur.executemany("UPDATE checks SET inconclusive = 0, alive = %s, state = %s WHERE id = %s",
-                              [[_int(s.alive), s.new.state, s.check_id] for s in settled])
-        await cur.executemany(
-            "UPDATE urls SET state = %s, failures = %s, first_failed_at = %s, last_failed_at = %s, dead_since = %s,"
-            " last_status = %s, last_alive = %s, last_conclusive = CASE WHEN %s::bigint IS NULL THEN last_conclusive"
-            " ELSE (SELECT checked_at FROM checks WHERE id = %s) END WHERE url = %s",
-            [[s.new.state, s.new.failures, s.new.first_failed_at, s.new.last_failed_at, s.new.dead_since,
-              s.status, _int(s.alive), _int(s.alive), s.check_id, s.url] for s in settled])
+        await cur.executemany(_SETTLE_CHECK, [sqlite_checks.settle_check_args(s) for s in settled])
+        await cur.executemany(_SETTLE_URL, [sqlite_checks.settle_url_args(s) for s in settled])
 
 
 # A check whose page text changed from the URL's previous snapshot (a drift row written with it).

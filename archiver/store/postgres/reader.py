@@ -11,13 +11,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import zlib
 from collections.abc import Iterator, Sequence
 
 import psycopg
 
 from ...errors import InputError
 from ...models import CheckRow, Finding, ReportRow, RunRecord, StoredFetch
+from ..sqlite import export as sqlite_export
 from ..sqlite import report as sqlite_report
 from . import checks
 from .connect import migrate, redacted, store_error
@@ -38,6 +38,7 @@ def _postgres(sql: str) -> str:
 
 
 _REPORT = _postgres(sqlite_report._SELECT)
+_FETCH_ONE = sqlite_export.FETCH_ONE.replace("?", "%s")
 _LAST_JUDGED = "(SELECT max(run_id) FROM checks WHERE inconclusive = 0)"
 
 
@@ -136,31 +137,8 @@ class PostgresReader:
 
     def stored_fetches(self, *, since: str | None = None, url: str | None = None,
                        document: str | None = None) -> Iterator[StoredFetch]:
-        where, args = ["k.sha256 IS NOT NULL"], []
-        if since:
-            where.append("k.checked_at >= %s")
-            args.append(since)
-        if url:
-            where.append("(u.url = %s OR k.final_url = %s)")
-            args += [url, url]
-        if document:
-            where.append("k.url_id IN (SELECT c.url_id FROM citations c JOIN documents d ON d.id = c.document_id"
-                         " WHERE d.path = %s OR d.abspath = %s)")
-            args += [document, os.path.realpath(document)]
+        sql, args = sqlite_export.fetches_query(since=since, url=url, document=document)
         with self._reading():
-            ids = [r[0] for r in self.conn.execute("SELECT k.id FROM checks k JOIN urls u ON u.id = k.url_id WHERE "
-                                                   + " AND ".join(where) + " ORDER BY k.checked_at, k.id", args)]
+            ids = [r[0] for r in self.conn.execute(sql.replace("?", "%s"), args)]
             for check_id in ids:
-                yield self._fetch(check_id)
-
-    def _fetch(self, check_id: int) -> StoredFetch:
-        row = self.conn.execute(
-            "SELECT u.url, k.final_url, k.checked_at, k.http_status, k.sha256, s.body, s.content_type, s.truncated,"
-            " s.title, k.redirects, k.headers FROM checks k JOIN urls u ON u.id = k.url_id"
-            " JOIN snapshots s ON s.sha256 = k.sha256 WHERE k.id = %s", [check_id]).fetchone()
-        assert row is not None
-        url, final_url, checked_at, http_status, sha256, body, ctype, truncated, title, redirects, headers = row
-        return StoredFetch(check_id, url, final_url, checked_at, http_status,
-                           tuple((n, v) for n, v in json.loads(headers or "[]")), sha256,
-                           zlib.decompress(body) if body is not None else b"", ctype, bool(truncated), title,
-                           tuple(json.loads(redirects or "[]")))
+                yield sqlite_export.stored_fetch(check_id, self.conn.execute(_FETCH_ONE, [check_id]).fetchone())

@@ -176,15 +176,25 @@ def held_back(store: Store, run_id: int) -> list[HeldBack]:
 def settle_inconclusive(store: Store, settled: Sequence[Settled]) -> None:
     """Apply the transport failures held back while the outage guard was undecided, in one transaction."""
     with store.db.atomic():
-        store.db.conn.executemany("UPDATE checks SET inconclusive = 0, alive = ?, state = ? WHERE id = ?",
-                                  [[_bool(s.alive), s.new.state, s.check_id] for s in settled])
-        store.db.conn.executemany(
-            "UPDATE urls SET state = ?, failures = ?, first_failed_at = ?, last_failed_at = ?, dead_since = ?,"
-            " last_status = ?, last_alive = ?,"
-            " last_conclusive = CASE WHEN ? IS NULL THEN last_conclusive"
-            "                   ELSE (SELECT checked_at FROM checks WHERE id = ?) END WHERE url = ?",
-            [[s.new.state, s.new.failures, s.new.first_failed_at, s.new.last_failed_at, s.new.dead_since,
-              s.status, _bool(s.alive), _bool(s.alive), s.check_id, s.url] for s in settled])
+        store.db.conn.executemany(SETTLE_CHECK, [settle_check_args(s) for s in settled])
+        store.db.conn.executemany(SETTLE_URL, [settle_url_args(s) for s in settled])
+
+
+# A held-back check settled once the outage verdict is in, and its URL's state: written once, with `?`
+# placeholders; the PostgreSQL store uses the same text with `%s` (store/postgres/checks.py).
+SETTLE_CHECK = "UPDATE checks SET inconclusive = 0, alive = ?, state = ? WHERE id = ?"
+SETTLE_URL = ("UPDATE urls SET state = ?, failures = ?, first_failed_at = ?, last_failed_at = ?, dead_since = ?,"
+              " last_status = ?, last_alive = ?, last_conclusive = CASE WHEN CAST(? AS BIGINT) IS NULL"
+              " THEN last_conclusive ELSE (SELECT checked_at FROM checks WHERE id = ?) END WHERE url = ?")
+
+
+def settle_check_args(s: Settled) -> list:
+    return [_bool(s.alive), s.new.state, s.check_id]
+
+
+def settle_url_args(s: Settled) -> list:
+    return [s.new.state, s.new.failures, s.new.first_failed_at, s.new.last_failed_at, s.new.dead_since,
+            s.status, _bool(s.alive), _bool(s.alive), s.check_id, s.url]
 
 
 # A URL's position: its first current citation, in document order (documents in the order first read).

@@ -19,6 +19,20 @@ def stored_fetches(store: Store, *, since: str | None = None, url: str | None = 
                    document: str | None = None) -> Iterator[StoredFetch]:
     """Checks with a stored body, oldest first; `since` (ISO time), `url` (as cited or as served)
     and `document` (its path as recorded) narrow them."""
+    sql, args = fetches_query(since=since, url=url, document=document)
+    ids = [r[0] for r in store.db.conn.execute(sql, args)]
+    for check_id in ids:
+        yield stored_fetch(check_id, store.db.conn.execute(FETCH_ONE, [check_id]).fetchone())
+
+
+# The queries are written once, with `?` placeholders; the PostgreSQL reader uses them with `%s`.
+FETCH_ONE = ("SELECT u.url, k.final_url, k.checked_at, k.http_status, k.sha256, s.body, s.content_type, s.truncated,"
+             " s.title, k.redirects, k.headers FROM checks k JOIN urls u ON u.id = k.url_id"
+             " JOIN snapshots s ON s.sha256 = k.sha256 WHERE k.id = ?")
+
+
+def fetches_query(*, since: str | None, url: str | None, document: str | None) -> tuple[str, list]:
+    """The ids of the checks with a stored body that `stored_fetches` reads, oldest first: (SQL, args)."""
     where, args = ["k.sha256 IS NOT NULL"], []
     if since:
         where.append("k.checked_at >= ?")
@@ -30,20 +44,14 @@ def stored_fetches(store: Store, *, since: str | None = None, url: str | None = 
         where.append("k.url_id IN (SELECT c.url_id FROM citations c JOIN documents d ON d.id = c.document_id"
                      " WHERE d.path = ? OR d.abspath = ?)")
         args += [document, os.path.realpath(document)]
-    ids = [r[0] for r in store.db.conn.execute(
-        "SELECT k.id FROM checks k JOIN urls u ON u.id = k.url_id WHERE " + " AND ".join(where)
-        + " ORDER BY k.checked_at, k.id", args)]
-    for check_id in ids:
-        yield _fetch(store, check_id)
+    return ("SELECT k.id FROM checks k JOIN urls u ON u.id = k.url_id WHERE " + " AND ".join(where)
+            + " ORDER BY k.checked_at, k.id"), args
 
 
-def _fetch(store: Store, check_id: int) -> StoredFetch:
-    conn = store.db.conn
-    (url, final_url, checked_at, http_status, sha256, body, ctype, truncated, title, redirects,
-     header_list) = conn.execute(
-        "SELECT u.url, k.final_url, k.checked_at, k.http_status, k.sha256, s.body, s.content_type, s.truncated,"
-        " s.title, k.redirects, k.headers FROM checks k JOIN urls u ON u.id = k.url_id"
-        " JOIN snapshots s ON s.sha256 = k.sha256 WHERE k.id = ?", [check_id]).fetchone()
+def stored_fetch(check_id: int, row) -> StoredFetch:
+    """A `FETCH_ONE` row as a StoredFetch, its body decompressed."""
+    assert row is not None
+    url, final_url, checked_at, http_status, sha256, body, ctype, truncated, title, redirects, header_list = row
     headers = tuple((name, value) for name, value in json.loads(header_list or "[]"))
     return StoredFetch(check_id, url, final_url, checked_at, http_status, headers, sha256,
                        zlib.decompress(body) if body is not None else b"", ctype, bool(truncated), title,
