@@ -11,12 +11,18 @@ import ast
 import asyncio
 import inspect
 import re
+import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from archiver.check.fetch import FetchSettings, make_client
 from archiver.check.run import run_checks
-from archiver.store import open_store
+from archiver.errors import ConfigError
+from archiver.store import open_store, sqlite_path
 from archiver.store.interface import ArchiveStore, StoreReader
 from archiver.store.sqlite.reader import Reader
 from archiver.store.sqlite.threaded import ThreadedStore
@@ -172,3 +178,28 @@ def test_a_store_that_takes_20_ms_per_call_does_not_hold_up_the_checks(tmp_path,
     assert store.received_while_pending >= 10, store.received_while_pending
     print(f"{len(urls)} checks, {store.calls} store calls of 20 ms, {store.received_while_pending} results "
           f"received while one was pending, {wall:.2f} s")
+
+
+@pytest.mark.parametrize("url", ["mysql://host/db", "mongodb://h:27017/x", "https://example.org/archive.db"])
+def test_a_url_of_another_database_is_refused_by_name(url):
+    """A URL whose scheme archiver has no store for is refused as such, not taken for a file name."""
+    with pytest.raises(ConfigError, match=f"cannot open a {url.split(':')[0]}:// store"):
+        sqlite_path(url)
+
+
+@pytest.mark.parametrize("args", [["check", "{doc}", "--db", "postgresql://u:secret@127.0.0.1:1/x"],
+                                  ["report", "--db", "postgresql://u:secret@127.0.0.1:1/x"],
+                                  ["db", "copy", "{db}", "postgresql://u:secret@127.0.0.1:1/x"]])
+def test_a_postgresql_store_without_the_driver_says_which_extra_to_install(tmp_path, args):
+    """Without the `scale` extra, a postgresql:// store is a configuration error naming the extra
+    (exit 2), not a traceback. psycopg is made unimportable in the child process."""
+    doc = tmp_path / "notes.txt"
+    doc.write_text("1. https://example.org/a\n", encoding="utf-8")
+    db = tmp_path / "archive.db"
+    sqlite3.connect(db).close()
+    code = ("import sys; sys.modules['psycopg'] = None; from archiver.__main__ import main; "
+            f"sys.argv = ['archiver', *{[a.format(doc=doc, db=db) for a in args]!r}]; main()")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "pip install 'archiver[scale]'" in proc.stderr and "Traceback" not in proc.stderr
+    assert "secret" not in proc.stderr + proc.stdout

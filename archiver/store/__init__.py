@@ -10,13 +10,18 @@ only then. All SQL lives under this package.
 
 from __future__ import annotations
 
+import importlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import ConfigError
 from .interface import ArchiveStore, StoreReader
+
+NEEDS_SCALE = "a postgresql:// store needs the PostgreSQL driver: pip install 'archiver[scale]'"
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")  # a URL, not a file path
 
 __all__ = ["ArchiveStore", "StoreReader", "copy_store", "is_postgres", "missing", "open_reader", "open_store", "redacted", "sqlite_path"]
 
@@ -55,8 +60,8 @@ def sqlite_path(url: str | os.PathLike) -> str:
     text = os.fspath(url)
     if text.startswith("sqlite:///"):
         return text[len("sqlite:///") - 1:] if text.startswith("sqlite:////") else text[len("sqlite:///"):]
-    if "://" in text.split("/", 1)[0] + "/" and not text.startswith("file:"):
-        scheme = text.split("://", 1)[0]
+    if (found := _SCHEME.match(text)) is not None:
+        scheme = found.group(1)
         raise ConfigError(f"--db {text}: archiver cannot open a {scheme}:// store; give a file path such as "
                           "archive.db, sqlite:///path/to/archive.db or postgresql://user@host/database")
     return text
@@ -66,9 +71,7 @@ def open_store(url: str | os.PathLike, **options: Any) -> ArchiveStore:
     """Open the store `url` names: a path or `sqlite:///path` (SQLite, the default), or
     `postgresql://…`. `await store.close()` when done."""
     if is_postgres(url):
-        from .postgres.store import PostgresStore
-
-        return PostgresStore(os.fspath(url), **options)
+        return _postgres("store").PostgresStore(os.fspath(url), **options)
     from .sqlite.threaded import ThreadedStore
 
     return ThreadedStore(sqlite_path(url), **options)
@@ -77,12 +80,20 @@ def open_store(url: str | os.PathLike, **options: Any) -> ArchiveStore:
 def open_reader(url: str | os.PathLike) -> StoreReader:
     """The read side of the store `url` names, for the report, annotate and export."""
     if is_postgres(url):
-        from .postgres.reader import PostgresReader
-
-        return PostgresReader(os.fspath(url))
+        return _postgres("reader").PostgresReader(os.fspath(url))
     from .sqlite.reader import Reader
 
     return Reader(sqlite_path(url))
+
+
+def _postgres(module: str) -> Any:
+    """store/postgres/`module`, or a clear error when the `scale` extra (psycopg) is not installed."""
+    try:
+        return importlib.import_module(f".postgres.{module}", __name__)
+    except ImportError as exc:
+        if exc.name is None or not exc.name.startswith("psycopg"):
+            raise
+        raise ConfigError(NEEDS_SCALE) from None
 
 
 def copy_store(src: str, dst: str):

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InputError, StoreError
-from . import is_postgres, missing, open_reader, redacted, sqlite_path
+from ..errors import ConfigError, InputError, StoreError
+from . import NEEDS_SCALE, is_postgres, missing, open_reader, redacted, sqlite_path
 from .postgres import schema  # generates nothing here: only the table order and columns
 
 BATCH = 1000
@@ -65,8 +65,10 @@ class _Side:
     def __init__(self, url: str):
         self.postgres = is_postgres(url)
         if self.postgres:
-            import psycopg
-
+            try:
+                import psycopg
+            except ImportError:
+                raise ConfigError(NEEDS_SCALE) from None
             self.name = redacted(url)
             self.conn: Any = psycopg.connect(url)
         else:
