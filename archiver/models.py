@@ -46,6 +46,8 @@ class Citation:
     href: str | None = None  # the link target the markup gives (href, DOCX relationship, PDF /URI)
     field: str | None = None  # the bibliography field it was read from ("url", "note", CSL "title")
     role: Role = "citation"  # example: a reserved name or address; navigation: page chrome; resource: an image
+    added: date | None = None  # no access date printed: when the document's history says it was added (inferred)
+    added_by: str | None = None  # ... and which history says so ("git history", "DOCX revision mark", ...)
 
 
 @dataclass(frozen=True)
@@ -202,13 +204,17 @@ class ReportRow:
     archive_kind: str | None  # "matched" (to a broken link) | "captured" (newest good capture)
     newly_broken: bool  # broke in the newest check run
     acknowledged: str | None = None  # why a person accepted this citation as it is
+    role: Role = "citation"  # what the URL is to its document (the report groups by it)
+    added: str | None = None  # no access date printed: when the document's history says it was added
+    added_by: str | None = None  # ... and which history ("git history"); never shown as an access date
 
     @property
     def severity(self) -> Severity | None:
         """error: broken or unrecoverable; warning: cannot tell, or the page changed; else findings'."""
         if self.broken or self.state == "unrecovered" or any(f.severity == "error" for f in self.findings):
             return "error"
-        if self.state in ("unknown", "unchecked") or self.drift_changes or \
+        # a navigation link or image left unchecked is as asked (`--roles`), not a doubt about a citation
+        if self.state == "unknown" or (self.state == "unchecked" and self.role == "citation") or self.drift_changes or \
                 any(f.severity == "warning" for f in self.findings):
             return "warning"
         return "info" if self.findings else None

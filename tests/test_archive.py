@@ -149,6 +149,18 @@ def test_match_without_access_date_uses_first_seen(fake_wayback, wayback_clock, 
     assert res.action == "matched" and "first saw the citation" in res.reason and "before" in res.reason
 
 
+def test_match_without_access_date_uses_the_inferred_date_of_adding(fake_wayback, wayback_clock, store_factory):
+    url = "https://moved.example/paper"
+    for ts in ("20180301000000", "20190401000000", "20240101000000"):
+        fake_wayback.seed(url, ts)
+    store = store_factory({url: ("dead", "not-found", None)})
+    store.db.conn.execute("UPDATE citations SET added = '2019-05-02', added_by = 'git history'")
+    res = by_url(run(store, fake_wayback, wayback_clock))[url]
+    assert res.action == "matched" and res.timestamp == "20190401000000"
+    assert "before the date the citation was added (git history) 2019-05-02 (31 days before)" in res.reason
+    assert "access date" not in res.reason
+
+
 # -- limits and refusals ----------------------------------------------------------------------
 
 

@@ -34,10 +34,10 @@ def test_golden(built, fmt):
     assert out == path.read_bytes().decode("utf-8"), f"{path} differs; UPDATE_GOLDEN=1 rewrites it after review"
 
 
-def test_rows_in_document_then_note_order(built):
+def test_rows_in_document_then_role_then_note_order(built):
     rows = list(built.report().rows())
-    assert [(r.document, r.note) for r in rows] == [
-        *(("notes.txt", str(n)) for n in range(1, 7)), *(("article.md", str(n)) for n in range(1, 5)),
+    assert [(r.document, r.note) for r in rows] == [  # note 5 cites example.org: an example, after the citations
+        *(("notes.txt", str(n)) for n in (1, 2, 3, 4, 6, 5)), *(("article.md", str(n)) for n in range(1, 5)),
         ("page.html", "1"), ("page.html", "2")]
 
 

@@ -93,8 +93,12 @@ def test_documents_citations_and_where_a_url_is_cited(on_store):
         assert (again.added, again.removed, again.kept) == (0, 1, 2)
         places = await store.places_for(["https://a.test/1", "https://a.test/2", "https://none.test/"])
         assert places == {"https://a.test/1": [Place("doc.txt", "1", 1)], "https://a.test/2": [Place("doc.txt", "2", 2)]}
-        accessed, first_seen = await store.first_cited("https://a.test/1")
-        assert accessed == "2020-05-01" and first_seen
+        accessed, first_seen, added = await store.first_cited("https://a.test/1")
+        assert accessed == "2020-05-01" and first_seen and added is None
+        inferred = Repaired(Citation("doc.txt", 4, "4", "https://a.test/2", added=date(2019, 3, 2),
+                                     added_by="git history", role="citation"), "https://a.test/2")
+        await store.save_document("doc.txt", "text", None, [*repaired[:2], inferred])
+        assert (await store.first_cited("https://a.test/2"))[2] == ("2019-03-02", "git history")
         assert await store.all_urls() == ["https://a.test/1", "https://a.test/2"]
 
     on_store(work)

@@ -20,7 +20,8 @@ from .problems import NEW
 COLUMNS = ("document", "note", "line", "index", "raw", "url", "candidates", "context", "accessed", "first_seen",
            "findings", "severity", "needs_action", "action", "state", "status", "http_status", "final_url",
            "error", "checked_at", "title", "drift_changes", "drift_similarity", "drift_since", "drift_summary",
-           "archive_url", "archive_timestamp", "archive_kind", "newly_broken", "acknowledged")
+           "archive_url", "archive_timestamp", "archive_kind", "newly_broken", "acknowledged", "role", "added",
+           "added_by")
 
 
 @dataclass

@@ -62,8 +62,9 @@ class ArchiveStore(Protocol):
         """Make `repaired` the document's current citations; those no longer cited are marked removed."""
     async def places_for(self, urls: list[str]) -> dict[str, list[Place]]:
         """url -> where it is cited now: document and note (or line), in document order."""
-    async def first_cited(self, url: str) -> tuple[str | None, str | None]:
-        """(earliest access date stated by a current citation, first time archiver saw one)."""
+    async def first_cited(self, url: str) -> tuple[str | None, str | None, tuple[str, str] | None]:
+        """(earliest access date stated by a current citation, first time archiver saw one, and the
+        earliest inferred date of adding with its source, for citations that state no access date)."""
 
     # -- checks
     async def known_urls(self, urls: list[str]) -> dict[str, KnownUrl]:

@@ -55,9 +55,11 @@ async def match(run: _Run, url: str, verdict: str) -> ArchiveResult:
     if cur and cur.state == "none" and now - (epoch_of(cur.finished) or 0) < \
             run.s.no_capture_recheck_days * 86400:
         return run.result(url, "no-capture", cur.reason or "no usable capture")
-    accessed, first_seen = await run.store.first_cited(url)
+    accessed, first_seen, added = await run.store.first_cited(url)
     if accessed:
         ref, basis = accessed.replace("-", "")[:8] + "235959", "access date"
+    elif added:  # inferred from the document's history: a reference date, never called an access date
+        ref, basis = added[0].replace("-", "")[:8] + "235959", f"date the citation was added ({added[1]})"
     elif first_seen:
         ref, basis = ts14(epoch_of(first_seen) or now), "date archiver first saw the citation"
     else:

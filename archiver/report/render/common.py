@@ -35,6 +35,24 @@ def verdict(row: ReportRow) -> str:
     return f"{row.state}: {row.status}{http}"
 
 
+# The heading over a document's URLs that are not citations (the report lists citations first, untitled).
+ROLE_HEADINGS = {
+    "example": "Examples: reserved names and documentation addresses (not checked unless --roles example)",
+    "navigation": "Navigation links: the page's header, menus, sidebars and footer "
+                  "(not checked unless --roles navigation)",
+    "resource": "Resources: images, stylesheets, scripts (not checked unless --roles resource)",
+}
+
+
+def dated(row: ReportRow, *, word: str = "accessed ") -> str:
+    """"accessed 2021-03-04" as the note prints it (`word` is "" under an "accessed" heading); else
+    "added about 2021-03-04 (git history)" when the document's own history dates the citation: an
+    inferred date, never called an access date."""
+    if row.accessed:
+        return f"{word}{row.accessed}"
+    return f"added about {row.added} ({row.added_by})" if row.added else ""
+
+
 def finding_text(f: Finding) -> str:
     return f"{f.code} {f.name}: {f.message}" + (f" -> {f.fix}" if f.fix else "")
 

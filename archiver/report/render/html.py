@@ -13,7 +13,7 @@ from itertools import groupby
 
 from ...models import ReportRow
 from ..editor import EditorReport
-from .common import row_words, summary_parts
+from .common import ROLE_HEADINGS, dated, row_words, summary_parts
 from .escape import e
 from .escape import html_link as link
 
@@ -52,8 +52,9 @@ def render(report: EditorReport) -> Iterator[str]:
     yield f"<p class=\"small\">Generated {e(s['generated'])} from {e(s['database'])}.</p></section>\n<nav id=\"filters\">Show: "
     yield "".join(f"<label><input type=\"radio\" name=\"filter\" id=\"f-{key}\"{' checked' if key == 'all' else ''}> "
                   f"{label}</label>" for key, label in FILTERS) + "</nav>\n"
-    for document, rows in groupby(report.rows(), key=lambda r: r.document):
-        yield (f"<h2>{e(document)}</h2>\n<table>{COLGROUP}<thead><tr>" + "".join(f"<th>{c}</th>" for c, _ in COLUMNS)
+    for (document, role), rows in groupby(report.rows(), key=lambda r: (r.document, r.role)):
+        heading = f"<p class=\"small role\">{e(ROLE_HEADINGS[role])}</p>" if role in ROLE_HEADINGS else ""
+        yield (f"<h2>{e(document)}</h2>{heading}\n<table>{COLGROUP}<thead><tr>" + "".join(f"<th>{c}</th>" for c, _ in COLUMNS)
                + "</tr></thead><tbody>\n")
         for row in rows:
             yield _row(row)
@@ -88,5 +89,5 @@ def _row(row: ReportRow) -> str:
         notes += f"<div class=\"small\">acknowledged: {e(row.acknowledged)}</div>"
     if row.action:
         notes += f"<div class=\"todo\">{e(row.action)}</div>"
-    cells = (e(words.where), url, state, archived, notes, e(words.drift), e(row.accessed), e(row.context))
+    cells = (e(words.where), url, state, archived, notes, e(words.drift), e(dated(row, word="")), e(row.context))
     return f"<tr class=\"{_classes(row)}\">" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>\n"

@@ -11,7 +11,7 @@ from itertools import groupby
 
 from ...models import ReportRow
 from ..editor import EditorReport
-from .common import row_words, summary_parts
+from .common import ROLE_HEADINGS, dated, row_words, summary_parts
 from .escape import md
 from .escape import md_link as link
 
@@ -23,8 +23,9 @@ def render(report: EditorReport) -> Iterator[str]:
     lines, newly = summary_parts(report.summary)
     yield "# Citation report\n\n" + "".join(f"- {md(line)}\n" for line in lines)
     yield "".join(f"  - {md(line)}\n" for line in newly) + "\n"
-    for document, rows in groupby(report.rows(), key=lambda r: r.document):
-        yield f"## {md(document)}\n\n" + HEADER
+    for (document, role), rows in groupby(report.rows(), key=lambda r: (r.document, r.role)):
+        heading = f"*{md(ROLE_HEADINGS[role])}*\n\n" if role in ROLE_HEADINGS else ""
+        yield f"## {md(document)}\n\n{heading}" + HEADER
         for row in rows:
             yield _row(row)
         yield "\n"
@@ -48,4 +49,4 @@ def _row(row: ReportRow) -> str:
     if row.acknowledged:
         findings += f"<br>acknowledged: {md(row.acknowledged)}"
     return (f"| {md(words.where)} | {url} | {state} | {archived} | {findings} | {md(words.drift)} | "
-            f"{md(row.accessed)} | {md(row.context)} |\n")
+            f"{md(dated(row, word=''))} | {md(row.context)} |\n")

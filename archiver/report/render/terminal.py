@@ -16,7 +16,18 @@ from itertools import groupby
 
 from ...models import ReportRow
 from ..editor import EditorReport
-from .common import archive_text, drift_text, finding_text, newly_broken_lines, printable, summary_lines, verdict, where
+from .common import (
+    ROLE_HEADINGS,
+    archive_text,
+    dated,
+    drift_text,
+    finding_text,
+    newly_broken_lines,
+    printable,
+    summary_lines,
+    verdict,
+    where,
+)
 
 ANSI = {"bold": "1", "dim": "2", "red": "31", "bold red": "1;31", "green": "32", "yellow": "33"}
 STATE_STYLE = {"dead": "bold red", "failing": "red", "unrecovered": "bold red", "unknown": "yellow",
@@ -35,8 +46,9 @@ def render(report: EditorReport, *, colour: bool = False, width: int = 120) -> I
     head += [paint("  " + printable(line), "red") for line in newly_broken_lines(s)]
     yield "\n".join(head) + "\n"
     widths = _widths(width)
-    for document, rows in groupby(report.rows(), key=lambda r: r.document):
-        yield "\n" + paint(printable(document), "bold") + "\n" + _rule(widths, "┌", "┬", "┐")
+    for (document, role), rows in groupby(report.rows(), key=lambda r: (r.document, r.role)):
+        title = paint(printable(document), "bold") + (f"\n{ROLE_HEADINGS[role]}" if role in ROLE_HEADINGS else "")
+        yield "\n" + title + "\n" + _rule(widths, "┌", "┬", "┐")
         yield _line(widths, [[(name, "bold")] for name, _ in COLUMNS], paint) + _rule(widths, "├", "┼", "┤")
         for i, row in enumerate(rows):
             cells = [[(where(row), "")], _url(row), _state(row), _archived(row), _notes(row)]
@@ -140,8 +152,8 @@ def _url(row: ReportRow) -> list[Line]:
         lines.append(("candidates: " + ", ".join(row.candidates), "dim"))
     if row.final_url:
         lines.append((f"-> {row.final_url}", "dim"))
-    if row.accessed:
-        lines.append((f"accessed {row.accessed}", "dim"))
+    if row.accessed or row.added:
+        lines.append((dated(row), "dim"))
     if row.context and row.context.strip() not in (row.raw, row.url):  # a note that is only its URL says nothing more
         lines.append((f"cited: {_shorten(row.context, CONTEXT_CHARS)}", "dim"))
     return lines

@@ -14,7 +14,7 @@ import psycopg
 
 from ...models import DocumentChanges, FindingAt, Place, Repaired
 from ...urls.keys import host_of
-from ..sqlite.documents import RENAME_MIN_SHARED, RENAME_OVERLAP, absolute
+from ..sqlite.documents import RENAME_MIN_SHARED, RENAME_OVERLAP, absolute, citation_extras
 
 
 async def url_ids(conn: psycopg.AsyncConnection, urls: Sequence[str], now: str) -> dict[str, int]:
@@ -152,18 +152,20 @@ async def _save_citations(conn, doc_id: int, repaired: list[Repaired], occurrenc
         c = rep.citation
         rows.append([c.line, c.note, c.index, ids[rep.url] if rep.url else None,
                      json.dumps(list(rep.candidates)) if rep.candidates else "[]", c.context,
-                     c.accessed.isoformat() if c.accessed else None])
+                     c.accessed.isoformat() if c.accessed else None, *citation_extras(c)])
     async with conn.cursor() as cur:
         await cur.executemany("UPDATE citations SET line = %s, note = %s, idx = %s, url_id = %s, candidates = %s,"
-                              " context = %s, accessed = %s, last_seen = %s, removed = NULL WHERE id = %s",
+                              " context = %s, accessed = %s, role = %s, added = %s, added_by = %s, last_seen = %s,"
+                              " removed = NULL WHERE id = %s",
                               [[*row, now, key] for row, key in zip(rows, keys) if key is not None])
         new = [[*row, doc_id, rep.citation.raw, occ, now, now]
                for row, rep, occ, key in zip(rows, repaired, occurrences, keys) if key is None]
         added: list[int] = []
         if new:
             await cur.executemany(
-                "INSERT INTO citations (line, note, idx, url_id, candidates, context, accessed, document_id, raw,"
-                " occurrence, first_seen, last_seen) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
+                "INSERT INTO citations (line, note, idx, url_id, candidates, context, accessed, role, added, added_by,"
+                " document_id, raw, occurrence, first_seen, last_seen)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
                 new, returning=True)
             while True:
                 added.append((await cur.fetchone())[0])

@@ -26,6 +26,7 @@ import psycopg
 from ...clock import iso, utcnow
 from ...errors import StoreLocked
 from ...models import CaptureRow, CheckRecord, DocumentChanges, HeldBack, KnownUrl, Place, Repaired, Settled
+from ..sqlite import documents as sqlite_documents
 from . import checks, documents
 from .connect import connect, redacted, store_error
 
@@ -117,12 +118,10 @@ class PostgresStore:
     async def places_for(self, urls: list[str]) -> dict[str, list[Place]]:
         return await self._call(lambda c: documents.places_for(c, urls))
 
-    async def first_cited(self, url: str) -> tuple[str | None, str | None]:
+    async def first_cited(self, url: str) -> tuple[str | None, str | None, tuple[str, str] | None]:
         async def read(conn):
-            row = await (await conn.execute(
-                "SELECT min(c.accessed), min(c.first_seen) FROM citations c JOIN urls u ON u.id = c.url_id"
-                " WHERE u.url = %s AND c.removed IS NULL", [url])).fetchone()
-            return (row[0], row[1]) if row else (None, None)
+            row = await (await conn.execute(sqlite_documents.FIRST_CITED.replace("?", "%s"), [url])).fetchone()
+            return sqlite_documents.first_cited(row)
 
         return await self._call(read)
 

@@ -219,14 +219,10 @@ class Store:
                 out.setdefault(url, []).append(Place(*place))
         return out
 
-    def first_cited(self, url: str) -> tuple[str | None, str | None]:
-        """(earliest access date stated by any citation, first time archiver saw it)."""
-        row = self.db.conn.execute(
-            "SELECT min(c.accessed), min(c.first_seen) FROM citations c JOIN urls u ON u.id = c.url_id"
-            " WHERE u.url = ? AND c.removed IS NULL",
-            [url],
-        ).fetchone()
-        return (row[0], row[1]) if row else (None, None)
+    def first_cited(self, url: str) -> tuple[str | None, str | None, tuple[str, str] | None]:
+        """(earliest access date stated by any citation, first time archiver saw it, earliest inferred
+        date of adding and its source)."""
+        return documents.first_cited(self.db.conn.execute(documents.FIRST_CITED, [url]).fetchone())
 
     # -- the rest of the stage-facing interface (archiver.store.interface.ArchiveStore) -------------
     # Thin delegations: the SQL lives in checks.py, captures.py and documents.py.
@@ -329,4 +325,4 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-from . import captures, checks  # noqa: E402 - they import Store from here
+from . import captures, checks, documents  # noqa: E402 - they import Store from here

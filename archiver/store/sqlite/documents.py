@@ -24,7 +24,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 
-from ...models import DocumentChanges, FindingAt, Place, Repaired
+from ...models import Citation, DocumentChanges, FindingAt, Place, Repaired
 from ...urls.keys import host_of
 
 RENAME_OVERLAP = 0.6  # share of citations (Jaccard, by printed text) that makes a moved document the same one
@@ -176,6 +176,26 @@ class _Known:
             self.findings.setdefault(cit_id, set()).add((code, message))
 
 
+# A URL's earliest stated access date, first sighting, and earliest inferred date of adding with its source.
+FIRST_CITED = ("SELECT min(c.accessed), min(c.first_seen),"
+               " (SELECT min(a.added || ' ' || a.added_by) FROM citations a WHERE a.url_id = u.id"
+               "  AND a.removed IS NULL AND a.added IS NOT NULL)"
+               " FROM citations c JOIN urls u ON u.id = c.url_id WHERE u.url = ? AND c.removed IS NULL GROUP BY u.id")
+
+
+def first_cited(row: tuple | None) -> tuple[str | None, str | None, tuple[str, str] | None]:
+    """FIRST_CITED's row as first_cited returns it."""
+    if row is None:
+        return None, None, None
+    added = tuple(row[2].split(" ", 1)) if row[2] else None
+    return row[0], row[1], added
+
+
+def citation_extras(c: Citation) -> list:
+    """The role and the inferred date of adding, as stored (both backends write them)."""
+    return [c.role, c.added.isoformat() if c.added else None, c.added_by if c.added else None]
+
+
 def _save_citation(store, doc_id: int, rep: Repaired, occurrence: int, now: str, known: _Known
                    ) -> tuple[int, set[tuple]]:
     """Insert or update one citation and replace its findings; return its id and the (code, message)
@@ -184,17 +204,18 @@ def _save_citation(store, doc_id: int, rep: Repaired, occurrence: int, now: str,
     conn = store.db.conn
     url_id = known.url_ids[rep.url] if rep.url else None
     values = [c.line, c.note, c.index, url_id, json.dumps(list(rep.candidates)) if rep.candidates else "[]",
-              c.context, c.accessed.isoformat() if c.accessed else None]
+              c.context, c.accessed.isoformat() if c.accessed else None, *citation_extras(c)]
     cit_id = known.ids.get((c.raw, occurrence))
     had = known.findings.get(cit_id, set()) if cit_id is not None else set()
     if cit_id is None:
         cit_id = conn.execute(
-            "INSERT INTO citations (line, note, idx, url_id, candidates, context, accessed, document_id, raw,"
-            " occurrence, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO citations (line, note, idx, url_id, candidates, context, accessed, role, added, added_by,"
+            " document_id, raw, occurrence, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [*values, doc_id, c.raw, occurrence, now, now]).lastrowid
     else:
         conn.execute("UPDATE citations SET line = ?, note = ?, idx = ?, url_id = ?, candidates = ?, context = ?,"
-                     " accessed = ?, last_seen = ?, removed = NULL WHERE id = ?", [*values, now, cit_id])
+                     " accessed = ?, role = ?, added = ?, added_by = ?, last_seen = ?, removed = NULL WHERE id = ?",
+                     [*values, now, cit_id])
         if had:
             conn.execute("DELETE FROM findings WHERE citation_id = ?", [cit_id])
     if rep.findings:

@@ -35,7 +35,7 @@ SELECT d.path, c.id, c.line, c.note, c.idx, c.raw, u.url, c.candidates, c.contex
           AND f.detected_at >= coalesce(c.accessed, c.first_seen)) AS drift_similarity,
        (SELECT f.summary FROM drift f WHERE f.url_id = u.id
           AND f.detected_at >= coalesce(c.accessed, c.first_seen) ORDER BY f.id DESC LIMIT 1) AS drift_summary,
-       m.archive_url, m.timestamp, p.archive_url, p.timestamp, p.need
+       m.archive_url, m.timestamp, p.archive_url, p.timestamp, p.need, c.role, c.added, c.added_by
 FROM citations c
 JOIN documents d ON d.id = c.document_id
 LEFT JOIN urls u ON u.id = c.url_id
@@ -45,7 +45,8 @@ LEFT JOIN snapshots s ON s.sha256 = k.sha256
 LEFT JOIN captures m ON m.id = {_CAPTURE.format(need=_MATCHED)}
 LEFT JOIN captures p ON p.id = {_CAPTURE.format(need="")}
 WHERE c.document_id = ? AND c.removed IS NULL
-ORDER BY CASE WHEN c.note GLOB '[0-9]*' AND NOT c.note GLOB '*[^0-9]*' THEN CAST(c.note AS INTEGER) END
+ORDER BY CASE c.role WHEN 'citation' THEN 0 WHEN 'example' THEN 1 WHEN 'navigation' THEN 2 ELSE 3 END,
+         CASE WHEN c.note GLOB '[0-9]*' AND NOT c.note GLOB '*[^0-9]*' THEN CAST(c.note AS INTEGER) END
          NULLS LAST, c.note, c.line, c.idx
 """
 
@@ -71,7 +72,8 @@ def documents(store: Store, paths: Sequence[str] | None = None) -> list[tuple[in
 
 
 def report_rows(store: Store, doc_ids: Sequence[int]) -> Iterator[ReportRow]:
-    """Every current citation of the documents, by document, then note number, then line."""
+    """Every current citation of the documents, by document, then role (citations first, then examples,
+    navigation links, resources), then note number, then line."""
     last_run = _last_check_run(store)
     conn = store.db.conn
     for doc_id in doc_ids:
@@ -83,7 +85,7 @@ def report_rows(store: Store, doc_ids: Sequence[int]) -> Iterator[ReportRow]:
 def _row(r: tuple, findings: tuple[Finding, ...], last_run: int | None) -> ReportRow:
     (path, _cid, line, note, idx, raw, url, candidates, context, accessed, first_seen, state, status, http,
      final_url, error, checked_at, previous, run_id, title, changes, similarity, drift_summary, match_url,
-     match_ts, archive_url, archive_ts, archive_need) = r
+     match_ts, archive_url, archive_ts, archive_need, role, added, added_by) = r
     archive_url, archive_ts, archive_need = _copy_to_cite(state, (match_url, match_ts, "match"),
                                                          (archive_url, archive_ts, archive_need))
     newly = bool(run_id is not None and run_id == last_run and state in BROKEN and previous not in BROKEN)
@@ -95,7 +97,7 @@ def _row(r: tuple, findings: tuple[Finding, ...], last_run: int | None) -> Repor
         error=error, checked_at=checked_at, title=title, drift_changes=changes or 0, drift_similarity=similarity,
         drift_since=accessed or first_seen, drift_summary=drift_summary, archive_url=archive_url,
         archive_timestamp=archive_ts, archive_kind={"match": "matched", "save": "captured"}.get(archive_need),
-        newly_broken=newly)
+        newly_broken=newly, role=role or "citation", added=added, added_by=added_by)
 
 
 def _findings(store: Store, doc_id: int) -> dict[int, tuple[Finding, ...]]:

@@ -248,4 +248,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX checks_run ON checks(run_id, url_id);
     CREATE INDEX drift_url ON drift(url_id);
     """,
+    # 6: what a URL is to its document (`role`: citation, example, navigation, resource), so check and
+    # archive take the citations by default and the report groups the rest apart; and, for a citation
+    # that prints no access date, when it was added as the document's own history tells (`added`,
+    # YYYY-MM-DD, and `added_by`: "git history", "DOCX revision mark", "Zotero dateAdded", ...).
+    # An inferred date is never an access date: it only chooses the Wayback capture of a dead link.
+    """
+    ALTER TABLE citations ADD COLUMN role TEXT NOT NULL DEFAULT 'citation';
+    ALTER TABLE citations ADD COLUMN added TEXT;
+    ALTER TABLE citations ADD COLUMN added_by TEXT;
+    """,
 ]

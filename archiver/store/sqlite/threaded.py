@@ -123,7 +123,7 @@ class ThreadedStore:
     async def places_for(self, urls: list[str]) -> dict[str, list[Place]]:
         return await self._call(self._store.places_for, urls)
 
-    async def first_cited(self, url: str) -> tuple[str | None, str | None]:
+    async def first_cited(self, url: str) -> tuple[str | None, str | None, tuple[str, str] | None]:
         return await self._call(self._store.first_cited, url)
 
     # -- checks ----------------------------------------------------------------------------
