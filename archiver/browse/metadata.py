@@ -27,7 +27,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "idx": "Order within the note.", "url_id": "The repaired URL; empty when none was recovered.",
         "candidates": "JSON list of URLs it may have been.", "context": "The citing text.",
         "accessed": "The access date the document gives.", "first_seen": "When first read.",
-        "last_seen": "When last read with this citation in it.", "removed": "When found gone from the document."}),
+        "last_seen": "When last read with this citation in it.", "removed": "When found gone from the document.",
+        "role": "citation, example (reserved name or address), navigation (page chrome) or resource (image).",
+        "added": "No access date printed: when the document's history says the citation was added (inferred).",
+        "added_by": "Which history dated it: git history, a DOCX revision mark, Zotero's dateAdded, ..."}),
     "findings": ("What lint found wrong with a citation (codes: docs/findings.md).", {
         "id": "Row id.", "citation_id": "The citation.", "code": "Stable code, e.g. U108.",
         "name": "Kebab-case name.", "severity": "error, warning or info.", "message": "One line.",
