@@ -11,6 +11,7 @@ fixtures (docs/decisions/pypdf.md).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import replace
 from io import BytesIO
@@ -65,48 +66,78 @@ def _key(text: str) -> str:
     return DASH_RE.sub("-", INVISIBLE_RE.sub("", WS_RE.sub("", text))).rstrip(".,;:)]»”\"'").lower()
 
 
-def extract_pdf(data: bytes, source: str) -> Iterator[Citation]:
-    text, uris, _ = read_pdf(data, source)
-    free = list(dict.fromkeys(uris))
-    for c in plain.extract(text, source):
-        href = _covering(c.raw, free) if c.raw else None
-        if href is not None:
-            free.remove(href)
-            c = replace(c, href=href)
-        yield c
-    if free:  # links on words, no URL printed: citations of the sentence the words are in
-        yield from _linked_words(data, source, set(free))
+class _Link:
+    """A `/URI` link annotation: its target, page, and the printed text its rectangle covers."""
+
+    __slots__ = ("uri", "page", "covered", "rect", "used")
+
+    def __init__(self, uri: str, page: int, covered: str, rect: tuple[float, float, float, float]):
+        self.uri, self.page, self.covered, self.rect, self.used = uri, page, covered, rect, False
 
 
-def _linked_words(data: bytes, source: str, wanted: set[str]) -> Iterator[Citation]:
-    """A citation for each link annotation in `wanted`, with the sentence holding the words its
-    rectangle covers (pypdf's text positions), on the line of the document's text they are on."""
+def _layout(data: bytes, source: str) -> tuple[list[str], list[_Link]]:
+    """Each page's text, and its link annotations with the text under each rectangle (pypdf's text
+    positions), in one pass over the pages."""
     from pypdf import mult
 
-    line = 1
-    for page in _reader(data, source).pages:
-        spots: list[tuple[float, float, str]] = []
+    pages: list[str] = []
+    links: list[_Link] = []
+    try:
+        for n, page in enumerate(_reader(data, source).pages):
+            spots: list[tuple[float, float, str]] = []
 
-        def visit(text, cm, tm, font, size, spots=spots):
-            if text.strip():
-                m = mult(tm, cm)
-                spots.append((m[4], m[5], text))
+            def visit(text, cm, tm, font, size, spots=spots):
+                if text.strip():
+                    m = mult(tm, cm)
+                    spots.append((m[4], m[5], text))
 
-        body = page.extract_text(visitor_text=visit) or ""
-        for annot in page.get("/Annots") or []:
-            obj = annot.get_object()
-            action = obj.get("/A")
-            uri = str(action.get_object().get("/URI") or "") if action is not None else ""
-            if obj.get("/Subtype") != "/Link" or uri not in wanted:
-                continue
-            wanted.discard(uri)
-            x0, y0, x1, y1 = (float(v) for v in obj.get("/Rect"))
-            words = _covered(spots, min(x0, x1) - 2, min(y0, y1) - 2, max(x0, x1) + 2, max(y0, y1) + 2)
-            pos = body.find(words) if words else -1
-            context = sentence_around(body, pos) if pos >= 0 else (words or None)
-            at = line + (body.count("\n", 0, pos) if pos >= 0 else 0)
-            yield Citation(source, at, None, uri, context, None, 0, context, href=uri)
+            pages.append(page.extract_text(visitor_text=visit) or "")
+            for annot in page.get("/Annots") or []:
+                obj = annot.get_object()
+                action = obj.get("/A")
+                uri = str(action.get_object().get("/URI") or "") if action is not None else ""
+                if obj.get("/Subtype") != "/Link" or not uri:
+                    continue
+                x0, y0, x1, y1 = (float(v) for v in obj.get("/Rect") or (0, 0, 0, 0))
+                rect = (min(x0, x1) - 2, min(y0, y1) - 2, max(x0, x1) + 2, max(y0, y1) + 2)
+                links.append(_Link(uri, n, _covered(spots, *rect), rect))
+    except InputError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on damaged streams
+        raise InputError(f"{source}: corrupt or truncated PDF ({type(exc).__name__}: {exc}); get the file again") from None
+    return pages, links
+
+
+def extract_pdf(data: bytes, source: str) -> Iterator[Citation]:
+    pages, links = _layout(data, source)
+    firsts, line = [], 1  # the document line each page starts on
+    for body in pages:
+        firsts.append(line)
         line += body.count("\n") + 1
+    for c in plain.extract("\n".join(pages), source):
+        link = _covering(c.raw, bisect_right(firsts, c.line) - 1, links) if c.raw else None
+        if link is not None:
+            for other in links:
+                other.used = other.used or other.uri == link.uri
+            c = replace(c, href=link.uri)
+        yield c
+    # links on words, no URL printed: citations of the sentence the words are in
+    yield from _linked_words(source, pages, firsts, [lk for lk in links if not lk.used])
+
+
+def _linked_words(source: str, pages: list[str], firsts: list[int], links: list[_Link]) -> Iterator[Citation]:
+    """A citation for each link annotation left, with the sentence holding the words its rectangle
+    covers, on the line of the document's text they are on."""
+    for link in links:
+        if link.used:
+            continue
+        for other in links:
+            other.used = other.used or other.uri == link.uri
+        body, words = pages[link.page], link.covered
+        pos = body.find(words) if words else -1
+        context = sentence_around(body, pos) if pos >= 0 else (words or None)
+        at = firsts[link.page] + (body.count("\n", 0, pos) if pos >= 0 else 0)
+        yield Citation(source, at, None, link.uri, context, None, 0, context, href=link.uri)
 
 
 def _covered(spots: list[tuple[float, float, str]], x0: float, y0: float, x1: float, y1: float) -> str:
@@ -117,15 +148,26 @@ def _covered(spots: list[tuple[float, float, str]], x0: float, y0: float, x1: fl
     return " ".join(t.strip() for t in (inside or [t for _, t in rows]))
 
 
-def _covering(raw: str, uris: list[str]) -> str | None:
-    """The annotation target that covers the printed `raw`, if any (the first, in page order)."""
+def _covering(raw: str, page: int, links: list[_Link]) -> _Link | None:
+    """The link annotation for the printed `raw`: one whose target starts like it (damage undone)
+    and whose rectangle covers it on its page; else, where no rectangle covers it (a URL laid out
+    as pieces pypdf places elsewhere), the first such target in page order."""
     key = _key(raw)
     if len(key) < 8:
         return None
-    for uri in uris:
-        target = uri.lower()
-        if target == key or target.startswith(key) or key.startswith(target):
-            return uri
-        if re.sub(r"^https?://", "", target) == re.sub(r"^https?://", "", key):
-            return uri
-    return None
+    fitting = [lk for lk in links if not lk.used and _fits(key, lk.uri.lower())]
+    covering = [lk for lk in fitting if lk.page == page and _under(key, lk.covered)]
+    best = covering or fitting
+    return best[0] if best else None
+
+
+def _under(key: str, covered: str) -> bool:
+    """Is the printed URL (its key) a word under a rectangle, or is a word under it the part of
+    the URL on one line? ("https://x/report" is not under "https://x/report-2020".)"""
+    return any(w == key or (len(w) >= 8 and w in key) for w in map(_key, covered.split()))
+
+
+def _fits(key: str, target: str) -> bool:
+    if target == key or target.startswith(key) or key.startswith(target):
+        return True
+    return re.sub(r"^https?://", "", target) == re.sub(r"^https?://", "", key)

@@ -73,9 +73,35 @@ def repair_one(c: Citation) -> Repaired:
         return _undated(c, c.accessed)
     if not c.raw:
         return _no_url(c)
-    rep = repair_citation(c)
+    rep = _cut_at_line_end(c, repair_citation(c))
     reserved = example_host(rep.url or rep.span)
     return _example(rep, reserved) if reserved else rep
+
+
+# A line that starts with a plain lowercase word, where a URL ending in "/" ended the line before:
+# "https://www.iana.org/" / "assignments". Prose words that often follow a URL are not taken.
+_NEXT_WORD = re.compile(r"[ \t]*\r?\n[ \t]*([a-z][a-z0-9_-]*[a-z0-9])(?=[\s.,;:)\]]|$)")
+_PROSE = frozenset(["and", "or", "the", "for", "from", "to", "of", "in", "on", "at", "by", "with", "see", "as", "is",
+                    "was", "are", "were", "which", "that", "where", "when", "accessed", "retrieved", "visited",
+                    "viewed", "last", "available", "online", "via", "also"])
+
+
+def _cut_at_line_end(c: Citation, rep: Repaired) -> Repaired:
+    """A URL the typesetter wrapped before a plain word ("https://www.iana.org/" / "assignments")
+    ends at the line end, leaving the site's home page or a folder, which would then be checked
+    and found alive. Whether the word is the URL's rest or prose only the printed page can say: a
+    finding with the joined URL as a candidate, never silence. A link target (PDF annotation,
+    href) settles it and gets no finding."""
+    if c.href is not None or rep.url is None or not c.raw.endswith("/") or not c.note_text:
+        return rep
+    pos = c.note_text.find(c.raw)
+    m = _NEXT_WORD.match(c.note_text, pos + len(c.raw)) if pos >= 0 else None
+    if m is None or m.group(1) in _PROSE:
+        return rep
+    joined = rep.url + m.group(1)
+    note = finding("cut-at-line-end", f"the URL ends at a line end and the next line starts with {m.group(1)!r}; "
+                   f"if the typesetter wrapped it there the URL is {joined}: check the printed page")
+    return replace(rep, findings=(*rep.findings, note), candidates=(*rep.candidates, joined))
 
 
 def _undated(c: Citation, when: Ambiguous) -> Repaired:

@@ -1,0 +1,69 @@
+"""PDF link annotations matched by where they are, not by their order in the page's /Annots, and a
+URL wrapped before a plain word said, not cut to the site's home page in silence (issue 21).
+Typeset here by reportlab, annotations laid over the printed text as hyperref does."""
+
+from __future__ import annotations
+
+import pytest
+
+from archiver.lint.run import lint_paths
+
+pytest.importorskip("reportlab")
+
+FONT, SIZE, TOP, LEAD = "Helvetica", 9, 800, 12
+
+
+def _pdf(path, lines: list[str], links: list[tuple[int, str]]):
+    """`links`: (line index, target), each a rectangle over that whole printed line, written to the
+    page's /Annots in the order given."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.setFont(FONT, SIZE)
+    for i, line in enumerate(lines):
+        c.drawString(40, TOP - i * LEAD, line)
+    for i, target in links:
+        y = TOP - i * LEAD
+        c.linkURL(target, (40, y - 2, 40 + c.stringWidth(lines[i], FONT, SIZE), y + 8), relative=0)
+    c.save()
+    return path
+
+
+def lint(path):
+    (doc,) = lint_paths([str(path)])
+    return doc.repaired
+
+
+def test_the_annotation_over_the_printed_url_wins_whatever_the_annotation_order(tmp_path):
+    lines = ["References", "", "1. Annual report https://stats.example.org/report",
+             "2. Earlier edition https://stats.example.org/report-2020"]
+    # the second note's annotation comes first in /Annots; both targets start like note 1's URL
+    path = _pdf(tmp_path / "p.pdf", lines, [(3, "https://stats.example.org/report-2020"),
+                                            (2, "https://stats.example.org/report-2021.pdf")])
+    got = [(r.citation.note, r.citation.href, r.url) for r in lint(path)]
+    assert got == [("1", "https://stats.example.org/report-2021.pdf", "https://stats.example.org/report-2021.pdf"),
+                   ("2", "https://stats.example.org/report-2020", "https://stats.example.org/report-2020")]
+
+
+def test_a_url_wrapped_before_a_plain_word_is_said_not_cut_in_silence(tmp_path):
+    lines = ["References", "", "1. Media types https://www.iana.org/", "assignments",
+             "2. The registry https://www.iana.org/", "and its policies.",
+             "3. Linked https://www.rfc-editor.org/", "rfc-index"]
+    path = _pdf(tmp_path / "p.pdf", lines, [(6, "https://www.rfc-editor.org/rfc-index")])
+    reps = {r.citation.note: r for r in lint(path)}
+    cut = reps["1"]
+    assert cut.url == "https://www.iana.org/" and cut.candidates == ("https://www.iana.org/assignments",)
+    assert [(f.code, f.severity) for f in cut.findings] == [("U114", "warning")]
+    assert "'assignments'" in cut.findings[0].message
+    assert reps["2"].url == "https://www.iana.org/" and not reps["2"].candidates  # prose follows: nothing to say
+    assert [f.code for f in reps["2"].findings] == ["U301"]  # the same URL as note 1
+    # the annotation's rectangle covers the printed start, and its target settles it
+    assert reps["3"].url == "https://www.rfc-editor.org/rfc-index" and not any(f.code == "U114" for f in reps["3"].findings)
+
+
+def test_the_same_wrap_in_a_text_file(tmp_path):
+    doc = tmp_path / "notes.txt"
+    doc.write_text("Notes\n1. Media types https://www.iana.org/\nassignments\n", encoding="utf-8")
+    (rep,) = lint(doc)
+    assert rep.candidates == ("https://www.iana.org/assignments",) and rep.findings[0].name == "cut-at-line-end"
