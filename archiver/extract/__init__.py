@@ -144,8 +144,10 @@ def extract(doc: Document, *, base_url: str | None = None) -> Iterator[Citation]
     """The document's citations, in order, with numeric access dates read in the document's own
     day/month order and a date that scopes "this and the following" notes carried forward."""
     from .dates import document_order, in_order
+    from .history import TEXT_FORMATS, from_git
 
-    return _scoped(in_order(document_order(doc.text), iter(_read_citations(doc, base_url))))
+    found = _scoped(in_order(document_order(doc.text), iter(_read_citations(doc, base_url))))
+    return from_git(found, doc.path) if doc.format in TEXT_FORMATS else found
 
 
 def _scoped(citations: Iterator[Citation]) -> Iterator[Citation]:
@@ -170,8 +172,10 @@ def _read_citations(doc: Document, base_url: str | None) -> Iterator[Citation]:
         return reader.extract(doc.text, doc.path, base_url=base_url)
     if doc.format in ("docx", "odt"):
         from . import office
+        from .history import created, with_added
 
-        return office.extract_docx(doc.data, doc.path) if doc.format == "docx" else office.extract_odt(doc.data, doc.path)
+        found = office.extract_docx(doc.data, doc.path) if doc.format == "docx" else office.extract_odt(doc.data, doc.path)
+        return with_added(found, created(doc.data, doc.format), f"{doc.format.upper()} created")
     if doc.format == "pdf":
         from . import pdf
 

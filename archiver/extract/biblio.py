@@ -22,6 +22,7 @@ from ..errors import InputError
 from ..models import Citation
 from ..urls.segment import DOI_RE
 from .common import note_citations, parse_accessed, parse_date
+from .history import iso_day, with_added
 
 # LaTeX that URLs and notes carry in .bib files, undone in this order: math-mode tildes ($\sim$,
 # $\thicksim$, $\tilde{}$: what authors type to get a printed "~"), \textasciitilde, \~{}, \char`\~,
@@ -119,8 +120,14 @@ def extract_bibtex(text: str, source: str) -> Iterator[Citation]:
     for entry in sorted([*library.entries, *recovered], key=lambda e: e.start_line or 0):
         fields = {k.lower(): unlatex(_expand(str(f.value), strings)) for k, f in entry.fields_dict.items()}
         when = parse_date(fields.get("urldate", "")) or parse_date(fields.get("accessed", ""))
-        yield from entry_citations(source, (entry.start_line or 0) + 1, entry.key, fields, when)
+        added = next((f for f in _ADDED if iso_day(fields.get(f))), "dateadded")
+        yield from with_added(entry_citations(source, (entry.start_line or 0) + 1, entry.key, fields, when),
+                              iso_day(fields.get(added)), f"BibTeX {added}")
 
+
+# When the entry was added to the library: Zotero through Better BibTeX (dateadded), BibDesk
+# (date-added), JabRef (creationdate). Never an access date; see extract/history.py.
+_ADDED = ("dateadded", "date-added", "creationdate")
 
 _KEY = re.compile(r"@\s*\w+\s*[{(]\s*([^\s,{}()=]+)\s*,")
 
@@ -180,8 +187,9 @@ def extract_csl(text: str, source: str) -> Iterator[Citation]:
         if found >= 0:
             line += text.count("\n", pos, found)  # counted once, in step: linear time
             pos = found
-        yield from entry_citations(source, line, key, _csl_fields(item), _csl_date(_get(item, "accessed")),
-                                  any_field=True)
+        added = _get(item, "dateAdded") or _get(item, "date-added")
+        yield from with_added(entry_citations(source, line, key, _csl_fields(item), _csl_date(_get(item, "accessed")),
+                                              any_field=True), iso_day(added) or _csl_date(added), "CSL-JSON dateAdded")
 
 
 def _get(item: dict, name: str):

@@ -17,6 +17,7 @@ from io import BytesIO
 from ..errors import InputError
 from ..models import Citation
 from .common import accessed_per_span, note_citations, sentence_around, spans_in
+from .history import docx_inserted, odt_inserted, odt_insertions, revised
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -103,13 +104,15 @@ def extract_docx(data: bytes, source: str) -> Iterator[Citation]:
         raise InputError(f"{source}: not a Word document (no word/document.xml)")
     order: dict[str, str] = {}  # "footnote:3" -> displayed number
     contexts: dict[str, str] = {}
-    for line, (_, para) in enumerate(_docx_paras(body, _rels(z, "word/document.xml", source)), start=1):
+    rels = _rels(z, "word/document.xml", source)
+    for line, (p, para) in enumerate(_docx_paras(body, rels), start=1):
         text = para.text
         for key, off in para.refs:
             kind = key.split(":", 1)[0]  # footnotes and endnotes are numbered apart, as Word does
             order.setdefault(key, str(sum(1 for k in order if k.startswith(kind)) + 1))
             contexts[key] = sentence_around(text.replace(MARK, ""), off)
-        yield from _link_citations(source, line, None, text.replace(MARK, " "), para.links, None)
+        yield from revised(_link_citations(source, line, None, text.replace(MARK, " "), para.links, None),
+                           docx_inserted([p], rels), "DOCX revision mark")
     for part, tag in (("word/footnotes.xml", "footnote"), ("word/endnotes.xml", "endnote")):
         yield from _notes(z, part, tag, source, order, contexts)
 
@@ -127,8 +130,8 @@ def _notes(z, part: str, tag: str, source: str, order: dict, contexts: dict) -> 
         paras = [para for _, para in _docx_paras(note, rels)]
         text = "\n".join(p.text.replace(MARK, "").strip() for p in paras).strip()
         links = [link for p in paras for link in p.links]
-        yield from _link_citations(source, int(number) if number.isdigit() else 0, number, text, links,
-                                   contexts.get(key))
+        yield from revised(_link_citations(source, int(number) if number.isdigit() else 0, number, text, links,
+                                           contexts.get(key)), docx_inserted([note], rels), "DOCX revision mark")
 
 
 def _link_citations(source: str, line: int, note: str | None, text: str, links: list[tuple[str, str]],
@@ -166,12 +169,14 @@ def extract_odt(data: bytes, source: str) -> Iterator[Citation]:
     if root is None:
         raise InputError(f"{source}: not an OpenDocument text (no content.xml)")
     line = 0
+    insertions = odt_insertions(root)
     for p in root.iter(f"{TEXT}p", f"{TEXT}h"):
         if any(a.tag == f"{TEXT}note-body" for a in p.iterancestors()):
             continue
         line += 1
         body, links = _odt_text(p, skip_notes=True)
-        yield from _link_citations(source, line, None, body, links, None)
+        yield from revised(_link_citations(source, line, None, body, links, None), odt_inserted(p, insertions),
+                           "ODT revision mark")
         for note in p.iter(f"{TEXT}note"):
             cite = note.find(f"{TEXT}note-citation")
             number = "".join(cite.itertext()) if cite is not None else "?"
@@ -181,8 +186,9 @@ def extract_odt(data: bytes, source: str) -> Iterator[Citation]:
             marker = body.find(MARK)
             context = sentence_around(body.replace(MARK, ""), max(marker, 0))
             body = body.replace(MARK, "", 1)
-            yield from _link_citations(source, int(number) if number.isdigit() else line, number, text,
-                                       [lk for _, ls in paras for lk in ls], context)
+            yield from revised(_link_citations(source, int(number) if number.isdigit() else line, number, text,
+                                               [lk for _, ls in paras for lk in ls], context),
+                               odt_inserted(nb, insertions) if nb is not None else (None, []), "ODT revision mark")
 
 
 def _odt_text(p, *, skip_notes: bool) -> tuple[str, list[tuple[str, str]]]:
