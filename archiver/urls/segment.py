@@ -31,8 +31,10 @@ _SCHEME = r"(?:https?|htt?ps?|htps?|hhttps?|ttps?|ftp)"
 # without a scheme. A DOI is "10." + a registrant code of 4-9 digits + "/" + a suffix (DOI Handbook 2.2).
 _DOI_PREFIX = r"(?:doi:?[ \t\u00a0]{0,2}|info:doi/|(?:dx\.)?doi\.org/)"
 DOI_RE = re.compile(rf"(?i)^(?:{_DOI_PREFIX}|https?://(?:dx\.)?doi\.org/)[ \t\u00a0]*(10\.\d{{4,9}}/\S+)$")
+# A scheme glued to a letter of a script written without spaces (Chinese, Japanese: "详见https://…")
+# starts a URL; glued to a Latin letter or digit ("xhttps://", "2https://"), "@" or "." it does not.
 _START_RE = re.compile(
-    rf"(?i)(?<![\w@.])(?:{_SCHEME}(?::/{{1,3}}|//|:\\\\|;//)|www\d?\.(?=[\w-])|{_DOI_PREFIX}10\.\d{{4,9}}/|"
+    rf"(?i)(?<![A-Za-z0-9_\u00c0-\u024f\u0400-\u04ff@.])(?:{_SCHEME}(?::/{{1,3}}|//|:\\\\|;//)|www\d?\.(?=[\w-])|{_DOI_PREFIX}10\.\d{{4,9}}/|"
     r"https?:(?=[ \t]*\n[ \t]*//[\w-]))"
 )
 # A host-and-path printed without scheme: "example.com/path", or a cut one: "kz/ru/news/...".
@@ -84,8 +86,18 @@ _PROSE_DASH_RE = re.compile(rf"(?i)\.(?:s?html?|php|aspx?|pdf|jsp|cfm|docx?|xlsx
 _MARKUP_END_RE = re.compile(r'[<>"`](?=\S)|\{(?=[#.][^\W\d])')
 
 
+# Full-width and CJK punctuation: Chinese and Japanese text glues it to a URL with no space
+# ("…/content_1.htm。下一句", "（https://…）", "「https://…」", "｜http://google.com｜bar").
+# A URL path may hold such characters as an IRI, but printed they end the URL, as linkify-it reads them.
+_CJK_END_RE = re.compile("[\u3001-\u3003\u3008-\u3011\u3014-\u301f\uff01\uff08\uff09\uff0c\uff1a\uff1b"
+                         "\uff1f\uff3b\uff3d\uff5b-\uff5d]")
+
+
 def _take_url(chunk: str) -> str:
     """From text starting at a URL, take the URL with any pieces that belong to it."""
+    cjk = _CJK_END_RE.search(chunk)
+    if cjk:
+        chunk = chunk[:cjk.start()]
     pieces = re.split(f"([{SPACE_CHARS}]+)", chunk)
     out = pieces[0]
     glued = _PROSE_DASH_RE.search(out)
