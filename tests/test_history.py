@@ -197,3 +197,24 @@ def test_the_report_says_added_about_never_accessed(repo):
     assert "added about 2019-05-02 (git history)" in text and "accessed 2019" not in text
     html = "".join(REPORT_RENDERERS["html"](api.report(None, settings)))
     assert "<td>added about 2019-05-02 (git history)</td>" in html
+
+
+def test_a_pdf_is_dated_by_its_creation_date(tmp_path):
+    pytest.importorskip("reportlab")
+    from io import BytesIO
+
+    from pypdf import PdfReader, PdfWriter
+    from reportlab.pdfgen import canvas
+
+    buf = BytesIO()
+    c = canvas.Canvas(buf)
+    c.drawString(40, 800, "1. Report https://stats.example.org/2019/report.pdf")
+    c.drawString(40, 788, "2. Data https://data.example.org/set, accessed 2 May 2019")
+    c.save()
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(buf.getvalue())))
+    writer.add_metadata({"/CreationDate": "D:20190610093000+02'00'"})
+    path = tmp_path / "paper.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    assert dated(path) == {"https://stats.example.org/2019/report.pdf": (None, date(2019, 6, 10), "PDF created"),
+                           "https://data.example.org/set,": (date(2019, 5, 2), None, None)}

@@ -178,8 +178,9 @@ def _read_citations(doc: Document, base_url: str | None) -> Iterator[Citation]:
         return with_added(found, created(doc.data, doc.format), f"{doc.format.upper()} created")
     if doc.format == "pdf":
         from . import pdf
+        from .history import with_added
 
-        return pdf.extract_pdf(doc.data, doc.path)
+        return with_added(pdf.extract_pdf(doc.data, doc.path), pdf.created(doc.data, doc.path), "PDF created")
     if doc.format == "bibtex":
         from . import biblio
 

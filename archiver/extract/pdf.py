@@ -14,6 +14,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 from io import BytesIO
 
 from ..errors import InputError
@@ -106,6 +107,17 @@ def _layout(data: bytes, source: str) -> tuple[list[str], list[_Link]]:
     except Exception as exc:  # pypdf raises many kinds on damaged streams
         raise InputError(f"{source}: corrupt or truncated PDF ({type(exc).__name__}: {exc}); get the file again") from None
     return pages, links
+
+
+def created(data: bytes, source: str) -> date | None:
+    """The day the PDF says it was made (`/CreationDate` of its document information), a date of
+    adding for the citations that print no access date; None when it does not say."""
+    try:
+        info = _reader(data, source).metadata
+        stamp = info.creation_date if info else None
+    except Exception:  # a malformed date or file only costs the inferred date; extraction reports the file
+        return None
+    return stamp.date() if stamp else None
 
 
 def extract_pdf(data: bytes, source: str) -> Iterator[Citation]:
