@@ -40,6 +40,7 @@ from .report.editor import EditorReport, now_iso
 
 if TYPE_CHECKING:  # the network stages and the store load on first use: `lint` imports neither httpx nor sqlite3
     from .annotate.run import AnnotateResult
+    from .captures.stage import CaptureReport, CaptureResult
     from .check.run import CheckOutcome, CheckRun
     from .export.warc import WarcSummary
     from .models import DocumentChanges
@@ -107,6 +108,12 @@ class ArchiveOutcome:
     report: ArchiveReport
     notices: list[str] = field(default_factory=list)  # e.g. "no keys, so lookups only"
     unreadable: list[str] = field(default_factory=list)
+    captures: CaptureReport | None = None  # capture QA, other archives, quotes: when the settings ask
+
+    @property
+    def outage(self) -> str | None:
+        """Why an archive counted as unreachable in this run (the queue and unjudged captures kept)."""
+        return self.report.outage or (self.captures.outage if self.captures else None)
 
     @property
     def summary(self) -> dict:
@@ -171,16 +178,18 @@ def check(paths: Sequence[str] | None = None, settings: Settings | None = None, 
 
 
 def archive(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
-            store: ArchiveStore | None = None, dry_run: bool = False) -> ArchiveOutcome:
+            store: ArchiveStore | None = None, dry_run: bool = False,
+            on_capture: Callable[[CaptureResult], None] | None = None) -> ArchiveOutcome:
     """Preserve the live links of `paths` in the Wayback Machine and match dead ones to old captures
-    (using the states the last check recorded)."""
+    (using the states the last check recorded); then, when the settings ask, judge the copies, look in
+    other archives and check quotes (`on_capture` is called per URL judged)."""
     settings = settings or Settings()
 
     async def work(st: ArchiveStore) -> ArchiveOutcome:
         found = lint(paths, settings)
         urls = urls_of(found, settings.role_set())
         await record(st, found)
-        return await _archive_stage(st, settings, urls, found.errors, dry_run)
+        return await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture)
 
     return _run_async(_with_store(settings, store, work))
 
@@ -188,7 +197,8 @@ def archive(paths: Sequence[str] | None = None, settings: Settings | None = None
 def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *, store: ArchiveStore | None = None,
         lint_only: bool = False, archive: bool = True, dry_run: bool = False,
         on_result: Callable[[CheckOutcome], None] | None = None,
-        on_stage: Callable[[str, Any], None] | None = None) -> RunResult:
+        on_stage: Callable[[str, Any], None] | None = None,
+        on_capture: Callable[[CaptureResult], None] | None = None) -> RunResult:
     """Every stage in one event loop: lint and record, check, then archive (skipped when the check
     found the network unavailable). `on_stage(name, value)` is called as each stage ends: "lint" (the
     summary), "changes" (what each document read changed: `DocumentChanges`; recorded while the
@@ -208,7 +218,7 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
         out.check = await _check_stage(st, settings, urls, found.errors, on_result, first)
         notify("check", out.check)
         if archive and not out.check.run.offline:
-            out.archive = await _archive_stage(st, settings, urls, found.errors, dry_run)
+            out.archive = await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture)
             notify("archive", out.archive)
         return out
 
@@ -412,7 +422,7 @@ async def _check_stage(store: ArchiveStore, settings: Settings, urls: list[str],
 
 
 async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str], unreadable: list[str],
-                         dry_run: bool) -> ArchiveOutcome:
+                         dry_run: bool, on_capture: Callable[[CaptureResult], None] | None = None) -> ArchiveOutcome:
     import httpx
 
     from .wayback.client import WaybackClient, http_client
@@ -423,13 +433,35 @@ async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str
         notices.append("no Internet Archive keys, so lookups only: set IA_ACCESS_KEY and IA_SECRET_KEY "
                        "(from https://archive.org/account/s3.php) to submit live links")
     timeout = httpx.Timeout(settings.wayback_timeout, connect=settings.connect_timeout)
+    captures = None
     async with http_client(settings.wayback_url, timeout, settings.network()) as http:
         client = WaybackClient(http, settings.wayback_config())
         report = await archive_urls(store, client, urls, settings.archive_policy(), dry_run=dry_run)
+        if settings.capture_settings().asked:
+            captures = await _capture_stage(store, settings, urls, client, dry_run, on_capture)
     if report.outage:  # one line, the queue kept, exit 3 (cli); an outage is never reported as "failed"
         notices.append(f"{' '.join(report.outage.split())}; {report.summary['queued']} links stay queued "
                        "for the next run")
-    return ArchiveOutcome(report, notices, unreadable)
+    if captures is not None:
+        report.captures = captures.as_dict()  # in the archive stage's JSON
+        if captures.outage:
+            notices.append(captures.outage)
+    return ArchiveOutcome(report, notices, unreadable, captures)
+
+
+async def _capture_stage(store: ArchiveStore, settings: Settings, urls: list[str], wayback, dry_run: bool,
+                         on_capture: Callable[[CaptureResult], None] | None) -> CaptureReport:
+    """Capture QA, other archives through Memento, and quotes (archiver/captures/stage.py)."""
+    import httpx
+
+    from .captures.stage import Clients, run_captures
+
+    clients = Clients(settings.network(), httpx.Timeout(settings.wayback_timeout, connect=settings.connect_timeout))
+    try:
+        return await run_captures(store, clients, urls, settings.capture_settings(), wayback=wayback,
+                                  dry_run=dry_run, on_result=on_capture)
+    finally:
+        await clients.aclose()
 
 
 __all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "LintStream", "RunResult", "annotate", "archive", "browse",

@@ -53,6 +53,10 @@ class Settings:
     ia_access_key: Secret | None = field(default=None, repr=False)  # Internet Archive S3 access key, for Save Page Now
     ia_secret_key: Secret | None = field(default=None, repr=False)  # Internet Archive S3 secret key; never stored or printed
     ignore: tuple[Ack, ...] = ()  # acknowledged problems: the [[ignore]] tables (archiver/report/acks.py)
+    verify_captures: bool = False  # fetch each archived copy raw and judge it before offering it (docs/captures.md)
+    memento_archives: str = ""  # NAME=TIMEMAP-URL-PREFIX entries, comma-separated: where to look when no copy is good
+    memento_per_minute: float = 30.0  # TimeMap requests a minute to one Memento archive
+    capture_tries: int = 6  # captures judged per URL and archive at most
     proxy: str | None = field(default=None, repr=False)  # every stage's proxy; it may hold a password (network.py)
     ca_bundle: str | None = None  # CAs to trust instead of SSL_CERT_FILE / certifi
 
@@ -96,6 +100,17 @@ class Settings:
         return ArchiveSettings(if_not_archived_within_days=self.if_not_archived_within_days,
                                poll_interval=self.poll_interval, poll_timeout=self.poll_timeout,
                                force_login_walled=self.force_login_walled)
+
+
+    def capture_settings(self):
+        """Capture QA, other archives and quotes (archiver.captures.stage.CaptureSettings)."""
+        from .captures.memento import parse_archives
+        from .captures.stage import CaptureSettings
+        from .defaults import USER_AGENT
+
+        return CaptureSettings(verify=self.verify_captures, archives=parse_archives(self.memento_archives),
+                               tries=self.capture_tries, memento_per_minute=self.memento_per_minute,
+                               user_agent=self.user_agent or USER_AGENT)
 
 
 _ENV = {
@@ -181,6 +196,8 @@ def _coerce(values: dict) -> Settings:
                 out[name] = value if isinstance(value, Secret) else Secret(str(value))
             elif value is None:
                 out[name] = None
+            elif name == "memento_archives" and isinstance(value, list):  # a TOML list of entries
+                out[name] = ",".join(str(v) for v in value)
             elif name == "stale_seconds":
                 out[name] = parse_age(str(value))
             elif isinstance(default, bool):
@@ -202,6 +219,10 @@ def _coerce(values: dict) -> Settings:
     if settings.max_body < 1 or settings.body_budget < 1:
         raise ConfigError("max_body and body_budget must be at least 1 byte")
     _check_network(settings)
+    if settings.memento_archives:
+        from .captures.memento import parse_archives
+
+        parse_archives(settings.memento_archives)  # a bad entry is a ConfigError now, not mid-run
     return settings
 
 

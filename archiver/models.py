@@ -207,6 +207,11 @@ class ReportRow:
     role: Role = "citation"  # what the URL is to its document (the report groups by it)
     added: str | None = None  # no access date printed: when the document's history says it was added
     added_by: str | None = None  # ... and which history ("git history"); never shown as an access date
+    capture_verdict: str | None = None  # QA of the copy: verified | differs | bad (none good); None: unverified
+    capture_qa: str | None = None  # what capture QA saw, and the captures it skipped
+    quote: str | None = None  # a quotation of the citing sentence (the worst-faring when there are several)
+    quote_verdict: str | None = None  # still-says-it | no-longer-says-it | not-found
+    quote_link: str | None = None  # the archived copy scrolled to the quote (#:~:text=)
 
     @property
     def severity(self) -> Severity | None:
@@ -353,6 +358,9 @@ class CaptureRow:
     attempts: int = 0
     next_attempt: str | None = None
     updated: str | None = None
+    verdict: str | None = None  # capture QA: verified | differs | bad; None: never verified
+    similarity: float | None = None  # of its text to archiver's snapshot from the citation's time
+    qa: str | None = None  # what QA saw, and the captures it skipped
 
 
 @dataclass(frozen=True)
@@ -394,3 +402,31 @@ class DocumentChanges:
     kept: int = 0
     renamed_from: str | None = None
     findings: tuple[FindingAt, ...] = ()  # errors and warnings, new ones flagged
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What archiver holds of one URL for capture QA and the quote checks (store.evidence)."""
+
+    citations: tuple[tuple[int, str | None, str | None], ...]  # (citation id, citing text, access date)
+    live: str | None  # sha256 of the newest conclusive check's page, when that check found it alive
+    then: str | None  # sha256 of archiver's own snapshot from the citation's time, when it has one
+    then_at: str | None = None  # when that snapshot was taken
+    copies: int = 0  # captures of it, in any archive, that may be cited (none judged bad)
+
+
+QuoteVerdict = Literal["still-says-it", "no-longer-says-it", "not-found"]
+
+
+@dataclass(frozen=True)
+class QuoteCheck:
+    """One quotation of a citing sentence, looked for in each copy: True found, False not, None no copy."""
+
+    citation_id: int
+    quote: str
+    kind: Literal["quote", "title"]
+    verdict: QuoteVerdict
+    live: bool | None
+    snapshot: bool | None
+    capture: bool | None
+    link: str | None  # the archived copy with a text fragment that scrolls to the quote

@@ -12,7 +12,8 @@ What it models:
   account daily caps, configurable refusals, injected 502/520/523 faults that may still land),
   `GET|POST /save/status`, `/save/status/user`, `/save/status/system`; jobs walk a script or succeed
   after `capture_seconds`, and success adds a capture to CDX (optionally visible only later).
-- `/web/timemap/link/<url>` and `/web/<ts>/<url>` replay redirects.
+- `/web/timemap/link/<url>` and `/web/<ts>[id_]/<url>` mementos: 200 with Memento-Datetime and Link,
+  captured bodies in `id_` mode, captured redirects, 302 to the nearest capture.
 
 Its clock is injectable (epoch seconds), so a benchmark can run one simulated minute per real
 second. Every request is recorded (method, path, query, form, headers) for assertions.
@@ -238,12 +239,13 @@ class FakeWayback:
 
     # -- seeding and reading ------------------------------------------------------------------
     def seed(self, url: str, timestamp: str, status: str = "200", mimetype: str = "text/html",
-             visible_at: float = 0.0) -> None:
+             visible_at: float = 0.0, body: str | None = None, location: str | None = None) -> None:
+        """A capture; `body`: the page as captured (served in `id_` mode), `location`: a captured redirect."""
         digest = hashlib.sha1(f"{url}{timestamp}".encode()).hexdigest()[:32].upper()
         with self.lock:
             self.captures.append({"urlkey": urlkey(url), "timestamp": timestamp, "original": url,
                                   "mimetype": mimetype, "statuscode": status, "digest": digest,
-                                  "length": "1234", "visible_at": visible_at})
+                                  "length": "1234", "visible_at": visible_at, "body": body, "location": location})
             self.captures.sort(key=lambda c: (c["urlkey"], c["timestamp"]))
 
     def saves(self, url: str | None = None) -> list[Recorded]:
@@ -585,21 +587,39 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith("/web/timemap/link/"):
                 target = self.path.split("/web/timemap/link/", 1)[1]
                 return self._send(200, fake.timemap(target), "application/link-format")
-            match = re.match(r"^/web/(\d{1,14})(?:[a-z]{2}_)?/(.+)$", self.path)
+            match = re.match(r"^/web/(\d{1,14})([a-z]{2}_)?/(.+)$", self.path)
             if match:
-                return self._replay(match.group(1), match.group(2))
+                return self._replay(match.group(1), match.group(3), match.group(2) or "")
         self._send(404, "<html>Not found</html>", "text/html")
 
-    def _replay(self, ts: str, url: str) -> None:
+    def _replay(self, ts: str, url: str, mode: str = "") -> None:
+        """A memento (§5): 200 with Memento-Datetime and Link on an exact timestamp, else a 302 to the
+        nearest (no Memento-Datetime: the archive's own redirect). A captured redirect is a 3xx that
+        carries Memento-Datetime; `id_` serves the page as captured, other modes a replay page."""
         rows = self.fake._visible(url, self.fake.clock())
         if not rows:
             return self._send(404, "<html>Wayback Machine has not archived that URL.</html>", "text/html")
         target = epoch14(ts)
         best = min(rows, key=lambda r: abs(epoch14(r["timestamp"]) - target))
         if best["timestamp"] != ts.ljust(14, "0")[:14]:
-            return self._send(302, "", "text/html", {"Location": f"/web/{best['timestamp']}/{best['original']}"})
+            return self._send(302, "", "text/html", {"Location": f"/web/{best['timestamp']}{mode}/{best['original']}"})
         when = format_datetime(datetime.fromtimestamp(target, UTC), usegmt=True)
-        return self._send(200, f"<html>archived copy of {url}</html>", "text/html", {"Memento-Datetime": when})
+        base = self.fake.base_url
+        link = (f"<{url}>; rel=\"original\", <{base}/web/timemap/link/{url}>; rel=\"timemap\"; "
+                f"type=\"application/link-format\", <{base}/web/{best['timestamp']}/{url}>; rel=\"memento\"; "
+                f"datetime=\"{when}\"")
+        headers = {"Memento-Datetime": when, "Link": link}
+        if best.get("location"):
+            location = f"/web/{best['timestamp']}{mode}/{best['location']}"
+            return self._send(int(best["statuscode"]) if best["statuscode"][:1] == "3" else 302, "", "text/html",
+                              headers | {"Location": location})
+        body = best.get("body")
+        if body is None:
+            body = f"<html>archived copy of {url}</html>"
+        elif mode != "id_":
+            body = f"<html><div id=\"wm-toolbar\">Wayback Machine toolbar</div>{body}</html>"
+        status = int(best["statuscode"]) if best["statuscode"].isdigit() else 200
+        return self._send(status, body, "text/html; charset=utf-8", headers)
 
 
 def _swap(reply: tuple[int, str, str]) -> tuple[int, str, str]:

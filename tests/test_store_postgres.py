@@ -99,13 +99,15 @@ def test_an_older_database_is_brought_forward(postgres_url):
             cur = await conn.execute("SELECT version FROM schema_version ORDER BY version")
             versions = [v for (v,) in await cur.fetchall()]
             cur = await conn.execute("SELECT role, added, added_by FROM citations")  # migration 6's columns
+            cur = await conn.execute("SELECT verdict, similarity, qa FROM captures")  # migration 7's
             return before, after, versions
         finally:
             await conn.close()
 
     before, after, versions = asyncio.run(go())
     assert versions == list(range(older, schema.VERSION + 1))
-    assert after - before == {"checks_run", "drift_url"}  # what migration 5 adds
+    assert after - before == {"checks_run", "drift_url",  # what migration 5 adds
+                              "quotes_pkey", "quotes_citation_id_quote_key"}  # ... and migration 7
 
 
 def test_a_migration_that_rewrites_data_is_refused_not_guessed():

@@ -61,7 +61,14 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "submitted": "When submitted.", "finished": "When done.", "timestamp": "Capture time, 14 digits.",
         "archive_url": "The archived copy.", "status_code": "Status the archive recorded.", "error": "Error.",
         "reason": "Why it was (not) submitted.", "attempts": "Tries.", "next_attempt": "When to retry.",
-        "updated": "Last change."}),
+        "updated": "Last change.", "verdict": "Capture QA: verified, differs or bad; empty when never judged.",
+        "similarity": "0..1, like archiver's page from the citation's time.",
+        "qa": "What capture QA saw, and the captures it skipped."}),
+    "quotes": ("Quotations of citing sentences, looked for in each copy of the page.", {
+        "id": "Row id.", "citation_id": "The citation.", "quote": "The quoted text.", "kind": "quote or title.",
+        "verdict": "still-says-it, no-longer-says-it or not-found.", "live": "In the live page: 1, 0 or empty.",
+        "snapshot": "In archiver's page from the citation's time.", "capture": "In the chosen capture.",
+        "link": "The archived copy, scrolled to the quote.", "checked_at": "When checked."}),
     "archive_state": ("The archive stage's own state (quota, back-off).", {"key": "Name.", "value": "Value."}),
     "schema_version": ("Migrations applied to this file.", {"version": "Schema version."}),
     "latest_status": ("View: each current citation with its URL's latest check and archived copy.", {

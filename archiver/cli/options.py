@@ -94,6 +94,21 @@ archive_options = _stacked([
 ])
 
 
+capture_options = _stacked([
+    click.option("--verify-captures/--no-verify-captures", "verify_captures", default=None,
+                 help="Fetch each archived copy raw and judge it (soft-404, login wall, redirect stub...) before "
+                      "offering it; check quoted text (docs/captures.md).  [default: off]"),
+    click.option("--memento", "memento", metavar="NAME=TIMEMAP", multiple=True,
+                 help="Also look for copies in this Memento archive (TimeMap URL prefix; repeatable; "
+                      "memento_archives).  [default: none]"),
+])
+
+
+def capture_given(verify_captures, memento) -> dict:
+    """The capture options as settings (None: not given)."""
+    return {"verify_captures": verify_captures, "memento_archives": ",".join(memento) or None}
+
+
 def format_option(choices, help: str = "Output format."):
     return click.option("--format", "fmt", type=click.Choice(sorted(choices)), default="text", show_default=True,
                         help=help)

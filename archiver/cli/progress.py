@@ -38,8 +38,10 @@ def say_offline(crun) -> None:
 def say_archive_notices(outcome) -> None:
     """The archive stage's notices on stderr; the outage one (the last) even with --quiet: it is why
     the run exits 3."""
+    loud = {outcome.captures.outage} if outcome.captures and outcome.captures.outage else set()
+    last = len(outcome.notices) - 1 - len(loud)
     for i, notice in enumerate(outcome.notices):
-        if outcome.report.outage and i == len(outcome.notices) - 1:
+        if outcome.report.outage and i == last or notice in loud:
             click.echo(f"archiver: {notice}", err=True)
         else:
             info(f"archiver: {notice}")
@@ -50,6 +52,7 @@ class Progress:
 
     def __init__(self):
         self.done = 0
+        self.captures = 0
         self.line = StatusLine() if sys.stderr.isatty() and VERBOSITY.level else None
 
     def advance(self, outcome) -> None:
@@ -58,6 +61,16 @@ class Progress:
             self.line.show(f"checking: {self.done} checked; {outcome.state} {outcome.url}")
         elif self.done % 100 == 0:
             info(f"checked {self.done}")
+
+    def judged(self, result) -> None:
+        """One URL through the capture stage (archiver/captures/stage.py), after the check's line closed."""
+        self.captures += 1
+        if self.captures == 1 and self.line is None and sys.stderr.isatty() and VERBOSITY.level:
+            self.line = StatusLine()
+        if self.line is not None:
+            self.line.show(f"captures: {self.captures} judged; {result.verdict or 'not judged'} {result.url}")
+        elif self.captures % 100 == 0:
+            info(f"captures: {self.captures} judged")
 
     def close(self) -> None:
         if self.line is not None:

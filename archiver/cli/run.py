@@ -7,10 +7,20 @@ import sys
 import click
 
 from .. import api
-from ..report.results import archive_summary_line, check_summary_line, problem_lines
+from ..report.results import archive_summary_line, capture_summary_line, check_summary_line, problem_lines
 from ..store import redacted
 from .exits import exit_code, exit_help, handle_errors
-from .options import archive_options, check_options, db_option, fail_on_option, input_options, paths_argument, settings_from
+from .options import (
+    archive_options,
+    capture_given,
+    capture_options,
+    check_options,
+    db_option,
+    fail_on_option,
+    input_options,
+    paths_argument,
+    settings_from,
+)
 from .outputs import emit_report, writable
 from .progress import Progress, report_unreadable, say_acknowledged, say_archive_notices, say_offline, say_skipped
 from .terminal import VERBOSITY, detail, info, verbosity_options
@@ -22,6 +32,7 @@ from .terminal import VERBOSITY, detail, info, verbosity_options
 @db_option
 @check_options
 @archive_options
+@capture_options
 @fail_on_option("lint findings; links failing or dead, error, whose text changed or not judged, warning; links "
                 "not archived, error", "the cron setting: a link that became failing or dead or whose text changed, "
                 "or a lint error first seen, in this run")
@@ -36,7 +47,7 @@ from .terminal import VERBOSITY, detail, info, verbosity_options
 @verbosity_options
 @handle_errors
 def run(paths, db, fail_on, base_url, input_format, lint_only, no_archive, stale, confirm_spacing, config_path,
-        wayback_url, archived_within, dry_run, report_format, report_out, **opts):
+        wayback_url, archived_within, dry_run, report_format, report_out, verify_captures, memento, **opts):
     """Run every stage on PATHS (default sources.txt) into archive.db: the cron entry point.
 
     \b
@@ -55,20 +66,21 @@ def run(paths, db, fail_on, base_url, input_format, lint_only, no_archive, stale
     """
     settings = settings_from(config_path, db=db, wayback_url=wayback_url, base_url=base_url,
                              input_format=input_format, stale=stale, confirm_spacing=confirm_spacing,
-                             archived_within=archived_within, **opts)
+                             archived_within=archived_within, **opts, **capture_given(verify_captures, memento))
     writable(report_out)
     progress = Progress()
     try:
         result = api.run(paths, settings, lint_only=lint_only, archive=not no_archive, dry_run=dry_run,
                          on_result=progress.advance,
-                         on_stage=lambda name, value: _on_stage(name, value, settings, progress))
+                         on_stage=lambda name, value: _on_stage(name, value, settings, progress),
+                         on_capture=progress.judged)
     finally:
         progress.close()
     report_unreadable(result.lint.errors)
     problems = api.problems(settings, lint=result.lint, check=result.check, archive=result.archive, fail_on=fail_on)
     say_acknowledged(problems)
     failed = bool(result.lint.errors or result.check and result.check.run.offline
-                  or result.archive and result.archive.report.outage)
+                  or result.archive and result.archive.outage)
     if VERBOSITY.level == 0:
         click.echo(problem_lines(p for p in problems if p.counts), nl=False)
     elif report_format != "none":
@@ -93,5 +105,8 @@ def _on_stage(name: str, value, settings, progress) -> None:
         say_skipped(value.run)
         info("check: " + check_summary_line(value.summary, network=False))
     elif name == "archive":
+        progress.close()
         say_archive_notices(value)
         info(archive_summary_line(value.summary))
+        if value.captures is not None:
+            info(capture_summary_line(value.captures.summary))

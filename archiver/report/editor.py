@@ -21,7 +21,7 @@ COLUMNS = ("document", "note", "line", "index", "raw", "url", "candidates", "con
            "findings", "severity", "needs_action", "action", "state", "status", "http_status", "final_url",
            "error", "checked_at", "title", "drift_changes", "drift_similarity", "drift_since", "drift_summary",
            "archive_url", "archive_timestamp", "archive_kind", "newly_broken", "acknowledged", "role", "added",
-           "added_by")
+           "added_by", "capture_verdict", "capture_qa", "quote", "quote_verdict", "quote_link")
 
 
 @dataclass

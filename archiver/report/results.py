@@ -234,6 +234,25 @@ def archive_summary_line(summary: dict) -> str:
     return f"archive: {parts}"
 
 
+def capture_summary_line(summary: dict) -> str:
+    """"captures: 3 verified, 1 differs, 2 bad; quotes: 1 no-longer-says-it"."""
+    quotes = ("still-says-it", "no-longer-says-it", "not-found")
+    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in summary.items() if v and k != "urls" and k not in quotes)
+    said = ", ".join(f"{summary[k]} {k.replace('-', ' ')}" for k in quotes if summary.get(k))
+    return f"captures: {parts or 'nothing judged'}" + (f"; quotes: {said}" if said else "")
+
+
+def capture_lines(captures) -> str:
+    """The capture stage's results as text: verdict, URL, the copy, what QA saw, the quotes."""
+    out = []
+    for r in captures.results:
+        link = f" -> {r.archive_url}" if r.archive_url else ""
+        out.append(f"{r.verdict or 'not judged':<17} {r.url}{link}\n    {r.words}")
+        out += [f"    quote {q.verdict}: “{q.quote}”" + (f" {q.link}" if q.link else "") for q in r.quotes]
+    out.append(capture_summary_line(captures.summary))
+    return "\n".join(out) + "\n"
+
+
 def archive_lines(report) -> str:
     out = []
     for r in report.results:

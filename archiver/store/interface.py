@@ -27,9 +27,11 @@ from ..models import (
     CheckRecord,
     CheckRow,
     DocumentChanges,
+    Evidence,
     HeldBack,
     KnownUrl,
     Place,
+    QuoteCheck,
     Repaired,
     ReportRow,
     RunRecord,
@@ -96,6 +98,13 @@ class ArchiveStore(Protocol):
     async def capture_submission(self, capture_id: int) -> tuple[str | None, str | None]:
         """(submitted time, job id) of a capture row."""
     async def all_urls(self) -> list[str]: ...
+
+    # -- capture QA and quotes
+    async def evidence(self, url: str) -> Evidence:
+        """Its current citations (id, citing text, access date) and archiver's own copies of the page:
+        the live one and the one from the citation's time (store/sqlite/evidence.py)."""
+    async def save_quotes(self, citation_ids: Sequence[int], checks: Sequence[QuoteCheck], now: str) -> None:
+        """Make `checks` the quote checks of those citations (the old ones replaced), in one transaction."""
 
 
 class StoreReader(Protocol):

@@ -16,7 +16,7 @@ from ..clock import epoch_of, ts14
 if TYPE_CHECKING:
     from .policy import ArchiveResult, _Run
 
-__all__ = ["choose_capture", "match"]
+__all__ = ["choose_capture", "match", "reference_time"]
 
 
 def _usable(status: str) -> bool:
@@ -25,6 +25,20 @@ def _usable(status: str) -> bool:
 
 def _day(ts: str) -> int:
     return datetime.strptime(ts[:8], "%Y%m%d").toordinal()
+
+
+def reference_time(accessed: str | None, first_seen: str | None, added: tuple[str, str] | None,
+                   now: float) -> tuple[str, str]:
+    """(the 14-digit time a copy should be closest to, what it is): the citation's access date, else
+    when the document's history says it was added (`added`: date and source; never called an access
+    date), else when archiver first saw the citation, else now."""
+    if accessed:
+        return accessed.replace("-", "")[:8] + "235959", "access date"
+    if added:
+        return added[0].replace("-", "")[:8] + "235959", f"date the citation was added ({added[1]})"
+    if first_seen:
+        return ts14(epoch_of(first_seen) or now), "date archiver first saw the citation"
+    return ts14(now), "date of this run"
 
 
 def choose_capture(rows: list[dict], ref_ts: str, basis: str) -> tuple[dict, str] | None:
@@ -55,15 +69,7 @@ async def match(run: _Run, url: str, verdict: str) -> ArchiveResult:
     if cur and cur.state == "none" and now - (epoch_of(cur.finished) or 0) < \
             run.s.no_capture_recheck_days * 86400:
         return run.result(url, "no-capture", cur.reason or "no usable capture")
-    accessed, first_seen, added = await run.store.first_cited(url)
-    if accessed:
-        ref, basis = accessed.replace("-", "")[:8] + "235959", "access date"
-    elif added:  # inferred from the document's history: a reference date, never called an access date
-        ref, basis = added[0].replace("-", "")[:8] + "235959", f"date the citation was added ({added[1]})"
-    elif first_seen:
-        ref, basis = ts14(epoch_of(first_seen) or now), "date archiver first saw the citation"
-    else:
-        ref, basis = ts14(now), "date of this run"
+    ref, basis = reference_time(*await run.store.first_cited(url), now)
     found = await run.client.around(url, ref, limit=run.s.match_candidates)
     if not found.ok:
         if run.client.outage:

@@ -101,6 +101,7 @@ class ArchiveResult:
 class ArchiveReport:
     results: list[ArchiveResult] = field(default_factory=list)
     outage: str | None = None  # the Wayback Machine was unreachable: what was left is queued, not failed
+    captures: dict | None = None  # the capture stage's results (captures.stage.CaptureReport.as_dict), when it ran
 
     @property
     def summary(self) -> dict[str, int]:
@@ -108,7 +109,8 @@ class ArchiveReport:
         return {a: counts[a] for a in ACTIONS}
 
     def as_dict(self) -> dict:
-        return {"results": [r.as_dict() for r in self.results], "summary": self.summary, "outage": self.outage}
+        out = {"results": [r.as_dict() for r in self.results], "summary": self.summary, "outage": self.outage}
+        return out | ({"captures": self.captures} if self.captures is not None else {})
 
 
 # -- time helpers ------------------------------------------------------------------------------

@@ -57,18 +57,30 @@ def finding_text(f: Finding) -> str:
     return f"{f.code} {f.name}: {f.message}" + (f" -> {f.fix}" if f.fix else "")
 
 
+# capture QA's verdict on the copy to cite, and the quote checks', as every format words them
+QA_WORDS = {"verified": "capture verified", "differs": "differs from what was cited", "bad": "bad capture skipped"}
+QUOTE_WORDS = {"still-says-it": "still says it", "no-longer-says-it": "no longer says it",
+               "not-found": "not found in any copy"}
+
+
 def drift_text(row: ReportRow) -> str:
+    quote = f"quote {QUOTE_WORDS.get(row.quote_verdict, row.quote_verdict)}: “{row.quote}”" if row.quote_verdict else ""
     if not row.drift_changes:
-        return ""
+        return quote
     times = "once" if row.drift_changes == 1 else f"{row.drift_changes} times"
     low = f", lowest similarity {row.drift_similarity:.0%}" if row.drift_similarity is not None else ""
-    return f"changed {times} since {row.drift_since[:10]}{low}"
+    return f"changed {times} since {row.drift_since[:10]}{low}" + (f"; {quote}" if quote else "")
 
 
 def archive_text(row: ReportRow) -> str:
+    """"matched 2021-01-10, capture verified, bad capture skipped"; "bad capture skipped" alone when
+    every capture judged was bad (no copy offered)."""
+    qa = [QA_WORDS[row.capture_verdict]] if row.capture_verdict in QA_WORDS else []
     if not row.archive_url:
-        return ""
-    return f"{row.archive_kind or 'capture'} {day(row.archive_timestamp)}"
+        return ", ".join(qa)
+    if row.capture_verdict != "bad" and row.capture_qa and "bad captures skipped" in row.capture_qa:
+        qa.append(QA_WORDS["bad"])
+    return ", ".join([f"{row.archive_kind or 'capture'} {day(row.archive_timestamp)}", *qa])
 
 
 def summary_lines(s: dict) -> list[str]:

@@ -18,7 +18,8 @@ from .escape import e
 from .escape import html_link as link
 
 FILTERS = (("all", "all"), ("action", "needs action"), ("broken", "broken"), ("new", "newly broken"),
-           ("changed", "changed since cited"), ("noarchive", "no archived copy"), ("findings", "URL findings"))
+           ("changed", "changed since cited"), ("noarchive", "no archived copy"), ("findings", "URL findings"),
+           ("quote", "quote not on the page"), ("qa", "copy differs or bad"))
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#111}
@@ -65,7 +66,8 @@ def render(report: EditorReport) -> Iterator[str]:
 def _classes(row: ReportRow) -> str:
     tags = {"row": True, "action": row.needs_action, "broken": row.broken or row.state == "unrecovered",
             "new": row.newly_broken, "changed": bool(row.drift_changes), "findings": bool(row.findings),
-            "noarchive": not row.archive_url, row.severity or "ok": True}
+            "noarchive": not row.archive_url, row.severity or "ok": True,
+            "quote": row.quote_verdict in ("no-longer-says-it", "not-found"), "qa": row.capture_verdict in ("differs", "bad")}
     return " ".join(k for k, on in tags.items() if on)
 
 
@@ -83,7 +85,10 @@ def _row(row: ReportRow) -> str:
         state += " <span class=\"badge\">newly broken</span>"
     if row.title:
         state += f"<div class=\"small\">title: {e(row.title)}</div>"
-    archived = f"{link(row.archive_url)}<div class=\"small\">{e(words.archived)}</div>" if row.archive_url else ""
+    archived = f"{link(row.archive_url)}<div class=\"small\">{e(words.archived)}</div>" if row.archive_url else \
+        f"<div class=\"small\">{e(words.archived)}</div>"
+    if row.quote_link:
+        archived += f"<div class=\"small\">{link(row.quote_link)} (the quote)</div>"
     notes = "".join(f"<div>{e(text)}</div>" for text in words.findings)
     if row.acknowledged:
         notes += f"<div class=\"small\">acknowledged: {e(row.acknowledged)}</div>"

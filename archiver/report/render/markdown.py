@@ -42,7 +42,9 @@ def _row(row: ReportRow) -> str:
     state = md(words.verdict) + (" **newly broken**" if row.newly_broken else "")
     if row.title:
         state += f"<br>title: {md(row.title)}"
-    archived = f"{link(row.archive_url)} ({md(words.archived)})" if row.archive_url else ""
+    archived = f"{link(row.archive_url)} ({md(words.archived)})" if row.archive_url else md(words.archived)
+    if row.quote_link:
+        archived += f"<br>{link(row.quote_link)} (the quote)"
     findings = "<br>".join(md(text) for text in words.findings)
     if row.action:
         findings += ("<br>" if findings else "") + f"**{md(row.action)}**"

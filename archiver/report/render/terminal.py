@@ -175,13 +175,13 @@ def _state(row: ReportRow) -> list[Line]:
 
 def _archived(row: ReportRow) -> list[Line]:
     if not row.archive_url:
-        return [("none", "red" if row.broken else "dim")]
+        return [("none", "red" if row.broken else "dim")] + ([(archive_text(row), "red")] if row.capture_verdict else [])
     return [(row.archive_url, ""), (archive_text(row), "")]
 
 
 def _notes(row: ReportRow) -> list[Line]:
     lines = [(finding_text(f), "red" if f.severity == "error" else "") for f in row.findings]
-    if row.drift_changes:
+    if row.drift_changes or row.quote_verdict:
         lines.append((drift_text(row), "yellow"))
     if row.acknowledged:
         lines.append((f"acknowledged: {row.acknowledged}", "dim"))

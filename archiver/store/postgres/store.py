@@ -25,19 +25,29 @@ import psycopg
 
 from ...clock import iso, utcnow
 from ...errors import StoreLocked
-from ...models import CaptureRow, CheckRecord, DocumentChanges, HeldBack, KnownUrl, Place, Repaired, Settled
+from ...models import (
+    CaptureRow,
+    CheckRecord,
+    DocumentChanges,
+    Evidence,
+    HeldBack,
+    KnownUrl,
+    Place,
+    QuoteCheck,
+    Repaired,
+    Settled,
+)
+from ..sqlite import captures as sqlite_captures
 from ..sqlite import documents as sqlite_documents
+from ..sqlite import evidence as sqlite_evidence
 from . import checks, documents
 from .connect import connect, redacted, store_error
 
 T = TypeVar("T")
 
 RUN_LOCK = 0x61726368697666  # pg_try_advisory_lock key of "one archiver run per database"
-_CAPTURE_COLUMNS = {"job_id", "state", "submitted", "finished", "timestamp", "archive_url", "status_code",
-                    "error", "reason", "attempts", "next_attempt"}
-_CAPTURE_SELECT = ("SELECT c.id, u.url, c.need, c.state, c.archive, c.job_id, c.submitted, c.finished, c.timestamp,"
-                   " c.archive_url, c.status_code, c.error, c.reason, c.attempts, c.next_attempt, c.updated"
-                   " FROM captures c JOIN urls u ON u.id = c.url_id")
+_CAPTURE_COLUMNS = sqlite_captures._COLUMNS  # the capture columns and SELECT are SQLite's, one copy
+_CAPTURE_SELECT = sqlite_captures._SELECT
 
 
 class PostgresStore:
@@ -144,6 +154,27 @@ class PostgresStore:
 
     async def snapshot_body(self, sha256: str) -> tuple[bytes, str | None] | None:
         return await self._call(lambda c: checks.snapshot_body(c, sha256))
+
+    async def evidence(self, url: str) -> Evidence:
+        async def read(conn):
+            rows = {sql: await (await conn.execute(sql.replace("?", "%s"), [url])).fetchone()
+                    for sql in (sqlite_evidence.COPIES, sqlite_evidence.LIVE, sqlite_evidence.THEN)}
+            cites = await (await conn.execute(sqlite_evidence.CITATIONS.replace("?", "%s"), [url])).fetchall()
+            return sqlite_evidence.evidence_of(rows.__getitem__, cites)
+
+        return await self._call(read)
+
+    async def save_quotes(self, citation_ids: Sequence[int], checks: Sequence[QuoteCheck], now: str) -> None:
+        async def write(conn):
+            async with conn.transaction():
+                for cid in citation_ids:
+                    await conn.execute(sqlite_evidence.DELETE_QUOTES.replace("?", "%s"), [cid])
+                rows = sqlite_evidence.quote_rows(checks, now)
+                if rows:
+                    async with conn.cursor() as cur:
+                        await cur.executemany(sqlite_evidence.INSERT_QUOTE.replace("?", "%s"), rows)
+
+        await self._call(write)
 
     async def held_back(self, run_id: int) -> list[HeldBack]:
         return await self._call(lambda c: checks.held_back(c, run_id))

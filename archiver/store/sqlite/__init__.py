@@ -25,9 +25,11 @@ from ...models import (
     CheckRecord,
     CheckRow,
     DocumentChanges,
+    Evidence,
     HeldBack,
     KnownUrl,
     Place,
+    QuoteCheck,
     Repaired,
     Settled,
 )
@@ -289,6 +291,17 @@ class Store:
     def all_urls(self) -> list[str]:
         return [r["url"] for r in self.db.query("SELECT url FROM urls ORDER BY id")]
 
+    def evidence(self, url: str) -> Evidence:
+        conn = self.db.conn
+        return evidence.evidence_of(lambda sql: conn.execute(sql, [url]).fetchone(),
+                                    conn.execute(evidence.CITATIONS, [url]).fetchall())
+
+    def save_quotes(self, citation_ids: Sequence[int], checks: Sequence[QuoteCheck], now: str) -> None:
+        with self.db.atomic():
+            for cid in citation_ids:
+                self.db.conn.execute(evidence.DELETE_QUOTES, [cid])
+            self.db.conn.executemany(evidence.INSERT_QUOTE, evidence.quote_rows(checks, now))
+
 
 def _disk_hint(path: Path) -> str:
     """' The disk holding DIR is full ...' when it is, else ''."""
@@ -325,4 +338,4 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-from . import captures, checks, documents  # noqa: E402 - they import Store from here
+from . import captures, checks, documents, evidence  # noqa: E402 - they import Store from here

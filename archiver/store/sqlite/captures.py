@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 _COLUMNS = {"job_id", "state", "submitted", "finished", "timestamp", "archive_url", "status_code",
-            "error", "reason", "attempts", "next_attempt"}
+            "error", "reason", "attempts", "next_attempt", "verdict", "similarity", "qa"}
 OPEN_STATES = ("submitting", "pending")
 
 
@@ -46,7 +46,8 @@ def submission(store: Store, capture_id: int) -> tuple[str | None, str | None]:
 
 
 _SELECT = ("SELECT c.id, u.url, c.need, c.state, c.archive, c.job_id, c.submitted, c.finished, c.timestamp,"
-           " c.archive_url, c.status_code, c.error, c.reason, c.attempts, c.next_attempt, c.updated"
+           " c.archive_url, c.status_code, c.error, c.reason, c.attempts, c.next_attempt, c.updated,"
+           " c.verdict, c.similarity, c.qa"
            " FROM captures c JOIN urls u ON u.id = c.url_id")
 
 

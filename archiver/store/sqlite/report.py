@@ -22,8 +22,12 @@ from . import Store
 
 # The newest good capture of a URL, of one need: 'match' (paired with a broken link) or any.
 _CAPTURE = """(SELECT q.id FROM captures q WHERE q.url_id = u.id AND q.archive_url IS NOT NULL
-    AND q.state IN ('success', 'matched', 'quota') {need} ORDER BY q.timestamp DESC, q.id DESC LIMIT 1)"""
+    AND q.state IN ('success', 'matched', 'quota') AND (q.verdict IS NULL OR q.verdict <> 'bad') {need}
+    ORDER BY q.timestamp DESC, q.id DESC LIMIT 1)"""
 _MATCHED = "AND q.need = 'match'"
+# A citation's quote checks, the worst first: one shown, with its verdict and its link.
+_QUOTE = """(SELECT q.{col} FROM quotes q WHERE q.citation_id = c.id
+    ORDER BY q.verdict = 'still-says-it', q.verdict = 'no-longer-says-it', q.id LIMIT 1)"""
 
 _SELECT = f"""
 SELECT d.path, c.id, c.line, c.note, c.idx, c.raw, u.url, c.candidates, c.context, c.accessed, c.first_seen,
@@ -35,7 +39,10 @@ SELECT d.path, c.id, c.line, c.note, c.idx, c.raw, u.url, c.candidates, c.contex
           AND f.detected_at >= coalesce(c.accessed, c.first_seen)) AS drift_similarity,
        (SELECT f.summary FROM drift f WHERE f.url_id = u.id
           AND f.detected_at >= coalesce(c.accessed, c.first_seen) ORDER BY f.id DESC LIMIT 1) AS drift_summary,
-       m.archive_url, m.timestamp, p.archive_url, p.timestamp, p.need, c.role, c.added, c.added_by
+       m.archive_url, m.timestamp, p.archive_url, p.timestamp, p.need, c.role, c.added, c.added_by,
+       m.verdict, m.qa, p.verdict, p.qa,
+       (SELECT b.qa FROM captures b WHERE b.url_id = u.id AND b.verdict = 'bad' ORDER BY b.id DESC LIMIT 1),
+       {_QUOTE.format(col="quote")}, {_QUOTE.format(col="verdict")}, {_QUOTE.format(col="link")}
 FROM citations c
 JOIN documents d ON d.id = c.document_id
 LEFT JOIN urls u ON u.id = c.url_id
@@ -85,9 +92,13 @@ def report_rows(store: Store, doc_ids: Sequence[int]) -> Iterator[ReportRow]:
 def _row(r: tuple, findings: tuple[Finding, ...], last_run: int | None) -> ReportRow:
     (path, _cid, line, note, idx, raw, url, candidates, context, accessed, first_seen, state, status, http,
      final_url, error, checked_at, previous, run_id, title, changes, similarity, drift_summary, match_url,
-     match_ts, archive_url, archive_ts, archive_need, role, added, added_by) = r
-    archive_url, archive_ts, archive_need = _copy_to_cite(state, (match_url, match_ts, "match"),
-                                                         (archive_url, archive_ts, archive_need))
+     match_ts, archive_url, archive_ts, archive_need, role, added, added_by, match_verdict, match_qa, any_verdict,
+     any_qa, bad_qa, quote, quote_verdict, quote_link) = r
+    archive_url, archive_ts, archive_need, verdict, qa = _copy_to_cite(
+        state, (match_url, match_ts, "match", match_verdict, match_qa),
+        (archive_url, archive_ts, archive_need, any_verdict, any_qa))
+    if not archive_url and bad_qa:  # no good copy: say which captures were skipped as bad
+        verdict, qa = "bad", bad_qa
     newly = bool(run_id is not None and run_id == last_run and state in BROKEN and previous not in BROKEN)
     return ReportRow(
         document=path, line=line, note=note, index=idx, raw=raw, url=url,
@@ -97,7 +108,8 @@ def _row(r: tuple, findings: tuple[Finding, ...], last_run: int | None) -> Repor
         error=error, checked_at=checked_at, title=title, drift_changes=changes or 0, drift_similarity=similarity,
         drift_since=accessed or first_seen, drift_summary=drift_summary, archive_url=archive_url,
         archive_timestamp=archive_ts, archive_kind={"match": "matched", "save": "captured"}.get(archive_need),
-        newly_broken=newly, role=role or "citation", added=added, added_by=added_by)
+        newly_broken=newly, role=role or "citation", added=added, added_by=added_by, capture_verdict=verdict,
+        capture_qa=qa, quote=quote, quote_verdict=quote_verdict, quote_link=quote_link)
 
 
 def _findings(store: Store, doc_id: int) -> dict[int, tuple[Finding, ...]]:

@@ -258,4 +258,28 @@ MIGRATIONS: list[str] = [
     ALTER TABLE citations ADD COLUMN added TEXT;
     ALTER TABLE citations ADD COLUMN added_by TEXT;
     """,
+    # 7: capture QA and quotes (docs/captures.md). A capture archiver fetched raw and judged carries its
+    # verdict (verified | differs | bad; NULL: never verified), the similarity of its text to
+    # archiver's own snapshot from the citation's time, and `qa`, the words: what was judged and which
+    # captures were skipped as bad, and why. A bad capture is never offered as the copy to cite.
+    # `quotes`: each quotation a citing sentence makes from its source, checked against the live page,
+    # archiver's snapshot and the chosen capture (1 found, 0 not found, NULL no such copy).
+    """
+    ALTER TABLE captures ADD COLUMN verdict TEXT;
+    ALTER TABLE captures ADD COLUMN similarity REAL;
+    ALTER TABLE captures ADD COLUMN qa TEXT;
+    CREATE TABLE quotes (
+        id INTEGER PRIMARY KEY,
+        citation_id INTEGER NOT NULL REFERENCES citations(id) ON DELETE CASCADE,
+        quote TEXT NOT NULL,
+        kind TEXT NOT NULL,                    -- quote | title (the quoted text is the page's title)
+        verdict TEXT NOT NULL,                 -- still-says-it | no-longer-says-it | not-found
+        live INTEGER,
+        snapshot INTEGER,
+        capture INTEGER,
+        link TEXT,                             -- the archived copy, scrolled to the quote (#:~:text=)
+        checked_at TEXT NOT NULL,
+        UNIQUE (citation_id, quote)
+    );
+    """,
 ]

@@ -26,9 +26,11 @@ from ...models import (
     CaptureRow,
     CheckRecord,
     DocumentChanges,
+    Evidence,
     HeldBack,
     KnownUrl,
     Place,
+    QuoteCheck,
     Repaired,
     Settled,
 )
@@ -178,3 +180,9 @@ class ThreadedStore:
 
     async def all_urls(self) -> list[str]:
         return await self._call(self._store.all_urls)
+
+    async def evidence(self, url: str) -> Evidence:
+        return await self._call(self._store.evidence, url)
+
+    async def save_quotes(self, citation_ids: Sequence[int], checks: Sequence[QuoteCheck], now: str) -> None:
+        await self._call(self._store.save_quotes, citation_ids, checks, now)
