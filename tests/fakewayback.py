@@ -12,6 +12,7 @@ What it models:
   account daily caps, configurable refusals, injected 502/520/523 faults that may still land),
   `GET|POST /save/status`, `/save/status/user`, `/save/status/system`; jobs walk a script or succeed
   after `capture_seconds`, and success adds a capture to CDX (optionally visible only later).
+- `/web/<url>`: a TimeGate (302 to the capture nearest Accept-Datetime, with a Link header).
 - `/web/timemap/link/<url>` and `/web/<ts>[id_]/<url>` mementos: 200 with Memento-Datetime and Link,
   captured bodies in `id_` mode, captured redirects, 302 to the nearest capture.
 
@@ -30,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -590,7 +591,32 @@ class _Handler(BaseHTTPRequestHandler):
             match = re.match(r"^/web/(\d{1,14})([a-z]{2}_)?/(.+)$", self.path)
             if match:
                 return self._replay(match.group(1), match.group(3), match.group(2) or "")
+            if re.match(r"^/web/https?:", self.path):
+                return self._timegate(self.path.removeprefix("/web/"), headers.get("accept-datetime"))
         self._send(404, "<html>Not found</html>", "text/html")
+
+    def _timegate(self, url: str, accept_datetime: str | None) -> None:
+        """A TimeGate (§5): 302 to the capture nearest `Accept-Datetime` (the newest without it), its
+        Link header naming the original, the TimeMap and the first, last and chosen mementos."""
+        rows = self.fake._visible(url, self.fake.clock())
+        if not rows:
+            return self._send(404, "<html>Wayback Machine has not archived that URL.</html>", "text/html")
+        try:
+            target = parsedate_to_datetime(accept_datetime).timestamp() if accept_datetime else None
+        except (TypeError, ValueError):
+            return self._send(400, "<html>Bad Accept-Datetime</html>", "text/html")
+        best = rows[-1] if target is None else min(rows, key=lambda r: abs(epoch14(r["timestamp"]) - target))
+        base = self.fake.base_url
+
+        def entry(r: dict, rel: str) -> str:
+            when = format_datetime(datetime.fromtimestamp(epoch14(r["timestamp"]), UTC), usegmt=True)
+            return f"<{base}/web/{r['timestamp']}/{r['original']}>; rel=\"{rel}\"; datetime=\"{when}\""
+
+        link = ", ".join([f"<{url}>; rel=\"original\"", f"<{base}/web/timemap/link/{url}>; rel=\"timemap\"; "
+                          "type=\"application/link-format\"", entry(rows[0], "first memento"),
+                          entry(best, "memento"), entry(rows[-1], "last memento")])
+        return self._send(302, "", "text/html", {"Location": f"{base}/web/{best['timestamp']}/{best['original']}",
+                                                 "Link": link, "Vary": "accept-datetime"})
 
     def _replay(self, ts: str, url: str, mode: str = "") -> None:
         """A memento (§5): 200 with Memento-Datetime and Link on an exact timestamp, else a 302 to the

@@ -156,6 +156,22 @@ def test_a_memento_archive_has_the_copy_the_wayback_lacks(fake_wayback, wayback_
         assert natlib.count("/web/") == before
 
 
+def test_an_archive_with_only_a_timegate(fake_wayback, wayback_clock, store_factory):
+    url = "https://site.example/gated"
+    with FakeWayback(clock=wayback_clock) as natlib:
+        natlib.seed(url, "20190101000000", body=ARTICLE)
+        natlib.seed(url, "20200612000000", body=SOFT_404)  # nearest the access date: the TimeGate's answer
+        natlib.seed(url, "20211231000000", body=ARTICLE)
+        store = store_factory({url: DEAD})
+        archives = parse_archives(f"natlib=timegate:{natlib.base_url}/web/")
+        res = stage(store, wayback_clock, [url], CaptureSettings(archives=archives)).results[0]
+        gate = [r for r in natlib.requests if r.path == f"/web/{url}"]
+        assert len(gate) == 1 and gate[0].headers["accept-datetime"] == "Mon, 15 Jun 2020 23:59:59 GMT"
+        assert natlib.count("/web/timemap") == 0
+        # the TimeGate's memento is a soft 404; the Link header's first memento is the closest good one before
+        assert res.archive == "natlib" and res.timestamp == "20190101000000" and "soft-404" in res.words
+
+
 def test_an_archive_that_is_down_is_left_after_five_tries(fake_wayback, wayback_clock, store_factory):
     urls = [f"https://site.example/{i}" for i in range(8)]
     with FakeWayback(clock=wayback_clock) as natlib:
@@ -204,9 +220,9 @@ def test_nothing_is_asked_by_default():
 
 # -- quotes ----------------------------------------------------------------------------------
 
-LIVE_PAGE = ("<html><body><article><p>The river rose nine metres in one night, officials said. "
+LIVE_PAGE = ("<html><head><title>Flood news</title></head><body><article><p>The river rose nine metres in one night, officials said. "
              "Мост был закрыт на неделю после наводнения.</p></article></body></html>")
-OLD_PAGE = ("<html><body><article><p>The river rose ten metres in one night, officials said. "
+OLD_PAGE = ("<html><head><title>Flood news</title></head><body><article><p>The river rose ten metres in one night, officials said. "
             "Мост был закрыт на неделю после наводнения. Жители покинули свои дома.</p></article></body></html>")
 
 
@@ -216,7 +232,8 @@ def test_quotes_present_edited_and_missing_in_latin_and_cyrillic(fake_wayback, w
                 'The report said "The river rose TEN metres in one night" then.',
                 "Газета писала: «Мост был закрыт на неделю после наводнения».",
                 "Газета писала: «Жители покинули свои дома».",
-                "Nobody wrote „die Brücke ist für immer gesperrt“ here."]
+                "Nobody wrote „die Brücke ist für immer gesperrt“ here.",
+                "Staff, “Flood news”, News (2025)."]  # the note gives the page's title
     store = make_store(tmp_path, wayback_clock, {})
     store.save_document("doc.md", "markdown", None, [
         Repaired(Citation("doc.md", i + 1, str(i + 1), url, context=c, accessed=date(2025, 12, 1)), url)
@@ -236,9 +253,10 @@ def test_quotes_present_edited_and_missing_in_latin_and_cyrillic(fake_wayback, w
     assert gone.verdict == "no-longer-says-it" and gone.link.startswith(
         f"{fake_wayback.base_url}/web/20251203000000if_/{url}#:~:text=")
     assert got["die Brücke ist für immer gesperrt"].verdict == "not-found"
+    assert got["Flood news"].kind == "title" and got["Flood news"].verdict == "still-says-it"
     rows = sorted(report_rows(store, [1]), key=lambda r: r.line)
     assert [r.quote_verdict for r in rows] == ["still-says-it", "no-longer-says-it", "still-says-it",
-                                               "no-longer-says-it", "not-found"]
+                                               "no-longer-says-it", "not-found", "still-says-it"]
     assert rows[3].quote_link == gone.link and rows[4].quote_link is None
     assert res.as_dict()["quotes"][0]["verdict"] in ("still-says-it", "no-longer-says-it", "not-found")
 

@@ -28,16 +28,17 @@ class Choice:
     def skipped(self) -> tuple[Judged, ...]:
         return tuple(j for j in self.judged if j is not self.chosen and j.status is not None)
 
-    def words(self, basis: str) -> str:
-        """"capture verified (2019-03-01, the closest good one before the access date); bad captures
-        skipped: wayback 2019-05-01: soft-404, ..."."""
+    def words(self, basis: str | None) -> str:
+        """"capture verified (wayback 2019-03-01, closest good capture to the access date); bad captures
+        skipped: wayback 2019-05-01: soft-404, ..."; `basis` None when the capture was not chosen by date."""
         parts = []
         if self.chosen is not None:
             v = self.chosen.verdict
             head = "capture verified" if v == "verified" else "capture differs from what was cited"
-            sim = f", {self.chosen.similarity:.0%} like archiver's snapshot" if self.chosen.similarity is not None else ""
-            parts.append(f"{head} ({self.chosen.candidate.archive} {self.chosen.candidate.day}, "
-                         f"closest good capture to the {basis}{sim})")
+            why = [f"closest good capture to the {basis}"] if basis else []
+            if self.chosen.similarity is not None:
+                why.append(f"{self.chosen.similarity:.0%} like archiver's snapshot")
+            parts.append(f"{head} ({', '.join([f'{self.chosen.candidate.archive} {self.chosen.candidate.day}', *why])})")
         elif any(j.status is None for j in self.judged) and not self.skipped:
             parts.append("capture not verified: " + "; ".join(j.words() for j in self.judged))
         else:

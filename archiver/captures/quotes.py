@@ -64,13 +64,18 @@ def verdict_of(live: bool | None, snapshot: bool | None, capture: bool | None) -
 
 
 def check_quotes(citations: Iterable[tuple[int, str | None, str | None]], *, live: str | None, then: str | None,
-                 capture: str | None, capture_url: str | None, title: str | None = None) -> list[QuoteCheck]:
+                 capture: str | None, capture_url: str | None,
+                 titles: tuple[str | None, str | None, str | None] = (None, None, None)) -> list[QuoteCheck]:
     """The quote checks of the citations (id, citing text, access date) against the texts of the
-    live page, archiver's snapshot from the citation's time and the chosen capture (None: no such copy)."""
+    live page, archiver's snapshot from the citation's time and the chosen capture (None: no such
+    copy); `titles`, the same copies' titles: a quotation that is the title is looked for there too."""
     out = []
+    title = next((t for t in (titles[1], titles[0], titles[2]) if t), None)
+    copies = [None if text is None else f"{t or ''} {text}" for text, t in zip((live, then, capture), titles)]
     for cid, context, _accessed in citations:
         for q, kind in quotations(context, title):
-            found = (_found(q, live), _found(q, then), _found(q, capture))
-            link = fragment_link(capture_url, q) if capture_url and found[2] else None
-            out.append(QuoteCheck(cid, q, kind, verdict_of(*found), *found, link))  # type: ignore[arg-type]
+            live_has, then_has, capture_has = (_found(q, copy) for copy in copies)
+            link = fragment_link(capture_url, q) if capture_url and capture_has else None
+            out.append(QuoteCheck(cid, q, kind, verdict_of(live_has, then_has, capture_has),  # type: ignore[arg-type]
+                                  live_has, then_has, capture_has, link))
     return out

@@ -22,12 +22,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
 
-from ..check.classify import decode_body, extract_text
+from ..check.classify import decode_body, extract_text, extract_title
 from ..clock import iso_of_epoch
 from ..defaults import USER_AGENT
 from ..models import BROKEN, CaptureRow, Evidence, QuoteCheck
@@ -36,7 +36,7 @@ from ..wayback.client import WaybackClient, archive_url
 from ..wayback.matching import reference_time
 from ..wayback.pacing import Breaker, Pacer
 from .choose import Choice, choose
-from .memento import MementoArchive, parse_timemap
+from .memento import MementoArchive, Reply, lookup
 from .quotes import check_quotes
 from .raw import RAW_LIMIT, Candidate, Judged, fetch_and_judge, raw_form
 
@@ -44,6 +44,7 @@ __all__ = ["Clients", "CaptureSettings", "CaptureResult", "CaptureReport", "run_
 
 log = logging.getLogger("archiver.captures")
 _CITED = ("success", "matched", "quota")
+TIMEMAP_LIMIT = 8 * 1024 * 1024  # bytes of a TimeMap read: a page captured 50,000 times lists ~8 MB
 _QUOTE_MARKS = '"“«„‘「『'  # a citing sentence without one has no quotation (quotes.py)
 
 
@@ -103,19 +104,24 @@ class _Archive:
         self.pacer = Pacer(per_minute, clock, sleep)
         self.breaker = Breaker(name)
 
-    async def get(self, http: httpx.AsyncClient, url: str, user_agent: str) -> tuple[int, str] | str:
-        """(status, text) or the error, paced and counted by the breaker."""
+    async def get(self, http: httpx.AsyncClient, url: str, headers: dict[str, str], follow: bool) -> Reply:
+        """(status, headers, text: at most TIMEMAP_LIMIT bytes read) or the error, paced and counted by
+        the breaker."""
         await self.pacer.acquire()
         if self.breaker.open:  # it opened while this request waited for its slot
             return f"not sent: {self.breaker.reason}"
         try:
-            reply = await http.get(url, headers={"User-Agent": user_agent, "Accept": "application/link-format"},
-                                   follow_redirects=True)
+            async with http.stream("GET", url, headers=headers, follow_redirects=follow) as reply:
+                body = bytearray()
+                async for chunk in reply.aiter_bytes():
+                    body += chunk
+                    if len(body) >= TIMEMAP_LIMIT:
+                        break
         except httpx.HTTPError as exc:
             self.breaker.record(None, f"{type(exc).__name__}: {exc}")
             return f"{type(exc).__name__}: {exc}"
         self.count(reply.status_code)
-        return reply.status_code, reply.content[:RAW_LIMIT].decode("utf-8", "replace")
+        return reply.status_code, reply.headers, bytes(body).decode("utf-8", "replace")
 
     def count(self, status: int | None, error: str | None = None) -> None:
         self.breaker.record(status, error)
@@ -155,17 +161,16 @@ class _Stage:
         log.info("capture %s: %s", cand.url, judged.words())
         return judged
 
-    async def text(self, sha256: str | None) -> str | None:
+    async def page(self, sha256: str | None) -> tuple[str | None, str | None]:
+        """(text, title) of one of archiver's stored pages; (None, None) when there is none."""
         stored = await self.store.snapshot_body(sha256) if sha256 else None
-        if stored is None:
-            return None
-        html, _ = decode_body(stored[0], stored[1], limit=RAW_LIMIT)
-        return extract_text(html) if html else None
+        html = decode_body(stored[0], stored[1], limit=RAW_LIMIT)[0] if stored else None
+        return (extract_text(html), extract_title(html)) if html else (None, None)
 
     async def url(self, url: str, state: str | None) -> CaptureResult:
         ev = await self.store.evidence(url)
         ref, basis = reference_time(*await self.store.first_cited(url), self.clock())
-        then = await self.text(ev.then)
+        then, then_title = await self.page(ev.then)
         found: tuple[Judged, str] | None = None  # the copy to cite and what QA said
         words = ""
         quoted = any(c[1] and any(m in c[1] for m in _QUOTE_MARKS) for c in ev.citations)
@@ -176,7 +181,7 @@ class _Stage:
             found, words = await self.memento_copy(url, ref, basis, then, words)
         quotes: list[QuoteCheck] = []
         if quoted:
-            quotes = await self.quotes(url, ev, then, found)
+            quotes = await self.quotes(ev, then, then_title, found)
         chosen = found[0] if found and found[0].good else None
         c = chosen.candidate if chosen else None
         verdict = found[0].verdict if found else None
@@ -191,16 +196,20 @@ class _Stage:
         row = match if state in BROKEN and match else max(rows, key=lambda r: r.timestamp or "", default=None)
         if row is None or self.wayback is None or self.wayback.outage:
             return None, ""
-        cands = [Candidate("wayback", row.timestamp or "", row.archive_url or "", row.status_code)]
+        own = Candidate("wayback", row.timestamp or "", row.archive_url or "", row.status_code)
         if row.verdict is not None and not need_text:  # judged in an earlier run
-            return (Judged(cands[0], "ok", similarity=row.similarity), ""), row.qa or ""
-        if row.need == "match" and row.verdict is None:
+            return (Judged(own, "ok", similarity=row.similarity), ""), row.qa or ""
+        judge = lambda c: self.judge(c, url, then)  # noqa: E731
+        choice = await choose([own], own.timestamp, judge, 1)
+        if row.need == "match" and row.verdict is None and choice.skipped:
+            # the capture matched to it is bad: the next candidates from CDX, closest to the access date
+            # first (one more lookup, only for a bad match: CDX allows 30 a minute)
             near = await self.wayback.around(url, ref, limit=50)
-            cands += [Candidate("wayback", r["timestamp"], archive_url(self.wayback.base, r["timestamp"], url),
-                                r.get("statuscode")) for r in near.rows] if near.ok else []
-        choice = await choose(cands, ref if row.need == "match" else row.timestamp or ref,
-                              lambda c: self.judge(c, url, then), self.s.tries)
-        words = choice.words(basis)
+            rest = [Candidate("wayback", r["timestamp"], archive_url(self.wayback.base, r["timestamp"], url),
+                              r.get("statuscode")) for r in near.rows if r["timestamp"] != own.timestamp] if near.ok else []
+            more = await choose(rest, ref, judge, self.s.tries - 1)
+            choice = Choice(more.chosen, choice.judged + more.judged)
+        words = choice.words(basis if row.need == "match" else None)
         await self.record(row, choice, words)
         return (_outcome(choice), words)
 
@@ -217,6 +226,12 @@ class _Stage:
             await self.store.finish_capture(row.id, "none" if row.need == "match" else row.state, now,
                                             verdict="bad", qa=words)
 
+    def getter(self, arch: _Archive) -> Callable[[str, dict[str, str], bool], Awaitable[Reply]]:
+        """What memento.lookup fetches with: `arch`'s pace and outage guard, our User-Agent and proxy."""
+        def get(address: str, headers: dict[str, str], follow: bool) -> Awaitable[Reply]:
+            return arch.get(self.http(address), address, {"User-Agent": self.s.user_agent, **headers}, follow)
+        return get
+
     async def memento_copy(self, url: str, ref: str, basis: str, then: str | None,
                            words: str) -> tuple[tuple[Judged, str] | None, str]:
         said = [words] if words else []
@@ -224,13 +239,11 @@ class _Stage:
             arch = self.archive(mem.name, self.s.memento_per_minute)
             if arch.breaker.open:
                 continue
-            reply = await arch.get(self.http(mem.timemap), mem.timemap_of(url), self.s.user_agent)
-            if isinstance(reply, str) or reply[0] != 200:
-                why = reply if isinstance(reply, str) else f"HTTP {reply[0]}"
-                said.append(f"{mem.name}: no capture" if not isinstance(reply, str) and reply[0] == 404
-                            else f"{mem.name}: TimeMap not read ({why})")
+            found = await lookup(mem, url, ref, self.getter(arch))
+            if isinstance(found, str):
+                said.append(f"{mem.name}: {found}")
                 continue
-            choice = await choose(parse_timemap(reply[1], mem), ref, lambda c: self.judge(c, url, then), self.s.tries)
+            choice = await choose(found, ref, lambda c: self.judge(c, url, then), self.s.tries)
             said.append(f"{mem.name}: " + (choice.words(basis) if choice.judged else "no capture"))
             if choice.judged:
                 await self.record_memento(url, choice, said[-1])
@@ -247,14 +260,14 @@ class _Stage:
                                       finished=now, timestamp=c.timestamp, archive_url=c.url, verdict=j.verdict,
                                       similarity=j.similarity, qa=words, reason=f"found in {c.archive} through Memento")
 
-    async def quotes(self, url: str, ev: Evidence, then: str | None,
+    async def quotes(self, ev: Evidence, then: str | None, then_title: str | None,
                      found: tuple[Judged, str] | None) -> list[QuoteCheck]:
-        live = await self.text(ev.live)
+        live, live_title = await self.page(ev.live)
         chosen = found[0] if found and found[0].good else None
         # the `if_` form: the page without the archive's frame, where a text fragment can find the quote
         link = raw_form(chosen.candidate.url, "if_") if chosen else None
         checks = check_quotes(ev.citations, live=live, then=then, capture=chosen.text if chosen else None,
-                              capture_url=link)
+                              capture_url=link, titles=(live_title, then_title, chosen.title if chosen else None))
         if not self.dry_run:
             await self.store.save_quotes([c[0] for c in ev.citations], checks, iso_of_epoch(self.clock()))
         return checks
