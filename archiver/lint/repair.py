@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..models import Finding
-from ..urls.hosts import fetch_problem, host_problem, looks_like_file, mapped_host, registrable
+from ..urls.hosts import fetch_problem, host_problem, looks_like_file, mapped_host, registrable, spelling_joiner
 from ..urls.keys import login_walled_platform
 from ..urls.segment import CLOSERS, DASH_RE, DOI_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
 from .findings import finding
@@ -221,17 +221,19 @@ def _unwrap(text: str, findings: list[Finding]) -> tuple[str, str, float]:
 def _strip_invisible(text: str, findings: list[Finding]) -> tuple[str, float]:
     """Soft hyphens and zero-width characters from PDFs and CMSs; NBSP is handled as whitespace. A ZWNJ
     or ZWJ that a valid internationalised host needs (Persian, Arabic, Indic labels) is part of the host
-    and stays."""
+    and stays; in the path, one after a letter or mark of a script that spells with joiners stays too
+    (linkify-it's fixture `someone-you-…പോലൊരാള്‍.html`: a Malayalam chillu letter is virama + ZWJ)."""
     if INVISIBLE_RE.search(text) or "\u00a0" in text:
         head = _HOST_PART_RE.match(text)
         assert head is not None  # the pattern matches the empty string
         host = head.group(2)
         kept = _NOT_JOINER_RE.sub("", host)
         name = kept.rpartition("@")[2].partition(":")[0]
-        if kept == host and JOINER_RE.search(name) and host_problem(name) is None:
-            cleaned = text[:head.end()] + INVISIBLE_RE.sub("", text[head.end():])
-        else:
-            cleaned = INVISIBLE_RE.sub("", text)
+        start = text[:head.end()]
+        if not (kept == host and JOINER_RE.search(name) and host_problem(name) is None):
+            start = INVISIBLE_RE.sub("", start)
+        rest = text[head.end():]
+        cleaned = start + INVISIBLE_RE.sub(lambda m: m.group() if spelling_joiner(rest, m.start()) else "", rest)
         names = sorted({f"U+{ord(c):04X}" for c in text if (INVISIBLE_RE.match(c) and text.count(c) > cleaned.count(c)) or c == "\u00a0"})
         if names:
             findings.append(finding("invisible-character", f"removed invisible characters {', '.join(names)}"))

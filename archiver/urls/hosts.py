@@ -19,7 +19,8 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-__all__ = ["ASCII_LABEL", "ascii_host", "ascii_url", "host_problem", "registrable", "looks_like_file", "fetch_problem", "RESERVED_TLDS"]
+__all__ = ["ASCII_LABEL", "ascii_host", "ascii_url", "host_problem", "registrable", "looks_like_file", "fetch_problem",
+           "spelling_joiner", "RESERVED_TLDS"]
 
 # RFC 2606 / RFC 6761 / RFC 8375 names: not in the Public Suffix List, but real on test networks
 # and intranets (archiver's own tests use them); the checker refuses private addresses anyway.
@@ -188,14 +189,31 @@ def looks_like_file(text: str) -> bool:
     return len(ext) == 2 and ext[1].lower() in FILE_EXTENSIONS
 
 
+def spelling_joiner(text: str, at: int) -> bool:
+    """Is the ZWNJ or ZWJ at `text[at]` part of a word's spelling: right after a letter or combining
+    mark of a script that spells with joiners, Arabic-script and Syriac (U+0600-08FF, FB50-FEFF:
+    Persian "می‌خواهم" has a ZWNJ) or Indic (U+0900-0DFF: a Malayalam chillu is virama + ZWJ)?
+    Anywhere else (after Latin or Cyrillic letters, digits, punctuation) it is copy-paste damage."""
+    if at == 0 or text[at] not in "\u200c\u200d":
+        return False
+    import unicodedata
+
+    before = text[at - 1]
+    joining = 0x600 <= ord(before) <= 0xDFF or 0xFB50 <= ord(before) <= 0xFEFF
+    return joining and unicodedata.category(before)[0] in "LM"
+
+
 def fetch_problem(url: str) -> str | None:
     """Why httpx cannot fetch `url` (or must not be asked to), or None for a fetchable http(s) URL."""
     bad = _CONTROL_RE.search(url)
     if bad:
         return f"the URL contains U+{ord(bad.group(0)):04X}, a space or control character"
     joiner = _JOINER_RE.search(url)
-    if joiner and _JOINER_RE.search(url.replace(_netloc(url), "", 1)):
-        return f"the URL contains U+{ord(joiner.group(0)):04X}, an invisible character, outside its host"
+    if joiner:
+        rest = url.replace(_netloc(url), "", 1)
+        stray = next((m for m in _JOINER_RE.finditer(rest) if not spelling_joiner(rest, m.start())), None)
+        if stray:
+            return f"the URL contains U+{ord(stray.group(0)):04X}, an invisible character, outside its host"
     plain = _PLAIN_RE.match(url)
     if plain:  # most URLs: ASCII, no userinfo; the same verdict as httpx's without its cost
         port = plain.group(2)
