@@ -316,6 +316,14 @@ def copy_store(src: str, dst: str):
     return copy(src, dst)
 
 
+def upgrade_store(db: str) -> None:
+    """Bring the archive `db` to this archiver's schema. The writing stages do so on opening it;
+    the report, annotate and export only read it and refuse an older schema, saying to run this."""
+    from .store import upgrade_store as upgrade
+
+    upgrade(db)
+
+
 def report(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
            clock: Callable[[], datetime] | None = None) -> EditorReport:
     """The editor's report of `paths` (default: every document in archive.db), read from the store.
@@ -467,4 +475,4 @@ async def _capture_stage(store: ArchiveStore, settings: Settings, urls: list[str
 __all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "LintStream", "RunResult", "annotate", "archive", "browse",
            "check",
            "copy_store", "export_wacz", "export_warc", "interrupt", "lint", "lint_stream", "load_settings", "problems", "problems_as_read",
-           "record", "report", "run"]
+           "record", "report", "run", "upgrade_store"]

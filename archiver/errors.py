@@ -3,6 +3,7 @@
     ArchiverError                 exit code 3 at the CLI edge
     ├── ConfigError               bad settings, config file or option values
     ├── InputError                a document cannot be read (missing, unreadable, binary)
+    ├── OutputError               an output (report, export, annotated copy) cannot be written
     └── StoreError                the store cannot be opened, migrated, read or written
         ├── StoreLocked           another run holds the database
         ├── StoreFull             the disk is full: the write under way was rolled back
@@ -28,6 +29,10 @@ class ConfigError(ArchiverError):
 
 
 class InputError(ArchiverError):
+    pass
+
+
+class OutputError(ArchiverError):
     pass
 
 

@@ -24,6 +24,7 @@ from archiver.check.run import run_checks
 from archiver.errors import ConfigError
 from archiver.store import open_store, sqlite_path
 from archiver.store.interface import ArchiveStore, StoreReader
+from archiver.store.sqlite import Store
 from archiver.store.sqlite.reader import Reader
 from archiver.store.sqlite.threaded import ThreadedStore
 
@@ -196,7 +197,7 @@ def test_a_postgresql_store_without_the_driver_says_which_extra_to_install(tmp_p
     doc = tmp_path / "notes.txt"
     doc.write_text("1. https://example.org/a\n", encoding="utf-8")
     db = tmp_path / "archive.db"
-    sqlite3.connect(db).close()
+    Store(db).close()  # an archive, empty (the copy's source)
     code = ("import sys; sys.modules['psycopg'] = None; from archiver.__main__ import main; "
             f"sys.argv = ['archiver', *{[a.format(doc=doc, db=db) for a in args]!r}]; main()")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)

@@ -1,6 +1,7 @@
 """`annotate` as a stage: read a document, apply its confident repairs, add the archived copies
 archive.db holds for its links, and write the copy (or, with `in_place`, the document itself after
-keeping a backup). Every file is written aside and renamed: nothing is ever half-written."""
+keeping a backup). Written as every output is (archiver/files.py): a file aside and renamed, so
+nothing is ever half-written; a device, a FIFO or `-` (stdout) in place."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from importlib import import_module
 
 from ..errors import InputError
 from ..extract import Document, extract, read_document
+from ..files import write_bytes
 from ..lint.document import repair_document
 from ..lint.run import confident_repairs, fixed_text, text_diff
 from ..store import missing as no_archive
@@ -139,14 +141,4 @@ def _backup(path: str) -> str:
 
 
 def _write(path: str, content: str | bytes) -> None:
-    tmp = f"{path}.archiver-part"
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        if os.path.exists(path):
-            shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_bytes(path, content.encode("utf-8") if isinstance(content, str) else content)

@@ -1,11 +1,12 @@
 """`archiver db`: the archive itself, whatever the store: `db copy` moves it between SQLite and
-PostgreSQL."""
+PostgreSQL; `db upgrade` brings it to this archiver's schema."""
 
 from __future__ import annotations
 
 import click
 
 from .. import api
+from ..store import redacted
 from .exits import handle_errors
 
 
@@ -17,6 +18,27 @@ def db():
     Example:
         archiver db copy archive.db postgresql://archiver@db.example/archiver
     """
+
+
+@db.command("upgrade")
+@click.argument("db_url", metavar="DB")
+@handle_errors
+def upgrade(db_url):
+    """Bring the archive DB (a path or postgresql://…) to this archiver's schema.
+
+    Every command that writes (lint's record, check, archive, run) upgrades the database as it
+    opens it. The readers (report, export, annotate) only read it: given one an older archiver
+    wrote, they stop and name this command, which the database's owner runs once.
+
+    \b
+    Exit codes: 0 upgraded (or already current), 2 usage error, 3 the upgrade failed.
+
+    \b
+    Example:
+        archiver db upgrade archive.db
+    """
+    api.upgrade_store(db_url)
+    click.echo(f"{redacted(db_url)}: the schema is current", err=True)
 
 
 @db.command("copy")

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .. import api
+from .. import api, files
 from ..report.render import REPORT_FORMATS, renderer
 from ..store import redacted
 from .exits import exit_code, exit_help, handle_errors
@@ -21,7 +21,8 @@ from .options import config_option, db_option, fail_on_option, paths_argument, s
               help="text: a table (colour on a terminal); markdown; html: one self-contained file; json, csv: "
                    "every column (a CSV cell starting with =, +, -, @, tab or CR gets a leading ', so no "
                    "spreadsheet runs it as a formula).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write to this file instead of stdout.")
 @fail_on_option("citations: a failing, dead or unrecoverable link or an error finding, error; a link that cannot be "
                 "judged, a page that changed since it was cited or a warning finding, warning",
                 "a link that broke in the newest check run")
@@ -52,7 +53,8 @@ def report(paths, db, fmt, output, fail_on, config_path):
 
 
 def emit_report(result, fmt: str, output: str | None) -> None:
-    """Render to stdout (colour only on a terminal), or to `output` whole: written aside, then renamed."""
+    """Render to stdout (colour only on a terminal), or to `output` as archiver/files.py writes
+    every output: a file whole (written aside, then renamed), a device or FIFO in place."""
     render = renderer(fmt)
     if fmt == "text":
         tty = output is None and sys.stdout.isatty()
@@ -66,15 +68,11 @@ def emit_report(result, fmt: str, output: str | None) -> None:
         for chunk in chunks:
             click.echo(chunk, nl=False)
         return
-    tmp = f"{output}.part"
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.writelines(chunks)
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    click.echo(f"report: {output}", err=True)
+    with files.output(output) as fh:
+        for chunk in chunks:
+            fh.write(chunk.encode("utf-8"))
+    if output != files.STDOUT:
+        click.echo(f"report: {output}", err=True)
 
 
 def writable(output: str | None) -> None:
@@ -85,8 +83,10 @@ def writable(output: str | None) -> None:
 
 @click.command()
 @db_option
-@click.option("--warc", "warc_out", type=click.Path(dir_okay=False), help="Write a WARC file (OUT.warc.gz).")
-@click.option("--wacz", "wacz_out", type=click.Path(dir_okay=False), help="Write a WACZ file (OUT.wacz).")
+@click.option("--warc", "warc_out", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write a WARC file (OUT.warc.gz; -: stdout).")
+@click.option("--wacz", "wacz_out", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write a WACZ file (OUT.wacz; -: stdout).")
 @click.option("--since", metavar="WHEN", help="Only fetches since WHEN: an ISO date or time, or an age (7d, 12h).")
 @click.option("--url", help="Only fetches of this URL (as cited, or as served after redirects).")
 @click.option("--document", metavar="PATH", help="Only URLs this document cites.")
@@ -139,7 +139,8 @@ def _since(text: str | None) -> str | None:
 
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the annotated copy here.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the annotated copy here (-: stdout).")
 @click.option("--in-place", is_flag=True, help="Rewrite PATH itself, keeping the original as PATH.bak.")
 @db_option
 @click.option("--base-url", help="Resolve relative links in HTML against this URL.")

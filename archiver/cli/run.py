@@ -43,7 +43,8 @@ from .terminal import VERBOSITY, detail, info, verbosity_options
               type=click.Choice(["csv", "html", "json", "markdown", "none", "text"]), default="text",
               show_default=True, help="Format of the report that ends the run (see `archiver report`); none: no "
                                       "report. With --quiet, the problem list replaces the report.")
-@click.option("--report-out", type=click.Path(dir_okay=False), help="Write the report to this file, not stdout.")
+@click.option("--report-out", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the report to this file, not stdout.")
 @verbosity_options
 @handle_errors
 def run(paths, db, fail_on, base_url, input_format, lint_only, no_archive, stale, confirm_spacing, config_path,

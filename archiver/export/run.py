@@ -1,13 +1,13 @@
 """Export what archive.db holds as WARC or WACZ files, whole or not at all.
 
-The file is written beside its destination under a temporary name and renamed when complete, so
-an interrupted export never leaves a half WARC that a replayer would half trust.
+A file is written beside its destination under a temporary name and renamed when complete, so
+an interrupted export never leaves a half WARC that a replayer would half trust; a device, a FIFO
+or `-` (stdout) is written in place (archiver/files.py).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +16,7 @@ from datetime import datetime
 from ..clock import iso, utcnow
 from ..defaults import USER_AGENT
 from ..errors import InputError
+from ..files import output, scratch
 from ..store import StoreReader, missing, open_reader
 from .warc import WarcSummary, write_warc
 
@@ -33,26 +34,42 @@ class ExportFilter:
 
 def export_warc(db: str, out: str, filters: ExportFilter = ExportFilter(), *, user_agent: str | None = None,
                 clock: Callable[[], datetime] = utcnow) -> WarcSummary:
-    with _store(db) as store, _replacing(out) as tmp, open(tmp, "wb") as fh:
-        return _write(store, fh, os.path.basename(out), filters, user_agent, clock)
+    with _store(db) as store, output(out) as fh:
+        return _write(store, _Counting(fh), os.path.basename(out), filters, user_agent, clock)
 
 
 def export_wacz(db: str, out: str, filters: ExportFilter = ExportFilter(), *, user_agent: str | None = None,
                 clock: Callable[[], datetime] = utcnow) -> WarcSummary:
     from .wacz import WARC_NAME, write_wacz
 
-    with _store(db) as store, _replacing(out) as tmp:
-        warc_tmp = tmp + ".warc.gz"
-        try:
-            with open(warc_tmp, "wb") as fh:
-                summary = _write(store, fh, WARC_NAME, filters, user_agent, clock)
-            write_wacz(tmp, warc_tmp, summary.index, created=(iso(clock()) or "").replace("+00:00", "Z"),
+    # the WARC goes into the zip whole, after its digest is known: it waits in an unnamed file
+    with _store(db) as store, scratch(out) as warc:
+        summary = _write(store, _Counting(warc), WARC_NAME, filters, user_agent, clock)
+        warc.seek(0)
+        with output(out) as fh:
+            write_wacz(fh, warc, summary.index, created=(iso(clock()) or "").replace("+00:00", "Z"),
                        title=filters.describe())
-        finally:
-            if os.path.exists(warc_tmp):
-                os.unlink(warc_tmp)
     summary.path = out
     return summary
+
+
+class _Counting:
+    """A file to write that knows its offset without seeking (stdout, a FIFO): the index records
+    where each WARC record starts."""
+
+    def __init__(self, fh):
+        self._fh, self._offset = fh, 0
+
+    def write(self, data) -> int:
+        self._fh.write(data)
+        self._offset += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._offset
+
+    def flush(self) -> None:
+        self._fh.flush()
 
 
 def _write(store: StoreReader, fh, filename: str, filters: ExportFilter, user_agent: str | None, clock) -> WarcSummary:
@@ -70,20 +87,3 @@ def _store(db: str):
         raise InputError(why)
     with open_reader(db) as store:
         yield store
-
-
-@contextmanager
-def _replacing(out: str):
-    """A temporary path beside `out`, renamed to `out` on success and removed on failure."""
-    folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
-        raise InputError(f"{out}: its folder does not exist; create it or choose another path")
-    fd, tmp = tempfile.mkstemp(prefix=".archiver-", suffix=".part", dir=folder)
-    os.close(fd)
-    try:
-        yield tmp
-        if os.path.exists(tmp):
-            os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

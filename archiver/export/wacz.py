@@ -4,17 +4,19 @@ a datapackage of digests, in one file ReplayWeb.page opens.
 Layout: archive/data.warc.gz (stored, not deflated, so a replayer can seek into it),
 indexes/index.cdx (CDXJ, sorted), pages/pages.jsonl (one line per URL, its newest fetch),
 datapackage.json (every file's sha256 and size) and datapackage-digest.json (the sha256 of
-datapackage.json). Written to a temporary file and renamed, so a failed export leaves nothing.
+datapackage.json). Written as any output is (archiver/files.py): a file whole or not at all.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 import zipfile
 from collections.abc import Iterable, Iterator
 from ipaddress import ip_address
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from .. import __version__
@@ -53,16 +55,16 @@ def iter_index_lines(index: Iterable[IndexEntry], filename: str) -> Iterator[str
     yield from sorted(lines)
 
 
-def write_wacz(path: str, warc_path: str, index: Iterable[IndexEntry], *, created: str, title: str) -> dict:
-    """Zip the WARC at `warc_path` with its index and pages into `path`; return the datapackage."""
+def write_wacz(out: BinaryIO, warc: BinaryIO, index: Iterable[IndexEntry], *, created: str, title: str) -> dict:
+    """Zip the WARC read from `warc` with its index and pages into the file `out` (which need not
+    seek: stdout or a FIFO); return the datapackage."""
     index = list(index)
     files = {
         "indexes/index.cdx": "".join(iter_index_lines(index, WARC_NAME)).encode("utf-8"),
         "pages/pages.jsonl": _pages(index),
     }
-    resources = [_resource(f"archive/{WARC_NAME}", _file_digest(warc_path))]
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.write(warc_path, f"archive/{WARC_NAME}", compress_type=zipfile.ZIP_STORED)
+    with zipfile.ZipFile(out, "w") as zf:
+        resources = [_resource(f"archive/{WARC_NAME}", _copy_stored(zf, f"archive/{WARC_NAME}", warc))]
         for name, data in files.items():
             zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
             resources.append(_resource(name, (hashlib.sha256(data).hexdigest(), len(data))))
@@ -90,12 +92,17 @@ def _pages(index: list[IndexEntry]) -> bytes:
     return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode("utf-8")
 
 
-def _file_digest(path: str) -> tuple[str, int]:
+def _copy_stored(zf: zipfile.ZipFile, name: str, src: BinaryIO) -> tuple[str, int]:
+    """Copy `src` into the zip as `name`, stored (not deflated, so a replayer can seek into it);
+    its sha256 and size."""
     h, size = hashlib.sha256(), 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
+    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    with zf.open(info, "w", force_zip64=True) as dst:
+        while chunk := src.read(1 << 20):
             h.update(chunk)
             size += len(chunk)
+            dst.write(chunk)
     return h.hexdigest(), size
 
 

@@ -23,7 +23,8 @@ from .interface import ArchiveStore, StoreReader
 NEEDS_SCALE = "a postgresql:// store needs the PostgreSQL driver: pip install 'archiver[scale]'"
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")  # a URL, not a file path
 
-__all__ = ["ArchiveStore", "StoreReader", "copy_store", "is_postgres", "missing", "open_reader", "open_store", "redacted", "sqlite_path"]
+__all__ = ["ArchiveStore", "StoreReader", "copy_store", "is_postgres", "missing", "open_reader", "open_store", "redacted", "sqlite_path",
+           "upgrade_store"]
 
 
 def missing(url: str | os.PathLike, document: str = "PATH") -> str | None:
@@ -84,6 +85,21 @@ def open_reader(url: str | os.PathLike) -> StoreReader:
     from .sqlite.reader import Reader
 
     return Reader(sqlite_path(url))
+
+
+def upgrade_store(url: str | os.PathLike, *, create: bool = False) -> None:
+    """Bring the store `url` names to this archiver's schema (what any writing command does on
+    opening it; the readers never do). A missing archive.db is an error unless `create`."""
+    if not create and (why := missing(url)):
+        from ..errors import InputError
+
+        raise InputError(why)
+    if is_postgres(url):
+        _postgres("reader").PostgresReader(os.fspath(url)).close()  # migrates on opening
+        return
+    from .sqlite import Store
+
+    Store(sqlite_path(url)).close()
 
 
 def _postgres(module: str) -> Any:

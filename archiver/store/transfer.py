@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError, InputError, StoreError
-from . import NEEDS_SCALE, is_postgres, missing, open_reader, redacted, sqlite_path
+from . import NEEDS_SCALE, is_postgres, missing, open_reader, redacted, sqlite_path, upgrade_store
 from .postgres import schema  # generates nothing here: only the table order and columns
 
 BATCH = 1000
@@ -40,7 +40,7 @@ def copy_store(src: str, dst: str) -> CopyReport:
     if why := missing(src):  # opening it would make a new, empty archive.db, and copy nothing
         raise InputError(why)
     open_reader(src).close()  # a foreign source fails here, with the reader's message
-    open_reader(dst).close()  # creates the destination's schema
+    upgrade_store(dst, create=True)  # the destination's schema
     with _Side(src) as source, _Side(dst) as target:
         full = [t for t in tables if target.count(t)]
         if full:

@@ -17,6 +17,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from ...clock import iso, utcnow
 from ...errors import ConfigError, StoreError, StoreLocked
@@ -49,30 +50,47 @@ def inserted_id(cursor: sqlite3.Cursor) -> int:
 class Store:
     """An open archive.db. Use as a context manager; `lock()` before writing in a long run."""
 
-    def __init__(self, path: str | os.PathLike, *, clock=utcnow):
+    def __init__(self, path: str | os.PathLike, *, clock=utcnow, readonly: bool = False):
+        """Open (creating, migrating) archive.db; `readonly` only reads it, as the report and the
+        export do: opened with SQLite's mode=ro, no journal mode set and no migration run, so
+        they need no write access and change nothing in the file."""
         self.path = Path(path)
         self.clock = clock
         self._lock_fd: int | None = None
         if self.path.is_dir():
             raise ConfigError(f"{self.path} is a directory; --db needs a file path")
         try:
-            # one thread at a time: the store's own (threaded.py), or the owner's when no run is on
-            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            self.db = Database(_connect(self.path, readonly))
         except sqlite3.DatabaseError as exc:
             raise StoreError(_open_failure(self.path, exc)) from exc
-        self.db = Database(conn)
         try:
-            self._migrate()
+            current = self._schema_version()  # a file not ours is refused before anything is written to it
+            if readonly:
+                self._readable(current)
+            else:
+                self.db.conn.execute("PRAGMA journal_mode=WAL")
+                self._migrate(current)
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise StoreError(_open_failure(self.path, exc)) from exc
         except StoreError:
             self.db.close()
             raise
+
+    def _readable(self, current: int) -> None:
+        """A reader reads only an archive.db of this archiver's schema: it migrates nothing."""
+        if current == len(MIGRATIONS):
+            return
+        if current == 0:
+            raise StoreError(f"{self.path} holds no archive yet (an empty database); run `archiver run PATH --db "
+                             f"{self.path}` first")
+        if current < len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path} was written by an older archiver (schema version {current}; this one reads "
+                f"{len(MIGRATIONS)}), and the report and export never change the file: its owner upgrades it "
+                f"with `archiver db upgrade {self.path}`")
+        raise StoreError(f"{self.path} has schema version {current}, newer than this archiver knows "
+                         f"({len(MIGRATIONS)}); upgrade archiver")
 
     # -- lifecycle -----------------------------------------------------------
     def __enter__(self) -> Store:
@@ -118,9 +136,8 @@ class Store:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def _migrate(self) -> None:
+    def _migrate(self, current: int) -> None:
         conn = self.db.conn
-        current = self._schema_version()
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         if current > len(MIGRATIONS):
             raise StoreError(
@@ -301,6 +318,39 @@ class Store:
             for cid in citation_ids:
                 self.db.conn.execute(evidence.DELETE_QUOTES, [cid])
             self.db.conn.executemany(evidence.INSERT_QUOTE, evidence.quote_rows(checks, now))
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    """One connection, used by one thread at a time: the store's own (threaded.py), or the owner's
+    when no run is on. Read-only, SQLite's mode=ro: nothing in the file or beside it is created."""
+    if readonly:
+        if not path.is_file():
+            raise StoreError(f"{path}: no archive database here; run `archiver run PATH --db {path}` first")
+        conn = _read_only(path)
+    else:
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """SQLite's mode=ro. A WAL database's reader needs its -shm index: SQLite reads the one a
+    writer keeps, or makes one beside the file. Where it can make none (a folder this user may
+    not write) and no -wal says a writer is at work, the file is read as immutable: nothing is
+    written to it or beside it, and nothing is changing it."""
+    uri = f"file:{quote(str(path.resolve()))}"
+    conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        if "readonly" not in str(exc) or Path(f"{path}-wal").exists():
+            raise
+        conn.close()
+        conn = sqlite3.connect(uri + "?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA query_only=ON")
+    return conn
 
 
 def _disk_hint(path: Path) -> str:

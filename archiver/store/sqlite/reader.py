@@ -1,6 +1,8 @@
 """The read side of archive.db for the offline readers (report, annotate, export, a run's rows).
 
-These run outside any event loop and stream rows to a file or a terminal, so they read synchronously;
+They open the file read-only (SQLite's mode=ro: no journal mode, no migration, nothing created
+beside it), so an editor who may only read archive.db gets the report, and a file that is not an
+archive is left exactly as it was. These run outside any event loop and stream rows to a file or a terminal, so they read synchronously;
 every read goes through `_reading`, which turns sqlite3's errors into archiver's (failures.py).
 """
 
@@ -51,7 +53,7 @@ class Reader:
     def __init__(self, path: str | os.PathLike):
         self.path = str(path)
         try:
-            self._store = Store(path)
+            self._store = Store(path, readonly=True)
         except sqlite3.Error as exc:
             raise store_error(self.path, exc) from exc
 
