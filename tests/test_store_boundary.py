@@ -11,7 +11,6 @@ import ast
 import asyncio
 import inspect
 import re
-import sqlite3
 import subprocess
 import sys
 import time
