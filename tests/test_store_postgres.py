@@ -36,9 +36,9 @@ async def _catalog(conn) -> dict[str, set[str]]:
 
 
 def _sqlite_catalog(path) -> dict[str, set[str]]:
-    from archiver.store import open_reader
+    from archiver.store import upgrade_store
 
-    open_reader(path).close()  # creates and migrates archive.db as archiver does
+    upgrade_store(path, create=True)  # creates and migrates archive.db as archiver does
     conn = sqlite3.connect(path)
     try:
         names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
