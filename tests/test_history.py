@@ -86,11 +86,27 @@ def test_a_line_added_above_leaves_the_older_line_its_own_date(repo):
 def test_outside_a_repository_or_untracked_nothing_is_inferred(tmp_path, repo):
     loose = tmp_path / "loose"
     loose.mkdir()
-    assert git_line_dates(str(loose / "none.md")) == {}
+    assert git_line_dates(str(loose / "none.md"), "") == {}
     untracked = repo / "untracked.md"
     untracked.write_text("https://u.example.org/\n", encoding="utf-8")
-    assert git_line_dates(str(untracked)) == {}
+    assert git_line_dates(str(untracked), "https://u.example.org/\n") == {}
     assert dated(untracked) == {"https://u.example.org/": (None, None, None)}
+
+
+def test_no_filter_of_the_documents_repository_runs(repo, tmp_path):
+    """Blaming the working tree would run the repository's clean filter on the edited file: a
+    document's repository may bring one (a config and .gitattributes in a tarball). Only HEAD is blamed."""
+    marker = tmp_path / "filter-ran"
+    (repo / ".gitattributes").write_text("*.md filter=probe\n", encoding="utf-8")
+    doc = repo / "notes.md"
+    doc.write_text("- https://old.example.org/a\n", encoding="utf-8")
+    git(repo, "add", "notes.md", ".gitattributes")
+    git(repo, "commit", "-qm", "one", when="2019-02-03T10:00:00+0000")
+    git(repo, "config", "filter.probe.clean", f"touch {marker}; cat")
+    doc.write_text("- https://new.example.org/b\n- https://old.example.org/a\n", encoding="utf-8")  # edited, uncommitted
+    assert dated(doc) == {"https://new.example.org/b": (None, None, None),
+                          "https://old.example.org/a": (None, date(2019, 2, 3), "git history")}
+    assert not marker.exists()
 
 
 def _docx(path: Path, paragraphs: list[str], rels: dict[str, str], core: bool = True) -> Path:

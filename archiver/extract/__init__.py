@@ -147,7 +147,7 @@ def extract(doc: Document, *, base_url: str | None = None) -> Iterator[Citation]
     from .history import TEXT_FORMATS, from_git
 
     found = _scoped(in_order(document_order(doc.text), iter(_read_citations(doc, base_url))))
-    return from_git(found, doc.path) if doc.format in TEXT_FORMATS else found
+    return from_git(found, doc.path, doc.text) if doc.format in TEXT_FORMATS else found
 
 
 def _scoped(citations: Iterator[Citation]) -> Iterator[Citation]:

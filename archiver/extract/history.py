@@ -7,9 +7,10 @@ line, the revision mark around a DOCX paragraph (`w:ins w:date`) or an ODT track
 date is *inferred*: it is stored apart from `accessed` (`Citation.added`, with `added_by` naming its
 source), chooses a capture only when no access date is printed, and is never shown as an access date.
 
-Git is asked once per document (`git blame --porcelain`, linear in the file), only when a citation
-needs it and only for the text formats, whose citation lines are the file's lines. Git runs with
-hooks, fsmonitor and textconv filters off: a document's repository is not ours to run code from.
+Git is asked once per document (`git blame --porcelain HEAD`, linear in the file), only when a
+citation needs it and only for the text formats, whose citation lines are the file's lines. Only the
+committed file is blamed, with fsmonitor, hooks and textconv off, so no filter or hook of the
+document's repository runs: it is not ours to run code from.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from ..models import Citation
+from .common import iter_lines
 
 __all__ = ["GIT_TIMEOUT", "TEXT_FORMATS", "created", "docx_inserted", "from_git", "git_line_dates", "iso_day",
            "odt_inserted", "odt_insertions", "revised", "with_added"]
 
 GIT_TIMEOUT = 30.0  # seconds for one `git blame`; a longer history gives no inferred dates, never a hang
 TEXT_FORMATS = ("text", "markdown", "html", "bibtex", "csljson", "ris")  # citation line = file line
-_UNCOMMITTED = "0" * 40  # blame's name for lines not yet committed: no history to infer from
 _HEADER = re.compile(r"([0-9a-f]{40}) \d+ (\d+)(?: \d+)?$")
 _ISO_DAY = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})")  # 2019-03-04, 2019-03-04T12:00:00Z, 2019-03-04 12:00 +0000
 
@@ -53,15 +54,20 @@ def with_added(citations: Iterator[Citation], when: date | None, by: str) -> Ite
         yield c
 
 
-def git_line_dates(path: str) -> dict[int, date]:
-    """line (1-based) -> the day the commit that last changed it was written (author date, in the
-    author's time zone), for a file in a git work tree; empty when it is not one, git is missing,
-    the file is untracked or git takes longer than GIT_TIMEOUT. Uncommitted lines have no date."""
+def git_line_dates(path: str, text: str) -> dict[int, date]:
+    """line of `text` (1-based) -> the day the commit that last changed that line was written (author
+    date, in the author's time zone), for a file in a git work tree; empty when it is not one, git is
+    missing, the file is not committed or git takes longer than GIT_TIMEOUT.
+
+    Only the committed file (HEAD) is blamed, never the working tree: blaming the working tree runs
+    the repository's own clean filters (`.gitattributes` + `filter.*.clean` in its config), code a
+    document's repository may bring. A line of the document as it is now is dated when the same
+    text is a committed line; an uncommitted or edited line has no date."""
     if path == "-" or not os.path.isfile(path):
         return {}
     folder, name = os.path.split(os.path.abspath(path))
     command = ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "blame", "--porcelain",
-               "--no-textconv", "--", name]
+               "--no-textconv", "HEAD", "--", name]
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")} | {"GIT_OPTIONAL_LOCKS": "0"}
     try:
         done = subprocess.run(command, cwd=folder, capture_output=True, timeout=GIT_TIMEOUT, env=env, check=False)
@@ -69,26 +75,33 @@ def git_line_dates(path: str) -> dict[int, date]:
         return {}
     if done.returncode != 0:
         return {}
-    return _blamed(done.stdout.decode("utf-8", "replace"))
+    committed = _blamed(done.stdout.decode("utf-8", "replace"))
+    return {n: committed[line] for n, line in enumerate(iter_lines(text.lstrip("\ufeff")), 1) if line in committed}
 
 
-def _blamed(porcelain: str) -> dict[int, date]:
-    """`git blame --porcelain`'s output as line -> day: each line's header names its commit, whose
-    author-time and author-tz come with the commit's first line only."""
+def _blamed(porcelain: str) -> dict[str, date]:
+    """`git blame --porcelain`'s output as committed line text -> the earliest day a line with that
+    text was last changed: each line's header names its commit, whose author-time and author-tz come
+    with the commit's first line only, and the line's text follows after a tab."""
     times: dict[str, list[str]] = {}
-    lines: dict[int, str] = {}
+    rows: list[tuple[str, str]] = []  # (commit, line text)
     commit = ""
     for row in porcelain.split("\n"):
         if row.startswith("\t"):
+            rows.append((commit, row[1:].rstrip("\r").lstrip("\ufeff")))
             continue
         m = _HEADER.match(row)
         if m:
             commit = m.group(1)
-            lines[int(m.group(2))] = commit
         elif row.startswith(("author-time ", "author-tz ")):
             times.setdefault(commit, []).append(row.split(" ", 1)[1])
-    days = {sha: _day(*t[:2]) for sha, t in times.items() if len(t) >= 2 and sha != _UNCOMMITTED}
-    return {n: day for n, sha in lines.items() if (day := days.get(sha)) is not None}
+    days = {sha: _day(*t[:2]) for sha, t in times.items() if len(t) >= 2}
+    out: dict[str, date] = {}
+    for sha, line in rows:
+        day = days.get(sha)
+        if day is not None and (line not in out or day < out[line]):
+            out[line] = day
+    return out
 
 
 def _day(seconds: str, tz: str) -> date | None:
@@ -101,14 +114,14 @@ def _day(seconds: str, tz: str) -> date | None:
         return None
 
 
-def from_git(citations: Iterator[Citation], path: str) -> Iterator[Citation]:
-    """Each citation without a date dated by the commit that last changed its line; git is asked
-    only when the first such citation comes."""
+def from_git(citations: Iterator[Citation], path: str, text: str) -> Iterator[Citation]:
+    """Each citation without a date dated by the commit that last changed its line (`text` is the
+    document as read); git is asked only when the first such citation comes."""
     days: dict[int, date] | None = None
     for c in citations:
         if c.accessed is None and c.added is None and c.raw:
             if days is None:
-                days = git_line_dates(path)
+                days = git_line_dates(path, text)
             day = days.get(c.line)
             if day is not None:
                 c = replace(c, added=day, added_by="git history")
