@@ -161,7 +161,7 @@ def test_report_after_an_offline_run_says_what_happened(tmp_path, test_web):
     db, offline, live = tmp_path / "archive.db", tmp_path / "notes.txt", tmp_path / "live.txt"
     offline.write_text("".join(f"{n}. https://site{n // 2}.invalid/{n}\n" for n in range(1, 25)), encoding="utf-8")
     assert _cli("run", offline, "--db", db, "--no-archive", "--processes", "1", "-q").exit_code == 3
-    text = _cli("report", "--db", db).stdout
+    text = " ".join(_cli("report", "--db", db).stdout.split())  # as one line: the terminal's is wrapped
     assert "No check has run yet" not in text
     assert "found the network unavailable" in text and "24 URLs not judged" in text
     assert "Run `archiver check` again when this machine is online." in text
@@ -173,7 +173,7 @@ def test_report_after_an_offline_run_says_what_happened(tmp_path, test_web):
     assert _cli("check", live, "--db", db, "--allow-private", "--processes", "1").exit_code == 0
     assert _cli("check", offline, "--db", db, "--processes", "1").exit_code == 3
     for fmt in ("text", "markdown", "html"):
-        out = _cli("report", "--db", db, "--format", fmt).stdout
+        out = " ".join(_cli("report", "--db", db, "--format", fmt).stdout.split())
         assert "found the network unavailable" in out and "24 URLs not judged" in out
         assert "Nothing newly broken in the last run that judged links (check run of" in out
 
@@ -212,7 +212,7 @@ def test_plain_text_notes_keep_their_citing_text_from_lint_to_report(tmp_path):
     for fmt in ("markdown", "html"):
         assert "Smith, J. On broken links." in _cli("report", "--db", db, "--format", fmt).stdout
     text = _cli("report", "--db", db).stdout
-    assert "│ cited: Smith, J. On" in text and "│ cited: Ministry report" in text
+    assert "cited: Smith, J. On" in text and "cited: Ministry report" in text
 
 
 @pytest.mark.parametrize(("text", "columns"), [("plain", 5), ("東京都", 6), ("cafe\u0301", 4), ("👍🏽", 2), ("🇰🇿", 2),
@@ -232,18 +232,3 @@ def test_chop_cells_fits_the_width_and_never_cuts_a_grapheme():
         assert "".join(pieces) == text
         assert all(0 < cell_len(p) <= width for p in pieces), pieces
         assert not any(p.startswith(("\U0001f3fd", "\u200d", "\u0301")) for p in pieces)  # a tone, joiner, accent alone
-
-
-def test_terminal_table_keeps_its_borders_with_wide_characters(tmp_path):
-    """CJK and emoji take two terminal columns: every line of the table has the same display width."""
-    from wcwidth import width as cell_len
-
-    db, doc = tmp_path / "archive.db", tmp_path / "notes.txt"
-    doc.write_text("Notes\n\n1. 東京都の報告書は二〇二一年に公開されました、選挙監視団の最終報告 https://example.org/tokyo\n"
-                   "2. 😀 Emoji 🎉 heavy 🚀 title 👍🏽 and 🇰🇿 flags https://example.org/emoji\n"
-                   f"3. Ελληνικά and {'字' * 70} https://example.org/long\n", encoding="utf-8")
-    assert _cli("run", doc, "--db", db, "--lint-only").exit_code == 0
-    text = _cli("report", "--db", db).stdout
-    table = [line for line in text.splitlines() if line and line[0] in "┌├│└"]
-    assert "東京都" in text and "😀" in text
-    assert len({cell_len(line) for line in table}) == 1, sorted({cell_len(line) for line in table})

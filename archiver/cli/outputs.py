@@ -12,13 +12,15 @@ from ..report.render import REPORT_FORMATS, renderer
 from ..store import redacted
 from .exits import exit_code, exit_help, handle_errors
 from .options import config_option, db_option, fail_on_option, paths_argument, settings_from
+from .terminal import colour_on, columns
 
 
 @click.command(epilog=exit_help("a citation"))
 @paths_argument
 @db_option
 @click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
-              help="text: a table (colour on a terminal); markdown; html: one self-contained file; json, csv: "
+              help="text: for people, as wide as the terminal, every URL whole (colour on a terminal, unless "
+                   "NO_COLOR); markdown; html: one self-contained file; json, csv: "
                    "every column (a CSV cell starting with =, +, -, @, tab or CR gets a leading ', so no "
                    "spreadsheet runs it as a formula).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
@@ -53,17 +55,12 @@ def report(paths, db, fmt, output, fail_on, config_path):
 
 
 def emit_report(result, fmt: str, output: str | None) -> None:
-    """Render to stdout (colour only on a terminal), or to `output` as archiver/files.py writes
-    every output: a file whole (written aside, then renamed), a device or FIFO in place."""
+    """Render to stdout (colour only on a terminal, as wide as it is), or to `output` as
+    archiver/files.py writes every output: a file whole (written aside, then renamed), a device or
+    FIFO in place."""
     render = renderer(fmt)
-    if fmt == "text":
-        tty = output is None and sys.stdout.isatty()
-        import shutil  # only here (with bz2 and lzma: 3 ms to import)
-
-        width = shutil.get_terminal_size((120, 40)).columns if tty else 120
-        chunks = render(result, colour=tty, width=width)
-    else:
-        chunks = render(result)
+    text = {"colour": output in (None, files.STDOUT) and colour_on(sys.stdout), "width": columns()} if fmt == "text" else {}
+    chunks = render(result, **text)
     if output is None:
         for chunk in chunks:
             click.echo(chunk, nl=False)
