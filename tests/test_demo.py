@@ -1,6 +1,7 @@
 """The offline demo (`python -m tests.demo`, README "Try it offline") runs as documented and prints
 what the README shows."""
 
+import os
 import re
 import sqlite3
 import subprocess
@@ -16,8 +17,9 @@ def normalise(text: str, web_port: str, wayback_port: str) -> str:
 
 
 def test_the_demo_runs_offline_and_prints_what_the_readme_shows(tmp_path):
+    # the report is laid out to $COLUMNS (a test runner may leave its terminal's in the environment)
     done = subprocess.run([sys.executable, "-m", "tests.demo", "--dir", str(tmp_path)], cwd=REPO,
-                          capture_output=True, text=True, timeout=300, check=False)
+                          env={**os.environ, "COLUMNS": "120"}, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     web_port, wayback_port = re.search(r"local web on http://127\.0\.0\.1:(\d+)/, fake Wayback Machine on "
                                        r"http://127\.0\.0\.1:(\d+)", done.stdout).groups()
