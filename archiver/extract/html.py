@@ -41,7 +41,9 @@ def parse(text: str):
         return None
 
 
-def extract(text: str, source: str, *, base_url: str | None = None) -> Iterator[Citation]:
+def extract(text: str, source: str, *, base_url: str | None = None, components: bool = False) -> Iterator[Citation]:
+    """The page's links, images and URLs printed as text; with `components` (HTML inside Markdown),
+    also the `href` of elements HTML does not define: MDX and JSX components (`<Card href="…">`)."""
     root = parse(text)
     if root is None:
         return
@@ -56,7 +58,22 @@ def extract(text: str, source: str, *, base_url: str | None = None) -> Iterator[
             continue
         url = urljoin(base, href) if base else href
         yield page.citation(el, el.sourceline or 0, source, url, href=url)
+    if components:
+        yield from _component_links(root, source, page, base)
     yield from _text_urls(root, source, page)
+
+
+def _component_links(root, source: str, page: _Page, base: str | None) -> Iterator[Citation]:
+    """`<Card href="…">` in MDX, `<Bar href="…">` in a Markdown file's JSX: an element HTML does not
+    define (lxml's list of HTML tags), outside SVG and MathML, whose `href` is a link as `<a href>` is."""
+    from lxml.html import defs
+
+    for el in root.iter():
+        href = (el.get("href") or "").strip() if isinstance(el.tag, str) and el.tag not in defs.tags else ""
+        if not href or href.lower().startswith(_SKIP_SCHEMES) or next(el.iterancestors("svg", "math"), None) is not None:
+            continue
+        url = urljoin(base, href) if base else href
+        yield page.citation(el, el.sourceline or 0, source, url, href=url)
 
 
 def _text_urls(root, source: str, page: _Page) -> Iterator[Citation]:

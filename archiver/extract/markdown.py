@@ -170,6 +170,6 @@ def _unused_references(source: str, refs: dict, used: set[str], base_url: str | 
 
 
 def _html(source: str, fragment: str, line_offset: int, base_url: str | None) -> Iterator[Citation]:
-    for c in html_extractor.extract(fragment, source, base_url=base_url):
+    for c in html_extractor.extract(fragment, source, base_url=base_url, components=True):
         yield Citation(c.source, c.line + line_offset, c.note, c.raw, c.context, c.accessed, c.index,
                        c.note_text, href=c.href)
