@@ -134,3 +134,21 @@ def test_browse_binds_to_loopback_by_default_and_says_what_is_missing(tmp_path):
     assert option.default == "127.0.0.1"
     result = CliRunner().invoke(main, ["browse", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 3 and "no archive database here" in result.stderr
+
+
+def test_a_capture_judged_bad_is_never_the_copy_to_cite(pipeline_db, tmp_path):
+    from archiver.browse.plugin import _COPY
+
+    db = tmp_path / "judged.db"
+    with sqlite3.connect(pipeline_db.settings.db) as src, sqlite3.connect(db) as dst:
+        src.backup(dst)
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        gone = conn.execute("SELECT url FROM urls WHERE url LIKE '%/gone'").fetchone()["url"]
+        assert conn.execute(_COPY, [gone]).fetchone() is not None
+        broken = {r["url"]: r["copy_to_cite"] for r in conn.execute(QUERIES["broken_by_document"]["sql"])}
+        assert broken[gone]
+        conn.execute("UPDATE captures SET verdict = 'bad' WHERE url_id = (SELECT id FROM urls WHERE url = ?)", [gone])
+        assert conn.execute(_COPY, [gone]).fetchone() is None
+        broken = {r["url"]: r["copy_to_cite"] for r in conn.execute(QUERIES["broken_by_document"]["sql"])}
+        assert broken[gone] is None

@@ -236,3 +236,37 @@ def test_a_documents_findings_are_new_once_and_its_rows_kept_across_reads(on_sto
         assert [p.note for p in (await store.places_for(["https://b.test/2"]))["https://b.test/2"]] == ["3"]
 
     on_store(work)
+
+
+def test_capture_verdicts_evidence_and_quotes(on_store, store_url):
+    from datetime import date
+
+    from archiver.models import QuoteCheck
+
+    url, context = "https://a.test/q", "He said “the river rose ten metres” that night."
+
+    async def work(store: ArchiveStore):
+        await store.save_document("doc.txt", "text", None, [
+            Repaired(Citation("doc.txt", 1, "1", url, context=context, accessed=date(2025, 12, 20)), url)])
+        run = await store.start_run("check")
+        one = page("then")
+        await store.record_checks([CheckRecord(CheckResult(url, "ok", True, 200, snapshot=one), run, WHEN, UrlState(),
+                                               UrlState("alive"))])
+        ev = await store.evidence(url)
+        assert [c[1:] for c in ev.citations] == [(context, "2025-12-20")]
+        assert ev.live == ev.then == one.sha256 and ev.then_at == WHEN and ev.copies == 0
+        cid = await store.open_capture(url, "match", "matched", WHEN, archive="natlib", timestamp="20251220000000",
+                                       archive_url="https://n.test/1", verdict="verified", similarity=0.9, qa="ok")
+        assert (await store.evidence(url)).copies == 1
+        quote = QuoteCheck(ev.citations[0][0], "the river rose ten metres", "quote", "no-longer-says-it", False, True,
+                           None, None)
+        for _ in range(2):  # replaced, never doubled
+            await store.save_quotes([ev.citations[0][0]], [quote], WHEN)
+        await store.finish_capture(cid, "matched", WHEN, verdict="bad", qa="bad captures skipped: natlib 2025-12-20: soft-404")
+        assert (await store.evidence(url)).copies == 0
+
+    on_store(work)
+    with open_reader(store_url) as reader:
+        row = next(reader.report_rows([reader.documents(None)[0][0]]))
+        assert (row.quote, row.quote_verdict) == ("the river rose ten metres", "no-longer-says-it")
+        assert row.archive_url is None and row.capture_verdict == "bad" and "soft-404" in row.capture_qa

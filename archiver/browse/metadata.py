@@ -84,9 +84,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 # The copy to cite, as the report chooses it: for a broken link the capture matched to it, else the newest good one.
 _COPY = """coalesce(
   (SELECT q.archive_url FROM captures q WHERE q.url_id = u.id AND q.archive_url IS NOT NULL AND q.need = 'match'
-     AND q.state IN ('success', 'matched', 'quota') AND u.state IN ('failing', 'dead') ORDER BY q.timestamp DESC LIMIT 1),
+     AND q.state IN ('success', 'matched', 'quota') AND coalesce(q.verdict, '') <> 'bad' AND u.state IN ('failing', 'dead')
+     ORDER BY q.timestamp DESC LIMIT 1),
   (SELECT q.archive_url FROM captures q WHERE q.url_id = u.id AND q.archive_url IS NOT NULL
-     AND q.state IN ('success', 'matched', 'quota') ORDER BY q.timestamp DESC LIMIT 1))"""
+     AND q.state IN ('success', 'matched', 'quota') AND coalesce(q.verdict, '') <> 'bad' ORDER BY q.timestamp DESC LIMIT 1))"""
 _FROM = "FROM citations c JOIN documents d ON d.id = c.document_id JOIN urls u ON u.id = c.url_id"
 _BROKEN = "c.removed IS NULL AND u.state IN ('failing', 'dead')"
 _LAST_CHECK = "(SELECT k.id FROM checks k WHERE k.url_id = u.id ORDER BY k.checked_at DESC, k.id DESC LIMIT 1)"

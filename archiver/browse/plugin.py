@@ -20,7 +20,8 @@ _BODY_SHOWN = 200_000  # characters of a text body shown on the page; the rest i
 _CHECK = """SELECT k.id, u.url, k.checked_at, k.status, k.http_status, k.final_url, k.headers
 FROM checks k JOIN urls u ON u.id = k.url_id WHERE k.sha256 = ? ORDER BY k.checked_at DESC, k.id DESC LIMIT 1"""
 _COPY = """SELECT archive_url, timestamp FROM captures WHERE url_id = (SELECT id FROM urls WHERE url = ?)
-AND archive_url IS NOT NULL AND state IN ('success', 'matched', 'quota') ORDER BY timestamp DESC LIMIT 1"""
+AND archive_url IS NOT NULL AND state IN ('success', 'matched', 'quota') AND coalesce(verdict, '') <> 'bad'
+ORDER BY timestamp DESC LIMIT 1"""  # a capture judged bad (docs/captures.md) is never the copy to cite
 
 
 @hookimpl
