@@ -36,7 +36,7 @@ class Settings:
     confirm_checks: int = 3  # failed checks before a link is called dead
     confirm_spacing_hours: float = 24.0  # hours that must separate the failed checks counted towards dead
     canary_url: str | None = None
-    outage_share: float = 0.8  # share of hosts failing at transport level that means "we are offline"
+    outage_share: float = 0.8  # share of hosts unreachable at the network level that means "we are offline"
     wayback_url: str = "https://web.archive.org"
     if_not_archived_within_days: float = 30.0
     saves_per_minute: float = 6.0  # Save Page Now submissions a minute (the account limit is 7)

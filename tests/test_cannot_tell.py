@@ -6,8 +6,7 @@ import sqlite3
 from click.testing import CliRunner
 
 from archiver.cli.main import main
-
-OFFLINE = [f"https://site{i}.invalid/a" for i in range(1, 6)]
+from tests.web import closed_ports
 
 
 def check_json(doc, db, *extra):
@@ -19,11 +18,12 @@ def check_json(doc, db, *extra):
 def test_offline_run_says_null_then_stale_checks_those_again(tmp_path, test_web):
     doc, db = tmp_path / "notes.txt", tmp_path / "archive.db"
     live = test_web.url("/page/offline-live")
-    doc.write_text("".join(f"{i}. {u}\n" for i, u in enumerate([*OFFLINE, live], start=1)), encoding="utf-8")
+    offline = [f"http://127.0.0.1:{port}/a" for port in closed_ports(5)]
+    doc.write_text("".join(f"{i}. {u}\n" for i, u in enumerate([*offline, live], start=1)), encoding="utf-8")
     result, payload = check_json(doc, db)
     assert result.exit_code == 3 and payload["summary"]["network_unavailable"]
     by_url = {r["url"]: r for r in payload["results"]}
-    for url in OFFLINE:
+    for url in offline:
         assert (by_url[url]["alive"], by_url[url]["conclusive"], by_url[url]["state"]) == (None, False, "inconclusive")
     assert (by_url[live]["alive"], by_url[live]["conclusive"]) == (True, True)
     conn = sqlite3.connect(db)

@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from archiver.check.fetch import FetchSettings, make_client
-from archiver.check.run import interleave_hosts, origin_memo, run_checks
+from archiver.check.outage import origin_memo
+from archiver.check.run import interleave_hosts, run_checks
 from archiver.check.state import ConfirmPolicy
 from archiver.cli.main import main
 from archiver.errors import StoreLocked
@@ -121,18 +123,31 @@ def test_outage_guard_marks_nothing(store):
     clock = Clock()
     urls = [f"https://host{i}.invalid/page" for i in range(5)]
     run = check(store, urls, clock)
-    assert run.offline and "5 of 5 hosts" in run.offline_reason
+    assert run.offline and "5 of 5 host names do not exist and no host answered" in run.offline_reason
     conn = store.db.conn
     assert conn.execute("select count(*) from checks where inconclusive = 1").fetchone()[0] == 5
     assert {r[0] for r in conn.execute("select state from urls")} == {"unchecked"}
     assert conn.execute("select outcome from runs").fetchone()[0] == "offline"
 
 
+async def unreachable_resolver(host, port):
+    raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+
 def test_outage_guard_stops_early_on_a_large_offline_run(store):
-    urls = [f"https://host{i}.invalid/page/{j}" for i in range(30) for j in range(3)]
-    run = check(store, urls, Clock())
-    assert run.offline
+    urls = [f"https://host{i}.example/page/{j}" for i in range(30) for j in range(3)]
+    run = check(store, urls, Clock(), resolver=unreachable_resolver)
+    assert run.offline and "resolver unreachable" in run.offline_reason
     assert run.checked < len(urls)
+
+
+def test_names_that_do_not_exist_do_not_stop_a_run_early(store, test_web):
+    """The resolver's "no such name" comes fast and proves nothing about the network: the run goes on
+    to the hosts that can tell, and with one of them answering the twelve lapsed domains are failing."""
+    urls = [f"https://lapsed{i}.invalid/page" for i in range(12)] + [test_web.url("/ok")]
+    run = check(store, urls, Clock())
+    assert not run.offline, run.offline_reason
+    assert run.checked == len(urls) and run.by_state == {"failing": 12, "alive": 1}
 
 
 def test_one_dead_host_among_live_ones_is_failing(store, test_web):
@@ -144,6 +159,14 @@ def test_one_dead_host_among_live_ones_is_failing(store, test_web):
     row = store.db.conn.execute("select inconclusive, k.state from checks k join urls u on u.id = k.url_id "
                                 "where u.url like '%invalid%'").fetchone()
     assert row == (0, "failing")
+
+
+def test_names_that_do_not_exist_are_failing_when_the_canary_answered(store, test_web):
+    """The canary answered, so the resolver works: its "no such name" is the hosts' own answer."""
+    urls = [f"https://lapsed{i}.invalid/x" for i in range(5)]
+    run = check(store, urls, Clock(), canary=test_web.url("/ok"))
+    assert not run.offline, run.offline_reason
+    assert run.by_state == {"failing": 5} and run.by_status == {"dns-error": 5}
 
 
 def test_unreachable_canary_means_offline(store, test_web):

@@ -13,6 +13,7 @@ import tracemalloc
 
 import pytest
 
+from archiver.check.failures import failure_kind
 from archiver.check.fetch import FetchSettings, check_one, make_client
 from archiver.models import CheckResult
 from archiver.network import Network, shown
@@ -238,6 +239,9 @@ def test_a_private_ca_is_trusted_through_ssl_cert_file(private_ca, monkeypatch) 
     assert (untrusted.status, untrusted.transport_failure) == ("tls-error", True)
     assert (trusted.status, by_option.status) == ("ok", "ok"), (trusted.error, by_option.error)
     assert wrong_name.status == "tls-error"
+    # the server's own answer (evidence for the outage guard, check/run.py), not the network's
+    assert failure_kind(untrusted.status, untrusted.error) == failure_kind(wrong_name.status, wrong_name.error) \
+        == "certificate", (untrusted.error, wrong_name.error)
 
 
 # -- proxies ----------------------------------------------------------------------------------------

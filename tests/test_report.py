@@ -15,6 +15,7 @@ from archiver.report.render import REPORT_RENDERERS
 from archiver.report.render.terminal import render as render_terminal
 
 from .conftest import FIXTURES
+from .web import closed_ports
 
 GOLDEN = FIXTURES / "report"
 EXT = {"text": "txt", "markdown": "md", "html": "html", "json": "json", "csv": "csv"}
@@ -159,8 +160,9 @@ def test_report_after_an_offline_run_says_what_happened(tmp_path, test_web):
     """A night without network is an outage, not "no check has run": the report says so, with the
     number of URLs it could not judge (also those the early stop never reached)."""
     db, offline, live = tmp_path / "archive.db", tmp_path / "notes.txt", tmp_path / "live.txt"
-    offline.write_text("".join(f"{n}. https://site{n // 2}.invalid/{n}\n" for n in range(1, 25)), encoding="utf-8")
-    assert _cli("run", offline, "--db", db, "--no-archive", "--processes", "1", "-q").exit_code == 3
+    ports = closed_ports(13)  # refused everywhere, as when the network is down
+    offline.write_text("".join(f"{n}. http://127.0.0.1:{ports[n // 2]}/{n}\n" for n in range(1, 25)), encoding="utf-8")
+    assert _cli("run", offline, "--db", db, "--no-archive", "--processes", "1", "-q", "--allow-private").exit_code == 3
     text = " ".join(_cli("report", "--db", db).stdout.split())  # as one line: the terminal's is wrapped
     assert "No check has run yet" not in text
     assert "found the network unavailable" in text and "24 URLs not judged" in text
@@ -171,7 +173,7 @@ def test_report_after_an_offline_run_says_what_happened(tmp_path, test_web):
     # an online run, then another night offline: the states come from the online run, and it says so
     live.write_text(f"1. {test_web.url('/ok')}\n", encoding="utf-8")
     assert _cli("check", live, "--db", db, "--allow-private", "--processes", "1").exit_code == 0
-    assert _cli("check", offline, "--db", db, "--processes", "1").exit_code == 3
+    assert _cli("check", offline, "--db", db, "--processes", "1", "--allow-private").exit_code == 3
     for fmt in ("text", "markdown", "html"):
         out = " ".join(_cli("report", "--db", db, "--format", fmt).stdout.split())
         assert "found the network unavailable" in out and "24 URLs not judged" in out

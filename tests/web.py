@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import gzip
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -409,3 +410,15 @@ class MutableSite:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def closed_ports(n):
+    """Ports on loopback where nothing listens: connection refused, as from a network that is down
+    (names that do not exist would be the hosts' own answer: check/outage.py)."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports

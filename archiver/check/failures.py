@@ -7,13 +7,15 @@ import asyncio
 import re
 import socket
 import ssl
+from typing import Literal
 
 import aiohttp
 from aiohttp import http_exceptions
 
 from .http import DecodingError
 
-__all__ = ["ERROR_LIMIT", "Skip", "TooManyRedirects", "map_exception", "refused", "retryable", "FAILURES"]
+__all__ = ["ERROR_LIMIT", "Skip", "TooManyRedirects", "failure_kind", "map_exception", "refused", "retryable",
+           "FAILURES"]
 
 
 class Skip(Exception):
@@ -29,6 +31,14 @@ FAILURES = (aiohttp.ClientError, OSError, TimeoutError, ValueError, DecodingErro
 
 _DNS_TEXT = re.compile(r"Name or service not known|nodename nor servname|Temporary failure in name "
                        r"resolution|No address associated with hostname|getaddrinfo failed", re.I)
+# getaddrinfo's answers that the resolver was reached and said the name has no address (glibc: NXDOMAIN
+# is EAI_NONAME, a name without A/AAAA records EAI_NODATA); EAI_AGAIN is a resolver that could not be
+# reached or did not answer, an outage's sign, not the host's.
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+# How an error begins when the failure is the host's own answer rather than the network's: the outage
+# guard (check/run.py) reads it back, also from a killed run's rows, through failure_kind.
+NO_SUCH_HOST = "no such host: "
+CERTIFICATE_REFUSED = "certificate refused: "
 _TLS_TEXT = re.compile(r"\bSSL\b|CERTIFICATE_VERIFY|\bTLS\b", re.I)
 ERROR_LIMIT = 500  # characters of an error kept: parser errors quote what the server sent
 # The server answered with bytes that are not HTTP, or stopped mid-answer: its words are quoted and
@@ -70,12 +80,28 @@ def map_exception(exc: BaseException) -> tuple[str, str, bool]:
     if isinstance(exc, _BROKEN_HTTP) and not isinstance(exc, aiohttp.ClientHttpProxyError):
         return "connection-error", detail[:ERROR_LIMIT], True
     if any(isinstance(e, socket.gaierror) for e in chain) or _DNS_TEXT.search(full):
-        return "dns-error", detail, True
-    if any(isinstance(e, (ssl.SSLError, ssl.CertificateError, aiohttp.ClientSSLError)) for e in chain) or _TLS_TEXT.search(full):
+        nxdomain = any(isinstance(e, socket.gaierror) and e.errno in _NO_SUCH_NAME for e in chain)
+        return "dns-error", NO_SUCH_HOST + detail if nxdomain else detail, True
+    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
+        return "tls-error", CERTIFICATE_REFUSED + detail, True
+    if any(isinstance(e, (ssl.SSLError, aiohttp.ClientSSLError)) for e in chain) or _TLS_TEXT.search(full):
         return "tls-error", detail, True
     if isinstance(exc, (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)):
         return "connection-error", f"the proxy failed: {detail}", True
     return "connection-error", detail, True
+
+
+def failure_kind(status: str, error: str | None) -> Literal["no-such-host", "certificate", "network"]:
+    """What a transport failure says about the network. "no-such-host": the resolver answered that the
+    name has no address; "certificate": a server answered with a certificate that was refused. Both are
+    the host's own answer, evidence against the link once the run knows its resolver and TLS work. Any
+    other (a timeout, a refused or reset connection, an unreachable resolver, a failed handshake) may be
+    the network's."""
+    if status == "dns-error" and (error or "").startswith(NO_SUCH_HOST):
+        return "no-such-host"
+    if status == "tls-error" and (error or "").startswith(CERTIFICATE_REFUSED):
+        return "certificate"
+    return "network"
 
 
 def retryable(exc: BaseException) -> bool:

@@ -1,11 +1,8 @@
-"""The check stage as a run: which URLs, in what order, with the outage guard and resume.
+"""The check stage as a run: which URLs, in what order, with the outage guard (check/outage.py) and resume.
 
-Network outage guard: when the run itself is offline, every host fails at the transport level (DNS,
-connect, TLS, timeout) and a naive checker marks the whole corpus failing. Here a transport failure
-is first written as an *inconclusive* check (committed with its group, so a resumed run finds it)
-and only applied to the link's state at the end, when the run knows it was online: most distinct
-hosts answered something, and the canary (if configured) was reached. Otherwise no link
-changes state and the run reports "network unavailable".
+A transport failure is first written as an *inconclusive* check (committed with its group, so a
+resumed run finds it) and applied to its link's state only at the end, when the outage guard knows
+the run was online. Otherwise no link changes state and the run reports "network unavailable".
 """
 
 from __future__ import annotations
@@ -17,18 +14,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ..clock import iso, utcnow
-from ..models import CheckRecord, CheckResult, KnownUrl, Settled, UrlState
+from ..models import CheckRecord, CheckResult
 from ..store import ArchiveStore
-from ..urls.keys import origin_of
-from .classify import alive_of
 from .fetch import FetchSettings, check_one, check_urls
+from .outage import OutageGuard, canary_reason, origin_memo
 from .recorder import Recorder
-from .state import ConfirmPolicy, next_state
+from .state import ConfirmPolicy
 
 if TYPE_CHECKING:
     from .http import Session
-
-EARLY_OUTAGE_HOSTS = 10  # this many distinct hosts and not one HTTP answer: stop, we are offline
 
 
 @dataclass
@@ -132,7 +126,7 @@ async def run_checks(
     try:
         previous = await store.unfinished_run("check")
         run = CheckRun(previous or await store.start_run("check"), resumed=previous is not None)
-        guard = _OutageGuard()
+        guard = OutageGuard()
         todo = await _todo(store, run, previous, urls, guard, stale, clock)
         # the citations go to the store now, behind the run's own reads, and the requests start meanwhile
         ahead = asyncio.ensure_future(first) if first is not None else None
@@ -140,9 +134,10 @@ async def run_checks(
         if canary:
             probe = await check_one(client, canary, fetch_settings, clock=clock, **extra)
             if probe.transport_failure:
-                run.offline, run.offline_reason = True, f"canary {canary} unreachable ({probe.status})"
+                run.offline, run.offline_reason = True, canary_reason(canary, probe)
                 await store.finish_run(run.run_id, "offline", run.summary())
                 return run
+            guard.canary = guard.origin(probe.url) if probe.status != "skipped" else None
         if processes > 1 and resolver is None and len(todo) > processes:
             from .workers import check_urls_in_processes  # multiprocessing and pickle, only for workers
 
@@ -165,7 +160,7 @@ async def run_checks(
     return run
 
 
-async def _todo(store: ArchiveStore, run: CheckRun, previous: int | None, urls: list[str], guard: _OutageGuard,
+async def _todo(store: ArchiveStore, run: CheckRun, previous: int | None, urls: list[str], guard: OutageGuard,
                 stale: timedelta | None, clock: Callable[[], datetime]) -> list[str]:
     """The URLs this run still has to check: what a resumed run's killed part did not, and (with
     `stale`) what has no conclusive check within it. Reads only."""
@@ -183,7 +178,7 @@ async def _todo(store: ArchiveStore, run: CheckRun, previous: int | None, urls: 
     return todo
 
 
-async def _consume(store: ArchiveStore, run: CheckRun, gen: AsyncGenerator[CheckResult, None], guard: _OutageGuard,
+async def _consume(store: ArchiveStore, run: CheckRun, gen: AsyncGenerator[CheckResult, None], guard: OutageGuard,
                    policy: ConfirmPolicy, clock: Callable[[], datetime],
                    on_result: Callable[[CheckOutcome], None] | None, ahead: Awaitable[object] | None) -> None:
     """Hand each result to the writer as it arrives; the outage guard counts hosts at once."""
@@ -191,7 +186,7 @@ async def _consume(store: ArchiveStore, run: CheckRun, gen: AsyncGenerator[Check
     def written(record: CheckRecord, check_id: int) -> None:
         outcome = _outcome(record)
         if record.new is None:
-            guard.pending.append((check_id, outcome))
+            guard.hold(check_id, outcome.url, outcome.result, outcome.previous)
         run.count(outcome)
         if on_result:
             on_result(outcome)
@@ -199,13 +194,7 @@ async def _consume(store: ArchiveStore, run: CheckRun, gen: AsyncGenerator[Check
     recorder = Recorder(store, run.run_id, policy, clock, written, ahead)
     try:
         async for result in gen:
-            host = guard.origin(result.url)
-            if result.transport_failure:
-                guard.failed.add(host)
-                if result.status == "tls-error":
-                    guard.tls.add(host)
-            elif result.status != "skipped":
-                guard.answered.add(host)
+            guard.saw(result)
             await recorder.put(result)
             if guard.early_outage():
                 break
@@ -227,77 +216,6 @@ def _outcome(record: CheckRecord) -> CheckOutcome:
                             record.previous.state)
     score = None if drift is None else drift.similarity if drift.similarity is not None else 0.0
     return CheckOutcome(result.url, result, new.state, record.previous.state, score)
-
-
-def origin_memo() -> Callable[[str], str]:
-    """`origin_of`, parsed once per scheme and authority (12 us a URL, asked for every check).
-    The key is the URL up to the first "/" after "//", which holds the scheme and the whole authority."""
-    origins: dict[str, str] = {}
-
-    def origin(url: str) -> str:
-        end = url.find("/", url.find("//") + 2)
-        key = url if end < 0 else url[:end]
-        found = origins.get(key)
-        if found is None:
-            found = origin_of(url)
-            if found != url:  # origin_of gives back an unparsable URL itself: not shared by its key
-                origins[key] = found
-        return found
-
-    return origin
-
-
-@dataclass
-class _OutageGuard:
-    """What the outage verdict needs: hosts that answered, hosts that failed at the network level, and
-    the transport failures held back until the verdict (no bodies: small)."""
-
-    answered: set[str] = field(default_factory=set)
-    failed: set[str] = field(default_factory=set)
-    tls: set[str] = field(default_factory=set)  # of `failed`: the hosts whose TLS failed
-    pending: list[tuple[int, CheckOutcome]] = field(default_factory=list)
-    origin: Callable[[str], str] = field(default_factory=origin_memo, repr=False, compare=False)
-
-    async def resume(self, store: ArchiveStore, run_id: int, checked: dict[str, bool]) -> None:
-        """A resumed run is one run: what its killed part saw counts as if this process had seen it."""
-        self.answered.update(self.origin(url) for url, answered in checked.items() if answered)
-        for held in await store.held_back(run_id):
-            self.failed.add(self.origin(held.url))
-            if held.status == "tls-error":
-                self.tls.add(self.origin(held.url))
-            result = CheckResult(held.url, held.status, alive_of(held.status), error=held.error,
-                                 checked_at=datetime.fromisoformat(held.checked_at), transport_failure=True)
-            self.pending.append((held.check_id, CheckOutcome(held.url, result, "inconclusive",
-                                                             held.previous_state or "unchecked")))
-
-    def early_outage(self) -> bool:
-        return not self.answered and len(self.failed) >= EARLY_OUTAGE_HOSTS
-
-    def offline_reason(self, outage_share: float) -> str | None:
-        offline_hosts = self.failed - self.answered
-        seen = self.failed | self.answered
-        if len(seen) >= 3 and len(offline_hosts) >= outage_share * len(seen):
-            tls = len(self.tls - self.answered)
-            if tls * 2 > len(offline_hosts):  # mostly TLS: a network that intercepts TLS, not an outage
-                return (f"TLS failed on {tls} of {len(seen)} hosts: their certificates could not be verified, as "
-                        "behind a TLS-inspecting proxy or firewall whose CA this machine does not trust; give that "
-                        "CA with SSL_CERT_FILE or --ca-bundle (and the proxy with HTTPS_PROXY or --proxy)")
-            return (f"{len(offline_hosts)} of {len(seen)} hosts failed at the network level "
-                    f"(DNS, connection, TLS or timeout)")
-        return None
-
-    async def settle(self, store: ArchiveStore, policy: ConfirmPolicy, clock: Callable[[], datetime]) -> None:
-        """Online after all: apply each held-back transport failure to its link's state."""
-        if not self.pending:
-            return
-        known = await store.known_urls([outcome.url for _, outcome in self.pending])
-        settled = []
-        for check_id, outcome in self.pending:
-            prev = known[outcome.url].state if outcome.url in known else UrlState()
-            new = next_state(prev, outcome.result, outcome.result.checked_at or clock(), policy)
-            settled.append(Settled(check_id, outcome.url, new, outcome.result.status, outcome.result.alive))
-            known[outcome.url] = KnownUrl(outcome.url, new)
-        await store.settle_inconclusive(settled)
 
 
 def interleave_hosts(urls: list[str]) -> list[str]:
