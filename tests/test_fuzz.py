@@ -1,4 +1,4 @@
-"""Hypothesis over every extractor and repair: no exception, a per-input time budget (linear time),
+"""Hypothesis over every extractor and repair: no exception, a per-input CPU budget (linear time),
 repair idempotent, and every emitted URL parses with httpx and is http(s). The number of inputs
 run is printed at the end of the session (`-s`) and recorded in README."""
 
@@ -16,7 +16,12 @@ from archiver.lint.document import repair_document
 from archiver.lint.repair import repair_url
 
 RUNS = {"inputs": 0}
-BUDGET_S = 2.0  # per input of at most a few KB: generous for a loaded 2-core machine
+BUDGET_S = 2.0  # CPU seconds per input of at most a few KB
+# CPU time of this process, not wall time: other processes on a loaded machine stretch the wall clock
+# (the RIS case took 27-34 s of wall time next to eight busy test suites) but not the work done here.
+# The budgets catch quadratic blow-ups (each hostile input below took > 120 s before issue 11);
+# speed itself is measured in benchmarks/.
+_cpu = time.process_time
 
 # pieces that real documents and attacks are made of
 PIECES = ["http://", "https://", "www.", "doi:10.1000/", "hxxp://", "ftp://", "mailto:a@b.org", "user:pw@",
@@ -43,7 +48,7 @@ def _check_emitted(repaired) -> None:
 @given(text=texts)
 def test_every_extractor_and_repair(fmt, text):
     RUNS["inputs"] += 1
-    start = time.perf_counter()
+    start = _cpu()
     try:
         cits = list(extract(Document("fuzz", fmt, text, "0")))
     except Exception as exc:  # only a clear InputError (bad CSL-JSON) may stop a document
@@ -52,7 +57,7 @@ def test_every_extractor_and_repair(fmt, text):
         assert isinstance(exc, InputError) and fmt == "csljson", repr(exc)
         return
     repaired = repair_document(cits)
-    assert time.perf_counter() - start < BUDGET_S
+    assert _cpu() - start < BUDGET_S
     _check_emitted(repaired)
 
 
@@ -76,9 +81,9 @@ def test_repair_alone(text):
     ("RIS record opened x100,000", "TY  - ELEC\nUR  - https://a.org/\n" * 100_000, "ris"),
 ])
 def test_hostile_inputs_finish_in_seconds(name, text, fmt):
-    start = time.perf_counter()
+    start = _cpu()
     repair_document(list(extract(Document("hostile", fmt, text, "0"))))
-    assert time.perf_counter() - start < 20, name  # each took > 120 s before (issue 11)
+    assert _cpu() - start < 20, name  # each took > 120 s before (issue 11)
 
 
 def teardown_module(module):
