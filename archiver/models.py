@@ -215,18 +215,24 @@ class ReportRow:
 
     @property
     def severity(self) -> Severity | None:
-        """error: broken or unrecoverable; warning: cannot tell, or the page changed; else findings'."""
+        """error: broken or unrecoverable; warning: cannot tell, the page changed, or it no longer says
+        what the citation quotes; else findings'."""
         if self.broken or self.state == "unrecovered" or any(f.severity == "error" for f in self.findings):
             return "error"
         # a navigation link or image left unchecked is as asked (`--roles`), not a doubt about a citation
         if self.state == "unknown" or (self.state == "unchecked" and self.role == "citation") or self.drift_changes or \
-                any(f.severity == "warning" for f in self.findings):
+                self.quote_missing or any(f.severity == "warning" for f in self.findings):
             return "warning"
         return "info" if self.findings else None
 
     @property
     def broken(self) -> bool:
         return self.state in BROKEN
+
+    @property
+    def quote_missing(self) -> bool:
+        """The page no longer says what the citation quotes, or no copy of it ever did (captures/quotes.py)."""
+        return self.quote_verdict in ("no-longer-says-it", "not-found")
 
     @property
     def needs_action(self) -> bool:
@@ -243,6 +249,9 @@ class ReportRow:
             return "cite the archived copy" if self.archive_url else "find an archived copy or a new source"
         if any(f.severity == "error" for f in self.findings):
             return "fix the URL"
+        if self.quote_missing:
+            return "check the quote: " + ("the page no longer says it" if self.quote_verdict == "no-longer-says-it"
+                                          else "no copy of the page has it")
         if self.drift_changes:
             return "check the page still says what is cited"
         if self.url != self.raw and any(f.fix for f in self.findings):

@@ -111,6 +111,8 @@ def test_a_copy_unlike_the_page_cited_differs_and_all_bad_is_never_offered(fake_
     rows = rows_of(store)
     assert rows[changed].capture_verdict == "differs" and rows[changed].archive_url
     assert rows[walled].archive_url is None and rows[walled].capture_verdict == "bad"  # never offered
+    view = dict(store.db.conn.execute("SELECT url, archive_url FROM latest_status"))
+    assert view[walled] is None and view[changed] == rows[changed].archive_url
 
 
 def test_judging_a_raw_reply():
@@ -258,6 +260,9 @@ def test_quotes_present_edited_and_missing_in_latin_and_cyrillic(fake_wayback, w
     assert [r.quote_verdict for r in rows] == ["still-says-it", "no-longer-says-it", "still-says-it",
                                                "no-longer-says-it", "not-found", "still-says-it"]
     assert rows[3].quote_link == gone.link and rows[4].quote_link is None
+    assert [r.severity for r in rows] == [None, "warning", None, "warning", "warning", None]
+    assert rows[1].action == "check the quote: the page no longer says it"
+    assert rows[4].action == "check the quote: no copy of the page has it"
     assert res.as_dict()["quotes"][0]["verdict"] in ("still-says-it", "no-longer-says-it", "not-found")
 
 

@@ -100,6 +100,7 @@ def test_an_older_database_is_brought_forward(postgres_url):
             versions = [v for (v,) in await cur.fetchall()]
             cur = await conn.execute("SELECT role, added, added_by FROM citations")  # migration 6's columns
             cur = await conn.execute("SELECT verdict, similarity, qa FROM captures")  # migration 7's
+            cur = await conn.execute("SELECT archive_url FROM latest_status")  # migration 8 remade it
             return before, after, versions
         finally:
             await conn.close()

@@ -67,7 +67,7 @@ def _classes(row: ReportRow) -> str:
     tags = {"row": True, "action": row.needs_action, "broken": row.broken or row.state == "unrecovered",
             "new": row.newly_broken, "changed": bool(row.drift_changes), "findings": bool(row.findings),
             "noarchive": not row.archive_url, row.severity or "ok": True,
-            "quote": row.quote_verdict in ("no-longer-says-it", "not-found"), "qa": row.capture_verdict in ("differs", "bad")}
+            "quote": row.quote_missing, "qa": row.capture_verdict in ("differs", "bad")}
     return " ".join(k for k, on in tags.items() if on)
 
 

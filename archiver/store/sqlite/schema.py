@@ -282,4 +282,23 @@ MIGRATIONS: list[str] = [
         UNIQUE (citation_id, quote)
     );
     """,
+    # 8: `latest_status` offers no capture that capture QA judged bad (migration 7), as the report does not.
+    """
+    DROP VIEW latest_status;
+    CREATE VIEW latest_status AS
+    SELECT d.path AS document, c.note, c.line, c.idx, c.raw, u.url, u.state,
+           k.status, k.alive, k.inconclusive = 0 AND k.alive IS NOT NULL AS conclusive,
+           k.http_status, k.final_url, k.checked_at, k.sha256,
+           (SELECT p.archive_url FROM captures p
+             WHERE p.url_id = u.id AND p.archive_url IS NOT NULL AND (p.verdict IS NULL OR p.verdict <> 'bad')
+             ORDER BY p.updated DESC LIMIT 1) AS archive_url,
+           c.first_seen, c.last_seen
+    FROM citations c
+    JOIN documents d ON d.id = c.document_id
+    LEFT JOIN urls u ON u.id = c.url_id
+    LEFT JOIN checks k ON k.id = (
+        SELECT id FROM checks WHERE url_id = u.id ORDER BY checked_at DESC, id DESC LIMIT 1)
+    WHERE c.removed IS NULL
+    ORDER BY d.id, c.line, c.idx;
+    """,
 ]
