@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Settings, load_settings
@@ -46,7 +47,7 @@ if TYPE_CHECKING:  # the network stages and the store load on first use: `lint` 
     from .models import DocumentChanges
     from .report.problems import Problem
     from .store import ArchiveStore
-    from .wayback.policy import ArchiveReport
+    from .wayback.policy import ArchiveReport, ArchiveResult
 
 DEFAULT_INPUT = "sources.txt"
 T = TypeVar("T")
@@ -165,44 +166,53 @@ def urls_of(result: LintResult, roles: frozenset[str] = frozenset(["citation"]))
 
 
 def check(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
-          store: ArchiveStore | None = None, on_result: Callable[[CheckOutcome], None] | None = None) -> CheckReport:
+          store: ArchiveStore | None = None, on_result: Callable[[CheckOutcome], None] | None = None,
+          on_stage: Callable[[str, Any], None] | None = None) -> CheckReport:
     """Lint `paths`, then fetch and classify every URL into the store; the citations are recorded
-    while the first requests are in flight, and before any check is written."""
+    while the first requests are in flight, and before any check is written. Progress:
+    `on_stage("check-start", n)` once the number of URLs to check is known, then `on_result` for each."""
     settings = settings or Settings()
 
     async def work(st: ArchiveStore) -> CheckReport:
         found = lint(paths, settings)
-        return await _check_stage(st, settings, urls_of(found, settings.role_set()), found.errors, on_result, record(st, found))
+        return await _check_stage(st, settings, urls_of(found, settings.role_set()), found.errors, on_result,
+                                  record(st, found), on_stage)
 
     return _run_async(_with_store(settings, store, work))
 
 
 def archive(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
             store: ArchiveStore | None = None, dry_run: bool = False,
+            on_result: Callable[[ArchiveResult], None] | None = None,
+            on_stage: Callable[[str, Any], None] | None = None,
             on_capture: Callable[[CaptureResult], None] | None = None) -> ArchiveOutcome:
     """Preserve the live links of `paths` in the Wayback Machine and match dead ones to old captures
     (using the states the last check recorded); then, when the settings ask, judge the copies, look in
-    other archives and check quotes (`on_capture` is called per URL judged)."""
+    other archives and check quotes (`on_capture` is called per URL judged). Progress:
+    `on_stage("archive-start", n)` with the number of URLs, `on_stage("archive-wait", seconds)` each
+    time a Save Page Now submission waits for its slot (the pacing), and `on_result` for each URL done."""
     settings = settings or Settings()
 
     async def work(st: ArchiveStore) -> ArchiveOutcome:
         found = lint(paths, settings)
         urls = urls_of(found, settings.role_set())
         await record(st, found)
-        return await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture)
+        return await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture, on_result, on_stage)
 
     return _run_async(_with_store(settings, store, work))
 
 
 def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *, store: ArchiveStore | None = None,
         lint_only: bool = False, archive: bool = True, dry_run: bool = False,
-        on_result: Callable[[CheckOutcome], None] | None = None,
+        on_result: Callable[[Any], None] | None = None,
         on_stage: Callable[[str, Any], None] | None = None,
         on_capture: Callable[[CaptureResult], None] | None = None) -> RunResult:
     """Every stage in one event loop: lint and record, check, then archive (skipped when the check
     found the network unavailable). `on_stage(name, value)` is called as each stage ends: "lint" (the
     summary), "changes" (what each document read changed: `DocumentChanges`; recorded while the
-    check's first requests are in flight, so it comes during the check), "check", "archive"."""
+    check's first requests are in flight, so it comes during the check), "check", "archive"; and
+    as `check` and `archive` report progress: "check-start", "archive-start", "archive-wait".
+    `on_result` gets each `CheckOutcome` of the check, then each `ArchiveResult` of the archive stage."""
     settings = settings or Settings()
     notify = on_stage or (lambda name, value: None)
 
@@ -215,10 +225,10 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
         if lint_only:
             await first
             return out
-        out.check = await _check_stage(st, settings, urls, found.errors, on_result, first)
+        out.check = await _check_stage(st, settings, urls, found.errors, on_result, first, on_stage)
         notify("check", out.check)
         if archive and not out.check.run.offline:
-            out.archive = await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture)
+            out.archive = await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture, on_result, on_stage)
             notify("archive", out.archive)
         return out
 
@@ -413,7 +423,8 @@ async def _with_store(settings: Settings, store: ArchiveStore | None,
 
 async def _check_stage(store: ArchiveStore, settings: Settings, urls: list[str], unreadable: list[str],
                        on_result: Callable[[CheckOutcome], None] | None,
-                       first: Awaitable[None] | None = None) -> CheckReport:
+                       first: Awaitable[None] | None = None,
+                       on_stage: Callable[[str, Any], None] | None = None) -> CheckReport:
     from .check.fetch import make_client
     from .check.run import run_checks
     from .check.state import ConfirmPolicy
@@ -425,12 +436,15 @@ async def _check_stage(store: ArchiveStore, settings: Settings, urls: list[str],
     async with make_client(fs) as client:
         crun = await run_checks(store, urls, client, fs, policy=policy, stale=stale, canary=settings.canary_url,
                                 outage_share=settings.outage_share, on_result=on_result,
+                                on_total=on_stage and partial(on_stage, "check-start"),
                                 processes=settings.processes or default_processes(), first=first)
     return CheckReport(crun, store.url, unreadable, settings.ignore, tuple(urls))
 
 
 async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str], unreadable: list[str],
-                         dry_run: bool, on_capture: Callable[[CaptureResult], None] | None = None) -> ArchiveOutcome:
+                         dry_run: bool, on_capture: Callable[[CaptureResult], None] | None = None,
+                         on_result: Callable[[ArchiveResult], None] | None = None,
+                         on_stage: Callable[[str, Any], None] | None = None) -> ArchiveOutcome:
     import httpx
 
     from .wayback.client import WaybackClient, http_client
@@ -444,7 +458,10 @@ async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str
     captures = None
     async with http_client(settings.wayback_url, timeout, settings.network()) as http:
         client = WaybackClient(http, settings.wayback_config())
-        report = await archive_urls(store, client, urls, settings.archive_policy(), dry_run=dry_run)
+        if on_stage:
+            client.save_pacer.on_wait = partial(on_stage, "archive-wait")
+        report = await archive_urls(store, client, urls, settings.archive_policy(), dry_run=dry_run, on_result=on_result,
+                                    on_total=on_stage and partial(on_stage, "archive-start"))
         if settings.capture_settings().asked:
             captures = await _capture_stage(store, settings, urls, client, dry_run, on_capture)
     if report.outage:  # one line, the queue kept, exit 3 (cli); an outage is never reported as "failed"

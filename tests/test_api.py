@@ -75,8 +75,10 @@ def test_archive_and_run_against_the_fake_wayback(notes, tmp_path, test_web, way
     wayback.seed(gone, "20210110120000")
     settings = settings_for(tmp_path, wayback_url=wayback.base_url)
     stages = []
-    result = api.run([str(notes)], settings, on_stage=lambda name, value: stages.append(name))
-    assert stages == ["lint", "changes", "check", "archive"]
+    result = api.run([str(notes)], settings, on_stage=lambda name, value: stages.append((name, value)))
+    names = [name for name, _ in stages if name != "archive-wait"]  # waits come as the pacing needs them
+    assert names == ["lint", "check-start", "changes", "check", "archive-start", "archive"]
+    assert dict(stages)["check-start"] == 3 and dict(stages)["archive-start"] == 3  # progress: the totals
     assert result.lint.summary["citations"] == 3
     assert result.check is not None and result.check.summary["checked"] == 3
     assert result.archive is not None and result.archive.notices == []

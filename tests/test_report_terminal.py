@@ -84,3 +84,15 @@ def test_golden_narrow(pipeline_db):
     page = (FIXTURES.parent.parent / "docs" / "report.md").read_text(encoding="utf-8")
     shown = page.split("narrower than 100 columns:\n\n```\n", 1)[1].split("\n```", 1)[0]
     assert out.startswith(shown + "\n")
+
+
+@pytest.mark.parametrize(("env", "coloured"), [({}, True), ({"NO_COLOR": "1"}, False)])
+def test_on_a_terminal_the_report_is_as_wide_as_it_and_coloured_unless_no_color(pipeline_db, env, coloured):
+    from tests.pty_screen import Screen
+
+    with Screen(["report", "--db", pipeline_db.settings.db], columns=80, env=env) as screen:
+        assert screen.finish(timeout=60) == 1  # failing links
+    assert ("\x1b[" in screen.raw.decode()) == coloured
+    lines = screen.lines()
+    assert "note 1 · alive: ok (HTTP 200)" in lines  # the terminal's 80 columns: the list layout
+    assert not fits(lines, 80), fits(lines, 80)

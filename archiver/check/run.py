@@ -106,6 +106,7 @@ async def run_checks(
     outage_share: float = 0.8,
     clock: Callable[[], datetime] = utcnow,
     on_result: Callable[[CheckOutcome], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
     resolver=None,
     processes: int = 1,
     first: Awaitable[object] | None = None,
@@ -116,6 +117,8 @@ async def run_checks(
     When the run finds itself offline it returns with `offline` set (and the reason): transport
     failures stay inconclusive and no link changes state. With `processes` > 1 the fetching runs in
     that many worker processes (archiver.workers); this process still writes every result.
+    `on_total(n)`: how many URLs this run will check (a resumed run's earlier part and fresh URLs
+    left out), once known; then `on_result` once for each.
 
     `first`: store writes that come before any check (the documents' citations, `api.record`),
     started at once so they are done while the first requests are in flight, and finished before
@@ -128,6 +131,8 @@ async def run_checks(
         run = CheckRun(previous or await store.start_run("check"), resumed=previous is not None)
         guard = OutageGuard()
         todo = await _todo(store, run, previous, urls, guard, stale, clock)
+        if on_total:
+            on_total(len(todo))
         # the citations go to the store now, behind the run's own reads, and the requests start meanwhile
         ahead = asyncio.ensure_future(first) if first is not None else None
         extra = {"resolver": resolver} if resolver else {}

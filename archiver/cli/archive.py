@@ -70,7 +70,8 @@ def archive(paths, db, wayback_url, archived_within, dry_run, proxy, ca_bundle, 
                              roles=roles, **capture_given(verify_captures, memento))
     progress = Progress()
     try:
-        outcome = api.archive(paths, settings, dry_run=dry_run, on_capture=progress.judged)
+        outcome = api.archive(paths, settings, dry_run=dry_run, on_result=progress.advance, on_stage=progress.on_stage,
+                              on_capture=progress.judged)
     finally:
         progress.close()
     report_unreadable(outcome.unreadable)

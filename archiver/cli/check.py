@@ -48,7 +48,7 @@ def check(paths, db, fmt, fail_on, base_url, input_format, stale, confirm_spacin
                              confirm_spacing=confirm_spacing, **opts)
     progress = Progress()
     try:
-        report = api.check(paths, settings, on_result=progress.advance)
+        report = api.check(paths, settings, on_result=progress.advance, on_stage=progress.on_stage)
     finally:
         progress.close()
     report_unreadable(report.unreadable)

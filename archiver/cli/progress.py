@@ -1,9 +1,12 @@
-"""What the stages say on stderr while and after they run: progress, unreadable documents, an
-offline machine, skipped URLs, the archive stage's notices."""
+"""What the stages say on stderr while and after they run: progress (docs/progress.md), unreadable
+documents, an offline machine, skipped URLs, the archive stage's notices."""
 
 from __future__ import annotations
 
+import math
 import sys
+import threading
+import time
 
 import click
 
@@ -48,31 +51,117 @@ def say_archive_notices(outcome) -> None:
 
 
 class Progress:
-    """A status line on a terminal, erased at the end; a quiet line every 100 URLs otherwise (both on stderr)."""
+    """What a stage has done, on stderr, as `check`, `archive` and `run` report it (the library's
+    `on_stage` and `on_result` callbacks): done of total, percentage, rate, time left, and the archive
+    stage's wait for its next submission. On a terminal: one line rewritten in place, redrawn twice
+    a second so the countdowns move while nothing finishes, and erased at the end. Elsewhere (a
+    log file): a whole line every `log_every` seconds while a stage runs, so a short stage adds
+    nothing to the log. Nothing with --quiet."""
 
-    def __init__(self):
-        self.done = 0
-        self.captures = 0
-        self.line = StatusLine() if sys.stderr.isatty() and VERBOSITY.level else None
+    def __init__(self, stream=None, *, log_every: float = 10.0, redraw: float = 0.5):
+        self.stream = stream or sys.stderr
+        self.log_every, self.redraw = log_every, redraw
+        self.on = VERBOSITY.level > 0
+        self.line = StatusLine(self.stream) if self.on and self.stream.isatty() else None
+        self.stage, self.done, self.last = "", 0, ""
+        self.total: int | None = 0
+        self.started = self.done_at = self.wait_until = self.logged_at = 0.0
+        self.paused = False
+        self._lock = threading.Lock()  # the redrawing thread and the stage's callbacks draw in turn
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def on_stage(self, name: str, value) -> None:
+        """The library's stage events that are progress: a stage's start (its total) and a wait."""
+        if name in ("check-start", "archive-start"):
+            self.start(name.split("-")[0], value)
+        elif name == "archive-wait":
+            self.wait_until = time.monotonic() + value
+            self.update()
+
+    def start(self, stage: str, total: int | None) -> None:
+        self.close()
+        self.stage, self.total, self.done, self.last = stage, total, 0, ""
+        self.started = self.done_at = self.logged_at = time.monotonic()
+        self.wait_until, self.paused = 0.0, False
+        if self.on and total:
+            self._stop.clear()
+            self._ticker = threading.Thread(target=self._tick, name="archiver-progress", daemon=True)
+            self._ticker.start()
 
     def advance(self, outcome) -> None:
+        """One URL done: a CheckOutcome (its state) or an ArchiveResult (its action)."""
         self.done += 1
-        if self.line is not None:
-            self.line.show(f"checking: {self.done} checked; {outcome.state} {outcome.url}")
-        elif self.done % 100 == 0:
-            info(f"checked {self.done}")
+        self.done_at = time.monotonic()
+        self.last = f"{getattr(outcome, 'state', None) or getattr(outcome, 'action', '')} {outcome.url}"
+        self.update()
 
     def judged(self, result) -> None:
-        """One URL through the capture stage (archiver/captures/stage.py), after the check's line closed."""
-        self.captures += 1
-        if self.captures == 1 and self.line is None and sys.stderr.isatty() and VERBOSITY.level:
-            self.line = StatusLine()
-        if self.line is not None:
-            self.line.show(f"captures: {self.captures} judged; {result.verdict or 'not judged'} {result.url}")
-        elif self.captures % 100 == 0:
-            info(f"captures: {self.captures} judged")
+        """One URL through the capture stage (archiver/captures/stage.py), whose total is not told."""
+        if self.stage != "captures":
+            self.start("captures", None)
+        self.done += 1
+        self.done_at = time.monotonic()
+        self.last = f"{result.verdict or 'not judged'} {result.url}"
+        self.update()
+
+    def text(self) -> str:
+        """"check: 120/300 URLs (40%) · 52.1/s · ETA 4 s" (and "next submission in 9 s")."""
+        now = time.monotonic()
+        rate = self.done / (now - self.started) if self.done and now > self.started else 0.0
+        if self.total is None:  # a count without a total: no share, no ETA
+            return f"{self.stage}: {self.done} judged" + (f" · {rate:.1f}/s" if rate else "")
+        parts = [f"{self.stage}: {self.done}/{self.total} URLs ({self.done * 100 // max(self.total, 1)}%)"]
+        if rate:
+            parts.append(f"{rate:.1f}/s" if rate >= 1 else f"{rate * 60:.1f}/min")
+            eta, idle = (self.total - self.done) / rate, now - self.done_at
+            # the last few are often the slow ones: an estimate long overdue is said as what it is
+            parts.append(f"ETA {duration(eta)}" if idle < max(2 * eta, 5.0) else f"none done for {duration(idle)}")
+        if self.wait_until > now:
+            parts.append(f"next submission in {duration(self.wait_until - now)}")
+        return " · ".join(parts)
+
+    def update(self, *, tick: bool = False) -> None:
+        with self._lock:
+            if not self.on or not self.stage:
+                return
+            if self.line is not None:
+                if not (tick and self.paused):
+                    self.paused = False
+                    self.line.show(self.text() + (f" · {self.last}" if self.last else ""), force=tick)
+                return
+            if time.monotonic() - self.logged_at >= self.log_every:
+                self.logged_at = time.monotonic()
+                info(self.text())
+
+    def pause(self) -> None:
+        """Erase the line for a message; the next URL done draws it again."""
+        with self._lock:
+            if self.line is not None:
+                self.line.clear()
+            self.paused = True
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.redraw):
+            self.update(tick=True)
 
     def close(self) -> None:
-        if self.line is not None:
-            self.line.clear()
-            self.line = None
+        """The stage ended (or was stopped): the thread ends and the line is erased."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
+        with self._lock:
+            if self.line is not None:
+                self.line.clear()
+            self.stage = ""
+
+
+def duration(seconds: float) -> str:
+    """"8 s", "3 min 05 s", "2 h 10 min"."""
+    s = max(0, math.ceil(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"

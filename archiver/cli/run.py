@@ -90,13 +90,13 @@ def run(paths, db, fail_on, base_url, input_format, lint_only, no_archive, stale
 
 
 def _on_stage(name: str, value, settings, progress) -> None:
-    """What `run` says on stderr as each stage ends."""
+    """What `run` says on stderr as each stage starts (progress) and ends."""
+    progress.on_stage(name, value)
     if name == "lint":
         info(f"lint: {value['citations']} citations, {value['urls']} URLs, {value['error']} errors, "
              f"{value['warning']} warnings -> {redacted(settings.db)}")
     elif name == "changes":  # during the check (the citations are recorded as its first requests leave)
-        if progress.line is not None:
-            progress.line.clear()
+        progress.pause()
         for c in value:
             moved = f" (renamed from {c.renamed_from})" if c.renamed_from else ""
             detail(f"lint: {c.path}: {c.added} citations new, {c.removed} removed, {c.kept} unchanged{moved}")

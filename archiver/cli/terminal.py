@@ -63,10 +63,10 @@ def verbosity_options(f):
 
 
 class StatusLine:
-    """One line on a terminal, rewritten in place at most every `every` seconds and erased by
-    `clear()`: the progress of a check on stderr. (rich's progress bar did this until archiver
-    stopped depending on rich: importing it, and the httpx command line it lets httpx load, cost
-    about 0.08 s of CPU on every run.)"""
+    """One line on a terminal, rewritten in place at most every `every` seconds (unless `force`d)
+    and erased by `clear()`: the progress of a stage on stderr. (rich's progress bar did this until
+    archiver stopped depending on rich: importing it, and the httpx command line it lets httpx
+    load, cost about 0.08 s of CPU on every run.)"""
 
     def __init__(self, stream=None, every: float = 0.1):
         self.stream = stream or sys.stderr
@@ -74,18 +74,29 @@ class StatusLine:
         self.shown_at = float("-inf")
         self.showing = False
 
-    def show(self, text: str) -> None:
+    def show(self, text: str, *, force: bool = False) -> None:
         now = time.monotonic()
-        if now - self.shown_at < self.every:
+        if now - self.shown_at < self.every and not force:
             return
         self.shown_at = now
-        import shutil  # on a terminal only (with bz2 and lzma: 3 ms to import)
-
-        width = max(shutil.get_terminal_size().columns - 1, 10)
+        width = max(self.columns() - 1, 10)  # one column short: a line that fills the last one wraps on some terminals
         text = "".join(c if c.isprintable() else "?" for c in text[:width])  # a URL's bytes never reach the terminal raw
+        if not text.isascii():  # CJK and emoji take two columns
+            from ..report.render.terminal import chop_cells
+
+            text = chop_cells(text, width)[0]
         self.stream.write("\r\x1b[2K" + text)
         self.stream.flush()
         self.showing = True
+
+    def columns(self) -> int:
+        """$COLUMNS, else the width of the terminal this line is on (stdout may be a file meanwhile)."""
+        if os.environ.get("COLUMNS", "").isdigit():
+            return int(os.environ["COLUMNS"])
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            return columns()
 
     def clear(self) -> None:
         if self.showing:

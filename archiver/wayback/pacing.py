@@ -51,6 +51,7 @@ class Pacer:
         self._next = -math.inf
         self._lock: asyncio.Lock | None = None
         self.calls = 0
+        self.on_wait: Callable[[float], None] | None = None  # told each wait for a slot, in seconds
 
     async def acquire(self, then: Callable[[], Awaitable[bool]] | None = None) -> bool:
         """Wait for this call's slot; `then()` (a store write before the call, which may veto it by
@@ -64,6 +65,8 @@ class Pacer:
                 due = max(self._next, self.paused_until)
                 if now >= due:
                     break
+                if self.on_wait:
+                    self.on_wait(due - now)
                 await self.sleep(due - now)
             if then is not None and not await then():
                 return False

@@ -370,10 +370,13 @@ class _Run:
 async def archive_urls(store: ArchiveStore, client: WaybackClient, urls: list[str] | None = None,
                        settings: ArchiveSettings | None = None, *, dry_run: bool = False,
                        clock: Callable[[], float] | None = None, sleep=None,
-                       on_result: Callable[[ArchiveResult], None] | None = None) -> ArchiveReport:
+                       on_result: Callable[[ArchiveResult], None] | None = None,
+                       on_total: Callable[[int], None] | None = None) -> ArchiveReport:
     """Archive or match each URL (all URLs in archive.db when `urls` is None); results in input order.
 
     Jobs left open by a killed run are finished first (polled, never resubmitted).
+    `on_total(n)`: how many URLs (resumed jobs included) there are, before the first is handled;
+    `on_result` is called once for each as it is done.
     `clock`/`sleep` default to the client's, so one scaled clock drives the whole run.
     """
     run = _Run(store, client, settings or ArchiveSettings(), dry_run, clock or client.clock,
@@ -395,6 +398,8 @@ async def archive_urls(store: ArchiveStore, client: WaybackClient, urls: list[st
     resumed = {r.url for r in open_rows}
     tasks = [go(r.url, resume(run, r)) for r in open_rows]
     tasks += [go(u, run.handle(u)) for u in urls if u not in resumed]
+    if on_total:
+        on_total(len(tasks))
     await asyncio.gather(*tasks)
     order = urls + [u for u in done if u not in urls]
     return ArchiveReport([done[u] for u in order if u in done], outage=client.outage)
