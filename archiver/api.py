@@ -466,7 +466,7 @@ async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str
             captures = await _capture_stage(store, settings, urls, client, dry_run, on_capture)
     if report.outage:  # one line, the queue kept, exit 3 (cli); an outage is never reported as "failed"
         notices.append(f"{' '.join(report.outage.split())}; {report.summary['queued']} links stay queued "
-                       "for the next run")
+                       + (f"until {report.resume_at}" if report.resume_at else "for the next run"))
     if captures is not None:
         report.captures = captures.as_dict()  # in the archive stage's JSON
         if captures.outage:

@@ -46,6 +46,8 @@ class Settings:
     force_login_walled: bool = False  # submit facebook.com & co. although Wayback stores the login wall
     wayback_timeout: float = 60.0  # read timeout for Wayback requests (SPN2 answers slowly)
     connect_timeout: float = 15.0  # seconds to open a connection to the Wayback Machine
+    archive_deadline: float = 14400.0  # seconds the archive stage may send requests for; the rest stays queued
+    wayback_max_wait: float = 300.0  # the longest pause the Wayback Machine may ask for (Retry-After) within a run
     stale_seconds: float | None = None  # check only URLs not checked within this many seconds
     base_url: str | None = None  # resolve relative links against this URL
     input_format: str | None = None  # read every document as this format instead of guessing
@@ -91,7 +93,8 @@ class Settings:
 
         keys = WaybackKeys(self.ia_access_key, self.ia_secret_key) if self.has_keys else None  # type: ignore[arg-type]
         return WaybackConfig(base_url=self.wayback_url, keys=keys, save_per_minute=self.saves_per_minute,
-                             cdx_per_minute=self.cdx_per_minute)
+                             cdx_per_minute=self.cdx_per_minute, max_wait=self.wayback_max_wait,
+                             stage_deadline=self.archive_deadline)
 
     def archive_policy(self):
         """What to submit and how long to poll (archiver.wayback.policy.ArchiveSettings)."""

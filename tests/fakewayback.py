@@ -163,8 +163,10 @@ class ClockedTransport(httpx.AsyncBaseTransport):
         self.clock.busy += 1
         try:
             response = await self.inner.handle_async_request(request)
-            await response.aread()
-            return response
+            raw = b"".join([piece async for piece in response.aiter_raw()])  # as sent: the client decodes
+            await response.aclose()
+            return httpx.Response(response.status_code, headers=response.headers, stream=httpx.ByteStream(raw),
+                                  extensions=response.extensions)
         finally:
             self.clock.busy -= 1
 
@@ -202,6 +204,9 @@ class FakeWayback:
         self.status_patch: dict[str, dict] = {}
         self.echo_headers = False  # put the request's headers into every reply (a leaky debugging proxy)
         self.fail_all: int | None = None  # answer every request with this HTTP status (an outage)
+        # answer every request with a hostile reply: "huge" (300 MB of JSON), "bomb" (1 MB of gzip that
+        # inflates to 1 GiB), "retry-after" (429, Retry-After: 86400), "trickle" (a byte a second)
+        self.hostile: str | None = None
         self.rejected_429: list[float] = []
         self.lock = threading.RLock()
         self._save_times: list[float] = []
@@ -565,6 +570,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         if fake.fail_all is not None:
             return self._send(fake.fail_all, f"<html><h1>{fake.fail_all} Service Unavailable</h1></html>", "text/html")
+        if fake.hostile:
+            return self._hostile(fake.hostile)
         with fake.lock:
             if path in ("/cdx/search/cdx", "/web/timemap/cdx", "/web/timemap/json"):
                 return self._send(*_swap(fake.cdx(query)))
@@ -594,6 +601,32 @@ class _Handler(BaseHTTPRequestHandler):
             if re.match(r"^/web/https?:", self.path):
                 return self._timegate(self.path.removeprefix("/web/"), headers.get("accept-datetime"))
         self._send(404, "<html>Not found</html>", "text/html")
+
+    def _hostile(self, kind: str) -> None:
+        if kind == "retry-after":
+            return self._send(429, "<html>Too Many Requests</html>", "text/html", {"Retry-After": "86400"})
+        body = gzip_bomb() if kind == "bomb" else None
+        size = len(body) if body is not None else {"huge": 300 * 1024 * 1024, "trickle": 1000}[kind]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(size))
+        if body is not None:
+            self.send_header("Content-Encoding", "gzip")
+        self.end_headers()
+        try:
+            if body is not None:
+                self.wfile.write(body)
+            elif kind == "trickle":
+                for _ in range(size):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(1)
+            else:
+                block = b"[" + b" " * (64 * 1024 - 1)  # one JSON array, never closed
+                for _ in range(size // len(block)):
+                    self.wfile.write(block)
+        except OSError:  # the client stopped reading: what a bounded client does
+            self.close_connection = True
 
     def _timegate(self, url: str, accept_datetime: str | None) -> None:
         """A TimeGate (§5): 302 to the capture nearest `Accept-Datetime` (the newest without it), its
@@ -646,6 +679,28 @@ class _Handler(BaseHTTPRequestHandler):
             body = f"<html><div id=\"wm-toolbar\">Wayback Machine toolbar</div>{body}</html>"
         status = int(best["statuscode"]) if best["statuscode"].isdigit() else 200
         return self._send(status, body, "text/html; charset=utf-8", headers)
+
+
+_BOMB: list[bytes] = []
+
+
+def gzip_bomb() -> bytes:
+    """About 1 MB of gzip that inflates to 1 GiB of zeros, built in a fraction of a second: after a full
+    flush, each further MiB of zeros compresses to the same bytes, so one block is repeated."""
+    if not _BOMB:
+        import struct
+        import zlib
+
+        mib = bytes(1 << 20)
+        z = zlib.compressobj(9, zlib.DEFLATED, -15)
+        first = z.compress(mib) + z.flush(zlib.Z_FULL_FLUSH)
+        again = z.compress(mib) + z.flush(zlib.Z_FULL_FLUSH)
+        crc = 0
+        for _ in range(1024):
+            crc = zlib.crc32(mib, crc)
+        header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+        _BOMB.append(header + first + again * 1023 + z.flush() + struct.pack("<II", crc, (1 << 30) & 0xFFFFFFFF))
+    return _BOMB[0]
 
 
 def _swap(reply: tuple[int, str, str]) -> tuple[int, str, str]:

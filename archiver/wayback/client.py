@@ -14,6 +14,10 @@ Design:
   strict-spacing (burst 1) so no 60-second window ever holds more than the rate; an HTTP 429 pauses
   that endpoint family for 60 s, doubling up to 30 min, with additive jitter.
 - Keys live in `Secret`, whose repr and str are '***'; they only ever leave as the header value.
+- Every reply is bounded (replies.py): `max_reply` decoded bytes, `request_deadline` seconds in all,
+  and the stage as a whole `stage_deadline` seconds. A pause the server asks for (Retry-After, or our
+  own 429 backoff) longer than `max_wait` is not waited out: that family's breaker holds until then,
+  and the work stays queued with that time as its next attempt.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from urllib.parse import quote
 
 import httpx
 
+from ..clock import iso_of_epoch
 from ..defaults import USER_AGENT
 from ..network import Network
 from ..secrets import Secret
@@ -60,6 +65,7 @@ from .protocol import (
     timestamp_of,
 )
 from .redact import Redactor
+from .replies import ACCEPT_ENCODING, fetch, retry_after
 
 __all__ = [
     "Secret", "WaybackKeys", "WaybackConfig", "WaybackClient", "Pacer", "Backoff",
@@ -114,6 +120,10 @@ class WaybackConfig:
     backoff_jitter: float = 0.1  # fraction added, never subtracted
     cdx_retries: int = 3  # 429/5xx retries inside one lookup (lookups are idempotent)
     user_agent: str = USER_AGENT
+    max_reply: int = 4 * 1024 * 1024  # decoded bytes of one reply (a CDX page of 50 rows is ~5 KB)
+    request_deadline: float = 120.0  # seconds for one whole request: connect, headers and body
+    max_wait: float = 300.0  # the longest pause (Retry-After, 429 backoff) waited out within a run
+    stage_deadline: float | None = None  # seconds the whole stage may send requests for
 
     @property
     def base(self) -> str:
@@ -161,12 +171,44 @@ class WaybackClient:
         self.redact = self.config.keys.redactor() if self.config.keys else Redactor()
         # One breaker per endpoint family; once one opens, nothing more is sent in this run.
         self.breakers = {"lookup": Breaker("lookup"), "save": Breaker("Save Page Now")}
+        self.pacers = {"lookup": self.cdx_pacer, "save": self.save_pacer}
+        self.stop_at = clock() + c.stage_deadline if c.stage_deadline is not None else None
+        self.out_of_time: str | None = None
+
+    def _outage(self, breaker: Breaker) -> str:
+        if breaker.until is not None:
+            return (f"the Wayback Machine at {self.base} asked archiver to wait until "
+                    f"{iso_of_epoch(breaker.until)} ({breaker.reason})")
+        return f"the Wayback Machine at {self.base} is unreachable: {breaker.reason}"
 
     @property
     def outage(self) -> str | None:
         """Why the Wayback Machine counts as unreachable for the rest of this run, or None."""
-        reason = next((b.reason for b in self.breakers.values() if b.open), None)
-        return f"the Wayback Machine at {self.base} is unreachable: {reason}" if reason else None
+        if self.out_of_time:
+            return self.out_of_time
+        return next((self._outage(b) for b in self.breakers.values() if b.open), None)
+
+    @property
+    def resume_at(self) -> float | None:
+        """When the work stopped by `outage` may be tried again (None: at the next run)."""
+        return max((b.until for b in self.breakers.values() if b.until is not None), default=None)
+
+    def pause(self, family: str, until: float, why: str) -> None:
+        """Pause a family until `until`; past `max_wait` from now, hold it for the rest of the run."""
+        if until - self.clock() > self.config.max_wait:
+            self.breakers[family].hold(until, why)
+        else:
+            self.pacers[family].pause_until(until)
+
+    def _time_left(self) -> float:
+        """Seconds the next request may take: the request deadline, or what is left of the stage's."""
+        if self.stop_at is None:
+            return self.config.request_deadline
+        left = self.stop_at - self.clock()
+        if left <= 0 and not self.out_of_time:
+            self.out_of_time = (f"the archive stage's time limit ({self.config.stage_deadline:g} s) ran out; "
+                                "nothing more is sent in this run")
+        return min(self.config.request_deadline, left)
 
     def __repr__(self) -> str:
         return f"WaybackClient(base={self.config.base!r}, keys={'***' if self.has_keys else None})"
@@ -180,7 +222,8 @@ class WaybackClient:
         return self.config.base
 
     def _headers(self, auth: bool) -> dict[str, str]:
-        headers = {"Accept": "application/json", "User-Agent": self.config.user_agent}
+        headers = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING,
+                   "User-Agent": self.config.user_agent}
         if auth and self.config.keys is not None:
             headers["Authorization"] = self.config.keys.header()
         return headers
@@ -188,19 +231,24 @@ class WaybackClient:
     async def _request(self, method: str, url: str, *, auth: bool, family: str = "lookup",
                        **kw) -> tuple[int, str] | str:
         """(HTTP status, body text, secrets redacted), or the transport error as text. Nothing is
-        sent once a breaker is open (see `outage`)."""
+        sent once a breaker is open or the stage is out of time (see `outage`). A reply too large or
+        too slow counts towards the breaker like a transport error."""
+        deadline = self._time_left()
         if self.outage:
             return f"not sent: {self.outage}"
         breaker = self.breakers[family]
-        try:
-            reply = await self.http.request(method, url, headers=self._headers(auth), **kw)
-        except httpx.HTTPError as exc:
-            error = self.redact(f"{type(exc).__name__}: {exc}")
+        reply = await fetch(self.http, method, url, cap=self.config.max_reply, deadline=deadline,
+                            headers=self._headers(auth), **kw)
+        if isinstance(reply, str):
+            error = self.redact(reply)
             breaker.record(None, error)
             return error
-        breaker.record(reply.status_code)
+        breaker.record(reply.status)
+        wait = retry_after(reply.retry_after, self.clock()) if reply.status in (429, 503) else None
+        if wait is not None:
+            self.pause(family, self.clock() + wait, f"HTTP {reply.status} with Retry-After: {wait:.0f} s")
         # JSON is UTF-8 (RFC 8259): a charset the server names is not consulted
-        return reply.status_code, self.redact(reply.content.decode("utf-8", "replace"))
+        return reply.status, self.redact(reply.body.decode("utf-8", "replace"))
 
     # -- CDX and availability ---------------------------------------------------------------
     async def cdx(self, url: str, *, fl: tuple[str, ...] = ("timestamp", "original", "statuscode"),
@@ -241,7 +289,8 @@ class WaybackClient:
             if code == 429:
                 self.stats["cdx_429"] += 1
                 until = self.cdx_pacer.trip()
-                log.warning("CDX answered 429; pausing lookups for %.0f s", until - self.clock())
+                self.pause("lookup", until, "HTTP 429, backing off")
+                log.warning("CDX answered 429; pausing lookups until %s", iso_of_epoch(until))
                 continue
             if code in (500, 502, 503, 504, 520, 523):
                 if self.outage:
@@ -318,7 +367,8 @@ class WaybackClient:
         if result.retry_class == RATE_LIMITED:
             self.stats["save_429"] += 1
             until = self.save_pacer.trip()
-            log.warning("Save Page Now answered 429; pausing submissions for %.0f s", until - self.clock())
+            self.pause("save", until, "HTTP 429, backing off")
+            log.warning("Save Page Now answered 429; pausing submissions until %s", iso_of_epoch(until))
         elif code < 400:
             self.save_pacer.ok()
         return result

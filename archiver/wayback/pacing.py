@@ -9,7 +9,7 @@ import math
 import random
 from collections.abc import Awaitable, Callable
 
-__all__ = ["Backoff", "Pacer", "Clock", "Sleep"]
+__all__ = ["Backoff", "Breaker", "Pacer", "Clock", "Sleep"]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -90,7 +90,10 @@ class Breaker:
     """A circuit breaker for one endpoint family: after `threshold` consecutive outage-like failures
     (transport errors, HTTP 500/502/503/504) with no answer in between, it opens and stays open for
     the rest of the run, so a Wayback Machine that is down costs seconds, not minutes per URL.
-    Any real answer (including 4xx and 429) closes the count again while it is still closed."""
+    Any real answer (including 4xx and 429) closes the count again while it is still closed.
+
+    It also opens, at once, when the server asks for a pause longer than a run should wait (`hold`):
+    then `until` says when the work may be tried again."""
 
     OUTAGE_STATUSES = frozenset({500, 502, 503, 504})
 
@@ -98,6 +101,7 @@ class Breaker:
         self.name, self.threshold = name, threshold
         self.failures = 0
         self.reason: str | None = None  # set when open
+        self.until: float | None = None  # set when the server asked us to come back then
 
     @property
     def open(self) -> bool:
@@ -114,3 +118,8 @@ class Breaker:
         if self.failures >= self.threshold:
             last = error if status is None else f"HTTP {status}"
             self.reason = f"no usable answer to {self.failures} {self.name} requests in a row (last: {last})"
+
+    def hold(self, until: float, reason: str) -> None:
+        """The server asked for a pause longer than the run waits: nothing more is sent in this run."""
+        if not self.open:
+            self.reason, self.until = reason, until

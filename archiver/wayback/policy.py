@@ -102,6 +102,7 @@ class ArchiveReport:
     results: list[ArchiveResult] = field(default_factory=list)
     outage: str | None = None  # the Wayback Machine was unreachable: what was left is queued, not failed
     captures: dict | None = None  # the capture stage's results (captures.stage.CaptureReport.as_dict), when it ran
+    resume_at: str | None = None  # the outage is the server asking us to wait until then
 
     @property
     def summary(self) -> dict[str, int]:
@@ -109,7 +110,8 @@ class ArchiveReport:
         return {a: counts[a] for a in ACTIONS}
 
     def as_dict(self) -> dict:
-        out = {"results": [r.as_dict() for r in self.results], "summary": self.summary, "outage": self.outage}
+        out = {"results": [r.as_dict() for r in self.results], "summary": self.summary, "outage": self.outage,
+               "resume_at": self.resume_at}
         return out | ({"captures": self.captures} if self.captures is not None else {})
 
 
@@ -170,7 +172,9 @@ class _Run:
                 self.sessions = asyncio.Semaphore(n)
 
     def outage_reason(self) -> str:
-        return f"{self.client.outage}; kept in the queue for the next run"
+        until = self.client.resume_at
+        return f"{self.client.outage}; kept in the queue " + (
+            f"until {iso_of_epoch(until)}" if until is not None else "for the next run")
 
     def stop(self, reason: str, until: float | None = None) -> str:
         """No more submissions in this run; returns the reason in force (the first one given)."""
@@ -218,7 +222,7 @@ class _Run:
                                f"{self.s.if_not_archived_within_days:g} days", archive_url=self.link(ts, url),
                                timestamp=ts)
         if self.client.outage:
-            return await self.queue(url, cur, self.outage_reason(), None)
+            return await self.queue(url, cur, self.outage_reason(), self.client.resume_at)
         note = "" if found.ok else f" (CDX lookup failed: {found.error}; relying on if_not_archived_within)"
         if cur and cur.state == "unknown":
             waiting = await recheck(self, url, cur)
@@ -278,7 +282,7 @@ class _Run:
             attempts = n429 = waits = 0
             while True:
                 if self.client.outage:
-                    return await self.queue(url, cid, self.outage_reason(), None)
+                    return await self.queue(url, cid, self.outage_reason(), self.client.resume_at)
                 if self.stop_reason:
                     return await self.queue(url, cid, self.stop_reason, self.stop_until)
                 reply = await self.client.save(
@@ -402,4 +406,6 @@ async def archive_urls(store: ArchiveStore, client: WaybackClient, urls: list[st
         on_total(len(tasks))
     await asyncio.gather(*tasks)
     order = urls + [u for u in done if u not in urls]
-    return ArchiveReport([done[u] for u in order if u in done], outage=client.outage)
+    until = client.resume_at
+    return ArchiveReport([done[u] for u in order if u in done], outage=client.outage,
+                         resume_at=iso_of_epoch(until) if until is not None else None)

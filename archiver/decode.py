@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 import brotli
 
 if TYPE_CHECKING:
-    from ..budget import Lease
+    from .check.budget import Lease
 
 __all__ = ["DecodingError", "STEP", "codings", "decoded", "drain", "read_capped"]
 
