@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 
 from ..errors import InputError
@@ -34,7 +34,9 @@ class Document:
     text: str
     sha256: str
     data: bytes = b""  # the file itself, for the binary formats (DOCX, ODT, PDF)
-    notices: tuple[tuple[int, str, str], ...] = ()  # (line, finding name, message) about the document
+    # (line, finding name, message) about the document: found when it is read, and for a
+    # bibliography also while its entries are (biblio.extract_bibtex reads them once, a piece at a time)
+    notices: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 _MD_SIGNS = re.compile(r"(?m)^(?:#{1,6} \S|```|\[\^?[^\]\n]+\]: |[-*] \[[^\]\n]+\]\()|\]\([^)\s]+\)")
@@ -77,26 +79,26 @@ def read_document(path: str, fmt: str | None = None) -> Document:
     if fmt not in FORMATS:
         raise InputError(f"{path}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     digest = hashlib.sha256(data).hexdigest()
+    if fmt == "pdf":
+        from . import pdf
+
+        return Document(path, fmt, "", digest, data, notices=pdf.notices(data, path))
     if fmt in BINARY:
         return Document(path, fmt, "", digest, data)
     if b"\x00" in data[:8192]:
         raise InputError(f"{path}: looks like a binary file, not a document archiver can read "
                          f"({', '.join(FORMATS)}); give --input-format if it is one of them")
     text, notices = _decode(data, path)
-    return Document(path, fmt, text, digest, notices=notices + _format_notices(fmt, text, path))
+    return Document(path, fmt, text, digest, notices=[*notices, *_format_notices(fmt, text)])
 
 
-def _format_notices(fmt: str, text: str, path: str) -> tuple[tuple[int, str, str], ...]:
-    """What a bibliography's reader could not read (InputError when it could read nothing)."""
-    if fmt == "bibtex":
-        from . import biblio
-
-        return tuple(biblio.bibtex_notices(text, path))
+def _format_notices(fmt: str, text: str) -> list[tuple[int, str, str]]:
+    """What a RIS reader could not read (a BibTeX file's are found while its entries are read)."""
     if fmt == "ris":
         from . import ris
 
-        return tuple(ris.notices(text))
-    return ()
+        return list(ris.notices(text))
+    return []
 
 
 def _read(path: str) -> bytes:
@@ -184,7 +186,7 @@ def _read_citations(doc: Document, base_url: str | None) -> Iterator[Citation]:
     if doc.format == "bibtex":
         from . import biblio
 
-        return biblio.extract_bibtex(doc.text, doc.path)
+        return biblio.extract_bibtex(doc.text, doc.path, doc.notices)
     if doc.format == "ris":
         from . import ris
 
@@ -197,14 +199,9 @@ def _read_citations(doc: Document, base_url: str | None) -> Iterator[Citation]:
 
 
 def _csl(doc: Document) -> Iterator[Citation]:
-    import json
-
     from . import biblio
 
-    try:
-        json.loads(doc.text)
-    except ValueError as exc:
-        raise InputError(f"{doc.path}: not valid CSL-JSON ({exc}); export it from Zotero again") from None
+    biblio.load_json(doc.text, doc.path)  # before the first citation: a bad file yields none
     return biblio.extract_csl(doc.text, doc.path)
 
 

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 from ..errors import InputError
 from ..models import Citation
@@ -103,7 +104,7 @@ def _resolved(fields: dict[str, str]) -> Iterator[tuple[str, str]]:
         yield "eprint", EPRINTS[kind].format(eprint)
 
 
-@functools.lru_cache(maxsize=1)  # read_document judges the file, extract reads it: one parse
+@functools.lru_cache(maxsize=1)  # annotate reads the whole file's entries
 def _library(text: str):
     import logging
 
@@ -113,16 +114,45 @@ def _library(text: str):
     return bibtexparser.parse_string(text)
 
 
-def extract_bibtex(text: str, source: str) -> Iterator[Citation]:
-    library = _library(text)
-    strings = {s.key.lower(): unlatex(str(s.value)).strip('"') for s in library.strings}
-    recovered = [b.ignore_error_block for b in library.failed_blocks if _is_duplicate(b)]
-    for entry in sorted([*library.entries, *recovered], key=lambda e: e.start_line or 0):
-        fields = {k.lower(): unlatex(_expand(str(f.value), strings)) for k, f in entry.fields_dict.items()}
-        when = parse_date(fields.get("urldate", "")) or parse_date(fields.get("accessed", ""))
-        added = next((f for f in _ADDED if iso_day(fields.get(f))), "dateadded")
-        yield from with_added(entry_citations(source, (entry.start_line or 0) + 1, entry.key, fields, when),
-                              iso_day(fields.get(added)), f"BibTeX {added}")
+PIECE = 1024 * 1024  # characters parsed at a time: a bibliography of any size takes this much at once
+_ENTRY_START = re.compile(r"(?m)^[ \t]*@\s*\w+\s*[{(]")
+
+
+def _pieces(text: str) -> Iterator[tuple[int, Any]]:
+    """(lines before it, bibtexparser's library) for each piece of about PIECE characters, cut
+    where an entry starts: 1,000,000 entries took 1.39 GB parsed at once. A file under PIECE is
+    one piece, read exactly as before."""
+    start, line = 0, 0
+    while start < len(text):
+        cut = _ENTRY_START.search(text, start + PIECE) if len(text) - start > PIECE else None
+        end = cut.start() if cut else len(text)
+        piece = text[start:end]
+        yield line, _library.__wrapped__(piece)
+        line += piece.count("\n")
+        start = end
+
+
+def extract_bibtex(text: str, source: str, notices: list[tuple[int, str, str]]) -> Iterator[Citation]:
+    """The entries' citations, a piece at a time; each entry bibtexparser could not read goes into
+    `notices` (U403) as it is met, and a file in which none could be read is an InputError."""
+    strings: dict[str, str] = {}  # @String macros, carried from piece to piece
+    read, first = False, None
+    for offset, library in _pieces(text):
+        strings.update({s.key.lower(): unlatex(str(s.value)).strip('"') for s in library.strings})
+        failed = _failures(library, offset)
+        first = first or (failed[0][2] if failed else None)
+        read = read or bool(library.entries) or any(_is_duplicate(b) for b in library.failed_blocks)
+        recovered = [b.ignore_error_block for b in library.failed_blocks if _is_duplicate(b)]
+        for entry in sorted([*library.entries, *recovered], key=lambda e: e.start_line or 0):
+            fields = {k.lower(): unlatex(_expand(str(f.value), strings)) for k, f in entry.fields_dict.items()}
+            when = parse_date(fields.get("urldate", "")) or parse_date(fields.get("accessed", ""))
+            added = next((f for f in _ADDED if iso_day(fields.get(f))), "dateadded")
+            yield from with_added(entry_citations(source, offset + (entry.start_line or 0) + 1, entry.key, fields,
+                                                  when), iso_day(fields.get(added)), f"BibTeX {added}")
+        notices += failed
+    if first and not read:
+        raise InputError(f"{source}: no BibTeX entry could be read ({first}); fix it, or export the "
+                         "bibliography again")
 
 
 # When the entry was added to the library: Zotero through Better BibTeX (dateadded), BibDesk
@@ -132,15 +162,13 @@ _ADDED = ("dateadded", "date-added", "creationdate")
 _KEY = re.compile(r"@\s*\w+\s*[{(]\s*([^\s,{}()=]+)\s*,")
 
 
-def bibtex_notices(text: str, path: str) -> list[tuple[int, str, str]]:
-    """A U403 notice per entry bibtexparser could not read (or read only in part); InputError when
-    it could read no entry at all."""
+def _failures(library, offset: int) -> list[tuple[int, str, str]]:
+    """A U403 notice per entry bibtexparser could not read (or read only in part)."""
     from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock
 
-    library = _library(text)
     out = []
     for block in library.failed_blocks:
-        line = (block.start_line or 0) + 1
+        line = offset + (block.start_line or 0) + 1
         m = _KEY.match(block.raw or "")
         name = f"entry {m.group(1)!r}" if m else "an entry"
         if isinstance(block, DuplicateBlockKeyBlock):
@@ -152,9 +180,6 @@ def bibtex_notices(text: str, path: str) -> list[tuple[int, str, str]]:
             why = ("cannot be read by bibtexparser (unbalanced braces or quotes, a missing comma or key?); "
                    "its URLs are not read: fix the entry")
         out.append((line, "unreadable-entry", f"{name} at line {line} {why}"))
-    if out and not library.entries and not any(_is_duplicate(b) for b in library.failed_blocks):
-        raise InputError(f"{path}: no BibTeX entry could be read ({out[0][2]}); fix it, or export the "
-                         "bibliography again")
     return out
 
 
@@ -173,8 +198,32 @@ def _expand(value: str, strings: dict[str, str]) -> str:
     return "".join(strings.get(p.strip().lower(), p.strip().strip('"')) for p in parts)
 
 
+MAX_DEPTH = 64  # CSL-JSON nests five levels at most; a deeper file is not a bibliography
+
+
+def load_json(text: str, source: str):
+    """The CSL-JSON value, or InputError naming the file: invalid, or nested deeper than MAX_DEPTH
+    (a deep enough file made json raise RecursionError, a traceback that lost the run's other
+    documents)."""
+    deep = f"{source}: not CSL-JSON: values nested more than {MAX_DEPTH} levels deep"
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"{source}: not valid CSL-JSON ({exc}); export it from Zotero again") from None
+    except RecursionError:
+        raise InputError(deep) from None
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InputError(deep)
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return value
+
+
 def extract_csl(text: str, source: str) -> Iterator[Citation]:
-    items = json.loads(text)
+    items = load_json(text, source)
     if isinstance(items, dict):
         items = items.get("items", [items])
     pos, line = 0, 1

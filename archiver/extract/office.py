@@ -5,6 +5,12 @@ for the body, `word/footnotes.xml` and `word/endnotes.xml` for the notes, each w
 relationships part for hyperlink targets (`w:hyperlink r:id`) and `HYPERLINK "…"` field codes.
 A note's number is its position in the order the body refers to it, as Word numbers it; its citing
 sentence is the body sentence that carries the reference. ODT keeps notes inline (`text:note`).
+
+Bounded: a part is refused before it is inflated when its declared size passes PART_LIMIT, or its
+compression ratio RATIO_LIMIT (a 2 MB DOCX whose body inflated to 2 GiB took 4.2 GB when parts were
+read whole); zipfile never inflates past the declared size (more is a CRC error), and the part is
+parsed from the stream, so the inflated bytes are never held beside the tree. lxml without
+`huge_tree` refuses a text node over 10 MB and nesting over 256 levels.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 XLINK = "{http://www.w3.org/1999/xlink}"
 _FIELD_RE = re.compile(r'HYPERLINK\s+"([^"]+)"')
 MARK = "\x00"  # where a note reference sits in a body paragraph
+PART_LIMIT = 64 * 1024 * 1024  # inflated bytes of one part; a 1,000-page report's body is ~20 MB
+RATIO_LIMIT = 100  # inflated / compressed, for parts past 1 MiB; Word's XML compresses 5-20 times
 
 
 class _Para:
@@ -40,11 +48,11 @@ class _Para:
         return "".join(self.parts)
 
 
-def _xml(data: bytes):
+def _xml(stream):
     import lxml.etree
 
     parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-    return lxml.etree.fromstring(data, parser)
+    return lxml.etree.parse(stream, parser).getroot()
 
 
 def open_package(data: bytes, path: str) -> zipfile.ZipFile:
@@ -56,10 +64,18 @@ def open_package(data: bytes, path: str) -> zipfile.ZipFile:
 
 
 def _part(z: zipfile.ZipFile, name: str, path: str):
-    if name not in z.namelist():
-        return None
     try:
-        return _xml(z.read(name))
+        info = z.getinfo(name)
+    except KeyError:
+        return None
+    size, packed = info.file_size, max(1, info.compress_size)
+    if size > PART_LIMIT or (size > 1024 * 1024 and size > RATIO_LIMIT * packed):
+        raise InputError(f"{path}: the part {name} inflates to {size:,} bytes from {packed:,} (archiver reads "
+                         f"up to {PART_LIMIT:,}, at most {RATIO_LIMIT} times its packed size): a compression "
+                         "bomb, or a document to save in smaller parts")
+    try:
+        with z.open(info) as stream:
+            return _xml(stream)
     except Exception as exc:  # zlib, CRC or XML errors all mean the same to the user
         raise InputError(f"{path}: the part {name} is corrupt ({exc}); save the document again") from None
 

@@ -22,6 +22,8 @@ from ..models import Citation
 from ..urls.segment import DASH_RE, INVISIBLE_RE, WS_RE
 from . import text as plain
 from .common import sentence_around
+from .pdfbudget import pages as budgeted
+from .pdfbudget import plan
 
 
 def _reader(data: bytes, source: str):
@@ -47,8 +49,8 @@ def read_pdf(data: bytes, source: str) -> tuple[str, list[str], int]:
     pages: list[str] = []
     uris: list[str] = []
     try:
-        for page in reader.pages:
-            pages.append(page.extract_text() or "")
+        for page, readable in budgeted(reader, plan(reader, source)):
+            pages.append((page.extract_text() or "") if readable else "")
             for annot in page.get("/Annots") or []:
                 obj = annot.get_object()
                 action = obj.get("/A")
@@ -60,6 +62,18 @@ def read_pdf(data: bytes, source: str) -> tuple[str, list[str], int]:
     except Exception as exc:  # pypdf raises many kinds on damaged streams
         raise InputError(f"{source}: corrupt or truncated PDF ({type(exc).__name__}: {exc}); get the file again") from None
     return "\n".join(pages), uris, len(pages)
+
+
+def notices(data: bytes, source: str) -> list[tuple[int, str, str]]:
+    """U404 for each part of the PDF its budget leaves unread (archiver/extract/pdfbudget.py)."""
+    reader = _reader(data, source)
+    try:
+        cut = plan(reader, source)
+    except InputError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on damaged streams
+        raise InputError(f"{source}: corrupt or truncated PDF ({type(exc).__name__}: {exc}); get the file again") from None
+    return [(0, "document-budget", message) for message in cut.notices(source)]
 
 
 def _key(text: str) -> str:
@@ -84,7 +98,8 @@ def _layout(data: bytes, source: str) -> tuple[list[str], list[_Link]]:
     pages: list[str] = []
     links: list[_Link] = []
     try:
-        for n, page in enumerate(_reader(data, source).pages):
+        reader = _reader(data, source)
+        for n, (page, readable) in enumerate(budgeted(reader, plan(reader, source))):
             spots: list[tuple[float, float, str]] = []
 
             def visit(text, cm, tm, font, size, spots=spots):
@@ -92,7 +107,7 @@ def _layout(data: bytes, source: str) -> tuple[list[str], list[_Link]]:
                     m = mult(tm, cm)
                     spots.append((m[4], m[5], text))
 
-            pages.append(page.extract_text(visitor_text=visit) or "")
+            pages.append((page.extract_text(visitor_text=visit) or "") if readable else "")
             for annot in page.get("/Annots") or []:
                 obj = annot.get_object()
                 action = obj.get("/A")

@@ -55,6 +55,7 @@ RULES: dict[str, Rule] = {
         Rule("U401", "no-citations", "warning", "a document in which no citation was found, and why"),
         Rule("U402", "undecodable-bytes", "warning", "bytes that are not text in the document's encoding"),
         Rule("U403", "unreadable-entry", "warning", "a bibliography entry or record read in part or not at all"),
+        Rule("U404", "document-budget", "warning", "a document read in part: over a page or operator budget"),
     ]
 }
 
