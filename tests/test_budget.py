@@ -110,8 +110,9 @@ def test_a_cancelled_waiter_leaves_the_queue() -> None:
 
 def test_check_urls_holds_at_most_the_budget_plus_one_body() -> None:
     """Ten 4 MB pages read at once with a 6 MiB budget: every page is read whole and judged as
-    before, and the bodies held at once never pass the budget plus one body (plus a read's piece).
-    Without the budget all ten (40 MiB) would be held together."""
+    before, and the bodies held at once never pass the budget plus one body twice (its pieces and
+    their joined copy, both counted) plus a read's piece. Without the budget all ten (40 MiB) would
+    be held together."""
     settings = FetchSettings(allow_private=True, retries=0, concurrency=10, per_host=10, per_host_max=10,
                              max_body=4 * MIB, body_budget=6 * MIB, probe_soft404=False)
     with HostileWeb(catch_all=4) as web:
@@ -125,5 +126,5 @@ def test_check_urls_holds_at_most_the_budget_plus_one_body() -> None:
         results, budget = asyncio.run(go())
     assert [r.status for r in results] == ["ok"] * 10
     assert all(r.snapshot.size > 4_000_000 and not r.snapshot.truncated for r in results)
-    assert budget.peak <= settings.body_budget + settings.max_body + MIB, budget.peak / MIB
+    assert budget.peak <= settings.body_budget + 2 * settings.max_body + MIB, budget.peak / MIB
     assert budget.used == 0  # every result handed on gave its bytes back

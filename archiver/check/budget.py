@@ -10,8 +10,10 @@ the check's own time limit stops while it waits (`Lease.timer`).
 
 Never a deadlock: the oldest lease still holding bytes always proceeds, over the budget if it must,
 so a single body larger than the whole budget still reads up to its cap, and the holders finish one
-by one. So at most `limit` + one body (`max_body`) of bodies are held; the others queue first come,
-first served.
+by one. So at most `limit` + one body (`max_body`) of bodies are held, that body twice for a moment
+(read in pieces, then joined: both copies are counted); the others queue first come, first served.
+Bodies that left the checker for the run's writer stay counted until they are written
+(check/recorder.py).
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ class Lease:
 
     def take(self, n: int) -> Awaitable[None]:
         return self.budget.take(self, n)
+
+    def give(self, n: int) -> None:
+        """Give back `n` of the bytes held (a transient copy that is gone)."""
+        self.budget.give(self, n)
 
     def release(self) -> None:
         self.budget.release(self)
@@ -81,6 +87,11 @@ class ByteBudget:
             return _GRANTED
         return self._wait(lease, n)
 
+    def force(self, lease: Lease, n: int) -> None:
+        """Count `n` bytes for `lease` at once, over the limit if need be: bytes that already exist
+        (a body the run's writer now holds) are counted, never waited for."""
+        self._grant(lease, n)
+
     def _fits(self, lease: Lease, n: int) -> bool:
         return self._oldest(lease) or (not self._waiting and self.used + n <= self.limit)
 
@@ -105,6 +116,13 @@ class ByteBudget:
         finally:
             if timer is not None and when is not None:
                 timer.reschedule(when + asyncio.get_running_loop().time() - started)
+
+    def give(self, lease: Lease, n: int) -> None:
+        """Give back `n` of the bytes `lease` holds; it stays a holder, in its place in line."""
+        n = min(n, lease.held)
+        lease.held -= n
+        self.used -= n
+        self._wake()
 
     def release(self, lease: Lease) -> None:
         """Give back everything `lease` holds (its body is gone or handed on)."""

@@ -8,6 +8,12 @@ meanwhile. A killed run loses the group being gathered and the one being written
 checks those URLs again), never half a check. When the store falls a whole group behind, `put`
 waits: memory stays bounded and nothing is dropped.
 
+The bodies waiting here count against the run's byte budget (check/budget.py) until their group is
+written: uncounted, a slow store let the pages of 512 results pile up behind the checker's back.
+They are counted without waiting (they exist already); a budget they fill makes the checker wait,
+and `put` itself waits while the writer holds more than the whole budget (the worker processes'
+results, which no checker here counted).
+
 The stage decides, the store stores: for each group the writer reads what the store knows of its
 URLs (one call), works out each URL's next state (check.state) and, where a live page's bytes
 changed, how much its text changed (in a worker thread, off the event loop), and hands the store
@@ -25,6 +31,7 @@ from datetime import datetime
 from ..clock import iso
 from ..models import CheckRecord, CheckResult, Drift, KnownUrl, Snapshot
 from ..store import ArchiveStore
+from .budget import ByteBudget, Lease
 from .state import ConfirmPolicy, next_state
 
 GROUP_SECONDS = 0.25
@@ -37,7 +44,7 @@ class Recorder:
 
     def __init__(self, store: ArchiveStore, run_id: int, policy: ConfirmPolicy, clock: Callable[[], datetime],
                  on_written: Callable[[CheckRecord, int], None], first: Awaitable[object] | None = None, *,
-                 seconds: float = GROUP_SECONDS, size: int = GROUP_SIZE):
+                 seconds: float = GROUP_SECONDS, size: int = GROUP_SIZE, budget: ByteBudget | None = None):
         self.store, self.run_id, self.policy, self.clock = store, run_id, policy, clock
         self.on_written, self.seconds, self.size = on_written, seconds, size
         self._first = first
@@ -47,11 +54,18 @@ class Recorder:
         self._room = asyncio.Event()  # set while the buffer may grow
         self._room.set()
         self._closing = False
+        self.budget = budget
+        self._leases: dict[int, Lease] = {}  # id(result) -> the budget its body holds while it waits
+        self._written = asyncio.Event()  # a group was written: bytes came back
         self._task = asyncio.ensure_future(self._run())
+        self._task.add_done_callback(lambda _: self._written.set())
 
     async def put(self, result: CheckResult) -> None:
         if self._task.done():
             self._task.result()  # the writer failed (a full disk): the run stops with its error
+        if self.budget is not None and result.snapshot is not None:
+            lease = self._leases[id(result)] = self.budget.lease()
+            self.budget.force(lease, len(result.snapshot.body))
         self._buffer.append(result)
         if len(self._buffer) == 1:
             self._opened = time.monotonic()
@@ -61,6 +75,12 @@ class Recorder:
             if len(self._buffer) >= 2 * self.size:  # a group is being written and the next is full
                 self._room.clear()
                 await self._room.wait()
+        while self.budget is not None and self._holding() > self.budget.limit and not self._task.done():
+            self._written.clear()  # the writer's next group gives bytes back (this result is queued too)
+            await self._written.wait()
+
+    def _holding(self) -> int:
+        return sum(lease.held for lease in self._leases.values())
 
     async def close(self) -> None:
         """Write what is left and stop; raises what a write raised."""
@@ -85,7 +105,14 @@ class Recorder:
             group, self._buffer = self._buffer[:self.size], self._buffer[self.size:]
             self._opened = time.monotonic()
             self._room.set()
-            await self._write(group)
+            try:
+                await self._write(group)
+            finally:
+                for result in group:
+                    lease = self._leases.pop(id(result), None)
+                    if lease is not None:
+                        lease.release()
+                self._written.set()
 
     async def _write(self, group: list[CheckResult]) -> None:
         known = await self.store.known_urls([r.url for r in group])

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..clock import iso, utcnow
 from ..models import CheckRecord, CheckResult
 from ..store import ArchiveStore
+from .budget import ByteBudget
 from .fetch import FetchSettings, check_one, check_urls
 from .outage import OutageGuard, canary_reason, origin_memo
 from .recorder import Recorder
@@ -143,13 +144,14 @@ async def run_checks(
                 await store.finish_run(run.run_id, "offline", run.summary())
                 return run
             guard.canary = guard.origin(probe.url) if probe.status != "skipped" else None
+        budget = ByteBudget(fetch_settings.body_budget)  # bodies being read, and waiting to be written
         if processes > 1 and resolver is None and len(todo) > processes:
             from .workers import check_urls_in_processes  # multiprocessing and pickle, only for workers
 
             gen = check_urls_in_processes(interleave_hosts(todo), fetch_settings, processes)
         else:
-            gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, **extra)
-        await _consume(store, run, gen, guard, policy, clock, on_result, ahead)
+            gen = check_urls(client, interleave_hosts(todo), fetch_settings, clock=clock, budget=budget, **extra)
+        await _consume(store, run, gen, guard, policy, clock, on_result, ahead, budget)
     finally:
         if ahead is None and first is not None:
             ahead = asyncio.ensure_future(first)
@@ -185,7 +187,8 @@ async def _todo(store: ArchiveStore, run: CheckRun, previous: int | None, urls: 
 
 async def _consume(store: ArchiveStore, run: CheckRun, gen: AsyncGenerator[CheckResult, None], guard: OutageGuard,
                    policy: ConfirmPolicy, clock: Callable[[], datetime],
-                   on_result: Callable[[CheckOutcome], None] | None, ahead: Awaitable[object] | None) -> None:
+                   on_result: Callable[[CheckOutcome], None] | None, ahead: Awaitable[object] | None,
+                   budget: ByteBudget | None = None) -> None:
     """Hand each result to the writer as it arrives; the outage guard counts hosts at once."""
 
     def written(record: CheckRecord, check_id: int) -> None:
@@ -196,7 +199,7 @@ async def _consume(store: ArchiveStore, run: CheckRun, gen: AsyncGenerator[Check
         if on_result:
             on_result(outcome)
 
-    recorder = Recorder(store, run.run_id, policy, clock, written, ahead)
+    recorder = Recorder(store, run.run_id, policy, clock, written, ahead, budget=budget)
     try:
         async for result in gen:
             guard.saw(result)

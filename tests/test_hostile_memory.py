@@ -1,0 +1,44 @@
+"""Memory under the hostile-server suite at default settings (issue 25 item 6): the largest archiver
+process stays under 400 MB while one `archiver check` fetches every fast case of tests/hostile.py
+(60 MiB pages, gzip, deflate and brotli bombs of 256 MiB, broken HTTP, hostile charsets) with the
+default body cap, byte budget and processes. Each process reads its own peak resident size (the
+parent its own and its largest child's, ru_maxrss) at exit."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+from archiver.check.classify import STATUSES
+from tests.hostile import HostileWeb
+from tests.test_hostile import CASES
+
+BOUND_MB = 400
+_PEAK = ("import atexit, resource, runpy, sys\n"
+         "def peak():\n"
+         "    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+         "    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+         "    print(f'peak-rss-kb {max(own, child)}', file=sys.stderr)\n"
+         "atexit.register(peak)\n"
+         "sys.argv[0] = 'archiver'\n"
+         "runpy.run_module('archiver', run_name='__main__', alter_sys=True)\n")
+
+
+def test_the_largest_process_stays_under_400_mb_at_defaults(tmp_path) -> None:
+    fast = [p for p, _, bound in CASES if bound <= 3 and not p.startswith("/stall")]
+    heavy = [p for p in fast if p.startswith(("/huge", "/bomb"))]
+    paths = fast + [f"{p}{'&' if '?' in p else '?'}again={i}" for i in range(3) for p in heavy]
+    with HostileWeb() as web:
+        doc = tmp_path / "notes.txt"
+        doc.write_text("".join(f"{i + 1}. {web.url(p)}\n" for i, p in enumerate(paths)), encoding="utf-8")
+        proc = subprocess.run([sys.executable, "-c", _PEAK, "check", str(doc), "--db", str(tmp_path / "a.db"),
+                               "--allow-private"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    peak = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("peak-rss-kb ")]
+    statuses = dict(sqlite3.connect(tmp_path / "a.db").execute(
+        "SELECT u.url, k.status FROM checks k JOIN urls u ON u.id = k.url_id"))
+    assert len(statuses) == len(paths) and set(statuses.values()) <= set(STATUSES)
+    print(f"peak {peak[0] // 1024} MB over {len(paths)} URLs")
+    assert peak[0] // 1024 < BOUND_MB, f"{peak[0] // 1024} MB resident at the peak"
