@@ -30,7 +30,7 @@ def test_the_body_budget_reaches_the_checker(tmp_path, monkeypatch):
     assert load_settings(str(cfg), environ={}).fetch_settings().body_budget == 64 << 20
     from archiver.check.fetch import FetchSettings
 
-    assert load_settings(environ={}).fetch_settings().body_budget == FetchSettings().body_budget == 256 << 20
+    assert load_settings(environ={}).fetch_settings().body_budget == FetchSettings().body_budget == 128 << 20
 
 
 def test_secrets_never_print():
