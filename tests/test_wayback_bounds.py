@@ -167,3 +167,28 @@ def test_cli_archive_is_stopped_by_sigterm_within_a_second_while_reading_a_trick
     assert took < 3, f"{took:.1f} s from SIGTERM to exit"
     states = [r[0] for r in sqlite3.connect(db).execute("SELECT state FROM captures")]
     assert "submitting" not in states
+
+
+@pytest.mark.parametrize("kind", ["huge", "bomb"])
+def test_a_capture_fetched_raw_is_bounded_too(kind):
+    """Capture QA reads each copy in its id_ form (archiver/captures/raw.py) through the same bounded
+    read: the first RAW_LIMIT decoded bytes are judged, the rest is never inflated nor read."""
+    from archiver.captures.raw import RAW_LIMIT, Candidate, fetch_and_judge
+
+    with FakeWayback() as fake:
+        fake.hostile = kind
+        candidate = Candidate("wayback", "20200101000000", f"{fake.base_url}/web/20200101000000/https://a.example/")
+
+        async def go():
+            async with httpx.AsyncClient(timeout=30) as http:
+                return await fetch_and_judge(http, candidate, "https://a.example/", None, "test")
+
+        gzip_bomb()
+        tracemalloc.start()
+        try:
+            judged, status = asyncio.run(go())
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert status == 200 and judged.error is None, judged
+    assert peak < RAW_LIMIT * 16, f"{peak / MiB:.0f} MiB at the peak"  # the cap and judging it; not 1 GiB

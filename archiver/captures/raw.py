@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import httpx
 
 from ..check.classify import classify_response, client_redirect, decode_body, extract_text, extract_title, similarity
+from ..wayback.replies import fetch
 
 __all__ = ["Candidate", "Judged", "RAW_LIMIT", "DIFFERS_BELOW", "fetch_and_judge", "judge", "raw_form"]
 
@@ -104,15 +105,9 @@ def judge(candidate: Candidate, original: str, code: int, headers: Mapping[str, 
 async def fetch_and_judge(http: httpx.AsyncClient, candidate: Candidate, original: str,
                           then_text: str | None, user_agent: str) -> tuple[Judged, int | None]:
     """(the verdict, the HTTP status or None for a transport error: the outage guard's input)."""
-    try:
-        async with http.stream("GET", raw_form(candidate.url), headers={"User-Agent": user_agent},
-                               follow_redirects=False) as reply:
-            body = bytearray()
-            async for chunk in reply.aiter_bytes():
-                body += chunk
-                if len(body) >= RAW_LIMIT:
-                    break
-            return judge(candidate, original, reply.status_code, reply.headers, bytes(body), then_text), \
-                reply.status_code
-    except httpx.HTTPError as exc:
-        return Judged(candidate, None, error=f"{type(exc).__name__}: {exc}"), None
+    # bounded as every archive reply is (wayback/replies.py): decoded a step at a time, one deadline
+    reply = await fetch(http, "GET", raw_form(candidate.url), cap=RAW_LIMIT, truncate=True,
+                        headers={"User-Agent": user_agent}, follow_redirects=False)
+    if isinstance(reply, str):
+        return Judged(candidate, None, error=reply), None
+    return judge(candidate, original, reply.status, reply.headers, reply.body, then_text), reply.status

@@ -35,6 +35,7 @@ from ..store import ArchiveStore
 from ..wayback.client import WaybackClient, archive_url
 from ..wayback.matching import reference_time
 from ..wayback.pacing import Breaker, Pacer
+from ..wayback.replies import fetch
 from .choose import Choice, choose
 from .memento import MementoArchive, Reply, lookup
 from .quotes import check_quotes
@@ -110,18 +111,13 @@ class _Archive:
         await self.pacer.acquire()
         if self.breaker.open:  # it opened while this request waited for its slot
             return f"not sent: {self.breaker.reason}"
-        try:
-            async with http.stream("GET", url, headers=headers, follow_redirects=follow) as reply:
-                body = bytearray()
-                async for chunk in reply.aiter_bytes():
-                    body += chunk
-                    if len(body) >= TIMEMAP_LIMIT:
-                        break
-        except httpx.HTTPError as exc:
-            self.breaker.record(None, f"{type(exc).__name__}: {exc}")
-            return f"{type(exc).__name__}: {exc}"
-        self.count(reply.status_code)
-        return reply.status_code, reply.headers, bytes(body).decode("utf-8", "replace")
+        reply = await fetch(http, "GET", url, cap=TIMEMAP_LIMIT, truncate=True, headers=headers,
+                            follow_redirects=follow)
+        if isinstance(reply, str):
+            self.breaker.record(None, reply)
+            return reply
+        self.count(reply.status)
+        return reply.status, reply.headers, reply.body.decode("utf-8", "replace")
 
     def count(self, status: int | None, error: str | None = None) -> None:
         self.breaker.record(status, error)

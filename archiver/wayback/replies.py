@@ -20,47 +20,58 @@ import httpx
 
 from ..decode import DecodingError, codings, decoded
 
-__all__ = ["Reply", "fetch", "retry_after"]
+__all__ = ["ACCEPT_ENCODING", "DEADLINE", "Reply", "fetch", "retry_after"]
 
 ACCEPT_ENCODING = "gzip, deflate, br"  # exactly what archiver/decode.py undoes
+
+
+DEADLINE = 120.0  # seconds for one whole request, unless the caller says otherwise
 
 
 @dataclass(frozen=True)
 class Reply:
     status: int
     body: bytes
-    retry_after: str | None = None  # the header as sent; see `retry_after()`
+    headers: httpx.Headers
+    truncated: bool = False  # the body went on past the cap (with `truncate`)
+
+    @property
+    def retry_after(self) -> str | None:
+        """The Retry-After header as sent; see `retry_after()`."""
+        return self.headers.get("retry-after")
 
 
-async def fetch(http: httpx.AsyncClient, method: str, url: str, *, cap: int, deadline: float,
-                **kw) -> Reply | str:
+async def fetch(http: httpx.AsyncClient, method: str, url: str, *, cap: int, deadline: float = DEADLINE,
+                truncate: bool = False, **kw) -> Reply | str:
     """One request, its body decoded up to `cap` bytes, all within `deadline` seconds; or what went
-    wrong, as text."""
+    wrong, as text. A longer body is an error, or with `truncate` its first `cap` bytes."""
+    kw["headers"] = {"Accept-Encoding": ACCEPT_ENCODING} | dict(kw.get("headers") or {})
     try:
         async with asyncio.timeout(max(0.0, deadline)):
             async with http.stream(method, url, **kw) as reply:
-                body = await _read(reply, cap)
+                body, over = await _read(reply, cap)
     except TimeoutError:
         return f"no complete reply within {deadline:g} s"
     except httpx.HTTPError as exc:
         return f"{type(exc).__name__}: {exc}"
     except DecodingError as exc:
         return f"undecodable reply ({exc})"
-    if body is None:
+    if over and not truncate:
         return f"reply larger than {cap:,} bytes decoded: not read further"
-    return Reply(reply.status_code, body, reply.headers.get("retry-after"))
+    return Reply(reply.status_code, body, reply.headers, over)
 
 
-async def _read(reply: httpx.Response, cap: int) -> bytes | None:
-    """The decoded body, or None once it passes `cap` (the rest is not read)."""
+async def _read(reply: httpx.Response, cap: int) -> tuple[bytes, bool]:
+    """The decoded body up to `cap` bytes, and whether there was more (then the rest is not read)."""
     parts: list[bytes] = []
     size = 0
     async for piece in decoded(reply.aiter_raw(), codings(reply.headers.get("content-encoding"))):
+        if size + len(piece) > cap:
+            parts.append(piece[: cap - size])
+            return b"".join(parts), True
         size += len(piece)
-        if size > cap:
-            return None
         parts.append(piece)
-    return b"".join(parts)
+    return b"".join(parts), False
 
 
 def retry_after(value: str | None, now: float) -> float | None:
