@@ -320,3 +320,36 @@ def test_run_verifies_captures_and_quotes_end_to_end(tmp_path, monkeypatch, test
                                     catch_exceptions=False).stdout
         assert "capture verified" in report and "bad capture skipped" in report
         assert "quote no longer says it" in report
+
+
+def test_real_timemap_and_link_header_samples():
+    """A Wayback TimeMap and a replay's Link header as the real service sent them (recorded in public
+    test fixtures, shared/reference/wayback-api.md §5): `self` and `timegate` entries, `:80` in URIs,
+    first/last and prev mementos, entries split across lines."""
+    wayback = MementoArchive("wayback", "http://web.archive.org/web/timemap/link/")
+    timemap = (
+        '<http://blog.nogizaka46.com:80/nanami.hashimoto/>; rel="original",\n'
+        '<http://web.archive.org/web/timemap/link/http://blog.nogizaka46.com/nanami.hashimoto/>; rel="self"; '
+        'type="application/link-format"; from="Fri, 24 Feb 2012 10:27:47 GMT",\n'
+        '<http://web.archive.org>; rel="timegate",\n'
+        '<http://web.archive.org/web/20120224102747/http://blog.nogizaka46.com:80/nanami.hashimoto/>; '
+        'rel="first memento"; datetime="Fri, 24 Feb 2012 10:27:47 GMT",\n'
+        '<http://web.archive.org/web/20120225014230/http://blog.nogizaka46.com:80/nanami.hashimoto>; '
+        'rel="memento"; datetime="Sat, 25 Feb 2012 01:42:30 GMT",\n')
+    assert [c.timestamp for c in parse_timemap(timemap, wayback)] == ["20120224102747", "20120225014230"]
+    link = (
+        '<https://www.scribbr.com/citing-sources/et-al/>; rel="original", <https://web.archive.org/web/timemap/link/'
+        'https://www.scribbr.com/citing-sources/et-al/>; rel="timemap"; type="application/link-format", '
+        '<https://web.archive.org/web/https://www.scribbr.com/citing-sources/et-al/>; rel="timegate", '
+        '<https://web.archive.org/web/20200601082911/https://www.scribbr.com/citing-sources/et-al/>; '
+        'rel="first memento"; datetime="Mon, 01 Jun 2020 08:29:11 GMT", '
+        '<https://web.archive.org/web/20201126185327/https://www.scribbr.com/citing-sources/et-al/>; '
+        'rel="prev memento"; datetime="Thu, 26 Nov 2020 18:53:27 GMT", '
+        '<https://web.archive.org/web/20210102094009/https://www.scribbr.com/citing-sources/et-al/>; '
+        'rel="memento"; datetime="Sat, 02 Jan 2021 09:40:09 GMT", '
+        '<https://web.archive.org/web/20210102094009/https://www.scribbr.com/citing-sources/et-al/>; '
+        'rel="last memento"; datetime="Sat, 02 Jan 2021 09:40:09 GMT"')
+    got = parse_timemap(link, wayback)
+    assert sorted({c.timestamp for c in got}) == ["20200601082911", "20201126185327", "20210102094009"]
+    assert all(raw_form(c.url).startswith("https://web.archive.org/web/20") and "id_/https://www.scribbr" in raw_form(c.url)
+               for c in got)
