@@ -67,15 +67,48 @@ def test_legacy_framings_read_as_browsers_read_them(name: str) -> None:
     assert result.snapshot.body == PAGE
 
 
-def test_content_length_beside_chunked_is_refused_by_aiohttp_and_says_why() -> None:
-    """RFC 9112 6.3 lets a client read the chunks; aiohttp's parser refuses the message (a smuggling
-    guard it does not let a client turn off). Not read as a browser reads it: a known gap."""
-    raw = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n"
-           b"\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(PAGE), PAGE))
+def cl_te(body: bytes = PAGE, length: int = 5, extra: bytes = b"") -> bytes:
+    """Content-Length beside chunked framing (the length wrong, as such servers send it)."""
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 4096]), body[i:i + 4096]) for i in range(0, len(body), 4096))
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n%sTransfer-Encoding: chunked\r\n"
+            b"\r\n%s0\r\n\r\n" % (length, extra, chunks))
+
+
+def test_content_length_beside_chunked_is_read_chunked_first_as_browsers_do() -> None:
+    """RFC 9112 6.3: chunked wins. aiohttp refuses the message; that request is asked again through
+    httpcore (check/http/legacy.py) on a connection of its own, to the address the guard approved."""
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]  # a name only this resolver knows: the retry connects where the guard said
+
     with Zoo() as zoo:
-        result = check(zoo.url(zoo.add("/cl-te", raw)))
-    assert (result.status, result.transport_failure, result.alive) == ("connection-error", True, None)
-    assert "Transfer-Encoding can't be present with Content-Length" in result.error
+        zoo.add("/cl-te", cl_te())
+        result = check(zoo.url("/cl-te", host="legacy.example"), resolver=resolver)
+        asked = [h for h in zoo.heads if h.startswith(b"GET /cl-te ")]
+        after = check_all([zoo.url("/cl-te"), zoo.url(zoo.add("/next", ok()))])
+    assert (result.status, result.http_status) == ("ok", 200), result.error
+    assert result.snapshot.body == PAGE
+    assert len(asked) == 2 and b"host: legacy.example:%d" % zoo.port in asked[1].lower()
+    assert [r.status for r in after] == ["ok", "ok"]
+
+
+def test_content_length_beside_chunked_keeps_the_caps_and_the_proxy(monkeypatch) -> None:
+    """The second asking goes through the same proxy with the same credentials, and its body is read
+    under the same cap and decoders (a gzip body far over the cap: truncated at it)."""
+    big = gzip.compress(b"x" * (8 * S.max_body))
+    with Zoo() as zoo, ForwardProxy() as proxy:
+        zoo.add("/big", cl_te(big, extra=b"Content-Encoding: gzip\r\n"))
+        settings = _settings(proxy=proxy.url.replace("http://", "http://editor:pw@"))
+        result = check(zoo.url("/big"), settings)
+        log, auth = list(proxy.log), list(proxy.auth)
+    assert (result.status, result.snapshot.truncated, result.snapshot.size) == ("ok", True, S.max_body), result.error
+    assert log == [("GET", zoo.url("/big"))] * 2 and auth == ["Basic ZWRpdG9yOnB3"] * 2
+
+
+def test_content_length_beside_broken_chunks_is_still_a_connection_error() -> None:
+    raw = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnot hex\r\n"
+    with Zoo() as zoo:
+        result = check(zoo.url(zoo.add("/broken", raw)))
+    assert (result.status, result.transport_failure) == ("connection-error", True), result.error
 
 
 @pytest.mark.parametrize(("name", "raw", "alive"), [

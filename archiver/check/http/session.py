@@ -18,18 +18,20 @@ that got bytes after its response is never used again. archiver keeps five thing
   put back the environment's proxy on a request that NO_PROXY or `--proxy` settled: so it is off.
 
 aiohttp refuses a response with both Content-Length and Transfer-Encoding (a response-smuggling
-guard in its parser that cannot be turned off): such a page is a connection-error naming why.
+guard in its parser that cannot be turned off); that one request is asked again through httpcore with
+the same resolver, proxy, trust and caps (legacy.py), and read as browsers read it, chunked first.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp import http_exceptions
 from yarl import URL
 
 from ...network import Network
@@ -90,16 +92,26 @@ class Headers:
 class Response:
     """What the checker reads of a response: status_code, headers and the raw body (`raw()`)."""
 
-    __slots__ = ("status_code", "headers", "_resp")
+    __slots__ = ("status_code", "headers", "_raw")
 
-    def __init__(self, resp: aiohttp.ClientResponse):
-        self._resp = resp
-        self.status_code = resp.status
-        self.headers = Headers(resp.raw_headers)
+    def __init__(self, status: int, raw_headers: Iterable[tuple[bytes, bytes]], raw: Callable[[], AsyncIterator[bytes]]):
+        self.status_code = status
+        self.headers = Headers(raw_headers)
+        self._raw = raw
 
     def raw(self) -> AsyncIterator[bytes]:
         """The body as sent (content codings not undone), piece by piece."""
-        return self._resp.content.iter_any()
+        return self._raw()
+
+
+def chunked_beside_length(exc: BaseException) -> bool:
+    """Whether aiohttp refused a response only for its Content-Length beside chunked framing."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if type(seen) is http_exceptions.BadHttpMessage and "can't be present with" in str(seen):
+            return "Content-Length" in str(seen) and "Transfer-Encoding" in str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class Session:
@@ -155,9 +167,22 @@ class Session:
         back to the pool only when the body was read to its end."""
         session = self._session or self._open()
         proxy, proxy_headers = self._proxy(url)
-        async with session.get(URL(url, encoded=True), headers=headers, allow_redirects=False,
-                               proxy=proxy, proxy_headers=proxy_headers) as resp:
-            yield Response(resp)
+        answered = False
+        try:
+            async with session.get(URL(url, encoded=True), headers=headers, allow_redirects=False,
+                                   proxy=proxy, proxy_headers=proxy_headers) as resp:
+                answered = True
+                yield Response(resp.status, resp.raw_headers, resp.content.iter_any)
+                return
+        except aiohttp.ClientResponseError as exc:
+            if answered or not chunked_beside_length(exc):
+                raise
+        from .legacy import legacy_get  # httpcore: loaded for such a page only
+
+        async with legacy_get(url, {**self.headers, **(headers or {})}, resolver=self.resolver,
+                              ssl_context=self.network.ssl_context(), proxy=proxy, proxy_headers=proxy_headers,
+                              timeout=(self.timeout.connect, self.timeout.read)) as (status, raw_headers, body):
+            yield Response(status, raw_headers, lambda: body)
 
     async def aclose(self) -> None:
         if self._session is not None:
