@@ -16,6 +16,19 @@ def test_origin_fills_default_ports_and_ignores_case_and_userinfo(a, b):
     assert origin_of(a) == origin_of(b)
 
 
+@pytest.mark.parametrize("url", [
+    "http://example.org/a", "http://Example.ORG:80/a", "https://example.org:443/", "http://example.org:8080/x?y",
+    "https://user:pw@example.org/", "HTTP://A.org/", "http://fqdn.example./x", "http://[::1]:8080/", "http://[::1]:80/",
+    "https://straße.de/", "https://xn--strae-oqa.de/", "https://ÉCOLE.fr/a", "http://foo_bar.tumblr.com/post",
+    "http://127.0.0.1:8000/", "https://пример.рф:8443/путь"])
+def test_the_origin_is_the_checkers_host_key(url):
+    """One form of a host's key: the lint/worker side (origin_of) and the request side (Target.key) agree,
+    so one host's URLs go to one worker process and share its per-host limits there."""
+    from archiver.check.target import parse
+
+    assert origin_of(url) == parse(url).key
+
+
 def test_origins_differ_by_scheme_and_port():
     assert len({origin_of("http://a.org/"), origin_of("https://a.org/"), origin_of("http://a.org:8080/")}) == 3
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archiver.check.target import join, parse
+from archiver.urls.keys import origin_of
 
 # Pieces that sit on either side of the fast path's borders: case, ports, dot segments, escapes,
 # characters httpx encodes, user info, fragments, IPv4 look-alikes, IDNA.
@@ -39,7 +42,11 @@ def test_parse_agrees_with_httpx(url):
     t = parse(url)
     assert (t.url, t.scheme, t.host, t.port) == (str(expected), expected.scheme,
                                                  expected.raw_host.decode("ascii"), expected.port)
-    assert t.key == f"{expected.scheme}://{expected.netloc.decode('ascii')}"
+    netloc = expected.netloc.decode("ascii")
+    if expected.port is not None and expected.port == {"http": 80, "https": 443}.get(expected.scheme):  # kept by httpx
+        # after an upper-case scheme (HTTPS://a.org:443): the key drops it all the same
+        netloc = netloc.rpartition(":")[0]
+    assert t.key == f"{expected.scheme}://{netloc}"
     assert t.with_path("/p") == str(expected.copy_with(path="/p", query=None, fragment=None))
 
 
@@ -76,3 +83,20 @@ def test_two_trailing_dots_are_an_empty_label_as_httpx_says(url):
     assert _httpx(url) is None
     with pytest.raises((httpx.InvalidURL, TypeError, ValueError)):
         parse(url)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(_plain_urls, st.tuples(st.sampled_from(["http://", "HTTPS://"]),
+                                        st.sampled_from(["Straße.de", "xn--strae-oqa.de", "пример.рф", "ÉCOLE.fr."]),
+                                        st.sampled_from(["", ":80", ":443", ":8443"]), _urls).map("".join)))
+def test_the_host_key_has_one_form(url):
+    """urls/keys.origin_of (which worker process owns a host, the outage guard's count) and Target.key
+    (per-host limits, the probe cache) give one key for every URL the checker fetches."""
+    try:
+        t = parse(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return
+    if t.scheme not in ("http", "https") or not re.fullmatch(r"[a-z0-9_.\-]+\.?|[0-9a-f:.]+", t.host) \
+            or (t.port or 0) > 65535:
+        return  # never fetched: the guard refuses such a host (check/guard.py), no socket has such a port
+    assert origin_of(t.url) == t.key  # the run keys the URLs lint wrote, normal forms (raw ones: test_facts.py)

@@ -40,7 +40,8 @@ _DOTTED_QUAD = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+\Z")
 
 
 class Target(NamedTuple):  # a tuple: built in a fraction of a frozen dataclass's time
-    """A parsed URL: `url` is httpx's normal form; `key` is scheme://netloc (per-host limits, probes)."""
+    """A parsed URL: `url` is httpx's normal form; `key` is its origin in the one form every stage uses
+    (urls/keys.origin_of: per-host limits, probes, which worker owns the host)."""
 
     url: str
     scheme: str
@@ -88,8 +89,13 @@ def parse(url: str) -> Target:
     if isinstance(url, str) and (target := _fast(url)) is not None:
         return target
     u = _httpx_url(ascii_url(url) if isinstance(url, str) else url)  # a non-ASCII host as the host rule reads it
-    return Target(str(u), u.scheme, u.raw_host.decode("ascii"), u.port,
-                  f"{u.scheme}://{u.netloc.decode('ascii')}", u)
+    # the key in its one form (urls/keys.origin_of; tests/test_target.py holds them together): httpx keeps
+    # a default port after an upper-case scheme (`HTTPS://a.org:443`), which would split one host's limits
+    netloc = u.netloc.decode("ascii")
+    if u.port is not None and u.port == DEFAULT_PORTS.get(u.scheme):
+        netloc = netloc.rpartition(":")[0]
+    key = f"{u.scheme}://{netloc}"
+    return Target(str(u), u.scheme, u.raw_host.decode("ascii"), u.port, key, u)
 
 
 def join(base: Target, location: str) -> str:
