@@ -167,16 +167,19 @@ def urls_of(result: LintResult, roles: frozenset[str] = frozenset(["citation"]))
 
 def check(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
           store: ArchiveStore | None = None, on_result: Callable[[CheckOutcome], None] | None = None,
-          on_stage: Callable[[str, Any], None] | None = None) -> CheckReport:
+          on_stage: Callable[[str, Any], None] | None = None, queue: Queued | None = None) -> CheckReport:
     """Lint `paths`, then fetch and classify every URL into the store; the citations are recorded
     while the first requests are in flight, and before any check is written. Progress:
-    `on_stage("check-start", n)` once the number of URLs to check is known, then `on_result` for each."""
+    `on_stage("check-start", n)` once the number of URLs to check is known, then `on_result` for each.
+    With `queue`, the queue's workers fetch (`archiver worker`; a postgresql:// store) and this waits
+    for them."""
     settings = settings or Settings()
+    _queue_on_postgres(settings, queue)
 
     async def work(st: ArchiveStore) -> CheckReport:
         found = lint(paths, settings)
         return await _check_stage(st, settings, urls_of(found, settings.role_set()), found.errors, on_result,
-                                  record(st, found), on_stage)
+                                  record(st, found), on_stage, queue)
 
     return _run_async(_with_store(settings, store, work))
 
@@ -185,19 +188,21 @@ def archive(paths: Sequence[str] | None = None, settings: Settings | None = None
             store: ArchiveStore | None = None, dry_run: bool = False,
             on_result: Callable[[ArchiveResult], None] | None = None,
             on_stage: Callable[[str, Any], None] | None = None,
-            on_capture: Callable[[CaptureResult], None] | None = None) -> ArchiveOutcome:
+            on_capture: Callable[[CaptureResult], None] | None = None, queue: Queued | None = None) -> ArchiveOutcome:
     """Preserve the live links of `paths` in the Wayback Machine and match dead ones to old captures
     (using the states the last check recorded); then, when the settings ask, judge the copies, look in
     other archives and check quotes (`on_capture` is called per URL judged). Progress:
     `on_stage("archive-start", n)` with the number of URLs, `on_stage("archive-wait", seconds)` each
-    time a Save Page Now submission waits for its slot (the pacing), and `on_result` for each URL done."""
+    time a Save Page Now submission waits for its slot (the pacing), and `on_result` for each URL done.
+    With `queue`, the queue's workers archive, one job per URL, within a Save Page Now budget they share."""
     settings = settings or Settings()
+    _queue_on_postgres(settings, queue)
 
     async def work(st: ArchiveStore) -> ArchiveOutcome:
         found = lint(paths, settings)
         urls = urls_of(found, settings.role_set())
         await record(st, found)
-        return await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture, on_result, on_stage)
+        return await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture, on_result, on_stage, queue)
 
     return _run_async(_with_store(settings, store, work))
 
@@ -206,7 +211,7 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
         lint_only: bool = False, archive: bool = True, dry_run: bool = False,
         on_result: Callable[[Any], None] | None = None,
         on_stage: Callable[[str, Any], None] | None = None,
-        on_capture: Callable[[CaptureResult], None] | None = None) -> RunResult:
+        on_capture: Callable[[CaptureResult], None] | None = None, queue: Queued | None = None) -> RunResult:
     """Every stage in one event loop: lint and record, check, then archive (skipped when the check
     found the network unavailable). `on_stage(name, value)` is called as each stage ends: "lint" (the
     summary), "changes" (what each document read changed: `DocumentChanges`; recorded while the
@@ -214,6 +219,7 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
     as `check` and `archive` report progress: "check-start", "archive-start", "archive-wait".
     `on_result` gets each `CheckOutcome` of the check, then each `ArchiveResult` of the archive stage."""
     settings = settings or Settings()
+    _queue_on_postgres(settings, queue)
     notify = on_stage or (lambda name, value: None)
 
     async def work(st: ArchiveStore) -> RunResult:
@@ -225,10 +231,11 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
         if lint_only:
             await first
             return out
-        out.check = await _check_stage(st, settings, urls, found.errors, on_result, first, on_stage)
+        out.check = await _check_stage(st, settings, urls, found.errors, on_result, first, on_stage, queue)
         notify("check", out.check)
         if archive and not out.check.run.offline:
-            out.archive = await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture, on_result, on_stage)
+            out.archive = await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture, on_result, on_stage,
+                                               queue)
             notify("archive", out.archive)
         return out
 
@@ -316,6 +323,60 @@ def problems_as_read(settings: Settings, rows: Iterable[CheckRow], fail_on: str,
     for row in rows:
         found += link_problems((row,), fail_on, settings.ignore)
         yield row
+
+
+@dataclass(frozen=True)
+class Queued:
+    """Run the check stage through the queue of a postgresql:// store: `archiver worker`s fetch, this
+    process enqueues, follows and ends the run. `stall_timeout`: seconds of silence after which a
+    worker's jobs are given to others."""
+
+    stall_timeout: float = 30.0
+
+
+def worker(settings: Settings | None = None, *, concurrency: int = 16, stall_timeout: float = 30.0,
+           recheck: str | None = None, save_window: float = 60.0,
+           on_ready: Callable[[int], None] | None = None) -> None:
+    """Run a queue worker on `settings.db` (postgresql://) until stopped: it checks the URLs that
+    `check --queue`, `run --queue` and its own periodic re-checks (`recheck`, a cron line; with
+    `settings.stale_seconds`, only URLs without a recent conclusive check) enqueue, and archives
+    those `archive --queue` and `run --queue` enqueue, within a Save Page Now budget all workers
+    share: `settings.saves_per_minute` captures per `save_window` seconds."""
+    settings = settings or Settings()
+    from .check.state import ConfirmPolicy
+
+    _queue_on_postgres(settings, Queued())
+    run_worker = _scale("worker").run_worker
+    archives = _scale("archives")
+    stale = timedelta(seconds=settings.stale_seconds) if settings.stale_seconds is not None else None
+    policy = ConfirmPolicy(settings.confirm_checks, timedelta(hours=settings.confirm_spacing_hours))
+    budget = archives.Budget(per_window=max(1, int(settings.saves_per_minute * save_window / 60)), window=save_window,
+                             sessions=settings.archive_policy().max_concurrency)
+    wayback = archives.Wayback(settings.wayback_config(), settings.wayback_timeout, settings.connect_timeout,
+                               settings.network(), budget)
+    _run_async(run_worker(settings.db, settings.fetch_settings(), concurrency=concurrency, stall_timeout=stall_timeout,
+                          recheck=recheck, stale=stale, policy=policy, wayback=wayback, on_ready=on_ready))
+
+
+def _queue_on_postgres(settings: Settings, queue: Queued | None) -> None:
+    """The queue lives in PostgreSQL: refused, before anything is read or written, on an archive.db."""
+    from .store import is_postgres, redacted
+
+    if queue is not None and not is_postgres(settings.db):
+        raise ConfigError(f"the queue (--queue, archiver worker) needs a postgresql:// database, not "
+                          f"{redacted(settings.db)}: move the archive with `archiver db copy` first "
+                          "(docs/postgresql.md)")
+
+
+def _scale(module: str) -> Any:
+    """archiver.queue.`module`, or a ConfigError naming the extra when psycopg or procrastinate is missing."""
+    import importlib
+
+    try:
+        return importlib.import_module(f".queue.{module}", __package__)
+    except ImportError as exc:
+        raise ConfigError(f"the queue needs the scale extra ({exc.name} is missing): "
+                          "pip install 'archiver[scale]'") from None
 
 
 def copy_store(src: str, dst: str):
@@ -424,7 +485,7 @@ async def _with_store(settings: Settings, store: ArchiveStore | None,
 async def _check_stage(store: ArchiveStore, settings: Settings, urls: list[str], unreadable: list[str],
                        on_result: Callable[[CheckOutcome], None] | None,
                        first: Awaitable[None] | None = None,
-                       on_stage: Callable[[str, Any], None] | None = None) -> CheckReport:
+                       on_stage: Callable[[str, Any], None] | None = None, queue: Queued | None = None) -> CheckReport:
     from .check.fetch import make_client
     from .check.run import run_checks
     from .check.state import ConfirmPolicy
@@ -433,6 +494,13 @@ async def _check_stage(store: ArchiveStore, settings: Settings, urls: list[str],
     fs = settings.fetch_settings()
     policy = ConfirmPolicy(settings.confirm_checks, timedelta(hours=settings.confirm_spacing_hours))
     stale = timedelta(seconds=settings.stale_seconds) if settings.stale_seconds is not None else None
+    if queue is not None:
+        check_queued = _scale("checks").check_queued
+        if first is not None:
+            await first  # the citations before the jobs: a worker's check finds its URL cited
+        crun = await check_queued(store, urls, fs, policy=policy, stale=stale, outage_share=settings.outage_share,
+                                  on_result=on_result, stall_timeout=queue.stall_timeout)
+        return CheckReport(crun, store.url, unreadable, settings.ignore, tuple(urls))
     async with make_client(fs) as client:
         crun = await run_checks(store, urls, client, fs, policy=policy, stale=stale, canary=settings.canary_url,
                                 outage_share=settings.outage_share, on_result=on_result,
@@ -444,7 +512,8 @@ async def _check_stage(store: ArchiveStore, settings: Settings, urls: list[str],
 async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str], unreadable: list[str],
                          dry_run: bool, on_capture: Callable[[CaptureResult], None] | None = None,
                          on_result: Callable[[ArchiveResult], None] | None = None,
-                         on_stage: Callable[[str, Any], None] | None = None) -> ArchiveOutcome:
+                         on_stage: Callable[[str, Any], None] | None = None,
+                         queue: Queued | None = None) -> ArchiveOutcome:
     import httpx
 
     from .wayback.client import WaybackClient, http_client
@@ -460,8 +529,12 @@ async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str
         client = WaybackClient(http, settings.wayback_config())
         if on_stage:
             client.save_pacer.on_wait = partial(on_stage, "archive-wait")
-        report = await archive_urls(store, client, urls, settings.archive_policy(), dry_run=dry_run, on_result=on_result,
-                                    on_total=on_stage and partial(on_stage, "archive-start"))
+        if queue is not None and not dry_run:  # the workers archive; a dry run writes nothing: it runs here
+            report = await _scale("archives").archive_queued(store, urls, settings.archive_policy(),
+                                                             stall_timeout=queue.stall_timeout)
+        else:
+            report = await archive_urls(store, client, urls, settings.archive_policy(), dry_run=dry_run,
+                                        on_result=on_result, on_total=on_stage and partial(on_stage, "archive-start"))
         if settings.capture_settings().asked:
             captures = await _capture_stage(store, settings, urls, client, dry_run, on_capture)
     if report.outage:  # one line, the queue kept, exit 3 (cli); an outage is never reported as "failed"
@@ -489,7 +562,8 @@ async def _capture_stage(store: ArchiveStore, settings: Settings, urls: list[str
         await clients.aclose()
 
 
-__all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "LintStream", "RunResult", "annotate", "archive", "browse",
+__all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "LintStream", "Queued", "RunResult", "annotate",
+           "archive", "browse",
            "check",
            "copy_store", "export_wacz", "export_warc", "interrupt", "lint", "lint_stream", "load_settings", "problems", "problems_as_read",
-           "record", "report", "run", "upgrade_store"]
+           "record", "report", "run", "upgrade_store", "worker"]

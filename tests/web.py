@@ -131,6 +131,7 @@ class TestWeb:
         self.in_flight: collections.Counter = collections.Counter()
         self.peak: collections.Counter = collections.Counter()
         self.last_headers: dict[tuple[str, str], dict[str, str]] = {}
+        self.starts: list[tuple[float, str, str, int]] = []  # (monotonic time, host, path, in flight then)
         self._first_hit: dict[str, float] = {}
         self._lock = threading.Lock()
         self._ready = threading.Event()
@@ -162,10 +163,16 @@ class TestWeb:
         with self._lock:
             return self.peak[host]
 
+    def requests_to(self, host: str) -> list[tuple[float, str]]:
+        """(monotonic time it arrived, path) of every request to `host`, in order."""
+        with self._lock:
+            return [(t, p) for t, h, p, _ in self.starts if h == host]
+
     def reset_stats(self) -> None:
         with self._lock:
             self.hits_by.clear()
             self.peak.clear()
+            self.starts.clear()
 
     def start(self) -> TestWeb:
         self._thread = threading.Thread(target=self._thread_main, name="test-web", daemon=True)
@@ -259,6 +266,7 @@ class TestWeb:
                 self.last_headers[(host, parts.path)] = headers
                 self.in_flight[host] += 1
                 self.peak[host] = max(self.peak[host], self.in_flight[host])
+                self.starts.append((time.monotonic(), host, parts.path, self.in_flight[host]))
             try:
                 reply = self._route(host, parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()},
                                     headers.get("cookie", ""))

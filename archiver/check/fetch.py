@@ -15,10 +15,11 @@ complete, so memory does not grow with the number of URLs, and bodies in flight 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -44,6 +45,7 @@ __all__ = [
     "Session",
     "check_one",
     "check_urls",
+    "one_at_a_time",
     "make_client",
     "parse_retry_after",
     "system_resolver",
@@ -128,6 +130,18 @@ async def check_one(
     run = _Run(client, settings or FetchSettings(), clock, monotonic, resolver)
     try:
         return await run.check(url)
+    finally:
+        await run.close()
+
+
+@contextlib.asynccontextmanager
+async def one_at_a_time(client: Session, settings: FetchSettings, *, clock: Callable[[], datetime] = utcnow,
+                        resolver: Resolver = system_resolver) -> AsyncIterator[Callable[[str], Awaitable[CheckResult]]]:
+    """`check(url)` for checks made one after another, sharing one probe cache (a queue's job: its
+    host slot is one request at a time, archiver/queue/)."""
+    run = _Run(client, settings, clock, resolver=resolver)
+    try:
+        yield run.check
     finally:
         await run.close()
 

@@ -157,6 +157,29 @@ async def run_checks(
             ahead = asyncio.ensure_future(first)
         if ahead is not None:
             await ahead  # offline, interrupted, failed: the citations are written all the same
+    return await _finish(store, run, guard, policy, outage_share, clock)
+
+
+async def start_checks(store: ArchiveStore, urls: list[str], *, stale: timedelta | None = None,
+                       clock: Callable[[], datetime] = utcnow) -> tuple[CheckRun, list[str]]:
+    """A check run started (or the killed one resumed) and the URLs it has still to check, for a
+    run whose checks other processes make (archiver/queue/): `conclude` ends it."""
+    previous = await store.unfinished_run("check")
+    run = CheckRun(previous or await store.start_run("check"), resumed=previous is not None)
+    return run, await _todo(store, run, previous, urls, OutageGuard(), stale, clock)
+
+
+async def conclude(store: ArchiveStore, run: CheckRun, *, policy: ConfirmPolicy | None = None,
+                   outage_share: float = 0.8, clock: Callable[[], datetime] = utcnow) -> CheckRun:
+    """End a run whose checks other processes recorded: the outage verdict over all of them, read
+    back as a resumed run reads its killed part, then as `run_checks` ends."""
+    guard = OutageGuard()
+    await guard.resume(store, run.run_id, await store.checked_in_run(run.run_id))
+    return await _finish(store, run, guard, policy or ConfirmPolicy(), outage_share, clock)
+
+
+async def _finish(store: ArchiveStore, run: CheckRun, guard: OutageGuard, policy: ConfirmPolicy,
+                  outage_share: float, clock: Callable[[], datetime]) -> CheckRun:
     run.offline_reason = guard.offline_reason(outage_share)
     run.offline = run.offline_reason is not None
     if not run.offline:

@@ -20,6 +20,7 @@ from .options import (
     input_options,
     network_options,
     paths_argument,
+    queue_options,
     roles_option,
     settings_from,
 )
@@ -33,6 +34,7 @@ from .terminal import VERBOSITY, info, verbosity_options
 @db_option
 @archive_options
 @capture_options
+@queue_options
 @roles_option
 @network_options
 @format_option(ARCHIVE_RENDERERS)
@@ -43,7 +45,7 @@ from .terminal import VERBOSITY, info, verbosity_options
 @verbosity_options
 @handle_errors
 def archive(paths, db, wayback_url, archived_within, dry_run, proxy, ca_bundle, fmt, config_path, fail_on, base_url,
-            input_format, roles, verify_captures, memento):
+            input_format, roles, verify_captures, memento, queue, stall_timeout):
     """Preserve the URLs cited in PATHS (default sources.txt) in the Wayback Machine.
 
     \b
@@ -64,6 +66,7 @@ def archive(paths, db, wayback_url, archived_within, dry_run, proxy, ca_bundle, 
         archiver check sources.txt && archiver archive sources.txt
         archiver archive notes.md --dry-run --format json
         archiver archive notes.md --verify-captures --memento arquivo=https://arquivo.pt/wayback/timemap/link/
+        archiver archive notes.md --db postgresql://archiver@db/archive --queue
     """
     settings = settings_from(config_path, db=db, wayback_url=wayback_url, base_url=base_url,
                              input_format=input_format, archived_within=archived_within, proxy=proxy, ca_bundle=ca_bundle,
@@ -71,7 +74,7 @@ def archive(paths, db, wayback_url, archived_within, dry_run, proxy, ca_bundle, 
     progress = Progress()
     try:
         outcome = api.archive(paths, settings, dry_run=dry_run, on_result=progress.advance, on_stage=progress.on_stage,
-                              on_capture=progress.judged)
+                              on_capture=progress.judged, queue=api.Queued(stall_timeout) if queue else None)
     finally:
         progress.close()
     report_unreadable(outcome.unreadable)

@@ -10,7 +10,7 @@ from .. import api
 from ..report.problems import in_document_order
 from ..report.results import CHECK_RENDERERS, problem_lines
 from .exits import exit_code, exit_help, handle_errors
-from .options import check_options, db_option, fail_on_option, format_option, input_options, paths_argument, settings_from
+from .options import check_options, db_option, fail_on_option, format_option, input_options, paths_argument, queue_options, settings_from
 from .progress import Progress, report_unreadable, say_acknowledged, say_offline, say_skipped
 from .terminal import VERBOSITY, info, verbosity_options
 
@@ -19,13 +19,15 @@ from .terminal import VERBOSITY, info, verbosity_options
 @paths_argument
 @db_option
 @check_options
+@queue_options
 @format_option(CHECK_RENDERERS)
 @fail_on_option("links: failing or dead, error; whose text changed or that could not be judged, warning",
                 "a link that became failing or dead, or whose text changed, in this run")
 @input_options
 @verbosity_options
 @handle_errors
-def check(paths, db, fmt, fail_on, base_url, input_format, stale, confirm_spacing, config_path, **opts):
+def check(paths, db, fmt, fail_on, base_url, input_format, stale, confirm_spacing, config_path, queue,
+          stall_timeout, **opts):
     """Fetch every URL cited in PATHS (default sources.txt), classify it and store what was seen.
 
     \b
@@ -43,12 +45,14 @@ def check(paths, db, fmt, fail_on, base_url, input_format, stale, confirm_spacin
         archiver check sources.txt
         archiver check notes.md --stale 7d --format json > checks.json
         archiver check notes.md --quiet --fail-on new
+        archiver check notes.md --db postgresql://archiver@db/archive --queue
     """
     settings = settings_from(config_path, db=db, base_url=base_url, input_format=input_format, stale=stale,
                              confirm_spacing=confirm_spacing, **opts)
     progress = Progress()
     try:
-        report = api.check(paths, settings, on_result=progress.advance, on_stage=progress.on_stage)
+        report = api.check(paths, settings, on_result=progress.advance, on_stage=progress.on_stage,
+                           queue=api.Queued(stall_timeout) if queue else None)
     finally:
         progress.close()
     report_unreadable(report.unreadable)

@@ -17,6 +17,7 @@ from .db import db
 from .lint import lint
 from .outputs import annotate, export, report
 from .run import run
+from .worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -35,7 +36,7 @@ def main():
     """
 
 
-for command in (lint, check, archive, run, report, export, annotate, browse, db):
+for command in (lint, check, archive, run, report, export, annotate, browse, db, worker):
     main.add_command(command)
 
 if __name__ == "__main__":  # pragma: no cover

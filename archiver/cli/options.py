@@ -85,6 +85,13 @@ check_options = _stacked([
     config_option,
 ])
 
+queue_options = _stacked([
+    click.option("--queue", is_flag=True, help="Enqueue the work (checks, captures) for `archiver worker`s (a "
+                 "postgresql:// --db) and wait for them, instead of doing it here; the report and exit code are the same."),
+    click.option("--stall-timeout", type=click.FloatRange(1), default=30.0, show_default=True,
+                 help="With --queue: seconds a worker may be silent before its jobs are given to others."),
+])
+
 archive_options = _stacked([
     click.option("--wayback-url", help="Base URL of the Wayback Machine: every endpoint (save, status, CDX, "
                  "availability) under it (ARCHIVER_WAYBACK_URL).  [default: https://web.archive.org]"),

@@ -19,6 +19,7 @@ from .options import (
     fail_on_option,
     input_options,
     paths_argument,
+    queue_options,
     settings_from,
 )
 from .outputs import emit_report, writable
@@ -31,6 +32,7 @@ from .terminal import VERBOSITY, detail, info, verbosity_options
 @paths_argument
 @db_option
 @check_options
+@queue_options
 @archive_options
 @capture_options
 @fail_on_option("lint findings; links failing or dead, error, whose text changed or not judged, warning; links "
@@ -48,7 +50,8 @@ from .terminal import VERBOSITY, detail, info, verbosity_options
 @verbosity_options
 @handle_errors
 def run(paths, db, fail_on, base_url, input_format, lint_only, no_archive, stale, confirm_spacing, config_path,
-        wayback_url, archived_within, dry_run, report_format, report_out, verify_captures, memento, **opts):
+        wayback_url, archived_within, dry_run, report_format, report_out, verify_captures, memento, queue, stall_timeout,
+        **opts):
     """Run every stage on PATHS (default sources.txt) into archive.db: the cron entry point.
 
     \b
@@ -74,7 +77,7 @@ def run(paths, db, fail_on, base_url, input_format, lint_only, no_archive, stale
         result = api.run(paths, settings, lint_only=lint_only, archive=not no_archive, dry_run=dry_run,
                          on_result=progress.advance,
                          on_stage=lambda name, value: _on_stage(name, value, settings, progress),
-                         on_capture=progress.judged)
+                         on_capture=progress.judged, queue=api.Queued(stall_timeout) if queue else None)
     finally:
         progress.close()
     report_unreadable(result.lint.errors)

@@ -23,8 +23,8 @@ from .interface import ArchiveStore, StoreReader
 NEEDS_SCALE = "a postgresql:// store needs the PostgreSQL driver: pip install 'archiver[scale]'"
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")  # a URL, not a file path
 
-__all__ = ["ArchiveStore", "StoreReader", "copy_store", "is_postgres", "missing", "open_reader", "open_store", "redacted", "sqlite_path",
-           "upgrade_store"]
+__all__ = ["ArchiveStore", "StoreReader", "copy_store", "is_postgres", "missing", "open_queue_db", "open_reader", "open_store",
+           "redacted", "sqlite_path", "upgrade_store"]
 
 
 def missing(url: str | os.PathLike, document: str = "PATH") -> str | None:
@@ -100,6 +100,12 @@ def upgrade_store(url: str | os.PathLike, *, create: bool = False) -> None:
     from .sqlite import Store
 
     Store(sqlite_path(url)).close()
+
+
+def open_queue_db(url: str) -> Any:
+    """The queue's own statements on the PostgreSQL database `url` (store/postgres/queue.py's
+    QueueDb: shared host state, a run's checks as the workers record them); `await .open()` it."""
+    return _postgres("queue").QueueDb(url)
 
 
 def _postgres(module: str) -> Any:

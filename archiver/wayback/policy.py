@@ -51,7 +51,7 @@ from .client import (
 from .jobs import NO_KEYS, describe, landed, poll, recheck, resume, unpollable
 from .matching import choose_capture, match
 
-__all__ = ["ArchiveSettings", "ArchiveResult", "ArchiveReport", "archive_urls", "choose_capture",
+__all__ = ["ArchiveSettings", "ArchiveResult", "ArchiveReport", "archive_one", "archive_urls", "choose_capture",
            "ACTIONS"]
 
 log = logging.getLogger("archiver.archive")
@@ -409,3 +409,18 @@ async def archive_urls(store: ArchiveStore, client: WaybackClient, urls: list[st
     until = client.resume_at
     return ArchiveReport([done[u] for u in order if u in done], outage=client.outage,
                          resume_at=iso_of_epoch(until) if until is not None else None)
+
+
+async def archive_one(store: ArchiveStore, client: WaybackClient, url: str, settings: ArchiveSettings | None = None,
+                      *, clock: Callable[[], float] | None = None, sleep=None) -> ArchiveResult:
+    """One URL as `archive_urls` handles it, for a queue's job (archiver/queue/archives.py): its own
+    open job, if a killed run left one, is resumed (polled, never posted again); the others' are theirs."""
+    run = _Run(store, client, settings or ArchiveSettings(), False, clock or client.clock, sleep or client.sleep)
+    await run.preflight()
+    run.places = await store.places_for([url])
+    run.known = await store.known_urls([url])
+    for need in ("save", "match"):
+        row = await store.capture(url, need)
+        if row is not None and row.state in ("submitting", "pending"):
+            return await resume(run, row)
+    return await run.handle(url)
