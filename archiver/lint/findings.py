@@ -41,6 +41,7 @@ RULES: dict[str, Rule] = {
         Rule("U113", "mapped-host", "info", "a host printed in a form browsers rewrite (full-width letters, ª); the mapped form is used"),
         Rule("U114", "cut-at-line-end", "warning",
              "a URL that ends at a line end where the next line's word may be the rest of it"),
+        Rule("U115", "glued-prefix", "warning", "a word glued to the front of a URL's scheme (xhttps://, name@http://)"),
         Rule("U201", "truncated-url", "error", "URL cut short with an ellipsis"),
         Rule("U202", "missing-host", "error", "scheme and host cut off the URL"),
         Rule("U203", "invalid-url", "error", "text that cannot be read as a URL"),

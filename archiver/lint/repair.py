@@ -20,7 +20,7 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 from ..models import Finding
 from ..urls.hosts import fetch_problem, host_problem, looks_like_file, mapped_host, registrable, spelling_joiner
 from ..urls.keys import login_walled_platform
-from ..urls.segment import CLOSERS, DASH_RE, DOI_RE, DOMAIN_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
+from ..urls.segment import CLOSERS, DASH_RE, DOI_RE, DOMAIN_RE, GLUED_PREFIX_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
 from .findings import finding
 
 __all__ = ["repair_url", "UrlRepair"]
@@ -132,6 +132,8 @@ def _repair_all_rules(raw: str) -> UrlRepair:
     text = raw.strip(SPACE_CHARS)
     span, text, conf = _unwrap(text, findings)
     confidence = min(confidence, conf)
+    span, text, conf = _glued_prefix(span, text, findings)
+    confidence = min(confidence, conf)
     text, conf = _strip_invisible(text, findings)
     confidence = min(confidence, conf)
     text, conf = _join_whitespace(text, findings)
@@ -218,6 +220,18 @@ def _unwrap(text: str, findings: list[Finding]) -> tuple[str, str, float]:
     return text, text, 1.0
 
 
+def _glued_prefix(span: str, text: str, findings: list[Finding]) -> tuple[str, str, float]:
+    """A word run into the scheme with no space: `xhttps://…` (a stray letter), `12https://…` (a
+    footnote mark), `name@http://…` (an address). The intact http(s):// says where the URL starts;
+    the glued word is removed and stays in the text, not in the URL. `hhttps://` is a broken scheme."""
+    glued = GLUED_PREFIX_RE.match(text)
+    if not glued or _BROKEN_SCHEME_RE.match(text):
+        return span, text, 1.0
+    prefix = glued.group()
+    findings.append(finding("glued-prefix", f"removed {prefix!r} glued to the front of the URL", text[len(prefix):]))
+    return span[len(prefix):] if span.startswith(prefix) else span, text[len(prefix):], 0.85
+
+
 def _strip_invisible(text: str, findings: list[Finding]) -> tuple[str, float]:
     """Soft hyphens and zero-width characters from PDFs and CMSs; NBSP is handled as whitespace. A ZWNJ
     or ZWJ that a valid internationalised host needs (Persian, Arabic, Indic labels) is part of the host
@@ -298,6 +312,9 @@ def _html_entities(text: str, findings: list[Finding]) -> str:
     return fixed
 
 
+_BROKEN_SCHEME_RE = re.compile(r"(?i)^(h?t?t?p?s?|hhttps?|ftp)(:/{1,3}|//|:\\\\|;//)")
+
+
 def _fix_scheme(text: str, findings: list[Finding]) -> tuple[str | None, float]:
     """Doubled or broken schemes (https://https://, https//, https:/, htps://) and www. without one."""
     lower = text.lower()
@@ -308,7 +325,7 @@ def _fix_scheme(text: str, findings: list[Finding]) -> tuple[str | None, float]:
         fixed = text[doubled.end():]
         findings.append(finding("broken-scheme", "doubled scheme", fixed))
         return fixed, 0.95
-    m = re.match(r"(?i)^(h?t?t?p?s?|hhttps?|ftp)(:/{1,3}|//|:\\\\|;//)", text)
+    m = _BROKEN_SCHEME_RE.match(text)
     if m and m.group(1).lower() not in ("ftp",):
         secure = m.group(1).lower().endswith("s") or not m.group(1)
         fixed = ("https://" if secure else "http://") + text[m.end():].lstrip("/")

@@ -11,8 +11,8 @@ import re
 
 from .hosts import registrable
 
-__all__ = ["split_note", "DOI_RE", "DASHES", "DASH_RE", "DOMAIN_RE", "INVISIBLE_RE", "SPACE_CHARS", "WS_RE", "TRAIL_PUNCT",
-           "CLOSERS"]
+__all__ = ["split_note", "DOI_RE", "GLUED_PREFIX_RE", "DASHES", "DASH_RE", "DOMAIN_RE", "INVISIBLE_RE", "SPACE_CHARS", "WS_RE",
+           "TRAIL_PUNCT", "CLOSERS"]
 
 # U+2010..U+2015 (hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar) and
 # U+2212 (minus sign): what word processors and PDF copy-paste put where a URL had "-".
@@ -32,11 +32,18 @@ _SCHEME = r"(?:https?|htt?ps?|htps?|hhttps?|ttps?|ftp)"
 _DOI_PREFIX = r"(?:doi:?[ \t\u00a0]{0,2}|info:doi/|(?:dx\.)?doi\.org/)"
 DOI_RE = re.compile(rf"(?i)^(?:{_DOI_PREFIX}|https?://(?:dx\.)?doi\.org/)[ \t\u00a0]*(10\.\d{{4,9}}/\S+)$")
 # A scheme glued to a letter of a script written without spaces (Chinese, Japanese: "详见https://…")
-# starts a URL; glued to a Latin letter or digit ("xhttps://", "2https://"), "@" or "." it does not.
+# starts a URL. Glued to a Latin or Cyrillic letter, a digit, "@" or "." ("xhttps://", "12https://"
+# a footnote mark run into it, "name@http://", "report.http://") only an intact http(s):// starts
+# one, and the span begins at the glued word: repair removes it with a finding (U115), never silently.
+_GLUED = "A-Za-z0-9\u00c0-\u024f\u0400-\u04ff@."
 _START_RE = re.compile(
-    rf"(?i)(?<![A-Za-z0-9_\u00c0-\u024f\u0400-\u04ff@.])(?:{_SCHEME}(?::/{{1,3}}|//|:\\\\|;//)|www\d?\.(?=[\w-])|{_DOI_PREFIX}10\.\d{{4,9}}/|"
+    rf"(?i)(?<![_{_GLUED}])(?:{_SCHEME}(?::/{{1,3}}|//|:\\\\|;//)|www\d?\.(?=[\w-])|{_DOI_PREFIX}10\.\d{{4,9}}/|"
     r"https?:(?=[ \t]*\n[ \t]*//[\w-]))"
+    rf"|(?<=[{_GLUED}])https?://(?=[\w-])"  # "_http://" stays none: "_" joins identifiers (linkify-it too)
 )
+_GLUED_CHAR_RE = re.compile(f"[{_GLUED}]")
+# The word glued to the front of an intact http(s):// ("x", "name@", "12"), for repair to remove.
+GLUED_PREFIX_RE = re.compile(rf"(?i)^[{_GLUED}]+?(?=https?://[\w-])")
 # A host-and-path printed without scheme: "example.com/path", or a cut one: "kz/ru/news/...".
 _BARE_PATH_RE = re.compile(r"(?i)^[\w-]+(?:\.[\w-]+)*\.?/[^\s/]+/")
 DOMAIN_RE = re.compile(r"(?i)^(?:[\w-]+\.)+[a-z\u0400-\u04ff]{2,}$")
@@ -66,12 +73,19 @@ def split_note(text: str, *, allow_fragment: bool = True) -> list[str]:
         # "https://https://x" and "https://www.x": a start with no space since the last one is
         # part of that URL, not a new one.
         if not starts or last_gap > starts[-1]:
-            starts.append(m.start())
+            starts.append(_glued_start(text, m.start(), last_gap + 1))
     if not starts:
         bare = _bare_span(text, allow_fragment)
         return [bare] if bare else []
     spans = [_take_url(text[a:b]) for a, b in zip(starts, starts[1:] + [len(text)])]
     return [s for s in spans if s]
+
+
+def _glued_start(text: str, start: int, floor: int) -> int:
+    """Where the word glued to the front of a scheme begins (`start` itself when none is)."""
+    while start > floor and _GLUED_CHAR_RE.match(text, start - 1):
+        start -= 1
+    return start
 
 
 # Prose glued to a finished URL by a dash: "…/report.pdf—see page 4". A file extension says the
