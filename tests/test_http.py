@@ -8,7 +8,6 @@ import asyncio
 import gzip
 import os
 import socket
-import ssl
 import tracemalloc
 
 import pytest
@@ -18,6 +17,7 @@ from archiver.check.fetch import FetchSettings, check_one, make_client
 from archiver.models import CheckResult
 from archiver.network import Network, shown
 from tests.zoo import ForwardProxy, Zoo
+from tests.zoo import private_ca as make_ca
 
 S = FetchSettings(allow_private=True, probe_soft404=False, retries=0, read_timeout=5, total_timeout=15,
                   max_body=1_000_000)
@@ -246,13 +246,7 @@ def test_an_ipv6_literal_is_checked() -> None:
 
 @pytest.fixture(scope="module")
 def private_ca(tmp_path_factory):
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    pem = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(pem))
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("pinned.example", "localhost").configure_cert(server)
-    return pem, server
+    return make_ca(tmp_path_factory.mktemp("ca"))
 
 
 def test_a_private_ca_is_trusted_through_ssl_cert_file(private_ca, monkeypatch) -> None:

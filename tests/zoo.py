@@ -5,7 +5,8 @@ function of the request head): legacy framings, stacked encodings, junk after a 
 every request head it read (`zoo.heads`) and counts connections.
 
 `ForwardProxy` is an HTTP forward proxy that logs every request (`proxy.log`: ("GET", absolute URL)
-or ("CONNECT", "host:port"), and the Proxy-Authorization it got). It resolves names through its own
+or ("CONNECT", "host:port"), and the Proxy-Authorization it got), each request a client sends on a
+connection it keeps alive too. It resolves names through its own
 table (`hosts`, default: everything to 127.0.0.1), as a proxy on another network would.
 """
 
@@ -15,9 +16,23 @@ import asyncio
 import ssl
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 Raw = bytes | Callable[[bytes], bytes]
+
+
+def private_ca(where: Path, *names: str) -> tuple[Path, ssl.SSLContext]:
+    """A CA of the test's own (trustme; its PEM written to where/ca.pem) and a server context with a
+    certificate it issued for `names` (default: pinned.example and localhost)."""
+    import trustme
+
+    ca = trustme.CA()
+    pem = where / "ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*(names or ("pinned.example", "localhost"))).configure_cert(server)
+    return pem, server
 
 
 class _Threaded:
@@ -93,7 +108,8 @@ class Zoo(_Threaded):
                 data = raw(head) if callable(raw) else raw
                 writer.write(data)
                 await writer.drain()
-                if b"connection: close" in data.split(b"\r\n\r\n", 1)[0].lower() or data.startswith(b"HTTP/1.0"):
+                if (b"connection: close" in data.split(b"\r\n\r\n", 1)[0].lower() or data.startswith(b"HTTP/1.0")
+                        or b"\r\nconnection: close\r\n" in head.lower()):  # as servers do, for either side
                     break
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
@@ -116,31 +132,45 @@ class ForwardProxy(_Threaded):
         return self.hosts.get(host, "127.0.0.1")
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Every request on a client's connection is logged: a plain request goes upstream on a connection
+        of its own (Connection: close) and its answer comes back whole; a CONNECT becomes a tunnel."""
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
-            auth = [line.split(":", 1)[1].strip() for line in head.decode("latin-1").split("\r\n")
-                    if line.lower().startswith("proxy-authorization:")]
-            self.log.append((method, target))
-            self.auth.append(auth[0] if auth else None)
-            if method == "CONNECT":
-                host, _, port = target.rpartition(":")
-                up_reader, up_writer = await asyncio.open_connection(self._address(host.strip("[]")), int(port))
-                writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            else:
-                parts = urlsplit(target)
-                up_reader, up_writer = await asyncio.open_connection(self._address(parts.hostname or ""),
-                                                                     parts.port or 80)
-                path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-                lines = [ln for ln in head.decode("latin-1").split("\r\n")[1:]
-                         if ln and not ln.lower().startswith(("proxy-", "connection:"))]
-                up_writer.write((f"{method} {path} HTTP/1.1\r\n" + "".join(f"{ln}\r\n" for ln in lines)
-                                 + "Connection: close\r\n\r\n").encode("latin-1"))
-            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
+                lines = [ln for ln in head.decode("latin-1").split("\r\n")[1:] if ln]
+                auth = [ln.split(":", 1)[1].strip() for ln in lines if ln.lower().startswith("proxy-authorization:")]
+                self.log.append((method, target))
+                self.auth.append(auth[0] if auth else None)
+                if method == "CONNECT":
+                    host, _, port = target.rpartition(":")
+                    up_reader, up_writer = await asyncio.open_connection(self._address(host.strip("[]")), int(port))
+                    writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+                    return
+                if not await self._forward(method, target, lines, reader, writer):
+                    return
         except (asyncio.IncompleteReadError, ConnectionError, ValueError, OSError):
             pass
         finally:
             writer.close()
+
+    async def _forward(self, method: str, target: str, lines: list[str], reader: asyncio.StreamReader,
+                       writer: asyncio.StreamWriter) -> bool:
+        """One plain request upstream and its answer back; whether the client's connection stays open."""
+        parts = urlsplit(target)
+        up_reader, up_writer = await asyncio.open_connection(self._address(parts.hostname or ""), parts.port or 80)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        kept = [ln for ln in lines if not ln.lower().startswith(("proxy-", "connection:"))]
+        length = next((int(ln.split(":", 1)[1]) for ln in kept if ln.lower().startswith("content-length:")), 0)
+        up_writer.write((f"{method} {path} HTTP/1.1\r\n" + "".join(f"{ln}\r\n" for ln in kept)
+                         + "Connection: close\r\n\r\n").encode("latin-1") + await reader.readexactly(length))
+        answer = await up_reader.read()  # to the upstream's close: the whole answer, however framed
+        up_writer.close()
+        writer.write(answer)
+        await writer.drain()
+        head = answer.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0].lower()
+        return not (head.startswith(b"http/1.0") or b"connection: close" in head or b"content-length" not in head
+                    and b"transfer-encoding" not in head)
 
     @staticmethod
     async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

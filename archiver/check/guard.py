@@ -25,6 +25,12 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 _HOSTNAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*\.?$", re.I | re.A)
 # RFC 6761: .invalid never resolves, so answer without asking the network.
 _NEVER_RESOLVES = re.compile(r"(^|\.)invalid\.?$", re.I | re.A)
+# Names that only a local network resolves: a single label (completed by the resolver's search
+# domains), and suffixes never delegated in public DNS: localhost (RFC 6761), local (mDNS, RFC 6762),
+# home.arpa (RFC 8375), internal (ICANN's private-use name, 2024), corp, home and mail (held back by
+# ICANN for their collisions with private networks, 2018), and lan, intranet and private by custom.
+_LOCAL_NAME = re.compile(r"^[^.]+\.?$|(^|\.)(localhost|local|home\.arpa|internal|corp|home|mail|lan|intranet|private)"
+                         r"\.?$", re.I | re.A)
 KEEP = 4096  # hosts whose addresses a run keeps
 
 
@@ -34,7 +40,8 @@ async def system_resolver(host: str, port: int) -> list[str]:
     if _NEVER_RESOLVES.search(host):
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return sorted({str(info[4][0]) for info in infos})
+    # getaddrinfo's order (RFC 6724: IPv6 first where it is routed), which happy eyeballs keeps
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 class Guard:
@@ -80,7 +87,11 @@ class Guard:
             if self.session.proxy_for(u.url) is None:
                 raise
             # Behind a proxy the proxy resolves names, and the network may give the checker none: the
-            # guard has no address to refuse, and the proxy (the user's choice) reaches the host.
+            # guard has no address to judge, and the proxy (the user's choice) reaches the host. A name
+            # that only a local network resolves would reach that network through the proxy: refused.
+            if not self.allow_private and _LOCAL_NAME.search(u.host):
+                raise Skip(f"refused local name {u.host!r}: only the proxy could resolve it, to an address "
+                           "archiver cannot check (use --allow-private)") from None
             return []
         self._remember(u.host, addresses)
         return addresses

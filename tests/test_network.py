@@ -1,0 +1,149 @@
+"""Proxies and trust in every stage (archiver/network.py) and the private-address guard behind a proxy
+(check/guard.py), against the zoo and the logging forward proxy on loopback (tests/zoo.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+
+import httpx
+import pytest
+
+from archiver.check.fetch import FetchSettings, check_one, make_client
+from archiver.models import CheckResult
+from archiver.network import Network
+from archiver.wayback.client import http_client
+from tests.zoo import ForwardProxy, Zoo, private_ca
+
+PAGE = b"<html><head><title>A page</title></head><body>" + b"words of the page " * 40 + b"</body></html>"
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (len(PAGE), PAGE)
+NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 9\r\n\r\nnot found"
+GUARDED = FetchSettings(allow_private=False, probe_soft404=False, retries=0, read_timeout=5, total_timeout=15)
+
+
+def check(url: str, settings: FetchSettings = GUARDED, resolver=None) -> CheckResult:
+    async def go():
+        async with make_client(settings) as client:
+            return await check_one(client, url, settings, **({"resolver": resolver} if resolver else {}))
+
+    return asyncio.run(go())
+
+
+def answers(*addresses: str):
+    async def resolver(host: str, port: int) -> list[str]:
+        return list(addresses)
+
+    return resolver
+
+
+async def no_such_name(host: str, port: int) -> list[str]:
+    """A network that resolves no names: only the proxy does."""
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+# -- the guard behind a proxy ------------------------------------------------------------------------
+
+def test_a_name_that_resolves_to_a_private_address_never_reaches_the_proxy(monkeypatch) -> None:
+    with Zoo() as zoo, ForwardProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        result = check(zoo.url(zoo.add("/", OK), host="rebound.example.org"), resolver=answers("10.0.0.7"))
+        assert (result.status, proxy.log) == ("skipped", []), result.error
+    assert "10.0.0.7" in result.error
+
+
+def test_a_public_name_only_the_proxy_resolves_goes_through_it(monkeypatch) -> None:
+    """A network with no DNS of its own, only the proxy's: curl and httpx send the name to the proxy, and
+    so does the checker; the guard has no address to judge (docs/decisions/proxies.md)."""
+    with Zoo() as zoo, ForwardProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        url = zoo.url(zoo.add("/news", OK), host="news.example.org")
+        result = check(url, resolver=no_such_name)
+        assert (result.status, proxy.log) == ("ok", [("GET", url)]), result.error
+
+
+@pytest.mark.parametrize("host", ["intranet", "wiki.corp", "printer.local", "nas.home.arpa", "build.internal",
+                                  "db.localhost", "router.lan", "intranet."])
+def test_a_local_name_only_the_proxy_resolves_is_refused(monkeypatch, host: str) -> None:
+    """A name only a private network resolves would reach that network through the proxy: refused unless
+    --allow-private, as a private address is."""
+    with Zoo() as zoo, ForwardProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        url = zoo.url(zoo.add("/", OK), host=host)
+        refused = check(url, resolver=no_such_name)
+        assert (refused.status, proxy.log) == ("skipped", []), refused.error
+        allowed = check(url, FetchSettings(**{**GUARDED.__dict__, "allow_private": True}), resolver=no_such_name)
+        assert (allowed.status, proxy.log) == ("ok", [("GET", url)]), allowed.error
+    assert "--allow-private" in refused.error and host in refused.error
+
+
+def test_without_a_proxy_a_name_that_does_not_resolve_is_a_dns_error() -> None:
+    result = check("http://intranet/", resolver=no_such_name)
+    assert result.status == "dns-error", result.error
+
+
+# -- NO_PROXY with the proxy option, and the probe ---------------------------------------------------
+
+@pytest.mark.parametrize("no_proxy", [".example.test", "10.0.0.0/8,127.0.0.0/8", "{host}:{port}"])
+def test_no_proxy_holds_for_the_proxy_option_too(monkeypatch, no_proxy: str) -> None:
+    with Zoo() as zoo, ForwardProxy() as proxy:
+        host = "127.0.0.1" if "example" not in no_proxy else "www.example.test"
+        monkeypatch.setenv("NO_PROXY", no_proxy.format(host=host, port=zoo.port))
+        settings = FetchSettings(**{**GUARDED.__dict__, "allow_private": True, "network": Network(proxy=proxy.url)})
+        direct = check(zoo.url(zoo.add("/direct", OK), host=host), settings, resolver=answers("127.0.0.1"))
+        proxied = check(zoo.url("/direct", host="elsewhere.test"), settings, resolver=answers("127.0.0.1"))
+        assert (direct.status, proxied.status) == ("ok", "ok"), (direct.error, proxied.error)
+        assert proxy.log == [("GET", zoo.url("/direct", host="elsewhere.test"))]
+
+
+def test_the_soft_404_probe_goes_through_the_proxy_as_the_page_does(monkeypatch) -> None:
+    with Zoo() as zoo, ForwardProxy() as proxy:
+        zoo.default = NOT_FOUND
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        url = zoo.url(zoo.add("/cited", OK), host="site.example.org")
+        result = check(url, FetchSettings(**{**GUARDED.__dict__, "probe_soft404": True}), resolver=answers("93.184.216.34"))
+        logged = sorted(proxy.log)
+    assert result.status == "ok", result.error
+    origin = zoo.url("", host="site.example.org")
+    assert len(logged) == 2 and ("GET", url) in logged, logged
+    assert all(method == "GET" and target.startswith(origin) for method, target in logged), logged  # the probe too
+
+
+# -- trust in every stage ----------------------------------------------------------------------------
+
+def _hashed_dir(tmp_path, pem) -> str:
+    """A directory of CAs as SSL_CERT_DIR wants it: the PEM under its subject hash (openssl rehash)."""
+    tool = shutil.which("openssl")
+    if tool is None:
+        pytest.skip("openssl is not installed (needed to hash a CA directory)")
+    where = tmp_path / "certs"
+    where.mkdir()
+    shutil.copy(pem, where / "private-ca.pem")
+    subprocess.run([tool, "rehash", str(where)], check=True, capture_output=True)
+    return str(where)
+
+
+@pytest.mark.parametrize("how", ["SSL_CERT_FILE", "SSL_CERT_DIR", "ca_bundle"])
+def test_a_private_ca_is_trusted_by_check_and_by_the_archive_stage(tmp_path, monkeypatch, how: str) -> None:
+    """The checker (aiohttp) and the archive stage's client (httpx, wayback/client.py, also the captures'
+    lookups) take their trust from one place: a private CA given either way is trusted by both."""
+    pem, server = private_ca(tmp_path)
+    with Zoo(server) as zoo:
+        url = zoo.url(zoo.add("/tls", OK), host="localhost")
+        settings = FetchSettings(**{**GUARDED.__dict__, "allow_private": True})
+        before = check(url, settings)
+        network = Network()
+        if how == "ca_bundle":
+            network = Network(ca_bundle=str(pem))
+        else:
+            monkeypatch.setenv(how, str(pem) if how == "SSL_CERT_FILE" else _hashed_dir(tmp_path, pem))
+        checked = check(url, FetchSettings(**{**settings.__dict__, "network": network}))
+
+        async def archive_stage() -> int:
+            async with http_client(url, httpx.Timeout(10), network) as client:
+                return (await client.get(url)).status_code
+
+        archived = asyncio.run(archive_stage())
+    assert before.status == "tls-error"
+    assert (checked.status, archived) == ("ok", 200), checked.error
