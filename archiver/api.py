@@ -26,6 +26,7 @@ Example (docs/api.md's, run by tests/test_api.py):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -45,6 +46,9 @@ if TYPE_CHECKING:  # the network stages and the store load on first use: `lint` 
     from .check.run import CheckOutcome, CheckRun
     from .export.warc import WarcSummary
     from .models import DocumentChanges
+    from .proof.screenshot import ShotReport
+    from .proof.stamp import StampReport
+    from .proof.verify import VerifyReport
     from .report.problems import Problem
     from .store import ArchiveStore
     from .wayback.policy import ArchiveReport, ArchiveResult
@@ -86,6 +90,8 @@ class CheckReport:
     unreadable: list[str] = field(default_factory=list)
     acks: tuple[Ack, ...] = ()
     urls: tuple[str, ...] = ()  # what the run was given: with --stale, some were skipped as fresh
+    shots: ShotReport | None = None  # the screenshot stage after the check, with --screenshot
+    stamps: StampReport | None = None  # the stamp stage after the check, when an authority is configured
 
     @property
     def summary(self) -> dict:
@@ -175,11 +181,14 @@ def check(paths: Sequence[str] | None = None, settings: Settings | None = None, 
     for them."""
     settings = settings or Settings()
     _queue_on_postgres(settings, queue)
+    _browser_present(settings)
 
     async def work(st: ArchiveStore) -> CheckReport:
         found = lint(paths, settings)
-        return await _check_stage(st, settings, urls_of(found, settings.role_set()), found.errors, on_result,
-                                  record(st, found), on_stage, queue)
+        out = await _check_stage(st, settings, urls_of(found, settings.role_set()), found.errors, on_result,
+                                 record(st, found), on_stage, queue)
+        await _evidence_stages(st, settings, out, False, on_stage or (lambda name, value: None))
+        return out
 
     return _run_async(_with_store(settings, store, work))
 
@@ -221,6 +230,8 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
     settings = settings or Settings()
     _queue_on_postgres(settings, queue)
     notify = on_stage or (lambda name, value: None)
+    if not lint_only and not dry_run:
+        _browser_present(settings)
 
     async def work(st: ArchiveStore) -> RunResult:
         found = lint(paths, settings)
@@ -233,6 +244,7 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
             return out
         out.check = await _check_stage(st, settings, urls, found.errors, on_result, first, on_stage, queue)
         notify("check", out.check)
+        await _evidence_stages(st, settings, out.check, dry_run, notify)
         if archive and not out.check.run.offline:
             out.archive = await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture, on_result, on_stage,
                                                queue)
@@ -414,24 +426,78 @@ def report(paths: Sequence[str] | None = None, settings: Settings | None = None,
 
 def export_warc(out: str, settings: Settings | None = None, *, since: str | None = None, url: str | None = None,
                 document: str | None = None, clock: Callable[[], datetime] | None = None) -> WarcSummary:
-    """Write every stored fetch (narrowed by `since` ISO time, `url`, `document`) to the WARC `out`."""
-    from .export.run import ExportFilter
+    """Write every stored fetch (narrowed by `since` ISO time, `url`, `document`) to the WARC `out`;
+    with a time-stamping authority configured, the file's digest is stamped (OUT.tsr beside it)."""
     from .export.run import export_warc as write
 
-    settings = settings or Settings()
-    return write(settings.db, out, ExportFilter(since, url, document), user_agent=settings.user_agent,
-                 **({"clock": clock} if clock else {}))
+    return _export(write, out, settings or Settings(), since, url, document, clock)
 
 
 def export_wacz(out: str, settings: Settings | None = None, *, since: str | None = None, url: str | None = None,
                 document: str | None = None, clock: Callable[[], datetime] | None = None) -> WarcSummary:
-    """The same records as `export_warc`, packaged as a WACZ (index, pages, datapackage with digests)."""
-    from .export.run import ExportFilter
+    """The same records as `export_warc`, packaged as a WACZ (index, pages, datapackage with digests,
+    the snapshots' RFC 3161 tokens; with an authority configured, the datapackage's own token)."""
     from .export.run import export_wacz as write
 
-    settings = settings or Settings()
-    return write(settings.db, out, ExportFilter(since, url, document), user_agent=settings.user_agent,
-                 **({"clock": clock} if clock else {}))
+    return _export(write, out, settings or Settings(), since, url, document, clock)
+
+
+def _export(write: Callable[..., WarcSummary], out: str, settings: Settings, since: str | None, url: str | None,
+            document: str | None, clock: Callable[[], datetime] | None) -> WarcSummary:
+    from .export.run import ExportFilter, Stamping
+
+    stamping = Stamping(settings.tsa_url, settings.network(), settings.tsa_timeout) if settings.tsa_url else None
+    summary = write(settings.db, out, ExportFilter(since, url, document), user_agent=settings.user_agent,
+                    stamping=stamping, **({"clock": clock} if clock else {}))
+    if summary.stamp:
+        stamp = summary.stamp
+
+        async def save(st: ArchiveStore) -> None:
+            await st.save_timestamps([stamp])
+
+        _run_async(_with_store(settings, None, save, lock=False))
+    return summary
+
+
+def stamp(settings: Settings, *, dry_run: bool = False, store: ArchiveStore | None = None,
+          on_token: Callable[[int, int, str], None] | None = None) -> StampReport:
+    """Ask the configured time-stamping authority (`tsa_url`) for an RFC 3161 token over every
+    snapshot and screenshot without one from it; `on_token(done, todo, sha256)` after each."""
+    if not settings.tsa_url:
+        raise ConfigError("no time-stamping authority: give --tsa URL or set tsa_url (docs/proof.md lists public ones)")
+
+    async def work(st: ArchiveStore) -> StampReport:
+        return await _stamp_stage(st, settings, dry_run, on_token)
+
+    return _run_async(_with_store(settings, store, work))
+
+
+def verify(paths: Sequence[str], settings: Settings) -> VerifyReport:
+    """Check RFC 3161 tokens and digests offline with the authority's chain (`tsa_cert`): those of
+    archive.db when `paths` is empty, else of each WACZ, or file with FILE.tsr beside it."""
+    from .proof import tsa
+    from .proof.verify import VerifyReport, verify_file, verify_store
+
+    if not settings.tsa_cert:
+        raise ConfigError("verify needs the authority's certificate chain: give --tsa-cert PEM or set tsa_cert")
+    try:
+        with open(settings.tsa_cert, "rb") as fh:
+            chain = tsa.load_chain(fh.read(), settings.tsa_cert)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+    if not paths:
+        from .store import missing, open_reader
+
+        if why := missing(settings.db):
+            raise InputError(why)
+        with open_reader(settings.db) as reader:
+            return verify_store(reader, chain)
+    report = VerifyReport()
+    for path in paths:
+        if not os.path.isfile(path):
+            raise InputError(f"{path}: no such file")
+        report.verdicts += verify_file(path, chain).verdicts
+    return report
 
 
 def annotate(path: str, out: str | None = None, settings: Settings | None = None, *,
@@ -468,7 +534,7 @@ def browse(settings: Settings | None = None, *, host: str = "127.0.0.1", port: i
 
 
 async def _with_store(settings: Settings, store: ArchiveStore | None,
-                      work: Callable[[ArchiveStore], Awaitable[T]]) -> T:
+                      work: Callable[[ArchiveStore], Awaitable[T]], *, lock: bool = True) -> T:
     """`work` on `store`, or on the store `settings.db` names, opened, locked and closed here."""
     if store is not None:
         return await work(store)
@@ -476,7 +542,8 @@ async def _with_store(settings: Settings, store: ArchiveStore | None,
 
     st = open_store(settings.db)
     try:
-        await st.lock()
+        if lock:
+            await st.lock()
         return await work(st)
     finally:
         await st.close()
@@ -507,6 +574,41 @@ async def _check_stage(store: ArchiveStore, settings: Settings, urls: list[str],
                                 on_total=on_stage and partial(on_stage, "check-start"),
                                 processes=settings.processes or default_processes(), first=first)
     return CheckReport(crun, store.url, unreadable, settings.ignore, tuple(urls))
+
+
+def _browser_present(settings: Settings) -> None:
+    """With --screenshot, a missing browser is a configuration error before any work, not after the check."""
+    if settings.screenshot:
+        from .proof.browser import find_chromium
+
+        find_chromium(settings.chromium)
+
+
+async def _evidence_stages(store: ArchiveStore, settings: Settings, check: CheckReport, dry_run: bool,
+                           notify: Callable[[str, Any], None]) -> None:
+    """After a check that was online: screenshots of the live pages (--screenshot), then the stamp
+    stage (an authority configured), so new screenshots are stamped too."""
+    if check.run.offline:
+        return
+    if settings.screenshot:
+        from .proof.screenshot import take_screenshots
+
+        check.shots = await take_screenshots(store, list(check.urls), exe=settings.chromium,
+                                             allow_private=settings.allow_private, dry_run=dry_run,
+                                             timeout=settings.timeout)
+        notify("screenshot", check.shots)
+    if settings.tsa_url:
+        check.stamps = await _stamp_stage(store, settings, dry_run, None)
+        notify("stamp", check.stamps)
+
+
+async def _stamp_stage(store: ArchiveStore, settings: Settings, dry_run: bool,
+                       on_token: Callable[[int, int, str], None] | None) -> StampReport:
+    from .proof.stamp import run_stamp
+
+    assert settings.tsa_url
+    return await run_stamp(store, settings.tsa_url, settings.network(), timeout=settings.tsa_timeout,
+                           interval=settings.tsa_interval, dry_run=dry_run, on_token=on_token)
 
 
 async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str], unreadable: list[str],
@@ -566,4 +668,4 @@ __all__ = ["ArchiveOutcome", "CheckReport", "EditorReport", "LintResult", "LintS
            "archive", "browse",
            "check",
            "copy_store", "export_wacz", "export_warc", "interrupt", "lint", "lint_stream", "load_settings", "problems", "problems_as_read",
-           "record", "report", "run", "upgrade_store", "worker"]
+           "record", "report", "run", "stamp", "upgrade_store", "verify", "worker"]

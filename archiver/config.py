@@ -61,6 +61,12 @@ class Settings:
     capture_tries: int = 6  # captures judged per URL and archive at most
     proxy: str | None = field(default=None, repr=False)  # every stage's proxy; it may hold a password (network.py)
     ca_bundle: str | None = None  # CAs to trust instead of SSL_CERT_FILE / certifi
+    tsa_url: str | None = None  # an RFC 3161 time-stamping authority: stamp new snapshots and exports (docs/proof.md)
+    tsa_cert: str | None = None  # PEM of the authority's chain, its root included: what `archiver verify` trusts
+    tsa_interval: float = 1.0  # seconds between requests to the authority (public ones are free services)
+    tsa_timeout: float = 30.0  # read timeout for the authority's answer
+    screenshot: bool = False  # a full-page PNG of each live cited page by headless Chromium (docs/proof.md)
+    chromium: str = "chromium"  # the browser screenshots are taken with: a command name or path
 
     def role_set(self) -> frozenset[str]:
         """The roles of the extracted URLs that check and archive take (`roles`, comma-separated)."""
@@ -128,6 +134,7 @@ _ENV = {
     "ARCHIVER_PROXY": "proxy",
     "ARCHIVER_CA_BUNDLE": "ca_bundle",
     "ARCHIVER_ROLES": "roles",
+    "ARCHIVER_TSA_URL": "tsa_url",
 }
 
 

@@ -390,6 +390,35 @@ class StoredFetch:
     redirects: tuple[dict, ...]
 
 
+StampKind = Literal["snapshot", "screenshot", "export"]  # what an RFC 3161 token is over (docs/proof.md)
+
+
+@dataclass(frozen=True)
+class Timestamp:
+    """An RFC 3161 token a time-stamping authority issued over a SHA-256 digest (archiver.proof)."""
+
+    kind: StampKind
+    sha256: str  # hex: a snapshot's or screenshot's key, or an export's digest
+    tsa: str  # the authority's URL
+    token: bytes  # the TimeStampResp as received (DER): `openssl ts -verify -in` reads it
+    gen_time: str  # ISO time the authority attests
+    name: str | None = None  # an export's file name
+
+
+@dataclass(frozen=True)
+class Screenshot:
+    """A full-page PNG of a live page as headless Chromium drew it (archiver.proof.screenshot)."""
+
+    url: str  # as cited
+    sha256: str  # of the PNG
+    taken: str  # ISO time
+    final_url: str | None  # where the browser ended up
+    width: int
+    height: int
+    png: bytes
+    thumb: bytes | None = None  # a small JPEG of the page's top, for the report
+
+
 @dataclass(frozen=True)
 class FindingAt:
     """A lint finding (error or warning) of a current citation, and whether this read found it first."""

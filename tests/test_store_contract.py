@@ -21,8 +21,10 @@ from archiver.models import (
     KnownUrl,
     Place,
     Repaired,
+    Screenshot,
     Settled,
     Snapshot,
+    Timestamp,
     UrlState,
 )
 from archiver.store import ArchiveStore, open_reader, open_store
@@ -270,3 +272,35 @@ def test_capture_verdicts_evidence_and_quotes(on_store, store_url):
         row = next(reader.report_rows([reader.documents(None)[0][0]]))
         assert (row.quote, row.quote_verdict) == ("the river rose ten metres", "no-longer-says-it")
         assert row.archive_url is None and row.capture_verdict == "bad" and "soft-404" in row.capture_qa
+
+
+def test_timestamps_and_screenshots(on_store, store_url):
+    one = page("stamped")
+
+    async def work(store: ArchiveStore):
+        run = await store.start_run("check")
+        await store.record_checks([CheckRecord(CheckResult("https://a.test/1", "ok", True, 200, snapshot=one), run,
+                                               WHEN, UrlState(), UrlState("alive"))])
+        assert await store.unstamped("snapshot", "https://tsa.test/") == [one.sha256]
+        assert await store.screenshot_due(["https://a.test/1", "https://b.test/"]) == ["https://a.test/1"]
+        png = b"\x89PNG fake"
+        shot = Screenshot("https://a.test/1", hashlib.sha256(png).hexdigest(), "2026-01-01T00:00:01+00:00",
+                          "https://a.test/1", 10, 20, png, b"jpeg")
+        await store.save_screenshot(shot)
+        await store.save_screenshot(shot)  # the same picture twice is one row
+        assert await store.screenshot_due(["https://a.test/1"]) == []
+        stamp = Timestamp("snapshot", one.sha256, "https://tsa.test/", b"token", WHEN)
+        await store.save_timestamps([stamp, Timestamp("screenshot", shot.sha256, "https://tsa.test/", b"t2", WHEN)])
+        await store.save_timestamps([Timestamp("snapshot", one.sha256, "https://tsa.test/", b"other", WHEN)])
+        assert await store.unstamped("snapshot", "https://tsa.test/") == []
+        assert await store.unstamped("screenshot", "https://tsa.test/") == []
+        assert await store.unstamped("snapshot", "https://other.test/") == [one.sha256]
+        return shot, stamp
+
+    shot, stamp = on_store(work)
+    with open_reader(store_url) as reader:
+        assert reader.timestamps()[0] == stamp  # the first token kept
+        assert reader.stamped_bytes("snapshot", one.sha256) == one.body
+        assert reader.stamped_bytes("screenshot", shot.sha256) == shot.png
+        assert list(reader.screenshots()) == [shot]
+        assert reader.thumbnails() == {"https://a.test/1": (b"jpeg", shot.taken)}

@@ -365,6 +365,9 @@ class TestWeb:
         if path.startswith("/page/"):
             name = path.rsplit("/", 1)[-1]
             return Reply(200, page(f"Page {name}", f"Text of page {name}."), delay=float(q.get("delay", 0)))
+        if path == "/tall":  # 3,000 CSS pixels of page: a full-page screenshot is that tall
+            return Reply(200, "<html><head><title>Tall</title></head><body style='margin:0'>"
+                              "<div style='height:3000px;background:linear-gradient(#fff,#36c)'>top</div></body></html>")
         if path.startswith("/hops/"):
             n = int(path.rsplit("/", 1)[-1])
             return _redirect(302, f"/hops/{n - 1}") if n > 0 else Reply(200, page("Landed", "after hops"))

@@ -70,6 +70,15 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "snapshot": "In archiver's page from the citation's time.", "capture": "In the chosen capture.",
         "link": "The archived copy, scrolled to the quote.", "checked_at": "When checked."}),
     "archive_state": ("The archive stage's own state (quota, back-off).", {"key": "Name.", "value": "Value."}),
+    "timestamps": ("RFC 3161 tokens from a time-stamping authority (docs/proof.md).", {
+        "id": "Row id.", "kind": "What was stamped: snapshot, screenshot or export.",
+        "sha256": "The digest the token is over.", "name": "An export's file name.", "tsa": "The authority's URL.",
+        "token": "The TimeStampResp as received (DER).", "gen_time": "The time the authority attests.",
+        "requested": "When archiver asked."}),
+    "screenshots": ("Full-page PNGs of live pages by headless Chromium (docs/proof.md).", {
+        "id": "Row id.", "url_id": "The URL.", "sha256": "Digest of the PNG.", "taken": "When.",
+        "final_url": "Where the browser ended up.", "width": "Pixels.", "height": "Pixels.", "png": "The image.",
+        "thumb": "A small JPEG of the page's top."}),
     "schema_version": ("Migrations applied to this file.", {"version": "Schema version."}),
     "latest_status": ("View: each current citation with its URL's latest check and archived copy.", {
         "document": "Document path.", "note": "Note.", "line": "Line.", "idx": "Order within the note.",

@@ -12,6 +12,7 @@ from ..report.results import CHECK_RENDERERS, problem_lines
 from .exits import exit_code, exit_help, handle_errors
 from .options import check_options, db_option, fail_on_option, format_option, input_options, paths_argument, queue_options, settings_from
 from .progress import Progress, report_unreadable, say_acknowledged, say_offline, say_skipped
+from .proof import evidence_stopped, say_shots, say_stamps
 from .terminal import VERBOSITY, info, verbosity_options
 
 
@@ -72,7 +73,11 @@ def check(paths, db, fmt, fail_on, base_url, input_format, stale, confirm_spacin
             info("check: skipped as fresh (--stale) but still broken:\n" + problem_lines(skipped).rstrip("\n"))
         problems = in_document_order(found + skipped, [])  # as api.problems orders them
     say_acknowledged(problems)
-    sys.exit(exit_code(problems, failed=bool(report.run.offline or report.unreadable)))
+    if report.shots:
+        say_shots(report.shots)
+    if report.stamps:
+        say_stamps(report.stamps)
+    sys.exit(exit_code(problems, failed=bool(report.run.offline or report.unreadable or evidence_stopped(report))))
 
 
 def _noting(rows, seen: set[str]):

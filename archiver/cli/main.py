@@ -16,6 +16,7 @@ from .check import check
 from .db import db
 from .lint import lint
 from .outputs import annotate, export, report
+from .proof import stamp, verify
 from .run import run
 from .worker import worker
 
@@ -36,7 +37,7 @@ def main():
     """
 
 
-for command in (lint, check, archive, run, report, export, annotate, browse, db, worker):
+for command in (lint, check, archive, run, report, export, annotate, browse, db, worker, stamp, verify):
     main.add_command(command)
 
 if __name__ == "__main__":  # pragma: no cover

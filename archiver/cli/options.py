@@ -58,6 +58,11 @@ def input_options(f):
     return click.option("--base-url", help="Resolve relative links in HTML and Markdown against this URL.")(f)
 
 
+tsa_option = click.option(
+    "--tsa", "tsa_url", metavar="URL", help="An RFC 3161 time-stamping authority: a token over each new snapshot's and "
+    "screenshot's SHA-256 and over each export's digest (ARCHIVER_TSA_URL; docs/proof.md lists public ones).  "
+    "[default: none, nothing is stamped]")
+
 roles_option = click.option(
     "--roles", metavar="ROLES", help="The extracted URLs to take, by role, comma-separated: citation, example "
     "(reserved names and addresses), navigation (page chrome), resource (images).  [default: citation]")
@@ -81,6 +86,10 @@ check_options = _stacked([
     click.option("--confirm-spacing", metavar="AGE", help="Minimum time between counted failures.  [default: 24h]"),
     click.option("--canary", "canary_url", help="A URL that must answer for the run to count as online."),
     roles_option,
+    click.option("--screenshot", is_flag=True, default=None,
+                 help="After the check, a full-page PNG of each live cited page by headless Chromium (the "
+                      "distribution's chromium package); a page is drawn again when its content changed."),
+    tsa_option,
     network_options,
     config_option,
 ])

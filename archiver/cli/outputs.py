@@ -11,7 +11,7 @@ from .. import api, files
 from ..report.render import REPORT_FORMATS, renderer
 from ..store import redacted
 from .exits import exit_code, exit_help, handle_errors
-from .options import config_option, db_option, fail_on_option, paths_argument, settings_from
+from .options import config_option, db_option, fail_on_option, network_options, paths_argument, settings_from, tsa_option
 from .terminal import colour_on, columns
 
 
@@ -87,9 +87,11 @@ def writable(output: str | None) -> None:
 @click.option("--since", metavar="WHEN", help="Only fetches since WHEN: an ISO date or time, or an age (7d, 12h).")
 @click.option("--url", help="Only fetches of this URL (as cited, or as served after redirects).")
 @click.option("--document", metavar="PATH", help="Only URLs this document cites.")
+@tsa_option
+@network_options
 @config_option
 @handle_errors
-def export(db, warc_out, wacz_out, since, url, document, config_path):
+def export(db, warc_out, wacz_out, since, url, document, tsa_url, proxy, ca_bundle, config_path):
     """Export every page archiver fetched as WARC or WACZ evidence.
 
     \b
@@ -107,14 +109,22 @@ def export(db, warc_out, wacz_out, since, url, document, config_path):
     """
     if not (warc_out or wacz_out):
         raise click.UsageError("say what to write: --warc OUT.warc.gz and/or --wacz OUT.wacz")
-    settings = settings_from(config_path, db=db)
+    settings = settings_from(config_path, db=db, tsa_url=tsa_url, proxy=proxy, ca_bundle=ca_bundle)
     filters = {"since": _since(since), "url": url, "document": document}
+    unstamped = False
     for out, write in ((warc_out, api.export_warc), (wacz_out, api.export_wacz)):
         if out:
             summary = write(out, settings, **filters)
+            extra = (f", {summary.screenshots} screenshots" if summary.screenshots else "") + \
+                (f", {summary.tokens} timestamp tokens" if summary.tokens else "")
             click.echo(f"export: {out}: {summary.fetches} fetches ({summary.responses} responses, "
-                       f"{summary.revisits} revisits, {summary.redirects} redirect hops)", err=True)
-    sys.exit(exit_code())
+                       f"{summary.revisits} revisits, {summary.redirects} redirect hops{extra})", err=True)
+            if summary.stamp:
+                click.echo(f"export: {out}: stamped {summary.stamp.gen_time} by {summary.stamp.tsa}", err=True)
+            if summary.stamp_error:
+                click.echo(f"archiver: error: {out} was written but not stamped: {summary.stamp_error}", err=True)
+                unstamped = True
+    sys.exit(exit_code(failed=unstamped))
 
 
 def _since(text: str | None) -> str | None:

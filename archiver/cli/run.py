@@ -24,6 +24,7 @@ from .options import (
 )
 from .outputs import emit_report, writable
 from .progress import Progress, report_unreadable, say_acknowledged, say_archive_notices, say_offline, say_skipped
+from .proof import evidence_stopped, say_shots, say_stamps
 from .terminal import VERBOSITY, detail, info, verbosity_options
 
 
@@ -83,7 +84,7 @@ def run(paths, db, fail_on, base_url, input_format, lint_only, no_archive, stale
     report_unreadable(result.lint.errors)
     problems = api.problems(settings, lint=result.lint, check=result.check, archive=result.archive, fail_on=fail_on)
     say_acknowledged(problems)
-    failed = bool(result.lint.errors or result.check and result.check.run.offline
+    failed = bool(result.lint.errors or result.check and (result.check.run.offline or evidence_stopped(result.check))
                   or result.archive and result.archive.outage)
     if VERBOSITY.level == 0:
         click.echo(problem_lines(p for p in problems if p.counts), nl=False)
@@ -108,6 +109,10 @@ def _on_stage(name: str, value, settings, progress) -> None:
         say_offline(value.run)
         say_skipped(value.run)
         info("check: " + check_summary_line(value.summary, network=False))
+    elif name == "stamp":
+        say_stamps(value)
+    elif name == "screenshot":
+        say_shots(value)
     elif name == "archive":
         progress.close()
         say_archive_notices(value)

@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from ipaddress import ip_address
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -55,13 +55,18 @@ def iter_index_lines(index: Iterable[IndexEntry], filename: str) -> Iterator[str
     yield from sorted(lines)
 
 
-def write_wacz(out: BinaryIO, warc: BinaryIO, index: Iterable[IndexEntry], *, created: str, title: str) -> dict:
+def write_wacz(out: BinaryIO, warc: BinaryIO, index: Iterable[IndexEntry], *, created: str, title: str,
+               extras: dict[str, bytes] | None = None, stamp: Callable[[str], dict | None] | None = None) -> dict:
     """Zip the WARC read from `warc` with its index and pages into the file `out` (which need not
-    seek: stdout or a FIFO); return the datapackage."""
+    seek: stdout or a FIFO); return the datapackage. `extras`: more files (path -> bytes), listed
+    with their digests like the others (RFC 3161 tokens); `stamp(sha256 of datapackage.json)`: what
+    to add to datapackage-digest.json under "timestamp" (the export's own token, which cannot be
+    inside what it is over), or None."""
     index = list(index)
     files = {
         "indexes/index.cdx": "".join(iter_index_lines(index, WARC_NAME)).encode("utf-8"),
         "pages/pages.jsonl": _pages(index),
+        **(extras or {}),
     }
     with zipfile.ZipFile(out, "w") as zf:
         resources = [_resource(f"archive/{WARC_NAME}", _copy_stored(zf, f"archive/{WARC_NAME}", warc))]
@@ -72,7 +77,9 @@ def write_wacz(out: BinaryIO, warc: BinaryIO, index: Iterable[IndexEntry], *, cr
                    "software": f"archiver/{__version__}", "resources": resources}
         data = json.dumps(package, indent=2).encode("utf-8")
         zf.writestr("datapackage.json", data, compress_type=zipfile.ZIP_DEFLATED)
-        digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
+        digest: dict = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
+        if stamp and (token := stamp(hashlib.sha256(data).hexdigest())):
+            digest["timestamp"] = token
         zf.writestr("datapackage-digest.json", json.dumps(digest, indent=2), compress_type=zipfile.ZIP_DEFLATED)
     return package
 
@@ -80,6 +87,8 @@ def write_wacz(out: BinaryIO, warc: BinaryIO, index: Iterable[IndexEntry], *, cr
 def _pages(index: list[IndexEntry]) -> bytes:
     newest: dict[str, IndexEntry] = {}
     for entry in index:
+        if entry.url.startswith("urn:"):  # a screenshot: a picture of a page, not a page
+            continue
         if entry.url not in newest or entry.ts14 >= newest[entry.url].ts14:
             newest[entry.url] = entry
     lines = [{"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}]

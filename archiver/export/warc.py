@@ -34,7 +34,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from .. import __version__
-from ..models import StoredFetch
+from ..models import Screenshot, StoredFetch, Timestamp
 
 _DROPPED = ("content-encoding", "transfer-encoding", "content-length")
 
@@ -62,6 +62,10 @@ class WarcSummary:
     revisits: int = 0
     redirects: int = 0  # redirect hops, each a response record of its own
     index: list[IndexEntry] = field(default_factory=list, repr=False)
+    screenshots: int = 0  # resource records of screenshots (docs/proof.md)
+    tokens: int = 0  # RFC 3161 tokens of the exported snapshots, included in a WACZ
+    stamp: Timestamp | None = None  # the export's own token (docs/proof.md)
+    stamp_error: str | None = None  # why the export could not be stamped
 
 
 def payload_digest(body: bytes) -> str:
@@ -74,8 +78,9 @@ def warc_date(iso_time: str) -> str:
 
 
 def write_warc(fh, fetches: Iterable[StoredFetch], *, filename: str, created: str, description: str,
-               user_agent: str) -> WarcSummary:
-    """Write a warcinfo record, then the records of `fetches`, gzip member per record, to `fh`."""
+               user_agent: str, screenshots: Iterable[Screenshot] = ()) -> WarcSummary:
+    """Write a warcinfo record, then the records of `fetches`, gzip member per record, to `fh`;
+    then each of `screenshots` as a `resource` record (read after the fetches)."""
     writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
     summary = WarcSummary(filename)
     info = {"software": f"archiver/{__version__}", "format": "WARC File Format 1.1",
@@ -97,7 +102,26 @@ def write_warc(fh, fetches: Iterable[StoredFetch], *, filename: str, created: st
             summary.revisits += 1
         else:
             summary.responses += 1
+    for shot in screenshots:
+        summary.index.append(_write_screenshot(writer, fh, shot))
+        summary.screenshots += 1
     return summary
+
+
+def _write_screenshot(writer: WARCWriter, fh, shot: Screenshot) -> IndexEntry:
+    """A screenshot as a `resource` record under `urn:view:<URL>`, the name Webrecorder's tools give
+    a page's screenshot; WARC-Refers-To-Target-URI names the page it shows."""
+    date = warc_date(shot.taken)
+    digest = payload_digest(shot.png)
+    offset = fh.tell()
+    writer.write_record(writer.create_warc_record(
+        f"urn:view:{shot.url}", "resource", payload=io.BytesIO(shot.png), length=len(shot.png),
+        warc_content_type="image/png", warc_headers_dict={
+            "WARC-Date": date, "WARC-Record-ID": _record_id(f"{shot.url}:{shot.sha256}", "screenshot"),
+            "WARC-Payload-Digest": digest, "WARC-Refers-To-Target-URI": shot.final_url or shot.url,
+            "WARC-Archiver-Screenshot": f"headless Chromium, full page, {shot.width}x{shot.height} px"}))
+    return IndexEntry(f"urn:view:{shot.url}", _ts14(date), "image/png", None, digest, offset, fh.tell() - offset,
+                      None, False)
 
 
 def _write_hops(writer: WARCWriter, fh, fetch: StoredFetch, user_agent: str) -> Iterator[IndexEntry]:

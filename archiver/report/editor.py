@@ -45,6 +45,13 @@ class EditorReport:
                                       codes=(row.status or "", *(c for f in row.findings for c in (f.code, f.name))))
                 yield replace(row, acknowledged=reason) if reason else row
 
+    def thumbnails(self) -> dict[str, tuple[bytes, str]]:
+        """url -> (JPEG, when taken) of the newest screenshot of each URL that has one (docs/proof.md)."""
+        from ..store import open_reader
+
+        with open_reader(self.db) as store:
+            return store.thumbnails()
+
     @property
     def summary(self) -> dict:
         if self._summary is None:

@@ -35,8 +35,11 @@ from ..models import (
     Repaired,
     ReportRow,
     RunRecord,
+    Screenshot,
     Settled,
+    StampKind,
     StoredFetch,
+    Timestamp,
 )
 
 
@@ -106,6 +109,15 @@ class ArchiveStore(Protocol):
     async def save_quotes(self, citation_ids: Sequence[int], checks: Sequence[QuoteCheck], now: str) -> None:
         """Make `checks` the quote checks of those citations (the old ones replaced), in one transaction."""
 
+    # -- evidence: RFC 3161 tokens and screenshots (docs/proof.md)
+    async def unstamped(self, kind: StampKind, tsa: str) -> list[str]:
+        """Digests of the snapshots or screenshots without a token from the authority `tsa`, oldest first."""
+    async def save_timestamps(self, stamps: Sequence[Timestamp]) -> None:
+        """Store tokens; one the store holds already (same kind, digest and authority) is kept as it was."""
+    async def screenshot_due(self, urls: Sequence[str]) -> list[str]:
+        """Those of `urls` alive at their last check without a screenshot since their current snapshot."""
+    async def save_screenshot(self, shot: Screenshot) -> None: ...
+
 
 class StoreReader(Protocol):
     """The read side for the offline readers (report, annotate, export, a check run's rows): they run
@@ -130,3 +142,11 @@ class StoreReader(Protocol):
     def stored_fetches(self, *, since: str | None = None, url: str | None = None,
                        document: str | None = None) -> Iterator[StoredFetch]:
         """Checks with a stored body, oldest first, narrowed by time, URL or document."""
+    def timestamps(self) -> list[Timestamp]:
+        """Every RFC 3161 token held, in the order stored."""
+    def stamped_bytes(self, kind: StampKind, sha256: str) -> bytes | None:
+        """The bytes a token's digest should be of (a snapshot's body, a screenshot's PNG); None if gone."""
+    def screenshots(self) -> Iterator[Screenshot]:
+        """Every screenshot, oldest first."""
+    def thumbnails(self) -> dict[str, tuple[bytes, str]]:
+        """url -> (JPEG thumbnail, when taken) of its newest screenshot."""

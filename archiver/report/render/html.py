@@ -8,6 +8,7 @@ and CSS `:has()`, so they work with scripting off.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from itertools import groupby
 
@@ -46,7 +47,10 @@ COLGROUP = "<colgroup>" + "".join(f"<col style=\"width:{w}%\">" for _, w in COLU
 def render(report: EditorReport) -> Iterator[str]:
     s = report.summary
     lines, newly = summary_parts(s)
-    yield HEAD + "<h1>Citation report</h1>\n<section id=\"summary\">"
+    thumbs = report.thumbnails()
+    # the screenshots' thumbnails are data: URLs in the file itself; nothing else may load
+    head = HEAD.replace("default-src 'none';", "default-src 'none'; img-src data:;") if thumbs else HEAD
+    yield head + "<h1>Citation report</h1>\n<section id=\"summary\">"
     yield "".join(f"<p>{e(line)}</p>" for line in lines)
     if newly:
         yield "<ul>" + "".join(f"<li>{e(line)}</li>" for line in newly) + "</ul>"
@@ -58,7 +62,7 @@ def render(report: EditorReport) -> Iterator[str]:
         yield (f"<h2>{e(document)}</h2>{heading}\n<table>{COLGROUP}<thead><tr>" + "".join(f"<th>{c}</th>" for c, _ in COLUMNS)
                + "</tr></thead><tbody>\n")
         for row in rows:
-            yield _row(row)
+            yield _row(row, thumbs.get(row.url or ""))
         yield "</tbody></table>\n"
     yield "</body></html>\n"
 
@@ -71,7 +75,7 @@ def _classes(row: ReportRow) -> str:
     return " ".join(k for k, on in tags.items() if on)
 
 
-def _row(row: ReportRow) -> str:
+def _row(row: ReportRow, thumb: tuple[bytes, str] | None = None) -> str:
     url = link(row.url) or "<em>none recovered</em>"
     if row.url is None and row.candidates:
         url += "<div class=\"small\">candidates: " + ", ".join(map(link, row.candidates)) + "</div>"
@@ -85,6 +89,10 @@ def _row(row: ReportRow) -> str:
         state += " <span class=\"badge\">newly broken</span>"
     if row.title:
         state += f"<div class=\"small\">title: {e(row.title)}</div>"
+    if thumb:
+        state += (f"<div><img src=\"data:image/jpeg;base64,{base64.b64encode(thumb[0]).decode('ascii')}\" "
+                  f"alt=\"screenshot, {e(thumb[1])}\" title=\"screenshot, {e(thumb[1])}\" "
+                  "style=\"max-width:100%;border:1px solid #ccc\"></div>")
     archived = f"{link(row.archive_url)}<div class=\"small\">{e(words.archived)}</div>" if row.archive_url else \
         f"<div class=\"small\">{e(words.archived)}</div>"
     if row.quote_link:

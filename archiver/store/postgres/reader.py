@@ -16,8 +16,9 @@ from collections.abc import Iterator, Sequence
 import psycopg
 
 from ...errors import InputError
-from ...models import CheckRow, Finding, ReportRow, RunRecord, StoredFetch
+from ...models import CheckRow, Finding, ReportRow, RunRecord, Screenshot, StampKind, StoredFetch, Timestamp
 from ..sqlite import export as sqlite_export
+from ..sqlite import proofs
 from ..sqlite import report as sqlite_report
 from . import checks
 from .connect import migrate, redacted, store_error
@@ -142,3 +143,24 @@ class PostgresReader:
             ids = [r[0] for r in self.conn.execute(sql.replace("?", "%s"), args)]
             for check_id in ids:
                 yield sqlite_export.stored_fetch(check_id, self.conn.execute(_FETCH_ONE, [check_id]).fetchone())
+
+    def timestamps(self) -> list[Timestamp]:
+        with self._reading():
+            return [proofs.as_timestamp(r) for r in self.conn.execute(proofs.TIMESTAMPS).fetchall()]
+
+    def stamped_bytes(self, kind: StampKind, sha256: str) -> bytes | None:
+        if kind not in proofs.SUBJECT:
+            return None
+        with self._reading():
+            row = self.conn.execute(proofs.postgres(proofs.SUBJECT[kind]), [sha256]).fetchone()
+        return proofs.subject_bytes(kind, row)
+
+    def screenshots(self) -> Iterator[Screenshot]:
+        with self._reading():
+            for row in self.conn.execute(proofs.SCREENSHOTS):
+                yield proofs.as_screenshot(row)
+
+    def thumbnails(self) -> dict[str, tuple[bytes, str]]:
+        with self._reading():
+            rows = self.conn.execute(proofs.NEWEST_THUMBS).fetchall()
+        return {url: (bytes(thumb), taken) for url, thumb, taken in rows if thumb}

@@ -35,11 +35,15 @@ from ...models import (
     Place,
     QuoteCheck,
     Repaired,
+    Screenshot,
     Settled,
+    StampKind,
+    Timestamp,
 )
 from ..sqlite import captures as sqlite_captures
 from ..sqlite import documents as sqlite_documents
 from ..sqlite import evidence as sqlite_evidence
+from ..sqlite import proofs
 from . import checks, documents
 from .connect import connect, redacted, store_error
 
@@ -245,6 +249,36 @@ class PostgresStore:
             return (row[0], row[1]) if row else (None, None)
 
         return await self._call(read)
+
+    # -- evidence (the statements are SQLite's: store/sqlite/proofs.py) ---------------------
+    async def unstamped(self, kind: StampKind, tsa: str) -> list[str]:
+        async def read(conn):
+            cur = await conn.execute(proofs.postgres(proofs.UNSTAMPED[kind]), [tsa])
+            return [sha for sha, in await cur.fetchall()]
+
+        return await self._call(read) if kind in proofs.UNSTAMPED else []
+
+    async def save_timestamps(self, stamps: Sequence[Timestamp]) -> None:
+        rows = [proofs.timestamp_args(s, self.now()) for s in stamps]
+
+        async def write(conn):
+            async with conn.transaction(), conn.cursor() as cur:
+                await cur.executemany(proofs.postgres(proofs.SAVE_TIMESTAMP), rows)
+
+        await self._call(write)
+
+    async def screenshot_due(self, urls: Sequence[str]) -> list[str]:
+        async def read(conn):
+            due = []
+            for url in urls:
+                row = await (await conn.execute(proofs.postgres(proofs.SCREENSHOT_DUE), [url])).fetchone()
+                due += [row[0]] if row else []
+            return due
+
+        return await self._call(read)
+
+    async def save_screenshot(self, shot: Screenshot) -> None:
+        await self._call(lambda c: c.execute(proofs.postgres(proofs.SAVE_SCREENSHOT), proofs.screenshot_args(shot)))
 
 
 def _known_columns(fields: dict) -> None:

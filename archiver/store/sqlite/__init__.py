@@ -32,7 +32,10 @@ from ...models import (
     Place,
     QuoteCheck,
     Repaired,
+    Screenshot,
     Settled,
+    StampKind,
+    Timestamp,
 )
 from ...urls.keys import host_of
 from .db import Database
@@ -320,6 +323,21 @@ class Store:
             self.db.conn.executemany(evidence.INSERT_QUOTE, evidence.quote_rows(checks, now))
 
 
+    def unstamped(self, kind: StampKind, tsa: str) -> list[str]:
+        return proofs.unstamped(self.db.conn, kind, tsa)
+
+    def save_timestamps(self, stamps: Sequence[Timestamp]) -> None:
+        with self.db.atomic():
+            proofs.save_timestamps(self.db.conn, stamps, self.now())
+
+    def screenshot_due(self, urls: Sequence[str]) -> list[str]:
+        return proofs.screenshot_due(self.db.conn, urls)
+
+    def save_screenshot(self, shot: Screenshot) -> None:
+        with self.db.atomic():
+            proofs.save_screenshot(self.db.conn, shot)
+
+
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     """One connection, used by one thread at a time: the store's own (threaded.py), or the owner's
     when no run is on. Read-only, SQLite's mode=ro: nothing in the file or beside it is created."""
@@ -388,4 +406,4 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-from . import captures, checks, documents, evidence  # noqa: E402 - they import Store from here
+from . import captures, checks, documents, evidence, proofs  # noqa: E402 - they import Store from here

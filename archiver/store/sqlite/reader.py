@@ -15,8 +15,8 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import ParamSpec, TypeVar
 
-from ...models import CheckRow, ReportRow, RunRecord, StoredFetch
-from . import Store
+from ...models import CheckRow, ReportRow, RunRecord, Screenshot, StampKind, StoredFetch, Timestamp
+from . import Store, proofs
 from . import export as exports
 from . import report as reports
 from .failures import store_error
@@ -95,3 +95,19 @@ class Reader:
     def stored_fetches(self, *, since: str | None = None, url: str | None = None,
                        document: str | None = None) -> Iterator[StoredFetch]:
         return exports.stored_fetches(self._store, since=since, url=url, document=document)
+
+    @_reading
+    def timestamps(self) -> list[Timestamp]:
+        return proofs.timestamps(self._store.db.conn)
+
+    @_reading
+    def stamped_bytes(self, kind: StampKind, sha256: str) -> bytes | None:
+        return proofs.subject(self._store.db.conn, kind, sha256)
+
+    @_streaming
+    def screenshots(self) -> Iterator[Screenshot]:
+        return proofs.screenshots(self._store.db.conn)
+
+    @_reading
+    def thumbnails(self) -> dict[str, tuple[bytes, str]]:
+        return proofs.thumbnails(self._store.db.conn)

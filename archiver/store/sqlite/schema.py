@@ -301,4 +301,35 @@ MIGRATIONS: list[str] = [
     WHERE c.removed IS NULL
     ORDER BY d.id, c.line, c.idx;
     """,
+    # 9: evidence a third party can check (docs/proof.md). `timestamps`: RFC 3161 tokens from a
+    # time-stamping authority over a SHA-256 digest, each as the TSA's whole TimeStampResp (DER), so
+    # `archiver verify` and `openssl ts -verify` read it as received. `kind` says what was stamped:
+    # a snapshot (its key), a screenshot (its key) or an export (the digest of the file named).
+    # `screenshots`: full-page PNGs of live cited pages taken by headless Chromium, by URL.
+    """
+    CREATE TABLE timestamps (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,                   -- snapshot|screenshot|export
+        sha256 TEXT NOT NULL,                 -- hex digest the token is over
+        name TEXT,                            -- export: the file's name
+        tsa TEXT NOT NULL,                    -- the authority's URL
+        token BLOB NOT NULL,                  -- TimeStampResp, DER, as received
+        gen_time TEXT NOT NULL,               -- the time the authority attests (UTC)
+        requested TEXT NOT NULL,
+        UNIQUE (kind, sha256, tsa)
+    );
+    CREATE TABLE screenshots (
+        id INTEGER PRIMARY KEY,
+        url_id INTEGER NOT NULL REFERENCES urls(id),
+        sha256 TEXT NOT NULL,                 -- of the PNG
+        taken TEXT NOT NULL,
+        final_url TEXT,                       -- where the browser ended up
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        png BLOB NOT NULL,                    -- as the browser wrote it (PNG is compressed already)
+        thumb BLOB,                           -- a small JPEG of the page's top, for the report
+        UNIQUE (url_id, sha256)
+    );
+    CREATE INDEX screenshots_url ON screenshots(url_id, taken);
+    """,
 ]

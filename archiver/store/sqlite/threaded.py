@@ -32,7 +32,10 @@ from ...models import (
     Place,
     QuoteCheck,
     Repaired,
+    Screenshot,
     Settled,
+    StampKind,
+    Timestamp,
 )
 from . import Store
 from .failures import store_error
@@ -186,3 +189,16 @@ class ThreadedStore:
 
     async def save_quotes(self, citation_ids: Sequence[int], checks: Sequence[QuoteCheck], now: str) -> None:
         await self._call(self._store.save_quotes, citation_ids, checks, now)
+
+    # -- evidence ---------------------------------------------------------------------------
+    async def unstamped(self, kind: StampKind, tsa: str) -> list[str]:
+        return await self._call(self._store.unstamped, kind, tsa)
+
+    async def save_timestamps(self, stamps: Sequence[Timestamp]) -> None:
+        await self._call(self._store.save_timestamps, list(stamps))
+
+    async def screenshot_due(self, urls: Sequence[str]) -> list[str]:
+        return await self._call(self._store.screenshot_due, list(urls))
+
+    async def save_screenshot(self, shot: Screenshot) -> None:
+        await self._call(self._store.save_screenshot, shot)

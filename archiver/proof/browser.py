@@ -1,0 +1,148 @@
+"""Headless Chromium driven over the DevTools protocol (CDP), for full-page screenshots.
+
+The distribution's `chromium` is started with `--remote-debugging-port=0`; the WebSocket address it
+prints is opened with aiohttp (already the checker's HTTP library), and CDP's JSON commands are
+sent over it. Why not Playwright or pyppeteer: docs/decisions/screenshots.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+
+from ..errors import ConfigError
+
+_LISTENING = re.compile(rb"DevTools listening on (ws://\S+)")
+MISSING = ("screenshots need Chromium, and {exe!r} was not found: install the distribution's package "
+           "(apt-get install chromium) or name the browser with the chromium setting")
+
+
+class CdpError(Exception):
+    """A CDP command failed, or the browser went away."""
+
+
+def find_chromium(exe: str) -> str:
+    path = shutil.which(exe) or (shutil.which("chromium-browser") if exe == "chromium" else None)
+    if not path:
+        raise ConfigError(MISSING.format(exe=exe))
+    return path
+
+
+def _flags(profile: str) -> list[str]:
+    flags = ["--headless", "--disable-gpu", "--remote-debugging-port=0", f"--user-data-dir={profile}",
+             "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage",
+             "--hide-scrollbars", "--mute-audio", "--disable-features=Translate,MediaRouter",
+             # no UDP outside a proxy: WebRTC would otherwise reach addresses the guard never sees
+             "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # Chromium refuses root without it (containers, CI)
+        flags.append("--no-sandbox")
+    return flags
+
+
+class Cdp:
+    """One WebSocket to the browser; commands by id, events handed to the listeners of a session."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse):
+        self.ws = ws
+        self.ids = itertools.count(1)
+        self.pending: dict[int, asyncio.Future] = {}
+        self.listeners: dict[str, Callable[[str, dict], Awaitable[None] | None]] = {}  # session id -> listener
+        self.reader = asyncio.ensure_future(self._read())
+
+    async def send(self, method: str, params: dict | None = None, session: str | None = None,
+                   timeout: float = 60.0) -> dict:
+        if self.reader.done():
+            raise CdpError("the browser closed its DevTools connection")
+        msg_id = next(self.ids)
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.pending[msg_id] = done
+        message: dict[str, Any] = {"id": msg_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        await self.ws.send_str(json.dumps(message))
+        try:
+            return await asyncio.wait_for(done, timeout)
+        except TimeoutError:
+            raise CdpError(f"{method}: no answer within {timeout:g} s") from None
+        finally:
+            self.pending.pop(msg_id, None)
+
+    async def _read(self) -> None:
+        try:
+            async for msg in self.ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                data = json.loads(msg.data)
+                if "id" in data:
+                    done = self.pending.get(data["id"])
+                    if done and not done.done():
+                        if "error" in data:
+                            done.set_exception(CdpError(data["error"].get("message", "error")))
+                        else:
+                            done.set_result(data.get("result", {}))
+                elif (listener := self.listeners.get(data.get("sessionId", ""))) is not None:
+                    result = listener(data.get("method", ""), data.get("params", {}))
+                    if result is not None:
+                        asyncio.ensure_future(result)
+        finally:
+            for done in self.pending.values():
+                if not done.done():
+                    done.set_exception(CdpError("the browser closed its DevTools connection"))
+
+
+@contextlib.asynccontextmanager
+async def chromium(exe: str, *, start_timeout: float = 30.0) -> AsyncIterator[Cdp]:
+    """A headless Chromium of its own profile, and the CDP connection to it; stopped on exit."""
+    path = find_chromium(exe)
+    with tempfile.TemporaryDirectory(prefix="archiver-chromium-") as profile:
+        proc = await asyncio.create_subprocess_exec(path, *_flags(profile), "about:blank",
+                                                    stdin=asyncio.subprocess.DEVNULL,
+                                                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+                                                    env={**os.environ, "HOME": profile})
+        try:
+            url = await asyncio.wait_for(_devtools_url(proc), start_timeout)
+            async with aiohttp.ClientSession(trust_env=False) as http, \
+                    http.ws_connect(url, max_msg_size=0, autoping=True) as ws:
+                cdp = Cdp(ws)
+                try:
+                    yield cdp
+                finally:
+                    cdp.reader.cancel()
+        except TimeoutError:
+            raise ConfigError(f"{path} did not start within {start_timeout:g} s") from None
+        finally:
+            if proc.returncode is None:
+                proc.terminate()
+                try:
+                    await asyncio.wait_for(proc.wait(), 10)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+
+
+async def _devtools_url(proc: asyncio.subprocess.Process) -> str:
+    assert proc.stderr is not None
+    seen = b""
+    while line := await proc.stderr.readline():
+        seen += line
+        if m := _LISTENING.search(line):
+            # keep draining stderr so the browser never blocks on a full pipe
+            asyncio.ensure_future(_drain(proc.stderr))
+            return m.group(1).decode()
+    raise ConfigError(f"Chromium exited before it started: {seen.decode(errors='replace')[-500:].strip()}")
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    while await stream.read(1 << 16):
+        pass

@@ -1,0 +1,130 @@
+"""`archiver verify`: check, offline, that what archiver stamped is what it holds now.
+
+For archive.db: every token verifies with the authority's chain and is over the digest recorded,
+and the snapshot or screenshot it names still hashes to that digest (a body changed in the
+database after it was stamped fails). For a WACZ: every file's digest in datapackage.json, the
+datapackage's digest, the export's token over it, and each snapshot's or screenshot's token over
+a record the WARC holds. For a WARC with OUT.warc.gz.tsr beside it: the token over the file.
+Nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from warcio.archiveiterator import ArchiveIterator
+
+from ..store import StoreReader
+from . import tsa
+
+TOKENS_DIR = "timestamps/"  # in a WACZ: timestamps/<kind>-<sha256>.tsr
+DIGEST_KEY = "timestamp"  # in a WACZ's datapackage-digest.json: the export's token
+
+
+@dataclass(frozen=True)
+class Verdict:
+    what: str  # "snapshot 3fa2…", "all.wacz: datapackage.json"
+    why: str | None = None  # None: verified
+    gen_time: str | None = None  # the time a verified token attests
+
+
+@dataclass
+class VerifyReport:
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    @property
+    def bad(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.why]
+
+    @property
+    def tokens(self) -> int:
+        return sum(1 for v in self.verdicts if v.gen_time)
+
+
+def _token(what: str, token: bytes, sha256_hex: str, chain: tsa.Chain) -> Verdict:
+    why = tsa.verify(token, sha256_hex, chain)
+    return Verdict(what, f"token: {why}" if why else None, None if why else tsa.gen_time(token))
+
+
+def verify_store(reader: StoreReader, chain: tsa.Chain) -> VerifyReport:
+    report = VerifyReport()
+    for stamp in reader.timestamps():
+        what = f"{stamp.kind} {stamp.sha256}" + (f" ({stamp.name})" if stamp.name else "")
+        if stamp.kind != "export":
+            data = reader.stamped_bytes(stamp.kind, stamp.sha256)
+            if data is None:
+                report.verdicts.append(Verdict(what, f"the {stamp.kind} is gone from the store"))
+                continue
+            if hashlib.sha256(data).hexdigest() != stamp.sha256:
+                report.verdicts.append(Verdict(what, f"the stored {stamp.kind} no longer hashes to the stamped "
+                                                     "digest: it changed after it was stamped"))
+                continue
+        report.verdicts.append(_token(what, stamp.token, stamp.sha256, chain))
+    return report
+
+
+def verify_file(path: str, chain: tsa.Chain) -> VerifyReport:
+    """A WACZ (by its content), or any file with its token beside it as FILE.tsr."""
+    if zipfile.is_zipfile(path):
+        return verify_wacz(path, chain)
+    report = VerifyReport()
+    name = os.path.basename(path)
+    if not os.path.exists(path + ".tsr"):
+        report.verdicts.append(Verdict(name, f"no token: {name}.tsr is not beside it"))
+        return report
+    with open(path + ".tsr", "rb") as fh:
+        report.verdicts.append(_token(name, fh.read(), tsa.sha256_file(path), chain))
+    return report
+
+
+def verify_wacz(path: str, chain: tsa.Chain) -> VerifyReport:
+    report = VerifyReport()
+    name = os.path.basename(path)
+    with zipfile.ZipFile(path) as zf:
+        package = zf.read("datapackage.json")
+        for res in json.loads(package).get("resources", []):
+            if res.get("hash") != "sha256:" + _zip_digest(zf, res["path"]):
+                report.verdicts.append(Verdict(f"{name}: {res['path']}", "its digest differs from datapackage.json"))
+        digest = json.loads(zf.read("datapackage-digest.json"))
+        package_sha = hashlib.sha256(package).hexdigest()
+        if digest.get("hash") != "sha256:" + package_sha:
+            report.verdicts.append(Verdict(f"{name}: datapackage.json", "its digest differs from datapackage-digest.json"))
+        elif stamp := digest.get(DIGEST_KEY):
+            report.verdicts.append(_token(f"{name}: datapackage.json", base64.b64decode(stamp["token"]), package_sha,
+                                          chain))
+        held = set(_record_digests(zf))
+        for entry in sorted(n for n in zf.namelist() if n.startswith(TOKENS_DIR) and n.endswith(".tsr")):
+            kind, _, sha = entry[len(TOKENS_DIR):-4].partition("-")
+            what = f"{name}: {kind} {sha}"
+            if sha not in held:
+                report.verdicts.append(Verdict(what, "no record in the WARC has the stamped digest"))
+            else:
+                report.verdicts.append(_token(what, zf.read(entry), sha, chain))
+    return report
+
+
+def _zip_digest(zf: zipfile.ZipFile, name: str) -> str:
+    h = hashlib.sha256()
+    with zf.open(name) as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _record_digests(zf: zipfile.ZipFile) -> Iterator[str]:
+    """The SHA-256 of each response and resource record's payload in the WACZ's WARCs."""
+    for warc in (n for n in zf.namelist() if n.startswith("archive/")):
+        with zf.open(warc) as fh:
+            for rec in ArchiveIterator(fh):
+                if rec.rec_type in ("response", "resource"):
+                    h = hashlib.sha256()
+                    stream = rec.content_stream()
+                    while chunk := stream.read(1 << 16):
+                        h.update(chunk)
+                    yield h.hexdigest()

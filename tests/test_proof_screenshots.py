@@ -1,0 +1,185 @@
+"""Screenshots by real headless Chromium (Debian's chromium; .ci/run installs it) of pages on the
+loopback test web: valid PNGs of the window's width, stored with their digest, in the WACZ as
+resource records (which still validates), a thumbnail in the HTML report; the private-address
+guard holds inside the browser; no browser is started unless asked."""
+
+import asyncio
+import hashlib
+import io
+import os
+import shutil
+import sqlite3
+import struct
+import zipfile
+import zlib
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.cli.main import main
+from archiver.proof.browser import chromium
+from archiver.proof.screenshot import HEIGHT, WIDTH, ShotFailed, shoot
+from tests.test_export import wacz_problems
+
+
+@pytest.fixture(scope="module")
+def browser_present():
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        reason = "chromium is not installed: apt-get install -y chromium (.ci/run does it)"
+        if os.environ.get("CI") == "true":  # CI installs it: a missing browser there is a failure, not a skip
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def rows(db, sql, args=()):
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def png_problems(png: bytes) -> list[str]:
+    """What a PNG decoder checks: the signature, every chunk's CRC, IHDR first and IEND last, and the
+    IDAT stream inflating to exactly one filter byte plus a row of pixels per line."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        return ["no PNG signature"]
+    problems, chunks, pos = [], [], 8
+    while pos < len(png):
+        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        data, crc = png[pos + 8:pos + 8 + length], png[pos + 8 + length:pos + 12 + length]
+        if struct.unpack(">I", crc)[0] != zlib.crc32(kind + data):
+            problems.append(f"bad CRC in {kind!r}")
+        chunks.append((kind, data))
+        pos += 12 + length
+    if chunks[0][0] != b"IHDR" or chunks[-1][0] != b"IEND":
+        return problems + ["IHDR not first or IEND not last"]
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[0][1][:10])
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour]
+    raw = zlib.decompress(b"".join(d for k, d in chunks if k == b"IDAT"))
+    if len(raw) != height * (1 + width * channels * depth // 8):
+        problems.append(f"pixel data is {len(raw)} bytes for {width}x{height}")
+    return problems
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    return struct.unpack(">II", png[16:24])
+
+
+@pytest.fixture()
+def shot_db(browser_present, test_web, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text(f"1. {test_web.url('/ok')}\n2. {test_web.url('/hops/1')}\n"
+                                        f"3. {test_web.url('/notfound')}\n")
+    result = cli("check", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1", "--screenshot")
+    assert result.exit_code == 1, result.output  # /notfound is a problem
+    assert "screenshot: 2 pages drawn" in result.stderr
+    return tmp_path / "archive.db"
+
+
+def test_live_pages_get_valid_full_page_pngs_with_their_digest(shot_db, test_web):
+    shots = rows(shot_db, "SELECT u.url, p.sha256, p.width, p.height, p.png, p.thumb, p.final_url"
+                          " FROM screenshots p JOIN urls u ON u.id = p.url_id ORDER BY u.url")
+    assert [s[0] for s in shots] == [test_web.url("/hops/1"), test_web.url("/ok")]  # not the dead link
+    for _, sha, width, height, png, thumb, _ in shots:
+        assert png_problems(png) == [] and hashlib.sha256(png).hexdigest() == sha
+        assert png_size(png) == (width, height) == (WIDTH, HEIGHT)  # a short page: the window
+        assert thumb[:3] == b"\xff\xd8\xff"  # a JPEG
+    assert shots[0][6] == test_web.url("/hops/0")  # where the browser ended up
+
+
+def test_an_unchanged_page_is_not_drawn_again(shot_db, test_web):
+    result = cli("check", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1", "--screenshot")
+    assert "screenshot: 0 pages drawn" in result.stderr
+    assert rows(shot_db, "SELECT count(*) FROM screenshots") == [(2,)]
+
+
+def test_a_tall_page_is_drawn_whole(browser_present, test_web):
+    async def go():
+        async with chromium("chromium") as cdp:
+            return await shoot(cdp, test_web.url("/tall"), allow_private=True)
+
+    shot = asyncio.run(go())
+    assert png_problems(shot.png) == [] and (shot.width, shot.height) == (WIDTH, 3000)
+
+
+def test_screenshots_go_into_the_wacz_as_resource_records_and_it_still_validates(shot_db, tmp_path):
+    out = tmp_path / "evidence.wacz"
+    result = cli("export", "--db", shot_db, "--wacz", out)
+    assert result.exit_code == 0, result.output
+    assert wacz_problems(out) == []
+    with zipfile.ZipFile(out) as zf:
+        warc = zf.read("archive/data.warc.gz")
+        index = zf.read("indexes/index.cdx").decode()
+    resources = {r.rec_headers.get_header("WARC-Target-URI"): r.content_stream().read()
+                 for r in ArchiveIterator(io.BytesIO(warc)) if r.rec_type == "resource"}
+    stored = {f"urn:view:{url}": bytes(png) for url, png in rows(
+        shot_db, "SELECT u.url, p.png FROM screenshots p JOIN urls u ON u.id = p.url_id")}
+    assert resources == stored
+    assert index.count('"mime": "image/png"') == 2
+
+
+def test_the_html_report_shows_a_thumbnail(shot_db, tmp_path):
+    out = tmp_path / "report.html"
+    assert cli("report", "--db", shot_db, "--format", "html", "-o", out).exit_code == 1
+    dom = BeautifulSoup(out.read_text(), "html.parser")
+    images = dom.find_all("img")
+    assert len(images) == 2 and all(i["src"].startswith("data:image/jpeg;base64,") for i in images)
+    assert "img-src data:" in dom.find("meta", attrs={"http-equiv": "Content-Security-Policy"})["content"]
+
+
+def test_the_browser_is_refused_private_addresses_without_allow_private(browser_present, test_web):
+    before = test_web.hits("/article")
+
+    async def go():
+        async with chromium("chromium") as cdp:
+            await shoot(cdp, test_web.url("/article"), allow_private=False)
+
+    with pytest.raises(ShotFailed, match="private address 127.0.0.1"):
+        asyncio.run(go())
+    assert test_web.hits("/article") == before  # Chromium never reached it
+
+
+def test_no_browser_unless_asked_dry_run_and_a_missing_browser(browser_present, test_web, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text(f"1. {test_web.url('/ok')}\n")
+    base = ["check", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1"]
+    assert cli(*base).exit_code == 0 and rows("archive.db", "SELECT count(*) FROM screenshots") == [(0,)]
+    result = cli("run", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1", "--no-archive",
+                 "--screenshot", "--dry-run", "--format", "none")
+    assert "screenshot: 1 pages would be drawn (dry run" in result.stderr
+    assert rows("archive.db", "SELECT count(*) FROM screenshots") == [(0,)]
+    (tmp_path / "archiver.toml").write_text('screenshot = true\nchromium = "no-such-browser"\n')
+    result = cli(*base)
+    assert result.exit_code == 2 and "apt-get install chromium" in result.stderr
+    (tmp_path / "archiver.toml").write_text("screenshot = true\n")
+    result = cli(*base, "-q")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert rows("archive.db", "SELECT count(*) FROM screenshots") == [(1,)]
+
+
+def test_screenshots_are_stamped_and_travel_with_their_tokens(browser_present, test_web, tmp_path, monkeypatch):
+    from tests.tsa import Authority
+
+    authority = Authority(tmp_path / "tsa")
+    try:
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "notes.txt").write_text(f"1. {test_web.url('/tall')}\n")
+        result = cli("check", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1",
+                     "--screenshot", "--tsa", authority.url)
+        assert result.exit_code == 0, result.output
+        assert "stamp: 2 tokens" in result.stderr  # the snapshot and the screenshot
+        (sha,), = rows("archive.db", "SELECT sha256 FROM screenshots")
+        (token,), = rows("archive.db", "SELECT token FROM timestamps WHERE kind = 'screenshot' AND sha256 = ?", [sha])
+        assert authority.openssl_verify(token, sha).returncode == 0
+        assert cli("verify", "--db", "archive.db", "--tsa-cert", authority.ca).exit_code == 0
+        assert cli("export", "--db", "archive.db", "--wacz", "e.wacz").exit_code == 0
+        with zipfile.ZipFile("e.wacz") as zf:
+            assert f"timestamps/screenshot-{sha}.tsr" in zf.namelist()
+        result = cli("verify", "e.wacz", "--tsa-cert", authority.ca)
+        assert result.exit_code == 0 and "2 tokens" in result.stderr
+    finally:
+        authority.close()
