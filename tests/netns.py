@@ -5,9 +5,11 @@ brought up, /etc/resolv.conf is replaced (for this mount namespace only) by one 
 nameserver, and the world serves:
 
 - a DNS server on 127.0.0.1:53 (dnslib) answering A 127.0.0.1 for every host that has a web server
-  and NXDOMAIN for every other name, as a real resolver answers for a domain that has lapsed;
+  (or the A and AAAA records the spec's "addresses" give a name) and NXDOMAIN for every other name,
+  as a real resolver answers for a domain that has lapsed;
 - a web server per host (tests/zoo.py), plain or TLS: "live" hosts with certificates from a CA the
-  test can trust (its PEM at `world.ca`), "untrusted" hosts with certificates from another CA.
+  test can trust (its PEM at `world.ca`), "untrusted" hosts with certificates from another CA;
+  "live6" hosts are served on ::1 only.
 
 `world.run(*args)` runs archiver inside the same namespaces (nsenter), so its lookups are real
 getaddrinfo calls answered by that server. Nothing leaves the namespace: it has no interface but lo.
@@ -47,7 +49,8 @@ def _unshare_flags() -> list[str]:
 
 class World:
     """`with World(spec) as world:` the world runs; spec: {"nameserver": address, "hosts": {name: kind},
-    "scheme": "http" or "https"}, kind "live", "untrusted" or "gone"."""
+    "scheme": "http" or "https", "addresses": {name: [IPv4 and IPv6 addresses]} (optional)}, kind
+    "live", "live6" (on ::1), "untrusted" or "gone" (no server; still answered from "addresses")."""
 
     def __init__(self, spec: dict) -> None:
         self.spec = spec
@@ -83,19 +86,21 @@ class World:
         self.proc.stdout.close()
 
 
-def _serve_dns(names: set[str]):
-    from dnslib import QTYPE, RCODE, RR, A
+def _serve_dns(records: dict[str, list[str]]):
+    from dnslib import AAAA, QTYPE, RCODE, RR, A
     from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
     class Resolver(BaseResolver):
         def resolve(self, request, handler):
             reply = request.reply()
             name = str(request.q.qname).rstrip(".").lower()
-            if name not in names:
+            if name not in records:
                 reply.header.rcode = RCODE.NXDOMAIN  # the name does not exist
-            elif request.q.qtype in (QTYPE.A, QTYPE.ANY):
-                reply.add_answer(RR(request.q.qname, QTYPE.A, rdata=A("127.0.0.1"), ttl=60))
-            return reply  # a name that exists without AAAA: NOERROR, no answer
+            for address in records.get(name, []):
+                kind, rdata = (QTYPE.AAAA, AAAA(address)) if ":" in address else (QTYPE.A, A(address))
+                if request.q.qtype in (kind, QTYPE.ANY):
+                    reply.add_answer(RR(request.q.qname, kind, rdata=rdata, ttl=60))
+            return reply  # a name that exists without records of the type asked: NOERROR, no answer
 
     quiet = DNSLogger("-request,-reply,-truncated,-error,-recv,-send,-data", prefix=False)
     servers = [DNSServer(Resolver(), address="127.0.0.1", port=53, tcp=tcp, logger=quiet) for tcp in (False, True)]
@@ -116,6 +121,7 @@ def _contexts(names: list[str], where: Path):
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert(*names).configure_cert(ctx)
         contexts[kind] = ctx
+    contexts["live6"] = contexts["live"]
     return contexts
 
 
@@ -130,13 +136,17 @@ def main(spec: dict) -> None:
     served = [name for name, kind in hosts.items() if kind != "gone"]
     tls = spec.get("scheme") == "https"
     contexts = _contexts(served, where) if tls else {}
-    dns = _serve_dns(set(served)) if spec["nameserver"] == "127.0.0.1" else []
+    records = {**dict.fromkeys(served, ["127.0.0.1"]), **spec.get("addresses", {})}
+    dns = _serve_dns(records) if spec["nameserver"] == "127.0.0.1" else []
     zoos, urls = [], {}
     for name, kind in hosts.items():
         if kind == "gone":
             urls[name] = f"{spec.get('scheme', 'http')}://{name}/report.html"
             continue
-        zoo = Zoo(contexts.get(kind)).__enter__()
+        zoo = Zoo(contexts.get(kind))
+        if kind == "live6":
+            zoo.bind = "::1"
+        zoo.__enter__()
         zoo.add("/report.html", OK)
         zoos.append(zoo)
         urls[name] = zoo.url("/report.html", host=name)

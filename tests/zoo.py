@@ -43,10 +43,11 @@ class _Threaded:
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, daemon=True)
         self.port = 0
+        self.bind = "127.0.0.1"  # the address listened on (set before entering: "::1" for IPv6)
 
     def _main(self) -> None:
         asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0,
+        self._server = self._loop.run_until_complete(asyncio.start_server(self._handle, self.bind, 0,
                                                                           ssl=self._ssl(), limit=1 << 20))
         self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
