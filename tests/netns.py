@@ -43,6 +43,18 @@ def unavailable() -> str | None:
     return None
 
 
+def need_namespaces() -> None:
+    """Skip the calling test (with a printed reason) where namespaces cannot be made; under CI, fail."""
+    import pytest
+
+    why = unavailable()
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"network namespaces are needed under CI: {why}")
+        print(f"skipped: {why}")
+        pytest.skip(why)
+
+
 def _unshare_flags() -> list[str]:
     return ["--net", "--mount"] + ([] if os.geteuid() == 0 else ["--map-root-user"])
 

@@ -4,12 +4,11 @@ an IPv6 literal is checked, and the private-address guard judges every address o
 
 from __future__ import annotations
 
-import os
 import sqlite3
 
 import pytest
 
-from tests.netns import World, unavailable
+from tests.netns import World, need_namespaces
 
 DOMAIN = "archiver-ns.net"
 PUBLIC_V4, PUBLIC_V6 = "93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"
@@ -29,12 +28,7 @@ SPEC = {
 
 @pytest.fixture(scope="module")
 def world():
-    why = unavailable()
-    if why:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"network namespaces are needed under CI: {why}")
-        print(f"skipped: {why}")
-        pytest.skip(why)
+    need_namespaces()
     with World(SPEC) as world:
         yield world
 

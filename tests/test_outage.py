@@ -5,13 +5,12 @@ dead verdict; a network that cannot be reached is an outage, and marks nothing."
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 
 import pytest
 
-from tests.netns import World, unavailable
+from tests.netns import World, need_namespaces
 
 DOMAIN = "archiver-ns.net"
 LIVE = [f"live-{i}.{DOMAIN}" for i in (1, 2)]
@@ -20,12 +19,7 @@ CANARY = f"canary.{DOMAIN}"
 
 @pytest.fixture(scope="module", autouse=True)
 def namespaces():
-    why = unavailable()
-    if why:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"network namespaces are needed under CI: {why}")
-        print(f"skipped: {why}")
-        pytest.skip(why)
+    need_namespaces()
 
 
 def spec(bad: str, nameserver: str = "127.0.0.1", scheme: str = "http") -> dict:
