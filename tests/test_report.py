@@ -234,3 +234,30 @@ def test_chop_cells_fits_the_width_and_never_cuts_a_grapheme():
         assert "".join(pieces) == text
         assert all(0 < cell_len(p) <= width for p in pieces), pieces
         assert not any(p.startswith(("\U0001f3fd", "\u200d", "\u0301")) for p in pieces)  # a tone, joiner, accent alone
+
+
+def test_footnotes_with_names_stay_in_document_order(tmp_path):
+    """`[^note]` and `[^a]` among numbered footnotes: the report lists them where the document has them,
+    not after every numbered note (and not in alphabetical order), on the way to the body's own URL."""
+    db, doc = tmp_path / "archive.db", tmp_path / "article.md"
+    doc.write_text("# Article\n\nA claim.[^1] Another.[^note] More.[^2] Last.[^a] See https://www.bbc.co.uk/body\n\n"
+                   "[^1]: https://www.bbc.co.uk/one\n[^note]: https://www.bbc.co.uk/note and https://www.bbc.co.uk/note2\n"
+                   "[^2]: https://www.bbc.co.uk/two\n[^a]: https://www.bbc.co.uk/a\n", encoding="utf-8")
+    assert _cli("run", doc, "--db", db, "--lint-only").exit_code in (0, 1)
+    reported = json.loads(_cli("report", "--db", db, "--format", "json").stdout)["citations"]
+    assert [(c["note"], c["url"]) for c in reported] == [
+        ("1", "https://www.bbc.co.uk/one"), ("note", "https://www.bbc.co.uk/note"), ("note", "https://www.bbc.co.uk/note2"),
+        ("2", "https://www.bbc.co.uk/two"), ("a", "https://www.bbc.co.uk/a"), (None, "https://www.bbc.co.uk/body")]
+
+
+def test_notes_that_restart_and_bibtex_keys_stay_in_document_order(tmp_path):
+    """Two chapters' notes numbered from 1 each, and BibTeX keys: as printed, not by number or key."""
+    db, notes, refs = tmp_path / "archive.db", tmp_path / "book.txt", tmp_path / "refs.bib"
+    notes.write_text("".join(f"Chapter {c}\n\nNotes\n\n1. https://www.bbc.co.uk/{c}-1\n2. https://www.bbc.co.uk/{c}-2\n\n"
+                             for c in (1, 2)), encoding="utf-8")
+    refs.write_text("@misc{zeta, url = {https://www.bbc.co.uk/z}}\n\n@misc{alpha, url = {https://www.bbc.co.uk/a}}\n",
+                    encoding="utf-8")
+    assert _cli("run", notes, refs, "--db", db, "--lint-only").exit_code in (0, 1)
+    reported = json.loads(_cli("report", "--db", db, "--format", "json").stdout)["citations"]
+    assert [(c["note"], c["url"].rsplit("/", 1)[1]) for c in reported] == [
+        ("1", "1-1"), ("2", "1-2"), ("1", "2-1"), ("2", "2-2"), ("zeta", "z"), ("alpha", "a")]

@@ -24,8 +24,6 @@ from . import checks
 from .connect import migrate, redacted, store_error
 
 _REWRITES = [
-    ("CASE WHEN c.note GLOB '[0-9]*' AND NOT c.note GLOB '*[^0-9]*' THEN CAST(c.note AS INTEGER) END",
-     "CASE WHEN c.note ~ '^[0-9]+$' THEN CAST(c.note AS NUMERIC) END"),
     ("?", "%s"),
 ]
 

@@ -53,8 +53,7 @@ LEFT JOIN captures m ON m.id = {_CAPTURE.format(need=_MATCHED)}
 LEFT JOIN captures p ON p.id = {_CAPTURE.format(need="")}
 WHERE c.document_id = ? AND c.removed IS NULL
 ORDER BY CASE c.role WHEN 'citation' THEN 0 WHEN 'example' THEN 1 WHEN 'navigation' THEN 2 ELSE 3 END,
-         CASE WHEN c.note GLOB '[0-9]*' AND NOT c.note GLOB '*[^0-9]*' THEN CAST(c.note AS INTEGER) END
-         NULLS LAST, c.note, c.line, c.idx
+         c.note IS NULL, c.line, c.idx
 """
 
 
@@ -80,7 +79,9 @@ def documents(store: Store, paths: Sequence[str] | None = None) -> list[tuple[in
 
 def report_rows(store: Store, doc_ids: Sequence[int]) -> Iterator[ReportRow]:
     """Every current citation of the documents, by document, then role (citations first, then examples,
-    navigation links, resources), then note number, then line."""
+    navigation links, resources), then notes in document order (a footnote `[^note]` or a BibTeX key
+    where the document has it, not after the numbered ones; DOCX footnotes by number, their line),
+    then the rest by line."""
     last_run = _last_check_run(store)
     conn = store.db.conn
     for doc_id in doc_ids:
