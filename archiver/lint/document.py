@@ -13,6 +13,7 @@ from ..urls.reserved import example_host
 from ..urls.segment import DOI_RE, SPACE_CHARS
 from .docindex import DocumentIndex
 from .findings import finding
+from .gates import hide_credentials
 from .repair import UrlRepair, repair_url
 
 __all__ = ["repair_citation", "repair_document", "repair_link", "repair_one"]
@@ -74,6 +75,7 @@ def repair_one(c: Citation) -> Repaired:
     if not c.raw:
         return _no_url(c)
     rep = _cut_at_line_end(c, repair_citation(c))
+    rep = replace(rep, citation=hide_credentials(rep.citation))  # the password is kept nowhere (gates.py)
     reserved = example_host(rep.url or rep.span)
     return _example(rep, reserved) if reserved else rep
 

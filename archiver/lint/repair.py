@@ -22,6 +22,7 @@ from ..urls.hosts import fetch_problem, host_problem, looks_like_file, mapped_ho
 from ..urls.keys import login_walled_platform
 from ..urls.segment import CLOSERS, DASH_RE, DOI_RE, DOMAIN_RE, GLUED_PREFIX_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
 from .findings import finding
+from .gates import last_gate, masked
 
 __all__ = ["repair_url", "UrlRepair"]
 
@@ -56,11 +57,21 @@ RAISE_BUGS = False  # the test suite sets this, so a rule that raises fails its 
 def repair_url(raw: str) -> UrlRepair:
     """Scrub -> repair -> normalize one span. Never raises."""
     try:
-        return _repair(raw)
+        return _gated(_repair(raw))
     except Exception as exc:  # pragma: no cover - a bug, but one citation must not stop a run
         if RAISE_BUGS:
             raise
         return UrlRepair(None, (finding("invalid-url", f"cannot read as a URL ({exc})"),), raw, 0.0)
+
+
+def _gated(result: UrlRepair) -> UrlRepair:
+    """The URL as it may leave lint (gates.py): without credentials, and never too long to fetch."""
+    url, note = last_gate(result.url) if result.url else (result.url, None)
+    if note is None:
+        return result
+    earlier = tuple(replace(f, message=masked(f.message), fix=f.fix and masked(f.fix)) for f in result.findings)
+    return replace(result, url=url, findings=(*earlier, note), candidates=tuple(map(masked, result.candidates)),
+                   confidence=result.confidence if url else 0.0)
 
 
 # A URL with nothing any rule could touch: ASCII, scheme and host in order, no space, no entity, no
