@@ -233,7 +233,29 @@ def _coerce(values: dict) -> Settings:
         from .captures.memento import parse_archives
 
         parse_archives(settings.memento_archives)  # a bad entry is a ConfigError now, not mid-run
+    _check_urls(settings)
     return settings
+
+
+_URL_SETTINGS = {"wayback_url": "--wayback-url, ARCHIVER_WAYBACK_URL", "canary_url": "--canary, ARCHIVER_CANARY_URL"}
+
+
+def _check_urls(settings: Settings) -> None:
+    """The URLs archiver sends requests to are http(s) URLs with a host, or a configuration error
+    naming where the value came from; never a request that fails later, once per URL."""
+    from urllib.parse import urlsplit
+
+    for name, where in _URL_SETTINGS.items():
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        try:
+            parts = urlsplit(value)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ConfigError(f"{name} {value!r} is not an http:// or https:// URL with a host name ({where})")
 
 
 def _check_network(settings: Settings) -> None:

@@ -70,6 +70,13 @@ class Finding:
         }
 
 
+def is_notice(raw: str, url: str | None, findings) -> bool:
+    """Whether a row is a finding about a document as a whole (U4xx: no citation found,
+    undecodable bytes, an unreadable entry), carried like a citation so every output shows it;
+    it is not a citation (a note without a URL, U001, is one)."""
+    return url is None and not raw and bool(findings) and all(f.code.startswith("U4") for f in findings)
+
+
 @dataclass(frozen=True)
 class Repaired:
     """What repair makes of one citation."""
@@ -214,9 +221,18 @@ class ReportRow:
     quote_link: str | None = None  # the archived copy scrolled to the quote (#:~:text=)
 
     @property
+    def notice(self) -> bool:
+        """A finding about the document as a whole (no citation found, undecodable bytes): a row
+        with no printed text and no URL, so every output shows it; it is not a citation."""
+        return is_notice(self.raw, self.url, self.findings)
+
+    @property
     def severity(self) -> Severity | None:
         """error: broken or unrecoverable; warning: cannot tell, the page changed, or it no longer says
         what the citation quotes; else findings'."""
+        if self.notice:
+            return next((s for s in ("error", "warning", "info") if any(f.severity == s for f in self.findings)),
+                        None)
         if self.broken or self.state == "unrecovered" or any(f.severity == "error" for f in self.findings):
             return "error"
         # a navigation link or image left unchecked is as asked (`--roles`), not a doubt about a citation
@@ -243,6 +259,8 @@ class ReportRow:
         """What an editor should do, in a few words."""
         if self.acknowledged:
             return "acknowledged"
+        if self.notice:
+            return ""
         if self.url is None:
             return "find the URL: none could be recovered" + (" (see candidates)" if self.candidates else "")
         if self.broken:

@@ -101,6 +101,20 @@ def test_an_echoing_wayback_gets_no_key_into_archive_db(fake_wayback, wayback_cl
     assert MASK in text  # the echoes were there, and were redacted
 
 
+@pytest.mark.parametrize("keys", [("0", "true"), ("200", "null"), ("status", "x")])
+def test_placeholder_keys_inside_the_replies_do_not_corrupt_them(fake_wayback, wayback_clock, store_factory, keys):
+    """Keys that also occur in the replies' syntax and words (numbers, JSON literals, field names,
+    single letters): every link is still submitted and captured; no reply is read as a refusal."""
+    from archiver.wayback.client import WaybackKeys
+
+    urls = [f"https://placeholder.example/{i}" for i in range(3)]
+    store = store_factory(dict.fromkeys(urls, ALIVE))
+    report = by_url(run(store, fake_wayback, wayback_clock, keys=WaybackKeys.of(*keys)))
+    assert {r.action for r in report.values()} == {"submitted"}, {u: r.reason for u, r in report.items()}
+    assert all(r.archive_url and "/web/" in r.archive_url for r in report.values())
+    assert {r.state for r in db.all_rows(store)} == {"success"}
+
+
 # -- an outage: the circuit breaker (issue 11 item 9, issue 9 item 3) ------------------------------
 
 def _outage_run(store_factory, wayback_clock, fake=None, base=None, n=50):

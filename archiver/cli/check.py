@@ -11,7 +11,7 @@ from ..report.problems import in_document_order
 from ..report.results import CHECK_RENDERERS, problem_lines
 from .exits import exit_code, exit_help, handle_errors
 from .options import check_options, db_option, fail_on_option, format_option, input_options, paths_argument, queue_options, settings_from
-from .progress import Progress, report_unreadable, say_acknowledged, say_offline, say_skipped
+from .progress import Progress, all_skipped, report_unreadable, say_acknowledged, say_offline, say_skipped
 from .proof import evidence_stopped, say_shots, say_stamps
 from .terminal import VERBOSITY, info, verbosity_options
 
@@ -77,7 +77,8 @@ def check(paths, db, fmt, fail_on, base_url, input_format, stale, confirm_spacin
         say_shots(report.shots)
     if report.stamps:
         say_stamps(report.stamps)
-    sys.exit(exit_code(problems, failed=bool(report.run.offline or report.unreadable or evidence_stopped(report))))
+    failed = report.run.offline or report.unreadable or all_skipped(report.run) or evidence_stopped(report)
+    sys.exit(exit_code(problems, failed=bool(failed)))
 
 
 def _noting(rows, seen: set[str]):

@@ -179,6 +179,13 @@ def annotate(path, output, in_place, db, base_url, input_format, dry_run, config
         archiver annotate essay.html --in-place
         archiver annotate refs.bib --dry-run | git apply
     """
+    if output and in_place:
+        raise click.UsageError("give either -o OUT or --in-place, not both")
+    if output and os.path.exists(output) and os.path.exists(path) and os.path.samefile(output, path):
+        raise click.UsageError(f"-o {output} is the document itself; use --in-place to change it (a backup is kept)")
+    if not (output or in_place or dry_run):
+        raise click.UsageError(f"say where to write the annotated copy: -o OUT (- for stdout), --in-place (which "
+                               f"keeps {path}.bak) or --dry-run (a diff)")
     settings = settings_from(config_path, db=db, base_url=base_url, input_format=input_format)
     result = api.annotate(path, output, settings, in_place=in_place, dry_run=dry_run)
     if result.diff is not None:

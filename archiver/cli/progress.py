@@ -25,7 +25,21 @@ def say_acknowledged(problems) -> None:
             detail(f"acknowledged: {p.place.document}: {p.place.label}: {p.what}: {p.acknowledged}")
 
 
+def all_skipped(crun) -> bool:
+    """Whether the check fetched none of the URLs it had (each skipped: a private address without
+    --allow-private, a scheme not http(s), a malformed URL): it could not do its work."""
+    return bool(crun.checked) and crun.by_status.get("skipped", 0) == crun.checked
+
+
 def say_skipped(crun) -> None:
+    skipped = crun.by_status.get("skipped", 0)
+    if skipped:  # said even with --quiet when it is why the command exits 3
+        text = (f"archiver: {skipped} of {crun.checked} URLs not fetched (a private or loopback address without "
+                "--allow-private, a scheme other than http(s) or a malformed URL; each row says which)")
+        if all_skipped(crun):
+            click.echo(text + "; nothing was checked", err=True)
+        else:
+            info(text)
     if crun.resumed:
         detail("check: resumed the run that was stopped before; only what it had not checked was checked")
     if crun.skipped_fresh:

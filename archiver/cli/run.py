@@ -23,7 +23,7 @@ from .options import (
     settings_from,
 )
 from .outputs import emit_report, writable
-from .progress import Progress, report_unreadable, say_acknowledged, say_archive_notices, say_offline, say_skipped
+from .progress import Progress, all_skipped, report_unreadable, say_acknowledged, say_archive_notices, say_offline, say_skipped
 from .proof import evidence_stopped, say_shots, say_stamps
 from .terminal import VERBOSITY, detail, info, verbosity_options
 
@@ -84,12 +84,13 @@ def run(paths, db, fail_on, base_url, input_format, lint_only, no_archive, stale
     report_unreadable(result.lint.errors)
     problems = api.problems(settings, lint=result.lint, check=result.check, archive=result.archive, fail_on=fail_on)
     say_acknowledged(problems)
-    failed = bool(result.lint.errors or result.check and (result.check.run.offline or evidence_stopped(result.check))
+    failed = bool(result.lint.errors or result.check and (result.check.run.offline or all_skipped(result.check.run)
+                                                      or evidence_stopped(result.check))
                   or result.archive and result.archive.outage)
     if VERBOSITY.level == 0:
         click.echo(problem_lines(p for p in problems if p.counts), nl=False)
-    elif report_format != "none":
-        emit_report(api.report(paths or [api.DEFAULT_INPUT], settings), report_format, report_out)
+    elif report_format != "none" and (read := [d.path for d in result.lint.documents if d.error is None]):
+        emit_report(api.report(read, settings), report_format, report_out)  # the unreadable ones are said above
     sys.exit(exit_code(problems, failed=failed))
 
 

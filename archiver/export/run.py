@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -118,7 +119,12 @@ def _write(store: StoreReader, fh, filename: str, filters: ExportFilter, user_ag
     document = filters.document
     if document:
         document = store.documents([document])[0][1]
-    fetches = store.stored_fetches(since=filters.since, url=filters.url, document=document)
+    fetches = iter(store.stored_fetches(since=filters.since, url=filters.url, document=document))
+    first = next(fetches, None)
+    if first is None and filters.url:  # a URL mistyped: said, and nothing written
+        raise InputError(f"--url {filters.url}: archiver has no stored fetch of this URL (as cited or as served); "
+                         "`archiver report --format json` lists the URLs archive.db holds")
+    fetches = itertools.chain([first] if first else [], fetches)
     exported = set() if exported is None else exported
     urls: set[str] = set()
     return write_warc(fh, _noting(fetches, exported, urls), filename=filename, created=iso(clock()) or "",

@@ -10,6 +10,7 @@ fixtures (docs/decisions/pypdf.md).
 
 from __future__ import annotations
 
+import logging
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -24,6 +25,11 @@ from . import text as plain
 from .common import sentence_around
 from .pdfbudget import pages as budgeted
 from .pdfbudget import plan
+
+# pypdf says what it repaired ("EOF marker not found", "incorrect startxref pointer") through
+# logging; with no handler anywhere Python prints it on stderr, and the library never prints. A
+# program that configures logging still sees it; the text it could read is what counts here.
+logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 
 def _reader(data: bytes, source: str):

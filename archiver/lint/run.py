@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..extract import Document, extract, read_document, why_no_citations
-from ..models import Citation, Repaired
+from ..models import Citation, Repaired, is_notice
 from .docindex import DocumentIndex, repeated
 from .document import repair_document, repair_one
 from .findings import SEVERITIES, at_least, finding
@@ -189,7 +189,7 @@ class Tally:
             self.unreadable.append(error)
 
     def add(self, r: Repaired) -> None:
-        self.citations += 1
+        self.citations += not is_notice(r.citation.raw, r.url, r.findings)  # a finding about the document (_notice)
         for f in r.findings:
             self.by_severity[f.severity] += 1
             self.by_name[f.name] = self.by_name.get(f.name, 0) + 1

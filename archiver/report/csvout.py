@@ -4,7 +4,8 @@ Why every text cell is checked: the values come from documents and servers (page
 text, URLs, error messages), and a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
 return is run as a formula by Excel, LibreOffice and Google Sheets (CSV injection). As OWASP
 advises (https://owasp.org/www-community/attacks/CSV_Injection), such a cell is written with a
-leading `'`, which spreadsheets show as text; numbers are written as they are.
+leading `'`, which spreadsheets show as text; numbers are written as they are. Every CSV output
+writes a boolean the same way, `true` or `false` as JSON does, and nothing (None) as an empty cell.
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value: object) -> object:
-    """A value as it is safe to write: a text starting like a formula gets a leading `'`."""
+    """A value as it is safe to write: a text starting like a formula gets a leading `'`; a
+    boolean is `true` or `false`, None an empty cell."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

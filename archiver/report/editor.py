@@ -83,9 +83,10 @@ def summarize(rows, *, generated: str, last_check: str | None, last_run: RunReco
     action, changed, archived, broken_uncovered, total = 0, 0, 0, 0, 0
     newly: list[dict] = []
     for row in rows:
-        total += 1
         documents[row.document] = None
-        states[row.state] += 1
+        if not row.notice:  # a finding about the whole document is no citation
+            total += 1
+            states[row.state] += 1
         if row.severity and not row.acknowledged:
             severities[row.severity] += 1
         action += row.needs_action

@@ -129,10 +129,6 @@ def lint_html(docs: Iterable[_Linted], summary: Callable[[], dict] | None = None
     yield tail
 
 
-def _csv_bool(value: bool | None) -> str:
-    return "" if value is None else str(value).lower()
-
-
 def _page(title: str, table: str) -> str:
     return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{e(title)}</title>"
             "<style>td,th{border:1px solid #ccc;padding:4px;text-align:left}table{border-collapse:collapse}"
@@ -186,7 +182,7 @@ def check_csv(rows, summary: dict):
     yield out.row(["url", "state", "status", "alive", "conclusive", "http_status", "final_url", "elapsed_ms",
                    "error", "notes", "cited_in"])
     for row in rows:
-        yield out.row([row.url, row.state, row.status, _csv_bool(row.alive), _csv_bool(row.conclusive),
+        yield out.row([row.url, row.state, row.status, row.alive, row.conclusive,
                        row.http_status or "", row.final_url or "", row.elapsed_ms or "", row.error or "",
                        " ".join(row.notes), places_text(row.places)])
 

@@ -248,7 +248,7 @@ class WaybackClient:
         if wait is not None:
             self.pause(family, self.clock() + wait, f"HTTP {reply.status} with Retry-After: {wait:.0f} s")
         # JSON is UTF-8 (RFC 8259): a charset the server names is not consulted
-        return reply.status, self.redact(reply.body.decode("utf-8", "replace"))
+        return reply.status, self.redact.reply(reply.body.decode("utf-8", "replace"))
 
     # -- CDX and availability ---------------------------------------------------------------
     async def cdx(self, url: str, *, fl: tuple[str, ...] = ("timestamp", "original", "statuscode"),

@@ -7,6 +7,11 @@ reply: `message`, `job_id`, an error page. archiver stores such text in archive.
 program (the Wayback client) passes it through a `Redactor` built from the configured keys.
 Each key is removed in every form it may come back in: as sent, percent-encoded, JSON- or
 HTML-escaped, and base64-encoded as part of a Basic credential.
+
+A reply that is JSON is redacted string by string after parsing (`reply`), never as text: a key
+that also occurs in the reply's syntax (a placeholder such as `0` or `true` in `"http_status":
+200, "ok": true`) would otherwise turn a good reply into one that cannot be parsed, read as a
+refusal with no detail and a week's back-off.
 """
 
 from __future__ import annotations
@@ -29,26 +34,52 @@ def _forms(secret: str) -> set[str]:
     return {f for f in forms if f}
 
 
+SHORT = 8  # an Internet Archive S3 key has 16 characters; a shorter one is a placeholder ("test", "0")
+
+
 class Redactor:
-    """Callable: text -> text with every form of every secret replaced by [redacted]."""
+    """Callable: text -> text with every form of every secret replaced by [redacted]. A secret
+    shorter than SHORT is matched as a word only (no letter or digit beside it): as a substring it
+    would cut into job ids, timestamps and words, and it guards nothing anyway."""
 
     def __init__(self, secrets: Iterable[str] = ()):
         values = sorted({s for s in secrets if s}, key=len, reverse=True)
-        forms: set[str] = set()
+        forms: dict[str, bool] = {}  # form -> a word only
         for s in values:
-            forms |= _forms(s)
+            forms |= dict.fromkeys(_forms(s), len(s) < SHORT)
         if len(values) >= 2:  # "access:secret" as a Basic credential, in any order
             for a in values:
                 for b in values:
                     if a != b:
-                        forms.add(base64.b64encode(f"{a}:{b}".encode()).decode().rstrip("="))
+                        forms[base64.b64encode(f"{a}:{b}".encode()).decode().rstrip("=")] = False
         ordered = sorted(forms, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(f) for f in ordered), re.I) if ordered else None
+        alternatives = [rf"(?<![A-Za-z0-9]){re.escape(f)}(?![A-Za-z0-9])" if forms[f] else re.escape(f)
+                        for f in ordered]
+        self._pattern = re.compile("|".join(alternatives), re.I) if ordered else None
 
     def __call__(self, text):
         if self._pattern is None or not isinstance(text, str) or not text:
             return text
         return self._pattern.sub(MASK, text)
+
+    def reply(self, text: str) -> str:
+        """A server's reply body with every secret removed: JSON string by string (names and values;
+        numbers, booleans and the structure as they were), anything else as text."""
+        if self._pattern is None or not text:
+            return text
+        try:
+            return json.dumps(self._strings(json.loads(text)), ensure_ascii=False)
+        except (ValueError, RecursionError):  # not JSON, or nested past what Python walks
+            return self(text)
+
+    def _strings(self, value):
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, list):
+            return [self._strings(v) for v in value]
+        if isinstance(value, dict):
+            return {self(k): self._strings(v) for k, v in value.items()}
+        return value
 
     def __bool__(self) -> bool:
         return self._pattern is not None

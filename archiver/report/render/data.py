@@ -29,4 +29,4 @@ def render_csv(report: EditorReport) -> Iterator[str]:
         item = row.as_dict()
         item["candidates"] = " ".join(row.candidates)
         item["findings"] = "; ".join(finding_text(f) for f in row.findings)
-        yield out.row(["" if item[k] is None else item[k] for k in COLUMNS])
+        yield out.row([item[k] for k in COLUMNS])

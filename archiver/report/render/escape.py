@@ -13,11 +13,13 @@ _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def md(text: str | None) -> str:
-    """Escape Markdown punctuation and HTML, and keep a value on one table line."""
+    """Escape Markdown punctuation and HTML, and keep a value on one table line. Every `<` is an
+    entity, so no tag or autolink can open and a lone `>` is text (`->` stays as written); only a
+    leading `>`, which would start a quotation, is an entity too."""
     if not text:
         return ""
-    text = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return " ".join(_SPECIAL.sub(r"\\\1", text).split())
+    text = " ".join(_SPECIAL.sub(r"\\\1", printable(text).replace("&", "&amp;").replace("<", "&lt;")).split())
+    return "&gt;" + text[1:] if text.startswith(">") else text
 
 
 def md_link(url: str | None) -> str:

@@ -386,6 +386,9 @@ def _disk_hint(path: Path) -> str:
 
 
 def _open_failure(path: Path, exc: sqlite3.DatabaseError) -> str:
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        return f"cannot open {path}: its folder {folder} does not exist; create it or point --db elsewhere"
     hint = _disk_hint(path)
     if hint:
         return f"cannot open {path}: {exc}.{hint}"
