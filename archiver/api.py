@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from .config import Settings, load_settings
 from .errors import ConfigError, InputError
@@ -134,18 +134,40 @@ class RunResult:
     archive: ArchiveOutcome | None = None
 
 
-def lint(paths: Sequence[str] | None = None, settings: Settings | None = None) -> LintResult:
+Paths: TypeAlias = "str | os.PathLike[str] | Sequence[str | os.PathLike[str]]"  # a str is one path
+
+
+def paths_of(paths: Any, settings: Any = None) -> list[str] | None:
+    """The documents a caller named: a str or path-like is one path (`lint("notes.txt")` is never
+    read character by character), a sequence is several. Anything else is a TypeError naming it."""
+    if settings is not None and not isinstance(settings, Settings):
+        raise TypeError(f"settings must be archiver.Settings (api.load_settings(...)), not {type(settings).__name__}")
+    if paths is None:
+        return None
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    if isinstance(paths, (bytes, Settings)) or not isinstance(paths, Iterable):
+        raise TypeError(f"paths must be a path or a list of paths, not {type(paths).__name__}")
+    out = [os.fspath(p) if isinstance(p, (str, os.PathLike)) else p for p in paths]
+    if bad := next((p for p in out if not isinstance(p, str)), None):
+        raise TypeError(f"paths must be paths (str or pathlib.Path), not {type(bad).__name__}: {bad!r}")
+    return out
+
+
+def lint(paths: Paths | None = None, settings: Settings | None = None) -> LintResult:
     """Extract and repair the citations of `paths` (default sources.txt). Nothing is fetched."""
+    given = paths_of(paths, settings)
     settings = settings or Settings()
-    return LintResult(list(lint_paths(paths or [DEFAULT_INPUT], base_url=settings.base_url,
+    return LintResult(list(lint_paths(given or [DEFAULT_INPUT], base_url=settings.base_url,
                                       fmt=settings.input_format)))
 
 
-def lint_stream(paths: Sequence[str] | None = None, settings: Settings | None = None) -> LintStream:
+def lint_stream(paths: Paths | None = None, settings: Settings | None = None) -> LintStream:
     """`lint` for output: the documents are read as the result is iterated, one document's
     citations wait on disk rather than in memory, and `summary()` is ready after the last one."""
+    given = paths_of(paths, settings)
     settings = settings or Settings()
-    return LintStream(paths or [DEFAULT_INPUT], base_url=settings.base_url, fmt=settings.input_format)
+    return LintStream(given or [DEFAULT_INPUT], base_url=settings.base_url, fmt=settings.input_format)
 
 
 async def record(store: ArchiveStore, result: LintResult, then: Callable[[], None] | None = None) -> None:
@@ -171,7 +193,7 @@ def urls_of(result: LintResult, roles: frozenset[str] = frozenset(["citation"]))
                               if r.url and r.citation.role in roles))
 
 
-def check(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
+def check(paths: Paths | None = None, settings: Settings | None = None, *,
           store: ArchiveStore | None = None, on_result: Callable[[CheckOutcome], None] | None = None,
           on_stage: Callable[[str, Any], None] | None = None, queue: Queued | None = None) -> CheckReport:
     """Lint `paths`, then fetch and classify every URL into the store; the citations are recorded
@@ -179,6 +201,7 @@ def check(paths: Sequence[str] | None = None, settings: Settings | None = None, 
     `on_stage("check-start", n)` once the number of URLs to check is known, then `on_result` for each.
     With `queue`, the queue's workers fetch (`archiver worker`; a postgresql:// store) and this waits
     for them."""
+    paths = paths_of(paths, settings)
     settings = settings or Settings()
     _queue_on_postgres(settings, queue)
     _browser_present(settings)
@@ -193,7 +216,7 @@ def check(paths: Sequence[str] | None = None, settings: Settings | None = None, 
     return _run_async(_with_store(settings, store, work))
 
 
-def archive(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
+def archive(paths: Paths | None = None, settings: Settings | None = None, *,
             store: ArchiveStore | None = None, dry_run: bool = False,
             on_result: Callable[[ArchiveResult], None] | None = None,
             on_stage: Callable[[str, Any], None] | None = None,
@@ -204,6 +227,7 @@ def archive(paths: Sequence[str] | None = None, settings: Settings | None = None
     `on_stage("archive-start", n)` with the number of URLs, `on_stage("archive-wait", seconds)` each
     time a Save Page Now submission waits for its slot (the pacing), and `on_result` for each URL done.
     With `queue`, the queue's workers archive, one job per URL, within a Save Page Now budget they share."""
+    paths = paths_of(paths, settings)
     settings = settings or Settings()
     _queue_on_postgres(settings, queue)
 
@@ -216,7 +240,7 @@ def archive(paths: Sequence[str] | None = None, settings: Settings | None = None
     return _run_async(_with_store(settings, store, work))
 
 
-def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *, store: ArchiveStore | None = None,
+def run(paths: Paths | None = None, settings: Settings | None = None, *, store: ArchiveStore | None = None,
         lint_only: bool = False, archive: bool = True, dry_run: bool = False,
         on_result: Callable[[Any], None] | None = None,
         on_stage: Callable[[str, Any], None] | None = None,
@@ -227,6 +251,7 @@ def run(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
     check's first requests are in flight, so it comes during the check), "check", "archive"; and
     as `check` and `archive` report progress: "check-start", "archive-start", "archive-wait".
     `on_result` gets each `CheckOutcome` of the check, then each `ArchiveResult` of the archive stage."""
+    paths = paths_of(paths, settings)
     settings = settings or Settings()
     _queue_on_postgres(settings, queue)
     notify = on_stage or (lambda name, value: None)
@@ -407,11 +432,12 @@ def upgrade_store(db: str) -> None:
     upgrade(db)
 
 
-def report(paths: Sequence[str] | None = None, settings: Settings | None = None, *,
+def report(paths: Paths | None = None, settings: Settings | None = None, *,
            clock: Callable[[], datetime] | None = None) -> EditorReport:
     """The editor's report of `paths` (default: every document in archive.db), read from the store.
 
     Nothing is fetched; the rows are read when iterated (`EditorReport.rows()`), the summary first."""
+    paths = paths_of(paths, settings)
     settings = settings or Settings()
     from .store import missing, open_reader
 
@@ -424,22 +450,22 @@ def report(paths: Sequence[str] | None = None, settings: Settings | None = None,
     return EditorReport(settings.db, ids, now_iso(clock), last, last_run, acks=settings.ignore)
 
 
-def export_warc(out: str, settings: Settings | None = None, *, since: str | None = None, url: str | None = None,
+def export_warc(out: str | os.PathLike[str], settings: Settings | None = None, *, since: str | None = None, url: str | None = None,
                 document: str | None = None, clock: Callable[[], datetime] | None = None) -> WarcSummary:
     """Write every stored fetch (narrowed by `since` ISO time, `url`, `document`) to the WARC `out`;
     with a time-stamping authority configured, the file's digest is stamped (OUT.tsr beside it)."""
     from .export.run import export_warc as write
 
-    return _export(write, out, settings or Settings(), since, url, document, clock)
+    return _export(write, os.fspath(out), settings or Settings(), since, url, document, clock)
 
 
-def export_wacz(out: str, settings: Settings | None = None, *, since: str | None = None, url: str | None = None,
+def export_wacz(out: str | os.PathLike[str], settings: Settings | None = None, *, since: str | None = None, url: str | None = None,
                 document: str | None = None, clock: Callable[[], datetime] | None = None) -> WarcSummary:
     """The same records as `export_warc`, packaged as a WACZ (index, pages, datapackage with digests,
     the snapshots' RFC 3161 tokens; with an authority configured, the datapackage's own token)."""
     from .export.run import export_wacz as write
 
-    return _export(write, out, settings or Settings(), since, url, document, clock)
+    return _export(write, os.fspath(out), settings or Settings(), since, url, document, clock)
 
 
 def _export(write: Callable[..., WarcSummary], out: str, settings: Settings, since: str | None, url: str | None,
@@ -500,7 +526,7 @@ def verify(paths: Sequence[str], settings: Settings) -> VerifyReport:
     return report
 
 
-def annotate(path: str, out: str | None = None, settings: Settings | None = None, *,
+def annotate(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, settings: Settings | None = None, *,
              in_place: bool = False, dry_run: bool = False) -> AnnotateResult:
     """Write a copy of `path` to `out` with its confident repairs applied and, after each link with
     an archived copy in archive.db, that copy (Robust Links attributes in HTML, `([archived](...))`
@@ -510,7 +536,8 @@ def annotate(path: str, out: str | None = None, settings: Settings | None = None
     from .annotate.run import annotate_document
 
     settings = settings or Settings()
-    return annotate_document(settings.db, path, out, in_place=in_place, fmt=settings.input_format,
+    target = None if out is None else os.fspath(out)
+    return annotate_document(settings.db, os.fspath(path), target, in_place=in_place, fmt=settings.input_format,
                              base_url=settings.base_url, dry_run=dry_run)
 
 

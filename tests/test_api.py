@@ -46,6 +46,23 @@ def test_lint_returns_repaired_citations(notes, test_web):
     assert found.at_least("warning") and not found.at_least("error")
 
 
+def test_a_str_is_one_path_and_a_wrong_argument_is_named(notes, tmp_path):
+    assert api.lint(str(notes)).summary["citations"] == 3  # not 0: never read character by character
+    assert api.lint(notes).summary["citations"] == 3 and api.lint([notes]).summary["citations"] == 3
+    with pytest.raises(TypeError, match="settings must be archiver.Settings"):
+        api.lint(str(notes), {"db": "archive.db"})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not int: 5"):
+        api.lint([str(notes), 5])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="not Settings"):
+        api.report(api.load_settings())  # type: ignore[arg-type]
+
+
+def test_the_package_says_it_is_typed():
+    import archiver
+
+    assert (Path(archiver.__file__).parent / "py.typed").is_file()
+
+
 def test_lint_reports_an_unreadable_document_and_reads_the_rest(notes, tmp_path):
     found = api.lint([str(tmp_path / "missing.txt"), str(notes)])
     assert len(found.errors) == 1 and "missing.txt" in found.errors[0]
@@ -100,7 +117,7 @@ def test_archive_without_keys_says_lookups_only(notes, tmp_path, wayback):
 
 def test_docs_api_example_runs(tmp_path, test_web, monkeypatch):
     page = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
-    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)
+    code = "\n".join(re.findall(r"```python\n(.*?)```", page, re.S))  # every block, in order
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text(f"1. {test_web.url('/ok')}\n2. {test_web.url('/gone')}\n", encoding="utf-8")
     (tmp_path / "archiver.toml").write_text("allow_private = true\nprocesses = 1\n", encoding="utf-8")
@@ -110,3 +127,9 @@ def test_docs_api_example_runs(tmp_path, test_web, monkeypatch):
     assert printed[0] == "2 citations, 0 errors"
     assert f"failing gone {test_web.url('/gone')} ('2',)" in printed
     assert (tmp_path / "archive.db").exists()
+    assert any(line.startswith("problem: ") and "note 2" in line and "gone" in line for line in printed)
+    assert "2 citations, 1 need action" in printed and f"2 failing {test_web.url('/gone')}" in printed
+    assert "0 archived links written; 2 URLs without a copy yet" in printed
+    assert "2 fetches, 2 responses, 0 revisits" in printed and "notes.txt 2 citations" in printed
+    assert "2 URLs copied; False" in printed
+    assert (tmp_path / "notes.archived.txt").exists() and (tmp_path / "evidence.wacz").stat().st_size > 0
