@@ -102,15 +102,11 @@ REL_NS = 'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"'
 HL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
 
 
-def make_docx(path, body_url, note_url):
-    """A minimal Word document: a body paragraph with a link and a footnote reference, and a footnote
-    with a link (what Word writes, reduced to the parts that matter)."""
+def write_docx(path, document, footnotes, rels):
+    """A minimal Word package: the body `document` and `footnotes` (the w: elements inside), and
+    `rels` part name -> relationships XML (what Word writes, reduced to the parts that matter)."""
     import zipfile
 
-    def rels(target):
-        return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships {REL_NS}>'
-                f'<Relationship Id="rId5" Type="{HL}" Target="{target}" TargetMode="External"/></Relationships>')
-    link = '<w:hyperlink r:id="rId5"><w:r><w:t>{}</w:t></w:r></w:hyperlink>'
     parts = {
         "[Content_Types].xml": (
             '<?xml version="1.0" encoding="UTF-8"?>'
@@ -125,20 +121,28 @@ def make_docx(path, body_url, note_url):
             f'<?xml version="1.0" encoding="UTF-8"?><Relationships {REL_NS}><Relationship Id="rId1" '
             'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
             'Target="word/document.xml"/></Relationships>'),
-        "word/document.xml": (
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document {W_NS}><w:body><w:p>'
-            '<w:r><w:t xml:space="preserve">See </w:t></w:r>'
-            + link.format("the study") + '<w:r><w:footnoteReference w:id="1"/></w:r></w:p></w:body></w:document>'),
-        "word/_rels/document.xml.rels": rels(body_url),
-        "word/footnotes.xml": (
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:footnotes {W_NS}><w:footnote w:id="1">'
-            '<w:p><w:r><w:t xml:space="preserve">Ministry report, </w:t></w:r>'
-            + link.format(note_url) + '<w:r><w:t>, accessed 12 January 2021.</w:t></w:r></w:p></w:footnote></w:footnotes>'),
-        "word/_rels/footnotes.xml.rels": rels(note_url),
+        "word/document.xml": (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document {W_NS}>'
+                              f'<w:body>{document}</w:body></w:document>'),
+        "word/footnotes.xml": (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:footnotes {W_NS}>'
+                               f'{footnotes}</w:footnotes>'),
+        **rels,
     }
     with zipfile.ZipFile(path, "w") as z:
         for name, text in parts.items():
             z.writestr(name, text)
+
+
+def make_docx(path, body_url, note_url):
+    """A body paragraph with a link and a footnote reference, and a footnote with a link."""
+    def rels(target):
+        return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships {REL_NS}>'
+                f'<Relationship Id="rId5" Type="{HL}" Target="{target}" TargetMode="External"/></Relationships>')
+    link = '<w:hyperlink r:id="rId5"><w:r><w:t>{}</w:t></w:r></w:hyperlink>'
+    write_docx(path, '<w:p><w:r><w:t xml:space="preserve">See </w:t></w:r>' + link.format("the study")
+               + '<w:r><w:footnoteReference w:id="1"/></w:r></w:p>',
+               '<w:footnote w:id="1"><w:p><w:r><w:t xml:space="preserve">Ministry report, </w:t></w:r>'
+               + link.format(note_url) + '<w:r><w:t>, accessed 12 January 2021.</w:t></w:r></w:p></w:footnote>',
+               {"word/_rels/document.xml.rels": rels(body_url), "word/_rels/footnotes.xml.rels": rels(note_url)})
 
 
 def test_docx_gets_an_archived_link_after_each_linked_url(pipeline_db, tmp_path):
@@ -204,3 +208,67 @@ def test_markdown_reference_links_keep_resolving(pipeline_db, tmp_path):
     again = tmp_path / "refs.twice.md"
     annotate(pipeline_db.settings.db, str(out), "-o", str(again))
     assert again.read_text(encoding="utf-8") == text
+
+
+def make_plain_docx(path, body_url, note_url):
+    """Word text with URLs typed, not linked: in the body split over two runs (as Word splits them
+    at an edit), and in a footnote part that has no relationships at all."""
+    half = len(body_url) // 2
+    write_docx(path, f'<w:p><w:r><w:t xml:space="preserve">1. See {body_url[:half]}</w:t></w:r><w:r><w:rPr><w:b/>'
+               f'</w:rPr><w:t xml:space="preserve">{body_url[half:]} for details.</w:t></w:r>'
+               '<w:r><w:footnoteReference w:id="1"/></w:r></w:p>',
+               f'<w:footnote w:id="1"><w:p><w:r><w:t xml:space="preserve">Ministry report, {note_url}, accessed 12 '
+               'January 2021.</w:t></w:r></w:p></w:footnote>',
+               {"word/_rels/document.xml.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships {REL_NS}>'
+                                                '</Relationships>'})
+
+
+def test_docx_urls_typed_as_text_get_their_archived_link_too(pipeline_db, tmp_path):
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    web = f"http://127.0.0.1:{pipeline_db.web_port}"
+    src, out = tmp_path / "plain.docx", tmp_path / "plain.archived.docx"
+    make_plain_docx(src, f"{web}/ok", f"{web}/gone")
+    result = annotate(pipeline_db.settings.db, str(src), "-o", str(out))
+    assert result.exit_code == 0 and "2 links given their archived copy" in result.stderr, result.stderr
+    assert "not annotated" not in result.stderr
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    r = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    with zipfile.ZipFile(out) as z:
+        assert z.testzip() is None
+        for part in ("word/document.xml", "word/footnotes.xml"):
+            root = ET.fromstring(z.read(part))  # still well-formed XML
+            rels = {e.get("Id"): e.get("Target") for e in ET.fromstring(z.read(part.replace("word/", "word/_rels/")
+                                                                               + ".rels"))}
+            text = "".join(t.text or "" for t in root.iter(f"{w}t"))
+            (link,) = [rels[h.get(f"{r}id")] for h in root.iter(f"{w}hyperlink")]
+            assert f" [archived: {link}, " in text and "/web/" in link
+    assert "accessed 12 January 2021. [archived: " in "".join(
+        t.text or "" for t in ET.fromstring(zipfile.ZipFile(out).read("word/footnotes.xml")).iter(f"{w}t"))
+    again = tmp_path / "again.docx"
+    annotate(pipeline_db.settings.db, str(out), "-o", str(again))  # annotating twice adds nothing
+    for part in ("word/document.xml", "word/footnotes.xml"):
+        assert zipfile.ZipFile(again).read(part) == zipfile.ZipFile(out).read(part)
+
+
+def test_docx_says_which_urls_it_could_not_annotate_and_why(pipeline_db, tmp_path):
+    """A URL wrapped over two paragraphs (lint joins it) is in no one paragraph to annotate: the
+    summary names it and why, rather than leaving it out in silence."""
+    import zipfile
+
+    web = f"http://127.0.0.1:{pipeline_db.web_port}"
+    src, out = tmp_path / "wrapped.docx", tmp_path / "wrapped.archived.docx"
+    make_plain_docx(src, f"{web}/ok", f"{web}/gone")
+    with zipfile.ZipFile(src) as z:
+        parts = {n: z.read(n).decode("utf-8") for n in z.namelist()}
+    parts["word/footnotes.xml"] = parts["word/footnotes.xml"].replace(
+        "</w:footnote></w:footnotes>",
+        f'</w:footnote><w:footnote w:id="2"><w:p><w:r><w:t>2. Report at {web}/breaks/report-</w:t></w:r></w:p>'
+        '<w:p><w:r><w:t>fixture, accessed 2 May 2021.</w:t></w:r></w:p></w:footnote></w:footnotes>')
+    with zipfile.ZipFile(src, "w") as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+    result = annotate(pipeline_db.settings.db, str(src), "-o", str(out))
+    assert result.exit_code == 0 and "2 links given their archived copy" in result.stderr
+    assert f"1 URLs with an archived copy not annotated: {web}/breaks/report-fixture (printed across" in result.stderr

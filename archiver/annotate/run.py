@@ -31,6 +31,7 @@ class AnnotateResult:
     backup: str | None = None  # where the original went (in place only)
     without_copy: list[str] = field(default_factory=list)  # URLs with no archived copy in archive.db
     diff: str | None = None  # dry run: the change as a unified diff; nothing was written
+    left: list[tuple[str, str]] = field(default_factory=list)  # (URL with a copy, why it was not annotated)
 
 
 def annotate_document(db: str, path: str, out: str | None, *, in_place: bool = False, fmt: str | None = None,
@@ -94,7 +95,8 @@ def _original_bytes(doc: Document) -> bytes:
 
 
 def _docx(db: str, path: str, target: str, in_place: bool) -> AnnotateResult:
-    """DOCX: archive links after each hyperlink; repairs are not applied (the text sits in runs)."""
+    """DOCX: archive links after each hyperlink, and at the end of each paragraph for a URL printed
+    as plain text (a footnote's URL); repairs are not applied (the text sits in runs)."""
     import zipfile
 
     from .docx import annotate_docx, hyperlink_targets
@@ -103,16 +105,22 @@ def _docx(db: str, path: str, target: str, in_place: bool) -> AnnotateResult:
         with open(path, "rb") as fh:
             data = fh.read()
         urls = hyperlink_targets(data)
+        printed = {r.citation.raw: r.url for r in repair_document(list(extract(read_document(path, "docx"))))
+                   if r.url and r.citation.href is None}
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a readable Word document ({exc}); open it in Word and save it again") from None
     with open_reader(db) as store:
-        copies = store.archived_copies(urls)
-    new, links = annotate_docx(data, copies)
+        copies = store.archived_copies([*urls, *printed.values()])
+    plain = {raw: url for raw, url in printed.items() if url in copies}
+    new, links, missed = annotate_docx(data, copies, plain)
     backup = _backup(path) if in_place else None
     _write(target, new)
-    return AnnotateResult(path, target, links, 0, backup, sorted(set(urls) - set(copies)))
+    left = [(plain[raw], "printed across a field code or paragraphs, so not found whole in one paragraph")
+            for raw in missed]
+    return AnnotateResult(path, target, links, 0, backup, sorted({*urls, *printed.values()} - set(copies)),
+                          left=left)
 
 
 def _target(path: str, out: str | None, in_place: bool) -> str:

@@ -165,7 +165,9 @@ def annotate(path, output, in_place, db, base_url, input_format, dry_run, config
       HTML      data-originalurl, data-versionurl and data-versiondate on the <a> (Robust Links)
                 and a visible "archived" link after it;
       Markdown  ([archived](URL)) after the link;
-      text      [archived: URL, YYYY-MM-DD] at the end of the note.
+      text      [archived: URL, YYYY-MM-DD] at the end of the note;
+      DOCX      [archived: URL, YYYY-MM-DD] after each hyperlink, and at the end of the
+                paragraph of a URL typed as text (a URL it could not place is named).
     For each entry of a bibliography with an archived copy (docs/reference-managers.md):
       BibTeX    archiveurl = {URL} and archivedate = {YYYY-MM-DD};
       CSL-JSON  "archive": "Internet Archive, archived YYYY-MM-DD" and "archive_location": URL;
@@ -193,6 +195,10 @@ def annotate(path, output, in_place, db, base_url, input_format, dry_run, config
     kept = f"; original kept as {result.backup}" if result.backup else ""
     click.echo(f"annotate: {result.out}: {result.links} links given their archived copy, {result.repairs} "
                f"repairs applied{kept}", err=True)
+    if result.left:
+        click.echo(f"annotate: {len(result.left)} URLs with an archived copy not annotated: "
+                   + "; ".join(f"{url} ({why})" for url, why in result.left[:5])
+                   + (" ..." if len(result.left) > 5 else ""), err=True)
     if result.without_copy:
         click.echo(f"annotate: {len(result.without_copy)} URLs have no archived copy in {redacted(settings.db)} yet "
                    "(run `archiver archive`): " + ", ".join(result.without_copy[:5])
