@@ -8,7 +8,7 @@ opened and written in place, and `-` is stdout. A symbolic link is followed, as 
 the file it points to is replaced and the link stays a link.
 
 A new file's mode is what the umask makes of 0666, as for any tool's output; a replaced file keeps
-its mode. Every failure to write names the path (`OutputError`), a full disk included.
+its mode (and, where the user may, its owner). Every failure to write names the path (`OutputError`), a full disk included.
 """
 
 from __future__ import annotations
@@ -119,8 +119,10 @@ def _replacing(shown: str, target: str, st: os.stat_result | None) -> Iterator[B
         raise _failed(shown, exc) from None
     try:
         with open(fd, "wb") as fh:
-            if st is not None:
+            if st is not None:  # the replaced file's mode, and its owner where we may (root), as cp keeps them
                 os.fchmod(fd, stat.S_IMODE(st.st_mode))
+                with contextlib.suppress(PermissionError):
+                    os.fchown(fd, st.st_uid, st.st_gid)
             yield fh
             fh.flush()
             os.fsync(fd)

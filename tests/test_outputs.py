@@ -119,6 +119,17 @@ def test_a_new_file_takes_its_mode_from_the_umask(pipeline_db, tmp_path, name):
     assert valid(out.read_bytes()) and stat.S_IMODE(out.stat().st_mode) == 0o644
 
 
+def test_a_replaced_file_keeps_its_owner_where_the_user_may(pipeline_db, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("giving a file to another user needs root")
+    out = tmp_path / "report.json"
+    out.write_text("old", encoding="utf-8")
+    os.chown(out, 65534, 65534)
+    assert invoke("report", "--db", pipeline_db.settings.db, "--format", "json", "-o", str(out)).exit_code in (0, 1)
+    st = out.stat()
+    assert (st.st_uid, st.st_gid) == (65534, 65534) and out.read_text(encoding="utf-8").startswith("{")
+
+
 def test_dash_is_stdout(pipeline_db, tmp_path):
     db = pipeline_db.settings.db
     warc = subprocess.run([sys.executable, "-m", "archiver", "export", "--db", db, "--warc", "-"],
