@@ -37,8 +37,9 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     "markdown links on one line": (".md", lambda n: " ".join(f"[t{i}]({_url(i)})" for i in range(n)) + "\n"),
     "minified html": (".html", lambda n: "<html><body><p>" + "".join(
         f'<a href="{_url(i)}">x{i}</a> text {_url(i + n)} ' for i in range(n)) + "</p></body></html>"),
+    # each link a sentence of its own: a citation's context is its sentence, not every link's word
     "nested html": (".html", lambda n: "<html><body>" + "<div>" * n + "".join(
-        f'<a href="{_url(i)}">x</a>' for i in range(n)) + "</div>" * n + "</body></html>"),
+        f'<a href="{_url(i)}">Source {i}.</a> ' for i in range(n)) + "</div>" * n + "</body></html>"),
     "csl-json on one line": (".csl.json", lambda n: json.dumps(
         [{"id": str(i), "type": "webpage", "URL": _url(i), "title": "t"} for i in range(n)])),
     "bibtex on one line": (".bib", lambda n: " ".join(f"@misc{{k{i}, url={{{_url(i)}}}}}" for i in range(n))),

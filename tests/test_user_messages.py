@@ -110,3 +110,17 @@ def test_a_truncated_pdf_leaves_no_library_chatter_on_stderr(tmp_path):
     done = archiver("lint", "cut.pdf", cwd=tmp_path)
     assert "EOF marker" not in done.stderr and "startxref" not in done.stderr
     assert "https://stat.gov.kz/report.html" in done.stdout or "cut.pdf" in done.stderr
+
+
+def test_deeply_nested_html_is_read_whole_or_named(tmp_path):
+    """libxml2 stops at 256 nested elements and keeps what came before: 400 divs deep lost every
+    link in silence (reported as 'no citation found'). 400 are read now; past what the parser reads
+    at all, the document is named as unreadable."""
+    def page(depth, links):
+        return ("<html><body>" + "<div>" * depth + "".join(f'<a href="https://stat.gov.kz/p{i}">x</a>'
+                for i in range(links)) + "</div>" * depth + "</body></html>")
+    (tmp_path / "deep.html").write_text(page(400, 50), encoding="utf-8")
+    (tmp_path / "deeper.html").write_text(page(3000, 5), encoding="utf-8")
+    done = archiver("lint", "deep.html", "deeper.html", cwd=tmp_path)
+    assert done.returncode == 3 and "50 citations" in done.stdout
+    assert "deeper.html: HTML nested deeper than the parser reads" in done.stderr

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import date
 from urllib.parse import urljoin
 
+from ..errors import InputError
 from ..models import Citation, Role
 from .common import accessed_in, excerpt, sentence_around, spans_in
 
@@ -27,24 +28,30 @@ _BLOCKS = frozenset(["p", "li", "td", "dd", "blockquote", "figcaption", "h1", "h
 _LINKS = {"a": "href", "area": "href", "img": "src"}
 
 
-def parse(text: str):
-    """The document's element tree, or None when there is nothing lxml can read."""
+def parse(text: str, source: str = "the document"):
+    """The document's element tree, or None when there is nothing lxml can read. libxml2 stops
+    reading at 256 nested elements (2048 with huge_tree) and keeps what came before: a page nested
+    deeper is an InputError naming it, never a silent partial read."""
     import lxml.etree
     import lxml.html
 
     if not text.strip():
         return None
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False)
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=False, huge_tree=True)
     try:
-        return lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
+        root = lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
     except (lxml.etree.ParserError, ValueError):
         return None
+    if any("Excessive depth" in e.message for e in parser.error_log):
+        raise InputError(f"{source}: HTML nested deeper than the parser reads (2048 elements); the rest of the page "
+                         "would be lost, so it is not read")
+    return root
 
 
 def extract(text: str, source: str, *, base_url: str | None = None, components: bool = False) -> Iterator[Citation]:
     """The page's links, images and URLs printed as text; with `components` (HTML inside Markdown),
     also the `href` of elements HTML does not define: MDX and JSX components (`<Card href="…">`)."""
-    root = parse(text)
+    root = parse(text, source)
     if root is None:
         return
     base_el = root.find(".//base[@href]")
@@ -105,14 +112,15 @@ class _Page:
         self._markers_at: dict[int, int] = {}
         self._link_starts: dict[int, list[int]] = {}  # block -> where each of its links' words start
         self._kept: list = []  # lxml proxies behind the id() keys above, kept alive
+        self.memo: dict = {}  # what the walks up the tree found (_up), per element
         for a in root.iter("a"):
             if _is_marker(a):
                 self.markers.setdefault(a.get("href")[1:], self.sentence_of(a))
 
     def citation(self, el, line: int, source: str, url: str, href: str | None = None) -> Citation:
-        container = _note_container(el)
+        container = _note_container(self.memo, el)
         note = _note_number(container) if container is not None else None
-        holder = container if note is not None else _block(el)
+        holder = container if note is not None else _block(self.memo, el)
         text = self.note_text(container) if note is not None else self.block_text(el)
         if id(holder) not in self._link_starts:
             self._link_starts[id(holder)] = _link_starts(holder, text)
@@ -123,7 +131,7 @@ class _Page:
         idx = self._per_block.get(key, 0)
         self._per_block[key] = idx + 1
         return Citation(source, line, note, url, context, self._accessed(key, text, pos, end), idx,
-                        excerpt(text, pos), href=href, role=_role(el) if note is None else "citation")
+                        excerpt(text, pos), href=href, role=_role(self.memo, el) if note is None else "citation")
 
     def note_text(self, container) -> str:
         key = id(container)
@@ -133,7 +141,7 @@ class _Page:
         return self._blocks[key]
 
     def block_text(self, el) -> str:
-        block = _block(el)
+        block = _block(self.memo, el)
         key = id(block)
         if key not in self._blocks:
             self._kept.append(block)
@@ -169,7 +177,7 @@ class _Page:
     def sentence_of(self, a) -> str:
         """The sentence of a footnote marker (markers are met in order, like citations)."""
         text = self.block_text(a)
-        key = id(_block(a))
+        key = id(_block(self.memo, a))
         anchor = " ".join(a.text_content().split())
         at = text.find(anchor, self._markers_at.get(key, 0)) if anchor else -1
         self._markers_at[key] = max(at, 0) + len(anchor)
@@ -204,24 +212,46 @@ _CHROME_IDS = re.compile(r"(?i)^(?:mw-(?:navigation|panel|head|footer|page-base|
 _CHROME_CLASSES = re.compile(r"(?i)(?:^|\s)(?:navbox|vector-menu|mw-footer|sidebar|site-nav|breadcrumbs?)(?:\s|$)")
 
 
-def _role(el) -> Role:
+_FOUND_NONE = object()  # an answer of "none" that ends the walk up (the body reached)
+
+
+def _up(memo: dict, start, kind: str, own) -> object:
+    """The first answer `own(node)` gives (None: ask the parent) on the way up from `start`,
+    remembered for every element passed: links that share deep ancestors walk them once, so a page
+    nested n deep with n links costs n steps, not n * n."""
+    passed, node, answer = [], start, None
+    while node is not None:
+        if (hit := memo.get((id(node), kind))) is not None:
+            answer = hit[0]
+            break
+        passed.append(node)
+        if (answer := own(node)) is not None:
+            break
+        node = node.getparent()
+    for n in passed:
+        memo[id(n), kind] = (answer, n)  # the element is kept, so its id() is not reused
+    return None if answer is _FOUND_NONE else answer
+
+
+def _chrome(node) -> Role | None:
+    if node.tag in _CHROME_TAGS or (node.get("role") or "").lower() in _CHROME_ROLES:
+        return "navigation"
+    if _CHROME_IDS.match(node.get("id") or "") or _CHROME_CLASSES.search(node.get("class") or ""):
+        return "navigation"
+    return None
+
+
+def _role(memo: dict, el) -> Role:
     """resource for an image; navigation inside page chrome; else a citation."""
     if el.tag == "img":
         return "resource"
-    for node in (el, *el.iterancestors()):
-        if node.tag in _CHROME_TAGS or (node.get("role") or "").lower() in _CHROME_ROLES:
-            return "navigation"
-        if _CHROME_IDS.match(node.get("id") or "") or _CHROME_CLASSES.search(node.get("class") or ""):
-            return "navigation"
-    return "citation"
+    return _up(memo, el, "role", _chrome) or "citation"  # type: ignore[return-value]
 
 
-def _block(el):
-    if el.tag in _BLOCKS:
-        return el
-    for parent in el.iterancestors():
-        if parent.tag in _BLOCKS:
-            return parent
+def _block(memo: dict, el):
+    found = _up(memo, el, "block", lambda n: n if n.tag in _BLOCKS else None)
+    if found is not None:
+        return found
     return el.getparent() if el.getparent() is not None else el
 
 
@@ -232,13 +262,15 @@ def _is_marker(a) -> bool:
     return "footnote-ref" in (a.get("class") or "").split() or any(p.tag == "sup" for p in a.iterancestors())
 
 
-def _note_container(el):
-    for parent in ([el] if el.tag in ("li", "aside", "div", "p") else []) + list(el.iterancestors()):
-        if parent.tag in ("body", "html"):
-            return None
-        if parent.get("id") and _NOTE_ID.match(parent.get("id")):
-            return parent
-    return None
+def _note_container(memo: dict, el):
+    start = el if el.tag in ("li", "aside", "div", "p") else el.getparent()
+    return _up(memo, start, "note", _note_or_end) if start is not None else None
+
+
+def _note_or_end(node):
+    if node.tag in ("body", "html"):
+        return _FOUND_NONE
+    return node if node.get("id") and _NOTE_ID.match(node.get("id")) else None
 
 
 def _note_number(container) -> str | None:
