@@ -103,3 +103,26 @@ def test_parse_date_ambiguous():
                                         ("05/06/2021", None), ("25/12/2021 12/25/2021", None)])
 def test_document_order(text, order):
     assert document_order(text) == order
+
+
+RU_KK = """Примечания
+
+1. Отчёт. https://a.kz/ru/one (просмотрено 12.01.2021).
+2. Данные загружено 3 февраля 2022 с https://b.kz/ru/two
+3. Сайт https://c.kz/ru/three, проверено 25.12.2020
+4. Есептер. https://d.kz/kk/four (қаралды: 14.03.2022)
+5. Дерек: https://e.kz/kk/five (алынған күні: 2 ақпан 2021)
+6. https://f.kz/kk/six (кірген күні 05.06.2021)
+7. https://g.ru/seven (дата доступа: 01.09.2019)
+8. Просмотрено 7 марта 2020: https://h.ru/eight
+"""
+
+
+def test_russian_and_kazakh_verbs(tmp_path):
+    """The verbs of Russian and Kazakh references, before and after the URL; 25.12.2020 makes the
+    document day-first, so 05.06.2021 is 5 June."""
+    assert [(u, d) for u, d, _ in _dates(tmp_path, RU_KK)] == [
+        ("https://a.kz/ru/one", date(2021, 1, 12)), ("https://b.kz/ru/two", date(2022, 2, 3)),
+        ("https://c.kz/ru/three", date(2020, 12, 25)), ("https://d.kz/kk/four", date(2022, 3, 14)),
+        ("https://e.kz/kk/five", date(2021, 2, 2)), ("https://f.kz/kk/six", date(2021, 6, 5)),
+        ("https://g.ru/seven", date(2019, 9, 1)), ("https://h.ru/eight", date(2020, 3, 7))]

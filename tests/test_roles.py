@@ -94,3 +94,34 @@ def test_lint_json_names_the_roles_that_are_not_citations(tmp_path):
     roles = [(c["raw"], c.get("role")) for c in json.loads(out)["citations"]]
     assert roles[2:6] == [("https://site.org/random", "navigation"), ("https://source.org/report", None),
                           ("https://site.org/chart.png", "resource"), ("https://source.org/note", None)]
+
+
+def test_check_takes_citations_unless_roles_says_more(tmp_path, test_web, monkeypatch):
+    """`archiver check` fetches the citation only; `--roles citation,navigation,resource` fetches the
+    page chrome's link and the image too; the example host is never fetched (no request leaves)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from archiver.cli.main import main
+
+    monkeypatch.delenv("ARCHIVER_ROLES")  # conftest lets every other test fetch its reserved test hosts
+    page = tmp_path / "page.html"
+    page.write_text(f'<html><body><header><a href="{test_web.url("/")}">Home</a></header>\n'
+                    f'<main><p>The report <a href="{test_web.url("/ok")}">says so</a>.\n'
+                    f'<img src="{test_web.url("/article")}" alt="chart"> <a href="https://example.org/x">x</a></p>'
+                    "</main></body></html>", encoding="utf-8")
+
+    def check(db, *roles):
+        args = ["check", str(page), "--db", str(db), "--allow-private", "--processes", "1", *roles]
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        out = CliRunner().invoke(main, ["report", "--db", str(db), "--format", "json"], catch_exceptions=False).stdout
+        return {c["url"].rsplit("/", 1)[1] or "/": (c["role"], c["state"]) for c in json.loads(out)["citations"]}
+
+    assert check(tmp_path / "a.db") == {"ok": ("citation", "alive"), "/": ("navigation", "unchecked"),
+                                        "article": ("resource", "unchecked"), "x": ("example", "unchecked")}
+    assert (test_web.hits("/ok"), test_web.hits("/"), test_web.hits("/article")) == (1, 0, 0)
+    assert check(tmp_path / "b.db", "--roles", "citation,navigation,resource") == {
+        "ok": ("citation", "alive"), "/": ("navigation", "alive"), "article": ("resource", "alive"), "x": ("example", "unchecked")}
+    assert (test_web.hits("/"), test_web.hits("/article")) == (1, 1)
