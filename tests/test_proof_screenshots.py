@@ -162,8 +162,9 @@ def test_no_browser_unless_asked_dry_run_and_a_missing_browser(browser_present, 
 
 
 def test_screenshots_are_stamped_and_travel_with_their_tokens(browser_present, test_web, tmp_path, monkeypatch):
-    from tests.tsa import Authority
+    from tests.tsa import Authority, need_openssl
 
+    need_openssl()
     authority = Authority(tmp_path / "tsa")
     try:
         monkeypatch.chdir(tmp_path)
@@ -183,3 +184,29 @@ def test_screenshots_are_stamped_and_travel_with_their_tokens(browser_present, t
         assert result.exit_code == 0 and "2 tokens" in result.stderr
     finally:
         authority.close()
+
+
+def test_the_stage_stops_after_three_pages_fail_in_a_row(browser_present, test_web, tmp_path, monkeypatch):
+    """The outage guard: pages the browser cannot draw (here refused by the private-address guard)
+    stop the stage after 3 in a row; the rest stay due for the next run, none drawn."""
+    from archiver.proof.screenshot import GUARD, take_screenshots
+    from archiver.store import open_store
+
+    monkeypatch.chdir(tmp_path)
+    paths = ["/ok", "/article", "/tall", "/hops/1"]
+    (tmp_path / "notes.txt").write_text("".join(f"{i}. {test_web.url(p)}\n" for i, p in enumerate(paths, 1)))
+    assert cli("check", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1").exit_code == 0
+    before = {p: test_web.hits(p) for p in paths}
+
+    async def go():
+        store = open_store("archive.db")
+        try:
+            return await take_screenshots(store, [test_web.url(p) for p in paths], exe="chromium", allow_private=False)
+        finally:
+            await store.close()
+
+    report = asyncio.run(go())
+    assert (report.todo, report.taken, len(report.failed)) == (4, 0, GUARD)
+    assert report.outage and f"failed {GUARD} pages in a row" in report.outage
+    assert {p: test_web.hits(p) for p in paths} == before  # the browser reached none of them
+    assert rows("archive.db", "SELECT count(*) FROM screenshots") == [(0,)]

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import io
 import json
-import shutil
 import socket
 import sqlite3
 import zipfile
@@ -17,13 +16,12 @@ from click.testing import CliRunner
 
 from archiver.cli.main import main
 from tests.test_export import wacz_problems
-from tests.tsa import Authority
+from tests.tsa import Authority, need_openssl
 
 
 @pytest.fixture(scope="module")
 def authority(tmp_path_factory):
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is not installed: apt-get install -y openssl")
+    need_openssl()
     tsa = Authority(tmp_path_factory.mktemp("tsa"))
     yield tsa
     tsa.close()
@@ -228,3 +226,26 @@ def test_check_stamps_its_new_snapshots_and_without_tsa_asks_nothing(test_web, a
     snapshots = {sha for sha, in rows("archive.db", "SELECT sha256 FROM snapshots")}
     assert snapshots and f"stamp: {len(snapshots)} tokens" in result.stderr
     assert {sha for sha, in rows("archive.db", "SELECT sha256 FROM timestamps")} == snapshots
+
+
+def test_the_authoritys_credentials_are_sent_but_never_stored_or_shown(db, authority, tmp_path):
+    """A commercial authority's user, password and API key reach it, and nothing else: not archive.db,
+    not the WACZ, not stderr."""
+    url = authority.url.replace("http://", "http://alice:pa55word@") + "?api_key=k3yk3y&policy=1.2"
+    result = cli("stamp", "--db", db, "--tsa", url)
+    assert result.exit_code == 0, result.output
+    path, auth = authority.last
+    assert path.endswith("api_key=k3yk3y&policy=1.2")
+    assert auth == "Basic " + base64.b64encode(b"alice:pa55word").decode()
+    out = tmp_path / "evidence.wacz"
+    result2 = cli("export", "--db", db, "--wacz", out, "--tsa", url)
+    assert result2.exit_code == 0, result2.output
+    stored = {tsa for tsa, in rows(db, "SELECT DISTINCT tsa FROM timestamps")}
+    assert stored == {authority.url.replace("http://", "http://***@") + "?api_key=***&policy=1.2"}
+    for text in (result.output, result2.output):
+        assert "pa55word" not in text and "k3yk3y" not in text and "***@" in text
+    with sqlite3.connect(db) as conn:
+        conn.execute("VACUUM")  # nothing left in free pages either
+    for blob in ((tmp_path / "archive.db").read_bytes(), out.read_bytes()):
+        assert b"pa55word" not in blob and b"k3yk3y" not in blob
+    assert "stamp: 0 tokens" in cli("stamp", "--db", db, "--tsa", url).stderr  # known by its stored name

@@ -7,11 +7,14 @@ application/timestamp-reply. `openssl ts -verify` checks tokens against the same
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import pytest
 
 CONFIG = """
 [ tsa ]
@@ -41,6 +44,15 @@ extendedKeyUsage = critical, timeStamping
 """
 
 
+def need_openssl() -> None:
+    """Skip with the reason when openssl is missing; under CI (CI=true, .ci/run installs it) fail instead."""
+    if not shutil.which("openssl"):
+        reason = "openssl is not installed: apt-get install -y openssl (.ci/run does it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
 def openssl(*args: str, cwd: Path, data: bytes | None = None) -> subprocess.CompletedProcess:
     exe = shutil.which("openssl")
     assert exe, "openssl is not installed"
@@ -68,12 +80,13 @@ def make_authority(folder: Path) -> Path:
 
 
 class Authority:
-    """The TSA on 127.0.0.1: `url`, `ca` (the root to verify with), `requests` answered."""
+    """The TSA on 127.0.0.1: `url`, `ca` (the root to verify with), `requests` answered, `last`."""
 
     def __init__(self, folder: Path):
         self.folder = folder
         self.ca = make_authority(folder)
         self.requests = 0
+        self.last: tuple[str, str | None] = ("", None)  # the last request's path and Authorization
         self.lock = threading.Lock()
         authority = self
 
@@ -82,6 +95,7 @@ class Authority:
                 query = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with authority.lock:
                     authority.requests += 1
+                    authority.last = (self.path, self.headers.get("Authorization"))
                     reply = authority.reply(query)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/timestamp-reply")

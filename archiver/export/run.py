@@ -166,7 +166,7 @@ def _stamp(summary: WarcSummary, stamping: Stamping, sha256_hex: str, name: str)
         summary.stamp = tsa.stamp_now(stamping.tsa, "export", sha256_hex, network=stamping.network,
                                       timeout=stamping.timeout, name=name)
     except (tsa.TsaUnavailable, tsa.TsaRefused) as exc:
-        summary.stamp_error = f"time-stamping authority {stamping.tsa}: {exc}"
+        summary.stamp_error = f"time-stamping authority {tsa.tsa_name(stamping.tsa)}: {exc}"
     return summary.stamp is not None
 
 

@@ -46,8 +46,9 @@ async def stamp_unstamped(store: ArchiveStore, http: httpx.AsyncClient, tsa: str
                           interval: float = 0.0,
                           on_token: Callable[[int, int, str], None] | None = None) -> StampReport:
     """Ask `tsa` for a token over each snapshot and screenshot lacking one; `on_token(done, todo, sha)`."""
-    todo = [(kind, sha) for kind in KINDS for sha in await store.unstamped(kind, tsa)]
-    report = StampReport(tsa, todo=len(todo), dry_run=dry_run)
+    name = authority.tsa_name(tsa)  # what archive.db keeps and the report says: no credentials
+    todo = [(kind, sha) for kind in KINDS for sha in await store.unstamped(kind, name)]
+    report = StampReport(name, todo=len(todo), dry_run=dry_run)
     if dry_run:
         return report
     failures: list[str] = []
@@ -68,7 +69,7 @@ async def stamp_unstamped(store: ArchiveStore, http: httpx.AsyncClient, tsa: str
             if on_token:
                 on_token(report.stamped, report.todo, sha)
         if len(failures) >= GUARD:
-            report.outage = f"time-stamping authority {tsa}: {GUARD} requests in a row failed, the last {failures[-1]}"
+            report.outage = f"time-stamping authority {name}: {GUARD} requests in a row failed, the last {failures[-1]}"
             break
     return report
 

@@ -15,9 +15,11 @@ A token is kept as the whole TimeStampResp as received (DER): `openssl ts -verif
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 from asn1crypto import cms, tsp
@@ -27,11 +29,26 @@ from rfc3161_client.tsp import PKIStatus, TimeStampResponse
 
 from ..clock import iso
 from ..models import StampKind, Timestamp
-from ..network import Network
+from ..network import Network, shown
 
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
 SHA256_OID = "2.16.840.1.101.3.4.2.1"
+
+
+_SECRET_PARAM = re.compile(r"key|token|secret|pass|auth|sig|credential", re.I)
+
+
+def tsa_name(url: str) -> str:
+    """The authority's URL as it is stored (archive.db, WACZ) and shown: a commercial authority's
+    user and password, or an API key in its query, replaced by ***. Requests use the URL as given."""
+    url = shown(url)
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(_SECRET_PARAM.search(k) for k, _ in query):
+        return url
+    masked = [(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in query]
+    return parts._replace(query=urlencode(masked, safe="*")).geturl()
 
 
 class TsaRefused(Exception):
@@ -86,7 +103,7 @@ def accept(kind: StampKind, sha256_hex: str, tsa: str, answer: bytes, nonce: int
         raise TsaRefused("the token is over another digest than the one asked for")
     if info.nonce != nonce:
         raise TsaRefused("the token's nonce is not the request's (a replayed or mixed-up answer)")
-    return Timestamp(kind, sha256_hex, tsa, answer, iso(info.gen_time.astimezone(UTC)) or "", name)
+    return Timestamp(kind, sha256_hex, tsa_name(tsa), answer, iso(info.gen_time.astimezone(UTC)) or "", name)
 
 
 def _answer(response: httpx.Response) -> bytes:
