@@ -147,3 +147,30 @@ def test_a_private_ca_is_trusted_by_check_and_by_the_archive_stage(tmp_path, mon
         archived = asyncio.run(archive_stage())
     assert before.status == "tls-error"
     assert (checked.status, archived) == ("ok", 200), checked.error
+
+
+def test_a_proxy_that_refuses_never_shows_its_password_in_any_stage(tmp_path, monkeypatch) -> None:
+    """A proxy that cannot be reached fails the check (naming the proxy) and the archive stage's lookup;
+    the password in its URL is in neither's output nor in the database."""
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from archiver.cli.main import main
+    from tests.fakewayback import FakeWayback
+
+    with socket.socket() as s:  # a port that was free a moment ago
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://editor:s3cret-pw@127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "archiver.toml").write_text("poll_interval = 0.05\ncdx_per_minute = 6000\n", encoding="utf-8")
+    with Zoo() as zoo, FakeWayback() as wayback:
+        (tmp_path / "notes.txt").write_text(f"1. {zoo.url(zoo.add('/cited', OK))}\n", encoding="utf-8")
+        checked = CliRunner().invoke(main, ["check", "notes.txt", "--db", "a.db", "--allow-private", "--proxy", dead],
+                                     catch_exceptions=False)
+        archived = CliRunner().invoke(main, ["archive", "notes.txt", "--db", "a.db", "--wayback-url", wayback.base_url,
+                                             "--proxy", dead], catch_exceptions=False)
+    assert "the proxy failed" in checked.stdout and "CDX lookup failed" in archived.stdout
+    dump = "\n".join(sqlite3.connect(tmp_path / "a.db").iterdump())
+    for text in (dump, checked.stdout, checked.stderr, archived.stdout, archived.stderr):
+        assert "s3cret" not in text
