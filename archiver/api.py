@@ -92,19 +92,21 @@ class CheckReport:
     urls: tuple[str, ...] = ()  # what the run was given: with --stale, some were skipped as fresh
     shots: ShotReport | None = None  # the screenshot stage after the check, with --screenshot
     stamps: StampReport | None = None  # the stamp stage after the check, when an authority is configured
+    documents: tuple[str, ...] = ()  # the documents read, in the order given: the rows' scope and order
 
     @property
     def summary(self) -> dict:
         return self.run.summary()
 
     def rows(self, *, problems_only: bool = False) -> Iterator[CheckRow]:
-        """Every URL of this run with its verdict and where it is cited, ordered by document and
-        note (only failing and dead links with `problems_only`), `acknowledged` when an
-        acknowledgement covers it. Read from the database, so memory stays flat."""
+        """Every URL of this run with its verdict and where the documents it read cite it, in their
+        order and then by note (only failing and dead links with `problems_only`), `acknowledged`
+        when an acknowledgement covers it. Read from the database, so memory stays flat."""
         from .store import open_reader
 
         with open_reader(self.db) as store:
-            for row in store.run_rows(self.run.run_id, problems_only=problems_only):
+            ids = [i for i, _ in store.documents(list(self.documents))] if self.documents else []
+            for row in store.run_rows(self.run.run_id, problems_only=problems_only, documents=ids):
                 reason = next((r for p in row.places if (r := acknowledged(
                     self.acks, document=p.document, note=p.note, url=row.url, codes=(row.status,)))), None)
                 yield replace(row, acknowledged=reason) if reason else row
@@ -208,7 +210,7 @@ def check(paths: Paths | None = None, settings: Settings | None = None, *,
 
     async def work(st: ArchiveStore) -> CheckReport:
         found = lint(paths, settings)
-        out = await _check_stage(st, settings, urls_of(found, settings.role_set()), found.errors, on_result,
+        out = await _check_stage(st, settings, urls_of(found, settings.role_set()), found, on_result,
                                  record(st, found), on_stage, queue)
         await _evidence_stages(st, settings, out, False, on_stage or (lambda name, value: None))
         return out
@@ -267,7 +269,7 @@ def run(paths: Paths | None = None, settings: Settings | None = None, *, store: 
         if lint_only:
             await first
             return out
-        out.check = await _check_stage(st, settings, urls, found.errors, on_result, first, on_stage, queue)
+        out.check = await _check_stage(st, settings, urls, found, on_result, first, on_stage, queue)
         notify("check", out.check)
         await _evidence_stages(st, settings, out.check, dry_run, notify)
         if archive and not out.check.run.offline:
@@ -334,7 +336,8 @@ def problems(settings: Settings, *, lint: LintResult | None = None, check: Check
         found += skipped_problems(settings, check, fail_on, seen)
     if archive is not None:
         found += archive_problems(archive.report.results, fail_on, settings.ignore)
-    return in_document_order(found, [c.path for c in lint.changes] if lint is not None else [])
+    return in_document_order(found, [c.path for c in lint.changes] if lint is not None else
+                             list(check.documents) if check is not None else [])
 
 
 def skipped_problems(settings: Settings, check: CheckReport, fail_on: str, seen: set[str]) -> list[Problem]:
@@ -347,7 +350,7 @@ def skipped_problems(settings: Settings, check: CheckReport, fail_on: str, seen:
     from .store import open_reader
 
     with open_reader(check.db) as st:
-        rows = [r for r in st.report_rows([i for i, _ in st.documents(None)]) if r.url in skipped]
+        rows = [r for r in st.report_rows([i for i, _ in st.documents(list(check.documents) or None)]) if r.url in skipped]
     return cited_problems(rows, fail_on, settings.ignore)
 
 
@@ -576,10 +579,12 @@ async def _with_store(settings: Settings, store: ArchiveStore | None,
         await st.close()
 
 
-async def _check_stage(store: ArchiveStore, settings: Settings, urls: list[str], unreadable: list[str],
+async def _check_stage(store: ArchiveStore, settings: Settings, urls: list[str], found: LintResult,
                        on_result: Callable[[CheckOutcome], None] | None,
                        first: Awaitable[None] | None = None,
                        on_stage: Callable[[str, Any], None] | None = None, queue: Queued | None = None) -> CheckReport:
+    unreadable = found.errors
+    documents = tuple(dict.fromkeys(d.path for d in found.documents if d.error is None))
     from .check.fetch import make_client
     from .check.run import run_checks
     from .check.state import ConfirmPolicy
@@ -594,13 +599,13 @@ async def _check_stage(store: ArchiveStore, settings: Settings, urls: list[str],
             await first  # the citations before the jobs: a worker's check finds its URL cited
         crun = await check_queued(store, urls, fs, policy=policy, stale=stale, outage_share=settings.outage_share,
                                   on_result=on_result, stall_timeout=queue.stall_timeout)
-        return CheckReport(crun, store.url, unreadable, settings.ignore, tuple(urls))
+        return CheckReport(crun, store.url, unreadable, settings.ignore, tuple(urls), documents=documents)
     async with make_client(fs) as client:
         crun = await run_checks(store, urls, client, fs, policy=policy, stale=stale, canary=settings.canary_url,
                                 outage_share=settings.outage_share, on_result=on_result,
                                 on_total=on_stage and partial(on_stage, "check-start"),
                                 processes=settings.processes or default_processes(), first=first)
-    return CheckReport(crun, store.url, unreadable, settings.ignore, tuple(urls))
+    return CheckReport(crun, store.url, unreadable, settings.ignore, tuple(urls), documents=documents)
 
 
 def _browser_present(settings: Settings) -> None:

@@ -2,6 +2,8 @@
 
 import asyncio
 import contextlib
+import csv
+import io
 import json
 import os
 import signal
@@ -395,3 +397,32 @@ def test_text_report_in_document_order_with_document_and_note(tmp_path, test_web
     assert [(line.split()[0], line.split("  [")[1]) for line in lines] == [
         ("alive", "b.txt: note 1; c.txt: note 4]"), ("alive", "a.md: line 3]"), ("failing", "a.md: line 3]"),
         ("unknown", "a.md: note 3]")]
+
+
+def test_check_of_one_document_shows_its_places_in_its_order(tmp_path, test_web, monkeypatch):
+    """issue 23 "Order and scope": once archive.db holds two documents citing the same URL, `check a.txt`
+    lists a.txt's places only, in a.txt's order (b.txt, recorded first, neither shown nor first);
+    two documents come in the order given; a --stale run's still-broken links too."""
+    monkeypatch.chdir(tmp_path)
+    ok, gone, missing = test_web.url("/ok"), test_web.url("/gone"), test_web.url("/notfound")
+    (tmp_path / "b.txt").write_text(f"Notes\n\n1. {ok}\n2. {missing}\n3. {gone}\n", encoding="utf-8")
+    (tmp_path / "a.txt").write_text(f"Notes\n\n1. {gone}\n2. {ok}\n", encoding="utf-8")
+
+    def check(*args):
+        result = CliRunner().invoke(main, ["check", *args, "--db", "a.db", "--allow-private"], catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    assert check("b.txt", "a.txt")[0] == 1
+    code, out, _ = check("a.txt")
+    assert code == 1 and "b.txt" not in out
+    assert [line.split("  [")[1] for line in out.splitlines()[:-1]] == ["a.txt: note 1]", "a.txt: note 2]"]
+    code, out, _ = check("a.txt", "--format", "csv")
+    assert "b.txt" not in out and [r["url"] for r in csv.DictReader(io.StringIO(out))] == [gone, ok]
+    assert check("a.txt", "--quiet") == (1, f"a.txt: note 1: failing link: gone (HTTP 410) {gone}\n", "")
+    code, out, _ = check("a.txt", "b.txt")
+    assert [line.split("  [")[1] for line in out.splitlines()[:-1]] == [
+        "a.txt: note 1; b.txt: note 3]", "a.txt: note 2; b.txt: note 1]", "b.txt: note 2]"]
+    code, out, _ = check("a.txt", "b.txt", "--quiet")
+    assert [line.split(":")[0] for line in out.splitlines()] == ["a.txt", "b.txt", "b.txt"]
+    code, out, err = check("a.txt", "--stale", "1d")  # nothing checked: the skipped broken link is a.txt's
+    assert code == 1 and f"a.txt: note 1: failing link: gone (HTTP 410) {gone}" in err and "b.txt" not in err

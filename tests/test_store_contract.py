@@ -110,6 +110,11 @@ def test_checks_states_drift_resume_and_settling(on_store, store_url):
     one, two = page("one"), page("two")
 
     async def work(store: ArchiveStore):
+        b_txt = [Repaired(Citation("b.txt", 1, "1", "https://a.test/1"), "https://a.test/1")]
+        a_txt = [Repaired(Citation("a.txt", line, str(line), url), url)
+                 for line, url in ((1, "https://a.test/2"), (2, "https://a.test/1"), (3, "https://a.test/3"))]
+        await store.save_document("b.txt", "text", None, b_txt)  # recorded first, given second below
+        await store.save_document("a.txt", "text", None, a_txt)
         run = await store.start_run("check")
         alive, failing = UrlState("alive"), UrlState("failing", 1, WHEN, WHEN)
         ids = await store.record_checks([
@@ -145,6 +150,15 @@ def test_checks_states_drift_resume_and_settling(on_store, store_url):
                                                                    "https://a.test/3"}
         last = reader.last_check_run()
         assert last is not None and last.outcome == "unfinished" and last.judged  # it never finished
+        ids = {path: i for i, path in reader.documents(None)}
+        # a run given a.txt: only a.txt's places, in a.txt's order (b.txt was recorded first)
+        only_a = [(r.url, r.places) for r in reader.run_rows(run, documents=[ids["a.txt"]])]
+        one = ("https://a.test/1", (Place("a.txt", "2", 2),))  # checked twice in the run
+        assert only_a == [("https://a.test/2", (Place("a.txt", "1", 1),)), one, one,
+                          ("https://a.test/3", (Place("a.txt", "3", 3),))]
+        both = [(r.url, r.places) for r in reader.run_rows(run, documents=[ids["a.txt"], ids["b.txt"]])]
+        assert both[1] == ("https://a.test/1", (Place("a.txt", "2", 2), Place("b.txt", "1", 1)))
+        assert [r.url for r in reader.run_rows(run)][0] == "https://a.test/1"  # no documents: all, as recorded
 
 
 def test_captures_and_archive_state(on_store):

@@ -71,7 +71,7 @@ def check(paths, db, fmt, fail_on, base_url, input_format, stale, confirm_spacin
         skipped = api.skipped_problems(settings, report, fail_on, seen)
         if skipped:  # not among the rows shown: said on stderr, and they count
             info("check: skipped as fresh (--stale) but still broken:\n" + problem_lines(skipped).rstrip("\n"))
-        problems = in_document_order(found + skipped, [])  # as api.problems orders them
+        problems = in_document_order(found + skipped, list(report.documents))  # as api.problems orders them
     say_acknowledged(problems)
     if report.shots:
         say_shots(report.shots)

@@ -135,8 +135,9 @@ class StoreReader(Protocol):
         """When the newest check run that judged links started."""
     def last_check_run(self) -> RunRecord | None:
         """The newest check run, whatever its outcome."""
-    def run_rows(self, run_id: int, *, problems_only: bool = False) -> Iterator[CheckRow]:
-        """The checks of one run, ordered by document and note, with the places citing each URL."""
+    def run_rows(self, run_id: int, *, problems_only: bool = False, documents: Sequence[int] = ()) -> Iterator[CheckRow]:
+        """The checks of one run, ordered by document and note, with the places citing each URL;
+        with `documents` (ids, in the order the run was given them) only their places, in that order."""
     def archived_copies(self, urls: Sequence[str]) -> dict[str, tuple[str, str]]:
         """url -> (archive URL, 14-digit timestamp) of the copy to cite, for those that have one."""
     def stored_fetches(self, *, since: str | None = None, url: str | None = None,

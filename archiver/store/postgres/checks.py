@@ -145,19 +145,29 @@ async def stale_urls(conn: psycopg.AsyncConnection, urls: list[str], older_than:
 
 
 # -- the read side of a run (the reader's run_rows), synchronous ------------------------------------
-_FIRST_CITED = ("LEFT JOIN (SELECT url_id, min(pos) AS pos FROM (SELECT url_id, row_number() OVER"
-                " (ORDER BY document_id, line, idx) AS pos FROM citations WHERE removed IS NULL) p GROUP BY url_id)"
-                " f ON f.url_id = k.url_id")
+_FIRST_CITED = ("LEFT JOIN (SELECT url_id, min(pos) AS pos FROM (SELECT c.url_id, row_number() OVER"
+                " (ORDER BY g.rank, c.line, c.idx) AS pos FROM citations c JOIN {given} g ON g.id = c.document_id"
+                " WHERE c.removed IS NULL) p GROUP BY url_id) f ON f.url_id = k.url_id")
 
 
-def run_rows(conn: psycopg.Connection, run_id: int, *, problems_only: bool = False) -> Iterator[CheckRow]:
-    """The checks of one run as the check report shows them, in the order of their first citation."""
+def _given(documents: Sequence[int]) -> tuple[str, list]:
+    """As the SQLite store's given_documents: (id, rank) of the documents given, else of all."""
+    if documents:
+        return "(SELECT id, rank FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(id, rank))", [list(documents)]
+    return "(SELECT id, id AS rank FROM documents)", []
+
+
+def run_rows(conn: psycopg.Connection, run_id: int, *, problems_only: bool = False,
+             documents: Sequence[int] = ()) -> Iterator[CheckRow]:
+    """The checks of one run as the check report shows them, in the order of their first citation;
+    with `documents`, only their places, in the order given."""
+    given, args = _given(documents)
     places: dict[str, list[Place]] = {}
     for url, path, note, line in conn.execute(
             "SELECT u.url, d.path, c.note, c.line FROM citations c JOIN documents d ON d.id = c.document_id"
-            " JOIN urls u ON u.id = c.url_id WHERE c.removed IS NULL"
+            " JOIN urls u ON u.id = c.url_id JOIN " + given + " g ON g.id = c.document_id WHERE c.removed IS NULL"
             " AND c.url_id IN (SELECT url_id FROM checks WHERE run_id = %s)"
-            " ORDER BY c.document_id, c.line, c.idx", [run_id]):
+            " ORDER BY g.rank, c.line, c.idx", [*args, run_id]):
         found = places.setdefault(url, [])
         if Place(path, note, line) not in found:
             found.append(Place(path, note, line))
@@ -165,8 +175,8 @@ def run_rows(conn: psycopg.Connection, run_id: int, *, problems_only: bool = Fal
     cur = conn.execute(
         "SELECT u.url, k.status, k.alive, k.http_status, k.final_url, k.redirects, k.state, k.previous_state,"
         " k.sha256, k.elapsed_ms, k.error, k.checked_at, k.inconclusive, " + CONTENT_CHANGED +
-        " FROM checks k JOIN urls u ON u.id = k.url_id " + _FIRST_CITED + " WHERE k.run_id = %s" + where
-        + " ORDER BY f.pos NULLS LAST, k.id", [run_id])
+        " FROM checks k JOIN urls u ON u.id = k.url_id " + _FIRST_CITED.format(given=given) + " WHERE k.run_id = %s"
+        + where + " ORDER BY f.pos NULLS LAST, k.id", [*args, run_id])
     for (url, status, alive, http_status, final_url, redirects, state, previous, sha256, elapsed_ms, error,
          checked_at, inconclusive, changed) in cur:
         cited = tuple(places.get(url, ()))

@@ -115,9 +115,9 @@ class PostgresReader:
             summary = {}
         return RunRecord(row[0], row[1] or "unfinished", summary, bool(row[3]))
 
-    def run_rows(self, run_id: int, *, problems_only: bool = False) -> Iterator[CheckRow]:
+    def run_rows(self, run_id: int, *, problems_only: bool = False, documents: Sequence[int] = ()) -> Iterator[CheckRow]:
         with self._reading():
-            yield from checks.run_rows(self.conn, run_id, problems_only=problems_only)
+            yield from checks.run_rows(self.conn, run_id, problems_only=problems_only, documents=documents)
 
     def archived_copies(self, urls: Sequence[str]) -> dict[str, tuple[str, str]]:
         capture = sqlite_report._CAPTURE

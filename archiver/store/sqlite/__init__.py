@@ -278,8 +278,8 @@ class Store:
     def run_counts(self, run_id: int) -> list[tuple[str, str, str, bool, int]]:
         return checks.run_counts(self, run_id)
 
-    def run_rows(self, run_id: int, *, problems_only: bool = False) -> Iterator[CheckRow]:
-        return checks.run_checks_rows(self, run_id, problems_only=problems_only)
+    def run_rows(self, run_id: int, *, problems_only: bool = False, documents: Sequence[int] = ()) -> Iterator[CheckRow]:
+        return checks.run_checks_rows(self, run_id, problems_only=problems_only, documents=documents)
 
     def archive_state(self, key: str) -> str | None:
         return captures.get_state(self, key)

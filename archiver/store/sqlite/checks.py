@@ -121,20 +121,29 @@ def snapshot_body(store: Store, sha256: str) -> tuple[bytes, str | None] | None:
     return zlib.decompress(row[0]), row[1]
 
 
-def places_by_url(store: Store, run_id: int) -> dict[str, list[Place]]:
+def places_by_url(store: Store, run_id: int, documents: Sequence[int] = ()) -> dict[str, list[Place]]:
     """url -> where it is cited now (document, note, line; in document order), for every URL
-    checked in a run (one query)."""
+    checked in a run (one query); only in `documents` (ids, in that order) when given."""
+    given, args = given_documents(documents)
     out: dict[str, list[Place]] = {}
     for url, path, note, line in store.db.conn.execute(
             "SELECT u.url, d.path, c.note, c.line FROM citations c JOIN documents d ON d.id = c.document_id"
-            " JOIN urls u ON u.id = c.url_id WHERE c.removed IS NULL"
+            " JOIN urls u ON u.id = c.url_id JOIN " + given + " g ON g.id = c.document_id WHERE c.removed IS NULL"
             " AND c.url_id IN (SELECT url_id FROM checks WHERE run_id = ?)"
-            " ORDER BY c.document_id, c.line, c.idx", [run_id]):
+            " ORDER BY g.rank, c.line, c.idx", [*args, run_id]):
         places = out.setdefault(url, [])
         place = Place(path, note, line)
         if place not in places:
             places.append(place)
     return out
+
+
+def given_documents(documents: Sequence[int]) -> tuple[str, list]:
+    """A table (id, rank) of the documents a run was given, in that order, and its query arguments;
+    every document, by id, when none is given (a caller that names none)."""
+    if documents:
+        return "(SELECT CAST(value AS INTEGER) AS id, key AS rank FROM json_each(?))", [json.dumps(list(documents))]
+    return "(SELECT id, id AS rank FROM documents)", []
 
 
 
@@ -198,9 +207,9 @@ def settle_url_args(s: Settled) -> list:
 
 
 # A URL's position: its first current citation, in document order (documents in the order first read).
-_FIRST_CITED = ("LEFT JOIN (SELECT url_id, min(pos) AS pos FROM (SELECT url_id, row_number() OVER"
-                " (ORDER BY document_id, line, idx) AS pos FROM citations WHERE removed IS NULL) GROUP BY url_id)"
-                " f ON f.url_id = k.url_id")
+_FIRST_CITED = ("LEFT JOIN (SELECT url_id, min(pos) AS pos FROM (SELECT c.url_id, row_number() OVER"
+                " (ORDER BY g.rank, c.line, c.idx) AS pos FROM citations c JOIN {given} g ON g.id = c.document_id"
+                " WHERE c.removed IS NULL) GROUP BY url_id) f ON f.url_id = k.url_id")
 
 
 # A check whose page text changed from the URL's previous snapshot (a drift row written with it).
@@ -219,17 +228,21 @@ def run_counts(store: Store, run_id: int) -> list[tuple[str, str, str, bool, int
         " GROUP BY 1, 2, 3, 4", [run_id]).fetchall()
 
 
-def run_checks_rows(store: Store, run_id: int, *, problems_only: bool = False) -> Iterator[CheckRow]:
+def run_checks_rows(store: Store, run_id: int, *, problems_only: bool = False,
+                    documents: Sequence[int] = ()) -> Iterator[CheckRow]:
     """The checks of one run as the check report shows them, streamed, ordered by document and
     note (their first citation), each with the places citing it; only failing and dead links with
-    `problems_only`."""
-    places = places_by_url(store, run_id)
+    `problems_only`. With `documents` (ids, in the order the run was given them), only their places
+    are shown and their order is the order: `check a.txt` lists a.txt's notes, not another
+    document's that cites the same URL."""
+    places = places_by_url(store, run_id, documents)
+    given, args = given_documents(documents)
     where = " AND NOT k.inconclusive AND k.state IN ('failing', 'dead')" if problems_only else ""
     cur = store.db.conn.execute(
         "SELECT u.url, k.status, k.alive, k.http_status, k.final_url, k.redirects, k.state, k.previous_state,"
         " k.sha256, k.elapsed_ms, k.error, k.checked_at, k.inconclusive, " + _CONTENT_CHANGED +
-        " FROM checks k JOIN urls u ON u.id = k.url_id " + _FIRST_CITED + " WHERE k.run_id = ?" + where
-        + " ORDER BY coalesce(f.pos, 9e18), k.id", [run_id])
+        " FROM checks k JOIN urls u ON u.id = k.url_id " + _FIRST_CITED.format(given=given) + " WHERE k.run_id = ?"
+        + where + " ORDER BY coalesce(f.pos, 9e18), k.id", [*args, run_id])
     for (url, status, alive, http_status, final_url, redirects, state, previous, sha256, elapsed_ms, error,
          checked_at, inconclusive, changed) in cur:
         cited = tuple(places.get(url, ()))

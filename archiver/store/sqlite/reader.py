@@ -84,8 +84,8 @@ class Reader:
         return reports.last_check_run(self._store)
 
     @_streaming
-    def run_rows(self, run_id: int, *, problems_only: bool = False) -> Iterator[CheckRow]:
-        return self._store.run_rows(run_id, problems_only=problems_only)
+    def run_rows(self, run_id: int, *, problems_only: bool = False, documents: Sequence[int] = ()) -> Iterator[CheckRow]:
+        return self._store.run_rows(run_id, problems_only=problems_only, documents=documents)
 
     @_reading
     def archived_copies(self, urls: Sequence[str]) -> dict[str, tuple[str, str]]:
