@@ -324,3 +324,23 @@ def test_a_host_browsers_map_is_cited_mapped(raw, url, codes):
     assert (result.url, [f.code for f in result.findings]) == (url, codes)
     assert httpx.URL(result.url).host
     assert repair_url(result.url).url == result.url
+
+
+@pytest.mark.parametrize("path", ["a" * 70_000, "ж" * 11_000])  # ASCII; Cyrillic, 6 characters a letter as sent
+def test_a_url_longer_than_clients_accept_is_never_emitted(path):
+    """httpx refuses a URL over 64 KiB and no server reads one; lint says so instead of emitting it."""
+    result = repair_url(f"https://kaztag.kz/{path}")
+    assert result.url is None
+    [problem] = result.findings
+    assert problem.name == "invalid-url" and "as sent" in problem.message and "65,536" in problem.message
+    if path.isascii():
+        with pytest.raises(httpx.InvalidURL):
+            httpx.URL(f"https://kaztag.kz/{path}")
+    else:  # httpx counts characters before it percent-encodes them; what it would send is longer
+        assert len(str(httpx.URL(f"https://kaztag.kz/{path}"))) > 65_536
+
+
+def test_a_long_url_clients_accept_is_emitted_unchanged():
+    url = "https://kaztag.kz/" + "a" * 60_000
+    assert repair_url(url).url == url
+    httpx.URL(url)  # and a client takes it

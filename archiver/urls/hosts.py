@@ -20,7 +20,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 __all__ = ["ASCII_LABEL", "ascii_host", "ascii_url", "host_problem", "registrable", "looks_like_file", "fetch_problem",
-           "spelling_joiner", "RESERVED_TLDS"]
+           "spelling_joiner", "RESERVED_TLDS", "MAX_URL_LENGTH"]
 
 # RFC 2606 / RFC 6761 / RFC 8375 names: not in the Public Suffix List, but real on test networks
 # and intranets (archiver's own tests use them); the checker refuses private addresses anyway.
@@ -45,6 +45,9 @@ _CONTROL_RE = re.compile(r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200b\u200e\u200f\u2
 # ZWNJ and ZWJ: part of valid labels in Persian, Arabic and Indic host names (IDNA 2008 CONTEXTJ,
 # which `ascii_host` checks); anywhere else in a URL they are invisible damage.
 _JOINER_RE = re.compile("[\u200c\u200d]")
+# httpx's limit on a URL (httpx._urlparse.MAX_URL_LENGTH); aiohttp sends any length, but no server
+# reads a request line this long, and the Wayback Machine's index keys are shorter still.
+MAX_URL_LENGTH = 65536
 
 
 @lru_cache(maxsize=1)
@@ -114,6 +117,13 @@ def _netloc(url: str) -> str:
         return urlsplit(url).netloc
     except ValueError:  # a broken IPv6 literal: no host to keep anything in
         return ""
+
+
+def _sent_length(url: str) -> int:
+    """The URL's length on the wire: each byte of a non-ASCII character becomes %XX."""
+    if url.isascii():
+        return len(url)
+    return len(url) + sum(3 * len(ch.encode("utf-8")) - 1 for ch in url if not ch.isascii())
 
 
 def ascii_url(url: str) -> str:
@@ -205,6 +215,10 @@ def spelling_joiner(text: str, at: int) -> bool:
 
 def fetch_problem(url: str) -> str | None:
     """Why httpx cannot fetch `url` (or must not be asked to), or None for a fetchable http(s) URL."""
+    sent = _sent_length(url)
+    if sent > MAX_URL_LENGTH:
+        return (f"the URL is {sent:,} characters as sent; HTTP clients refuse more than {MAX_URL_LENGTH:,} "
+                "(httpx) and servers commonly 8,000 (RFC 9110 section 4.1)")
     bad = _CONTROL_RE.search(url)
     if bad:
         return f"the URL contains U+{ord(bad.group(0)):04X}, a space or control character"
