@@ -251,7 +251,9 @@ def run(paths: Paths | None = None, settings: Settings | None = None, *, store: 
     found the network unavailable). `on_stage(name, value)` is called as each stage ends: "lint" (the
     summary), "changes" (what each document read changed: `DocumentChanges`; recorded while the
     check's first requests are in flight, so it comes during the check), "check", "archive"; and
-    as `check` and `archive` report progress: "check-start", "archive-start", "archive-wait".
+    as `check` and `archive` report progress: "check-start", "archive-start", "archive-wait"; the
+    proof stages after the check: "screenshot-progress" and "stamp-progress" with (done, total, last)
+    (done 0 as each starts), then "screenshot" and "stamp" with their reports.
     `on_result` gets each `CheckOutcome` of the check, then each `ArchiveResult` of the archive stage."""
     paths = paths_of(paths, settings)
     settings = settings or Settings()
@@ -627,11 +629,16 @@ async def _evidence_stages(store: ArchiveStore, settings: Settings, check: Check
 
         check.shots = await take_screenshots(store, list(check.urls), exe=settings.chromium,
                                              allow_private=settings.allow_private, dry_run=dry_run,
-                                             timeout=settings.timeout)
+                                             timeout=settings.timeout, on_shot=partial(_step, notify, "screenshot"))
         notify("screenshot", check.shots)
     if settings.tsa_url:
-        check.stamps = await _stamp_stage(store, settings, dry_run, None)
+        check.stamps = await _stamp_stage(store, settings, dry_run, partial(_step, notify, "stamp"))
         notify("stamp", check.stamps)
+
+
+def _step(notify: Callable[[str, Any], None], stage: str, done: int, todo: int, last: str) -> None:
+    """A proof stage's progress as a stage event: `<stage>-progress` with (done, todo, last)."""
+    notify(f"{stage}-progress", (done, todo, last))
 
 
 async def _stamp_stage(store: ArchiveStore, settings: Settings, dry_run: bool,

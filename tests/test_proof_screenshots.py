@@ -210,3 +210,20 @@ def test_the_stage_stops_after_three_pages_fail_in_a_row(browser_present, test_w
     assert report.outage and f"failed {GUARD} pages in a row" in report.outage
     assert {p: test_web.hits(p) for p in paths} == before  # the browser reached none of them
     assert rows("archive.db", "SELECT count(*) FROM screenshots") == [(0,)]
+
+
+def test_a_terminal_shows_the_stage_progress_and_its_end(browser_present, test_web, tmp_path):
+    """Pages that take a second each to load: the screenshot stage's line counts pages drawn of the
+    total, is erased at the end, and the summary line stays."""
+    doc = tmp_path / "notes.txt"
+    doc.write_text("".join(f"{i}. {test_web.url(f'/page/{tmp_path.name}-{i}?delay=1')}\n" for i in range(1, 4)))
+    from tests.pty_screen import Screen
+
+    with Screen(["check", doc, "--db", tmp_path / "archive.db", "--allow-private", "--processes", "1", "--screenshot"],
+                cwd=tmp_path) as screen:
+        seen = screen.wait_for(r"^screenshot: ([0-2])/3 pages \(\d+%\)", timeout=120)
+        assert screen.finish(timeout=120) == 0, "\n".join(screen.lines())
+    shown = screen.lines()
+    assert int(seen.group(1)) < 3
+    assert not any(line.startswith("screenshot: ") and "/3 pages" in line for line in shown)  # erased
+    assert "screenshot: 3 pages drawn, 0 failed" in shown

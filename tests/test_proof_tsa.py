@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import socket
 import sqlite3
 import zipfile
@@ -249,3 +250,19 @@ def test_the_authoritys_credentials_are_sent_but_never_stored_or_shown(db, autho
     for blob in ((tmp_path / "archive.db").read_bytes(), out.read_bytes()):
         assert b"pa55word" not in blob and b"k3yk3y" not in blob
     assert "stamp: 0 tokens" in cli("stamp", "--db", db, "--tsa", url).stderr  # known by its stored name
+
+
+def test_a_terminal_shows_how_many_digests_are_stamped(db, authority, tmp_path):
+    """One request a second (tsa_interval): the line counts digests stamped of the total, and is
+    erased when the summary is said."""
+    from tests.pty_screen import Screen
+
+    (tmp_path / "archiver.toml").write_text("tsa_interval = 0.5\n")
+    n = rows(db, "SELECT count(*) FROM snapshots")[0][0]
+    with Screen(["stamp", "--db", db, "--tsa", authority.url], cwd=tmp_path) as screen:
+        seen = screen.wait_for(rf"^stamp: (\d+)/{n} digests \(\d+%\)", timeout=60)
+        assert screen.finish(timeout=120) == 0, "\n".join(screen.lines())
+    assert int(seen.group(1)) < n
+    shown = screen.lines()
+    assert not any(re.match(rf"stamp: \d+/{n} digests", line) for line in shown)  # erased
+    assert f"stamp: {n} tokens from {authority.url}, 0 refused, 0 waiting for the next run" in shown

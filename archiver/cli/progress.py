@@ -64,6 +64,9 @@ def say_archive_notices(outcome) -> None:
             info(f"archiver: {notice}")
 
 
+UNITS = {"screenshot-progress": "pages", "stamp-progress": "digests"}  # the proof stages' events and what they count
+
+
 class Progress:
     """What a stage has done, on stderr, as `check`, `archive` and `run` report it (the library's
     `on_stage` and `on_result` callbacks): done of total, percentage, rate, time left, and the archive
@@ -91,6 +94,14 @@ class Progress:
             self.start(name.split("-")[0], value)
         elif name == "archive-wait":
             self.wait_until = time.monotonic() + value
+            self.update()
+        elif name in UNITS:  # a proof stage: (done, total, last), done 0 as it starts
+            done, total, last = value
+            if self.stage != name.split("-")[0]:
+                self.start(name.split("-")[0], total)
+            self.done, self.last = done, last
+            if done:
+                self.done_at = time.monotonic()
             self.update()
 
     def start(self, stage: str, total: int | None) -> None:
@@ -125,7 +136,8 @@ class Progress:
         rate = self.done / (now - self.started) if self.done and now > self.started else 0.0
         if self.total is None:  # a count without a total: no share, no ETA
             return f"{self.stage}: {self.done} judged" + (f" · {rate:.1f}/s" if rate else "")
-        parts = [f"{self.stage}: {self.done}/{self.total} URLs ({self.done * 100 // max(self.total, 1)}%)"]
+        unit = UNITS.get(f"{self.stage}-progress", "URLs")
+        parts = [f"{self.stage}: {self.done}/{self.total} {unit} ({self.done * 100 // max(self.total, 1)}%)"]
         if rate:
             parts.append(f"{rate:.1f}/s" if rate >= 1 else f"{rate * 60:.1f}/min")
             eta, idle = (self.total - self.done) / rate, now - self.done_at

@@ -9,7 +9,8 @@ import click
 from .. import api
 from .exits import exit_code, exit_help, handle_errors
 from .options import config_option, db_option, network_options, settings_from, tsa_option
-from .terminal import VERBOSITY, StatusLine, detail, info, verbosity_options
+from .progress import Progress
+from .terminal import VERBOSITY, detail, info, verbosity_options
 
 
 @click.command(epilog=exit_help("a token refused", "unreadable database, the authority unreachable"))
@@ -35,17 +36,12 @@ def stamp(db, tsa_url, dry_run, proxy, ca_bundle, config_path):
         archiver stamp --dry-run
     """
     settings = settings_from(config_path, db=db, tsa_url=tsa_url, proxy=proxy, ca_bundle=ca_bundle)
-    line = StatusLine() if sys.stderr.isatty() and VERBOSITY.level else None
-
-    def progress(done: int, todo: int, sha: str) -> None:
-        if line is not None:
-            line.show(f"stamping: {done}/{todo} {sha}")
-
+    progress = Progress()
     try:
-        report = api.stamp(settings, dry_run=dry_run, on_token=progress)
+        report = api.stamp(settings, dry_run=dry_run,
+                           on_token=lambda done, todo, sha: progress.on_stage("stamp-progress", (done, todo, sha)))
     finally:
-        if line is not None:
-            line.clear()
+        progress.close()
     say_stamps(report)
     sys.exit(exit_code(bool(report.refused), failed=bool(report.outage)))
 

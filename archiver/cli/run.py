@@ -111,8 +111,10 @@ def _on_stage(name: str, value, settings, progress) -> None:
         say_skipped(value.run)
         info("check: " + check_summary_line(value.summary, network=False))
     elif name == "stamp":
+        progress.close()
         say_stamps(value)
     elif name == "screenshot":
+        progress.close()
         say_shots(value)
     elif name == "archive":
         progress.close()

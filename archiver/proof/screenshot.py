@@ -137,11 +137,14 @@ async def _draw(cdp: Cdp, session: str, url: str) -> Screenshot:
 async def take_screenshots(store: ArchiveStore, urls: list[str], *, exe: str, allow_private: bool,
                            dry_run: bool = False, timeout: float = 30.0,
                            on_shot: Callable[[int, int, str], None] | None = None) -> ShotReport:
-    """A screenshot of each of `urls` that is due; `on_shot(done, todo, url)` after each."""
+    """A screenshot of each of `urls` that is due; `on_shot(done, todo, url)` once before the first
+    (done 0, url "") and after each."""
     due = await store.screenshot_due(urls)
     report = ShotReport(todo=len(due), dry_run=dry_run)
     if dry_run or not due:
         return report
+    if on_shot:
+        on_shot(0, report.todo, "")
     failures = 0
     async with chromium(exe) as cdp:
         for url in due:

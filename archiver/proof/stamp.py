@@ -45,12 +45,15 @@ class StampReport:
 async def stamp_unstamped(store: ArchiveStore, http: httpx.AsyncClient, tsa: str, *, dry_run: bool = False,
                           interval: float = 0.0,
                           on_token: Callable[[int, int, str], None] | None = None) -> StampReport:
-    """Ask `tsa` for a token over each snapshot and screenshot lacking one; `on_token(done, todo, sha)`."""
+    """Ask `tsa` for a token over each snapshot and screenshot lacking one; `on_token(done, todo, sha)`
+    once before the first (done 0, sha "") and after each."""
     name = authority.tsa_name(tsa)  # what archive.db keeps and the report says: no credentials
     todo = [(kind, sha) for kind in KINDS for sha in await store.unstamped(kind, name)]
     report = StampReport(name, todo=len(todo), dry_run=dry_run)
-    if dry_run:
+    if dry_run or not todo:
         return report
+    if on_token:
+        on_token(0, report.todo, "")
     failures: list[str] = []
     for i, (kind, sha) in enumerate(todo):
         if i and interval:
