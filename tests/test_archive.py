@@ -170,7 +170,7 @@ def test_account_quota_stops_all_submissions_for_the_day(fake_wayback, wayback_c
     fake_wayback.refusals[urls[1]] = "account-daily"
     res = by_url(run(store, fake_wayback, wayback_clock))
     assert res[urls[0]].action == "submitted"
-    assert all(res[u].action == "queued" and "quota" in res[u].reason for u in urls[1:])
+    assert all(res[u].action == "queued" and "quota" in res[u].reason for u in urls[1:]), res
     assert len(fake_wayback.saves()) == 2
     until = db.get_state(store, "quota_until")
     midnight = datetime.fromtimestamp(wayback_clock(), UTC).date().toordinal() + 1
@@ -185,6 +185,21 @@ def test_account_quota_stops_all_submissions_for_the_day(fake_wayback, wayback_c
     later = by_url(run(store, fake_wayback, wayback_clock))
     assert all(later[u].action == "submitted" for u in urls[1:])
     assert Counter(s.form["url"][0] for s in fake_wayback.saves())[urls[1]] == 2  # refused once, then saved
+
+
+def test_the_accounts_status_says_its_day_is_spent_before_any_post(fake_wayback, wayback_clock, store_factory):
+    """/save/status/user counts the captures of every client of the account: when it says the day's
+    quota is used up, no POST is sent to be refused, and the stop is kept until the next UTC day."""
+    urls = [f"https://spent{i}.example/" for i in range(3)]
+    store = store_factory(dict.fromkeys(urls, ALIVE))
+    fake_wayback.daily_limit = 2
+    for i in range(2):  # another client of the account took the day's two
+        fake_wayback._new_job(f"https://other-client{i}.example/", {}, wayback_clock())
+    res = by_url(run(store, fake_wayback, wayback_clock))
+    assert fake_wayback.saves() == []
+    assert all(res[u].action == "queued" and "quota is used up (2 of 2)" in res[u].reason for u in urls), res
+    until = db.get_state(store, "quota_until")
+    assert until is not None and until.endswith("T00:00:00+00:00")
 
 
 def test_url_daily_cap_counts_as_archived(fake_wayback, wayback_clock, store_factory):

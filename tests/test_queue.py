@@ -137,13 +137,7 @@ def test_workers_share_the_save_page_now_budget(tmp_path, test_web, postgres_url
                                             encoding="utf-8")
     env = {**os.environ, "IA_ACCESS_KEY": "QUEUEACCESS", "IA_SECRET_KEY": "QUEUESECRET"}
     with FakeWayback(save_per_minute=None, capture_seconds=0.3) as fake:
-        workers = []
-        for n in range(3):
-            with open(tmp_path / f"worker-{n}.log", "w") as log:
-                workers.append(subprocess.Popen(
-                    [sys.executable, "-m", "archiver", "worker", "--db", postgres_url, "--concurrency", "4",
-                     "--stall-timeout", str(STALL), "--save-window", str(SAVE_WINDOW), "--wayback-url", fake.base_url],
-                    cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT))
+        workers = _wayback_workers(postgres_url, tmp_path, env, fake.base_url)
         try:
             done = subprocess.run([sys.executable, "-m", "archiver", "run", "notes.txt", "--db", postgres_url, "--queue",
                                    "--allow-private", "--wayback-url", fake.base_url, "--stall-timeout", str(STALL),
@@ -199,3 +193,87 @@ def test_worker_rechecks_on_its_schedule(tmp_path, test_web, postgres_url):
         checked = {u for (u,) in conn.execute("SELECT u.url FROM checks k JOIN urls u ON u.id = k.url_id"
                                               " WHERE k.run_id = %s", [finished])}
     assert checked == set(urls)
+
+
+@pytest.mark.slow
+def test_workers_heed_the_accounts_status_and_a_killed_workers_capture_is_resumed(tmp_path, test_web, postgres_url):
+    """The account's /save/status/user is the budget's word too: it has 1 session (the workers' budget
+    says 3) and 5 captures left today for 7 URLs. A worker is SIGKILLed while its capture is
+    pending; after --stall-timeout another polls that job to its end. The fake Wayback sees each URL
+    posted at most once, no POST refused (none over the session or the day), 5 captures, and the
+    other 2 URLs queued until the next UTC day."""
+    import psycopg
+
+    from tests.fakewayback import FakeWayback
+
+    live = [test_web.url(f"/page/queue-account-{os.getpid()}-{i}", ("main", "other")[i % 2]) for i in range(7)]
+    (tmp_path / "notes.txt").write_text("".join(f"{i + 1}. {u}\n" for i, u in enumerate(live)), encoding="utf-8")
+    (tmp_path / "archiver.toml").write_text("[wayback]\nsaves_per_minute = 600\ncdx_per_minute = 60000\n"
+                                            "poll_interval = 0.1\npoll_timeout = 30\n", encoding="utf-8")
+    env = {**os.environ, "IA_ACCESS_KEY": "QUEUEACCESS", "IA_SECRET_KEY": "QUEUESECRET"}
+    with FakeWayback(save_per_minute=None, capture_seconds=1.0, max_sessions=1, daily_limit=5) as fake:
+        workers = _wayback_workers(postgres_url, tmp_path, env, fake.base_url)
+        try:
+            run = subprocess.Popen([sys.executable, "-m", "archiver", "run", "notes.txt", "--db", postgres_url, "--queue",
+                                    "--allow-private", "--wayback-url", fake.base_url, "--stall-timeout", str(STALL),
+                                    "--format", "json"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+            killed = _kill_while_pending(postgres_url, tmp_path, workers, run)
+            out, err = run.communicate(timeout=float(os.environ.get("QUEUE_TEST_TIMEOUT", 180)))
+        finally:
+            for proc in workers:
+                proc.kill()
+                proc.communicate()
+            logs = "".join((tmp_path / f"worker-{n}.log").read_text() for n in range(3))
+        posted = Counter(s.form["url"][0] for s in fake.saves())
+        jobs = Counter(job.url for job in fake.jobs.values())
+    assert run.returncode in (0, 1), err + logs
+    assert set(posted.values()) == {1}, posted  # no URL posted twice, the killed worker's included
+    assert posted == jobs and len(jobs) == 5, (posted, jobs)  # every POST accepted: none over 1 session or the day
+    assert killed in jobs
+    with psycopg.connect(postgres_url) as conn:
+        states = dict(conn.execute("SELECT u.url, c.state FROM captures c JOIN urls u ON u.id = c.url_id"
+                                   " WHERE u.url = ANY(%s) ORDER BY c.id", [live]).fetchall())
+        quota = conn.execute("SELECT value FROM archive_state WHERE key = 'quota_until'").fetchone()
+    assert {u: s for u, s in states.items() if u in jobs} == dict.fromkeys(jobs, "success"), states
+    assert sorted(s for u, s in states.items() if u not in jobs) == ["queued", "queued"], states
+    assert quota is not None and quota[0].endswith("T00:00:00+00:00")
+    print(f"\nqueue account: {sum(posted.values())} POSTs for {len(live)} URLs, the killed worker's {killed} resumed")
+
+
+def _wayback_workers(db: str, tmp_path, env: dict, wayback: str) -> list[subprocess.Popen]:
+    """3 workers with keys, sharing a Save Page Now budget over SAVE_WINDOW seconds."""
+    workers = []
+    for n in range(3):
+        with open(tmp_path / f"worker-{n}.log", "w") as log:
+            workers.append(subprocess.Popen(
+                [sys.executable, "-m", "archiver", "worker", "--db", db, "--concurrency", "4", "--stall-timeout",
+                 str(STALL), "--save-window", str(SAVE_WINDOW), "--wayback-url", wayback],
+                cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT))
+    return workers
+
+
+def _kill_while_pending(db: str, tmp_path, workers: list, run: subprocess.Popen) -> str:
+    """SIGKILL the worker whose archive job has a capture pending at Save Page Now; its URL."""
+    import psycopg
+
+    deadline = time.monotonic() + 120
+    while True:
+        assert time.monotonic() < deadline and run.poll() is None, "no capture was ever pending"
+        with psycopg.connect(db) as conn:
+            try:
+                row = conn.execute(
+                    "SELECT j.worker_id, u.url FROM captures c JOIN urls u ON u.id = c.url_id"
+                    " JOIN procrastinate_jobs j ON j.task_name = 'archiver.archive' AND j.status = 'doing'"
+                    " AND j.args->>'url' = u.url WHERE c.state = 'pending' LIMIT 1").fetchone()
+            except psycopg.errors.UndefinedTable:  # the first worker has not made the tables yet
+                row = None
+        if row is not None:
+            break
+        time.sleep(0.05)
+    worker_id, url = row
+    ids = {int(m.group(1)): n for n in range(len(workers))
+           if (m := re.search(r"worker (\d+): taking jobs", (tmp_path / f"worker-{n}.log").read_text()))}
+    workers[ids[worker_id]].send_signal(signal.SIGKILL)
+    workers[ids[worker_id]].wait()
+    return url

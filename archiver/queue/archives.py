@@ -19,22 +19,24 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
 
-from ..clock import epoch_of
+from ..clock import epoch_of, iso_of_epoch
 from ..store import ArchiveStore, open_queue_db
 from ..wayback.client import WaybackClient
 from ..wayback.pacing import Backoff, Pacer
-from ..wayback.policy import ArchiveReport, ArchiveResult, ArchiveSettings, archive_one
+from ..wayback.policy import ArchiveReport, ArchiveResult, ArchiveSettings, archive_one, next_utc_midnight
+from ..wayback.protocol import UserStatus
 from .app import ARCHIVE_TASK, QUEUE, HostBusy, WhenFree, open_app, retry_stalled
 
 __all__ = ["Budget", "SharedBudget", "Wayback", "archive_queued", "register_archive", "run_archive_job"]
 
 POLL = 0.5
+ACCOUNT_RETRY = 2.0  # seconds before a capture the account has no free session for asks again
 
 
 @dataclass(frozen=True)
@@ -53,39 +55,55 @@ class Budget:
 
 class SharedBudget(Pacer):
     """The client's save pacer for one URL's job: a capture is taken from the shared budget, or the job
-    is put back (HostBusy) for when there will be one; a 429 trips it as it trips a Pacer."""
+    is put back (HostBusy) for when there will be one; a 429 trips it as it trips a Pacer.
+
+    `account` (the client's `user_status`, with keys) is asked before each capture, as spn.sh asks
+    it: its sessions in all bound the budget's, none free now puts the job back, and a day's quota
+    spent (by any client of the account) is recorded for every worker and the job run again at
+    once, so that the policy queues it until the next UTC day."""
 
     def __init__(self, queue: Any, store: ArchiveStore, url: str, budget: Budget, backoff: Backoff,
-                 clock: Callable[[], float]):
+                 clock: Callable[[], float], account: Callable[[], Awaitable[UserStatus]] | None = None):
         super().__init__(0, clock, asyncio.sleep, backoff)
-        self.queue, self.store, self.url, self.budget = queue, store, url, budget
-        self.taken = False
+        self.queue, self.store, self.url, self.budget, self.account = queue, store, url, budget, account
 
     async def acquire(self, then=None) -> bool:
         paused = max(self.paused_until, epoch_of(await self.store.archive_state("save_paused_until")) or 0.0)
         if paused > self.clock():
             raise HostBusy(paused - self.clock())  # Save Page Now said 429 to one of us: all rest
-        wait = await self.queue.take_capture(self.url, self.budget)
+        wait = await self.queue.take_capture(self.url, await self._budget())
         if wait > 0:
             raise HostBusy(wait)
-        self.taken = True
         if then is not None and not await then():
             await self.queue.capture_done(self.url)
             return False
         self.calls += 1
         return True
 
+    async def _budget(self) -> Budget:
+        """The shared budget, its sessions bounded by the account's own count."""
+        if self.account is None:
+            return self.budget
+        user = await self.account()
+        if user.day_spent:
+            await self.store.set_archive_state("quota_until", iso_of_epoch(next_utc_midnight(self.clock())))
+            raise HostBusy(0)
+        if user.available == 0:
+            raise HostBusy(ACCOUNT_RETRY)
+        if user.sessions:
+            return dataclasses.replace(self.budget, sessions=min(self.budget.sessions, user.sessions))
+        return self.budget
+
 
 async def run_archive_job(store: ArchiveStore, queue: Any, client: WaybackClient, budget: Budget, batch: str,
                           url: str, settings: ArchiveSettings) -> None:
     """One URL through the policy with the shared budget as its save pacer; its result kept for the waiter."""
-    pacer = SharedBudget(queue, store, url, budget, client.save_pacer.backoff, client.clock)
-    client.save_pacer = pacer
+    account = client.user_status if client.has_keys else None
+    client.save_pacer = SharedBudget(queue, store, url, budget, client.save_pacer.backoff, client.clock, account)
     try:
         result = await archive_one(store, client, url, settings)
-    finally:
-        if pacer.taken:
-            await queue.capture_done(url)
+    finally:  # its session is over, and a killed job's before it (the URL's lock: one job of it at a time)
+        await queue.capture_done(url)
     await queue.put_result(batch, url, result.as_dict(), client.outage)
 
 

@@ -51,7 +51,7 @@ from .client import (
 from .jobs import NO_KEYS, describe, landed, poll, recheck, resume, unpollable
 from .matching import choose_capture, match
 
-__all__ = ["ArchiveSettings", "ArchiveResult", "ArchiveReport", "archive_one", "archive_urls", "choose_capture",
+__all__ = ["ArchiveSettings", "ArchiveResult", "ArchiveReport", "archive_one", "archive_urls", "choose_capture", "next_utc_midnight",
            "ACTIONS"]
 
 log = logging.getLogger("archiver.archive")
@@ -165,6 +165,8 @@ class _Run:
             user = await self.client.user_status()
             if user.http_status == 401:
                 self.stop("Save Page Now refused the keys (HTTP 401); check IA_ACCESS_KEY/IA_SECRET_KEY")
+            elif user.day_spent:  # the account's own count: its other clients' captures are in it
+                await self.day_spent(f" ({user.daily_captures} of {user.daily_captures_limit})")
             elif user.available is not None:
                 n = max(1, min(self.s.max_concurrency, user.available))
                 log.info("Save Page Now: %s sessions available, %s processing; using %d",
@@ -175,6 +177,13 @@ class _Run:
         until = self.client.resume_at
         return f"{self.client.outage}; kept in the queue " + (
             f"until {iso_of_epoch(until)}" if until is not None else "for the next run")
+
+    async def day_spent(self, detail: str = "") -> str:
+        """No more submissions until the next UTC day, for this run and the next ones (`quota_until`)."""
+        until = next_utc_midnight(self.clock())  # stopped before the await: no other URL's POST slips past
+        why = self.stop(f"the account's daily Save Page Now quota is used up{detail} until {iso_of_epoch(until)}", until)
+        await self.store.set_archive_state("quota_until", iso_of_epoch(until))
+        return why
 
     def stop(self, reason: str, until: float | None = None) -> str:
         """No more submissions in this run; returns the reason in force (the first one given)."""
@@ -345,10 +354,7 @@ class _Run:
             return self.result(url, "already-archived", reason, archive_url=link, timestamp=ts,
                                job_id=reply.job_id)
         if cls == QUOTA_ACCOUNT_DAY:
-            until = next_utc_midnight(self.clock())
-            why = self.stop(f"the account's daily Save Page Now quota is used up until {iso_of_epoch(until)}", until)
-            await self.store.set_archive_state("quota_until", iso_of_epoch(until))
-            return await self.queue(url, cid, why, until)
+            return await self.queue(url, cid, await self.day_spent(), next_utc_midnight(self.clock()))
         if cls == SESSION_LIMIT:
             return await self.queue(url, cid, f"no free capture session: {why}", self.clock() + self.s.poll_interval)
         if cls == TARGET_THROTTLED:

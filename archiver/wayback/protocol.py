@@ -81,6 +81,16 @@ class UserStatus:
     http_status: int | None = None
     error: str | None = None
 
+    @property
+    def day_spent(self) -> bool:
+        """The account's captures for the UTC day are used up, by whichever of its clients."""
+        return bool(self.daily_captures_limit) and (self.daily_captures or 0) >= (self.daily_captures_limit or 0)
+
+    @property
+    def sessions(self) -> int | None:
+        """The account's capture sessions in all, free and busy, when the reply says both."""
+        return None if self.available is None or self.processing is None else self.available + self.processing
+
 
 @dataclass(frozen=True)
 class CdxResult:

@@ -180,10 +180,10 @@ class QueueDb:
             return 0.0
 
     async def capture_done(self, url: str) -> None:
-        """The session of `url`'s newest capture ended: its place among the sessions is free again."""
+        """`url`'s capture sessions ended (its job's, and a killed job's before it): their places among
+        the sessions are free again."""
         async with self._use() as conn:
-            await conn.execute("UPDATE queue_spn SET done = now() WHERE id = (SELECT max(id) FROM queue_spn"
-                               " WHERE url = %s AND done IS NULL)", [url])
+            await conn.execute("UPDATE queue_spn SET done = now() WHERE url = %s AND done IS NULL", [url])
 
     async def put_result(self, batch: str, url: str, result: dict, outage: str | None) -> None:
         async with self._use() as conn:
