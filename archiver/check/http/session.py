@@ -123,6 +123,7 @@ class Session:
         self.timeout = timeout
         self.headers = {"user-agent": user_agent, "accept": "*/*", "accept-encoding": ACCEPT_ENCODING}
         proxies = self.network.proxies()
+        self._route = self.network.router()  # the environment as the run began, as curl reads it
         self.resolver = GuardResolver(frozenset(h for h in (urlsplit(p).hostname for p in proxies) if h))
         self._limit = limit
         self._session: aiohttp.ClientSession | None = None
@@ -142,7 +143,7 @@ class Session:
         return self._session
 
     def proxy_for(self, url: str) -> str | None:
-        return self.network.proxy_for(url)
+        return self._route(url)
 
     def _proxy(self, url: str) -> tuple[URL | None, dict[str, str] | None]:
         """The proxy for `url` without its credentials, and the headers for the proxy that carry them
