@@ -272,3 +272,34 @@ def test_docx_says_which_urls_it_could_not_annotate_and_why(pipeline_db, tmp_pat
     result = annotate(pipeline_db.settings.db, str(src), "-o", str(out))
     assert result.exit_code == 0 and "2 links given their archived copy" in result.stderr
     assert f"1 URLs with an archived copy not annotated: {web}/breaks/report-fixture (printed across" in result.stderr
+
+
+def test_what_annotate_leaves_is_said_in_every_format(pipeline_db, tmp_path):
+    """issue 23 item 4: a URL with an archived copy that annotate finds no place for is named with
+    why; a URL in raw HTML in Markdown gets its copy after the element, never inside its tag; a
+    format annotate cannot write is an error naming the ones it can."""
+    db, web = pipeline_db.settings.db, f"http://127.0.0.1:{pipeline_db.web_port}"
+    (tmp_path / "t.html").write_text(f"<p>1. See {web}/ok as text.</p><p>2. <a href='{web}/article'>a</a></p>\n",
+                                     encoding="utf-8")
+    result = annotate(db, str(tmp_path / "t.html"), "-o", str(tmp_path / "t2.html"))
+    assert result.exit_code == 0 and "1 links given their archived copy" in result.stderr
+    assert f"1 URLs with an archived copy not annotated: {web}/ok (typed as text, not an <a href> link)" in result.stderr
+
+    (tmp_path / "m.md").write_text(f"1. A <a href=\"{web}/ok\">raw link</a> and [one]({web}/article).\n", encoding="utf-8")
+    result = annotate(db, str(tmp_path / "m.md"), "-o", str(tmp_path / "m2.md"))
+    text = (tmp_path / "m2.md").read_text(encoding="utf-8")
+    assert result.exit_code == 0 and "2 links given" in result.stderr and "not annotated" not in result.stderr
+    assert re.search(rf'<a href="{web}/ok">raw link</a> \(\[archived\]\(http://\S+/web/\d{{14}}/{web}/ok\)\)', text)
+    assert BeautifulSoup(text, "html.parser").find("a")["href"] == f"{web}/ok"
+    again = annotate(db, str(tmp_path / "m2.md"), "-o", str(tmp_path / "m3.md"))
+    assert "0 links given" in again.stderr and "not annotated" not in again.stderr
+    assert (tmp_path / "m3.md").read_bytes() == (tmp_path / "m2.md").read_bytes()
+
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(tmp_path / "p.pdf"))
+    pdf.drawString(72, 720, f"1. {web}/ok")
+    pdf.save()
+    result = annotate(db, str(tmp_path / "p.pdf"), "-o", str(tmp_path / "p2.pdf"))
+    assert result.exit_code == 3 and "not PDF" in result.stderr and "archiver report" in result.stderr
+    assert not (tmp_path / "p2.pdf").exists()

@@ -54,8 +54,10 @@ def day(ts14: str) -> str:
     return f"{ts14[:4]}-{ts14[4:6]}-{ts14[6:8]}"
 
 
-def annotate_text(doc: Document, copies: Copies, *, base_url: str | None = None) -> tuple[str, int]:
-    """The document's text with archive links added; and how many links were annotated."""
+def annotate_text(doc: Document, copies: Copies, *, base_url: str | None = None) -> tuple[str, int, set[str]]:
+    """The document's text with archive links added, how many were added, and the keys of `copies`
+    whose link now carries its copy (added now or before): any other URL of `copies` the document
+    cites was left, and is said."""
     return _BY_FORMAT[doc.format](doc, copies, base_url)
 
 
@@ -74,19 +76,22 @@ def _line_starts(text: str) -> list[int]:
 
 
 # ------------------------------------------------------------------ HTML ---
-def _html(doc: Document, copies: Copies, base_url: str | None) -> tuple[str, int]:
+def _html(doc: Document, copies: Copies, base_url: str | None) -> tuple[str, int, set[str]]:
     from bs4 import BeautifulSoup, Tag
 
     text = doc.text
     soup = BeautifulSoup(text, "html.parser")
     base_tag = soup.find("base", href=True)
     base = urljoin(base_url or "", attr(base_tag, "href")) if isinstance(base_tag, Tag) else base_url
-    starts, edits = _line_starts(text), []
+    starts, edits, done = _line_starts(text), [], set()
     for a in soup.find_all("a", href=True):
         href = attr(a, "href").strip()
-        if not href or href.lower().startswith(_SKIP_SCHEMES) or _is_marker(a) or a.has_attr("data-versionurl"):
+        if not href or href.lower().startswith(_SKIP_SCHEMES) or _is_marker(a):
             continue
         url = urljoin(base, href) if base else href
+        if a.has_attr("data-versionurl"):  # annotated before
+            done.add(url)
+            continue
         if url not in copies or a.sourceline is None:
             continue
         archive_url, ts = copies[url]
@@ -99,7 +104,8 @@ def _html(doc: Document, copies: Copies, base_url: str | None) -> tuple[str, int
         edits.append((at, f' data-originalurl="{escape(url)}" data-versionurl="{escape(archive_url)}"'
                                f' data-versiondate="{day(ts)}"'))
         edits.append((close.end(), f' (<a href="{escape(archive_url)}" class="archived-copy">archived</a>)'))
-    return _insert(text, edits), len(edits) // 2
+        done.add(url)
+    return _insert(text, edits), len(edits) // 2, done
 
 
 def _tag_end(text: str, start: int) -> int:
@@ -117,9 +123,10 @@ def _tag_end(text: str, start: int) -> int:
 
 
 # -------------------------------------------------------------- Markdown ---
-def _markdown(doc: Document, copies: Copies, base_url: str | None) -> tuple[str, int]:
+def _markdown(doc: Document, copies: Copies, base_url: str | None) -> tuple[str, int, set[str]]:
     """After each link: `[text](url)`, `<url>`, a bare URL, or the use of a reference definition
-    (`[text][ref]`; the definition line itself is never edited, see annotate_markdown)."""
+    (`[text][ref]`; the definition line itself is never edited, see annotate_markdown); after the
+    element of a URL in raw HTML (`<a href="url">…</a>`), never inside its tag."""
     from .markdown import references
 
     text = doc.text
@@ -127,6 +134,7 @@ def _markdown(doc: Document, copies: Copies, base_url: str | None) -> tuple[str,
     starts = _line_starts(text)
     refs = references(text)
     edits: list[tuple[int, str]] = []
+    done: set[str] = set()
     used: set[tuple[int, int]] = set()
     for c in extract(doc):
         if c.raw not in copies:
@@ -141,8 +149,9 @@ def _markdown(doc: Document, copies: Copies, base_url: str | None) -> tuple[str,
                 used.add((n, end))
                 if f"([archived]({archive_url}))" not in lines[n][end:end + len(archive_url) + 16]:
                     edits.append((starts[n] + end, f" ([archived]({archive_url}))"))
+                done.add(c.raw)
                 break
-    return _insert(text, edits), len(edits)
+    return _insert(text, edits), len(edits), done
 
 
 def _link_end(line: str, url: str, free: Callable[[int], bool], labels: set[str]) -> int | None:
@@ -159,16 +168,36 @@ def _link_end(line: str, url: str, free: Callable[[int], bool], labels: set[str]
             return end
     pos = line.find(url)
     while pos >= 0:
-        if free(pos + len(url)):
-            return pos + len(url)
+        after = _after_element(line, pos) if _in_tag(line, pos) else pos + len(url)
+        if after is not None and free(after):
+            return after
         pos = line.find(url, pos + 1)
     return None
 
 
+def _in_tag(line: str, pos: int) -> bool:
+    """Whether `pos` is inside an HTML tag (`<a href="…">`): raw HTML in Markdown."""
+    return line.rfind("<", 0, pos) > line.rfind(">", 0, pos)
+
+
+def _after_element(line: str, pos: int) -> int | None:
+    """Past the end of the element whose start tag holds `pos`: its `</a>` (or other end tag) on
+    this line, else the tag's own `>` for an element without content (`<img …>`); None when the
+    tag does not close on this line (an annotation inside it would break the HTML)."""
+    start = line.rfind("<", 0, pos)
+    name = re.match(r"<([A-Za-z][\w-]*)", line[start:])
+    tag_end = _tag_end(line, start)
+    if name is None or tag_end < 0:
+        return None
+    close = re.compile(rf"</{re.escape(name.group(1))}\s*>", re.I).search(line, tag_end)
+    return close.end() if close else tag_end
+
+
 # ------------------------------------------------------------------ text ---
-def _text(doc: Document, copies: Copies, base_url: str | None) -> tuple[str, int]:
+def _text(doc: Document, copies: Copies, base_url: str | None) -> tuple[str, int, set[str]]:
     lines = doc.text.splitlines(keepends=True)
     notes: dict[int, list[str]] = {}  # the note's last line -> annotations, in order
+    done: set[str] = set()
     for c in extract(doc):
         url = _repaired_in(c.raw, copies)
         if url is None:
@@ -179,10 +208,11 @@ def _text(doc: Document, copies: Copies, base_url: str | None) -> tuple[str, int
         tag = f"[archived: {archive_url}, {day(ts)}]"
         if tag not in lines[last] and tag not in notes.get(last, []):
             notes.setdefault(last, []).append(tag)
+        done.add(url)
     for n, tags in notes.items():
         body = lines[n].rstrip("\r\n")
         lines[n] = body.rstrip() + " " + " ".join(tags) + lines[n][len(body):]
-    return "".join(lines), sum(map(len, notes.values()))
+    return "".join(lines), sum(map(len, notes.values())), done
 
 
 def _repaired_in(raw: str, copies: Copies) -> str | None:

@@ -20,6 +20,9 @@ from ..store import open_reader
 from .links import annotate_text
 
 BIBLIOGRAPHIES = ("bibtex", "csljson", "ris")  # each a module here with annotate(text, by_entry)
+# why a URL with an archived copy was not annotated, by format (annotate_text found no place for it)
+_LEFT = {"html": "typed as text, not an <a href> link", "markdown": "not found whole on its line (wrapped, or in "
+         "raw HTML whose element does not end on that line)", "text": "not found whole on its line"}
 
 
 @dataclass
@@ -46,6 +49,9 @@ def annotate_document(db: str, path: str, out: str | None, *, in_place: bool = F
     doc = read_document(path, fmt)
     if doc.format in BIBLIOGRAPHIES:
         return _bibliography(db, doc, target, in_place, dry_run)
+    if doc.format not in _LEFT:  # PDF, ODT: archiver reads them but writes no copy of them
+        raise InputError(f"{path}: annotate writes text, Markdown, HTML, DOCX, BibTeX, CSL-JSON and RIS, not "
+                         f"{doc.format.upper()}; `archiver report {path}` lists the archived copy of each link")
     repaired = repair_document(list(extract(doc, base_url=base_url)))
     fixed = Document(doc.path, doc.format, fixed_text(doc, repaired), doc.sha256)
     with open_reader(db) as store:
@@ -53,13 +59,16 @@ def annotate_document(db: str, path: str, out: str | None, *, in_place: bool = F
     for r in repaired:  # the printed text finds the copy too, whatever repair normalised
         if r.url in copies:
             copies.setdefault(r.citation.raw, copies[r.url])
-    text, links = annotate_text(fixed, copies, base_url=base_url)
+    text, links, placed = annotate_text(fixed, copies, base_url=base_url)
     missing = sorted({r.url for r in repaired if r.url and r.url not in copies})
+    left = [(url, _LEFT[doc.format]) for url in sorted({r.url for r in repaired if r.url in copies} - placed
+                                                       - {r.url for r in repaired if r.citation.raw in placed})]
     if dry_run:
-        return AnnotateResult(path, path, links, len(confident_repairs(repaired)), None, missing, text_diff(doc, text))
+        return AnnotateResult(path, path, links, len(confident_repairs(repaired)), None, missing, text_diff(doc, text),
+                              left=left)
     backup = _backup(path) if in_place else None
     _write(target, text)
-    return AnnotateResult(path, target, links, len(confident_repairs(repaired)), backup, missing)
+    return AnnotateResult(path, target, links, len(confident_repairs(repaired)), backup, missing, left=left)
 
 
 def _bibliography(db: str, doc: Document, target: str, in_place: bool, dry_run: bool) -> AnnotateResult:

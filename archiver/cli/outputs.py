@@ -167,7 +167,9 @@ def annotate(path, output, in_place, db, base_url, input_format, dry_run, config
       Markdown  ([archived](URL)) after the link;
       text      [archived: URL, YYYY-MM-DD] at the end of the note;
       DOCX      [archived: URL, YYYY-MM-DD] after each hyperlink, and at the end of the
-                paragraph of a URL typed as text (a URL it could not place is named).
+                paragraph of a URL typed as text.
+    A URL with a copy it could not place is named on stderr with why. PDF and ODT are not
+    written (`archiver report` lists their links' copies).
     For each entry of a bibliography with an archived copy (docs/reference-managers.md):
       BibTeX    archiveurl = {URL} and archivedate = {YYYY-MM-DD};
       CSL-JSON  "archive": "Internet Archive, archived YYYY-MM-DD" and "archive_location": URL;
