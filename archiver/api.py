@@ -628,7 +628,8 @@ async def _evidence_stages(store: ArchiveStore, settings: Settings, check: Check
         from .proof.screenshot import take_screenshots
 
         check.shots = await take_screenshots(store, list(check.urls), exe=settings.chromium,
-                                             allow_private=settings.allow_private, dry_run=dry_run,
+                                             allow_private=settings.allow_private, network=settings.network(),
+                                             dry_run=dry_run,
                                              timeout=settings.timeout, on_shot=partial(_step, notify, "screenshot"))
         notify("screenshot", check.shots)
     if settings.tsa_url:

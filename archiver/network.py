@@ -54,6 +54,10 @@ class Network:
 
         return route
 
+    def no_proxy(self) -> list[str]:
+        """NO_PROXY's entries (hosts, domain suffixes, addresses, networks, host:port), as given."""
+        return [e.strip() for e in _env("no_proxy").split(",") if e.strip()]
+
     def proxies(self) -> list[str]:
         """Every proxy a request may go through (their hosts are the user's choice, private or not)."""
         found = [self.proxy] if self.proxy else [_env(n) for n in ("http_proxy", "https_proxy", "all_proxy")]

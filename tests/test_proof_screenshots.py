@@ -227,3 +227,49 @@ def test_a_terminal_shows_the_stage_progress_and_its_end(browser_present, test_w
     assert int(seen.group(1)) < 3
     assert not any(line.startswith("screenshot: ") and "/3 pages" in line for line in shown)  # erased
     assert "screenshot: 3 pages drawn, 0 failed" in shown
+
+
+def test_the_browser_goes_through_the_proxy_with_its_credentials(browser_present, test_web, tmp_path, monkeypatch):
+    """--proxy holds for the browser as for the checker: Chromium's requests reach the page through
+    the proxy, answering its 407 with the proxy's user and password (given over CDP, not on
+    Chromium's command line), and the password is in no output and no row."""
+    from tests.zoo import ForwardProxy
+
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    page = test_web.url(f"/page/{tmp_path.name}")
+    (tmp_path / "notes.txt").write_text(f"1. {page}\n")
+    with ForwardProxy(password="alice:Pr0xy-pw") as proxy:
+        result = cli("check", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1", "--screenshot",
+                     "--proxy", f"http://alice:Pr0xy-pw@127.0.0.1:{proxy.port}")
+        assert result.exit_code == 0, result.output
+        seen = list(zip(proxy.log, proxy.auth, proxy.agents, strict=True))
+    browser = [(auth, target) for (_, target), auth, agent in seen if agent and "HeadlessChrome" in agent]
+    assert ("GET", page) in proxy.log and browser
+    assert (None, page) in browser  # asked first without credentials: the proxy's 407 ...
+    assert (proxy.wanted, page) in browser  # ... answered with them: the page, through the proxy
+    assert "screenshot: 1 pages drawn, 0 failed" in result.stderr
+    assert rows("archive.db", "SELECT count(*) FROM screenshots") == [(1,)]
+    with sqlite3.connect("archive.db") as conn:
+        conn.execute("VACUUM")
+    assert "Pr0xy-pw" not in result.output and b"Pr0xy-pw" not in (tmp_path / "archive.db").read_bytes()
+
+
+def test_proxy_flags_follow_the_checkers_proxy_and_no_proxy(monkeypatch):
+    from archiver.network import Network
+    from archiver.proof.browser import proxy_flags
+
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "example.org,.intra.net,10.0.0.0/8,192.168.1.5,[::1]:8080")
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert proxy_flags(Network()) == ([], None)  # no proxy anywhere: Chromium goes direct
+    flags, auth = proxy_flags(Network(proxy="http://u%40x:p%3Aw@proxy.corp:3128"))
+    assert flags == ["--proxy-server=http=http://proxy.corp:3128;https=http://proxy.corp:3128",
+                     "--proxy-bypass-list=<-loopback>;example.org;*.example.org;intra.net;*.intra.net;10.0.0.0/8;"
+                     "192.168.1.5;[::1]:8080"]
+    assert auth == ("u@x", "p:w") and not any("p:w" in f or "p%3Aw" in f for f in flags)
+    monkeypatch.setenv("https_proxy", "https://tls-proxy.example")
+    flags, auth = proxy_flags(Network())
+    assert flags[0] == "--proxy-server=https=https://tls-proxy.example:443" and auth is None

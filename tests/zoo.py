@@ -13,6 +13,7 @@ table (`hosts`, default: everything to 127.0.0.1), as a proxy on another network
 from __future__ import annotations
 
 import asyncio
+import base64
 import ssl
 import threading
 from collections.abc import Callable
@@ -119,11 +120,16 @@ class Zoo(_Threaded):
 
 
 class ForwardProxy(_Threaded):
-    def __init__(self, hosts: dict[str, str] | None = None) -> None:
+    """`log`: (method, target) of every request, `auth` its Proxy-Authorization, `agents` its User-Agent.
+    With `password` ("user:password"), a request without those credentials is answered 407."""
+
+    def __init__(self, hosts: dict[str, str] | None = None, password: str | None = None) -> None:
         super().__init__()
         self.hosts = hosts or {}
         self.log: list[tuple[str, str]] = []
         self.auth: list[str | None] = []
+        self.agents: list[str | None] = []
+        self.wanted = "Basic " + base64.b64encode(password.encode()).decode() if password else None
 
     @property
     def url(self) -> str:
@@ -142,6 +148,13 @@ class ForwardProxy(_Threaded):
                 auth = [ln.split(":", 1)[1].strip() for ln in lines if ln.lower().startswith("proxy-authorization:")]
                 self.log.append((method, target))
                 self.auth.append(auth[0] if auth else None)
+                self.agents.append(next((ln.split(":", 1)[1].strip() for ln in lines
+                                         if ln.lower().startswith("user-agent:")), None))
+                if self.wanted and self.auth[-1] != self.wanted:
+                    writer.write(b'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="zoo"'
+                                 b"\r\nContent-Length: 0\r\n\r\n")
+                    await writer.drain()
+                    continue
                 if method == "CONNECT":
                     host, _, port = target.rpartition(":")
                     up_reader, up_writer = await asyncio.open_connection(self._address(host.strip("[]")), int(port))

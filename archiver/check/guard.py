@@ -17,7 +17,7 @@ from .failures import Skip
 from .http import Session
 from .target import Target, parse
 
-__all__ = ["Guard", "Resolver", "system_resolver"]
+__all__ = ["Guard", "Resolver", "local_name", "system_resolver"]
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -32,6 +32,11 @@ _NEVER_RESOLVES = re.compile(r"(^|\.)invalid\.?$", re.I | re.A)
 _LOCAL_NAME = re.compile(r"^[^.]+\.?$|(^|\.)(localhost|local|home\.arpa|internal|corp|home|mail|lan|intranet|private)"
                          r"\.?$", re.I | re.A)
 KEEP = 4096  # hosts whose addresses a run keeps
+
+
+def local_name(host: str) -> bool:
+    """Whether `host` is a name only a local network resolves (a single label, .local, .internal, ...)."""
+    return bool(_LOCAL_NAME.search(host))
 
 
 async def system_resolver(host: str, port: int) -> list[str]:

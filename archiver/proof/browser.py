@@ -17,14 +17,48 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 
 from ..errors import ConfigError
+from ..network import Network
 
 _LISTENING = re.compile(rb"DevTools listening on (ws://\S+)")
 MISSING = ("screenshots need Chromium, and {exe!r} was not found: install the distribution's package "
            "(apt-get install chromium) or name the browser with the chromium setting")
+
+
+def proxy_flags(network: Network) -> tuple[list[str], tuple[str, str] | None]:
+    """Chromium's flags for the proxy every other stage uses (--proxy, or the environment's) and NO_PROXY,
+    and the proxy's (user, password): never on the command line (any user's `ps` shows it), they
+    answer the proxy's 407 over CDP (Fetch.authRequired). Loopback goes through the proxy too, as
+    it does for the checker (Chromium sends it direct by default)."""
+    rules, auth = [], None
+    for scheme, default_port in (("http", 80), ("https", 443)):
+        proxy = network.proxy_for(f"{scheme}://proxy-probe.invalid/")
+        if not proxy:
+            continue
+        parts = urlsplit(proxy)
+        where = parts.netloc.rpartition("@")[2]
+        rules.append(f"{scheme}={parts.scheme}://{where if parts.port else f'{where}:{default_port}'}")
+        if parts.username is not None:
+            auth = (unquote(parts.username), unquote(parts.password or ""))
+    if not rules:
+        return [], None
+    bypass = ["<-loopback>"]
+    for entry in network.no_proxy():
+        bypass += _bypass_rules(entry)
+    return [f"--proxy-server={';'.join(rules)}", f"--proxy-bypass-list={';'.join(bypass)}"], auth
+
+
+def _bypass_rules(entry: str) -> list[str]:
+    """A NO_PROXY entry as Chromium's bypass rules: a domain (with or without its leading dot, as
+    curl reads it) covers itself and its subdomains; an address, a network, an IPv6 literal as given."""
+    name = entry.lstrip(".")
+    if "/" in name or name.count(":") > 1 or name.startswith("[") or name.replace(".", "").replace(":", "").isdigit():
+        return [name]
+    return [name, f"*.{name}"]
 
 
 class CdpError(Exception):
@@ -58,6 +92,8 @@ class Cdp:
         self.ids = itertools.count(1)
         self.pending: dict[int, asyncio.Future] = {}
         self.listeners: dict[str, Callable[[str, dict], Awaitable[None] | None]] = {}  # session id -> listener
+        self.proxy_auth: tuple[str, str] | None = None  # the proxy's (user, password), for its 407
+        self.proxied = False  # requests go through a proxy, which resolves names itself
         self.reader = asyncio.ensure_future(self._read())
 
     async def send(self, method: str, params: dict | None = None, session: str | None = None,
@@ -102,11 +138,13 @@ class Cdp:
 
 
 @contextlib.asynccontextmanager
-async def chromium(exe: str, *, start_timeout: float = 30.0) -> AsyncIterator[Cdp]:
-    """A headless Chromium of its own profile, and the CDP connection to it; stopped on exit."""
+async def chromium(exe: str, *, network: Network | None = None, start_timeout: float = 30.0) -> AsyncIterator[Cdp]:
+    """A headless Chromium of its own profile, through `network`'s proxy, and the CDP connection to
+    it; stopped on exit."""
     path = find_chromium(exe)
+    proxy, auth = proxy_flags(network or Network())
     with tempfile.TemporaryDirectory(prefix="archiver-chromium-") as profile:
-        proc = await asyncio.create_subprocess_exec(path, *_flags(profile), "about:blank",
+        proc = await asyncio.create_subprocess_exec(path, *_flags(profile), *proxy, "about:blank",
                                                     stdin=asyncio.subprocess.DEVNULL,
                                                     stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
                                                     env={**os.environ, "HOME": profile})
@@ -115,6 +153,7 @@ async def chromium(exe: str, *, start_timeout: float = 30.0) -> AsyncIterator[Cd
             async with aiohttp.ClientSession(trust_env=False) as http, \
                     http.ws_connect(url, max_msg_size=0, autoping=True) as ws:
                 cdp = Cdp(ws)
+                cdp.proxy_auth, cdp.proxied = auth, bool(proxy)
                 try:
                     yield cdp
                 finally:

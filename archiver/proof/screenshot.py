@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ..check.addresses import is_private
-from ..check.guard import system_resolver
+from ..check.guard import local_name, system_resolver
 from ..clock import iso, utcnow
 from ..models import Screenshot
+from ..network import Network
 from ..store import ArchiveStore
 from .browser import Cdp, CdpError, chromium
 
@@ -61,8 +62,10 @@ def png_size(png: bytes) -> tuple[int, int]:
     return width, height
 
 
-async def refused(url: str) -> str | None:
-    """Why the browser may not fetch `url` (a private address, or not HTTP(S)); None when it may."""
+async def refused(url: str, proxied: bool = False) -> str | None:
+    """Why the browser may not fetch `url` (a private address, or not HTTP(S)); None when it may.
+    Through a proxy a name archiver cannot resolve goes to the proxy, as the checker's does, unless
+    only a local network could resolve it (check/guard.py)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return None if parts.scheme in ("data", "blob", "about") else f"scheme {parts.scheme!r}"
@@ -73,7 +76,9 @@ async def refused(url: str) -> str | None:
         try:
             addresses = await system_resolver(host, parts.port or (443 if parts.scheme == "https" else 80))
         except (OSError, socket.gaierror):
-            return None  # the browser's own lookup fails the same way
+            if proxied and local_name(host):
+                return f"local name {host!r}: only the proxy could resolve it (use --allow-private)"
+            return None  # the browser's own lookup fails the same way, or the proxy resolves it
     private = [a for a in addresses if is_private(a)]
     return f"private address {private[0]} (use --allow-private)" if private else None
 
@@ -89,8 +94,12 @@ async def shoot(cdp: Cdp, url: str, *, allow_private: bool, timeout: float = 30.
         async def on_event(method: str, params: dict) -> None:
             if method == "Page.loadEventFired":
                 loaded.set()
+            elif method == "Fetch.authRequired":
+                with contextlib.suppress(CdpError):
+                    await cdp.send("Fetch.continueWithAuth", {"requestId": params["requestId"],
+                                                              "authChallengeResponse": _auth(cdp, params)}, session)
             elif method == "Fetch.requestPaused":
-                why = await refused(params["request"]["url"])
+                why = None if allow_private else await refused(params["request"]["url"], cdp.proxied)
                 if why:
                     blocked.append(f"{params['request']['url']}: {why}")
                 answer = ("Fetch.failRequest", {"requestId": params["requestId"], "errorReason": "AccessDenied"}) \
@@ -100,8 +109,8 @@ async def shoot(cdp: Cdp, url: str, *, allow_private: bool, timeout: float = 30.
 
         cdp.listeners[session] = on_event
         await cdp.send("Page.enable", session=session)
-        if not allow_private:
-            await cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}, session)
+        if not allow_private or cdp.proxy_auth:
+            await cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "*"}], "handleAuthRequests": True}, session)
         await cdp.send("Emulation.setDeviceMetricsOverride",
                        {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False}, session)
         nav = await cdp.send("Page.navigate", {"url": url}, session, timeout=timeout)
@@ -115,6 +124,14 @@ async def shoot(cdp: Cdp, url: str, *, allow_private: bool, timeout: float = 30.
     finally:
         cdp.listeners.pop(session, None)
         await cdp.send("Target.closeTarget", {"targetId": target})
+
+
+def _auth(cdp: Cdp, params: dict) -> dict:
+    """The answer to a 407 from the proxy: its credentials; to a site's 401: none (the page as served)."""
+    if params["authChallenge"].get("source") == "Proxy" and cdp.proxy_auth:
+        user, password = cdp.proxy_auth
+        return {"response": "ProvideCredentials", "username": user, "password": password}
+    return {"response": "CancelAuth"}
 
 
 async def _draw(cdp: Cdp, session: str, url: str) -> Screenshot:
@@ -135,7 +152,7 @@ async def _draw(cdp: Cdp, session: str, url: str) -> Screenshot:
 
 
 async def take_screenshots(store: ArchiveStore, urls: list[str], *, exe: str, allow_private: bool,
-                           dry_run: bool = False, timeout: float = 30.0,
+                           network: Network | None = None, dry_run: bool = False, timeout: float = 30.0,
                            on_shot: Callable[[int, int, str], None] | None = None) -> ShotReport:
     """A screenshot of each of `urls` that is due; `on_shot(done, todo, url)` once before the first
     (done 0, url "") and after each."""
@@ -146,7 +163,7 @@ async def take_screenshots(store: ArchiveStore, urls: list[str], *, exe: str, al
     if on_shot:
         on_shot(0, report.todo, "")
     failures = 0
-    async with chromium(exe) as cdp:
+    async with chromium(exe, network=network) as cdp:
         for url in due:
             try:
                 await store.save_screenshot(await shoot(cdp, url, allow_private=allow_private, timeout=timeout))
