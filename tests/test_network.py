@@ -174,3 +174,34 @@ def test_a_proxy_that_refuses_never_shows_its_password_in_any_stage(tmp_path, mo
     dump = "\n".join(sqlite3.connect(tmp_path / "a.db").iterdump())
     for text in (dump, checked.stdout, checked.stderr, archived.stdout, archived.stderr):
         assert "s3cret" not in text
+
+
+def test_archiver_toml_proxy_and_ca_bundle_hold_in_worker_processes(tmp_path, monkeypatch) -> None:
+    """`proxy` and `ca_bundle` in archiver.toml, a check split between 2 worker processes (6 URLs on two
+    hosts; check/run.py uses workers only for more URLs than processes): every https
+    URL goes through the proxy by CONNECT with its credentials, the private CA is trusted in each
+    process, and the password is in no output and not in the database."""
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from archiver.cli.main import main
+
+    pem, server = private_ca(tmp_path, "localhost", "127.0.0.1")
+    monkeypatch.chdir(tmp_path)
+    with Zoo(server) as zoo, ForwardProxy() as proxy:
+        urls = [zoo.url(zoo.add(f"/{n}", OK), host=host) for n in range(3) for host in ("localhost", "127.0.0.1")]
+        (tmp_path / "notes.txt").write_text("".join(f"{n}. {u}\n" for n, u in enumerate(urls, 1)), encoding="utf-8")
+        (tmp_path / "archiver.toml").write_text(
+            f'proxy = "{proxy.url.replace("http://", "http://editor:s3cret-pw@")}"\nca_bundle = "{pem}"\n', encoding="utf-8")
+        done = CliRunner().invoke(main, ["check", "notes.txt", "--db", "a.db", "--allow-private", "--processes", "2",
+                                         "--format", "json"], catch_exceptions=False)
+        log, auth = set(proxy.log), set(proxy.auth)
+    assert done.exit_code == 0, done.stderr
+    assert log == {("CONNECT", f"{host}:{zoo.port}") for host in ("localhost", "127.0.0.1")}, log
+    assert auth == {"Basic ZWRpdG9yOnMzY3JldC1wdw=="}
+    rows = sqlite3.connect(tmp_path / "a.db").execute("select status from checks").fetchall()
+    assert rows == [("ok",)] * 6
+    dump = "\n".join(sqlite3.connect(tmp_path / "a.db").iterdump())
+    for text in (dump, done.stdout, done.stderr):
+        assert "s3cret" not in text
