@@ -67,3 +67,38 @@ def test_the_same_wrap_in_a_text_file(tmp_path):
     doc.write_text("Notes\n1. Media types https://www.iana.org/\nassignments\n", encoding="utf-8")
     (rep,) = lint(doc)
     assert rep.candidates == ("https://www.iana.org/assignments",) and rep.findings[0].name == "cut-at-line-end"
+
+
+def test_hyperref_pieces_a_hyphen_the_typesetter_added_and_links_on_a_notes_words(tmp_path):
+    """hyperref lays one rectangle over each line's piece of a broken URL, all with the whole target:
+    the target settles a hyphen the typesetter added at the line end (printed alone, the hyphen
+    stays); a scheme cut at the line end before `//www.` is one URL; a link on the words of a note
+    that prints no URL is that note's citation, with the note's text, not a stray one."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    lines = ["References", "", "1. Report. https://www.statis-", "tics.bbc.co.uk/data/2020/table.html",
+             "2. See https:", "//www.gov.uk/guidance/x", "3. The survey we cite here, online.",
+             "4. Printed only https://www.ons-", "gov.co.uk/a/b"]
+    path = tmp_path / "p.pdf"
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.setFont(FONT, SIZE)
+    for i, line in enumerate(lines):
+        c.drawString(40, TOP - i * LEAD, line)
+
+    def over(i, words):
+        x = 40 + c.stringWidth(lines[i][:lines[i].index(words)], FONT, SIZE)
+        return (x, TOP - i * LEAD - 2, x + c.stringWidth(words, FONT, SIZE), TOP - i * LEAD + 8)
+
+    target = "https://www.statistics.bbc.co.uk/data/2020/table.html"
+    c.linkURL(target, over(2, "https://www.statis-"), relative=0)
+    c.linkURL(target, over(3, lines[3]), relative=0)
+    c.linkURL("https://survey.ons.gov.uk/2021", over(6, "The survey"), relative=0)
+    c.save()
+    got = [(r.citation.note, r.url, [f.code for f in r.findings], r.citation.context) for r in lint(path)]
+    assert got == [
+        ("1", target, ["U111"], "Report. https://www.statis- tics.bbc.co.uk/data/2020/table.html"),
+        ("2", "https://www.gov.uk/guidance/x", ["U102"], "See https: //www.gov.uk/guidance/x"),
+        ("3", "https://survey.ons.gov.uk/2021", [], "The survey we cite here, online."),
+        ("4", "https://www.ons-gov.co.uk/a/b", ["U102"], "Printed only https://www.ons- gov.co.uk/a/b"),
+    ]

@@ -147,15 +147,36 @@ def extract_pdf(data: bytes, source: str) -> Iterator[Citation]:
     for body in pages:
         firsts.append(line)
         line += body.count("\n") + 1
+    cited: list[Citation] = []
     for c in plain.extract("\n".join(pages), source):
         link = _covering(c.raw, bisect_right(firsts, c.line) - 1, links) if c.raw else None
         if link is not None:
             for other in links:
                 other.used = other.used or other.uri == link.uri
             c = replace(c, href=link.uri)
-        yield c
-    # links on words, no URL printed: citations of the sentence the words are in
-    yield from _linked_words(source, pages, firsts, [lk for lk in links if not lk.used])
+        cited.append(c)
+    # links on words, no URL printed: citations of the sentence the words are in, or of the note
+    words = list(_linked_words(source, pages, firsts, [lk for lk in links if not lk.used]))
+    yield from _into_notes(cited, words)
+
+
+def _into_notes(cited: list[Citation], words: list[Citation]) -> Iterator[Citation]:
+    """A link on the words of a note that prints no URL ("4. The survey (linked title)."): that note's
+    citation, in place of its no-URL entry; other links on words come after, as citations of their
+    sentence."""
+    lines = [c.line for c in cited]
+    for w in words:
+        i = bisect_right(lines, w.line) - 1
+        note = cited[i] if i >= 0 else None
+        if note is not None and note.note is not None and not note.raw and _within(w.context, note.note_text):
+            cited[i] = replace(w, line=note.line, note=note.note, context=note.context, note_text=note.note_text)
+        else:
+            cited.append(w)
+    yield from cited
+
+
+def _within(sentence: str | None, text: str | None) -> bool:
+    return bool(sentence and text) and " ".join((sentence or "").split()) in " ".join((text or "").split())
 
 
 def _linked_words(source: str, pages: list[str], firsts: list[int], links: list[_Link]) -> Iterator[Citation]:
@@ -168,7 +189,7 @@ def _linked_words(source: str, pages: list[str], firsts: list[int], links: list[
             other.used = other.used or other.uri == link.uri
         body, words = pages[link.page], link.covered
         pos = body.find(words) if words else -1
-        context = sentence_around(body, pos) if pos >= 0 else (words or None)
+        context = sentence_around(body, pos + len(words) // 2) if pos >= 0 else (words or None)
         at = firsts[link.page] + (body.count("\n", 0, pos) if pos >= 0 else 0)
         yield Citation(source, at, None, link.uri, context, None, 0, context, href=link.uri)
 
@@ -186,12 +207,17 @@ def _covering(raw: str, page: int, links: list[_Link]) -> _Link | None:
     and whose rectangle covers it on its page; else, where no rectangle covers it (a URL laid out
     as pieces pypdf places elsewhere), the first such target in page order."""
     key = _key(raw)
-    if len(key) < 8:
+    if len(re.sub(r"^https?://", "", key)) < 4:  # "https://" alone starts every target
         return None
-    fitting = [lk for lk in links if not lk.used and _fits(key, lk.uri.lower())]
-    covering = [lk for lk in fitting if lk.page == page and _under(key, lk.covered)]
+    # "https://www.statis-" / "tics.example.net": the hyphen may be the typesetter's, not the URL's
+    unhyphenated = _key(_LINE_END_HYPHEN_RE.sub("", raw))
+    fitting = [lk for lk in links if not lk.used and (_fits(key, lk.uri.lower()) or _fits(unhyphenated, lk.uri.lower()))]
+    covering = [lk for lk in fitting if lk.page == page and (_under(key, lk.covered) or _under(unhyphenated, lk.covered))]
     best = covering or fitting
     return best[0] if best else None
+
+
+_LINE_END_HYPHEN_RE = re.compile(r"-[ \t]*\n[ \t]*")
 
 
 def _under(key: str, covered: str) -> bool:

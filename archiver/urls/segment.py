@@ -42,6 +42,7 @@ _START_RE = re.compile(
     rf"|(?<=[{_GLUED}])https?://(?=[\w-])"  # "_http://" stays none: "_" joins identifiers (linkify-it too)
 )
 _GLUED_CHAR_RE = re.compile(f"[{_GLUED}]")
+_SCHEME_CUT_RE = re.compile(r"(?<=:)[ \t]*\n[ \t]*//")  # after the "https:" a line ends on
 # The word glued to the front of an intact http(s):// ("x", "name@", "12"), for repair to remove.
 GLUED_PREFIX_RE = re.compile(rf"(?i)^[{_GLUED}]+?(?=https?://[\w-])")
 # A host-and-path printed without scheme: "example.com/path", or a cut one: "kz/ru/news/...".
@@ -66,14 +67,16 @@ def split_note(text: str, *, allow_fragment: bool = True) -> list[str]:
     """
     starts: list[int] = []
     gaps = [m.start() for m in _SPACE_RUN_RE.finditer(text)]
-    j, last_gap = 0, -1  # the latest whitespace run before the current match (one linear pass)
+    j, last_gap, last_end = 0, -1, 0  # the latest whitespace run before the current match (one linear pass)
     for m in _START_RE.finditer(text):
         while j < len(gaps) and gaps[j] < m.start():
             last_gap, j = gaps[j], j + 1
         # "https://https://x" and "https://www.x": a start with no space since the last one is
-        # part of that URL, not a new one.
-        if not starts or last_gap > starts[-1]:
+        # part of that URL, not a new one; nor is the "www." of "https:" / "//www.x" (a scheme
+        # the line's end cut off its host).
+        if (not starts or last_gap > starts[-1]) and not _SCHEME_CUT_RE.fullmatch(text, last_end, m.start()):
             starts.append(_glued_start(text, m.start(), last_gap + 1))
+        last_end = m.end()
     if not starts:
         bare = _bare_span(text, allow_fragment)
         return [bare] if bare else []
