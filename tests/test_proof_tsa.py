@@ -168,7 +168,9 @@ def test_warc_export_token_beside_the_file(db, authority, tmp_path):
     out = tmp_path / "evidence.warc.gz"
     assert cli("export", "--db", db, "--warc", out, "--tsa", authority.url).exit_code == 0
     token = (tmp_path / "evidence.warc.gz.tsr").read_bytes()
-    assert authority.openssl_verify(token, hashlib.sha256(out.read_bytes()).hexdigest()).returncode == 0
+    sha = hashlib.sha256(out.read_bytes()).hexdigest()
+    assert authority.openssl_verify(token, sha).returncode == 0
+    assert rows(db, "SELECT sha256, name, token FROM timestamps WHERE kind = 'export'") == [(sha, out.name, token)]
     assert cli("verify", out, "--tsa-cert", authority.ca).exit_code == 0
     data = bytearray(out.read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -266,3 +268,36 @@ def test_a_terminal_shows_how_many_digests_are_stamped(db, authority, tmp_path):
     shown = screen.lines()
     assert not any(re.match(rf"stamp: \d+/{n} digests", line) for line in shown)  # erased
     assert f"stamp: {n} tokens from {authority.url}, 0 refused, 0 waiting for the next run" in shown
+
+
+def test_a_wacz_damaged_on_disk_fails_verification_without_a_traceback(db, authority, tmp_path):
+    """A byte flipped in the WACZ (a bad disk, a bad copy): its members no longer read as they were
+    written, which is a FAILED line and exit 1, never a traceback."""
+    assert cli("stamp", "--db", db, "--tsa", authority.url).exit_code == 0
+    out = tmp_path / "evidence.wacz"
+    assert cli("export", "--db", db, "--wacz", out, "--tsa", authority.url).exit_code == 0
+    with zipfile.ZipFile(out) as zf:
+        info = zf.getinfo("archive/data.warc.gz")
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data = bytearray(out.read_bytes())
+    data[start + info.compress_size // 2] ^= 0x01
+    out.write_bytes(bytes(data))
+    result = CliRunner().invoke(main, ["verify", str(out), "--tsa-cert", str(authority.ca)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1, result.output
+    assert "FAILED evidence.wacz: archive/data.warc.gz: unreadable: Bad CRC-32" in result.stdout, result.stdout
+
+
+def test_run_dry_run_with_an_authority_asks_nothing(test_web, authority, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text(f"1. {test_web.url('/ok')}\n")
+    before = authority.requests
+    result = cli("run", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1", "--no-archive",
+                 "--tsa", authority.url, "--dry-run", "--format", "none")
+    assert result.exit_code == 0, result.output
+    assert "stamp: 1 digests would be stamped" in result.stderr
+    assert authority.requests == before and rows("archive.db", "SELECT count(*) FROM timestamps") == [(0,)]
+    result = cli("run", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1", "--no-archive",
+                 "--tsa", authority.url, "--format", "none", "-q")
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    assert authority.requests == before + 1 and rows("archive.db", "SELECT count(*) FROM timestamps") == [(1,)]

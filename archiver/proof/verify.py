@@ -15,10 +15,12 @@ import hashlib
 import json
 import os
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArchiveLoadFailed
 
 from ..store import StoreReader
 from . import tsa
@@ -86,27 +88,43 @@ def verify_file(path: str, chain: tsa.Chain) -> VerifyReport:
 def verify_wacz(path: str, chain: tsa.Chain) -> VerifyReport:
     report = VerifyReport()
     name = os.path.basename(path)
-    with zipfile.ZipFile(path) as zf:
-        package = zf.read("datapackage.json")
-        for res in json.loads(package).get("resources", []):
-            if res.get("hash") != "sha256:" + _zip_digest(zf, res["path"]):
-                report.verdicts.append(Verdict(f"{name}: {res['path']}", "its digest differs from datapackage.json"))
-        digest = json.loads(zf.read("datapackage-digest.json"))
-        package_sha = hashlib.sha256(package).hexdigest()
-        if digest.get("hash") != "sha256:" + package_sha:
-            report.verdicts.append(Verdict(f"{name}: datapackage.json", "its digest differs from datapackage-digest.json"))
-        elif stamp := digest.get(DIGEST_KEY):
-            report.verdicts.append(_token(f"{name}: datapackage.json", base64.b64decode(stamp["token"]), package_sha,
-                                          chain))
-        held = set(_record_digests(zf))
-        for entry in sorted(n for n in zf.namelist() if n.startswith(TOKENS_DIR) and n.endswith(".tsr")):
-            kind, _, sha = entry[len(TOKENS_DIR):-4].partition("-")
-            what = f"{name}: {kind} {sha}"
-            if sha not in held:
-                report.verdicts.append(Verdict(what, "no record in the WARC has the stamped digest"))
-            else:
-                report.verdicts.append(_token(what, zf.read(entry), sha, chain))
+    try:
+        with zipfile.ZipFile(path) as zf:
+            _check_wacz(zf, name, chain, report)
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, zlib.error) as exc:  # json's errors are ValueErrors
+        report.verdicts.append(Verdict(name, f"not a readable WACZ: {exc}"))
     return report
+
+
+def _check_wacz(zf: zipfile.ZipFile, name: str, chain: tsa.Chain, report: VerifyReport) -> None:
+    package = zf.read("datapackage.json")
+    for res in json.loads(package).get("resources", []):
+        try:
+            same = res.get("hash") == "sha256:" + _zip_digest(zf, res["path"])
+        except (zipfile.BadZipFile, KeyError, EOFError, zlib.error) as exc:  # a damaged member: its CRC fails
+            report.verdicts.append(Verdict(f"{name}: {res['path']}", f"unreadable: {exc}"))
+            continue
+        if not same:
+            report.verdicts.append(Verdict(f"{name}: {res['path']}", "its digest differs from datapackage.json"))
+    digest = json.loads(zf.read("datapackage-digest.json"))
+    package_sha = hashlib.sha256(package).hexdigest()
+    if digest.get("hash") != "sha256:" + package_sha:
+        report.verdicts.append(Verdict(f"{name}: datapackage.json", "its digest differs from datapackage-digest.json"))
+    elif stamp := digest.get(DIGEST_KEY):
+        report.verdicts.append(_token(f"{name}: datapackage.json", base64.b64decode(stamp["token"]), package_sha,
+                                      chain))
+    held: set[str] = set()
+    try:
+        held.update(_record_digests(zf))
+    except (zipfile.BadZipFile, EOFError, zlib.error, ArchiveLoadFailed) as exc:  # said above as unreadable
+        report.verdicts.append(Verdict(f"{name}: its WARC", f"records past the damage cannot be read ({exc})"))
+    for entry in sorted(n for n in zf.namelist() if n.startswith(TOKENS_DIR) and n.endswith(".tsr")):
+        kind, _, sha = entry[len(TOKENS_DIR):-4].partition("-")
+        what = f"{name}: {kind} {sha}"
+        if sha not in held:
+            report.verdicts.append(Verdict(what, "no record in the WARC has the stamped digest"))
+        else:
+            report.verdicts.append(_token(what, zf.read(entry), sha, chain))
 
 
 def _zip_digest(zf: zipfile.ZipFile, name: str) -> str:
