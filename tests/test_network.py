@@ -205,3 +205,56 @@ def test_archiver_toml_proxy_and_ca_bundle_hold_in_worker_processes(tmp_path, mo
     dump = "\n".join(sqlite3.connect(tmp_path / "a.db").iterdump())
     for text in (dump, done.stdout, done.stderr):
         assert "s3cret" not in text
+
+
+# -- the proxy's own answers ---------------------------------------------------------------------------
+
+def _answer(status: bytes) -> bytes:
+    return b"HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n" % status
+
+
+@pytest.mark.parametrize(("scheme", "status", "alive"), [
+    ("http", b"407 Proxy Authentication Required", None), ("https", b"407 Proxy Authentication Required", None),
+    ("https", b"403 Forbidden", None),  # the proxy's rules refuse the CONNECT: nothing about the page
+    ("https", b"502 Bad Gateway", False),  # the proxy could not reach the host: as a refused connection
+])
+def test_a_proxy_that_refuses_is_not_the_page_answering(tmp_path, scheme: str, status: bytes, alive) -> None:
+    """A 407 (credentials wanted, none given) or a CONNECT refused by the proxy's rules is the proxy
+    speaking: the check cannot tell (alive null, never dead) and says what the proxy wants; the page is
+    never asked."""
+    pem, server = private_ca(tmp_path)
+    wants = {"password": "editor:pw"} if b"407" in status else {"refuse": _answer(status)}
+    with Zoo(server if scheme == "https" else None) as zoo, ForwardProxy(**wants) as proxy:
+        url = zoo.url(zoo.add("/page", OK), host="localhost")
+        settings = FetchSettings(**{**GUARDED.__dict__, "allow_private": True,
+                                    "network": Network(proxy=proxy.url, ca_bundle=str(pem))})
+        result = check(url, settings)
+        assert (len(proxy.log), zoo.heads) == (1, [])
+    assert (result.status, result.alive, result.transport_failure) == ("connection-error", alive, True), result.error
+    if alive is None:
+        assert result.error.startswith(f"the proxy refused: HTTP {status.decode()}"), result.error
+    if b"407" in status:
+        assert "http://user:password@host:port" in result.error
+
+
+def test_a_run_whose_proxy_wants_credentials_says_so_and_marks_nothing(tmp_path) -> None:
+    """Every request answered 407: exit 3, the message names the proxy's answer and the remedy, and every
+    check is held back as inconclusive; with a canary, the canary's failure says the same."""
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from archiver.cli.main import main
+
+    with Zoo() as zoo, ForwardProxy(password="editor:pw") as proxy:
+        urls = [zoo.url(zoo.add("/page", OK), host=f"site{i}.example.org") for i in range(4)]
+        (tmp_path / "notes.txt").write_text("".join(f"{n}. {u}\n" for n, u in enumerate(urls, 1)), encoding="utf-8")
+        args = ["check", str(tmp_path / "notes.txt"), "--db", str(tmp_path / "a.db"), "--proxy", proxy.url]
+        done = CliRunner().invoke(main, args, catch_exceptions=False)
+        rows = sqlite3.connect(tmp_path / "a.db").execute("select status, inconclusive from checks").fetchall()
+        canary = CliRunner().invoke(main, [*args, "--canary", zoo.url("/", host="canary.example.org")],
+                                    catch_exceptions=False)
+    assert (done.exit_code, canary.exit_code) == (3, 3), (done.stderr, canary.stderr)
+    for said in (done.stderr, canary.stderr):
+        assert "the proxy refused" in said and "407 Proxy Authentication Required" in said, said
+    assert rows == [("connection-error", 1)] * 4

@@ -121,11 +121,14 @@ class Zoo(_Threaded):
 
 class ForwardProxy(_Threaded):
     """`log`: (method, target) of every request, `auth` its Proxy-Authorization, `agents` its User-Agent.
-    With `password` ("user:password"), a request without those credentials is answered 407."""
+    With `password` ("user:password"), a request without those credentials is answered 407; with `refuse`,
+    every request is answered with those bytes."""
 
-    def __init__(self, hosts: dict[str, str] | None = None, password: str | None = None) -> None:
+    def __init__(self, hosts: dict[str, str] | None = None, password: str | None = None,
+                 refuse: bytes | None = None) -> None:
         super().__init__()
         self.hosts = hosts or {}
+        self.refuse = refuse  # the proxy's own answer to every request (a 403 by its rules, a 502), logged
         self.log: list[tuple[str, str]] = []
         self.auth: list[str | None] = []
         self.agents: list[str | None] = []
@@ -155,6 +158,10 @@ class ForwardProxy(_Threaded):
                                  b"\r\nContent-Length: 0\r\n\r\n")
                     await writer.drain()
                     continue
+                if self.refuse is not None:
+                    writer.write(self.refuse)
+                    await writer.drain()
+                    return
                 if method == "CONNECT":
                     host, _, port = target.rpartition(":")
                     up_reader, up_writer = await asyncio.open_connection(self._address(host.strip("[]")), int(port))

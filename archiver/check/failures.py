@@ -14,8 +14,8 @@ from aiohttp import http_exceptions
 
 from .http import DecodingError
 
-__all__ = ["ERROR_LIMIT", "Skip", "TooManyRedirects", "failure_kind", "map_exception", "refused", "retryable",
-           "FAILURES"]
+__all__ = ["ERROR_LIMIT", "PROXY_REFUSED", "ProxyRefused", "Skip", "TooManyRedirects", "failure_kind", "map_exception",
+           "proxy_refused", "refused", "retryable", "FAILURES"]
 
 
 class Skip(Exception):
@@ -26,8 +26,12 @@ class TooManyRedirects(Exception):
     pass
 
 
+class ProxyRefused(Exception):
+    """The configured proxy answered a plain request with its own refusal (407), not the page's answer."""
+
+
 # What a check may raise and still be a per-URL outcome (anything else is a bug and surfaces).
-FAILURES = (aiohttp.ClientError, OSError, TimeoutError, ValueError, DecodingError, Skip, TooManyRedirects)
+FAILURES = (aiohttp.ClientError, OSError, TimeoutError, ValueError, DecodingError, Skip, TooManyRedirects, ProxyRefused)
 
 _DNS_TEXT = re.compile(r"Name or service not known|nodename nor servname|Temporary failure in name "
                        r"resolution|No address associated with hostname|getaddrinfo failed", re.I)
@@ -39,6 +43,7 @@ _NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NON
 # guard (check/run.py) reads it back, also from a killed run's rows, through failure_kind.
 NO_SUCH_HOST = "no such host: "
 CERTIFICATE_REFUSED = "certificate refused: "
+PROXY_REFUSED = "the proxy refused: "
 _TLS_TEXT = re.compile(r"\bSSL\b|CERTIFICATE_VERIFY|\bTLS\b", re.I)
 ERROR_LIMIT = 500  # characters of an error kept: parser errors quote what the server sent
 # The server answered with bytes that are not HTTP, or stopped mid-answer: its words are quoted and
@@ -86,9 +91,23 @@ def map_exception(exc: BaseException) -> tuple[str, str, bool]:
         return "tls-error", CERTIFICATE_REFUSED + detail, True
     if any(isinstance(e, (ssl.SSLError, aiohttp.ClientSSLError)) for e in chain) or _TLS_TEXT.search(full):
         return "tls-error", detail, True
+    if proxy_refused(exc):
+        return "connection-error", PROXY_REFUSED + _proxy_answer(chain), True
     if isinstance(exc, (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)):
         return "connection-error", f"the proxy failed: {detail}", True
     return "connection-error", detail, True
+
+
+def _proxy_answer(chain: list[BaseException]) -> str:
+    for e in chain:
+        if isinstance(e, aiohttp.ClientHttpProxyError):
+            answer = f"HTTP {e.status} {e.message}"
+            break
+    else:
+        answer = str(next(e for e in chain if isinstance(e, ProxyRefused)))
+    if "407" in answer:
+        answer += " (it wants credentials: give them in the proxy URL, http://user:password@host:port)"
+    return answer
 
 
 def failure_kind(status: str, error: str | None) -> Literal["no-such-host", "certificate", "network"]:
@@ -109,6 +128,14 @@ def retryable(exc: BaseException) -> bool:
     if not isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError)) or isinstance(exc, TimeoutError):
         return False
     return map_exception(exc)[0] == "connection-error"
+
+
+def proxy_refused(exc: BaseException) -> bool:
+    """Whether the configured proxy refused the request with its own 4xx (407: credentials wanted; 403: its
+    policy), on CONNECT or to a plain request. That says nothing about the page: a `connection-error` that
+    cannot tell (alive: null), never dead. The proxy's 5xx (it could not reach the host) still counts."""
+    return any(isinstance(e, ProxyRefused) or isinstance(e, aiohttp.ClientHttpProxyError) and 400 <= e.status < 500
+               for e in _causes(exc))
 
 
 def refused(exc: BaseException) -> bool:

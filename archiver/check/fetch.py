@@ -30,7 +30,7 @@ from ..errors import ConfigError
 from ..models import CheckResult
 from .budget import ByteBudget, Lease
 from .classify import alive_of
-from .failures import FAILURES, map_exception, refused
+from .failures import FAILURES, map_exception, proxy_refused, refused
 from .guard import Guard, Resolver, system_resolver
 from .hop import Hops, Reading, parse_retry_after
 from .hosts import HostGate
@@ -108,7 +108,8 @@ class _Run(Hops, Judge):
             status, error, transport = map_exception(exc)
             if isinstance(exc, TimeoutError) and not str(exc):
                 error = f"no complete answer within {self.settings.total_timeout:g} s"
-            alive = None if refused(exc) else alive_of(status)  # refused for safety: cannot tell, never dead
+            # refused for safety, or by the proxy: cannot tell, never dead
+            alive = None if refused(exc) or proxy_refused(exc) else alive_of(status)
             result = {"status": status, "alive": alive, "error": error,
                       "transport_failure": transport, "final_url": chain[-1]["location"] if chain else None}
         base.update(result, redirects=tuple(chain))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from .budget import Lease
 from .cookies import ChainCookies
-from .failures import Skip, TooManyRedirects, retryable
+from .failures import ProxyRefused, Skip, TooManyRedirects, retryable
 from .guard import Guard
 from .hosts import HostGate, _Host
 from .http import Headers, Session, drain, read_capped
@@ -203,6 +203,8 @@ class Hops:
             if clock is not None and clock.when() is None:
                 clock.reschedule(asyncio.get_running_loop().time() + self.settings.probe_timeout)
             async with self.client.get(u.url, headers) as resp:
+                if resp.status_code == 407 and self.client.proxy_for(u.url) is not None:
+                    raise ProxyRefused("HTTP 407 Proxy Authentication Required")  # the proxy's answer, not the page's
                 self.hosts.answered(host, resp.status_code, "retry-after" in resp.headers, started)
                 if "set-cookie" in resp.headers:
                     reading.cookies = reading.cookies or ChainCookies()

@@ -27,7 +27,7 @@ from ..models import CheckResult, KnownUrl, Settled, UrlState
 from ..store import ArchiveStore
 from ..urls.keys import origin_of
 from .classify import alive_of
-from .failures import failure_kind
+from .failures import PROXY_REFUSED, failure_kind
 from .state import ConfirmPolicy, next_state
 
 __all__ = ["EARLY_OUTAGE_HOSTS", "OutageGuard", "canary_reason", "origin_memo"]
@@ -39,8 +39,21 @@ TLS_INTERCEPTED = ("their certificates could not be verified, as behind a TLS-in
                    "HTTPS_PROXY or --proxy)")
 
 
+def _proxy_refusal(error: str | None) -> str | None:
+    """The proxy's refusal in a check's error ("HTTP 407 Proxy Authentication Required"), or None."""
+    return error[len(PROXY_REFUSED):].split(" (", 1)[0] if error and error.startswith(PROXY_REFUSED) else None
+
+
+def _proxy_reason(what: str, answer: str) -> str:
+    return (f"the proxy refused {what} ({answer}): check the proxy's user and password (in the --proxy URL or "
+            "the proxy variable) and its rules")
+
+
 def canary_reason(canary: str, result: CheckResult) -> str:
     """Why a run whose canary failed is offline."""
+    refusal = _proxy_refusal(result.error)
+    if refusal:
+        return _proxy_reason(f"the canary {canary}", refusal)
     if result.status == "tls-error":
         return f"TLS failed on the canary {canary}: {TLS_INTERCEPTED.replace('their certificates', 'its certificate')}"
     return f"canary {canary} unreachable ({result.status})"
@@ -84,6 +97,8 @@ class OutageGuard:
     no_such_host: set[str] = field(default_factory=set)  # of `failed`: the resolver said the name has no address
     certificate: set[str] = field(default_factory=set)  # of `failed`: the certificate was refused
     tls: set[str] = field(default_factory=set)  # of `failed`: TLS failed, the certificate or otherwise
+    proxy: set[str] = field(default_factory=set)  # of `failed`: the proxy refused (its 407 or 403)
+    proxy_answer: str = ""  # the proxy's last refusal, as "HTTP 407 Proxy Authentication Required"
     canary: str | None = None  # the canary's origin, once it answered
     pending: list[Pending] = field(default_factory=list)
     origin: Callable[[str], str] = field(default_factory=origin_memo, repr=False, compare=False)
@@ -105,6 +120,10 @@ class OutageGuard:
             self.certificate.add(host)
         if status == "tls-error":
             self.tls.add(host)
+        refusal = _proxy_refusal(error)
+        if refusal:
+            self.proxy.add(host)
+            self.proxy_answer = refusal
 
     def hold(self, check_id: int, url: str, result: CheckResult, previous: str) -> None:
         self.pending.append(Pending(check_id, url, result, previous))
@@ -143,6 +162,9 @@ class OutageGuard:
         sample = (self.failed | self.answered) - evidence  # the hosts that tell whether the network works
         if len(sample) < SAMPLE or len(down) < outage_share * len(sample):
             return None
+        refusals = len(self.proxy & down)
+        if refusals * 2 > len(down):
+            return _proxy_reason(f"the requests for {refusals} of {len(sample)} hosts", self.proxy_answer)
         tls = len(self.tls & down)
         if tls * 2 > len(down):  # mostly TLS: a network that intercepts TLS, not an outage
             return f"TLS failed on {tls} of {len(sample)} hosts: {TLS_INTERCEPTED}"
