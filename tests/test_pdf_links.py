@@ -30,6 +30,23 @@ def _pdf(path, lines: list[str], links: list[tuple[int, str]]):
     return path
 
 
+def _pieces(path, lines: list[str], links: list[tuple[int, str, str]]):
+    """`links`: (line index, the words on that line, target), each a rectangle over just those
+    words, as hyperref lays one over each line's piece of a broken URL."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.setFont(FONT, SIZE)
+    for i, line in enumerate(lines):
+        c.drawString(40, TOP - i * LEAD, line)
+    for i, words, target in links:
+        x, y = 40 + c.stringWidth(lines[i][:lines[i].index(words)], FONT, SIZE), TOP - i * LEAD
+        c.linkURL(target, (x, y - 2, x + c.stringWidth(words, FONT, SIZE), y + 8), relative=0)
+    c.save()
+    return path
+
+
 def lint(path):
     (doc,) = lint_paths([str(path)])
     return doc.repaired
@@ -74,31 +91,40 @@ def test_hyperref_pieces_a_hyphen_the_typesetter_added_and_links_on_a_notes_word
     the target settles a hyphen the typesetter added at the line end (printed alone, the hyphen
     stays); a scheme cut at the line end before `//www.` is one URL; a link on the words of a note
     that prints no URL is that note's citation, with the note's text, not a stray one."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
-
     lines = ["References", "", "1. Report. https://www.statis-", "tics.bbc.co.uk/data/2020/table.html",
              "2. See https:", "//www.gov.uk/guidance/x", "3. The survey we cite here, online.",
              "4. Printed only https://www.ons-", "gov.co.uk/a/b"]
-    path = tmp_path / "p.pdf"
-    c = canvas.Canvas(str(path), pagesize=A4)
-    c.setFont(FONT, SIZE)
-    for i, line in enumerate(lines):
-        c.drawString(40, TOP - i * LEAD, line)
-
-    def over(i, words):
-        x = 40 + c.stringWidth(lines[i][:lines[i].index(words)], FONT, SIZE)
-        return (x, TOP - i * LEAD - 2, x + c.stringWidth(words, FONT, SIZE), TOP - i * LEAD + 8)
-
     target = "https://www.statistics.bbc.co.uk/data/2020/table.html"
-    c.linkURL(target, over(2, "https://www.statis-"), relative=0)
-    c.linkURL(target, over(3, lines[3]), relative=0)
-    c.linkURL("https://survey.ons.gov.uk/2021", over(6, "The survey"), relative=0)
-    c.save()
+    path = _pieces(tmp_path / "p.pdf", lines, [(2, "https://www.statis-", target), (3, lines[3], target),
+                                               (6, "The survey", "https://survey.ons.gov.uk/2021")])
     got = [(r.citation.note, r.url, [f.code for f in r.findings], r.citation.context) for r in lint(path)]
     assert got == [
         ("1", target, ["U111"], "Report. https://www.statis- tics.bbc.co.uk/data/2020/table.html"),
         ("2", "https://www.gov.uk/guidance/x", ["U102"], "See https: //www.gov.uk/guidance/x"),
         ("3", "https://survey.ons.gov.uk/2021", [], "The survey we cite here, online."),
         ("4", "https://www.ons-gov.co.uk/a/b", ["U102"], "Printed only https://www.ons- gov.co.uk/a/b"),
+    ]
+
+
+def test_urls_broken_anywhere_as_xurl_does(tmp_path):
+    """xurl breaks a URL at any character: inside a host after a dot, inside a path segment, in a
+    query. With hyperref's rectangles over both pieces the target settles each; printed alone, a
+    host cut after a dot is joined (the next line goes on with the host and a path), and a path
+    cut inside a segment is said (U114) with the joined URL as a candidate, not checked as printed."""
+    lines = ["References", "", "1. Pointblank. https://rich-iannone.github.", "io/pointblank/",
+             "2. Guidance https://www.gov.uk/guid", "ance/tax-returns",
+             "3. Query https://www.bbc.co.uk/search?q=", "election&page=2",
+             "4. Printed only https://www.bbc.co.uk/sport/foot", "ball/results",
+             "5. Printed only https://www.ons.", "gov.uk/economy/inflation",
+             "6. Printed only https://www.gov.uk/guidance", "and/or the tax office."]
+    targets = {2: "https://rich-iannone.github.io/pointblank/", 4: "https://www.gov.uk/guidance/tax-returns",
+               6: "https://www.bbc.co.uk/search?q=election&page=2"}
+    path = _pieces(tmp_path / "p.pdf", lines, [piece for i, target in targets.items() for piece in (
+        (i, lines[i][lines[i].index("https"):], target), (i + 1, lines[i + 1], target))])
+    got = [(r.citation.note, r.url, [f.code for f in r.findings], r.candidates) for r in lint(path)]
+    assert got == [
+        ("1", targets[2], ["U111"], ()), ("2", targets[4], ["U111"], ()), ("3", targets[6], ["U111"], ()),
+        ("4", "https://www.bbc.co.uk/sport/foot", ["U114"], ("https://www.bbc.co.uk/sport/football/results",)),
+        ("5", "https://www.ons.gov.uk/economy/inflation", ["U102"], ()),
+        ("6", "https://www.gov.uk/guidance", [], ()),  # "and/or" is prose
     ]

@@ -94,14 +94,26 @@ def _cut_at_line_end(c: Citation, rep: Repaired) -> Repaired:
     and found alive. Whether the word is the URL's rest or prose only the printed page can say: a
     finding with the joined URL as a candidate, never silence. A link target (PDF annotation,
     href) settles it and gets no finding."""
-    if c.href is not None or rep.url is None or not c.raw.endswith("/") or not c.note_text:
+    folder = c.raw.endswith("/")
+    if c.href is not None or rep.url is None or not c.note_text or not (folder or _MID_PATH.search(c.raw)):
         return rep
     pos = c.note_text.find(c.raw)
-    m = _NEXT_WORD.match(c.note_text, pos + len(c.raw)) if pos >= 0 else None
-    if m is None or m.group(1) in _PROSE:
+    after = (_NEXT_WORD if folder else _NEXT_PATH).match(c.note_text, pos + len(c.raw)) if pos >= 0 else None
+    if after is None or after.group(1) in _PROSE:
         return rep
-    joined = rep.url + m.group(1)
-    note = finding("cut-at-line-end", f"the URL ends at a line end and the next line starts with {m.group(1)!r}; "
+    return _cut_note(rep, after.group(1))
+
+
+# A URL that ends at a line end inside a path segment ("…/sport/foot" / "ball/results", as xurl
+# breaks anywhere): the next line's first word holds a "/" or is a file name, and is no "and/or".
+_MID_PATH = re.compile(r"^https?://[^/\s]+/\S*[A-Za-z0-9]$")
+_NEXT_PATH = re.compile(r"[ \t]*\r?\n[ \t]*((?!(?:and|he|his|s)/)[a-z0-9][\w.-]*/[\w./?=&%#-]*"
+                        r"|[a-z0-9][\w-]*\.(?:s?html?|php|aspx?|pdf))(?=[\s,;:)\]]|\.(?:\s|$)|$)")
+
+
+def _cut_note(rep: Repaired, word: str) -> Repaired:
+    joined = (rep.url or "") + word
+    note = finding("cut-at-line-end", f"the URL ends at a line end and the next line starts with {word!r}; "
                    f"if the typesetter wrapped it there the URL is {joined}: check the printed page")
     return replace(rep, findings=(*rep.findings, note), candidates=(*rep.candidates, joined))
 

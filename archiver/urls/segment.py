@@ -142,12 +142,18 @@ _FILE_RE = re.compile(r"(?i)^[\w-]+(?:\.[\w-]+)*\.(?:s?html?|php|aspx?|pdf|jsp|c
                       r"(?:[?#]\S*)?[.,;:)]*$")
 
 
+_HOST_CUT_RE = re.compile(r"(?i)^https?://[\w-]+(?:\.[\w-]+)*\.$")
+_HOST_REST_RE = re.compile(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*/")
+
+
 def _broken_at_line_end(prev: str, nxt: str) -> bool:
     """Does the next line carry on the URL the typesetter broke at this line's end?"""
     if re.fullmatch(r"(?i)https?:", prev):
         return nxt.startswith("//")
     if _DOI_CUT_RE.search(prev):
         return nxt[:1].isalnum()
+    if _HOST_CUT_RE.match(prev):  # "https://www.bbc." / "co.uk/news/a": a host broken after a dot
+        return bool(_HOST_REST_RE.match(nxt))
     return prev.endswith("/") and prev.count("/") >= 3 and bool(_FILE_RE.match(nxt))
 
 
