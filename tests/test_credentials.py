@@ -1,7 +1,6 @@
 """Credentials in cited URLs (issue 25 item 4): `http://alice:secret@host/…` gets a lint finding
 (U308 credentials-in-url), and the password reaches no output of any command, no export, no row
-of archive.db and no request to the (fake) Wayback Machine. URLs longer than clients accept are a
-finding (U205 url-too-long), never a URL."""
+of archive.db and no request to the (fake) Wayback Machine."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ import subprocess
 import sys
 
 from archiver import api
-from archiver.lint.gates import MAX_URL
 from tests.fakewayback import FakeWayback
 from tests.test_secrets import FORMATS, _texts
 
@@ -86,13 +84,3 @@ def test_a_password_reaches_no_output_export_row_or_wayback_request(tmp_path, te
     for secret in (PASSWORD, USER):
         hits = [i for i, blob in enumerate(blobs) if secret.encode() in blob]
         assert not hits, f"{secret} in {hits}"
-
-
-def test_a_url_longer_than_clients_accept_is_a_finding(tmp_path):
-    doc = tmp_path / "long.txt"
-    long = "https://stat.gov.kz/" + "a" * MAX_URL
-    doc.write_text(f"1. {long}\n2. https://stat.gov.kz/short\n", encoding="utf-8")
-    reps = api.lint([str(doc)]).documents[0].repaired
-    assert reps[0].url is None and [f.code for f in reps[0].findings] == ["U205"]
-    assert reps[1].url == "https://stat.gov.kz/short"
-    assert all(len(r.url or "") <= MAX_URL for r in reps)

@@ -47,7 +47,6 @@ RULES: dict[str, Rule] = {
         Rule("U202", "missing-host", "error", "scheme and host cut off the URL"),
         Rule("U203", "invalid-url", "error", "text that cannot be read as a URL"),
         Rule("U204", "impossible-host", "error", "a host name that cannot exist"),
-        Rule("U205", "url-too-long", "error", "a URL longer than HTTP clients and archives accept (64 KiB)"),
         Rule("U301", "duplicate-url", "info", "the same URL is cited by an earlier note"),
         Rule("U302", "login-walled-platform", "warning", "platform that shows archives a login wall"),
         Rule("U303", "tracking-parameter", "info", "tracking parameter in the query"),

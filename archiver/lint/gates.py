@@ -5,10 +5,8 @@ stores and prints the URL without its user name and password (U308 credentials-i
 and the citation's printed text and citing sentence are kept with `***@` in their place: the
 password reaches no request to an archive, no row of archive.db, no report and no export. A page
 behind HTTP authentication is not public and no archive can capture it, so nothing is lost
-that an archived copy could have kept.
-
-Length: a URL longer than MAX_URL is refused by the clients and servers it would go to (64 KiB is
-more than any browser or archive accepts); it becomes a finding (U205 url-too-long), never a URL.
+that an archived copy could have kept. (A URL longer than clients accept never gets here: it is
+an invalid-url finding, urls/hosts.fetch_problem.)
 """
 
 from __future__ import annotations
@@ -20,9 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ..models import Citation, Finding
 from .findings import finding
 
-__all__ = ["MAX_URL", "hide_credentials", "last_gate", "masked"]
-
-MAX_URL = 64 * 1024
+__all__ = ["hide_credentials", "last_gate", "masked"]
 
 # `scheme://userinfo@` where userinfo is anything up to the last @ before the path; also `//user@`
 _USERINFO_RE = re.compile(r"(?i)((?:[a-z][a-z0-9+.-]*:)?//)[^\s/?#<>\"'\]]*@")
@@ -30,9 +26,6 @@ _USERINFO_RE = re.compile(r"(?i)((?:[a-z][a-z0-9+.-]*:)?//)[^\s/?#<>\"'\]]*@")
 
 def last_gate(url: str) -> tuple[str | None, Finding | None]:
     """`url` as it may leave lint, and the finding that says what was changed (None when nothing)."""
-    if len(url) > MAX_URL:
-        return None, finding("url-too-long", f"{len(url):,} characters, more than the {MAX_URL:,} any HTTP client "
-                             "or archive accepts; not checked or archived")
     try:
         parts = urlsplit(url)
     except ValueError:
