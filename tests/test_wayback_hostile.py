@@ -53,14 +53,20 @@ def test_a_job_id_that_cannot_be_polled_is_not_an_acceptance() -> None:
         assert not reply.accepted and reply.unusable_job
 
 
+def test_a_cdx_header_row_without_the_fields_asked_for_is_an_error_not_a_crash() -> None:
+    assert parse_cdx(200, '[["urlkey", "x"], ["a", "b"]]', ("timestamp", "original")).error == (
+        "CDX reply without timestamp, original in its header row")
+    assert parse_cdx(200, '[["timestamp"], ["20200101000000"]]', ("timestamp",)).rows == ({"timestamp": "20200101000000"},)
+
+
 def test_redactor_removes_every_form_of_each_key() -> None:
     import base64
     from urllib.parse import quote
 
-    key, secret = "AcC+/ss=1", 'SeC"ret&<2'
+    key, secret = "AcC+/ss=1xYz7QwE", 'SeC"ret&<2abcdef'  # 16 characters, as the Archive's keys
     red = Redactor([key, secret])
-    forms = [key, secret, key.lower(), quote(key, safe=""), quote(secret, safe=""), '"SeC\\"ret&<2"',
-             "SeC&quot;ret&amp;&lt;2", base64.b64encode(f"{key}:{secret}".encode()).decode(),
+    forms = [key, secret, key.lower(), quote(key, safe=""), quote(secret, safe=""), '"SeC\\"ret&<2abcdef"',
+             "SeC&quot;ret&amp;&lt;2abcdef", base64.b64encode(f"{key}:{secret}".encode()).decode(),
              f"LOW {key}:{secret}"]
     for text in forms:
         out = red(f"before {text} after")
@@ -101,7 +107,8 @@ def test_an_echoing_wayback_gets_no_key_into_archive_db(fake_wayback, wayback_cl
     assert MASK in text  # the echoes were there, and were redacted
 
 
-@pytest.mark.parametrize("keys", [("0", "true"), ("200", "null"), ("status", "x")])
+@pytest.mark.parametrize("keys", [("0", "true"), ("200", "null"), ("status", "x"), ("job_id", "status"), ("a", "1"),
+                                  ("timestamp", "original")])
 def test_placeholder_keys_inside_the_replies_do_not_corrupt_them(fake_wayback, wayback_clock, store_factory, keys):
     """Keys that also occur in the replies' syntax and words (numbers, JSON literals, field names,
     single letters): every link is still submitted and captured; no reply is read as a refusal."""

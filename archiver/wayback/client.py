@@ -285,7 +285,7 @@ class WaybackClient:
                 await self.sleep(5.0)
                 continue
             code, text = reply
-            result = _parsed(parse_cdx, code, text) or CdxResult(http_status=code, error="unparsable CDX reply")
+            result = _parsed(parse_cdx, code, text, fl) or CdxResult(http_status=code, error="unparsable CDX reply")
             if code == 429:
                 self.stats["cdx_429"] += 1
                 until = self.cdx_pacer.trip()

@@ -297,8 +297,9 @@ def parse_job_status(job_id: str, http_status: int, body: str) -> JobStatus:
     )
 
 
-def parse_cdx(http_status: int, body: str) -> CdxResult:
-    """output=json: header row, data rows, and `[], [key]` framing for the resume key (§4)."""
+def parse_cdx(http_status: int, body: str, fields: tuple[str, ...] = ()) -> CdxResult:
+    """output=json: header row, data rows, and `[], [key]` framing for the resume key (§4). A header
+    row without one of the `fields` asked for (fl) is an error: every reader of the rows needs them."""
     if http_status == 429:
         return CdxResult(http_status=429, error="HTTP 429 Too Many Requests")
     if "AdministrativeAccessControlException" in body or "Blocked Site Error" in body:
@@ -315,6 +316,8 @@ def parse_cdx(http_status: int, body: str) -> CdxResult:
     if not isinstance(data[0], list):
         return CdxResult(http_status=http_status, error="unparsable CDX reply")
     header, rows, resume = [str(h) for h in data[0]], [], None
+    if absent := [f for f in fields if f not in header]:
+        return CdxResult(http_status=http_status, error=f"CDX reply without {', '.join(absent)} in its header row")
     body_rows = data[1:]
     for i, row in enumerate(body_rows):
         if not isinstance(row, list):

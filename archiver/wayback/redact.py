@@ -8,10 +8,11 @@ program (the Wayback client) passes it through a `Redactor` built from the confi
 Each key is removed in every form it may come back in: as sent, percent-encoded, JSON- or
 HTML-escaped, and base64-encoded as part of a Basic credential.
 
-A reply that is JSON is redacted string by string after parsing (`reply`), never as text: a key
-that also occurs in the reply's syntax (a placeholder such as `0` or `true` in `"http_status":
-200, "ok": true`) would otherwise turn a good reply into one that cannot be parsed, read as a
-refusal with no detail and a week's back-off.
+A reply that is JSON is redacted string by string after parsing (`reply`), never as text, and a
+placeholder key (shorter than a real one) only as a credential: a key that also occurs in the
+reply's syntax or words (`0` or `true` in `"http_status": 200, "ok": true`, `timestamp` in a CDX
+header row) had turned a good reply into one that could not be read, taken as a refusal with no
+detail and a week's back-off.
 """
 
 from __future__ import annotations
@@ -34,28 +35,29 @@ def _forms(secret: str) -> set[str]:
     return {f for f in forms if f}
 
 
-SHORT = 8  # an Internet Archive S3 key has 16 characters; a shorter one is a placeholder ("test", "0")
+SHORT = 16  # an Internet Archive S3 key has 16 characters; a shorter one is a placeholder ("test", "0")
 
 
 class Redactor:
-    """Callable: text -> text with every form of every secret replaced by [redacted]. A secret
-    shorter than SHORT is matched as a word only (no letter or digit beside it): as a substring it
-    would cut into job ids, timestamps and words, and it guards nothing anyway."""
+    """Callable: text -> text with every form of every secret replaced by [redacted].
+
+    A key shorter than SHORT is a placeholder, which authenticates nothing: alone it is left as it
+    is (as a word or a substring it would cut into `status`, `timestamp`, job ids and messages, the
+    replies' own vocabulary), and removed only where it shows as a credential, beside the other key
+    (`a:b`, in every form, and base64-encoded as a Basic credential)."""
 
     def __init__(self, secrets: Iterable[str] = ()):
         values = sorted({s for s in secrets if s}, key=len, reverse=True)
-        forms: dict[str, bool] = {}  # form -> a word only
+        forms: set[str] = set()
         for s in values:
-            forms |= dict.fromkeys(_forms(s), len(s) < SHORT)
-        if len(values) >= 2:  # "access:secret" as a Basic credential, in any order
-            for a in values:
-                for b in values:
-                    if a != b:
-                        forms[base64.b64encode(f"{a}:{b}".encode()).decode().rstrip("=")] = False
+            if len(s) >= SHORT:
+                forms |= _forms(s)
+        for a in values:  # "access:secret" as sent in the Authorization header, or as Basic, in any order
+            for b in values:
+                if a != b:
+                    forms |= _forms(f"{a}:{b}") | {base64.b64encode(f"{a}:{b}".encode()).decode().rstrip("=")}
         ordered = sorted(forms, key=len, reverse=True)
-        alternatives = [rf"(?<![A-Za-z0-9]){re.escape(f)}(?![A-Za-z0-9])" if forms[f] else re.escape(f)
-                        for f in ordered]
-        self._pattern = re.compile("|".join(alternatives), re.I) if ordered else None
+        self._pattern = re.compile("|".join(re.escape(f) for f in ordered), re.I) if ordered else None
 
     def __call__(self, text):
         if self._pattern is None or not isinstance(text, str) or not text:
