@@ -81,3 +81,17 @@ def test_got_readme_badges_and_raw_html_come_out_whole():
     assert {"https://img.shields.io/npm/dm/got.svg", "https://npmjs.com/got"} <= urls
     assert "https://depot.dev?utm_source=github&utm_medium=sindresorhus" in urls  # an <a href> in raw HTML
     assert not [u for u in urls if '"' in u or "<" in u or ">" in u]
+
+
+def test_wikipedia_citations_are_its_references_and_external_links(wikipedia):
+    """Of a saved Wikipedia page, what check takes by default (role citation) is its 8 references and
+    its 4 external links; the menus, the footer, the "Retrieved from" permalink and the maintenance
+    banner's "improve this article" edit link are navigation."""
+    cited = [(r.citation.note, r.url) for r in wikipedia if r.url and r.citation.role == "citation"]
+    assert [u for n, u in cited if n] == [REFERENCES[n][0] for n in sorted(REFERENCES, key=int)]
+    assert [u for n, u in cited if not n] == [
+        "http://www.geneon-ent.co.jp/rondorobe/anime/imaboku/", "http://www.anime-int.com/works/now/tv/index.html",
+        "http://www.centralparkmedia.com/ntht", "http://www.animenewsnetwork.com/encyclopedia/anime.php?id=287"]
+    navigation = {r.url for r in wikipedia if r.citation.role == "navigation"}
+    assert "http://en.wikipedia.org/w/index.php?title=Now_and_Then,_Here_and_There&oldid=615362491" in navigation
+    assert "https://en.wikipedia.org/w/index.php?title=Now_and_Then,_Here_and_There&action=edit" in navigation

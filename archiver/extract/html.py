@@ -209,7 +209,10 @@ _CHROME_TAGS = frozenset(["header", "nav", "footer", "aside", "menu"])
 _CHROME_ROLES = frozenset(["navigation", "banner", "contentinfo", "complementary", "menu", "menubar"])
 _CHROME_IDS = re.compile(r"(?i)^(?:mw-(?:navigation|panel|head|footer|page-base|head-base)|footer|catlinks|"
                          r"p-[a-z-]+|sidebar|site-?nav(?:igation)?|top-?bar)$")
-_CHROME_CLASSES = re.compile(r"(?i)(?:^|\s)(?:navbox|vector-menu|mw-footer|sidebar|site-nav|breadcrumbs?)(?:\s|$)")
+# MediaWiki's too: the "Retrieved from <permalink>" footer, maintenance banners ("Please help improve
+# this article"), section edit links.
+_CHROME_CLASSES = re.compile(r"(?i)(?:^|\s)(?:navbox|vector-menu|mw-footer|sidebar|site-nav|breadcrumbs?|printfooter|"
+                             r"ambox|mw-editsection|mw-jump)(?:\s|$)")
 
 
 _FOUND_NONE = object()  # an answer of "none" that ends the walk up (the body reached)
