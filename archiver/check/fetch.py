@@ -29,13 +29,14 @@ from ..defaults import USER_AGENT
 from ..errors import ConfigError
 from ..models import CheckResult
 from .budget import ByteBudget, Lease
-from .classify import alive_of
+from .classify import Probe, alive_of
 from .failures import FAILURES, map_exception, proxy_refused, refused
 from .guard import Guard, Resolver, system_resolver
 from .hop import Hops, Reading, parse_retry_after
 from .hosts import HostGate
 from .http import Session, Timeout
 from .judge import Judge
+from .probe import PROBE_FAILED
 from .settings import FetchSettings
 from .slots import Slots, Ticket
 
@@ -80,7 +81,7 @@ class _Run(Hops, Judge):
     def __post_init__(self):
         self.hosts = HostGate(self.settings.per_host, self.settings.per_host_max, self.settings.per_host_fast,
                               self.settings.per_host_interval, self.monotonic)
-        self.probes: OrderedDict[str, asyncio.Task] = OrderedDict()
+        self.probes: OrderedDict[str, asyncio.Future] = OrderedDict()
         self.guard = Guard(self.client, self.resolver, self.settings.allow_private)
         self.budget = self.budget or ByteBudget(self.settings.body_budget)
         self._headers = {**self.client.headers, "user-agent": self.settings.user_agent}
@@ -137,13 +138,21 @@ async def check_one(
 
 @contextlib.asynccontextmanager
 async def one_at_a_time(client: Session, settings: FetchSettings, *, clock: Callable[[], datetime] = utcnow,
-                        resolver: Resolver = system_resolver) -> AsyncIterator[Callable[[str], Awaitable[CheckResult]]]:
+                        resolver: Resolver = system_resolver,
+                        probes: dict[str, Probe] | None = None) -> AsyncIterator[Callable[[str], Awaitable[CheckResult]]]:
     """`check(url)` for checks made one after another, sharing one probe cache (a queue's job: its
-    host slot is one request at a time, archiver/queue/)."""
+    host slot is one request at a time, archiver/queue/). `probes` (a host's key -> its soft-404
+    probe): those known before, and afterwards also those these checks made."""
     run = _Run(client, settings, clock, resolver=resolver)
+    for key, probe in (probes or {}).items():
+        run.probes[key] = done = asyncio.get_running_loop().create_future()
+        done.set_result(probe)
     try:
         yield run.check
     finally:
+        if probes is not None:
+            probes.update({k: t.result() for k, t in run.probes.items()
+                           if t.done() and not t.cancelled() and t.exception() is None and t.result() is not PROBE_FAILED})
         await run.close()
 
 

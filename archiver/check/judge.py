@@ -46,7 +46,7 @@ class Judge:
     """The verdict half of a run (fetch._Run)."""
 
     settings: FetchSettings
-    probes: OrderedDict[str, asyncio.Task]
+    probes: OrderedDict[str, asyncio.Future]
 
     async def _follow(self, url: str, chain: list[dict], reading: Reading) -> tuple[Final, Hop]:
         raise NotImplementedError  # hop.Hops._follow

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ from typing import Any
 
 import procrastinate
 
-from ..check.classify import alive_of
+from ..check.classify import Probe, alive_of
 from ..check.fetch import FetchSettings, Session, one_at_a_time, parse_retry_after
 from ..check.recorder import Recorder
 from ..check.run import CheckOutcome, CheckRun, conclude, start_checks
@@ -44,6 +45,7 @@ from .app import CHECK_TASK, QUEUE, HostBusy, WhenFree, open_app, retry_stalled
 
 __all__ = ["BATCH", "RunOptions", "Worker", "check_queued", "register"]
 
+PROBES = 10_000  # hosts' probes a worker keeps (queue/checks.Worker.probes)
 BATCH = 8  # URLs of one host per job: few enough that a killed worker's jobs are soon done by others
 POLL = 0.5  # seconds between the waiter's looks at the run
 
@@ -99,6 +101,20 @@ class Worker:
     client: Session
     settings: FetchSettings
     clock: Callable[[], datetime] = utcnow
+    # (run, host) -> the host's soft-404 probe, made by an earlier job of the run in this worker: one
+    # probe per host and run per worker, not per job of 8 URLs; the oldest are dropped past PROBES
+    probes: OrderedDict[tuple[int, str], Probe] = dataclasses.field(default_factory=OrderedDict)
+
+    def probes_of(self, run_id: int, origin: str) -> dict[str, Probe]:
+        known = self.probes.get((run_id, origin))
+        return {} if known is None else {origin: known}
+
+    def keep_probes(self, run_id: int, probes: dict[str, Probe]) -> None:
+        for origin, probe in probes.items():
+            self.probes[(run_id, origin)] = probe
+            self.probes.move_to_end((run_id, origin))
+        while len(self.probes) > PROBES:
+            self.probes.popitem(last=False)
 
 
 # ------------------------------------------------------------------------ the waiter ---
@@ -202,8 +218,9 @@ async def run_job(w: Worker, app: procrastinate.App, run_id: int, urls: list[str
     todo = [u for u in urls if u not in done]
     recorder = Recorder(w.store, run_id, policy, w.clock, lambda record, check_id: None, seconds=0.0)
     checked = 0
+    probes = w.probes_of(run_id, origin)
     try:
-        async with one_at_a_time(w.client, fs, clock=w.clock) as check:
+        async with one_at_a_time(w.client, fs, clock=w.clock, probes=probes) as check:
             for i, url in enumerate(todo):
                 if wait := await w.queue.turn(origin, slot, options.per_host):
                     raise HostBusy(wait)  # what this job checked is recorded; the retry skips it
@@ -222,6 +239,7 @@ async def run_job(w: Worker, app: procrastinate.App, run_id: int, urls: list[str
                 await recorder.put(result)
                 checked += 1
     finally:
+        w.keep_probes(run_id, probes)
         await recorder.close()
     return checked
 

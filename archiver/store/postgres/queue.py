@@ -70,6 +70,7 @@ class QueueDb:
         self.url = url
         self._conn: psycopg.AsyncConnection | None = None
         self._turn = asyncio.Lock()  # a worker's jobs share the connection: one statement or transaction at a time
+        self._limits: dict[str, float] = {}  # origin -> its limit as this process last read it (the row exists)
 
     async def open(self) -> QueueDb:
         from .connect import migrate, store_error
@@ -105,17 +106,24 @@ class QueueDb:
         """Seconds before a job on `slot` of `origin` may send a request; 0 when it may now. The host
         starts at `start` open slots."""
         async with self._use() as conn:
-            await conn.execute("INSERT INTO queue_hosts (origin, lim) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                               [origin, float(start)])
+            if origin not in self._limits:  # one statement a request once the host's row is known to be there
+                await conn.execute("INSERT INTO queue_hosts (origin, lim) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                                   [origin, float(start)])
             row = await (await conn.execute(_TURN, [origin])).fetchone()
             assert row is not None
             wait, lim = row
+            if len(self._limits) >= KNOWN_HOSTS:
+                self._limits.clear()
+            self._limits[origin] = lim
             if wait > 0:
                 return float(wait)
             return 0.0 if slot < int(lim) else SLOT_RETRY
 
     async def answered_fast(self, origin: str, cap: int) -> None:
-        """A quick ordinary answer: the host's limit grows (by one in slow start, then 1/limit)."""
+        """A quick ordinary answer: the host's limit grows (by one in slow start, then 1/limit), unless
+        it was at `cap` when this process last read it (a halving since is read at the next turn)."""
+        if self._limits.get(origin, 0.0) >= cap:
+            return
         async with self._use() as conn:
             await conn.execute(_GROW, [float(cap), origin, float(cap)])
 
@@ -208,4 +216,5 @@ _BUDGET = ("SELECT count(*) FILTER (WHERE taken > now() - make_interval(secs => 
            " FROM queue_spn WHERE taken > now() - interval '1 day'")
 SESSION_RETRY = 2.0  # seconds before a capture waiting for a free session asks again
 DAY_RETRY = 3600.0  # the day's captures (or the URL's) are spent: ask again in an hour
+KNOWN_HOSTS = 100_000  # hosts whose limit a process remembers before it forgets them all
 SLOT_RETRY = 1.0  # seconds before a job on a slot over the host's limit asks again
