@@ -126,3 +126,27 @@ def test_russian_and_kazakh_verbs(tmp_path):
         ("https://c.kz/ru/three", date(2020, 12, 25)), ("https://d.kz/kk/four", date(2022, 3, 14)),
         ("https://e.kz/kk/five", date(2021, 2, 2)), ("https://f.kz/kk/six", date(2021, 6, 5)),
         ("https://g.ru/seven", date(2019, 9, 1)), ("https://h.ru/eight", date(2020, 3, 7))]
+
+
+STYLES = """References
+
+1. WHO. Report [Internet]. Available from: https://www.who.int/a [cited 2021 Jan 12].
+2. Smith. https://b.org/two (accessed Jan. 12, 2021).
+3. Jones. Available at: https://c.org/three (Accessed: 12 January 2021).
+4. ISO. https://d.org/four [viewed 12 January 2021].
+5. Kim. https://i.org/nine. Accessed 4th of March 2021.
+6. Müller. https://m.de/6 (abgerufen am 5. März 2021)
+7. Weber. https://m.de/7 (Zugriff am 04.03.2021)
+8. Durand. https://m.fr/8 (consulté le 5 juin 2021)
+9. Cited in 2021 May 5 reviews: https://o.org/9
+"""
+
+
+def test_citation_styles_and_german_and_french(tmp_path):
+    """Vancouver's [cited 2021 Jan 12] (year first; only in brackets, so "cited in" prose is no
+    date), Chicago, Harvard, ISO 690, "4th of March", and the German and French verbs and months."""
+    assert [(u, d) for u, d, _ in _dates(tmp_path, STYLES)] == [
+        ("https://www.who.int/a", date(2021, 1, 12)), ("https://b.org/two", date(2021, 1, 12)),
+        ("https://c.org/three", date(2021, 1, 12)), ("https://d.org/four", date(2021, 1, 12)),
+        ("https://i.org/nine", date(2021, 3, 4)), ("https://m.de/6", date(2021, 3, 5)),
+        ("https://m.de/7", date(2021, 3, 4)), ("https://m.fr/8", date(2021, 6, 5)), ("https://o.org/9", None)]

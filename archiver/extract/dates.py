@@ -4,9 +4,11 @@
                                                   "last access for this and the following URLs: 20th Dec 19")
               | VERB FROM URL FILLER* on DATE    ("downloaded from https://x on 20/03/2022")
     VERB     := accessed | retrieved | viewed | consulted | downloaded | visited | checked | last access(ed)
-                and their common misspellings ("Retrived", "acessed"), Russian (дата обращения, просмотрено,
-                загружено) and Kazakh (қаралған күні, қаралды, алынған күні) forms
-    DATE     := Y-M-D | D.M.Y | N/N/Y | N-N-Y | D(th) Month Y | Month D(th), Y | D-Month-Y  (Y: 4 or 2 digits)
+                | cited (Vancouver's "[cited 2021 Jan 12]") and their common misspellings ("Retrived",
+                "acessed"), Russian (дата обращения, просмотрено, загружено), Kazakh (қаралған күні, қаралды,
+                алынған күні), German (Zugriff am, abgerufen am) and French (consulté le) forms
+    DATE     := Y-M-D | D.M.Y | N/N/Y | N-N-Y | D(th) (of) Month Y | Month D(th), Y | D-Month-Y | Y Month D
+                (Y: 4 or 2 digits; 4 in Y Month D)
 
 Numeric dates with "/" or "-" and both numbers 12 or less are read in the document's order: one
 date elsewhere in the document that can only be day-first (25/12/2021) or month-first (12/25/2021)
@@ -30,34 +32,37 @@ Order = Literal["dmy", "mdy"]
 MONTHS = {
     m: i + 1
     for i, names in enumerate([
-        ("january", "jan", "января", "январь", "янв", "қаңтар", "қаңтардағы"),
-        ("february", "feb", "февраля", "февраль", "фев", "ақпан", "ақпандағы"),
-        ("march", "mar", "марта", "март", "мар", "наурыз", "наурыздағы"),
-        ("april", "apr", "апреля", "апрель", "апр", "сәуір", "сәуірдегі"),
-        ("may", "мая", "май", "мамыр", "мамырдағы"),
-        ("june", "jun", "июня", "июнь", "июн", "маусым", "маусымдағы"),
-        ("july", "jul", "июля", "июль", "июл", "шілде", "шілдедегі"),
-        ("august", "aug", "августа", "август", "авг", "тамыз", "тамыздағы"),
-        ("september", "sep", "sept", "сентября", "сентябрь", "сен", "сент", "қыркүйек", "қыркүйектегі"),
-        ("october", "oct", "октября", "октябрь", "окт", "қазан", "қазандағы"),
-        ("november", "nov", "ноября", "ноябрь", "ноя", "қараша", "қарашадағы"),
-        ("december", "dec", "декабря", "декабрь", "дек", "желтоқсан", "желтоқсандағы"),
+        ("january", "jan", "января", "январь", "янв", "қаңтар", "қаңтардағы", "januar", "janvier", "janv"),
+        ("february", "feb", "февраля", "февраль", "фев", "ақпан", "ақпандағы", "februar", "février", "févr"),
+        ("march", "mar", "марта", "март", "мар", "наурыз", "наурыздағы", "märz", "mars"),
+        ("april", "apr", "апреля", "апрель", "апр", "сәуір", "сәуірдегі", "avril", "avr"),
+        ("may", "мая", "май", "мамыр", "мамырдағы", "mai"),
+        ("june", "jun", "июня", "июнь", "июн", "маусым", "маусымдағы", "juni", "juin"),
+        ("july", "jul", "июля", "июль", "июл", "шілде", "шілдедегі", "juli", "juillet", "juil"),
+        ("august", "aug", "августа", "август", "авг", "тамыз", "тамыздағы", "août"),
+        ("september", "sep", "sept", "сентября", "сентябрь", "сен", "сент", "қыркүйек", "қыркүйектегі", "septembre"),
+        ("october", "oct", "октября", "октябрь", "окт", "қазан", "қазандағы", "oktober", "okt", "octobre"),
+        ("november", "nov", "ноября", "ноябрь", "ноя", "қараша", "қарашадағы", "novembre"),
+        ("december", "dec", "декабря", "декабрь", "дек", "желтоқсан", "желтоқсандағы", "dezember", "dez", "décembre",
+         "déc"),
     ])
     for m in names
 }
 
 _VERB = (r"(?:last\s+)?(?:re?tri?e?i?ved|retreived|acc?c?ess?e?d?|viewed|consulted|downloaded|visited|checked|"
          r"date\s+(?:of\s+)?access(?:ed)?|дата\s+обращения|дата\s+доступа|просмотрено|проверено|загружено|"
-         r"обращение|қаралған\s+күні|қаралды|алынған\s+күні|кірген\s+күні|жүгінген\s+күні)")
+         r"обращение|қаралған\s+күні|қаралды|алынған\s+күні|кірген\s+күні|жүгінген\s+күні|"
+         r"(?<=\[)cited|(?:zuletzt\s+)?(?:zugriff|abgerufen)\s+am|consulté\s+le)")
 ACCESS_WORDS = ("acc", "acess", "retr", "visit", "viewed", "consulted", "download", "checked", "обращ", "просмотр",
-                "доступ", "провер", "загруж", "қара", "күні")
+                "доступ", "провер", "загруж", "қара", "күні", "cited", "zugriff",
+                "abgerufen", "consulté")
 _FOLLOWING = r"for\s+(?:this|these)\s+and\s+(?:all\s+)?(?:the\s+)?following(?:\s+(?:urls?|links?|sources?|notes?|pages?))?"
 _FILLER = rf"(?:\s*(?:on|at|in|date|{_FOLLOWING}|[:\-—–(\[,]))*\s*"
 _MONTH = r"([^\W\d_]{3,12})\.?"
 _DAY = r"(\d{1,2})(?:st|nd|rd|th|-?го|-?е)?"
 _YEAR = r"(\d{4}|\d{2})(?!\d)"
 _DATE = (rf"(?P<when>\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}|\d{{1,2}}[./-]\d{{1,2}}[./-]{_YEAR}|"
-         rf"{_DAY}[\s-]+{_MONTH}[\s,-]+{_YEAR}|{_MONTH}\s+{_DAY},?\s+{_YEAR})")
+         rf"{_DAY}\.?(?:\s+of)?[\s-]+{_MONTH}[\s,-]+{_YEAR}|{_MONTH}\s+{_DAY},?\s+{_YEAR}|\d{{4}}\s+{_MONTH}\s+{_DAY}(?!\d))")
 _ACCESSED_RE = re.compile(rf"(?i)(?<![^\W\d_]){_VERB}{_FILLER}{_DATE}")
 _ON_DATE_RE = re.compile(rf"(?i)^[\s,;:)\]]*(?:on|at)?{_FILLER}{_DATE}")
 _FROM_RE = re.compile(rf"(?i)(?<![^\W\d_]){_VERB}\s+(?:from|at|via)\s*:?\s*$")
@@ -103,12 +108,15 @@ def parse_date(when: str, order: Order | None = None) -> date | None:
             return date(_year(m[3]), int(m[2]), int(m[1]))  # dotted dates are day first (GOST, Europe)
         if m := re.fullmatch(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4}|\d{2})", when):
             return _numeric(int(m[1]), int(m[2]), _year(m[3]), order, when)
-        if m := re.fullmatch(rf"{_DAY}[\s-]+{_MONTH}[\s,-]+{_YEAR}", when, re.I):
+        if m := re.fullmatch(rf"{_DAY}\.?(?:\s+of)?[\s-]+{_MONTH}[\s,-]+{_YEAR}", when, re.I):
             month = MONTHS.get(m[2].lower())
             return date(_year(m[3]), month, int(m[1])) if month else None
         if m := re.fullmatch(rf"{_MONTH}\s+{_DAY},?\s+{_YEAR}", when, re.I):
             month = MONTHS.get(m[1].lower())
             return date(_year(m[3]), month, int(m[2])) if month else None
+        if m := re.fullmatch(rf"(\d{{4}})\s+{_MONTH}\s+{_DAY}", when, re.I):  # Vancouver: "2021 Jan 12"
+            month = MONTHS.get(m[2].lower())
+            return date(int(m[1]), month, int(m[3])) if month else None
     except ValueError:
         return None
     return None
