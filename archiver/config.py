@@ -269,12 +269,13 @@ def _check_network(settings: Settings) -> None:
 
 
 def parse_age(text: str) -> float:
-    """'7d', '12h', '30m', '90s' or plain seconds -> seconds."""
+    """'7d', '12h', '30m', '90s' or plain seconds -> seconds (finite, not negative)."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
     text = text.strip().lower()
     try:
-        if text and text[-1] in units:
-            return float(text[:-1]) * units[text[-1]]
-        return float(text)
+        seconds = float(text[:-1]) * units[text[-1]] if text and text[-1] in units else float(text)
     except ValueError:
-        raise ConfigError(f"{text!r} is not an age; use e.g. 7d, 12h, 30m") from None
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):  # also NaN, which compares false
+        raise ConfigError(f"{text!r} is not an age; use e.g. 7d, 12h, 30m")
+    return seconds

@@ -124,3 +124,14 @@ def test_deeply_nested_html_is_read_whole_or_named(tmp_path):
     done = archiver("lint", "deep.html", "deeper.html", cwd=tmp_path)
     assert done.returncode == 3 and "50 citations" in done.stdout
     assert "deeper.html: HTML nested deeper than the parser reads" in done.stderr
+
+
+@pytest.mark.parametrize("age", ["-1d", "nan", "inf", "1e999h", "7x"])
+def test_an_age_is_a_finite_duration_not_below_zero(tmp_path, age):
+    (tmp_path / "notes.txt").write_text("1. https://stat.gov.kz/a\n", encoding="utf-8")
+    done = archiver("check", "notes.txt", "--stale", age, cwd=tmp_path)
+    assert done.returncode == 2 and f"'{age}' is not an age" in done.stderr, done.stderr
+    assert not (tmp_path / "archive.db").exists()
+    (tmp_path / "archiver.toml").write_text(f'stale_seconds = "{age}"\n', encoding="utf-8")
+    done = archiver("check", "notes.txt", cwd=tmp_path)
+    assert done.returncode == 2 and "is not an age" in done.stderr, done.stderr
