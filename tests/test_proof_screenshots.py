@@ -73,7 +73,7 @@ def png_size(png: bytes) -> tuple[int, int]:
 def shot_db(browser_present, test_web, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text(f"1. {test_web.url('/ok')}\n2. {test_web.url('/hops/1')}\n"
-                                        f"3. {test_web.url('/notfound')}\n")
+                                        f"3. {test_web.url('/notfound')}\n4. Again: {test_web.url('/ok')}\n")
     result = cli("check", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1", "--screenshot")
     assert result.exit_code == 1, result.output  # /notfound is a problem
     assert "screenshot: 2 pages drawn" in result.stderr
@@ -123,10 +123,13 @@ def test_screenshots_go_into_the_wacz_as_resource_records_and_it_still_validates
 
 
 def test_the_html_report_shows_a_thumbnail(shot_db, tmp_path):
+    """Each live page's thumbnail once: /ok is cited twice and drawn once (each JPEG is read from
+    the store as its row is written, not all held at once)."""
     out = tmp_path / "report.html"
     assert cli("report", "--db", shot_db, "--format", "html", "-o", out).exit_code == 1
     dom = BeautifulSoup(out.read_text(), "html.parser")
     images = dom.find_all("img")
+    assert len(dom.find_all("a", href=lambda h: h and h.endswith("/ok"))) >= 2
     assert len(images) == 2 and all(i["src"].startswith("data:image/jpeg;base64,") for i in images)
     assert "img-src data:" in dom.find("meta", attrs={"http-equiv": "Content-Security-Policy"})["content"]
 

@@ -317,4 +317,6 @@ def test_timestamps_and_screenshots(on_store, store_url):
         assert reader.stamped_bytes("snapshot", one.sha256) == one.body
         assert reader.stamped_bytes("screenshot", shot.sha256) == shot.png
         assert list(reader.screenshots()) == [shot]
-        assert reader.thumbnails() == {"https://a.test/1": (b"jpeg", shot.taken)}
+        index = reader.thumbnail_index()
+        assert list(index) == ["https://a.test/1"] and index["https://a.test/1"][1] == shot.taken
+        assert reader.thumbnail(index["https://a.test/1"][0]) == b"jpeg"

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from ..clock import iso, utcnow
 from ..lint.findings import SEVERITIES, at_least
@@ -16,12 +18,31 @@ from ..models import ReportRow, RunRecord
 from .acks import Ack, acknowledged
 from .problems import NEW
 
+if TYPE_CHECKING:
+    from ..store import StoreReader
+
 # The columns of the JSON and CSV forms, in order (every field of ReportRow and its derived values).
 COLUMNS = ("document", "note", "line", "index", "raw", "url", "candidates", "context", "accessed", "first_seen",
            "findings", "severity", "needs_action", "action", "state", "status", "http_status", "final_url",
            "error", "checked_at", "title", "drift_changes", "drift_similarity", "drift_since", "drift_summary",
            "archive_url", "archive_timestamp", "archive_kind", "newly_broken", "acknowledged", "role", "added",
            "added_by", "capture_verdict", "capture_qa", "quote", "quote_verdict", "quote_link")
+
+
+class Thumbnails:
+    """The report's thumbnails: `bool()` says whether there is any; `take(url)` gives (JPEG, when
+    taken) once per URL, for the first row that cites it (a URL cited five times is drawn once)."""
+
+    def __init__(self, store: StoreReader, index: dict[str, tuple[int, str]]):
+        self.store, self.index = store, index
+
+    def __bool__(self) -> bool:
+        return bool(self.index)
+
+    def take(self, url: str | None) -> tuple[bytes, str] | None:
+        shot_id, taken = self.index.pop(url or "", (None, ""))
+        jpeg = self.store.thumbnail(shot_id) if shot_id is not None else None
+        return (jpeg, taken) if jpeg else None
 
 
 @dataclass
@@ -45,12 +66,14 @@ class EditorReport:
                                       codes=(row.status or "", *(c for f in row.findings for c in (f.code, f.name))))
                 yield replace(row, acknowledged=reason) if reason else row
 
-    def thumbnails(self) -> dict[str, tuple[bytes, str]]:
-        """url -> (JPEG, when taken) of the newest screenshot of each URL that has one (docs/proof.md)."""
+    @contextmanager
+    def thumbnails(self) -> Iterator[Thumbnails]:
+        """The newest screenshot's thumbnail of each URL that has one (docs/proof.md), each read from
+        the store when its row is drawn: a report of 50,000 pages never holds their pictures at once."""
         from ..store import open_reader
 
         with open_reader(self.db) as store:
-            return store.thumbnails()
+            yield Thumbnails(store, store.thumbnail_index())
 
     @property
     def summary(self) -> dict:

@@ -149,5 +149,7 @@ class StoreReader(Protocol):
         """The bytes a token's digest should be of (a snapshot's body, a screenshot's PNG); None if gone."""
     def screenshots(self) -> Iterator[Screenshot]:
         """Every screenshot, oldest first."""
-    def thumbnails(self) -> dict[str, tuple[bytes, str]]:
-        """url -> (JPEG thumbnail, when taken) of its newest screenshot."""
+    def thumbnail_index(self) -> dict[str, tuple[int, str]]:
+        """url -> (screenshot id, when taken) of its newest screenshot that has a thumbnail."""
+    def thumbnail(self, shot_id: int) -> bytes | None:
+        """The JPEG thumbnail of screenshot `shot_id`, read when a report row shows it."""

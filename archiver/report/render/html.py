@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from itertools import groupby
 
 from ...models import ReportRow
-from ..editor import EditorReport
+from ..editor import EditorReport, Thumbnails
 from .common import ROLE_HEADINGS, dated, row_words, summary_parts
 from .escape import e
 from .escape import html_link as link
@@ -45,9 +45,13 @@ COLGROUP = "<colgroup>" + "".join(f"<col style=\"width:{w}%\">" for _, w in COLU
 
 
 def render(report: EditorReport) -> Iterator[str]:
+    with report.thumbnails() as thumbs:
+        yield from _render(report, thumbs)
+
+
+def _render(report: EditorReport, thumbs: Thumbnails) -> Iterator[str]:
     s = report.summary
     lines, newly = summary_parts(s)
-    thumbs = report.thumbnails()
     # the screenshots' thumbnails are data: URLs in the file itself; nothing else may load
     head = HEAD.replace("default-src 'none';", "default-src 'none'; img-src data:;") if thumbs else HEAD
     yield head + "<h1>Citation report</h1>\n<section id=\"summary\">"
@@ -62,7 +66,7 @@ def render(report: EditorReport) -> Iterator[str]:
         yield (f"<h2>{e(document)}</h2>{heading}\n<table>{COLGROUP}<thead><tr>" + "".join(f"<th>{c}</th>" for c, _ in COLUMNS)
                + "</tr></thead><tbody>\n")
         for row in rows:
-            yield _row(row, thumbs.get(row.url or ""))
+            yield _row(row, thumbs.take(row.url))
         yield "</tbody></table>\n"
     yield "</body></html>\n"
 

@@ -158,7 +158,12 @@ class PostgresReader:
             for row in self.conn.execute(proofs.SCREENSHOTS):
                 yield proofs.as_screenshot(row)
 
-    def thumbnails(self) -> dict[str, tuple[bytes, str]]:
+    def thumbnail_index(self) -> dict[str, tuple[int, str]]:
         with self._reading():
             rows = self.conn.execute(proofs.NEWEST_THUMBS).fetchall()
-        return {url: (bytes(thumb), taken) for url, thumb, taken in rows if thumb}
+        return {url: (shot_id, taken) for url, shot_id, taken in rows}
+
+    def thumbnail(self, shot_id: int) -> bytes | None:
+        with self._reading():
+            row = self.conn.execute(proofs.postgres(proofs.THUMB), [shot_id]).fetchone()
+        return bytes(row[0]) if row and row[0] else None

@@ -34,8 +34,9 @@ SCREENSHOT_DUE = ("SELECT u.url FROM urls u LEFT JOIN snapshots s ON s.sha256 = 
                   " WHERE p.url_id = u.id AND p.taken >= coalesce(s.first_seen, ''))")
 SCREENSHOTS = ("SELECT u.url, p.sha256, p.taken, p.final_url, p.width, p.height, p.png, p.thumb"
                " FROM screenshots p JOIN urls u ON u.id = p.url_id ORDER BY p.taken, p.id")
-NEWEST_THUMBS = ("SELECT u.url, p.thumb, p.taken FROM screenshots p JOIN urls u ON u.id = p.url_id"
-                 " WHERE p.id = (SELECT max(q.id) FROM screenshots q WHERE q.url_id = p.url_id)")
+NEWEST_THUMBS = ("SELECT u.url, p.id, p.taken FROM screenshots p JOIN urls u ON u.id = p.url_id"
+                 " WHERE p.thumb IS NOT NULL AND p.id = (SELECT max(q.id) FROM screenshots q WHERE q.url_id = p.url_id)")
+THUMB = "SELECT thumb FROM screenshots WHERE id = ?"
 
 
 def postgres(sql: str) -> str:
@@ -99,6 +100,11 @@ def screenshots(conn: sqlite3.Connection) -> Iterator[Screenshot]:
         yield as_screenshot(row)
 
 
-def thumbnails(conn: sqlite3.Connection) -> dict[str, tuple[bytes, str]]:
-    """url -> (JPEG, when taken) of its newest screenshot, for the report."""
-    return {url: (bytes(thumb), taken) for url, thumb, taken in conn.execute(NEWEST_THUMBS) if thumb}
+def thumbnail_index(conn: sqlite3.Connection) -> dict[str, tuple[int, str]]:
+    """url -> (screenshot id, when taken) of its newest screenshot, for the report."""
+    return {url: (shot_id, taken) for url, shot_id, taken in conn.execute(NEWEST_THUMBS)}
+
+
+def thumbnail(conn: sqlite3.Connection, shot_id: int) -> bytes | None:
+    row = conn.execute(THUMB, [shot_id]).fetchone()
+    return bytes(row[0]) if row and row[0] else None

@@ -109,5 +109,9 @@ class Reader:
         return proofs.screenshots(self._store.db.conn)
 
     @_reading
-    def thumbnails(self) -> dict[str, tuple[bytes, str]]:
-        return proofs.thumbnails(self._store.db.conn)
+    def thumbnail_index(self) -> dict[str, tuple[int, str]]:
+        return proofs.thumbnail_index(self._store.db.conn)
+
+    @_reading
+    def thumbnail(self, shot_id: int) -> bytes | None:
+        return proofs.thumbnail(self._store.db.conn, shot_id)
