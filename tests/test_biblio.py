@@ -87,19 +87,35 @@ def test_latex_tilde_in_a_bib_entry(tmp_path):
         "https://www.cs.x.edu/~user/page.html", "http://y.org/~a/", "https://z.org/~b"]
 
 
-def test_bibtexconv_url_checked_is_the_access_date(tmp_path):
+def test_bibtexconv_url_checked_and_urlbst_lastchecked_are_the_access_date(tmp_path):
     """bibtexconv records when it fetched each URL (`url.checked`, with its size and MD5): the day it
-    was accessed, for the entry's URL and DOI alike; `urldate` wins when both are given."""
+    was accessed, for the entry's URL and DOI alike; `urldate` wins when both are given. urlbst's
+    styles print `lastchecked` as "Last checked: …"."""
     path = tmp_path / "refs.bib"
     path.write_text(
         '@Misc{ Dre2012, title = "{Talk}", url = "https://duepublico.uni-duisburg-essen.de/a.pdf",\n'
         '\turl.size = "5915045", url.mime = "application/pdf", url.checked = "2015-05-06 22:13:55 CEST",\n'
         '\tdoi = "10.1109/AINA.2012.5"\n}\n'
-        '@Misc{ both, url = "https://b.org/x", urldate = {2020-01-02}, url.checked = "2015-05-06 22:13:55 CEST"}\n',
+        '@Misc{ both, url = "https://b.org/x", urldate = {2020-01-02}, url.checked = "2015-05-06 22:13:55 CEST"}\n'
+        '@Misc{ urlbst, url = "https://c.org/y", lastchecked = {12 January 2021}}\n',
         encoding="utf-8")
     m = "multiple-urls-in-note"
     assert _lint(path) == [
         ("Dre2012", "url", "https://duepublico.uni-duisburg-essen.de/a.pdf", date(2015, 5, 6), [m]),
         ("Dre2012", "doi", "https://doi.org/10.1109/AINA.2012.5", date(2015, 5, 6), [m]),
         ("both", "url", "https://b.org/x", date(2020, 1, 2), []),
+        ("urlbst", "url", "https://c.org/y", date(2021, 1, 12), []),
     ]
+
+
+def test_csl_json_access_dates_in_every_form(tmp_path):
+    items = [{"id": "a", "URL": "https://a.org/1", "accessed": {"date-parts": [["2021", "1", "12"]]}},
+             {"id": "b", "URL": "https://b.org/2", "accessed": {"raw": "2021-01-13"}},
+             {"id": "c", "URL": "https://c.org/3", "accessed": {"literal": "January 14, 2021"}},
+             {"id": "d", "URL": "https://d.org/4", "accessed": "2021-01-15"},
+             {"id": "e", "URL": "https://e.org/5", "accessed": {"date-parts": [[2021, 1]]}}]  # no day: none
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps(items), encoding="utf-8")
+    assert [(n, d) for n, _, _, d, _ in _lint(path)] == [
+        ("a", date(2021, 1, 12)), ("b", date(2021, 1, 13)), ("c", date(2021, 1, 14)), ("d", date(2021, 1, 15)),
+        ("e", None)]

@@ -2,8 +2,9 @@
 
 An entry is a note: its key (BibTeX) or id (CSL-JSON) stands in for the note number, its title is
 the context. URLs come from `url`, `howpublished = {\\url{…}}`, `doi` (as https://doi.org/…) and
-URLs printed in `note`; the access date from `urldate` / `accessed` (or bibtexconv's `url.checked`,
-when it fetched the URL to record its size and digest), else "Accessed …" in `note`.
+URLs printed in `note`; the access date from `urldate` / `accessed` / urlbst's `lastchecked` (or
+bibtexconv's `url.checked`, when it fetched the URL to record its size and digest), else
+"Accessed …" in `note`.
 Each entry keeps its own date, even when two entries cite the same URL.
 
 Never silent: an entry bibtexparser cannot read is a U403 warning naming its line and key (its URLs
@@ -147,7 +148,7 @@ def extract_bibtex(text: str, source: str, notices: list[tuple[int, str, str]]) 
         for entry in sorted([*library.entries, *recovered], key=lambda e: e.start_line or 0):
             fields = {k.lower(): unlatex(_expand(str(f.value), strings)) for k, f in entry.fields_dict.items()}
             when = (parse_date(fields.get("urldate", "")) or parse_date(fields.get("accessed", ""))
-                    or parse_date(fields.get("url.checked", "")[:10]))
+                    or parse_date(fields.get("lastchecked", "")) or parse_date(fields.get("url.checked", "")[:10]))
             added = next((f for f in _ADDED if iso_day(fields.get(f))), "dateadded")
             yield from with_added(entry_citations(source, offset + (entry.start_line or 0) + 1, entry.key, fields,
                                                   when), iso_day(fields.get(added)), f"BibTeX {added}")
@@ -278,7 +279,8 @@ def _strings(path: str, value, depth: int = 0) -> Iterator[tuple[str, str]]:
 
 
 def _csl_date(value) -> date | None:
-    """CSL dates: {"date-parts": [[2021, 1, 12]]}, {"raw": "2021-01-12"} or a string."""
+    """CSL dates: {"date-parts": [[2021, 1, 12]]}, {"raw": "2021-01-12"}, {"literal": "January 12,
+    2021"} or a string. A date without its day ([[2021, 1]]) is no day of access: none."""
     if isinstance(value, str):
         return parse_date(value)
     if not isinstance(value, dict):
@@ -289,4 +291,4 @@ def _csl_date(value) -> date | None:
             return date(*(int(p) for p in parts[0]))
         except (TypeError, ValueError):
             return None
-    return parse_date(str(value.get("raw", "")))
+    return parse_date(str(value.get("raw") or value.get("literal") or ""))
