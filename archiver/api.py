@@ -503,11 +503,13 @@ def stamp(settings: Settings, *, dry_run: bool = False, store: ArchiveStore | No
     return _run_async(_with_store(settings, store, work))
 
 
-def verify(paths: Sequence[str], settings: Settings) -> VerifyReport:
+def verify(paths: Paths | None, settings: Settings) -> VerifyReport:
     """Check RFC 3161 tokens and digests offline with the authority's chain (`tsa_cert`): those of
     archive.db when `paths` is empty, else of each WACZ, or file with FILE.tsr beside it."""
     from .proof import tsa
     from .proof.verify import VerifyReport, verify_file, verify_store
+
+    paths = paths_of(paths, settings)
 
     if not settings.tsa_cert:
         raise ConfigError("verify needs the authority's certificate chain: give --tsa-cert PEM or set tsa_cert")

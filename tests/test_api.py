@@ -133,3 +133,25 @@ def test_docs_api_example_runs(tmp_path, test_web, monkeypatch):
     assert "2 fetches, 2 responses, 0 revisits" in printed and "notes.txt 2 citations" in printed
     assert "2 URLs copied; False" in printed
     assert (tmp_path / "notes.archived.txt").exists() and (tmp_path / "evidence.wacz").stat().st_size > 0
+
+
+def test_every_public_function_is_in_docs_api():
+    """issue 23 item 8: each function `archiver.api` exports has its call in docs/api.md."""
+    import inspect
+
+    page = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
+    functions = [name for name in api.__all__ if inspect.isfunction(getattr(api, name))]
+    assert len(functions) >= 20
+    assert [name for name in functions if f"api.{name}(" not in page] == []
+
+
+def test_verify_takes_one_path_as_a_str(tmp_path):
+    from archiver.errors import InputError
+    from tests.tsa import make_authority, need_openssl
+
+    need_openssl()
+    settings = api.load_settings(environ={}, db=str(tmp_path / "archive.db"), tsa_cert=str(make_authority(tmp_path / "ca")))
+    with pytest.raises(InputError, match=r"^evidence\.wacz: no such file"):  # not "e: no such file"
+        api.verify("evidence.wacz", settings)
+    with pytest.raises(TypeError, match="paths must be"):
+        api.verify(3, settings)
