@@ -40,6 +40,10 @@ SHAPES: dict[str, tuple[str, Callable[[int], str]]] = {
     # each link a sentence of its own: a citation's context is its sentence, not every link's word
     "nested html": (".html", lambda n: "<html><body>" + "<div>" * n + "".join(
         f'<a href="{_url(i)}">Source {i}.</a> ' for i in range(n)) + "</div>" * n + "</body></html>"),
+    "nested markdown quotes and lists": (".md", lambda n: "".join(
+        "> " * min(i, 40) + "  " * (i % 8) + f"- see {_url(i)}\n" for i in range(n))),
+    "pdf-like broken lines": (".txt", lambda n: "Notes\n" + "".join(
+        f"{i + 1}. Report https:\n//www.site{i}-{_run[0]}.org/a/very/long/\npath/file{i}.html\n" for i in range(n))),
     "csl-json on one line": (".csl.json", lambda n: json.dumps(
         [{"id": str(i), "type": "webpage", "URL": _url(i), "title": "t"} for i in range(n)])),
     "bibtex on one line": (".bib", lambda n: " ".join(f"@misc{{k{i}, url={{{_url(i)}}}}}" for i in range(n))),
