@@ -73,8 +73,7 @@ def export_wacz(db: str, out: str, filters: ExportFilter = ExportFilter(), *, us
     with _store(db) as store, scratch(out) as warc:
         exported: set[str] = set()
         summary = _write(store, _Counting(warc), WARC_NAME, filters, user_agent, clock, exported)
-        extras = _tokens(store, exported)
-        summary.tokens = len(extras)
+        extras = _tokens(store, exported, summary)
 
         def stamp(sha256_hex: str) -> dict | None:
             if stamping and _stamp(summary, stamping, sha256_hex, os.path.basename(out)):
@@ -148,15 +147,16 @@ def _screenshots(store: StoreReader, urls: set[str], since: str | None, exported
             yield shot
 
 
-def _tokens(store: StoreReader, exported: set[str]) -> dict[str, bytes]:
+def _tokens(store: StoreReader, exported: set[str], summary: WarcSummary) -> Iterator[tuple[str, bytes]]:
     """timestamps/<kind>-<sha256>.tsr for each token over an exported snapshot or screenshot (the first
-    per digest)."""
-    out: dict[str, bytes] = {}
+    per digest), read from the store as the WACZ is written; `summary.tokens` counts them."""
+    seen: set[str] = set()
     for stamp in store.timestamps():
         name = f"{TOKENS_DIR}{stamp.kind}-{stamp.sha256}.tsr"
-        if stamp.kind != "export" and stamp.sha256 in exported and name not in out:
-            out[name] = stamp.token
-    return out
+        if stamp.kind != "export" and stamp.sha256 in exported and name not in seen:
+            seen.add(name)
+            summary.tokens += 1
+            yield name, stamp.token
 
 
 def _stamp(summary: WarcSummary, stamping: Stamping, sha256_hex: str, name: str) -> bool:

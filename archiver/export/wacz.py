@@ -10,6 +10,7 @@ datapackage.json). Written as any output is (archiver/files.py): a file whole or
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
 import uuid
@@ -56,21 +57,20 @@ def iter_index_lines(index: Iterable[IndexEntry], filename: str) -> Iterator[str
 
 
 def write_wacz(out: BinaryIO, warc: BinaryIO, index: Iterable[IndexEntry], *, created: str, title: str,
-               extras: dict[str, bytes] | None = None, stamp: Callable[[str], dict | None] | None = None) -> dict:
+               extras: Iterable[tuple[str, bytes]] = (), stamp: Callable[[str], dict | None] | None = None) -> dict:
     """Zip the WARC read from `warc` with its index and pages into the file `out` (which need not
-    seek: stdout or a FIFO); return the datapackage. `extras`: more files (path -> bytes), listed
-    with their digests like the others (RFC 3161 tokens); `stamp(sha256 of datapackage.json)`: what
+    seek: stdout or a FIFO); return the datapackage. `extras`: more files (path, bytes), each
+    written as it comes and listed with its digest like the others (RFC 3161 tokens); `stamp(sha256 of datapackage.json)`: what
     to add to datapackage-digest.json under "timestamp" (the export's own token, which cannot be
     inside what it is over), or None."""
     index = list(index)
     files = {
         "indexes/index.cdx": "".join(iter_index_lines(index, WARC_NAME)).encode("utf-8"),
         "pages/pages.jsonl": _pages(index),
-        **(extras or {}),
     }
     with zipfile.ZipFile(out, "w") as zf:
         resources = [_resource(f"archive/{WARC_NAME}", _copy_stored(zf, f"archive/{WARC_NAME}", warc))]
-        for name, data in files.items():
+        for name, data in itertools.chain(files.items(), extras):
             zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
             resources.append(_resource(name, (hashlib.sha256(data).hexdigest(), len(data))))
         package = {"profile": "data-package", "title": title, "created": created, "wacz_version": WACZ_VERSION,

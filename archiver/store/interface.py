@@ -143,8 +143,8 @@ class StoreReader(Protocol):
     def stored_fetches(self, *, since: str | None = None, url: str | None = None,
                        document: str | None = None) -> Iterator[StoredFetch]:
         """Checks with a stored body, oldest first, narrowed by time, URL or document."""
-    def timestamps(self) -> list[Timestamp]:
-        """Every RFC 3161 token held, in the order stored."""
+    def timestamps(self) -> Iterator[Timestamp]:
+        """Every RFC 3161 token held, in the order stored, read as iterated."""
     def stamped_bytes(self, kind: StampKind, sha256: str) -> bytes | None:
         """The bytes a token's digest should be of (a snapshot's body, a screenshot's PNG); None if gone."""
     def screenshots(self) -> Iterator[Screenshot]:

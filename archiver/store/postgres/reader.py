@@ -142,9 +142,10 @@ class PostgresReader:
             for check_id in ids:
                 yield sqlite_export.stored_fetch(check_id, self.conn.execute(_FETCH_ONE, [check_id]).fetchone())
 
-    def timestamps(self) -> list[Timestamp]:
+    def timestamps(self) -> Iterator[Timestamp]:
         with self._reading():
-            return [proofs.as_timestamp(r) for r in self.conn.execute(proofs.TIMESTAMPS).fetchall()]
+            for row in self.conn.execute(proofs.TIMESTAMPS):
+                yield proofs.as_timestamp(row)
 
     def stamped_bytes(self, kind: StampKind, sha256: str) -> bytes | None:
         if kind not in proofs.SUBJECT:

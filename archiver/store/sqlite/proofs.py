@@ -85,8 +85,9 @@ def screenshot_due(conn: sqlite3.Connection, urls: Sequence[str]) -> list[str]:
     return [u for url in urls for u, in conn.execute(SCREENSHOT_DUE, [url])]
 
 
-def timestamps(conn: sqlite3.Connection) -> list[Timestamp]:
-    return [as_timestamp(r) for r in conn.execute(TIMESTAMPS)]
+def timestamps(conn: sqlite3.Connection) -> Iterator[Timestamp]:
+    for row in conn.execute(TIMESTAMPS):
+        yield as_timestamp(row)
 
 
 def subject(conn: sqlite3.Connection, kind: StampKind, sha256: str) -> bytes | None:

@@ -96,8 +96,8 @@ class Reader:
                        document: str | None = None) -> Iterator[StoredFetch]:
         return exports.stored_fetches(self._store, since=since, url=url, document=document)
 
-    @_reading
-    def timestamps(self) -> list[Timestamp]:
+    @_streaming
+    def timestamps(self) -> Iterator[Timestamp]:
         return proofs.timestamps(self._store.db.conn)
 
     @_reading
