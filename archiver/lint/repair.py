@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ..models import Finding
 from ..urls.hosts import fetch_problem, host_problem, looks_like_file, mapped_host, registrable, spelling_joiner
-from ..urls.keys import login_walled_platform
 from ..urls.segment import CLOSERS, DASH_RE, DOI_RE, DOMAIN_RE, GLUED_PREFIX_RE, INVISIBLE_RE, SPACE_CHARS, TRAIL_PUNCT, WS_RE
+from .advice import advice as _advice
 from .findings import finding
 from .gates import last_gate, masked
 
@@ -31,8 +31,6 @@ _ELLIPSIS_RE = re.compile(r"…|\.\.\.$")
 OPENERS = "([{<"
 QUOTES = {'"': '"', "'": "'", "«": "»", "“": "”", "„": "“", "‘": "’", "‹": "›", "<": ">", "`": "`"}
 
-TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "igshid", "igsh", "mc_cid", "mc_eid", "yclid",
-                   "_hsenc", "_hsmi", "mkt_tok", "frommail", "ref_src", "si", "spm", "s_cid"}
 # Hosts where a typographic dash is often genuinely part of the page name.
 _DASH_KEEPING_HOSTS = re.compile(r"(?i)(^|\.)(wikipedia|wiktionary|wikisource|wikiquote|wikimedia)\.org$")
 
@@ -397,35 +395,6 @@ def _parse(url: str) -> tuple[SplitResult | None, str | None]:
     if WS_RE.search(url):
         return None, "whitespace left inside the URL"
     return parts, None
-
-
-def _advice(url: str, findings: list[Finding], parts: SplitResult | None = None) -> None:
-    """Findings about a URL that is fine as printed: scheme, login walls, tracking parameters."""
-    parts = parts or urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https"):
-        findings.append(finding("unsupported-scheme", f"{parts.scheme}: URLs are not checked or archived"))
-        return
-    if parts.hostname in ("doi.org", "dx.doi.org") and _NOT_A_DOI_RE.match(parts.path):
-        findings.append(finding("not-a-doi", f"{parts.path[1:]!r} is not a DOI: every DOI starts with 10. and a "
-                                "registrant code (DOI Handbook 2.2); a digit lost, or a handle doi.org may not resolve"))
-    platform = login_walled_platform(url)
-    if platform:
-        findings.append(finding(
-            "login-walled-platform",
-            f"{platform} usually shows crawlers and archives a login wall; keep a screenshot or "
-            "a logged-in capture as well"))
-    if parts.query:
-        pairs = parse_qsl(parts.query, keep_blank_values=True)
-        tracking = [k for k, _ in pairs if k.lower() in TRACKING_PARAMS or k.lower().startswith("utm_")]
-        if tracking:
-            kept = [(k, v) for k, v in pairs if k not in tracking]
-            clean = urlunsplit(parts._replace(query=urlencode(kept, safe=":/@!$'()*+,;")))
-            findings.append(finding("tracking-parameter",
-                                    f"tracking parameter(s) {', '.join(tracking)} in the query", clean))
-
-
-# A doi.org path that starts like a DOI but is not one ("0.3778/j.issn…": the "1" of "10." lost).
-_NOT_A_DOI_RE = re.compile(r"^/(?!10\.\d{4,9}/)\d[\d.]*/")
 
 
 # Schemes that are not web addresses: in `mailto:a@b.org` the part before @ is no user name.
