@@ -39,8 +39,8 @@ class Network:
         return self.router()(url)
 
     def router(self) -> Callable[[str], str | None]:
-        """`proxy_for` with the environment read now, once: a check session asks it for every request
-        of its run (reading the environment each time cost about a tenth of the checker's CPU)."""
+        """`proxy_for` with the environment read now, once, as curl reads it when it starts: a check
+        session asks it for every request of its run, and one run follows one setting throughout."""
         no_proxy, every = _env("no_proxy"), self.proxy or _env("all_proxy") or None
         by_scheme = {scheme: self.proxy or _env(f"{scheme}_proxy") or every for scheme in ("http", "https")}
         if every is None and not any(by_scheme.values()):

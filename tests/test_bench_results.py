@@ -24,6 +24,6 @@ def test_a_section_is_added_then_replaced_in_place(tmp_path):
 def test_the_scripts_sections_are_in_results_md():
     """The names the scripts write under exist, so a run replaces the figures instead of appending a copy."""
     text = (REPO / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
-    for name in ("check_bench N=2000 latency=100ms tuned+defaults", "check_bench N=2000 latency=10ms tuned",
+    for name in ("check_bench N=2000 latency=100ms tuned+defaults", "check_bench N=2000 latency=10ms tuned+defaults",
                  "check_bench --rss-50k", "report_bench n=20000", "wayback_bench"):
         assert f"<!-- results: {name} -->" in text and f"<!-- results: {name} end -->" in text
