@@ -164,6 +164,15 @@ def lint(paths: Paths | None = None, settings: Settings | None = None) -> LintRe
                                       fmt=settings.input_format)))
 
 
+def _read_some(paths: list[str] | None, settings: Settings) -> LintResult:
+    """`lint`, for a stage that stores what it read: when no document could be read there is nothing
+    to store or fetch, and the stage stops before it opens (or creates) the store."""
+    found = lint(paths, settings)
+    if found.documents and all(d.error is not None for d in found.documents):
+        raise InputError("; ".join(found.errors))
+    return found
+
+
 def lint_stream(paths: Paths | None = None, settings: Settings | None = None) -> LintStream:
     """`lint` for output: the documents are read as the result is iterated, one document's
     citations wait on disk rather than in memory, and `summary()` is ready after the last one."""
@@ -207,9 +216,9 @@ def check(paths: Paths | None = None, settings: Settings | None = None, *,
     settings = settings or Settings()
     _queue_on_postgres(settings, queue)
     _browser_present(settings)
+    found = _read_some(paths, settings)
 
     async def work(st: ArchiveStore) -> CheckReport:
-        found = lint(paths, settings)
         out = await _check_stage(st, settings, urls_of(found, settings.role_set()), found, on_result,
                                  record(st, found), on_stage, queue)
         await _evidence_stages(st, settings, out, False, on_stage or (lambda name, value: None))
@@ -233,8 +242,9 @@ def archive(paths: Paths | None = None, settings: Settings | None = None, *,
     settings = settings or Settings()
     _queue_on_postgres(settings, queue)
 
+    found = _read_some(paths, settings)
+
     async def work(st: ArchiveStore) -> ArchiveOutcome:
-        found = lint(paths, settings)
         urls = urls_of(found, settings.role_set())
         await record(st, found)
         return await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture, on_result, on_stage, queue)
@@ -261,9 +271,9 @@ def run(paths: Paths | None = None, settings: Settings | None = None, *, store: 
     notify = on_stage or (lambda name, value: None)
     if not lint_only and not dry_run:
         _browser_present(settings)
+    found = _read_some(paths, settings)
 
     async def work(st: ArchiveStore) -> RunResult:
-        found = lint(paths, settings)
         urls = urls_of(found, settings.role_set())
         notify("lint", found.summary)
         out = RunResult(found)

@@ -135,3 +135,14 @@ def test_an_age_is_a_finite_duration_not_below_zero(tmp_path, age):
     (tmp_path / "archiver.toml").write_text(f'stale_seconds = "{age}"\n', encoding="utf-8")
     done = archiver("check", "notes.txt", cwd=tmp_path)
     assert done.returncode == 2 and "is not an age" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("command", [["check"], ["run", "gone.txt", "junk.docx"], ["archive", "gone.txt"],
+                                     ["run", "junk.docx", "--lint-only"]])
+def test_a_stage_with_no_readable_document_creates_no_database(tmp_path, command):
+    """`archiver check` in a folder without sources.txt said "no such file" and left archive.db
+    (with -wal, -shm and a lock file) behind, with an empty check run recorded in it."""
+    (tmp_path / "junk.docx").write_bytes(b"hello\x00\x01\x02 junk")
+    done = archiver(*command, cwd=tmp_path)
+    assert done.returncode == 3 and ("no such file" in done.stderr or "corrupt" in done.stderr), done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.docx"]
