@@ -187,6 +187,10 @@ def test_no_authority_no_request_and_a_clear_error(db, authority):
     assert authority.requests == before and rows(db, "SELECT count(*) FROM timestamps") == [(0,)]
     result = cli("verify", "--db", db)
     assert result.exit_code == 2 and "--tsa-cert" in result.stderr
+    result = cli("verify", "--db", db, "--tsa-cert", authority.ca)  # nothing stamped: said, not a silent pass
+    assert result.exit_code == 0 and "holds no timestamp tokens" in result.stderr
+    result = cli("verify", str(db) + ".wacz", "--tsa-cert", authority.ca)  # an unstamped WACZ attests no time
+    assert result.exit_code == 1 and "archive.db.wacz: no token: it was exported without" in result.stdout
 
 
 def test_dry_run_asks_nothing_and_quiet_says_nothing(db, authority):

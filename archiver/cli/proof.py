@@ -105,5 +105,7 @@ def verify(paths, db, tsa_cert, config_path):
             click.echo(f"FAILED {verdict.what}: {verdict.why}")
         elif VERBOSITY.level >= 2:
             click.echo(f"ok     {verdict.what}: stamped {verdict.gen_time}")
+    if not report.verdicts:
+        info("verify: the archive holds no timestamp tokens to check (archiver stamp --tsa URL asks for them)")
     info(f"verify: {len(report.verdicts) - len(report.bad)} verified ({report.tokens} tokens), {len(report.bad)} failed")
     sys.exit(exit_code(bool(report.bad)))

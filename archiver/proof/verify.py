@@ -113,6 +113,9 @@ def _check_wacz(zf: zipfile.ZipFile, name: str, chain: tsa.Chain, report: Verify
     elif stamp := digest.get(DIGEST_KEY):
         report.verdicts.append(_token(f"{name}: datapackage.json", base64.b64decode(stamp["token"]), package_sha,
                                       chain))
+    if not digest.get(DIGEST_KEY) and not any(n.startswith(TOKENS_DIR) for n in zf.namelist()):
+        report.verdicts.append(Verdict(f"{name}", "no token: it was exported without a time-stamping authority "
+                                                  "and holds no snapshot's token, so nothing attests when it existed"))
     held: set[str] = set()
     try:
         held.update(_record_digests(zf))
