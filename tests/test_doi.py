@@ -22,6 +22,11 @@ from archiver.urls.segment import split_note
     ("info:doi/10.1000/182.", "info:doi/10.1000/182", "https://doi.org/10.1000/182", ["doi-link"]),
     ("http://dx.doi.org/10.1000/182", "http://dx.doi.org/10.1000/182", "https://doi.org/10.1000/182", ["doi-link"]),
     ("https://doi.org/10.1000/182", "https://doi.org/10.1000/182", "https://doi.org/10.1000/182", []),
+    # the SICI form of older journal DOIs holds "<" and ">"; "<br>" after a DOI is markup
+    ("doi:10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0.",
+     "doi:10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0",
+     "https://doi.org/10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0", ["doi-link"]),
+    ("doi:10.1000/182<br>", "doi:10.1000/182", "https://doi.org/10.1000/182", ["doi-link"]),
 ])
 def test_printed_dois(note, span, url, names):
     (found,) = split_note(note)

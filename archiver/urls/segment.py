@@ -110,6 +110,21 @@ _CJK_END_RE = re.compile("[\u3001-\u3003\u3008-\u3011\u3014-\u301f\uff01\uff08\u
                          "\uff1f\uff3b\uff3d\uff5b-\uff5d]")
 
 
+# A DOI's suffix may hold "<" and ">": the SICI form of older journal DOIs
+# ("10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0").
+_DOI_SPAN_RE = re.compile(rf"(?i)^(?:{_DOI_PREFIX}|https?://(?:dx\.)?doi\.org/)[ \t\u00a0]*10\.\d{{4,9}}/")
+
+
+_SICI_RE = re.compile(r"<\d+::[\w-]+>")
+
+
+def _sici_end(url: str, opened: int) -> int:
+    """Where to look for markup again after a "<" in a DOI: past a SICI's "<693::AID-ASI4>", else
+    at the "<" itself (markup: "doi:10.1000/x<br>")."""
+    sici = _SICI_RE.match(url, opened)
+    return sici.end() if sici else opened
+
+
 def _take_url(chunk: str) -> str:
     """From text starting at a URL, take the URL with any pieces that belong to it."""
     cjk = _CJK_END_RE.search(chunk)
@@ -121,6 +136,8 @@ def _take_url(chunk: str) -> str:
     if glued:
         return out[:glued.end()]
     markup = _MARKUP_END_RE.search(out)
+    if markup and out[markup.start()] == "<" and _DOI_SPAN_RE.match(out):
+        markup = _MARKUP_END_RE.search(out, _sici_end(out, markup.start()))
     if markup:
         return out[:markup.start()]
     i = 1
