@@ -118,6 +118,7 @@ class ArchiveOutcome:
     notices: list[str] = field(default_factory=list)  # e.g. "no keys, so lookups only"
     unreadable: list[str] = field(default_factory=list)
     captures: CaptureReport | None = None  # capture QA, other archives, quotes: when the settings ask
+    documents: tuple[str, ...] = ()  # the documents read, in the order given: the results' places
 
     @property
     def outage(self) -> str | None:
@@ -247,7 +248,7 @@ def archive(paths: Paths | None = None, settings: Settings | None = None, *,
     async def work(st: ArchiveStore) -> ArchiveOutcome:
         urls = urls_of(found, settings.role_set())
         await record(st, found)
-        return await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture, on_result, on_stage, queue)
+        return await _archive_stage(st, settings, urls, found, dry_run, on_capture, on_result, on_stage, queue)
 
     return _run_async(_with_store(settings, store, work))
 
@@ -285,7 +286,7 @@ def run(paths: Paths | None = None, settings: Settings | None = None, *, store: 
         notify("check", out.check)
         await _evidence_stages(st, settings, out.check, dry_run, notify)
         if archive and not out.check.run.offline:
-            out.archive = await _archive_stage(st, settings, urls, found.errors, dry_run, on_capture, on_result, on_stage,
+            out.archive = await _archive_stage(st, settings, urls, found, dry_run, on_capture, on_result, on_stage,
                                                queue)
             notify("archive", out.archive)
         return out
@@ -349,7 +350,8 @@ def problems(settings: Settings, *, lint: LintResult | None = None, check: Check
     if archive is not None:
         found += archive_problems(archive.report.results, fail_on, settings.ignore)
     return in_document_order(found, [c.path for c in lint.changes] if lint is not None else
-                             list(check.documents) if check is not None else [])
+                             list(check.documents) if check is not None else
+                             list(archive.documents) if archive is not None else [])
 
 
 def skipped_problems(settings: Settings, check: CheckReport, fail_on: str, seen: set[str]) -> list[Problem]:
@@ -598,7 +600,7 @@ async def _check_stage(store: ArchiveStore, settings: Settings, urls: list[str],
                        first: Awaitable[None] | None = None,
                        on_stage: Callable[[str, Any], None] | None = None, queue: Queued | None = None) -> CheckReport:
     unreadable = found.errors
-    documents = tuple(dict.fromkeys(d.path for d in found.documents if d.error is None))
+    documents = _documents_read(found)
     from .check.fetch import make_client
     from .check.run import run_checks
     from .check.state import ConfirmPolicy
@@ -663,7 +665,7 @@ async def _stamp_stage(store: ArchiveStore, settings: Settings, dry_run: bool,
                            interval=settings.tsa_interval, dry_run=dry_run, on_token=on_token)
 
 
-async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str], unreadable: list[str],
+async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str], found: LintResult,
                          dry_run: bool, on_capture: Callable[[CaptureResult], None] | None = None,
                          on_result: Callable[[ArchiveResult], None] | None = None,
                          on_stage: Callable[[str, Any], None] | None = None,
@@ -698,7 +700,23 @@ async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str
         report.captures = captures.as_dict()  # in the archive stage's JSON
         if captures.outage:
             notices.append(captures.outage)
-    return ArchiveOutcome(report, notices, unreadable, captures)
+    documents = _documents_read(found)
+    report.results = [_places_in(r, documents) for r in report.results]
+    return ArchiveOutcome(report, notices, found.errors, captures, documents)
+
+
+def _documents_read(found: LintResult) -> tuple[str, ...]:
+    """The paths of the documents a stage read, in the order given: what its output shows."""
+    return tuple(dict.fromkeys(d.path for d in found.documents if d.error is None))
+
+
+def _places_in(result: ArchiveResult, documents: Sequence[str]) -> ArchiveResult:
+    """`result` with the places of `documents` only (`archive a.txt` shows a.txt's notes, not every
+    document citing the URL); a job resumed from another run, cited in none of them, keeps its own."""
+    places = tuple(p for p in result.places if p.document in documents)
+    if not places or len(places) == len(result.places):
+        return result
+    return replace(result, places=places, notes=tuple(dict.fromkeys(p.note for p in places if p.note)))
 
 
 async def _capture_stage(store: ArchiveStore, settings: Settings, urls: list[str], wayback, dry_run: bool,

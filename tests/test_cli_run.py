@@ -113,3 +113,20 @@ def test_run_offline_skips_archive(workdir, wayback):
     assert result.exit_code == 3
     assert "network unavailable" in result.stderr and "archive:" not in result.stderr
     assert wayback.requests == []
+
+
+def test_archive_of_one_document_shows_its_places_in_its_order(workdir, test_web, wayback):
+    """issue 23 "Order and scope", the archive stage: `archive a.txt` names a.txt's notes only, though
+    b.txt (recorded first) cites the same URLs; the --quiet problem list too."""
+    ok, gone = test_web.url("/ok"), test_web.url("/gone")
+    (workdir / "b.txt").write_text(f"Notes\n\n1. {gone}\n2. {ok}\n", encoding="utf-8")
+    (workdir / "a.txt").write_text(f"Notes\n\n1. {ok}\n2. {gone}\n", encoding="utf-8")
+    base = ["--db", "archive.db", "--wayback-url", wayback.base_url]
+    CliRunner().invoke(main, ["run", "b.txt", "a.txt", *base, "--allow-private", "--format", "none"],
+                       catch_exceptions=False)
+    result = CliRunner().invoke(main, ["archive", "a.txt", *base, "--format", "json"], catch_exceptions=False)
+    results = json.loads(result.stdout)["results"]
+    assert [(r["url"], r["notes"], [p["document"] for p in r["places"]]) for r in results] == [
+        (ok, ["1"], ["a.txt"]), (gone, ["2"], ["a.txt"])]
+    quiet = CliRunner().invoke(main, ["archive", "a.txt", *base, "--quiet"], catch_exceptions=False)
+    assert quiet.exit_code == 1 and quiet.stdout.startswith("a.txt: note 1: not archived") and "b.txt" not in quiet.stdout
