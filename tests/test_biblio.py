@@ -119,3 +119,12 @@ def test_csl_json_access_dates_in_every_form(tmp_path):
     assert [(n, d) for n, _, _, d, _ in _lint(path)] == [
         ("a", date(2021, 1, 12)), ("b", date(2021, 1, 13)), ("c", date(2021, 1, 14)), ("d", date(2021, 1, 15)),
         ("e", None)]
+
+
+def test_a_doi_link_and_the_doi_field_of_one_entry_are_one_citation(tmp_path):
+    """Exports write both `url = {http://dx.doi.org/…}` and `doi = {…}`: one URL, cited once."""
+    path = tmp_path / "refs.bib"
+    path.write_text("@article{h, url = {http://dx.doi.org/10.1000/ABC}, doi = {10.1000/abc}}\n"
+                    "@article{i, doi = {10.1000/xyz}, note = {doi:10.1000/xyz}}\n", encoding="utf-8")
+    assert [(n, f, u) for n, f, u, _, _ in _lint(path)] == [
+        ("h", "url", "https://doi.org/10.1000/ABC"), ("i", "note", "https://doi.org/10.1000/xyz")]

@@ -71,8 +71,10 @@ def entry_citations(source: str, line: int, key: str, fields: dict[str, str],
     found += [(name, url, url) for name, url in _resolved(fields)]
     index = 0
     for name, raw, href in found:
-        if raw not in seen:  # a URL printed in two fields is one citation, from the first
-            seen.add(raw)
+        doi = DOI_RE.match(raw.strip())
+        one = doi.group(1).lower() if doi else raw  # url = {http://dx.doi.org/10.1/x} beside doi = {10.1/x}
+        if one not in seen:  # a URL printed in two fields is one citation, from the first
+            seen.add(one)
             yield Citation(source, line, key, raw, title, accessed, index, note_text, href=href, field=name)
             index += 1
 
