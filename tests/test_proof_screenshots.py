@@ -276,3 +276,17 @@ def test_proxy_flags_follow_the_checkers_proxy_and_no_proxy(monkeypatch):
     monkeypatch.setenv("https_proxy", "https://tls-proxy.example")
     flags, auth = proxy_flags(Network())
     assert flags[0] == "--proxy-server=https=https://tls-proxy.example:443" and auth is None
+
+
+def test_a_page_whose_load_never_ends_is_drawn_as_it_stands(browser_present, test_web):
+    """An image that answers after 8 s holds the load event: after the timeout (2 s here) the page
+    is stopped and drawn with its text, and said to be drawn early, not failed."""
+    late: list[str] = []
+
+    async def go():
+        async with chromium("chromium") as cdp:
+            return await shoot(cdp, test_web.url("/hanging?delay=8"), allow_private=True, timeout=2, late=late)
+
+    shot = asyncio.run(go())
+    assert png_problems(shot.png) == [] and (shot.width, shot.height) == (WIDTH, HEIGHT)
+    assert late == [test_web.url("/hanging?delay=8")]

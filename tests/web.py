@@ -365,6 +365,9 @@ class TestWeb:
         if path.startswith("/page/"):
             name = path.rsplit("/", 1)[-1]
             return Reply(200, page(f"Page {name}", f"Text of page {name}."), delay=float(q.get("delay", 0)))
+        if path == "/hanging":  # its image answers after `delay` s: the load event waits that long
+            return Reply(200, "<html><head><title>Hanging</title></head><body><p>The text is here.</p>"
+                              f"<img src='/slow?delay={q.get('delay', '8')}'></body></html>")
         if path == "/tall":  # 3,000 CSS pixels of page: a full-page screenshot is that tall
             return Reply(200, "<html><head><title>Tall</title></head><body style='margin:0'>"
                               "<div style='height:3000px;background:linear-gradient(#fff,#36c)'>top</div></body></html>")

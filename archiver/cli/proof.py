@@ -58,7 +58,10 @@ def say_shots(report) -> None:
         return
     for failed in report.failed:
         detail(f"screenshot: failed: {failed}")
-    info(f"screenshot: {report.taken} pages drawn, {len(report.failed)} failed")
+    for url in report.late:
+        detail(f"screenshot: drawn before its load event ended: {url}")
+    late = f" ({len(report.late)} before their load event ended)" if report.late else ""
+    info(f"screenshot: {report.taken} pages drawn{late}, {len(report.failed)} failed")
     if report.outage:
         click.echo(f"archiver: error: {report.outage}", err=True)
 

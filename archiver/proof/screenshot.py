@@ -46,11 +46,13 @@ class ShotReport:
     todo: int = 0
     taken: int = 0
     failed: list[str] = field(default_factory=list)  # "url: why"
+    late: list[str] = field(default_factory=list)  # drawn before their load event came (timeout)
     outage: str | None = None  # why the stage stopped early
     dry_run: bool = False
 
     def summary(self) -> dict:
-        return {"todo": self.todo, "taken": self.taken, "failed": len(self.failed), "outage": self.outage,
+        return {"todo": self.todo, "taken": self.taken, "failed": len(self.failed), "late": len(self.late),
+                "outage": self.outage,
                 "dry_run": self.dry_run}
 
 
@@ -83,8 +85,11 @@ async def refused(url: str, proxied: bool = False) -> str | None:
     return f"private address {private[0]} (use --allow-private)" if private else None
 
 
-async def shoot(cdp: Cdp, url: str, *, allow_private: bool, timeout: float = 30.0) -> Screenshot:
-    """Open `url` in a new tab, wait for its load event, and draw the whole page."""
+async def shoot(cdp: Cdp, url: str, *, allow_private: bool, timeout: float = 30.0,
+                late: list[str] | None = None) -> Screenshot:
+    """Open `url` in a new tab, wait for its load event, and draw the whole page. A page whose load
+    event has not come within `timeout` (an image or script that never finishes) is stopped and
+    drawn as it stands, what a reader saw by then; its URL goes into `late`."""
     target = (await cdp.send("Target.createTarget", {"url": "about:blank"}))["targetId"]
     session = ""
     try:
@@ -119,7 +124,9 @@ async def shoot(cdp: Cdp, url: str, *, allow_private: bool, timeout: float = 30.
         try:
             await asyncio.wait_for(loaded.wait(), timeout)
         except TimeoutError:
-            raise ShotFailed(f"the page did not finish loading within {timeout:g} s") from None
+            await cdp.send("Page.stopLoading", session=session)
+            if late is not None:
+                late.append(url)
         return await _draw(cdp, session, url)
     finally:
         cdp.listeners.pop(session, None)
@@ -166,7 +173,8 @@ async def take_screenshots(store: ArchiveStore, urls: list[str], *, exe: str, al
     async with chromium(exe, network=network) as cdp:
         for url in due:
             try:
-                await store.save_screenshot(await shoot(cdp, url, allow_private=allow_private, timeout=timeout))
+                await store.save_screenshot(await shoot(cdp, url, allow_private=allow_private, timeout=timeout,
+                                                        late=report.late))
             except (ShotFailed, CdpError) as exc:
                 report.failed.append(f"{url}: {exc}")
                 failures += 1
