@@ -128,3 +128,18 @@ def test_urls_broken_anywhere_as_xurl_does(tmp_path):
         ("5", "https://www.ons.gov.uk/economy/inflation", ["U102"], ()),
         ("6", "https://www.gov.uk/guidance", [], ()),  # "and/or" is prose
     ]
+
+
+@pytest.mark.parametrize(("printed", "url"), [
+    ("https://en.wikipedia.org/wiki/Python_\n(programming_language)", "https://en.wikipedia.org/wiki/Python_(programming_language)"),
+    ("https://docs.python.org/3/library/re.html#\nre.compile", "https://docs.python.org/3/library/re.html#re.compile"),
+    ("https://medium.com/@\nwillmcgugan/rich-1", "https://medium.com/@willmcgugan/rich-1"),
+    ("https://www.bbc.co.uk/search?\nq=election", "https://www.bbc.co.uk/search?q=election"),
+    ("https://www.bbc.co.uk/news/#\nAnd then prose.", "https://www.bbc.co.uk/news/#"),
+])
+def test_where_the_url_package_breaks_a_line(tmp_path, printed, url):
+    """LaTeX's url package breaks after `_`, `#`, `@`, `?`, `=`, `&`: the next line goes on with the URL
+    (a capitalised word is prose)."""
+    doc = tmp_path / "notes.txt"
+    doc.write_text(f"Notes\n1. Source {printed}\n", encoding="utf-8")
+    assert [r.url for r in lint(doc)] == [url]

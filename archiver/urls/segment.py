@@ -171,6 +171,9 @@ def _broken_at_line_end(prev: str, nxt: str) -> bool:
         return nxt[:1].isalnum()
     if _HOST_CUT_RE.match(prev):  # "https://www.bbc." / "co.uk/news/a": a host broken after a dot
         return bool(_HOST_REST_RE.match(nxt))
+    if (prev.endswith(("#", "@")) and "/" in prev[8:]) or prev.endswith("_"):
+        # "re.html#" / "re.compile", "medium.com/@" / "user", "Python_" / "(programming_language)"
+        return bool(re.match(r"[\w(%]", nxt)) and not _prose_line(nxt)
     return prev.endswith("/") and prev.count("/") >= 3 and bool(_FILE_RE.match(nxt))
 
 
