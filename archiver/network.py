@@ -17,7 +17,11 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Network", "shown"]
 
@@ -37,6 +41,17 @@ class Network:
     def proxy_for(self, url: str) -> str | None:
         """The proxy URL a request to `url` goes through, or None (direct)."""
         return self.router()(url)
+
+    def httpx_proxy(self, url: str) -> httpx.Proxy | str | None:
+        """The proxy for `url` as an httpx client takes it: an https:// proxy's own certificate is checked
+        against the same CAs as the sites' (given a plain URL, httpx checks it against certifi's; an
+        http:// proxy takes no TLS context)."""
+        proxy = self.proxy_for(url)
+        if proxy is None or not proxy.lower().startswith("https:"):
+            return proxy
+        import httpx
+
+        return httpx.Proxy(proxy, ssl_context=self.ssl_context())
 
     def router(self) -> Callable[[str], str | None]:
         """`proxy_for` with the environment read now, once, as curl reads it when it starts: a check

@@ -258,3 +258,46 @@ def test_a_run_whose_proxy_wants_credentials_says_so_and_marks_nothing(tmp_path)
     for said in (done.stderr, canary.stderr):
         assert "the proxy refused" in said and "407 Proxy Authentication Required" in said, said
     assert rows == [("connection-error", 1)] * 4
+
+
+class _TlsProxy(ForwardProxy):
+    """The logging proxy spoken to over TLS (an https:// proxy URL), its certificate from the test's CA."""
+
+    def __init__(self, context) -> None:
+        super().__init__()
+        self._context = context
+
+    def _ssl(self):
+        return self._context
+
+
+def test_an_https_proxy_with_a_private_ca_carries_every_stage(tmp_path) -> None:
+    """An https:// proxy whose certificate the private CA issued: the checker (aiohttp), the archive
+    stage's client and the captures' clients (httpx) all check the proxy's certificate against the CA
+    given, not certifi's, and send it the credentials in its URL."""
+    from archiver.captures.stage import Clients
+
+    pem, server = private_ca(tmp_path, "localhost", "127.0.0.1")
+    with Zoo() as zoo, Zoo(server) as tls, _TlsProxy(server) as proxy:
+        network = Network(proxy=f"https://editor:s3cret-pw@localhost:{proxy.port}", ca_bundle=str(pem))
+        plain, secure = zoo.url(zoo.add("/p", OK)), tls.url(tls.add("/s", OK), host="localhost")
+        settings = FetchSettings(**{**GUARDED.__dict__, "allow_private": True, "network": network})
+        checked = [check(url, settings).status for url in (plain, secure)]
+
+        async def httpx_stages() -> list[int]:
+            codes = []
+            for url in (plain, secure):
+                async with http_client(url, httpx.Timeout(10), network) as client:
+                    codes.append((await client.get(url)).status_code)
+            clients = Clients(network, httpx.Timeout(10))
+            try:
+                codes.append((await clients(secure).get(secure)).status_code)
+            finally:
+                await clients.aclose()
+            return codes
+
+        fetched = asyncio.run(httpx_stages())
+        log, auth = list(proxy.log), set(proxy.auth)
+    assert (checked, fetched) == (["ok", "ok"], [200, 200, 200])
+    assert log.count(("GET", plain)) == 2 and log.count(("CONNECT", f"localhost:{tls.port}")) == 3, log
+    assert auth == {"Basic ZWRpdG9yOnMzY3JldC1wdw=="}

@@ -280,7 +280,8 @@ class Clients:
     def __call__(self, url: str) -> httpx.AsyncClient:
         proxy = self.network.proxy_for(url)
         if proxy not in self.clients:
-            self.clients[proxy] = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, proxy=proxy,
+            self.clients[proxy] = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False,
+                                                    proxy=self.network.httpx_proxy(url),
                                                     verify=self.network.ssl_context(), trust_env=False)
         return self.clients[proxy]
 

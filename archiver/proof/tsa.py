@@ -136,12 +136,12 @@ def stamp_now(tsa: str, kind: StampKind, sha256_hex: str, *, network: Network, t
 
 def client(tsa: str, timeout: float, network: Network) -> httpx.AsyncClient:
     """The client the stamp stage talks to the authority through: the same proxy and CAs as every stage."""
-    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, proxy=network.proxy_for(tsa),
+    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, proxy=network.httpx_proxy(tsa),
                              verify=network.ssl_context(), trust_env=False)
 
 
 def client_sync(tsa: str, timeout: float, network: Network) -> httpx.Client:
-    return httpx.Client(timeout=timeout, follow_redirects=False, proxy=network.proxy_for(tsa),
+    return httpx.Client(timeout=timeout, follow_redirects=False, proxy=network.httpx_proxy(tsa),
                         verify=network.ssl_context(), trust_env=False)
 
 

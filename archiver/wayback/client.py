@@ -418,6 +418,6 @@ def http_client(base_url: str, timeout: httpx.Timeout, network: Network | None =
     CA bundle or SSL_CERT_FILE / SSL_CERT_DIR). Every endpoint lives under `base_url`, so its proxy is
     the one for all."""
     network = network or Network()
-    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, proxy=network.proxy_for(base_url),
+    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, proxy=network.httpx_proxy(base_url),
                              verify=network.ssl_context(), trust_env=False)
 
