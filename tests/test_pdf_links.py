@@ -136,10 +136,13 @@ def test_urls_broken_anywhere_as_xurl_does(tmp_path):
     ("https://medium.com/@\nwillmcgugan/rich-1", "https://medium.com/@willmcgugan/rich-1"),
     ("https://www.bbc.co.uk/search?\nq=election", "https://www.bbc.co.uk/search?q=election"),
     ("https://www.bbc.co.uk/news/#\nAnd then prose.", "https://www.bbc.co.uk/news/#"),
+    ("https://www.gov.uk/files/report.\npdf", "https://www.gov.uk/files/report.pdf"),
+    ("https://www.gov.uk/index.\nphp?id=3", "https://www.gov.uk/index.php?id=3"),
+    ("https://www.bbc.co.uk/news.\nAnother sentence.", "https://www.bbc.co.uk/news"),
 ])
 def test_where_the_url_package_breaks_a_line(tmp_path, printed, url):
-    """LaTeX's url package breaks after `_`, `#`, `@`, `?`, `=`, `&`: the next line goes on with the URL
-    (a capitalised word is prose)."""
+    """LaTeX's url package breaks after `_`, `#`, `@`, `?`, `=`, `&` and `.`: the next line goes on with
+    the URL (a capitalised word is prose; after a dot, only a file extension goes on)."""
     doc = tmp_path / "notes.txt"
     doc.write_text(f"Notes\n1. Source {printed}\n", encoding="utf-8")
     assert [r.url for r in lint(doc)] == [url]

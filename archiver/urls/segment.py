@@ -155,6 +155,7 @@ def _take_url(chunk: str) -> str:
 # PDFs): the scheme alone ("https:" / "//host/..."), a DOI cut after a dot or a hyphen
 # ("10.1257/aeri." / "20210748"), a path cut before its file name ("…/docs/" / "report.html").
 _DOI_CUT_RE = re.compile(r"(?i)(?:doi\.org/|doi:?\s*)10\.\d{4,9}/\S*[._-]$")
+_EXTENSION_RE = re.compile(r"(?i)^(?:s?html?|php|aspx?|pdf|jsp|cfm|docx?|xlsx?|txt|xml|json|csv)(?:[?#]\S*)?[.,;:)]*$")
 _FILE_RE = re.compile(r"(?i)^[\w-]+(?:\.[\w-]+)*\.(?:s?html?|php|aspx?|pdf|jsp|cfm|docx?|xlsx?|txt|xml|json|csv)"
                       r"(?:[?#]\S*)?[.,;:)]*$")
 
@@ -171,6 +172,8 @@ def _broken_at_line_end(prev: str, nxt: str) -> bool:
         return nxt[:1].isalnum()
     if _HOST_CUT_RE.match(prev):  # "https://www.bbc." / "co.uk/news/a": a host broken after a dot
         return bool(_HOST_REST_RE.match(nxt))
+    if prev.endswith(".") and "/" in prev[8:] and _EXTENSION_RE.match(nxt):
+        return True  # "…/files/report." / "pdf", "…/index." / "php?id=3"
     if (prev.endswith(("#", "@")) and "/" in prev[8:]) or prev.endswith("_"):
         # "re.html#" / "re.compile", "medium.com/@" / "user", "Python_" / "(programming_language)"
         return bool(re.match(r"[\w(%]", nxt)) and not _prose_line(nxt)
