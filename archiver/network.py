@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Network", "shown"]
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
 
 @dataclass(frozen=True)
 class Network:
@@ -63,7 +65,8 @@ class Network:
 
         def route(url: str) -> str | None:
             parts = urlsplit(url)
-            if _bypass(parts.hostname or "", parts.port, no_proxy):
+            # a `host:port` exception names the port the request goes to, the scheme's when the URL has none
+            if _bypass(parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme), no_proxy):
                 return None
             return by_scheme.get(parts.scheme, every)
 

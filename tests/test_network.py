@@ -301,3 +301,19 @@ def test_an_https_proxy_with_a_private_ca_carries_every_stage(tmp_path) -> None:
     assert (checked, fetched) == (["ok", "ok"], [200, 200, 200])
     assert log.count(("GET", plain)) == 2 and log.count(("CONNECT", f"localhost:{tls.port}")) == 3, log
     assert auth == {"Basic ZWRpdG9yOnMzY3JldC1wdw=="}
+
+
+@pytest.mark.parametrize(("no_proxy", "url", "direct"), [
+    ("::1", "http://[::1]:8080/", True), ("[::1]:8080", "http://[::1]:8080/", True),
+    ("[::1]:9090", "http://[::1]:8080/", False), ("fd00::/8", "http://[fd12::5]/", True),
+    ("fd00::/8", "http://[2001:db8::1]/", False), ("10.0.0.0/8", "http://10.1.2.3/", True),
+    ("example.test:8080", "http://www.example.test:8080/", True), ("example.test:8080", "http://www.example.test/", False),
+    ("example.test:80", "http://example.test/", True),  # the scheme's port when the URL names none, as curl
+    ("example.test:443", "https://example.test/", True), ("EXAMPLE.test", "http://Www.Example.Test/", True),
+    (".example.test", "http://example.test/", True), ("example.test", "http://badexample.test/", False),
+    (" a.org , b.org ", "http://b.org/", True), ("", "http://b.org/", False),
+])
+def test_no_proxy_forms_as_curl_reads_them(monkeypatch, no_proxy: str, url: str, direct: bool) -> None:
+    monkeypatch.setenv("ALL_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    assert Network().proxy_for(url) == (None if direct else "http://proxy.example:3128")
