@@ -237,12 +237,14 @@ def _coerce(values: dict) -> Settings:
     return settings
 
 
-_URL_SETTINGS = {"wayback_url": "--wayback-url, ARCHIVER_WAYBACK_URL", "canary_url": "--canary, ARCHIVER_CANARY_URL"}
+_URL_SETTINGS = {"wayback_url": "--wayback-url, ARCHIVER_WAYBACK_URL", "canary_url": "--canary, ARCHIVER_CANARY_URL",
+                 "tsa_url": "--tsa, ARCHIVER_TSA_URL", "base_url": "--base-url"}
 
 
 def _check_urls(settings: Settings) -> None:
-    """The URLs archiver sends requests to are http(s) URLs with a host, or a configuration error
-    naming where the value came from; never a request that fails later, once per URL."""
+    """The URLs archiver sends requests to (and the base it resolves relative links against, which
+    become URLs it sends requests to) are http(s) URLs with a host, or a configuration error naming
+    where the value came from; never a request that fails later, once per URL."""
     from urllib.parse import urlsplit
 
     for name, where in _URL_SETTINGS.items():

@@ -40,7 +40,9 @@ def test_an_empty_file_has_no_citations(tmp_path):
 
 
 @pytest.mark.parametrize("option", [["--wayback-url", "notaurl"], ["--canary", "ftp://x"],
-                                    ["--wayback-url", "http://:80/"], ["--canary", "https://host:99999/"]])
+                                    ["--wayback-url", "http://:80/"], ["--canary", "https://host:99999/"],
+                                    ["--base-url", "notaurl"], ["--base-url", "file:///home/me/"],
+                                    ["--tsa", "notaurl"]])
 def test_a_url_option_is_validated_before_anything_runs(tmp_path, option):
     (tmp_path / "notes.txt").write_text("1. https://stat.gov.kz/a\n", encoding="utf-8")
     done = archiver("run", "notes.txt", *option, cwd=tmp_path)
