@@ -40,8 +40,9 @@ def worker(db, concurrency, stall_timeout, recheck, save_window, stale, wayback_
     time, and a 429 or 503 pauses the host for every worker (docs/deployment.md). A worker killed
     mid-job loses only its requests in flight: after --stall-timeout its jobs go to the others.
     `archiver archive --queue` enqueues one job per URL; all workers share one Save Page Now
-    budget (captures per window, per day, per URL per day, sessions at once) kept in the database,
-    and a 429 from Save Page Now pauses them all. Keys (IA_ACCESS_KEY, IA_SECRET_KEY) and
+    budget (captures per window, per day, per URL per day, sessions at once) kept in the database
+    and bounded by what the account's status endpoint reports, and a 429 from Save Page Now pauses
+    them all. Keys (IA_ACCESS_KEY, IA_SECRET_KEY) and
     --wayback-url are the worker's own.
     The run's own settings (limits, timeouts, --allow-private) travel with its jobs; the network
     (--proxy, --ca-bundle, the environment's) is the worker's. Needs `pip install 'archiver[scale]'`.
