@@ -180,11 +180,12 @@ def test_screenshots_are_stamped_and_travel_with_their_tokens(browser_present, t
         (token,), = rows("archive.db", "SELECT token FROM timestamps WHERE kind = 'screenshot' AND sha256 = ?", [sha])
         assert authority.openssl_verify(token, sha).returncode == 0
         assert cli("verify", "--db", "archive.db", "--tsa-cert", authority.ca).exit_code == 0
-        assert cli("export", "--db", "archive.db", "--wacz", "e.wacz").exit_code == 0
+        assert cli("export", "--db", "archive.db", "--wacz", "e.wacz", "--tsa", authority.url).exit_code == 0
+        assert wacz_problems("e.wacz") == []  # screenshots, their tokens and the WACZ's own: still a valid WACZ
         with zipfile.ZipFile("e.wacz") as zf:
             assert f"timestamps/screenshot-{sha}.tsr" in zf.namelist()
         result = cli("verify", "e.wacz", "--tsa-cert", authority.ca)
-        assert result.exit_code == 0 and "2 tokens" in result.stderr
+        assert result.exit_code == 0 and "3 tokens" in result.stderr  # the snapshot's, the screenshot's, the WACZ's
     finally:
         authority.close()
 
