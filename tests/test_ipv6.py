@@ -33,12 +33,12 @@ def world():
         yield world
 
 
-def checked(world: World, tmp_path, urls: list[str], *extra: str) -> dict[str, tuple[str, str | None]]:
-    """url -> (status, error) of one `archiver check` run inside the world."""
+def checked(world: World, tmp_path, urls: list[str], *extra: str, code: int = 0) -> dict[str, tuple[str, str | None]]:
+    """url -> (status, error) of one `archiver check` run inside the world, which exits `code`."""
     (tmp_path / "notes.txt").write_text("".join(f"{n}. {url}\n" for n, url in enumerate(urls, 1)), encoding="utf-8")
     done = world.run("check", "notes.txt", "--db", "archive.db", "--canary", world.urls[f"canary.{DOMAIN}"], *extra,
                      cwd=tmp_path)
-    assert done.returncode in (0, 1), done.stderr
+    assert done.returncode == code, done.stderr
     rows = sqlite3.connect(tmp_path / "archive.db").execute(
         "select u.url, k.status, k.error from urls u join checks k on k.url_id = u.id").fetchall()
     return {url: (status, error) for url, status, error in rows}
@@ -57,7 +57,7 @@ def test_the_guard_judges_both_families_of_a_host(world, tmp_path) -> None:
     before any connection; so does an IPv6 literal on loopback."""
     aaaa, a = world.urls[f"private-aaaa.{DOMAIN}"], world.urls[f"private-a.{DOMAIN}"]
     literal, mapped = "http://[::1]/report.html", "http://[::ffff:127.0.0.1]/report.html"
-    seen = checked(world, tmp_path, [aaaa, a, literal, mapped])
+    seen = checked(world, tmp_path, [aaaa, a, literal, mapped], code=3)  # nothing could be fetched: said, exit 3
     assert {url: status for url, (status, _) in seen.items()} == dict.fromkeys([aaaa, a, literal, mapped], "skipped")
     assert "refused private address ::1" in seen[aaaa][1] and "refused private address 127.0.0.1" in seen[a][1]
     assert "--allow-private" in seen[literal][1] and "--allow-private" in seen[mapped][1]
