@@ -56,6 +56,12 @@ LEGACY = {
     "early-hints": b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n" + ok(),
     "chunked": (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (PAGE[:100], PAGE[100:])) + b"0\r\n\r\n"),
+    "http10-no-reason-bare-lf": b"HTTP/1.0 200\nContent-Type: text/html\n\n" + PAGE,
+    # Content-Length beside chunked (read again through httpcore, check/http/legacy.py) with bare LF, obs-fold
+    "cl-te-bare-lf": (b"HTTP/1.1 200 OK\nContent-Type: text/html\nContent-Length: 5\nTransfer-Encoding: chunked\n\n"
+                      + b"%x\r\n%s\r\n0\r\n\r\n" % (len(PAGE), PAGE)),
+    "cl-te-obs-fold": (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-F: a\r\n b\r\nContent-Length: 5\r\n"
+                       b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n0\r\n\r\n" % (len(PAGE), PAGE)),
 }
 
 
