@@ -69,6 +69,8 @@ def test_a_password_reaches_no_output_export_row_or_wayback_request(tmp_path, te
             archiver("check", *docs, "--db", "archive.db", "--allow-private", "--format", fmt)
         archiver("annotate", "notes.txt", "--db", "archive.db", "-o", "annotated.txt")
         archiver("export", "--db", "archive.db", "--warc", "out.warc.gz", "--wacz", "out.wacz")
+        one = archiver("export", "--db", "archive.db", "--warc", "one.warc.gz", "--url", cited[0])  # as cited
+        assert one.returncode == 0 and b"(1 responses" in one.stderr, one.stderr
         sent = [json.dumps([r.method, r.path, r.query, r.form, r.headers]) for r in fake.requests]
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     urls = {c["url"] for c in report["citations"]}
@@ -80,7 +82,7 @@ def test_a_password_reaches_no_output_export_row_or_wayback_request(tmp_path, te
                 for row in conn.execute(f"SELECT * FROM {table}")]
     files = [p for p in tmp_path.iterdir() if p.is_file() and p.name not in ("notes.txt", "page.html")]
     blobs = outputs + [t for p in files for t in _texts(p)] + [s.encode() for s in sent + rows]
-    assert {"archive.db", "report.json", "out.warc.gz", "out.wacz", "annotated.txt"} <= {p.name for p in files}
+    assert {"archive.db", "report.json", "out.warc.gz", "out.wacz", "one.warc.gz", "annotated.txt"} <= {p.name for p in files}
     for secret in (PASSWORD, USER):
         hits = [i for i, blob in enumerate(blobs) if secret.encode() in blob]
         assert not hits, f"{secret} in {hits}"

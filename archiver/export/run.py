@@ -20,6 +20,7 @@ from ..clock import iso, utcnow
 from ..defaults import USER_AGENT
 from ..errors import InputError
 from ..files import STDOUT, output, scratch
+from ..lint.gates import last_gate
 from ..models import Screenshot, StoredFetch
 from ..network import Network
 from ..proof import tsa
@@ -42,6 +43,12 @@ class ExportFilter:
     since: str | None = None  # ISO time: fetches at or after it
     url: str | None = None  # as cited or as served
     document: str | None = None  # only URLs this document cites
+
+    def __post_init__(self) -> None:
+        # a URL typed with its user name and password (as cited): archive.db holds it without them
+        # (lint/gates.py), and the filter is written into the WARC's warcinfo record
+        if self.url:
+            object.__setattr__(self, "url", last_gate(self.url)[0] or self.url)
 
     def describe(self) -> str:
         given = [f"{k}={v}" for k, v in vars(self).items() if v]
