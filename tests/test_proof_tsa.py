@@ -305,3 +305,18 @@ def test_run_dry_run_with_an_authority_asks_nothing(test_web, authority, tmp_pat
                  "--tsa", authority.url, "--format", "none", "-q")
     assert result.exit_code == 0 and result.stderr == "", result.output
     assert authority.requests == before + 1 and rows("archive.db", "SELECT count(*) FROM timestamps") == [(1,)]
+
+
+def test_check_with_the_authority_down_keeps_its_results_and_exits_3(test_web, tmp_path, monkeypatch):
+    """The stamp stage's outage guard inside a check: the check's verdicts and snapshots are kept,
+    the stage stops after 3 failed requests, says why even with -q, and the exit is 3."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("".join(f"{i}. {test_web.url(f'/page/{tmp_path.name}-{i}')}\n"
+                                                for i in range(1, 6)))
+    result = cli("check", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1",
+                 "--tsa", closed_port_url(), "-q")
+    assert result.exit_code == 3, result.output
+    assert "3 requests in a row failed, the last unreachable" in result.stderr
+    assert "5 digests wait for the next run" in result.stderr
+    assert rows("archive.db", "SELECT count(DISTINCT sha256) FROM snapshots") == [(5,)]
+    assert rows("archive.db", "SELECT count(*) FROM timestamps") == [(0,)]
