@@ -65,3 +65,34 @@ def test_a_transport_failure_from_the_killed_part_is_settled_and_counted(tmp_pat
         assert outcome == "problems"
         assert json.loads(summary)["by_state"]["failing"] == 1
         assert sum(json.loads(summary)["by_state"].values()) == len(urls)
+
+
+@pytest.mark.parametrize("refusal", ["safety", "proxy"])
+def test_a_check_that_cannot_tell_stays_so_when_a_resumed_run_settles_it(tmp_path, test_web, monkeypatch, refusal):
+    """A held-back check that cannot tell (an answer refused for safety, a proxy's 407) is settled by the
+    resumed run as it would have been by the whole run: its link stays `unknown`, never `failing`."""
+    from tests.zoo import ForwardProxy, Zoo
+
+    live = [test_web.url(f"/page/resume-tell-{refusal}-{i}", host) for i, host in enumerate(("main", "other", "main"))]
+    with Zoo() as zoo, ForwardProxy(password="editor:pw") as proxy:
+        if refusal == "safety":  # a header line over the limit
+            bad = zoo.url(zoo.add("/huge-head", b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n"))
+        else:  # through a proxy that wants credentials; the test web's hosts go direct
+            bad = zoo.url("/page", host="proxied.example")
+            monkeypatch.setenv("HTTP_PROXY", proxy.url)
+            monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost,.test,.example.org,.example.com")
+        urls = [bad, *live]
+
+        def kill_after_the_failure(outcome):
+            if outcome.url == bad:
+                raise Killed
+
+        with Store(tmp_path / "archive.db") as store:
+            with pytest.raises(Killed):
+                check(store, urls, kill_after_the_failure)
+            run = check(store, urls)
+            assert run.resumed
+            row = store.db.conn.execute("SELECT k.status, k.error FROM checks k JOIN urls u ON u.id = k.url_id"
+                                        " WHERE u.url = ?", [bad]).fetchone()
+            assert store.url_row(bad)["state"] == "unknown", row
+    assert row[0] == "connection-error" and row[1].startswith(("refused for safety: ", "the proxy refused: ")), row

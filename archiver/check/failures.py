@@ -14,8 +14,8 @@ from aiohttp import http_exceptions
 
 from .http import DecodingError
 
-__all__ = ["ERROR_LIMIT", "PROXY_REFUSED", "ProxyRefused", "Skip", "TooManyRedirects", "failure_kind", "map_exception",
-           "proxy_refused", "refused", "retryable", "FAILURES"]
+__all__ = ["ERROR_LIMIT", "PROXY_REFUSED", "REFUSED_FOR_SAFETY", "ProxyRefused", "Skip", "TooManyRedirects",
+           "cannot_tell", "failure_kind", "map_exception", "proxy_refused", "refused", "retryable", "FAILURES"]
 
 
 class Skip(Exception):
@@ -44,6 +44,7 @@ _NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NON
 NO_SUCH_HOST = "no such host: "
 CERTIFICATE_REFUSED = "certificate refused: "
 PROXY_REFUSED = "the proxy refused: "
+REFUSED_FOR_SAFETY = "refused for safety: "
 _TLS_TEXT = re.compile(r"\bSSL\b|CERTIFICATE_VERIFY|\bTLS\b", re.I)
 ERROR_LIMIT = 500  # characters of an error kept: parser errors quote what the server sent
 # The server answered with bytes that are not HTTP, or stopped mid-answer: its words are quoted and
@@ -128,6 +129,12 @@ def retryable(exc: BaseException) -> bool:
     if not isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError)) or isinstance(exc, TimeoutError):
         return False
     return map_exception(exc)[0] == "connection-error"
+
+
+def cannot_tell(status: str, error: str | None) -> bool:
+    """Whether a failed check said it cannot tell (alive: null; `refused`, `proxy_refused`), read back
+    from its status and error: a held-back check's row keeps no alive, and a resumed run settles it."""
+    return status == "connection-error" and (error or "").startswith((PROXY_REFUSED, REFUSED_FOR_SAFETY))
 
 
 def proxy_refused(exc: BaseException) -> bool:

@@ -30,7 +30,7 @@ from ..errors import ConfigError
 from ..models import CheckResult
 from .budget import ByteBudget, Lease
 from .classify import Probe, alive_of
-from .failures import FAILURES, map_exception, proxy_refused, refused
+from .failures import FAILURES, REFUSED_FOR_SAFETY, map_exception, proxy_refused, refused
 from .guard import Guard, Resolver, system_resolver
 from .hop import Hops, Reading, parse_retry_after
 from .hosts import HostGate
@@ -109,6 +109,8 @@ class _Run(Hops, Judge):
             status, error, transport = map_exception(exc)
             if isinstance(exc, TimeoutError) and not str(exc):
                 error = f"no complete answer within {self.settings.total_timeout:g} s"
+            if refused(exc):  # the error says so: a resumed run reads it back (failures.cannot_tell)
+                error = REFUSED_FOR_SAFETY + error
             # refused for safety, or by the proxy: cannot tell, never dead
             alive = None if refused(exc) or proxy_refused(exc) else alive_of(status)
             result = {"status": status, "alive": alive, "error": error,

@@ -27,7 +27,7 @@ from ..models import CheckResult, KnownUrl, Settled, UrlState
 from ..store import ArchiveStore
 from ..urls.keys import origin_of
 from .classify import alive_of
-from .failures import PROXY_REFUSED, failure_kind
+from .failures import PROXY_REFUSED, cannot_tell, failure_kind
 from .state import ConfirmPolicy, next_state
 
 __all__ = ["EARLY_OUTAGE_HOSTS", "OutageGuard", "canary_reason", "origin_memo"]
@@ -133,7 +133,8 @@ class OutageGuard:
         self.answered.update(self.origin(url) for url, answered in checked.items() if answered)
         for held in await store.held_back(run_id):
             self._failed(self.origin(held.url), held.status, held.error)
-            result = CheckResult(held.url, held.status, alive_of(held.status), error=held.error,
+            alive = None if cannot_tell(held.status, held.error) else alive_of(held.status)
+            result = CheckResult(held.url, held.status, alive, error=held.error,
                                  checked_at=datetime.fromisoformat(held.checked_at), transport_failure=True)
             self.hold(held.check_id, held.url, result, held.previous_state or "unchecked")
 
