@@ -291,3 +291,41 @@ def test_a_page_whose_load_never_ends_is_drawn_as_it_stands(browser_present, tes
     shot = asyncio.run(go())
     assert png_problems(shot.png) == [] and (shot.width, shot.height) == (WIDTH, HEIGHT)
     assert late == [test_web.url("/hanging?delay=8")]
+
+
+def test_no_websocket_opens_unless_allow_private(browser_present, test_web, monkeypatch):
+    """CDP's Fetch domain never pauses a WebSocket, so the guard cannot judge one: with the guard on,
+    none opens. The page comes by a name only the proxy resolves (the guard lets it through, as the
+    checker's does); its script's WebSocket to a loopback port never connects. With --allow-private
+    the same page's WebSocket does: the test sees what it claims to block."""
+    import socket
+    import threading
+    import time
+
+    from archiver.network import Network
+    from tests.zoo import ForwardProxy
+
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: [accepted.append(listener.accept()[0]) for _ in iter(int, 1)], daemon=True).start()
+    page = test_web.url(f"/websocket?to=127.0.0.1:{listener.getsockname()[1]}").replace("127.0.0.1", "pages.example", 1)
+
+    async def go(allow_private: bool):
+        async with chromium("chromium", network=Network(proxy=proxy.url)) as cdp:
+            return await shoot(cdp, page, allow_private=allow_private)
+
+    try:
+        with ForwardProxy() as proxy:
+            shot = asyncio.run(go(False))
+            assert png_problems(shot.png) == [] and accepted == []
+            asyncio.run(go(True))
+            deadline = time.monotonic() + 5
+            while not accepted and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert accepted  # the same page, unguarded, did open it
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()

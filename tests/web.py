@@ -365,6 +365,9 @@ class TestWeb:
         if path.startswith("/page/"):
             name = path.rsplit("/", 1)[-1]
             return Reply(200, page(f"Page {name}", f"Text of page {name}."), delay=float(q.get("delay", 0)))
+        if path == "/websocket":  # a script opens a WebSocket to `to` (host:port); an image holds load 1 s
+            return Reply(200, "<html><head><title>Live</title></head><body><p>Live figures.</p><script>"
+                              f"new WebSocket('ws://{q.get('to', '')}/feed');</script><img src='/slow?delay=1'></body></html>")
         if path == "/hanging":  # its image answers after `delay` s: the load event waits that long
             return Reply(200, "<html><head><title>Hanging</title></head><body><p>The text is here.</p>"
                               f"<img src='/slow?delay={q.get('delay', '8')}'></body></html>")

@@ -37,6 +37,15 @@ THUMB_SCALE = 0.25  # the report's thumbnail: the first screen at a quarter size
 GUARD = 3  # pages in a row the browser failed before the stage stops
 
 
+# run in every frame before the page's own scripts: WebSocket and WebTransport refuse to be made
+NO_WEBSOCKET = """(() => {
+  const refuse = function () { throw new DOMException("refused by archiver's private-address guard", "SecurityError"); };
+  for (const name of ["WebSocket", "WebTransport"]) {
+    Object.defineProperty(globalThis, name, {value: refuse, writable: false, configurable: false});
+  }
+})();"""
+
+
 class ShotFailed(Exception):
     pass
 
@@ -116,6 +125,8 @@ async def shoot(cdp: Cdp, url: str, *, allow_private: bool, timeout: float = 30.
         await cdp.send("Page.enable", session=session)
         if not allow_private or cdp.proxy_auth:
             await cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "*"}], "handleAuthRequests": True}, session)
+        if not allow_private:  # the Fetch domain never pauses a WebSocket: none may open, to any address
+            await cdp.send("Page.addScriptToEvaluateOnNewDocument", {"source": NO_WEBSOCKET}, session)
         await cdp.send("Emulation.setDeviceMetricsOverride",
                        {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False}, session)
         nav = await cdp.send("Page.navigate", {"url": url}, session, timeout=timeout)
