@@ -38,19 +38,24 @@ def check(store, urls, on_result=None):
     return asyncio.run(go())
 
 
+def kill_after(store, urls, victim: str) -> None:
+    """Run the check until `victim`'s outcome is recorded, and stop it there as a SIGKILL would."""
+    def kill_after_the_failure(outcome):
+        if outcome.url == victim:
+            raise Killed
+
+    with pytest.raises(Killed):
+        check(store, urls, kill_after_the_failure)
+
+
 def test_a_transport_failure_from_the_killed_part_is_settled_and_counted(tmp_path, test_web):
     refused = f"http://127.0.0.1:{closed_port()}/gone-server"
     live = [test_web.url(f"/page/resume-settle-{i}", host) for i, host in
             enumerate(("main", "other", "main", "other", "main"))] + [test_web.url("/teapot", "catchall")]
     urls = [refused, *live]
 
-    def kill_after_the_failure(outcome):
-        if outcome.url == refused:
-            raise Killed
-
     with Store(tmp_path / "archive.db") as store:
-        with pytest.raises(Killed):
-            check(store, urls, kill_after_the_failure)
+        kill_after(store, urls, refused)
         first = store.db.conn.execute("SELECT k.state, k.inconclusive FROM checks k JOIN urls u ON u.id = k.url_id"
                                       " WHERE u.url = ?", [refused]).fetchone()
         assert first == (None, 1)  # held back for the outage verdict when the kill came
@@ -82,14 +87,8 @@ def test_a_check_that_cannot_tell_stays_so_when_a_resumed_run_settles_it(tmp_pat
             monkeypatch.setenv("HTTP_PROXY", proxy.url)
             monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost,.test,.example.org,.example.com")
         urls = [bad, *live]
-
-        def kill_after_the_failure(outcome):
-            if outcome.url == bad:
-                raise Killed
-
         with Store(tmp_path / "archive.db") as store:
-            with pytest.raises(Killed):
-                check(store, urls, kill_after_the_failure)
+            kill_after(store, urls, bad)
             run = check(store, urls)
             assert run.resumed
             row = store.db.conn.execute("SELECT k.status, k.error FROM checks k JOIN urls u ON u.id = k.url_id"
