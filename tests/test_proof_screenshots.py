@@ -301,6 +301,7 @@ def test_no_websocket_opens_unless_allow_private(browser_present, test_web, monk
     import socket
     import threading
     import time
+    from urllib.parse import quote
 
     from archiver.network import Network
     from tests.zoo import ForwardProxy
@@ -312,14 +313,21 @@ def test_no_websocket_opens_unless_allow_private(browser_present, test_web, monk
     threading.Thread(target=lambda: [accepted.append(listener.accept()[0]) for _ in iter(int, 1)], daemon=True).start()
     page = test_web.url(f"/websocket?to=127.0.0.1:{listener.getsockname()[1]}").replace("127.0.0.1", "pages.example", 1)
 
-    async def go(allow_private: bool):
+    # the same page in a cross-site frame: kept in the page's process, the refusal reaches it too
+    framed = "data:text/html," + quote(f"<iframe src='{page.replace('pages.example', 'frames.example')}'></iframe>"
+                                       f"<img src='{test_web.url('/slow?delay=1')}'>")
+
+    async def go(allow_private: bool, url: str = page):
         async with chromium("chromium", network=Network(proxy=proxy.url)) as cdp:
-            return await shoot(cdp, page, allow_private=allow_private)
+            return await shoot(cdp, url, allow_private=allow_private)
 
     try:
         with ForwardProxy() as proxy:
             shot = asyncio.run(go(False))
             assert png_problems(shot.png) == [] and accepted == []
+            asyncio.run(go(False, framed))
+            time.sleep(0.5)
+            assert accepted == [] and any("frames.example" in target for _, target in proxy.log)
             asyncio.run(go(True))
             deadline = time.monotonic() + 5
             while not accepted and time.monotonic() < deadline:

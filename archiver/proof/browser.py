@@ -76,7 +76,17 @@ def _flags(profile: str) -> list[str]:
     flags = ["--headless", "--disable-gpu", "--remote-debugging-port=0", f"--user-data-dir={profile}",
              "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage",
-             "--hide-scrollbars", "--mute-audio", "--disable-features=Translate,MediaRouter",
+             "--hide-scrollbars", "--mute-audio",
+             # nothing the page did not ask for: no time, update, sign-in, safe-browsing or metrics calls
+             "--disable-features=Translate,MediaRouter,OptimizationHints,NetworkTimeServiceQuerying,"
+             "CertificateTransparencyComponentUpdater,AutofillServerCommunication,DialMediaRouteProvider,"
+             # every frame in the page's own process, so the guard's Fetch and its script reach them all
+             "IsolateOrigins,site-per-process", "--disable-site-isolation-trials",
+             "--no-pings", "--disable-domain-reliability", "--disable-client-side-phishing-detection",
+             "--disable-default-apps", "--disable-component-extensions-with-background-pages",
+             "--disable-field-trial-config", "--disable-breakpad", "--metrics-recording-only",
+             "--safebrowsing-disable-auto-update", "--password-store=basic", "--use-mock-keychain",
+             "--disable-search-engine-choice-screen",
              # no UDP outside a proxy: WebRTC would otherwise reach addresses the guard never sees
              "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # Chromium refuses root without it (containers, CI)
