@@ -251,6 +251,9 @@ def test_the_browser_goes_through_the_proxy_with_its_credentials(browser_present
         seen = list(zip(proxy.log, proxy.auth, proxy.agents, strict=True))
     browser = [(auth, target) for (_, target), auth, agent in seen if agent and "HeadlessChrome" in agent]
     assert ("GET", page) in proxy.log and browser
+    web = page.split("/")[2]
+    # nothing else leaves the machine: no call home by Chromium (its updater's is sent to this machine's discard port)
+    assert all(web in target or target.startswith("http://127.0.0.1:9/") for _, target in proxy.log), proxy.log
     assert (None, page) in browser  # asked first without credentials: the proxy's 407 ...
     assert (proxy.wanted, page) in browser  # ... answered with them: the page, through the proxy
     assert "screenshot: 1 pages drawn, 0 failed" in result.stderr

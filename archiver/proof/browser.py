@@ -87,6 +87,9 @@ def _flags(profile: str) -> list[str]:
              "--disable-field-trial-config", "--disable-breakpad", "--metrics-recording-only",
              "--safebrowsing-disable-auto-update", "--password-store=basic", "--use-mock-keychain",
              "--disable-search-engine-choice-screen",
+             # Chromium 156 asked update.googleapis.com and accounts.google.com at start even so: their
+             # addresses point at the discard port of this machine (seen through the test proxy)
+             "--component-updater=url-source=http://127.0.0.1:9/", "--gaia-url=http://127.0.0.1:9/",
              # no UDP outside a proxy: WebRTC would otherwise reach addresses the guard never sees
              "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # Chromium refuses root without it (containers, CI)
