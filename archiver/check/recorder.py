@@ -75,7 +75,11 @@ class Recorder:
             if len(self._buffer) >= 2 * self.size:  # a group is being written and the next is full
                 self._room.clear()
                 await self._room.wait()
-        while self.budget is not None and self._holding() > self.budget.limit and not self._task.done():
+        # Bodies in flight and bodies waiting here share one budget: while the run holds more than it,
+        # the next result waits for the writer to give bytes back (it only waits while this holds some,
+        # which the writer always releases, so the checks' bytes can never keep it waiting for ever).
+        while (self.budget is not None and self._holding() and self.budget.used > self.budget.limit
+               and not self._task.done()):
             self._written.clear()  # the writer's next group gives bytes back (this result is queued too)
             await self._written.wait()
 
