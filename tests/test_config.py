@@ -24,13 +24,13 @@ def test_defaults_without_any_file(tmp_path, monkeypatch):
 
 def test_the_body_budget_reaches_the_checker(tmp_path, monkeypatch):
     cfg = tmp_path / "archiver.toml"
-    cfg.write_text("[check]\nbody_budget = 33554432\n")
+    cfg.write_text("[check]\nbody_budget = 50331648\n")
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
-    assert load_settings(str(cfg), environ={}).fetch_settings().body_budget == 32 << 20
+    assert load_settings(str(cfg), environ={}).fetch_settings().body_budget == 48 << 20
     from archiver.check.fetch import FetchSettings
 
-    assert load_settings(environ={}).fetch_settings().body_budget == FetchSettings().body_budget == 64 << 20
+    assert load_settings(environ={}).fetch_settings().body_budget == FetchSettings().body_budget == 32 << 20
 
 
 def test_secrets_never_print():
