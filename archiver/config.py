@@ -39,8 +39,8 @@ class Settings:
     outage_share: float = 0.8  # share of hosts unreachable at the network level that means "we are offline"
     wayback_url: str = "https://web.archive.org"
     if_not_archived_within_days: float = 30.0
-    saves_per_minute: float = 6.0  # Save Page Now submissions a minute (the account limit is 7)
-    cdx_per_minute: float = 24.0  # CDX lookups a minute (the service allows 30)
+    saves_per_minute: float = defaults.SAVES_PER_MINUTE  # Save Page Now submissions a minute (the account limit is 7)
+    cdx_per_minute: float = defaults.CDX_PER_MINUTE  # CDX lookups a minute (the service allows 30)
     poll_interval: float = 5.0  # seconds between Save Page Now job status polls
     poll_timeout: float = 180.0  # give up polling a job (re-checked in CDX next run)
     force_login_walled: bool = False  # submit facebook.com & co. although Wayback stores the login wall

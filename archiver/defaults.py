@@ -23,6 +23,10 @@ MAX_BODY = 50 * 1024 * 1024  # decoded bytes kept (and hashed) per page
 # one body over it (max_body), what aiohttp buffers per connection and the interpreter, the checker
 # stays under 400 MB on a laptop (at 64 MiB the hostile suite peaked at 402-404 MB inside the test run)
 BODY_BUDGET = 32 * 1024 * 1024
+# Save Page Now submissions and CDX lookups a minute, shared by config.Settings, the Wayback client and
+# the queue's shared budget: SPN2 allows 7 a minute with keys (reference §1.7), the CDX 30 (§4, EDGI's 80 %)
+SAVES_PER_MINUTE = 6.0
+CDX_PER_MINUTE = 24.0
 TEXT_EXCERPT = 4000  # characters of a page's main text a snapshot keeps (Snapshot.text, snapshots.text)
 
 

@@ -12,7 +12,7 @@ import sys
 
 from archiver import api
 from tests.fakewayback import FakeWayback
-from tests.test_secrets import FORMATS, _texts
+from tests.test_secrets import FORMATS, ArchiverRuns, _texts
 
 PASSWORD, USER = "Pa55-w0rd-Zq9", "alice-Xu7"
 CONFIG = "[wayback]\nsaves_per_minute = 6000\ncdx_per_minute = 60000\npoll_interval = 0.05\npoll_timeout = 5\n"
@@ -50,14 +50,7 @@ def test_a_password_reaches_no_output_export_row_or_wayback_request(tmp_path, te
                                         encoding="utf-8")
     (tmp_path / "archiver.toml").write_text(CONFIG, encoding="utf-8")
     env = {**os.environ, "IA_ACCESS_KEY": "AKcredtest1234", "IA_SECRET_KEY": "SKcredtest5678"}
-    outputs: list[bytes] = []
-
-    def archiver(*args: str) -> subprocess.CompletedProcess:
-        proc = subprocess.run([sys.executable, "-m", "archiver", *args], cwd=tmp_path, env=env,
-                              capture_output=True, timeout=120)
-        assert b"Traceback" not in proc.stderr, proc.stderr.decode()
-        outputs.extend([proc.stdout, proc.stderr])
-        return proc
+    archiver = ArchiverRuns(tmp_path, env)
 
     docs = ["notes.txt", "page.html"]
     with FakeWayback(save_per_minute=None) as fake:
@@ -81,7 +74,7 @@ def test_a_password_reaches_no_output_export_row_or_wayback_request(tmp_path, te
         rows = [repr(row) for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
                 for row in conn.execute(f"SELECT * FROM {table}")]
     files = [p for p in tmp_path.iterdir() if p.is_file() and p.name not in ("notes.txt", "page.html")]
-    blobs = outputs + [t for p in files for t in _texts(p)] + [s.encode() for s in sent + rows]
+    blobs = archiver.outputs + [t for p in files for t in _texts(p)] + [s.encode() for s in sent + rows]
     assert {"archive.db", "report.json", "out.warc.gz", "out.wacz", "one.warc.gz", "annotated.txt"} <= {p.name for p in files}
     for secret in (PASSWORD, USER):
         hits = [i for i, blob in enumerate(blobs) if secret.encode() in blob]

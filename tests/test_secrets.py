@@ -42,20 +42,27 @@ def _texts(path: Path) -> list[bytes]:
     return out
 
 
+class ArchiverRuns:
+    """`archiver` run as a user runs it, in one folder; every stdout and stderr kept for the leak checks."""
+
+    def __init__(self, cwd: Path, env: dict[str, str]):
+        self.cwd, self.env, self.outputs = cwd, env, []
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, "-m", "archiver", *args], cwd=self.cwd, env=self.env,
+                              capture_output=True, timeout=120)
+        assert b"Traceback" not in proc.stderr, proc.stderr.decode()
+        self.outputs.extend([proc.stdout, proc.stderr])
+        return proc
+
+
 @pytest.mark.slow
 def test_no_key_reaches_any_output_of_a_full_run(tmp_path, test_web):
     urls = [test_web.url(f"/page/secret-{i}") for i in range(4)] + [test_web.url("/gone"), test_web.url("/ok")]
     (tmp_path / "notes.txt").write_text("".join(f"{i + 1}. {u}\n" for i, u in enumerate(urls)), encoding="utf-8")
     (tmp_path / "archiver.toml").write_text(CONFIG, encoding="utf-8")
     env = {**os.environ, "IA_ACCESS_KEY": ACCESS, "IA_SECRET_KEY": SECRET}
-    outputs: list[bytes] = []
-
-    def archiver(*args: str) -> subprocess.CompletedProcess:
-        proc = subprocess.run([sys.executable, "-m", "archiver", *args], cwd=tmp_path, env=env,
-                              capture_output=True, timeout=120)
-        assert b"Traceback" not in proc.stderr, proc.stderr.decode()
-        outputs.extend([proc.stdout, proc.stderr])
-        return proc
+    archiver = ArchiverRuns(tmp_path, env)
 
     with FakeWayback(save_per_minute=None) as fake:
         fake.echo_headers = True
@@ -72,7 +79,7 @@ def test_no_key_reaches_any_output_of_a_full_run(tmp_path, test_web):
     assert saw, "the keys were sent, so the echoes carried them"
     files = [p for p in tmp_path.iterdir() if p.is_file()]
     assert {"archive.db", "report.json", "out.warc.gz", "out.wacz"} <= {p.name for p in files}
-    blobs = outputs + [t for p in files for t in _texts(p)]
+    blobs = archiver.outputs + [t for p in files for t in _texts(p)]
     for key in (ACCESS, SECRET):
         for form in _forms(key):
             hits = [i for i, blob in enumerate(blobs) if form in blob]

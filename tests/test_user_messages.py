@@ -44,7 +44,8 @@ def test_an_empty_file_has_no_citations(tmp_path):
                                     ["--base-url", "notaurl"], ["--base-url", "file:///home/me/"],
                                     ["--tsa", "notaurl"]])
 def test_a_url_option_is_validated_before_anything_runs(tmp_path, option):
-    (tmp_path / "notes.txt").write_text("1. https://stat.gov.kz/a\n", encoding="utf-8")
+    # a loopback URL on the discard port: were the option taken, the run would still reach nothing beyond 127.0.0.1
+    (tmp_path / "notes.txt").write_text("1. http://127.0.0.1:9/a\n", encoding="utf-8")
     done = archiver("run", "notes.txt", *option, cwd=tmp_path)
     assert done.returncode == 2 and option[1] in done.stderr and option[0] in done.stderr, done.stderr
     assert not (tmp_path / "archive.db").exists()
@@ -130,7 +131,7 @@ def test_deeply_nested_html_is_read_whole_or_named(tmp_path):
 
 @pytest.mark.parametrize("age", ["-1d", "nan", "inf", "1e999h", "7x"])
 def test_an_age_is_a_finite_duration_not_below_zero(tmp_path, age):
-    (tmp_path / "notes.txt").write_text("1. https://stat.gov.kz/a\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("1. http://127.0.0.1:9/a\n", encoding="utf-8")  # loopback, whatever happens
     done = archiver("check", "notes.txt", "--stale", age, cwd=tmp_path)
     assert done.returncode == 2 and f"'{age}' is not an age" in done.stderr, done.stderr
     assert not (tmp_path / "archive.db").exists()

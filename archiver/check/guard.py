@@ -11,6 +11,7 @@ import socket
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
+from ..urls.hosts import LOCAL_SUFFIXES
 from ..urls.keys import DEFAULT_PORTS
 from .addresses import is_private
 from .failures import Skip
@@ -26,11 +27,8 @@ _HOSTNAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*\.
 # RFC 6761: .invalid never resolves, so answer without asking the network.
 _NEVER_RESOLVES = re.compile(r"(^|\.)invalid\.?$", re.I | re.A)
 # Names that only a local network resolves: a single label (completed by the resolver's search
-# domains), and suffixes never delegated in public DNS: localhost (RFC 6761), local (mDNS, RFC 6762),
-# home.arpa (RFC 8375), internal (ICANN's private-use name, 2024), corp, home and mail (held back by
-# ICANN for their collisions with private networks, 2018), and lan, intranet and private by custom.
-_LOCAL_NAME = re.compile(r"^[^.]+\.?$|(^|\.)(localhost|local|home\.arpa|internal|corp|home|mail|lan|intranet|private)"
-                         r"\.?$", re.I | re.A)
+# domains), and the suffixes never delegated in public DNS (urls/hosts.LOCAL_SUFFIXES).
+_LOCAL_NAME = re.compile(r"^[^.]+\.?$|(^|\.)(" + "|".join(map(re.escape, LOCAL_SUFFIXES)) + r")\.?$", re.I | re.A)
 KEEP = 4096  # hosts whose addresses a run keeps
 
 

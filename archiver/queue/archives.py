@@ -26,6 +26,7 @@ from typing import Any
 import procrastinate
 
 from ..clock import epoch_of, iso_of_epoch
+from ..defaults import SAVES_PER_MINUTE
 from ..store import ArchiveStore, open_queue_db
 from ..wayback.client import WaybackClient
 from ..wayback.pacing import Backoff, Pacer
@@ -45,7 +46,7 @@ class Budget:
     per URL per day, and sessions at once (a session is free again when its job ends, or after `lease`
     seconds if its worker died)."""
 
-    per_window: int = 6
+    per_window: int = int(SAVES_PER_MINUTE)
     window: float = 60.0
     per_day: int = 100_000
     per_url_day: int = 3

@@ -48,25 +48,27 @@ __all__ = ["BATCH", "RunOptions", "Worker", "check_queued", "register"]
 PROBES = 10_000  # hosts' probes a worker keeps (queue/checks.Worker.probes)
 BATCH = 8  # URLs of one host per job: few enough that a killed worker's jobs are soon done by others
 POLL = 0.5  # seconds between the waiter's looks at the run
+_FS, _CONFIRM = FetchSettings(), ConfirmPolicy()
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What travels with each job (JSON): the run's limits and policy; the network is the worker's."""
+    """What travels with each job (JSON): the run's limits and policy; the network is the worker's.
+    The defaults are FetchSettings' and ConfirmPolicy's (a run builds its options with `of`)."""
 
-    per_host: int = 2
-    per_host_max: int = 8
-    per_host_fast: float = 1.0
-    retries: int = 2
-    backoff_base: float = 0.5
-    backoff_max: float = 10.0
-    retry_after_cap: float = 30.0
-    read_timeout: float = 20.0
-    total_timeout: float = 60.0
-    allow_private: bool = False
-    user_agent: str | None = None
-    confirm_checks: int = 3
-    confirm_spacing_hours: float = 24.0
+    per_host: int = _FS.per_host
+    per_host_max: int = _FS.per_host_max
+    per_host_fast: float = _FS.per_host_fast
+    retries: int = _FS.retries
+    backoff_base: float = _FS.backoff_base
+    backoff_max: float = _FS.backoff_max
+    retry_after_cap: float = _FS.retry_after_cap
+    read_timeout: float = _FS.read_timeout
+    total_timeout: float = _FS.total_timeout
+    allow_private: bool = _FS.allow_private
+    user_agent: str | None = None  # None: the worker's own
+    confirm_checks: int = _CONFIRM.checks
+    confirm_spacing_hours: float = _CONFIRM.spacing.total_seconds() / 3600
 
     @classmethod
     def of(cls, fs: FetchSettings, policy: ConfirmPolicy) -> RunOptions:

@@ -20,11 +20,16 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 __all__ = ["ASCII_LABEL", "ascii_host", "ascii_url", "host_problem", "registrable", "looks_like_file", "fetch_problem",
-           "spelling_joiner", "RESERVED_TLDS", "MAX_URL_LENGTH"]
+           "spelling_joiner", "RESERVED_TLDS", "LOCAL_SUFFIXES", "MAX_URL_LENGTH"]
 
 # RFC 2606 / RFC 6761 / RFC 8375 names: not in the Public Suffix List, but real on test networks
 # and intranets (archiver's own tests use them); the checker refuses private addresses anyway.
-RESERVED_TLDS = ("example", "test", "invalid", "localhost", "local", "internal", "home.arpa", "onion")
+_STANDARD_LOCAL = ("localhost", "local", "home.arpa", "internal")  # RFC 6761, RFC 6762, RFC 8375, ICANN 2024
+RESERVED_TLDS = ("example", "test", "invalid", *_STANDARD_LOCAL, "onion")
+# Suffixes only a local network resolves, never delegated in public DNS: the standard ones above, corp,
+# home and mail (held back by ICANN in 2018 for their collisions with private networks), and lan,
+# intranet and private by custom. The checker's guard refuses them behind a proxy (check/guard.py).
+LOCAL_SUFFIXES = (*_STANDARD_LOCAL, "corp", "home", "mail", "lan", "intranet", "private")
 # Names that end like a file, not a host: `addons.html`, `CHANGELOG_V20.md`, `setup.py`. Several are
 # real top-level domains (.md, .py, .sh, .zip, .mov), which is why a bare name with one of these
 # endings and no path is read as a file.

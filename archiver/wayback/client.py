@@ -34,7 +34,7 @@ from urllib.parse import quote
 import httpx
 
 from ..clock import iso_of_epoch
-from ..defaults import USER_AGENT
+from ..defaults import CDX_PER_MINUTE, SAVES_PER_MINUTE, USER_AGENT
 from ..network import Network
 from ..secrets import Secret
 from .pacing import Backoff, Breaker, Clock, Pacer, Sleep
@@ -113,8 +113,8 @@ class WaybackConfig:
     cdx_url: str | None = None
     availability_url: str | None = None
     keys: WaybackKeys | None = field(default=None, repr=False)
-    save_per_minute: float = 6.0  # SPN2 allows 7/min with keys (§1.7); stay under it
-    cdx_per_minute: float = 24.0  # CDX hard limit 30/min (§4); EDGI's 80%
+    save_per_minute: float = SAVES_PER_MINUTE  # SPN2 allows 7/min with keys (§1.7); stay under it
+    cdx_per_minute: float = CDX_PER_MINUTE  # CDX hard limit 30/min (§4); EDGI's 80%
     backoff_initial: float = 60.0
     backoff_cap: float = 1800.0
     backoff_jitter: float = 0.1  # fraction added, never subtracted
