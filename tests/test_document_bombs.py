@@ -4,7 +4,7 @@ bound, and a run mixing them with a good document still reads, checks and record
 Each bomb is built here, compactly: a DOCX and an ODT whose body inflates past the part limit, a
 DOCX at a ratio no real document has, a PDF whose page tree names one page 100,000 times, a PDF
 page with 500,000 drawing operators, a CSL-JSON value nested 100,000 deep. Peak memory is the
-resident size of the `archiver` process (ru_maxrss, read by the process itself at exit): before,
+resident size of the `archiver` process (tests/peak.py): before,
 the DOCX took 4.2 GB and the 100,000 pages 2.4 GB; the nesting raised RecursionError (exit 1, the
 other documents lost).
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 import tracemalloc
 import zipfile
 import zlib
@@ -25,23 +24,13 @@ from archiver.extract import read_document
 from archiver.extract.biblio import PIECE, extract_bibtex
 from archiver.extract.office import PART_LIMIT
 from archiver.extract.pdfbudget import MAX_PAGES
+from tests.peak import run_archiver
 
 MiB = 1024 * 1024
 RSS_BOUND_KB = 300 * 1024  # the interpreter, lxml, pypdf and one document's worth of work
 
-# the process reads its own peak resident size at exit, whatever the exit code
-_PEAK = ("import atexit, resource, runpy, sys\n"
-         "atexit.register(lambda: print(f'peak-rss-kb {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}',"
-         " file=sys.stderr))\n"
-         "sys.argv[0] = 'archiver'\n"
-         "runpy.run_module('archiver', run_name='__main__', alter_sys=True)\n")
-
-
 def archiver(*args: str) -> tuple[subprocess.CompletedProcess, int]:
-    proc = subprocess.run([sys.executable, "-c", _PEAK, *args], capture_output=True, text=True, timeout=300)
-    peak = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("peak-rss-kb ")]
-    assert peak, proc.stderr
-    return proc, peak[0]
+    return run_archiver(*args, timeout=300)
 
 
 def office_bomb(path, inflated: int, part: str = "word/document.xml"):
