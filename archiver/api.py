@@ -39,6 +39,7 @@ from .lint.run import LintedDocument, LintStream, lint_paths, summarize, summary
 from .models import CheckRow
 from .report.acks import Ack, acknowledged
 from .report.editor import EditorReport, now_iso
+from .report.render.common import counted
 
 if TYPE_CHECKING:  # the network stages and the store load on first use: `lint` imports neither httpx nor sqlite3
     from .annotate.run import AnnotateResult
@@ -694,7 +695,9 @@ async def _archive_stage(store: ArchiveStore, settings: Settings, urls: list[str
         if settings.capture_settings().asked:
             captures = await _capture_stage(store, settings, urls, client, dry_run, on_capture)
     if report.outage:  # one line, the queue kept, exit 3 (cli); an outage is never reported as "failed"
-        notices.append(f"{' '.join(report.outage.split())}; {report.summary['queued']} links stay queued "
+        queued = report.summary["queued"]
+        notices.append(f"{' '.join(report.outage.split())}; {counted(queued, 'link')} "
+                       f"{'stays' if queued == 1 else 'stay'} queued "
                        + (f"until {report.resume_at}" if report.resume_at else "for the next run"))
     if captures is not None:
         report.captures = captures.as_dict()  # in the archive stage's JSON

@@ -271,7 +271,7 @@ def test_docx_says_which_urls_it_could_not_annotate_and_why(pipeline_db, tmp_pat
             z.writestr(name, text)
     result = annotate(pipeline_db.settings.db, str(src), "-o", str(out))
     assert result.exit_code == 0 and "2 links given their archived copy" in result.stderr
-    assert f"1 URLs with an archived copy not annotated: {web}/breaks/report-fixture (printed across" in result.stderr
+    assert f"1 URL with an archived copy not annotated: {web}/breaks/report-fixture (printed across" in result.stderr
 
 
 def test_what_annotate_leaves_is_said_in_every_format(pipeline_db, tmp_path):
@@ -282,8 +282,8 @@ def test_what_annotate_leaves_is_said_in_every_format(pipeline_db, tmp_path):
     (tmp_path / "t.html").write_text(f"<p>1. See {web}/ok as text.</p><p>2. <a href='{web}/article'>a</a></p>\n",
                                      encoding="utf-8")
     result = annotate(db, str(tmp_path / "t.html"), "-o", str(tmp_path / "t2.html"))
-    assert result.exit_code == 0 and "1 links given their archived copy" in result.stderr
-    assert f"1 URLs with an archived copy not annotated: {web}/ok (typed as text, not an <a href> link)" in result.stderr
+    assert result.exit_code == 0 and "1 link given their archived copy" in result.stderr
+    assert f"1 URL with an archived copy not annotated: {web}/ok (typed as text, not an <a href> link)" in result.stderr
 
     (tmp_path / "m.md").write_text(f"1. A <a href=\"{web}/ok\">raw link</a> and [one]({web}/article).\n", encoding="utf-8")
     result = annotate(db, str(tmp_path / "m.md"), "-o", str(tmp_path / "m2.md"))

@@ -62,7 +62,7 @@ def test_bibtex_round_trip(pipeline_db, urls, tmp_path):
     src.write_text(bibtex(urls), encoding="utf-8")
     result = annotate(pipeline_db.settings.db, str(src), "-o", str(out))
     assert result.exit_code == 0 and "2 links given their archived copy" in result.stderr, result.stderr
-    assert "1 URLs have no archived copy" in result.stderr and NEVER in result.stderr
+    assert "1 URL has no archived copy" in result.stderr and NEVER in result.stderr
     library = bibtexparser.parse_string(out.read_text(encoding="utf-8"))
     entries = {e.key: e.fields_dict for e in library.entries}
     assert entries["ministry2020"]["archiveurl"].value == urls["copy_gone"]  # the capture matched to the broken link

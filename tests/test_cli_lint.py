@@ -41,7 +41,13 @@ def test_lint_human_lines(notes_path):
     assert all(pattern.match(ln) for ln in lines[:-1])
     assert any(ln.startswith(f"{notes_path}:25: note 25: U202 missing-host:") and
                "candidates: https://kaztag.kz/ru/news/aktivist-s-600-" in ln for ln in lines)
-    assert lines[-1].startswith("32 citations, 26 distinct URLs in 1 document(s): 1 errors")
+    assert lines[-1].startswith("32 citations, 26 distinct URLs in 1 document: 1 error,")
+
+
+def test_a_count_of_one_takes_the_singular(tmp_path):
+    (tmp_path / "one.txt").write_text("1. https://eurasianet.org/kazakhstan–vote\n", encoding="utf-8")
+    result = invoke("lint", str(tmp_path / "one.txt"))
+    assert result.stdout.splitlines()[-1].startswith("1 citation, 1 distinct URL in 1 document: 0 errors, 1 warning,")
 
 
 @pytest.mark.parametrize("text, worst", [

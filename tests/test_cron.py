@@ -159,4 +159,4 @@ def test_verbose_says_what_each_document_read_changed(night, sites):
     text = Path("notes.txt").read_text(encoding="utf-8").replace(f"2. {sites[1].url}\n", "")
     Path("notes.txt").write_text(text + "4. https://example.org/new\n", encoding="utf-8")
     code, _, err = night("run", "notes.txt", "--lint-only", "--verbose", "--format", "none")
-    assert code == 0 and "lint: notes.txt: 1 citations new, 1 removed, 2 unchanged" in err
+    assert code == 0 and "lint: notes.txt: 1 citation new, 1 removed, 2 unchanged" in err

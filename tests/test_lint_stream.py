@@ -63,7 +63,7 @@ def test_the_cut_document_needs_every_kind_of_finding(documents):
     assert sum("U301 duplicate-url: same URL as note 1" in ln for ln in lines) == 2
     assert not any("note 5: U301" in ln for ln in lines)
     assert sum("note 5: U107" in ln for ln in lines) == 2
-    assert lines[-1].startswith("11 citations, 5 distinct URLs in 1 document(s)")
+    assert lines[-1].startswith("11 citations, 5 distinct URLs in 1 document:")
 
 
 def test_summary_waits_for_the_last_document(documents):

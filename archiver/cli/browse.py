@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import api
+from ..report.render.common import counted
 from .exits import handle_errors
 from .options import config_option, db_option, settings_from
 
@@ -37,4 +38,4 @@ def browse(db, host, port, config_path):
 
 
 def _say_ready(url: str, indexed: int) -> None:
-    click.echo(f"browse: {indexed} snapshots indexed for search; serving {url} (Ctrl-C to stop)", err=True)
+    click.echo(f"browse: {counted(indexed, 'snapshot')} indexed for search; serving {url} (Ctrl-C to stop)", err=True)

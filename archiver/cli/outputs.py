@@ -9,6 +9,7 @@ import click
 
 from .. import api, files
 from ..report.render import REPORT_FORMATS, renderer
+from ..report.render.common import counted
 from ..store import redacted
 from .exits import exit_code, exit_help, handle_errors
 from .options import config_option, db_option, fail_on_option, network_options, paths_argument, settings_from, tsa_option
@@ -195,14 +196,16 @@ def annotate(path, output, in_place, db, base_url, input_format, dry_run, config
     if result.diff is not None:
         click.echo(result.diff, nl=False)
     kept = f"; original kept as {result.backup}" if result.backup else ""
-    click.echo(f"annotate: {result.out}: {result.links} links given their archived copy, {result.repairs} "
-               f"repairs applied{kept}", err=True)
+    click.echo(f"annotate: {result.out}: {counted(result.links, 'link')} given their archived copy, "
+               f"{counted(result.repairs, 'repair')} applied{kept}", err=True)
     if result.left:
-        click.echo(f"annotate: {len(result.left)} URLs with an archived copy not annotated: "
+        click.echo(f"annotate: {counted(len(result.left), 'URL')} with an archived copy not annotated: "
                    + "; ".join(f"{url} ({why})" for url, why in result.left[:5])
                    + (" ..." if len(result.left) > 5 else ""), err=True)
     if result.without_copy:
-        click.echo(f"annotate: {len(result.without_copy)} URLs have no archived copy in {redacted(settings.db)} yet "
+        have = "has" if len(result.without_copy) == 1 else "have"
+        click.echo(f"annotate: {counted(len(result.without_copy), 'URL')} {have} no archived copy in "
+                   f"{redacted(settings.db)} yet "
                    "(run `archiver archive`): " + ", ".join(result.without_copy[:5])
                    + (" ..." if len(result.without_copy) > 5 else ""), err=True)
     sys.exit(exit_code())

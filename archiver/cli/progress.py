@@ -10,6 +10,7 @@ import time
 
 import click
 
+from ..report.render.common import counted
 from .terminal import VERBOSITY, StatusLine, detail, info
 
 
@@ -43,7 +44,7 @@ def say_skipped(crun) -> None:
     if crun.resumed:
         detail("check: resumed the run that was stopped before; only what it had not checked was checked")
     if crun.skipped_fresh:
-        detail(f"check: {crun.skipped_fresh} URLs skipped: a conclusive check within --stale")
+        detail(f"check: {counted(crun.skipped_fresh, 'URL')} skipped: a conclusive check within --stale")
 
 
 def say_offline(crun) -> None:

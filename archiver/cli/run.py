@@ -7,6 +7,7 @@ import sys
 import click
 
 from .. import api
+from ..report.render.common import counted
 from ..report.results import archive_summary_line, capture_summary_line, check_summary_line, problem_lines
 from ..store import redacted
 from .exits import exit_code, exit_help, handle_errors
@@ -98,13 +99,13 @@ def _on_stage(name: str, value, settings, progress) -> None:
     """What `run` says on stderr as each stage starts (progress) and ends."""
     progress.on_stage(name, value)
     if name == "lint":
-        info(f"lint: {value['citations']} citations, {value['urls']} URLs, {value['error']} errors, "
-             f"{value['warning']} warnings -> {redacted(settings.db)}")
+        info(f"lint: {counted(value['citations'], 'citation')}, {counted(value['urls'], 'URL')}, "
+             f"{counted(value['error'], 'error')}, {counted(value['warning'], 'warning')} -> {redacted(settings.db)}")
     elif name == "changes":  # during the check (the citations are recorded as its first requests leave)
         progress.pause()
         for c in value:
             moved = f" (renamed from {c.renamed_from})" if c.renamed_from else ""
-            detail(f"lint: {c.path}: {c.added} citations new, {c.removed} removed, {c.kept} unchanged{moved}")
+            detail(f"lint: {c.path}: {counted(c.added, 'citation')} new, {c.removed} removed, {c.kept} unchanged{moved}")
     elif name == "check":
         progress.close()
         say_offline(value.run)

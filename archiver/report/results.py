@@ -14,6 +14,7 @@ from typing import Protocol
 from ..lint.run import summarize
 from ..models import Place, Repaired
 from .csvout import CsvRows
+from .render.common import counted
 from .render.escape import e, html_link, md, md_link
 
 
@@ -92,8 +93,9 @@ def lint_lines(docs: Iterable[_Linted], summary: Callable[[], dict] | None = Non
                     fix = " -> candidates: " + ", ".join(rep.candidates)
                 yield f"{where}{f.code} {f.name}: {f.message}{fix}\n"
     s = _summary_of(docs, summary)()
-    yield (f"{s['citations']} citations, {s['urls']} distinct URLs in {s['documents']} document(s): "
-           f"{s['error']} errors, {s['warning']} warnings, {s['info']} info; "
+    yield (f"{counted(s['citations'], 'citation')}, {counted(s['urls'], 'distinct URL')} in "
+           f"{counted(s['documents'], 'document')}: {counted(s['error'], 'error')}, "
+           f"{counted(s['warning'], 'warning')}, {s['info']} info; "
            f"{s['repaired']} repaired, {s['unrecovered']} unrecoverable\n")
 
 
@@ -170,7 +172,7 @@ def check_lines(rows, summary: dict):
 
 def check_summary_line(s: dict, network: bool = True) -> str:
     states = ", ".join(f"{v} {k}" for k, v in s["by_state"].items()) or "nothing checked"
-    line = (f"checked {s['checked']} URLs: {states}; newly failing {s['newly_failing']}, "
+    line = (f"checked {counted(s['checked'], 'URL')}: {states}; newly failing {s['newly_failing']}, "
             f"newly dead {s['newly_dead']}, revived {s['revived']}, content changed {s['changed_content']}")
     if network and s.get("network_unavailable"):
         line += f"\nnetwork unavailable: {s.get('offline_reason')}; recorded as inconclusive, no link changed state"

@@ -8,6 +8,11 @@ from urllib.parse import urlsplit
 from ...models import Finding, ReportRow
 
 
+def counted(n: int, noun: str) -> str:
+    """"1 error", "2 errors": a count and its noun, plural by English's regular rule."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def is_web(url: str | None) -> bool:
     """Only http(s) URLs become links: never javascript:, data: or anything a page could abuse."""
     if not url:
@@ -87,7 +92,7 @@ def summary_lines(s: dict) -> list[str]:
     """The summary every format opens with, as plain sentences."""
     states = ", ".join(f"{n} {state}" for state, n in s["by_state"].items()) or "no citations"
     docs = len(s["documents"])
-    lines = [f"{s['citations']} citations in {docs} document{'s' if docs != 1 else ''}: {states}.",
+    lines = [f"{counted(s['citations'], 'citation')} in {counted(docs, 'document')}: {states}.",
              f"Needs action: {s['needs_action']}. Pages changed since cited: {s['content_changed']}. "
              f"With an archived copy: {s['with_archived_copy']}; broken without one: {s['broken_without_copy']}."]
     run = s.get("last_run")
@@ -108,7 +113,7 @@ def run_line(run: dict) -> str:
     """How the newest check run ended when it is not the run the states come from: an outage, an
     interruption, a run still going (or killed), or a run that could judge nothing."""
     when, n = run["started"], run["not_judged"]
-    urls = f"{n} URL{'s' if n != 1 else ''}"
+    urls = counted(n, "URL")
     if run["outcome"] == "offline":
         why = f" ({run['offline_reason']})" if run.get("offline_reason") else ""
         return (f"The last check run ({when}) found the network unavailable{why}: {urls} not judged, no link "
