@@ -31,11 +31,11 @@ def _worker(db: str, tmp_path, n: int) -> subprocess.Popen:
                                  "--stall-timeout", str(STALL)], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
 
 
-def _doing(db: str, tmp_path) -> int:
-    """Jobs worker 0 has in hand (its id in procrastinate's table, from its first line)."""
+def _doing(db: str, tmp_path, n: int) -> int:
+    """Jobs worker `n` has in hand (its id in procrastinate's table, from its first line)."""
     import psycopg
 
-    said = re.search(r"worker (\d+): taking jobs", (tmp_path / "worker-0.log").read_text())
+    said = re.search(r"worker (\d+): taking jobs", (tmp_path / f"worker-{n}.log").read_text())
     if said is None:
         return 0
     with psycopg.connect(db) as conn:
@@ -60,14 +60,16 @@ def test_three_workers_one_database(tmp_path, test_web, postgres_url):
             [sys.executable, "-m", "archiver", "check", "notes.txt", "--db", postgres_url, "--queue", "--allow-private",
              "--per-host", str(PER_HOST), "--per-host-max", str(PER_HOST), "--stall-timeout", str(STALL),
              "--format", "json"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        victim = workers[0]
+        # the first worker seen with jobs in hand is killed: which one takes jobs first is the workers'
+        # race (one started late can find every job taken), so no worker is named in advance
         deadline = time.monotonic() + 60
-        while _doing(postgres_url, tmp_path) == 0:  # killed with jobs in hand
-            assert time.monotonic() < deadline and check.poll() is None, "worker 0 never took a job"
+        while not any(holding := [_doing(postgres_url, tmp_path, n) for n in range(3)]):
+            assert time.monotonic() < deadline and check.poll() is None, "no worker took a job"
             time.sleep(0.05)
-        held = _doing(postgres_url, tmp_path)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait()
+        killed = next(n for n, jobs in enumerate(holding) if jobs)
+        held = _doing(postgres_url, tmp_path, killed)
+        workers[killed].send_signal(signal.SIGKILL)
+        workers[killed].wait()
         out, err = check.communicate(timeout=180)
     finally:
         for proc in [*workers, *([check] if check else [])]:
@@ -99,7 +101,8 @@ def test_three_workers_one_database(tmp_path, test_web, postgres_url):
     during = [p for t, p in other if first_429 + 0.5 < t < first_429 + RETRY_AFTER - 0.2]
     assert during == [], during  # the host rested for every worker
     assert any(t >= first_429 + RETRY_AFTER - 0.2 for t, p in other if p.startswith("/ratelimit/"))
-    print(f"\nqueue: 3 workers, {len(urls)} URLs, worker 0 killed holding {held} jobs; {len(again)} URLs asked twice; "
+    print(f"\nqueue: 3 workers, {len(urls)} URLs, worker {killed} killed holding {held} jobs; "
+          f"{len(again)} URLs asked twice; "
           f"peak in flight main {test_web.peak_in_flight('main')}, other {test_web.peak_in_flight('other')}")
 
 
