@@ -153,7 +153,7 @@ def test_no_browser_unless_asked_dry_run_and_a_missing_browser(browser_present, 
     assert cli(*base).exit_code == 0 and rows("archive.db", "SELECT count(*) FROM screenshots") == [(0,)]
     result = cli("run", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1", "--no-archive",
                  "--screenshot", "--dry-run", "--format", "none")
-    assert "screenshot: 1 pages would be drawn (dry run" in result.stderr
+    assert "screenshot: 1 page would be drawn (dry run" in result.stderr
     assert rows("archive.db", "SELECT count(*) FROM screenshots") == [(0,)]
     (tmp_path / "archiver.toml").write_text('screenshot = true\nchromium = "no-such-browser"\n')
     result = cli(*base)
@@ -256,7 +256,7 @@ def test_the_browser_goes_through_the_proxy_with_its_credentials(browser_present
     assert all(web in target or target.startswith("http://127.0.0.1:9/") for _, target in proxy.log), proxy.log
     assert (None, page) in browser  # asked first without credentials: the proxy's 407 ...
     assert (proxy.wanted, page) in browser  # ... answered with them: the page, through the proxy
-    assert "screenshot: 1 pages drawn, 0 failed" in result.stderr
+    assert "screenshot: 1 page drawn, 0 failed" in result.stderr
     assert rows("archive.db", "SELECT count(*) FROM screenshots") == [(1,)]
     with sqlite3.connect("archive.db") as conn:
         conn.execute("VACUUM")

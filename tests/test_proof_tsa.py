@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli.main import main
+from archiver.report.render.common import counted
 from tests.test_export import wacz_problems
 from tests.tsa import Authority, need_openssl
 
@@ -109,7 +110,7 @@ def test_wacz_holds_the_snapshot_tokens_and_its_own_stamp(db, authority, tmp_pat
         names = [n for n in zf.namelist() if n.startswith("timestamps/")]
         package = zf.read("datapackage.json")
         stamp = json.loads(zf.read("datapackage-digest.json"))["timestamp"]
-    assert names and f"{len(names)} timestamp tokens" in result.stderr
+    assert names and counted(len(names), "timestamp token") in result.stderr
     assert "stamped 20" in result.stderr
     token = base64.b64decode(stamp["token"])
     assert authority.openssl_verify(token, hashlib.sha256(package).hexdigest()).returncode == 0
@@ -231,7 +232,7 @@ def test_check_stamps_its_new_snapshots_and_without_tsa_asks_nothing(test_web, a
     result = cli("check", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1", "--tsa", authority.url)
     assert result.exit_code == 0, result.output
     snapshots = {sha for sha, in rows("archive.db", "SELECT sha256 FROM snapshots")}
-    assert snapshots and f"stamp: {len(snapshots)} tokens" in result.stderr
+    assert snapshots and f"stamp: {counted(len(snapshots), 'token')} from" in result.stderr
     assert {sha for sha, in rows("archive.db", "SELECT sha256 FROM timestamps")} == snapshots
 
 
@@ -299,7 +300,7 @@ def test_run_dry_run_with_an_authority_asks_nothing(test_web, authority, tmp_pat
     result = cli("run", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1", "--no-archive",
                  "--tsa", authority.url, "--dry-run", "--format", "none")
     assert result.exit_code == 0, result.output
-    assert "stamp: 1 digests would be stamped" in result.stderr
+    assert "stamp: 1 digest would be stamped" in result.stderr
     assert authority.requests == before and rows("archive.db", "SELECT count(*) FROM timestamps") == [(0,)]
     result = cli("run", "notes.txt", "--db", "archive.db", "--allow-private", "--processes", "1", "--no-archive",
                  "--tsa", authority.url, "--format", "none", "-q")

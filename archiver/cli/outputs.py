@@ -116,10 +116,11 @@ def export(db, warc_out, wacz_out, since, url, document, tsa_url, proxy, ca_bund
     for out, write in ((warc_out, api.export_warc), (wacz_out, api.export_wacz)):
         if out:
             summary = write(out, settings, **filters)
-            extra = (f", {summary.screenshots} screenshots" if summary.screenshots else "") + \
-                (f", {summary.tokens} timestamp tokens" if summary.tokens else "")
-            click.echo(f"export: {out}: {summary.fetches} fetches ({summary.responses} responses, "
-                       f"{summary.revisits} revisits, {summary.redirects} redirect hops{extra})", err=True)
+            extra = (f", {counted(summary.screenshots, 'screenshot')}" if summary.screenshots else "") + \
+                (f", {counted(summary.tokens, 'timestamp token')}" if summary.tokens else "")
+            click.echo(f"export: {out}: {counted(summary.fetches, 'fetch', 'fetches')} "
+                       f"({counted(summary.responses, 'response')}, {counted(summary.revisits, 'revisit')}, "
+                       f"{counted(summary.redirects, 'redirect hop')}{extra})", err=True)
             if summary.stamp:
                 click.echo(f"export: {out}: stamped {summary.stamp.gen_time} by {summary.stamp.tsa}", err=True)
             if summary.stamp_error:

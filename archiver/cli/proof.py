@@ -7,6 +7,7 @@ import sys
 import click
 
 from .. import api
+from ..report.render.common import counted
 from .exits import exit_code, exit_help, handle_errors
 from .options import config_option, db_option, network_options, settings_from, tsa_option
 from .progress import Progress
@@ -54,14 +55,14 @@ def evidence_stopped(check) -> bool:
 def say_shots(report) -> None:
     """The screenshot stage's line on stderr; why it stopped even with --quiet."""
     if report.dry_run:
-        info(f"screenshot: {report.todo} pages would be drawn (dry run: no browser started)")
+        info(f"screenshot: {counted(report.todo, 'page')} would be drawn (dry run: no browser started)")
         return
     for failed in report.failed:
         detail(f"screenshot: failed: {failed}")
     for url in report.late:
         detail(f"screenshot: drawn before its load event ended: {url}")
     late = f" ({len(report.late)} before their load event ended)" if report.late else ""
-    info(f"screenshot: {report.taken} pages drawn{late}, {len(report.failed)} failed")
+    info(f"screenshot: {counted(report.taken, 'page')} drawn{late}, {len(report.failed)} failed")
     if report.outage:
         click.echo(f"archiver: error: {report.outage}", err=True)
 
@@ -69,14 +70,16 @@ def say_shots(report) -> None:
 def say_stamps(report) -> None:
     """The stamp stage's line on stderr; why it stopped even with --quiet (it is why the exit is 3)."""
     if report.dry_run:
-        info(f"stamp: {report.todo} digests would be stamped by {report.tsa} (dry run: nothing asked)")
+        info(f"stamp: {counted(report.todo, 'digest')} would be stamped by {report.tsa} (dry run: nothing asked)")
         return
     for refused in report.refused:
         detail(f"stamp: refused: {refused}")
-    info(f"stamp: {report.stamped} tokens from {report.tsa}, {len(report.refused)} refused, "
+    info(f"stamp: {counted(report.stamped, 'token')} from {report.tsa}, {len(report.refused)} refused, "
          f"{report.waiting} waiting for the next run")
     if report.outage:
-        click.echo(f"archiver: error: {report.outage}; {report.waiting} digests wait for the next run", err=True)
+        wait = "waits" if report.waiting == 1 else "wait"
+        click.echo(f"archiver: error: {report.outage}; {counted(report.waiting, 'digest')} {wait} for the next run",
+                   err=True)
 
 
 @click.command(epilog=exit_help("a token or digest that does not verify", "unreadable file or database"))
@@ -110,5 +113,5 @@ def verify(paths, db, tsa_cert, config_path):
             click.echo(f"ok     {verdict.what}: stamped {verdict.gen_time}")
     if not report.verdicts:
         info("verify: the archive holds no timestamp tokens to check (archiver stamp --tsa URL asks for them)")
-    info(f"verify: {len(report.verdicts) - len(report.bad)} verified ({report.tokens} tokens), {len(report.bad)} failed")
+    info(f"verify: {len(report.verdicts) - len(report.bad)} verified ({counted(report.tokens, 'token')}), {len(report.bad)} failed")
     sys.exit(exit_code(bool(report.bad)))

@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 from ...models import Finding, ReportRow
 
 
-def counted(n: int, noun: str) -> str:
-    """"1 error", "2 errors": a count and its noun, plural by English's regular rule."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """"1 error", "2 errors": a count and its noun, plural by English's regular rule unless given
+    ("1 fetch", "2 fetches")."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
 
 
 def is_web(url: str | None) -> bool:
