@@ -63,7 +63,7 @@ def test_a_password_reaches_no_output_export_row_or_wayback_request(tmp_path, te
         archiver("annotate", "notes.txt", "--db", "archive.db", "-o", "annotated.txt")
         archiver("export", "--db", "archive.db", "--warc", "out.warc.gz", "--wacz", "out.wacz")
         one = archiver("export", "--db", "archive.db", "--warc", "one.warc.gz", "--url", cited[0])  # as cited
-        assert one.returncode == 0 and b"(1 responses" in one.stderr, one.stderr
+        assert one.returncode == 0 and b"(1 response," in one.stderr, one.stderr
         sent = [json.dumps([r.method, r.path, r.query, r.form, r.headers]) for r in fake.requests]
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     urls = {c["url"] for c in report["citations"]}
